@@ -1,0 +1,1 @@
+"""Per-student QR voting codes and printable code cards. Built in its own issue."""

@@ -1,0 +1,1 @@
+"""School contests within a community. Built in its own issue."""

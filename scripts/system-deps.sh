@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Spilno needs, only when something is missing, so a second
+# run costs nothing. Runs as root (or through sudo when it is there).
+set -euo pipefail
+
+PACKAGES=(python3 python3-venv python3-dev build-essential postgresql postgresql-client)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "Installing Debian packages: ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"

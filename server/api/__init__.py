@@ -1,0 +1,1 @@
+"""The integration API for the online e-democracy platform (JSON, bearer tokens)."""

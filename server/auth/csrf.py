@@ -1,0 +1,34 @@
+"""CSRF protection for every form: a per-session token, checked on every unsafe method.
+
+The integration API is exempt: it takes no cookies, only a bearer token.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from flask import Flask, abort, request, session
+
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+EXEMPT_BLUEPRINTS = {"api"}
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def check_csrf() -> None:
+    if request.method not in UNSAFE_METHODS or request.blueprint in EXEMPT_BLUEPRINTS:
+        return
+    expected = session.get("csrf")
+    offered = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+    if not expected or not hmac.compare_digest(expected, offered):
+        abort(400, description="csrf")
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.before_request(check_csrf)

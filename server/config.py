@@ -1,0 +1,26 @@
+"""Configuration defaults. Override with instance/config.py or SPILNO_* environment
+variables (SPILNO_DATABASE_URL, SPILNO_SECRET_KEY, SPILNO_VOTER_KEY_SECRET, ...)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+DEFAULTS = {
+    # SQLite in the instance folder unless configured; PostgreSQL in production.
+    "DATABASE_URL": None,
+    "SECRET_KEY": None,  # required: signs session cookies
+    "VOTER_KEY_SECRET": None,  # required: hex, 32+ bytes; derives per-community voter keys
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "spilno_session",
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+    # A request larger than this is refused before it is read (413).
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    # Sign-in throttling: failures within the window, per login and per address.
+    "LOGIN_WINDOW_SECONDS": 15 * 60,
+    "LOGIN_MAX_FAILURES_PER_LOGIN": 5,
+    "LOGIN_MAX_FAILURES_PER_IP": 30,
+    # Integration API batches.
+    "API_MAX_BATCH": 1000,
+}

@@ -1,0 +1,1 @@
+"""The moderators' console: cycles, categories, projects, devices, users, audit log."""

@@ -1,0 +1,109 @@
+"""Ukrainian first, English selectable.
+
+Texts are written in Ukrainian in the code and templates; English translations live in
+`translations/en/*.po` (one file per area of the site). `_()` picks the visitor's
+language: `?lang=` (remembered in a cookie), else the cookie, else the signed-in user's
+preference, else Ukrainian. Dates and money follow the language's conventions (Babel).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime as babel_datetime
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from flask import Flask, g, request
+
+from voting import channel_label
+from voting import message as domain_message
+
+LOCALES = ("uk", "en")
+DEFAULT_LOCALE = "uk"
+KYIV = ZoneInfo("Europe/Kyiv")
+TRANSLATIONS = Path(__file__).parent / "translations"
+_catalogs: dict[str, dict[str, str]] = {}
+
+
+def load_catalog(locale: str) -> dict[str, str]:
+    catalog: dict[str, str] = {}
+    for po_file in sorted((TRANSLATIONS / locale).glob("*.po")):
+        with po_file.open("rb") as handle:
+            for entry in read_po(handle, locale=locale):
+                if entry.id and entry.string:
+                    catalog[str(entry.id)] = str(entry.string)
+    return catalog
+
+
+def catalog(locale: str) -> dict[str, str]:
+    if locale not in _catalogs:
+        _catalogs[locale] = load_catalog(locale) if locale != DEFAULT_LOCALE else {}
+    return _catalogs[locale]
+
+
+def get_locale() -> str:
+    if "locale" in g:
+        return g.locale
+    chosen = request.args.get("lang") or request.cookies.get("lang")
+    if chosen not in LOCALES:
+        user = g.get("user")
+        chosen = getattr(user, "locale", None) if user is not None else None
+    g.locale = chosen if chosen in LOCALES else DEFAULT_LOCALE
+    return g.locale
+
+
+def gettext(text: str, **params: Any) -> str:
+    """`text` (Ukrainian) in the visitor's language, with {params} filled in."""
+    translated = catalog(get_locale()).get(text, text)
+    return translated.format(**params) if params else translated
+
+
+_ = gettext
+
+
+def problem_text(code: str, **params: Any) -> str:
+    """A domain message code (voting.messages) in the visitor's language."""
+    return domain_message(code, get_locale(), **params)
+
+
+def money(kopiykas: int | None, with_kopiykas: bool = False) -> str:
+    """300 000 грн (Ukrainian) / UAH 300,000 (English)."""
+    if kopiykas is None:
+        return "—"
+    locale = get_locale()
+    amount = kopiykas / 100 if with_kopiykas or kopiykas % 100 else kopiykas // 100
+    number = format_decimal(amount, format="#,##0.##", locale="uk_UA" if locale == "uk" else "en_GB")
+    return f"{number} грн" if locale == "uk" else f"UAH {number}"
+
+
+def number(value: int | float) -> str:
+    return format_decimal(value, locale="uk_UA" if get_locale() == "uk" else "en_GB")
+
+
+def datetime_text(moment: datetime | None, fmt: str = "d MMMM y, HH:mm") -> str:
+    """A moment shown in Kyiv time, e.g. «1 травня 2027, 09:00»."""
+    if moment is None:
+        return "—"
+    locale = "uk_UA" if get_locale() == "uk" else "en_GB"
+    return babel_datetime(moment, fmt, tzinfo=KYIV, locale=locale)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        _=gettext,
+        get_locale=get_locale,
+        problem_text=problem_text,
+        channel_label=lambda c: channel_label(c, get_locale()),
+        LOCALES=LOCALES,
+    )
+    app.jinja_env.filters.update(money=money, number=number, datetime=datetime_text)
+
+    @app.after_request
+    def remember_language(response):  # type: ignore[no-untyped-def]
+        chosen = request.args.get("lang")
+        if chosen in LOCALES:
+            response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        return response

@@ -1,0 +1,75 @@
+"""Communities (громади) and the people who run their budgets."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, created_at, intpk, str64, str200
+
+
+class Community(Base):
+    __tablename__ = "community"
+
+    id: Mapped[intpk]
+    slug: Mapped[str64] = mapped_column(unique=True)
+    name: Mapped[str200]
+    # Stable id the voter-key secret is derived from; never changes, unlike the slug.
+    key_id: Mapped[str] = mapped_column(String(36), default=lambda: str(uuid.uuid4()))
+    timezone: Mapped[str64] = mapped_column(default="Europe/Kyiv")
+    created_at: Mapped[created_at]
+
+
+class Role(StrEnum):
+    ADMINISTRATOR = "administrator"  # every community
+    COMMUNITY_MODERATOR = "community_moderator"  # one community
+    SUPPORT_OPERATOR = "support_operator"  # one community's support point(s)
+    SCHOOL_MODERATOR = "school_moderator"  # one community's school
+
+
+ROLE_LABELS = {
+    Role.ADMINISTRATOR: ("Адміністратор", "Administrator"),
+    Role.COMMUNITY_MODERATOR: ("Модератор громади", "Community moderator"),
+    Role.SUPPORT_OPERATOR: ("Оператор пункту супроводу", "Support-point operator"),
+    Role.SCHOOL_MODERATOR: ("Модератор школи", "School moderator"),
+}
+
+
+class User(Base):
+    __tablename__ = "app_user"
+    __table_args__ = (Index("ix_app_user_community", "community_id"),)
+
+    id: Mapped[intpk]
+    login: Mapped[str200] = mapped_column(unique=True)  # stored lowercase
+    display_name: Mapped[str200]
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    # None only for administrators.
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"))
+    locale: Mapped[str] = mapped_column(String(8), default="uk")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[created_at]
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+
+class LoginAttempt(Base):
+    """Failed sign-ins, kept in the database so every server process sees them."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_login_at", "login", "at"),
+        Index("ix_login_attempt_ip_at", "ip", "at"),
+    )
+
+    id: Mapped[intpk]
+    login: Mapped[str200]
+    ip: Mapped[str64]
+    at: Mapped[datetime]
+    community_id: Mapped[int | None] = mapped_column(default=None)

@@ -1,0 +1,85 @@
+"""Budget cycles, their categories and projects."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, created_at, intpk, str64, str200
+
+
+class CycleKind(StrEnum):
+    PUBLIC = "public"  # громадський бюджет
+    SCHOOL = "school"  # шкільний бюджет
+
+
+class ProjectStatus(StrEnum):
+    ADMITTED = "admitted"
+    REJECTED = "rejected"
+
+
+class Cycle(Base):
+    __tablename__ = "cycle"
+    __table_args__ = (UniqueConstraint("community_id", "slug", name="uq_cycle_community_slug"),)
+
+    id: Mapped[intpk]
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default=CycleKind.PUBLIC.value)
+    title: Mapped[str200]
+    slug: Mapped[str64]
+    voting_starts_at: Mapped[datetime]
+    voting_ends_at: Mapped[datetime]
+    timezone: Mapped[str64] = mapped_column(default="Europe/Kyiv")
+    min_total: Mapped[int] = mapped_column(Integer, default=1)
+    max_total: Mapped[int | None] = mapped_column(Integer, default=None)
+    results_published_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[created_at]
+
+
+class Category(Base):
+    __tablename__ = "category"
+
+    id: Mapped[intpk]
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"), index=True)
+    name: Mapped[str200]
+    budget: Mapped[int] = mapped_column(BigInteger)  # kopiykas
+    min_choices: Mapped[int] = mapped_column(Integer, default=0)
+    max_choices: Mapped[int] = mapped_column(Integer, default=1)
+    budget_limited: Mapped[bool] = mapped_column(Boolean, default=False)
+    max_project_cost: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    min_votes_to_fund: Mapped[int] = mapped_column(Integer, default=1)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Project(Base):
+    __tablename__ = "project"
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "number", name="uq_project_cycle_number"),
+        Index("ix_project_category", "category_id"),
+    )
+
+    id: Mapped[intpk]
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"))
+    number: Mapped[int] = mapped_column(Integer)  # the number printed on ballots
+    title: Mapped[str200]
+    description: Mapped[str] = mapped_column(Text, default="")
+    cost: Mapped[int] = mapped_column(BigInteger)  # kopiykas
+    district: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16), default=ProjectStatus.ADMITTED.value)
+    rejection_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[created_at]

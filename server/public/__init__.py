@@ -1,0 +1,1 @@
+"""Pages anyone can open without signing in."""

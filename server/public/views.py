@@ -1,0 +1,30 @@
+"""The public front page: cycles whose results the moderators have published."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, render_template
+from sqlalchemy import select
+
+from server import db
+from server.models import Community, Cycle
+
+bp = Blueprint("public", __name__)
+
+
+@bp.route("/")
+def home():  # type: ignore[no-untyped-def]
+    rows = (
+        db.session()
+        .execute(
+            select(Cycle, Community)
+            .join(Community, Community.id == Cycle.community_id)
+            .where(Cycle.results_published_at.is_not(None))
+            .order_by(Cycle.results_published_at.desc())
+        )
+        .all()
+    )
+    return render_template("public/home.html", published=rows)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

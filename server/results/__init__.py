@@ -1,0 +1,1 @@
+"""Results: ranked tables, funding, channels, turnout, charts, exports, public pages."""

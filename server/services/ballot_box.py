@@ -1,0 +1,308 @@
+"""Storing votes exactly once, deciding which counts, keeping the tallies current.
+
+Every channel ends here: the integration API, terminal and support-point sync, paper
+imports. One call stores one batch in the caller's transaction:
+
+1. Lock the batch's voters (PostgreSQL advisory locks, in sorted order so two batches
+   never deadlock). Two votes of one voter are then never decided concurrently, and a
+   vote id sent twice at once is seen as "already stored" by the second sender.
+2. Votes already stored with the same content are answered again; the same id with
+   other content raises VoteConflict and nothing of the batch is written.
+3. New votes are checked against the cycle's rule, then the counting rule
+   (voting.counting) is applied to each voter's old and new votes together; an older
+   vote arriving late can take the counted place of a newer one.
+4. Tallies move by the difference, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from server.models import ProjectTally, TurnoutTally, Vote, utcnow
+from voting import CountingInput, Decision, VoteRecord, VoteStatus, decide_for_voter
+
+from .cycle_rules import CycleRules
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVote:
+    vote_id: str
+    status: str
+    reason: str | None
+    counted_vote_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    vote_id: str
+    stored_hash: str
+    offered_hash: str
+
+
+class VoteConflict(Exception):
+    """A vote id already stored (or repeated in the batch) with other content."""
+
+    def __init__(self, conflicts: Sequence[Conflict]) -> None:
+        super().__init__(f"{len(conflicts)} vote id(s) already stored with other content")
+        self.conflicts = list(conflicts)
+
+
+class UnknownCycle(Exception):
+    pass
+
+
+def _lock_id(cycle_id: int, voter: str) -> int:
+    digest = hashlib.blake2b(f"{cycle_id}/{voter}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+class _TallyDelta:
+    def __init__(self) -> None:
+        self.projects: dict[tuple[int, int, int], int] = defaultdict(int)
+        self.turnout: dict[tuple[int, int, datetime, str, str, str], int] = defaultdict(int)
+
+    def add(self, row: Mapping, status: str, sign: int) -> None:
+        community, cycle = row["community_id"], row["cycle_id"]
+        key = (
+            community,
+            cycle,
+            _hour(row["cast_at"]),
+            row["channel"],
+            row["device_id"] or "",
+            status,
+        )
+        self.turnout[key] += sign
+        if status == VoteStatus.COUNTED:
+            for project_id in row["selections"]:
+                self.projects[(community, cycle, project_id)] += sign
+
+    def apply(self, session: Session) -> None:
+        dialect = session.get_bind().dialect.name
+        insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        projects = [
+            {"community_id": c, "cycle_id": y, "project_id": p, "votes": d}
+            for (c, y, p), d in sorted(self.projects.items())
+            if d
+        ]
+        if projects:
+            stmt = insert_fn(ProjectTally)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["cycle_id", "project_id"],
+                set_={"votes": ProjectTally.votes + stmt.excluded.votes},
+            )
+            session.execute(stmt, projects)
+        turnout = [
+            {
+                "community_id": c,
+                "cycle_id": y,
+                "hour": h,
+                "channel": ch,
+                "device_id": dev,
+                "status": st,
+                "votes": d,
+            }
+            for (c, y, h, ch, dev, st), d in sorted(self.turnout.items())
+            if d
+        ]
+        if turnout:
+            stmt = insert_fn(TurnoutTally)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["cycle_id", "hour", "channel", "device_id", "status"],
+                set_={"votes": TurnoutTally.votes + stmt.excluded.votes},
+            )
+            session.execute(stmt, turnout)
+
+
+_VOTE_COLUMNS = (
+    Vote.id,
+    Vote.community_id,
+    Vote.cycle_id,
+    Vote.voter_key,
+    Vote.code_id,
+    Vote.selections,
+    Vote.channel,
+    Vote.device_id,
+    Vote.cast_at,
+    Vote.content_hash,
+    Vote.status,
+    Vote.status_reason,
+    Vote.counted_vote_id,
+)
+
+
+def _voter_of(row: Mapping) -> str:
+    return f"key:{row['voter_key']}" if row["voter_key"] is not None else f"code:{row['code_id']}"
+
+
+def store_votes(
+    session: Session,
+    rules: Mapping[int, CycleRules],
+    records: Iterable[VoteRecord],
+    source: str,
+    now: datetime | None = None,
+) -> list[StoredVote]:
+    """Store a batch; return each vote's current standing, one per record given, in order.
+
+    `rules` maps every cycle id the batch may name to that cycle's rules. The caller
+    owns the transaction: commit after this returns, roll back on VoteConflict.
+    """
+    now = now or utcnow()
+    batch: dict[str, VoteRecord] = {}
+    hashes: dict[str, str] = {}
+    conflicts: list[Conflict] = []
+    order: list[str] = []
+    for record in records:
+        if record.cycle_id not in rules:
+            raise UnknownCycle(record.cycle_id)
+        digest = record.content_hash()
+        order.append(record.vote_id)
+        if record.vote_id in batch:
+            if hashes[record.vote_id] != digest:
+                conflicts.append(Conflict(record.vote_id, hashes[record.vote_id], digest))
+            continue
+        batch[record.vote_id] = record
+        hashes[record.vote_id] = digest
+    if conflicts:
+        raise VoteConflict(conflicts)
+    if not batch:
+        return []
+
+    is_postgres = session.get_bind().dialect.name == "postgresql"
+    if is_postgres:
+        lock_ids = sorted({_lock_id(r.cycle_id, r.voter) for r in batch.values()})
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
+            {"keys": lock_ids},
+        )
+
+    existing = {
+        row.id: row
+        for row in session.execute(select(Vote.id, Vote.content_hash).where(Vote.id.in_(list(batch))))
+    }
+    for vote_id, row in existing.items():
+        if row.content_hash != hashes[vote_id]:
+            conflicts.append(Conflict(vote_id, row.content_hash, hashes[vote_id]))
+    if conflicts:
+        raise VoteConflict(conflicts)
+
+    new = [r for vote_id, r in batch.items() if vote_id not in existing]
+    by_cycle: dict[int, list[VoteRecord]] = defaultdict(list)
+    for record in new:
+        by_cycle[record.cycle_id].append(record)
+
+    delta = _TallyDelta()
+    new_rows: list[dict] = []
+    changed_rows: list[dict] = []
+    for cycle_id, cycle_records in by_cycle.items():
+        cycle_rules = rules[cycle_id]
+        keys = {r.voter_key for r in cycle_records if r.voter_key is not None}
+        codes = {r.code_id for r in cycle_records if r.code_id is not None}
+        earlier: dict[str, list[dict]] = defaultdict(list)
+        for column, values in ((Vote.voter_key, keys), (Vote.code_id, codes)):
+            if not values:
+                continue
+            found = session.execute(
+                select(*_VOTE_COLUMNS).where(Vote.cycle_id == cycle_id, column.in_(list(values)))
+            ).mappings()
+            for row in found:
+                earlier[_voter_of(row)].append(dict(row))
+
+        incoming: dict[str, list[dict]] = defaultdict(list)
+        for record in cycle_records:
+            incoming[record.voter].append(
+                {
+                    "id": record.vote_id,
+                    "community_id": cycle_rules.community_id,
+                    "cycle_id": cycle_id,
+                    "voter_key": record.voter_key,
+                    "code_id": record.code_id,
+                    "selections": list(record.selections),
+                    "channel": record.channel.value,
+                    "device_id": record.device_id,
+                    "cast_at": record.cast_at,
+                    "received_at": now,
+                    "content_hash": hashes[record.vote_id],
+                    "source": source,
+                    "_invalid": cycle_rules.invalid_reason(record),
+                }
+            )
+
+        for voter, fresh in incoming.items():
+            old = earlier.get(voter, [])
+            decisions = decide_for_voter(
+                [_counting_input(row, voter, _stored_invalid_reason(row)) for row in old]
+                + [_counting_input(row, voter, row["_invalid"]) for row in fresh]
+            )
+            for row in old:
+                decision = decisions[row["id"]]
+                if (decision.status, decision.counted_vote_id) != (
+                    row["status"],
+                    row["counted_vote_id"],
+                ):
+                    delta.add(row, row["status"], -1)
+                    delta.add(row, decision.status, +1)
+                    changed_rows.append(
+                        {
+                            "b_id": row["id"],
+                            "status": decision.status.value,
+                            "status_reason": decision.reason,
+                            "counted_vote_id": decision.counted_vote_id,
+                        }
+                    )
+            for row in fresh:
+                row.pop("_invalid")
+                decision = decisions[row["id"]]
+                _apply_decision(row, decision)
+                delta.add(row, decision.status, +1)
+                new_rows.append(row)
+
+    if new_rows:
+        session.execute(insert(Vote), new_rows)
+    if changed_rows:
+        # Core executemany: an UPDATE by id for each vote whose standing changed.
+        table = Vote.__table__
+        session.connection().execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(
+                status=bindparam("status"),
+                status_reason=bindparam("status_reason"),
+                counted_vote_id=bindparam("counted_vote_id"),
+            ),
+            changed_rows,
+        )
+    delta.apply(session)
+
+    current = {
+        row.id: StoredVote(row.id, row.status, row.status_reason, row.counted_vote_id)
+        for row in session.execute(
+            select(Vote.id, Vote.status, Vote.status_reason, Vote.counted_vote_id).where(Vote.id.in_(order))
+        )
+    }
+    return [current[vote_id] for vote_id in order]
+
+
+def _counting_input(row: Mapping, voter: str, invalid_reason: str | None) -> CountingInput:
+    return CountingInput(row["id"], voter, row["cast_at"], invalid_reason)
+
+
+def _stored_invalid_reason(row: Mapping) -> str | None:
+    return row["status_reason"] if row["status"] == VoteStatus.INVALID else None
+
+
+def _apply_decision(row: dict, decision: Decision) -> None:
+    row["status"] = decision.status.value
+    row["status_reason"] = decision.reason
+    row["counted_vote_id"] = decision.counted_vote_id

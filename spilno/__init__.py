@@ -1,0 +1,1 @@
+"""The `spilno` command-line entry point."""

@@ -1,0 +1,17 @@
+"""`spilno`: one command for every part. Subcommand groups live beside the code they
+drive (server/cli.py, ...); this module only gathers them."""
+
+from __future__ import annotations
+
+import click
+
+from server.cli import server_group
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="spilno-kiosk")
+def main() -> None:
+    """Spilno: public-budget voting on terminals, paper and school codes."""
+
+
+main.add_command(server_group)

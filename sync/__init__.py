@@ -1,0 +1,1 @@
+"""Signed, exactly-once synchronisation between devices and the server. Built in its own issue."""

@@ -1,0 +1,150 @@
+"""Factories that build rows for tests, with sensible Ukrainian defaults."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from server.auth.passwords import hash_password
+from server.models import Category, Community, Cycle, Device, Project, Role, User
+
+PASSWORD = "correct horse battery"
+_counter = itertools.count(1)
+_PASSWORD_HASH: dict[str, str] = {}
+
+
+def _hash(password: str) -> str:
+    # Hashing with scrypt takes ~50 ms; tests reuse one hash per password.
+    if password not in _PASSWORD_HASH:
+        _PASSWORD_HASH[password] = hash_password(password)
+    return _PASSWORD_HASH[password]
+
+
+class Factories:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def community(self, **kw: Any) -> Community:
+        n = next(_counter)
+        community = Community(slug=kw.pop("slug", f"hromada-{n}"), name=kw.pop("name", f"Громада {n}"), **kw)
+        self.session.add(community)
+        self.session.commit()
+        return community
+
+    def user(
+        self,
+        role: Role | str = Role.COMMUNITY_MODERATOR,
+        community: Community | None = None,
+        password: str = PASSWORD,
+        **kw: Any,
+    ) -> User:
+        n = next(_counter)
+        role = Role(role)
+        if role is not Role.ADMINISTRATOR and community is None:
+            community = self.community()
+        user = User(
+            login=kw.pop("login", f"user{n}@example.org"),
+            display_name=kw.pop("display_name", f"Користувач {n}"),
+            password_hash=_hash(password),
+            role=role.value,
+            community_id=None if role is Role.ADMINISTRATOR else community.id,
+            **kw,
+        )
+        self.session.add(user)
+        self.session.commit()
+        return user
+
+    def cycle(self, community: Community | None = None, *, open_now: bool = True, **kw: Any) -> Cycle:
+        community = community or self.community()
+        n = next(_counter)
+        now = datetime.now(UTC)
+        starts = now - timedelta(days=1) if open_now else now + timedelta(days=10)
+        cycle = Cycle(
+            community_id=community.id,
+            title=kw.pop("title", f"Громадський бюджет {n}"),
+            slug=kw.pop("slug", f"gb-{n}"),
+            voting_starts_at=kw.pop("voting_starts_at", starts),
+            voting_ends_at=kw.pop("voting_ends_at", starts + timedelta(days=30)),
+            **kw,
+        )
+        self.session.add(cycle)
+        self.session.commit()
+        return cycle
+
+    def category(self, cycle: Cycle, **kw: Any) -> Category:
+        category = Category(
+            community_id=cycle.community_id,
+            cycle_id=cycle.id,
+            name=kw.pop("name", "Малі проєкти"),
+            budget=kw.pop("budget", 1_000_000_00),
+            min_choices=kw.pop("min_choices", 0),
+            max_choices=kw.pop("max_choices", 2),
+            **kw,
+        )
+        self.session.add(category)
+        self.session.commit()
+        return category
+
+    def project(self, category: Category, **kw: Any) -> Project:
+        n = next(_counter)
+        project = Project(
+            community_id=category.community_id,
+            cycle_id=category.cycle_id,
+            category_id=category.id,
+            number=kw.pop("number", n),
+            title=kw.pop("title", f"Проєкт {n}"),
+            cost=kw.pop("cost", 100_000_00),
+            **kw,
+        )
+        self.session.add(project)
+        self.session.commit()
+        return project
+
+    def device(self, community: Community, kind: str = "terminal", **kw: Any) -> Device:
+        n = next(_counter)
+        device = Device(
+            community_id=community.id,
+            kind=kind,
+            code=kw.pop("code", f"T-{n:04d}"),
+            name=kw.pop("name", f"Термінал {n}"),
+            **kw,
+        )
+        self.session.add(device)
+        self.session.commit()
+        return device
+
+    def ballot_cycle(self, community: Community | None = None, projects_per_category: int = 4) -> Cycle:
+        """A cycle with two categories of projects, open for voting now."""
+        cycle = self.cycle(community)
+        small = self.category(
+            cycle,
+            name="Малі проєкти",
+            budget=900_000_00,
+            max_choices=2,
+            max_project_cost=300_000_00,
+            position=1,
+        )
+        large = self.category(cycle, name="Великі проєкти", budget=3_000_000_00, max_choices=1, position=2)
+        for i in range(projects_per_category):
+            self.project(small, cost=(100_000 + 50_000 * i) * 100, title=f"Сквер {i + 1}")
+            self.project(large, cost=(1_000_000 + 400_000 * i) * 100, title=f"Стадіон {i + 1}")
+        return cycle
+
+
+def login(client: Any, user: User, password: str = PASSWORD) -> Any:
+    client.get("/login")
+    with client.session_transaction() as sess:
+        token = sess.get("csrf")
+    return client.post("/login", data={"login": user.login, "password": password, "csrf_token": token})
+
+
+def csrf(client: Any) -> str:
+    with client.session_transaction() as sess:
+        if "csrf" not in sess:
+            import secrets
+
+            sess["csrf"] = secrets.token_urlsafe(32)
+        return sess["csrf"]

@@ -1,0 +1,199 @@
+"""The ballot and its rule: what a voter may choose, checked the same way everywhere.
+
+Money is in kopiykas (integers), never floats: 300 000 грн is 30_000_000.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A broken rule: a message code (see voting.messages) and its parameters."""
+
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, **self.params}
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryRule:
+    category_id: int
+    name: str
+    budget: int  # kopiykas available to fund this category's projects
+    min_choices: int = 0
+    max_choices: int = 1
+    # When set, a voter's choices in this category may not cost more than `budget`.
+    budget_limited: bool = False
+    # Most a single project in the category may cost (e.g. "малі проєкти до 300 000 грн").
+    max_project_cost: int | None = None
+    # Fewest votes a project needs to be funded at all.
+    min_votes_to_fund: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class BallotProject:
+    project_id: int
+    category_id: int
+    cost: int  # kopiykas
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryStatus:
+    """Live feedback for a voter choosing in one category."""
+
+    category_id: int
+    chosen: int
+    choices_left: int
+    budget_left: int | None  # None when the category is not budget-limited
+
+
+@dataclass(frozen=True)
+class Ballot:
+    """One cycle's admitted projects and its rule."""
+
+    categories: Sequence[CategoryRule]
+    projects: Sequence[BallotProject]
+    min_total: int = 1
+    max_total: int | None = None  # None: only the per-category limits apply
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_projects", {p.project_id: p for p in self.projects})
+        object.__setattr__(self, "_categories", {c.category_id: c for c in self.categories})
+
+    def project(self, project_id: int) -> BallotProject | None:
+        return self._projects.get(project_id)  # type: ignore[attr-defined]
+
+    def check(self, selections: Iterable[int]) -> list[Problem]:
+        """Every way `selections` breaks the rule; an empty list means a valid vote."""
+        chosen = list(selections)
+        problems: list[Problem] = []
+        for project_id, times in Counter(chosen).items():
+            if times > 1:
+                problems.append(Problem("ballot.repeated_project", {"project": project_id}))
+        known = [self.project(p) for p in dict.fromkeys(chosen)]
+        for project_id, project in zip(dict.fromkeys(chosen), known, strict=True):
+            if project is None:
+                problems.append(Problem("ballot.unknown_project", {"project": project_id}))
+        valid = [p for p in known if p is not None]
+        if not chosen:
+            problems.append(Problem("ballot.empty"))
+        for category in self.categories:
+            in_category = [p for p in valid if p.category_id == category.category_id]
+            params = {"category": category.name}
+            if len(in_category) < category.min_choices:
+                problems.append(
+                    Problem(
+                        "ballot.too_few_in_category",
+                        params | {"limit": category.min_choices},
+                    )
+                )
+            if len(in_category) > category.max_choices:
+                problems.append(
+                    Problem(
+                        "ballot.too_many_in_category",
+                        params | {"limit": category.max_choices},
+                    )
+                )
+            if category.budget_limited and sum(p.cost for p in in_category) > category.budget:
+                problems.append(Problem("ballot.over_category_budget", params))
+        if chosen and len(valid) < self.min_total:
+            problems.append(Problem("ballot.too_few_total", {"limit": self.min_total}))
+        if self.max_total is not None and len(valid) > self.max_total:
+            problems.append(Problem("ballot.too_many_total", {"limit": self.max_total}))
+        return problems
+
+    def status(self, selections: Iterable[int]) -> list[CategoryStatus]:
+        """How many more a voter may choose (and spend) per category, for live feedback."""
+        valid = [p for p in (self.project(s) for s in set(selections)) if p is not None]
+        total_left = None if self.max_total is None else self.max_total - len(valid)
+        result = []
+        for category in self.categories:
+            in_category = [p for p in valid if p.category_id == category.category_id]
+            left = category.max_choices - len(in_category)
+            if total_left is not None:
+                left = min(left, total_left)
+            budget_left = None
+            if category.budget_limited:
+                budget_left = category.budget - sum(p.cost for p in in_category)
+            result.append(CategoryStatus(category.category_id, len(in_category), max(left, 0), budget_left))
+        return result
+
+
+def check_category_rule(category: CategoryRule, project_costs: Sequence[int]) -> list[Problem]:
+    """Problems that make a category's rule impossible to satisfy or to fund."""
+    problems: list[Problem] = []
+    if category.min_choices < 0 or category.max_choices < 0 or category.min_votes_to_fund < 0:
+        problems.append(Problem("rule.negative"))
+    if category.max_choices == 0:
+        problems.append(Problem("rule.max_zero"))
+    if category.max_choices < category.min_choices:
+        problems.append(
+            Problem(
+                "rule.max_below_min",
+                {"min": category.min_choices, "max": category.max_choices},
+            )
+        )
+    if category.budget <= 0:
+        problems.append(Problem("rule.budget_not_positive"))
+    elif project_costs and category.budget < min(project_costs):
+        problems.append(
+            Problem(
+                "rule.budget_below_cheapest",
+                {
+                    "category": category.name,
+                    "budget": category.budget,
+                    "cheapest": min(project_costs),
+                },
+            )
+        )
+    if project_costs and category.min_choices > len(project_costs):
+        problems.append(
+            Problem(
+                "rule.min_above_projects",
+                {"min": category.min_choices, "count": len(project_costs)},
+            )
+        )
+    if category.max_project_cost is not None:
+        for cost in project_costs:
+            if cost > category.max_project_cost:
+                problems.append(
+                    Problem(
+                        "rule.project_over_cap",
+                        {
+                            "category": category.name,
+                            "cost": cost,
+                            "cap": category.max_project_cost,
+                        },
+                    )
+                )
+                break
+    return problems
+
+
+def check_ballot_rule(ballot: Ballot) -> list[Problem]:
+    """Problems that make a whole cycle's rule impossible (checked when a moderator saves)."""
+    problems: list[Problem] = []
+    for category in ballot.categories:
+        costs = [p.cost for p in ballot.projects if p.category_id == category.category_id]
+        problems.extend(check_category_rule(category, costs))
+    if ballot.min_total < 0 or (ballot.max_total is not None and ballot.max_total < 0):
+        problems.append(Problem("rule.negative"))
+    if ballot.max_total is not None and ballot.max_total < ballot.min_total:
+        problems.append(Problem("rule.max_below_min", {"min": ballot.min_total, "max": ballot.max_total}))
+    reachable = sum(c.max_choices for c in ballot.categories)
+    if ballot.categories and ballot.min_total > reachable:
+        problems.append(
+            Problem(
+                "rule.total_min_above_categories",
+                {"min": ballot.min_total, "reachable": reachable},
+            )
+        )
+    return problems
