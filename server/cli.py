@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -93,6 +95,48 @@ def tally_command(cycle_id: int, as_json: bool) -> None:
         click.echo("збігається / agrees" if agrees else "НЕ збігається / DISAGREES")
     if not agrees:
         raise SystemExit(1)
+
+
+@server_group.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--no-serve", is_flag=True, help="Only build the demo database, do not start the server.")
+@click.option("--votes", default=3000, show_default=True, type=int, help="Generated votes per cycle.")
+def demo(host: str, port: int, no_serve: bool, votes: int) -> None:
+    """Build a fresh demo community on SQLite (instance/demo.db) and serve the console."""
+    from server import create_app
+    from server.demo import seed_demo
+
+    instance = Path("instance")
+    instance.mkdir(exist_ok=True)
+    secrets_file = instance / "demo-secrets.json"
+    if not secrets_file.exists():
+        secrets_file.write_text(
+            json.dumps({"SECRET_KEY": secrets.token_hex(32), "VOTER_KEY_SECRET": secrets.token_hex(32)})
+        )
+        secrets_file.chmod(0o600)
+    config = json.loads(secrets_file.read_text())
+    database = (instance / "demo.db").resolve()
+    for leftover in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        leftover.unlink(missing_ok=True)
+    config |= {"DATABASE_URL": f"sqlite:///{database}", "SESSION_COOKIE_SECURE": False}
+    app = create_app(config)
+    with app.app_context():
+        db.upgrade(db.engine())
+        summary = seed_demo(db.session(), app.config["VOTER_KEY_SECRET_BYTES"], votes_per_cycle=votes)
+    url = f"http://{host}:{port}"
+    click.echo("")
+    click.echo(f"Демо готове / demo ready: {summary.community.name}, {summary.votes_stored} голосів / votes")
+    click.echo(f"  Консоль / console:         {url}/login")
+    published = summary.cycles[0]
+    click.echo(
+        f"  Публічні результати / public results: {url}/results/{summary.community.slug}/{published.slug}"
+    )
+    for login, role, password in summary.users:
+        click.echo(f"  {role:<22} логін / login: {login:<10} пароль / password: {password}")
+    click.echo("")
+    if not no_serve:
+        app.run(host=host, port=port, debug=False)
 
 
 os.environ.setdefault("FLASK_SKIP_DOTENV", "1")

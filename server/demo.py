@@ -1,0 +1,242 @@
+"""A realistic demo community: two cycles, two categories, 18 projects, terminals,
+support points, users, an integration client, and a few thousand votes over several
+channels, so every page of the console and the public results has something to show.
+
+Deterministic (seeded random), so a screenshot today matches one tomorrow.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from server.models import Category, Community, Cycle, Device, Project, utcnow
+from server.services.ballot_box import store_votes
+from server.services.cycle_rules import load_cycle_rules
+from server.services.users import create_user
+from voting import Channel, VoteRecord, VoterKey, check_ballot_rule, community_voter_secret
+from voting.identity import rnokpp_check_digit
+
+PROJECTS = [
+    # (category, title, district, cost in hryvnias)
+    ("small", "Дитячий майданчик у сквері Перемоги", "Центр", 280_000),
+    ("small", "Вуличні тренажери біля школи № 5", "Таращанський", 190_000),
+    ("small", "Велопарковки біля ЦНАП та бібліотек", "Центр", 95_000),
+    ("small", "Інклюзивна пісочниця в парку Шевченка", "Заріччя", 150_000),
+    ("small", "Освітлення пішохідної доріжки вздовж Росі", "Заріччя", 240_000),
+    ("small", "Книжкова шафа обміну в кожному мікрорайоні", "Гайок", 60_000),
+    ("small", "Пандуси до поліклініки № 2", "Піщаний", 210_000),
+    ("small", "Сенсорна кімната в дитячому садку «Сонечко»", "Гайок", 295_000),
+    ("small", "Лавки й урни на бульварі Олександрійському", "Центр", 120_000),
+    ("small", "Майстерня ремонту велосипедів для підлітків", "Турчанинівка", 175_000),
+    ("small", "Зелений клас просто неба при ліцеї № 1", "Центр", 260_000),
+    ("large", "Реконструкція стадіону «Трудові резерви»", "Піщаний", 2_900_000),
+    ("large", "Скейтпарк у парку «Олександрія»", "Заріччя", 1_800_000),
+    ("large", "Енергонезалежне укриття при школі № 12", "Гайок", 2_750_000),
+    ("large", "Безпечні переходи біля шкіл (12 переходів)", "Місто", 1_350_000),
+    ("large", "Сучасна спортивна зала для людей з інвалідністю", "Таращанський", 2_400_000),
+    ("large", "Міський сад пам’яті та тиші", "Центр", 900_000),
+    ("large", "Сонячні панелі на дах міської лікарні", "Піщаний", 2_200_000),
+]
+
+DEVICES = [
+    ("terminal", "T-0001", "Термінал у ЦНАП", "вул. Ярослава Мудрого, 2"),
+    ("terminal", "T-0002", "Термінал у центральній бібліотеці", "бульв. Олександрійський, 56"),
+    ("terminal", "T-0003", "Термінал у ТРЦ «Гермес»", "вул. Київська, 10"),
+    ("support_point", "S-0001", "Пункт супроводу в будинку культури", "вул. Леваневського, 51"),
+    ("support_point", "S-0002", "Пункт супроводу в центрі соціальних служб", "вул. Гайова, 4"),
+]
+
+CHANNEL_MIX = [
+    (Channel.WEB, None, 60),
+    (Channel.KIOSK, "T-0001", 9),
+    (Channel.KIOSK, "T-0002", 6),
+    (Channel.KIOSK, "T-0003", 5),
+    (Channel.PAPER, "S-0001", 7),
+    (Channel.PAPER, "S-0002", 5),
+    (Channel.STAFF_ASSISTED, "S-0001", 8),
+]
+
+USERS = [
+    ("admin", "Адміністратор системи", "administrator", "admin-demo-2027"),
+    ("moderator", "Оксана Коваленко", "community_moderator", "moderator-demo-2027"),
+    ("operator", "Петро Мельник", "support_operator", "operator-demo-2027"),
+]
+
+
+@dataclass
+class DemoSummary:
+    community: Community
+    cycles: list[Cycle]
+    users: list[tuple[str, str, str]]  # login, role, password
+    votes_stored: int
+
+
+def _random_rnokpp(rng: random.Random) -> str:
+    first_nine = f"{rng.randrange(10**8, 10**9):09d}"
+    return first_nine + str(rnokpp_check_digit(first_nine))
+
+
+def make_cycle(
+    session: Session, community: Community, title: str, slug: str, starts: datetime, ends: datetime
+) -> Cycle:
+    cycle = Cycle(
+        community_id=community.id,
+        title=title,
+        slug=slug,
+        voting_starts_at=starts,
+        voting_ends_at=ends,
+        min_total=1,
+        max_total=3,
+    )
+    session.add(cycle)
+    session.flush()
+    small = Category(
+        community_id=community.id,
+        cycle_id=cycle.id,
+        name="Малі проєкти",
+        budget=1_200_000_00,
+        min_choices=0,
+        max_choices=2,
+        max_project_cost=300_000_00,
+        position=1,
+    )
+    large = Category(
+        community_id=community.id,
+        cycle_id=cycle.id,
+        name="Великі проєкти",
+        budget=6_000_000_00,
+        min_choices=0,
+        max_choices=1,
+        max_project_cost=3_000_000_00,
+        position=2,
+    )
+    session.add_all([small, large])
+    session.flush()
+    for number, (kind, title_, district, cost) in enumerate(PROJECTS, start=1):
+        session.add(
+            Project(
+                community_id=community.id,
+                cycle_id=cycle.id,
+                category_id=(small if kind == "small" else large).id,
+                number=number,
+                title=title_,
+                district=district,
+                cost=cost * 100,
+                description=f"{title_}. Район: {district}.",
+            )
+        )
+    session.flush()
+    rules = load_cycle_rules(session, cycle)
+    problems = check_ballot_rule(rules.ballot)
+    assert not problems, problems  # the demo must itself obey the rules it shows
+    return cycle
+
+
+def _votes(
+    rng: random.Random, cycle: Cycle, rules, secret: bytes, count: int, until: datetime
+) -> list[VoteRecord]:
+    ballot = rules.ballot
+    by_category: dict[int, list[int]] = {}
+    for project in ballot.projects:
+        by_category.setdefault(project.category_id, []).append(project.project_id)
+    # Popularity: a few favourites, a long tail, as real votes look.
+    weights = {
+        pid: 1.0 / (rank + 1.5)
+        for ids in by_category.values()
+        for rank, pid in enumerate(rng.sample(ids, len(ids)))
+    }
+    channels = [(c, d) for c, d, _w in CHANNEL_MIX]
+    channel_weights = [w for _c, _d, w in CHANNEL_MIX]
+    span = (min(until, cycle.voting_ends_at) - cycle.voting_starts_at).total_seconds()
+    residents = [_random_rnokpp(rng) for _ in range(count)]
+    records = []
+    for i in range(count):
+        # ~3% of residents try a second channel; ~1% of ballots break the rule.
+        resident = residents[i] if rng.random() > 0.03 or i == 0 else residents[rng.randrange(i)]
+        channel, device = rng.choices(channels, channel_weights)[0]
+        offset = rng.random() ** 0.8 * span
+        moment = cycle.voting_starts_at + timedelta(seconds=offset)
+        # Daytime rhythm: move night-time votes (Kyiv time, UTC+2/3) into the day.
+        if moment.hour < 6 or moment.hour > 19:
+            moment = moment.replace(hour=rng.randrange(6, 19))
+        moment = min(max(moment, cycle.voting_starts_at), until - timedelta(minutes=1))
+        selections: list[int] = []
+        for category in ballot.categories:
+            ids = by_category[category.category_id]
+            k = rng.randint(1, category.max_choices) if rng.random() > 0.1 else 0
+            picked = set()
+            while len(picked) < k:
+                picked.add(rng.choices(ids, [weights[p] for p in ids])[0])
+            selections.extend(picked)
+        if not selections:
+            selections = [rng.choice(by_category[ballot.categories[0].category_id])]
+        if rng.random() < 0.01:
+            selections = by_category[ballot.categories[0].category_id][:3]  # one too many
+        records.append(
+            VoteRecord.create(
+                vote_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                cycle_id=cycle.id,
+                selections=selections,
+                channel=channel,
+                cast_at=moment,
+                voter_key=VoterKey.derive(secret, "rnokpp", resident).hex,
+                device_id=device if channel is not Channel.WEB else "api:1",
+            )
+        )
+    return records
+
+
+def seed_demo(
+    session: Session, master_secret: bytes, now: datetime | None = None, votes_per_cycle: int = 3000
+) -> DemoSummary:
+    """Fill an empty database with the demo community. Commits."""
+    now = now or utcnow()
+    rng = random.Random(2027)
+    community = Community(slug="bila-tserkva", name="Білоцерківська міська територіальна громада")
+    session.add(community)
+    session.flush()
+    users = []
+    for login, name, role, password in USERS:
+        create_user(
+            session,
+            login=login,
+            display_name=name,
+            password=password,
+            role=role,
+            community_id=None if role == "administrator" else community.id,
+        )
+        users.append((login, role, password))
+    for kind, code, name, location in DEVICES:
+        session.add(Device(community_id=community.id, kind=kind, code=code, name=name, location=location))
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    last_year = make_cycle(
+        session,
+        community,
+        "Громадський бюджет Білої Церкви 2026",
+        "gb-2026",
+        datetime(2026, 5, 1, 6, 0, tzinfo=UTC),
+        datetime(2026, 5, 31, 21, 0, tzinfo=UTC),
+    )
+    this_year = make_cycle(
+        session,
+        community,
+        "Громадський бюджет Білої Церкви 2027",
+        "gb-2027",
+        today - timedelta(days=9, hours=-6),
+        today + timedelta(days=21),
+    )
+    secret = community_voter_secret(master_secret, community.key_id)
+    stored = 0
+    for cycle, until in ((last_year, last_year.voting_ends_at), (this_year, now)):
+        rules = load_cycle_rules(session, cycle)
+        records = _votes(rng, cycle, rules, secret, votes_per_cycle, until)
+        for start in range(0, len(records), 500):
+            stored += len(store_votes(session, {cycle.id: rules}, records[start : start + 500], "demo"))
+    last_year.results_published_at = datetime(2026, 6, 5, 9, 0, tzinfo=UTC)
+    session.commit()
+    return DemoSummary(community, [last_year, this_year], users, stored)
