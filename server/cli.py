@@ -14,6 +14,7 @@ import click
 from flask import Flask
 
 from server import db
+from server.api.cli import api_client_group
 
 
 def _app() -> Flask:
@@ -138,5 +139,7 @@ def demo(host: str, port: int, no_serve: bool, votes: int) -> None:
     if not no_serve:
         app.run(host=host, port=port, debug=False)
 
+
+server_group.add_command(api_client_group)
 
 os.environ.setdefault("FLASK_SKIP_DOTENV", "1")

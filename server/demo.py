@@ -185,7 +185,7 @@ def _votes(
                 channel=channel,
                 cast_at=moment,
                 voter_key=VoterKey.derive(secret, "rnokpp", resident).hex,
-                device_id=device if channel is not Channel.WEB else "api:1",
+                device_id=device,
             )
         )
     return records

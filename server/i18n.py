@@ -104,6 +104,7 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def remember_language(response):  # type: ignore[no-untyped-def]
         chosen = request.args.get("lang")
-        if chosen in LOCALES:
+        # The API takes no cookies, so it sets none either.
+        if chosen in LOCALES and not request.path.startswith("/api/"):
             response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
         return response

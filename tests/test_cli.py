@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import click
 from click.testing import CliRunner
@@ -61,7 +62,7 @@ def test_tally_agrees_with_the_raw_records(app, session, make, monkeypatch):
                 cycle_id=cycle.id,
                 selections=[project.id],
                 channel="web",
-                cast_at=cycle.voting_starts_at,
+                cast_at=cycle.voting_starts_at + timedelta(hours=1),
                 voter_key="c" * 64,
             )
         ],

@@ -20,6 +20,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
 COMMUNITY_MANAGERS = (Role.ADMINISTRATOR, Role.COMMUNITY_MODERATOR)
+MAX_ID = 2**31 - 1
 
 
 def load_user() -> None:
@@ -76,6 +77,9 @@ def can_access_community(user: User | None, community_id: int | None) -> bool:
 
 def scoped_or_404(model: type[T], object_id: Any) -> T:
     """The object with this id if the signed-in user's community owns it; else 404."""
+    # Ids beyond a 32-bit integer cannot exist; asking the database would be an error.
+    if isinstance(object_id, int) and not 0 < object_id <= MAX_ID:
+        abort(404)
     obj = db.session().get(model, object_id)
     if obj is None or not can_access_community(current_user(), obj.community_id):
         abort(404)

@@ -1,0 +1,116 @@
+"""`spilno server api-client ...`: issue and revoke integration API tokens.
+
+The token is printed once, at creation; the server keeps only its hash, so a lost token
+is revoked and replaced, never recovered.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from flask import has_app_context
+from flask.cli import ScriptInfo
+from sqlalchemy import select
+
+from server import db
+from server.models import ApiClient, Community
+from server.services.api_clients import ApiClientError, create_api_client, revoke_api_client
+
+
+@contextmanager
+def _app_context() -> Iterator[None]:
+    """The app to work in: the current one, the one a Flask CLI runner names, or one
+    made from the configuration (how `spilno server` runs)."""
+    if has_app_context():
+        yield
+        return
+    context = click.get_current_context(silent=True)
+    info = context.find_object(ScriptInfo) if context is not None else None
+    if info is not None and info.create_app is not None:
+        app = info.load_app()
+    else:
+        from server import create_app
+
+        app = create_app()
+    with app.app_context():
+        yield
+
+
+api_client_group = click.Group(
+    "api-client",
+    help="Tokens for the integration API (the online e-democracy platform).",
+)
+
+
+@api_client_group.command("create")
+@click.option("--community", "community_slug", required=True, help="The community's slug.")
+@click.option("--name", required=True, help="Who will use the token, e.g. the platform's name.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object, token included.")
+def create_command(community_slug: str, name: str, as_json: bool) -> None:
+    """Create a client for one community and print its token (shown only this once)."""
+    with _app_context():
+        session = db.session()
+        community = session.scalar(select(Community).where(Community.slug == community_slug))
+        if community is None:
+            raise click.ClickException(f"Громади «{community_slug}» немає / no community {community_slug!r}")
+        try:
+            client, token = create_api_client(session, community_id=community.id, name=name)
+        except ApiClientError as exc:
+            raise click.ClickException(f"{exc.message_uk} / {exc.message_en}") from None
+        session.commit()
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {"id": client.id, "community": community.slug, "name": client.name, "token": token},
+                    ensure_ascii=False,
+                )
+            )
+            return
+        click.echo(f"Клієнта API створено / API client created: #{client.id} {client.name}")
+        click.echo("Токен показуємо лише раз; збережіть його / the token is shown only once; keep it:")
+        click.echo(token)
+
+
+@api_client_group.command("revoke")
+@click.argument("client_id", type=int)
+def revoke_command(client_id: int) -> None:
+    """Revoke a client's token: its next request is refused."""
+    with _app_context():
+        session = db.session()
+        client = session.get(ApiClient, client_id)
+        if client is None:
+            raise click.ClickException(f"Клієнта API #{client_id} немає / no API client #{client_id}")
+        revoke_api_client(session, client)
+        session.commit()
+        click.echo(f"Токен відкликано / token revoked: #{client.id} {client.name}")
+
+
+@api_client_group.command("list")
+@click.option("--community", "community_slug", default=None, help="Only this community's clients.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def list_command(community_slug: str | None, as_json: bool) -> None:
+    """List clients with their token prefixes (never the tokens)."""
+    with _app_context():
+        query = (
+            select(ApiClient, Community.slug)
+            .join(Community, Community.id == ApiClient.community_id)
+            .order_by(ApiClient.id)
+        )
+        if community_slug is not None:
+            query = query.where(Community.slug == community_slug)
+        for client, slug in db.session().execute(query):
+            row = {
+                "id": client.id,
+                "community": slug,
+                "name": client.name,
+                "token_prefix": client.token_prefix,
+                "revoked": client.revoked_at is not None,
+            }
+            if as_json:
+                click.echo(json.dumps(row, ensure_ascii=False))
+            else:
+                state = "відкликано / revoked" if row["revoked"] else "діє / active"
+                click.echo(f"#{client.id}\t{slug}\t{client.token_prefix}…\t{state}\t{client.name}")

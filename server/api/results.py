@@ -1,0 +1,119 @@
+"""GET /api/v1/cycles/{cycle_id}/results: the platform pulls the same results the
+console shows (server.services.results), for its own community's cycles only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify
+
+from server import db
+from server.i18n import _
+from server.models import Cycle
+from server.services.results import cycle_results
+
+from .auth import current_client
+from .openapi import EXTRA_PATHS, EXTRA_SCHEMAS, ID, _error, _json, _ref
+from .responses import ApiError
+from .views import bp
+
+
+@bp.get("/cycles/<int:cycle_id>/results")
+def cycle_results_pull(cycle_id: int) -> Response:
+    cycle = db.session().get(Cycle, cycle_id) if 0 < cycle_id <= ID["maximum"] else None
+    # Another community's cycle is "not found": a client learns nothing about it.
+    if cycle is None or cycle.community_id != current_client().community_id:
+        raise ApiError(404, "not_found", _("Такого циклу у вашій громаді немає."))
+    return jsonify(cycle_results(db.session(), cycle).as_dict())
+
+
+_COUNTS = {"counted": {"type": "integer"}, "duplicate": {"type": "integer"}, "invalid": {"type": "integer"}}
+_MONEY = {"type": "integer", "description": "kopiykas"}
+
+
+def _object(properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": sorted(properties), "properties": properties}
+
+
+EXTRA_SCHEMAS["CycleResults"] = _object(
+    {
+        "cycle": _object(
+            {
+                "id": {"type": "integer"},
+                "community_id": {"type": "integer"},
+                "title": {"type": "string"},
+                "slug": {"type": "string"},
+                "kind": {"type": "string", "enum": ["public", "school"]},
+                "voting_starts_at": {"type": "string", "format": "date-time"},
+                "voting_ends_at": {"type": "string", "format": "date-time"},
+                "results_published_at": {"type": ["string", "null"], "format": "date-time"},
+            }
+        ),
+        "computed_at": {"type": "string", "format": "date-time"},
+        "voters": _object(_COUNTS),
+        "budget": _object({"total": _MONEY, "allocated": _MONEY, "left": _MONEY}),
+        "categories": {
+            "type": "array",
+            "items": _object(
+                {
+                    "id": {"type": "integer"},
+                    "name": {"type": "string"},
+                    "budget": _MONEY,
+                    "allocated": _MONEY,
+                    "left": _MONEY,
+                    "min_votes_to_fund": {"type": "integer"},
+                    "projects": {
+                        "type": "array",
+                        "description": "Ranked: most votes first; ties by lower cost, then smaller id.",
+                        "items": _object(
+                            {
+                                "rank": {"type": "integer"},
+                                "project_id": {"type": "integer"},
+                                "number": {"type": "integer"},
+                                "title": {"type": "string"},
+                                "district": {"type": "string"},
+                                "cost": _MONEY,
+                                "votes": {"type": "integer"},
+                                "share": {"type": "number"},
+                                "outcome": {
+                                    "type": "string",
+                                    "enum": ["funded", "over_budget", "too_few_votes"],
+                                },
+                                "funded": {"type": "boolean"},
+                                "budget_left_after": _MONEY,
+                            }
+                        ),
+                    },
+                }
+            ),
+        },
+        "channels": {"type": "array", "items": _object({"channel": {"type": "string"}, **_COUNTS})},
+        "devices": {
+            "type": "array",
+            "items": _object(
+                {
+                    "device_id": {"type": "string"},
+                    "name": {"type": ["string", "null"]},
+                    "kind": {"type": ["string", "null"]},
+                    **_COUNTS,
+                }
+            ),
+        },
+        "turnout": {"type": "object", "description": "Counted votes per hour and per day, Kyiv time."},
+    }
+)
+
+EXTRA_PATHS["/api/v1/cycles/{cycle_id}/results"] = {
+    "get": {
+        "operationId": "getCycleResults",
+        "summary": "A cycle's results: ranked projects, funding, channels, turnout",
+        "description": "Computed from the running tallies; the same figures as the console. "
+        "Available before publication too, so the platform can show interim results.",
+        "parameters": [{"name": "cycle_id", "in": "path", "required": True, "schema": ID}],
+        "responses": {
+            "200": _json(_ref("CycleResults"), "The results."),
+            "401": {"$ref": "#/components/responses/Unauthorized"},
+            "404": _error("No such cycle in this client's community."),
+        },
+    }
+}
