@@ -1,0 +1,106 @@
+"""Publishing a cycle's results, and checking them against the raw records first.
+
+Both are recorded in the audit log. Publishing needs no recomputation: the public
+pages read the same running tallies as the console.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.models import Cycle, Project, TurnoutTally, User, utcnow
+from server.services import audit
+from server.services.results import iso_utc
+from server.services.tally import recount_from_records, running_tally, status_counts
+from voting import VoteStatus
+
+
+def publish_results(session: Session, cycle: Cycle, user: User | None = None) -> bool:
+    """Make the results public; False (and nothing recorded) when they already are."""
+    if cycle.results_published_at is not None:
+        return False
+    cycle.results_published_at = utcnow()
+    audit.record(
+        session, "results.publish", user=user, community_id=cycle.community_id, target=("cycle", cycle.id)
+    )
+    return True
+
+
+def unpublish_results(session: Session, cycle: Cycle, user: User | None = None) -> bool:
+    """Hide the results again; False when they were not public."""
+    if cycle.results_published_at is None:
+        return False
+    published_at = cycle.results_published_at
+    cycle.results_published_at = None
+    audit.record(
+        session,
+        "results.unpublish",
+        user=user,
+        community_id=cycle.community_id,
+        target=("cycle", cycle.id),
+        details={"published_at": iso_utc(published_at)},
+    )
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectDifference:
+    project_id: int
+    number: int | None  # None for a project id no longer in the cycle
+    title: str
+    tallied: int
+    recounted: int
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The running tallies against a recount of the raw vote rows."""
+
+    projects: tuple[ProjectDifference, ...]
+    tallied_statuses: dict[str, int]
+    recounted_statuses: dict[str, int]
+
+    @property
+    def agrees(self) -> bool:
+        return not self.projects and self.tallied_statuses == self.recounted_statuses
+
+
+def verify_against_records(session: Session, cycle: Cycle, user: User | None = None) -> Verification:
+    """Recount from the raw records (slow: reads every vote row) and compare."""
+    tallied = running_tally(session, cycle.id)
+    recounted = recount_from_records(session, cycle.id)
+    titles = {
+        p.id: (p.number, p.title)
+        for p in session.scalars(select(Project).where(Project.cycle_id == cycle.id))
+    }
+    differences = tuple(
+        ProjectDifference(
+            project_id=pid,
+            number=titles.get(pid, (None, ""))[0],
+            title=titles.get(pid, (None, ""))[1],
+            tallied=tallied.get(pid, 0),
+            recounted=recounted.get(pid, 0),
+        )
+        for pid in sorted(set(tallied) | set(recounted))
+        if tallied.get(pid, 0) != recounted.get(pid, 0)
+    )
+    tallied_statuses = {s.value: 0 for s in VoteStatus}
+    for status, votes in session.execute(
+        select(TurnoutTally.status, func.sum(TurnoutTally.votes))
+        .where(TurnoutTally.cycle_id == cycle.id)
+        .group_by(TurnoutTally.status)
+    ):
+        tallied_statuses[status] = int(votes)
+    verification = Verification(differences, tallied_statuses, status_counts(session, cycle.id))
+    audit.record(
+        session,
+        "results.verify",
+        user=user,
+        community_id=cycle.community_id,
+        target=("cycle", cycle.id),
+        details={"agrees": verification.agrees, "differences": len(differences)},
+    )
+    return verification

@@ -1,0 +1,391 @@
+"""A cycle's results, read from the running tallies, never from the vote rows.
+
+The ballot box keeps `ProjectTally` (counted votes per project) and `TurnoutTally`
+(votes per hour, channel, device and status) current in the same transaction as every
+vote, so a results page reads a few hundred tally rows instead of scanning a million
+votes. `server.results.publishing.verify_against_records` is the slow, independent
+check: it recounts from the raw rows and says whether the tallies agree.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.models import Category, Cycle, Device, Project, ProjectStatus, TurnoutTally, utcnow
+from server.services.cycle_rules import category_rule
+from server.services.tally import running_tally
+from voting import BallotProject, Channel, FundingOutcome, VoteStatus, allocate
+
+KYIV = ZoneInfo("Europe/Kyiv")
+# Above three days an hourly chart has too many points to read; show days instead.
+LONG_CYCLE_HOURS = 72
+CHANNELS = tuple(c.value for c in Channel)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusCounts:
+    counted: int = 0
+    duplicate: int = 0
+    invalid: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.counted + self.duplicate + self.invalid
+
+    def as_dict(self) -> dict[str, int]:
+        return {"counted": self.counted, "duplicate": self.duplicate, "invalid": self.invalid}
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectResult:
+    rank: int
+    project_id: int
+    number: int
+    title: str
+    district: str
+    cost: int  # kopiykas
+    votes: int
+    share: float  # of all counted voters, 0..1
+    outcome: FundingOutcome
+    budget_left_after: int  # kopiykas left in the category after this line
+
+    @property
+    def funded(self) -> bool:
+        return self.outcome is FundingOutcome.FUNDED
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryResult:
+    category_id: int
+    name: str
+    budget: int
+    min_votes_to_fund: int
+    projects: tuple[ProjectResult, ...]
+
+    @property
+    def allocated(self) -> int:
+        return sum(p.cost for p in self.projects if p.funded)
+
+    @property
+    def left(self) -> int:
+        return self.budget - self.allocated
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelTotals:
+    channel: str
+    votes: StatusCounts
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceTotals:
+    device_id: str  # the code the device writes into its votes, e.g. "T-0003"
+    name: str | None  # None when no Device row of this community has that code
+    kind: str | None
+    votes: StatusCounts
+
+
+@dataclass(frozen=True, slots=True)
+class TurnoutPoint:
+    start: datetime  # Kyiv time, the start of the hour (or of the day)
+    counted: dict[str, int]  # channel -> counted votes cast in this hour or day
+
+    @property
+    def total(self) -> int:
+        return sum(self.counted.values())
+
+
+@dataclass(frozen=True)
+class CycleResults:
+    """Everything the results pages, exports and the integration API show."""
+
+    cycle_id: int
+    community_id: int
+    title: str
+    slug: str
+    kind: str
+    voting_starts_at: datetime
+    voting_ends_at: datetime
+    published_at: datetime | None
+    voters: StatusCounts
+    categories: tuple[CategoryResult, ...]
+    channels: tuple[ChannelTotals, ...]
+    devices: tuple[DeviceTotals, ...]
+    hourly: tuple[TurnoutPoint, ...]
+    daily: tuple[TurnoutPoint, ...]
+    computed_at: datetime = field(default_factory=utcnow)
+
+    @property
+    def budget(self) -> int:
+        return sum(c.budget for c in self.categories)
+
+    @property
+    def allocated(self) -> int:
+        return sum(c.allocated for c in self.categories)
+
+    @property
+    def left(self) -> int:
+        return self.budget - self.allocated
+
+    @property
+    def is_long(self) -> bool:
+        return len(self.hourly) > LONG_CYCLE_HOURS
+
+    def turnout(self) -> tuple[tuple[TurnoutPoint, ...], str]:
+        """The series worth charting and its step, "hour" or "day"."""
+        return (self.daily, "day") if self.is_long else (self.hourly, "hour")
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready results. The shape is a contract (integration API, public export):
+
+        {
+          "cycle": {"id", "community_id", "title", "slug", "kind",
+                    "voting_starts_at", "voting_ends_at", "results_published_at"},
+          "computed_at": ISO 8601 UTC,
+          "voters": {"counted", "duplicate", "invalid"},   # votes by status
+          "budget": {"total", "allocated", "left"},        # integer kopiykas
+          "categories": [{"id", "name", "budget", "allocated", "left", "min_votes_to_fund",
+                          "projects": [{"rank", "project_id", "number", "title", "district",
+                                        "cost", "votes", "share", "outcome", "funded",
+                                        "budget_left_after"}]}],
+          "channels": [{"channel", "counted", "duplicate", "invalid"}],  # every channel
+          "devices": [{"device_id", "name", "kind", "counted", "duplicate", "invalid"}],
+          "turnout": {"timezone": "Europe/Kyiv",
+                      "hourly": [{"start", "counted": {channel: n}, "total"}],
+                      "daily": [{"date", "counted": {channel: n}, "total"}]}
+        }
+
+        Dates are ISO 8601 (UTC with "Z"; turnout starts in Kyiv time with the offset),
+        money is integer kopiykas, `share` is the project's votes over counted voters
+        (0..1, six decimals), `outcome` is one of funded / over_budget / too_few_votes.
+        Turnout counts counted votes only, so its totals equal `voters.counted`.
+        """
+        return {
+            "cycle": {
+                "id": self.cycle_id,
+                "community_id": self.community_id,
+                "title": self.title,
+                "slug": self.slug,
+                "kind": self.kind,
+                "voting_starts_at": iso_utc(self.voting_starts_at),
+                "voting_ends_at": iso_utc(self.voting_ends_at),
+                "results_published_at": iso_utc(self.published_at),
+            },
+            "computed_at": iso_utc(self.computed_at),
+            "voters": self.voters.as_dict(),
+            "budget": {"total": self.budget, "allocated": self.allocated, "left": self.left},
+            "categories": [
+                {
+                    "id": c.category_id,
+                    "name": c.name,
+                    "budget": c.budget,
+                    "allocated": c.allocated,
+                    "left": c.left,
+                    "min_votes_to_fund": c.min_votes_to_fund,
+                    "projects": [
+                        {
+                            "rank": p.rank,
+                            "project_id": p.project_id,
+                            "number": p.number,
+                            "title": p.title,
+                            "district": p.district,
+                            "cost": p.cost,
+                            "votes": p.votes,
+                            "share": round(p.share, 6),
+                            "outcome": p.outcome.value,
+                            "funded": p.funded,
+                            "budget_left_after": p.budget_left_after,
+                        }
+                        for p in c.projects
+                    ],
+                }
+                for c in self.categories
+            ],
+            "channels": [{"channel": c.channel, **c.votes.as_dict()} for c in self.channels],
+            "devices": [
+                {"device_id": d.device_id, "name": d.name, "kind": d.kind, **d.votes.as_dict()}
+                for d in self.devices
+            ],
+            "turnout": {
+                "timezone": "Europe/Kyiv",
+                "hourly": [
+                    {"start": p.start.isoformat(), "counted": dict(p.counted), "total": p.total}
+                    for p in self.hourly
+                ],
+                "daily": [
+                    {"date": p.start.date().isoformat(), "counted": dict(p.counted), "total": p.total}
+                    for p in self.daily
+                ],
+            },
+        }
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _status_counts(by_status: dict[str, int]) -> StatusCounts:
+    return StatusCounts(
+        counted=by_status.get(VoteStatus.COUNTED, 0),
+        duplicate=by_status.get(VoteStatus.DUPLICATE, 0),
+        invalid=by_status.get(VoteStatus.INVALID, 0),
+    )
+
+
+def cycle_results(session: Session, cycle: Cycle) -> CycleResults:
+    """The cycle's results from its tallies: a handful of small grouped queries."""
+    by_channel: dict[str, dict[str, int]] = {c: {} for c in CHANNELS}
+    for channel, status, votes in session.execute(
+        select(TurnoutTally.channel, TurnoutTally.status, func.sum(TurnoutTally.votes))
+        .where(TurnoutTally.cycle_id == cycle.id)
+        .group_by(TurnoutTally.channel, TurnoutTally.status)
+    ):
+        by_channel.setdefault(channel, {})[status] = int(votes)
+    channels = tuple(ChannelTotals(c, _status_counts(s)) for c, s in by_channel.items())
+    voters = StatusCounts(
+        counted=sum(c.votes.counted for c in channels),
+        duplicate=sum(c.votes.duplicate for c in channels),
+        invalid=sum(c.votes.invalid for c in channels),
+    )
+    categories = _category_results(session, cycle, voters.counted)
+    hourly = _hourly_turnout(session, cycle)
+    return CycleResults(
+        cycle_id=cycle.id,
+        community_id=cycle.community_id,
+        title=cycle.title,
+        slug=cycle.slug,
+        kind=cycle.kind,
+        voting_starts_at=cycle.voting_starts_at,
+        voting_ends_at=cycle.voting_ends_at,
+        published_at=cycle.results_published_at,
+        voters=voters,
+        categories=categories,
+        channels=channels,
+        devices=_device_totals(session, cycle),
+        hourly=hourly,
+        daily=_daily(hourly),
+    )
+
+
+def _category_results(session: Session, cycle: Cycle, counted_voters: int) -> tuple[CategoryResult, ...]:
+    categories = session.scalars(
+        select(Category).where(Category.cycle_id == cycle.id).order_by(Category.position, Category.id)
+    ).all()
+    projects = {
+        p.id: p
+        for p in session.scalars(
+            select(Project).where(
+                Project.cycle_id == cycle.id, Project.status == ProjectStatus.ADMITTED.value
+            )
+        )
+    }
+    ballot_projects = [BallotProject(p.id, p.category_id, p.cost, p.title) for p in projects.values()]
+    votes = running_tally(session, cycle.id)
+    results = []
+    for category in categories:
+        lines = allocate(category_rule(category), ballot_projects, votes)
+        results.append(
+            CategoryResult(
+                category_id=category.id,
+                name=category.name,
+                budget=category.budget,
+                min_votes_to_fund=category.min_votes_to_fund,
+                projects=tuple(
+                    ProjectResult(
+                        rank=line.rank,
+                        project_id=line.project_id,
+                        number=projects[line.project_id].number,
+                        title=projects[line.project_id].title,
+                        district=projects[line.project_id].district,
+                        cost=line.cost,
+                        votes=line.votes,
+                        share=line.votes / counted_voters if counted_voters else 0.0,
+                        outcome=line.outcome,
+                        budget_left_after=line.budget_left_after,
+                    )
+                    for line in lines
+                ),
+            )
+        )
+    return tuple(results)
+
+
+def _device_totals(session: Session, cycle: Cycle) -> tuple[DeviceTotals, ...]:
+    by_device: dict[str, dict[str, int]] = defaultdict(dict)
+    for device_id, status, votes in session.execute(
+        select(TurnoutTally.device_id, TurnoutTally.status, func.sum(TurnoutTally.votes))
+        .where(TurnoutTally.cycle_id == cycle.id, TurnoutTally.device_id != "")
+        .group_by(TurnoutTally.device_id, TurnoutTally.status)
+    ):
+        by_device[device_id][status] = int(votes)
+    by_device = {d: s for d, s in by_device.items() if any(s.values())}
+    known: dict[str, Device] = {}
+    if by_device:
+        # Only this community's devices: a code alone must not reveal another's names.
+        known = {
+            d.code: d
+            for d in session.scalars(
+                select(Device).where(
+                    Device.community_id == cycle.community_id, Device.code.in_(list(by_device))
+                )
+            )
+        }
+    return tuple(
+        DeviceTotals(
+            device_id=code,
+            name=known[code].name if code in known else None,
+            kind=known[code].kind if code in known else None,
+            votes=_status_counts(by_device[code]),
+        )
+        for code in sorted(by_device)
+    )
+
+
+def _hourly_turnout(session: Session, cycle: Cycle) -> tuple[TurnoutPoint, ...]:
+    per_hour: dict[datetime, dict[str, int]] = defaultdict(dict)
+    for hour, channel, votes in session.execute(
+        select(TurnoutTally.hour, TurnoutTally.channel, func.sum(TurnoutTally.votes))
+        .where(TurnoutTally.cycle_id == cycle.id, TurnoutTally.status == VoteStatus.COUNTED.value)
+        .group_by(TurnoutTally.hour, TurnoutTally.channel)
+    ):
+        if votes:
+            per_hour[hour][channel] = int(votes)
+    if not per_hour:
+        return ()
+    # From the window's first hour (zeros before the first vote are part of the story)
+    # to the last hour with votes, so an open cycle does not show an empty future.
+    start = min(min(per_hour), _floor_hour(cycle.voting_starts_at))
+    end = max(per_hour)
+    points = []
+    hour = start
+    while hour <= end:
+        counts = per_hour.get(hour, {})
+        points.append(TurnoutPoint(hour.astimezone(KYIV), {c: counts.get(c, 0) for c in CHANNELS}))
+        hour += timedelta(hours=1)
+    return tuple(points)
+
+
+def _floor_hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def _daily(hourly: Iterable[TurnoutPoint]) -> tuple[TurnoutPoint, ...]:
+    # Kyiv is a whole number of hours from UTC, so each UTC hour falls in one Kyiv day.
+    days: dict[date, dict[str, int]] = {}
+    for point in hourly:
+        day = days.setdefault(point.start.date(), {c: 0 for c in CHANNELS})
+        for channel, votes in point.counted.items():
+            day[channel] = day.get(channel, 0) + votes
+    return tuple(
+        TurnoutPoint(datetime(d.year, d.month, d.day, tzinfo=KYIV), counts) for d, counts in days.items()
+    )
