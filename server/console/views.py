@@ -3,12 +3,16 @@ own module and adds its routes to this blueprint (see the imports at the bottom)
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, render_template
+import importlib
+
+from flask import Blueprint, Flask, current_app, render_template
 from sqlalchemy import func, select
 
 from server import db
-from server.auth.access import current_user, login_required, visible_community_ids
+from server.auth.access import COMMUNITY_MANAGERS, current_user, login_required, visible_community_ids
+from server.i18n import get_locale
 from server.models import Community, Cycle, Role, TurnoutTally
+from server.models.community import ROLE_LABELS
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
@@ -30,6 +34,25 @@ def console_menu() -> dict:
         return [(endpoint, label) for endpoint, label, roles in NAV if user.role_enum in roles]
 
     return {"console_nav": console_nav}
+
+
+@bp.app_context_processor
+def console_helpers() -> dict:
+    def can_open(endpoint: str) -> bool:
+        """Whether the signed-in user's role may open `endpoint`, so pages link only
+        where the link leads somewhere (roles_required marks each view with its roles)."""
+        user = current_user()
+        view = current_app.view_functions.get(endpoint)
+        if user is None or view is None:
+            return False
+        roles = getattr(view, "required_roles", None)
+        return roles is None or user.role_enum in roles
+
+    def role_label(role: str) -> str:
+        uk, en = ROLE_LABELS[Role(role)]
+        return en if get_locale() == "en" else uk
+
+    return {"can_open": can_open, "role_label": role_label}
 
 
 @bp.route("/")
@@ -62,3 +85,19 @@ def dashboard():  # type: ignore[no-untyped-def]
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+
+
+# Each area of the console attaches its routes to `bp` when imported.
+AREAS = ("communities", "cycles", "projects", "devices", "users", "api_clients", "audit_log", "account")
+for _area in AREAS:
+    importlib.import_module(f"{__package__}.{_area}")
+
+# The menu, in the order people use it: set a cycle up, register its devices, give
+# people access, connect the online platform, look back at what was done.
+nav_item("console.cycles", "Цикли", COMMUNITY_MANAGERS)
+nav_item("console.devices", "Пристрої", COMMUNITY_MANAGERS)
+nav_item("console.users", "Користувачі", COMMUNITY_MANAGERS)
+nav_item("console.api_clients", "Інтеграція", COMMUNITY_MANAGERS)
+nav_item("console.audit_log", "Журнал дій", COMMUNITY_MANAGERS)
+nav_item("console.communities", "Громади", (Role.ADMINISTRATOR,))
+nav_item("console.change_password_page", "Мій пароль", tuple(Role))

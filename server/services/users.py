@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.auth.passwords import hash_password, password_problem
-from server.models import Role, User
+from server.auth.passwords import hash_password, password_problem, verify_password
+from server.models import Community, Role, User
+from server.services import audit
 
 LOGIN_PATTERN = re.compile(r"[a-z0-9][a-z0-9._@+\-]{2,199}")
 
@@ -64,3 +65,116 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+class WrongPassword(UserError):
+    """The current password given to prove who is changing it was wrong."""
+
+
+# --- who may manage whom ----------------------------------------------------------------
+
+# Roles a community moderator may give: never administrator, which spans communities.
+COMMUNITY_STAFF_ROLES = (Role.COMMUNITY_MODERATOR, Role.SUPPORT_OPERATOR, Role.SCHOOL_MODERATOR)
+
+
+def assignable_roles(actor: User) -> tuple[Role, ...]:
+    """The roles `actor` may create users with."""
+    if actor.role_enum is Role.ADMINISTRATOR:
+        return tuple(Role)
+    if actor.role_enum is Role.COMMUNITY_MODERATOR:
+        return COMMUNITY_STAFF_ROLES
+    return ()
+
+
+def may_manage(actor: User, target: User) -> bool:
+    """Whether `actor` may deactivate or reactivate `target`."""
+    if actor.role_enum is Role.ADMINISTRATOR:
+        return True
+    return (
+        actor.role_enum is Role.COMMUNITY_MODERATOR
+        and target.community_id == actor.community_id
+        and target.role_enum in COMMUNITY_STAFF_ROLES
+    )
+
+
+def create_user_as(
+    session: Session,
+    actor: User,
+    *,
+    login: str,
+    display_name: str,
+    password: str,
+    role: str,
+    community_id: int | None,
+) -> User:
+    """`create_user` with the creator's limits applied and the creation audited."""
+    if role not in {r.value for r in assignable_roles(actor)}:
+        raise UserError(
+            "Ви не можете створювати користувачів з цією роллю.", "You cannot create users with this role."
+        )
+    if actor.role_enum is not Role.ADMINISTRATOR:
+        community_id = actor.community_id  # never another community, whatever was sent
+    elif role == Role.ADMINISTRATOR.value:
+        community_id = None
+    elif community_id is None or session.get(Community, community_id) is None:
+        raise UserError("Оберіть громаду.", "Choose a community.")
+    user = create_user(
+        session,
+        login=login,
+        display_name=display_name,
+        password=password,
+        role=role,
+        community_id=community_id,
+    )
+    audit.record(
+        session,
+        "user.create",
+        user=actor,
+        community_id=community_id,
+        target=("user", user.id),
+        details={"login": user.login, "role": user.role},
+    )
+    return user
+
+
+def set_user_active(session: Session, actor: User, target: User, active: bool) -> None:
+    """Deactivate (their sessions end at the next request) or reactivate a user."""
+    if not may_manage(actor, target):
+        raise UserError("Ви не можете керувати цим користувачем.", "You cannot manage this user.")
+    if target.id == actor.id:
+        raise UserError(
+            "Власний обліковий запис вимкнути не можна.", "You cannot deactivate your own account."
+        )
+    if target.active == active:
+        return
+    target.active = active
+    session.flush()
+    audit.record(
+        session,
+        "user.activate" if active else "user.deactivate",
+        user=actor,
+        community_id=target.community_id,
+        target=("user", target.id),
+        details={"login": target.login},
+    )
+
+
+def change_password(session: Session, user: User, *, current: str, new: str, repeated: str) -> None:
+    """A user changing their own password; the current one proves it is them."""
+    if not verify_password(user.password_hash, current):
+        raise WrongPassword("Поточний пароль невірний.", "The current password is wrong.")
+    problem = password_problem(new)
+    if problem:
+        raise UserError(problem, "The password must be 10 to 200 characters.")
+    if new != repeated:
+        raise UserError("Нові паролі не збігаються.", "The new passwords do not match.")
+    if new == current:
+        raise UserError(
+            "Новий пароль має відрізнятися від поточного.",
+            "The new password must differ from the current one.",
+        )
+    user.password_hash = hash_password(new)
+    session.flush()
+    audit.record(
+        session, "user.password_change", user=user, community_id=user.community_id, target=("user", user.id)
+    )

@@ -1,0 +1,68 @@
+"""Communities (administrators only): list, create, rename."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from server import db
+from server.auth.access import roles_required
+from server.i18n import _
+from server.models import Community, Role
+from server.services.communities import create_community, rename_community
+
+from .forms import REFUSALS, FormReader, refusal_errors, save
+from .views import bp
+
+
+@bp.route("/communities")
+@roles_required(Role.ADMINISTRATOR)
+def communities():  # type: ignore[no-untyped-def]
+    rows = db.session().scalars(select(Community).order_by(Community.name)).all()
+    return render_template("console/communities.html", communities=rows)
+
+
+@bp.route("/communities/new", methods=["GET", "POST"])
+@roles_required(Role.ADMINISTRATOR)
+def community_new():  # type: ignore[no-untyped-def]
+    reader = FormReader()
+    if request.method == "POST":
+        slug, name = reader.text("slug", required=True), reader.text("name", required=True)
+        if not reader.errors:
+            try:
+                save(lambda: create_community(db.session(), slug=slug, name=name))
+            except REFUSALS as exc:
+                reader.errors.update(refusal_errors(exc))
+            else:
+                flash(_("Громаду створено."), "success")
+                return redirect(url_for("console.communities"))
+    return _form(None, reader)
+
+
+@bp.route("/communities/<int:community_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.ADMINISTRATOR)
+def community_edit(community_id: int):  # type: ignore[no-untyped-def]
+    community = db.session().get(Community, community_id) or abort(404)
+    reader = FormReader()
+    if request.method == "POST":
+        name = reader.text("name", required=True)
+        if not reader.errors:
+            try:
+                save(lambda: rename_community(db.session(), community, name=name))
+            except REFUSALS as exc:
+                reader.errors.update(refusal_errors(exc))
+            else:
+                flash(_("Зміни збережено."), "success")
+                return redirect(url_for("console.communities"))
+    return _form(community, reader)
+
+
+def _form(community: Community | None, reader: FormReader):  # type: ignore[no-untyped-def]
+    if request.method == "POST":
+        values = reader.values()
+    else:
+        values = {"name": community.name, "slug": community.slug} if community else {}
+    status = 422 if reader.errors else 200
+    return render_template(
+        "console/community_form.html", community=community, values=values, errors=reader.errors
+    ), status

@@ -1,0 +1,255 @@
+"""Cycles and their categories: list, create, change, and a cycle's overview."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from server import db
+from server.auth.access import (
+    COMMUNITY_MANAGERS,
+    current_user,
+    roles_required,
+    scoped_or_404,
+    visible_community_ids,
+)
+from server.i18n import KYIV, _
+from server.models import Category, Community, Cycle, CycleKind, Project
+from server.services.cycles import (
+    CategoryFields,
+    CycleFields,
+    create_cycle,
+    save_category,
+    update_cycle,
+    voting_started,
+)
+
+from .forms import REFUSALS, FormReader, community_for_new_object, managed_communities, refusal_errors, save
+from .views import bp
+
+LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
+
+
+def local_input(moment: datetime | None) -> str:
+    """A stored UTC moment as the Kyiv date and time a moderator types."""
+    return moment.astimezone(KYIV).strftime(LOCAL_INPUT_FORMAT) if moment else ""
+
+
+def hryvnias_input(kopiykas: int | None) -> str:
+    """Kopiykas as the hryvnia amount a moderator types: "150000" or "150000.50"."""
+    if kopiykas is None:
+        return ""
+    whole, part = divmod(kopiykas, 100)
+    return f"{whole}.{part:02d}" if part else str(whole)
+
+
+# --- cycles ---------------------------------------------------------------------------
+
+
+@bp.route("/cycles")
+@roles_required(*COMMUNITY_MANAGERS)
+def cycles():  # type: ignore[no-untyped-def]
+    user = current_user()
+    assert user is not None
+    s = db.session()
+    query = (
+        select(Cycle, Community)
+        .join(Community, Community.id == Cycle.community_id)
+        .order_by(Cycle.voting_starts_at.desc(), Cycle.id.desc())
+    )
+    scope = visible_community_ids(user)
+    if scope is not None:
+        query = query.where(Cycle.community_id.in_(scope))
+    return render_template("console/cycles.html", rows=s.execute(query).all(), show_community=scope is None)
+
+
+@bp.route("/cycles/new", methods=["GET", "POST"])
+@roles_required(*COMMUNITY_MANAGERS)
+def cycle_new():  # type: ignore[no-untyped-def]
+    reader = FormReader()
+    if request.method == "POST":
+        community_id = community_for_new_object(reader)
+        fields = _read_cycle(reader)
+        if fields is not None and community_id is not None and not reader.errors:
+            try:
+                cycle = save(lambda: create_cycle(db.session(), community_id=community_id, fields=fields))
+            except REFUSALS as exc:
+                reader.errors.update(refusal_errors(exc))
+            else:
+                flash(_("Цикл створено. Додайте категорії та проєкти."), "success")
+                return redirect(url_for("console.cycle_detail", cycle_id=cycle.id))
+    values = reader.values() if request.method == "POST" else {"kind": "public", "min_total": "1"}
+    return _cycle_form(None, values, reader)
+
+
+@bp.route("/cycles/<int:cycle_id>/edit", methods=["GET", "POST"])
+@roles_required(*COMMUNITY_MANAGERS)
+def cycle_edit(cycle_id: int):  # type: ignore[no-untyped-def]
+    cycle = scoped_or_404(Cycle, cycle_id)
+    reader = FormReader()
+    if request.method == "POST":
+        fields = _read_cycle(reader, cycle)
+        if fields is not None and not reader.errors:
+            try:
+                save(lambda: update_cycle(db.session(), cycle, fields))
+            except REFUSALS as exc:
+                reader.errors.update(refusal_errors(exc))
+            else:
+                flash(_("Зміни збережено."), "success")
+                return redirect(url_for("console.cycle_detail", cycle_id=cycle.id))
+        values = reader.values()
+    else:
+        values = {
+            "title": cycle.title,
+            "slug": cycle.slug,
+            "kind": cycle.kind,
+            "voting_starts_at": local_input(cycle.voting_starts_at),
+            "voting_ends_at": local_input(cycle.voting_ends_at),
+            "min_total": str(cycle.min_total),
+            "max_total": "" if cycle.max_total is None else str(cycle.max_total),
+        }
+    return _cycle_form(cycle, values, reader)
+
+
+@bp.route("/cycles/<int:cycle_id>")
+@roles_required(*COMMUNITY_MANAGERS)
+def cycle_detail(cycle_id: int):  # type: ignore[no-untyped-def]
+    cycle = scoped_or_404(Cycle, cycle_id)
+    s = db.session()
+    categories = s.scalars(
+        select(Category).where(Category.cycle_id == cycle.id).order_by(Category.position, Category.id)
+    ).all()
+    projects = s.scalars(select(Project).where(Project.cycle_id == cycle.id).order_by(Project.number)).all()
+    return render_template(
+        "console/cycle_detail.html",
+        cycle=cycle,
+        community=s.get(Community, cycle.community_id),
+        categories=categories,
+        category_names={c.id: c.name for c in categories},
+        projects=projects,
+        started=voting_started(cycle),
+    )
+
+
+def _read_cycle(reader: FormReader, cycle: Cycle | None = None) -> CycleFields | None:
+    starts = _read_moment(reader, "voting_starts_at", cycle.voting_starts_at if cycle else None)
+    ends = _read_moment(reader, "voting_ends_at", cycle.voting_ends_at if cycle else None)
+    min_total = reader.integer("min_total")
+    max_total = reader.integer("max_total", required=False)
+    kind = reader.choice("kind", [k.value for k in CycleKind])
+    title, slug = reader.text("title", required=True), reader.text("slug", required=True)
+    if starts is None or ends is None or min_total is None or kind is None:
+        return None
+    return CycleFields(
+        title=title,
+        slug=slug,
+        kind=kind,
+        voting_starts_at=starts,
+        voting_ends_at=ends,
+        min_total=min_total,
+        max_total=max_total,
+    )
+
+
+def _read_moment(reader: FormReader, name: str, stored: datetime | None) -> datetime | None:
+    # The form shows minutes; a stored moment with seconds (set some other way) comes
+    # back unchanged rather than rounded, so it does not count as a change.
+    if stored is not None and reader.form.get(name, "").strip() == local_input(stored):
+        return stored
+    return reader.local_datetime(name, KYIV.key)
+
+
+def _cycle_form(cycle: Cycle | None, values: dict[str, str], reader: FormReader):  # type: ignore[no-untyped-def]
+    return render_template(
+        "console/cycle_form.html",
+        cycle=cycle,
+        values=values,
+        errors=reader.errors,
+        community_options=[(c.id, c.name) for c in managed_communities()] if cycle is None else [],
+        choose_community=cycle is None and visible_community_ids(current_user()) is None,  # type: ignore[arg-type]
+        started=cycle is not None and voting_started(cycle),
+    ), (422 if reader.errors else 200)
+
+
+# --- categories -----------------------------------------------------------------------
+
+
+@bp.route("/cycles/<int:cycle_id>/categories/new", methods=["GET", "POST"])
+@roles_required(*COMMUNITY_MANAGERS)
+def category_new(cycle_id: int):  # type: ignore[no-untyped-def]
+    cycle = scoped_or_404(Cycle, cycle_id)
+    return _category_page(cycle, None)
+
+
+@bp.route("/categories/<int:category_id>/edit", methods=["GET", "POST"])
+@roles_required(*COMMUNITY_MANAGERS)
+def category_edit(category_id: int):  # type: ignore[no-untyped-def]
+    category = scoped_or_404(Category, category_id)
+    cycle = db.session().get(Cycle, category.cycle_id) or abort(404)
+    return _category_page(cycle, category)
+
+
+def _category_page(cycle: Cycle, category: Category | None):  # type: ignore[no-untyped-def]
+    reader = FormReader()
+    if request.method == "POST":
+        fields = _read_category(reader)
+        if fields is not None and not reader.errors:
+            try:
+                save(lambda: save_category(db.session(), cycle, fields, category))
+            except REFUSALS as exc:
+                reader.errors.update(refusal_errors(exc))
+            else:
+                flash(_("Категорію збережено."), "success")
+                return redirect(url_for("console.cycle_detail", cycle_id=cycle.id))
+        values = reader.values()
+    elif category is not None:
+        values = {
+            "name": category.name,
+            "budget": hryvnias_input(category.budget),
+            "min_choices": str(category.min_choices),
+            "max_choices": str(category.max_choices),
+            "budget_limited": "1" if category.budget_limited else "",
+            "max_project_cost": hryvnias_input(category.max_project_cost),
+            "min_votes_to_fund": str(category.min_votes_to_fund),
+            "position": str(category.position),
+        }
+    else:
+        count = db.session().scalar(select(func.count()).where(Category.cycle_id == cycle.id)) or 0
+        values = {
+            "min_choices": "0",
+            "max_choices": "1",
+            "min_votes_to_fund": "1",
+            "position": str(count + 1),
+        }
+    return render_template(
+        "console/category_form.html",
+        cycle=cycle,
+        category=category,
+        values=values,
+        errors=reader.errors,
+        started=voting_started(cycle),
+    ), (422 if reader.errors else 200)
+
+
+def _read_category(reader: FormReader) -> CategoryFields | None:
+    budget = reader.money("budget")
+    min_choices = reader.integer("min_choices")
+    max_choices = reader.integer("max_choices")
+    max_project_cost = reader.money("max_project_cost", required=False)
+    min_votes = reader.integer("min_votes_to_fund")
+    position = reader.integer("position")
+    name = reader.text("name", required=True)
+    if None in (budget, min_choices, max_choices, min_votes, position):
+        return None
+    return CategoryFields(
+        name=name,
+        budget=budget,  # type: ignore[arg-type]
+        min_choices=min_choices,  # type: ignore[arg-type]
+        max_choices=max_choices,  # type: ignore[arg-type]
+        budget_limited=reader.flag("budget_limited"),
+        max_project_cost=max_project_cost,
+        min_votes_to_fund=min_votes,  # type: ignore[arg-type]
+        position=position,  # type: ignore[arg-type]
+    )

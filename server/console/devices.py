@@ -1,0 +1,82 @@
+"""Terminals and support points: register them, see their codes, revoke them."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from server import db
+from server.auth.access import (
+    COMMUNITY_MANAGERS,
+    current_user,
+    roles_required,
+    scoped_or_404,
+    visible_community_ids,
+)
+from server.i18n import _
+from server.models import Community, Device, DeviceKind
+from server.services.devices import register_device, revoke_device
+
+from .forms import REFUSALS, FormReader, community_for_new_object, managed_communities, refusal_errors, save
+from .views import bp
+
+
+@bp.route("/devices")
+@roles_required(*COMMUNITY_MANAGERS)
+def devices():  # type: ignore[no-untyped-def]
+    user = current_user()
+    assert user is not None
+    query = (
+        select(Device, Community)
+        .join(Community, Community.id == Device.community_id)
+        .order_by(Community.name, Device.code)
+    )
+    scope = visible_community_ids(user)
+    if scope is not None:
+        query = query.where(Device.community_id.in_(scope))
+    return render_template(
+        "console/devices.html", rows=db.session().execute(query).all(), show_community=scope is None
+    )
+
+
+@bp.route("/devices/new", methods=["GET", "POST"])
+@roles_required(*COMMUNITY_MANAGERS)
+def device_new():  # type: ignore[no-untyped-def]
+    reader = FormReader()
+    if request.method == "POST":
+        community_id = community_for_new_object(reader)
+        kind, name = reader.text("kind"), reader.text("name", required=True)
+        if community_id is not None and not reader.errors:
+            try:
+                device = save(
+                    lambda: register_device(
+                        db.session(),
+                        community_id=community_id,
+                        kind=kind,
+                        name=name,
+                        location=reader.text("location"),
+                    )
+                )
+            except REFUSALS as exc:
+                reader.errors.update(refusal_errors(exc))
+            else:
+                flash(_("Пристрій зареєстровано з кодом {code}.", code=device.code), "success")
+                return redirect(url_for("console.devices"))
+    values = reader.values() if request.method == "POST" else {"kind": DeviceKind.TERMINAL.value}
+    user = current_user()
+    return render_template(
+        "console/device_form.html",
+        values=values,
+        errors=reader.errors,
+        choose_community=visible_community_ids(user) is None,  # type: ignore[arg-type]
+        community_options=[(c.id, c.name) for c in managed_communities()],
+    ), (422 if reader.errors else 200)
+
+
+@bp.route("/devices/<int:device_id>/revoke", methods=["POST"])
+@roles_required(*COMMUNITY_MANAGERS)
+def device_revoke(device_id: int):  # type: ignore[no-untyped-def]
+    device = scoped_or_404(Device, device_id)
+    save(lambda: revoke_device(db.session(), device))
+    flash(_("Пристрій {code} відкликано: його голоси більше не прийматимуться.", code=device.code), "success")
+    return redirect(url_for("console.devices"))

@@ -1,0 +1,150 @@
+"""Projects of a cycle: add, change, admit to the ballot or reject with a reason."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from server import db
+from server.auth.access import COMMUNITY_MANAGERS, roles_required, scoped_or_404
+from server.i18n import _
+from server.models import Category, Cycle, Project
+from server.services.cycles import voting_started
+from server.services.projects import (
+    ProjectFields,
+    admit_project,
+    create_project,
+    reject_project,
+    update_project,
+)
+
+from .cycles import hryvnias_input
+from .forms import REFUSALS, FormReader, refusal_errors, save
+from .views import bp
+
+
+@bp.route("/cycles/<int:cycle_id>/projects/new", methods=["GET", "POST"])
+@roles_required(*COMMUNITY_MANAGERS)
+def project_new(cycle_id: int):  # type: ignore[no-untyped-def]
+    cycle = scoped_or_404(Cycle, cycle_id)
+    reader = FormReader()
+    if request.method == "POST":
+        fields = _read_project(reader)
+        if fields is not None and not reader.errors:
+            try:
+                save(lambda: create_project(db.session(), cycle, fields))
+            except REFUSALS as exc:
+                reader.errors.update(refusal_errors(exc))
+            else:
+                flash(_("Проєкт додано до бюлетеня."), "success")
+                return redirect(url_for("console.cycle_detail", cycle_id=cycle.id))
+        values = reader.values()
+    else:
+        highest = db.session().scalar(select(func.max(Project.number)).where(Project.cycle_id == cycle.id))
+        values = {"number": str((highest or 0) + 1)}
+    return _project_form(cycle, None, values, reader)
+
+
+@bp.route("/projects/<int:project_id>/edit", methods=["GET", "POST"])
+@roles_required(*COMMUNITY_MANAGERS)
+def project_edit(project_id: int):  # type: ignore[no-untyped-def]
+    project = scoped_or_404(Project, project_id)
+    cycle = db.session().get(Cycle, project.cycle_id) or abort(404)
+    reader = FormReader()
+    if request.method == "POST":
+        fields = _read_project(reader)
+        if fields is not None and not reader.errors:
+            try:
+                save(lambda: update_project(db.session(), project, fields))
+            except REFUSALS as exc:
+                reader.errors.update(refusal_errors(exc))
+            else:
+                flash(_("Зміни збережено."), "success")
+                return redirect(url_for("console.cycle_detail", cycle_id=cycle.id))
+        values = reader.values()
+    else:
+        values = {
+            "number": str(project.number),
+            "title": project.title,
+            "description": project.description,
+            "cost": hryvnias_input(project.cost),
+            "district": project.district,
+            "category_id": str(project.category_id),
+        }
+    return _project_form(cycle, project, values, reader)
+
+
+@bp.route("/projects/<int:project_id>/admit", methods=["POST"])
+@roles_required(*COMMUNITY_MANAGERS)
+def project_admit(project_id: int):  # type: ignore[no-untyped-def]
+    project = scoped_or_404(Project, project_id)
+    reader = FormReader()
+    try:
+        save(lambda: admit_project(db.session(), project))
+    except REFUSALS as exc:
+        reader.errors.update(refusal_errors(exc))
+        return _status_refused(project, reader)
+    flash(_("Проєкт допущено до голосування."), "success")
+    return redirect(url_for("console.project_edit", project_id=project.id))
+
+
+@bp.route("/projects/<int:project_id>/reject", methods=["POST"])
+@roles_required(*COMMUNITY_MANAGERS)
+def project_reject(project_id: int):  # type: ignore[no-untyped-def]
+    project = scoped_or_404(Project, project_id)
+    reader = FormReader()
+    try:
+        save(lambda: reject_project(db.session(), project, reader.text("reason")))
+    except REFUSALS as exc:
+        reader.errors.update(refusal_errors(exc))
+        return _status_refused(project, reader)
+    flash(_("Проєкт відхилено."), "success")
+    return redirect(url_for("console.project_edit", project_id=project.id))
+
+
+def _status_refused(project: Project, reader: FormReader):  # type: ignore[no-untyped-def]
+    """The project page again, with the refusal and the reason as typed."""
+    db.session().refresh(project)
+    cycle = db.session().get_one(Cycle, project.cycle_id)
+    values = {
+        "number": str(project.number),
+        "title": project.title,
+        "description": project.description,
+        "cost": hryvnias_input(project.cost),
+        "district": project.district,
+        "category_id": str(project.category_id),
+        "reason": reader.text("reason"),
+    }
+    return _project_form(cycle, project, values, reader)
+
+
+def _read_project(reader: FormReader) -> ProjectFields | None:
+    number = reader.integer("number")
+    cost = reader.money("cost")
+    category_id = reader.integer("category_id")
+    title = reader.text("title", required=True)
+    if number is None or cost is None or category_id is None:
+        return None
+    return ProjectFields(
+        number=number,
+        title=title,
+        description=reader.text("description"),
+        cost=cost,
+        district=reader.text("district"),
+        category_id=category_id,
+    )
+
+
+def _project_form(cycle: Cycle, project: Project | None, values: dict[str, str], reader: FormReader):  # type: ignore[no-untyped-def]
+    categories = db.session().scalars(
+        select(Category).where(Category.cycle_id == cycle.id).order_by(Category.position, Category.id)
+    )
+    return render_template(
+        "console/project_form.html",
+        cycle=cycle,
+        project=project,
+        values=values,
+        errors=reader.errors,
+        category_options=[(c.id, c.name) for c in categories],
+        started=voting_started(cycle),
+    ), (422 if reader.errors else 200)

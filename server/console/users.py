@@ -1,0 +1,120 @@
+"""People who use the console: list, create, deactivate and reactivate.
+
+Administrators manage everyone; a community moderator manages the staff of their own
+community and can never create an administrator or reach another community.
+"""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from server import db
+from server.auth.access import (
+    COMMUNITY_MANAGERS,
+    current_user,
+    roles_required,
+    scoped_or_404,
+    visible_community_ids,
+)
+from server.i18n import _
+from server.models import Community, User
+from server.services.users import assignable_roles, create_user_as, may_manage, set_user_active
+
+from .forms import REFUSALS, FormReader, managed_communities, refusal_errors, save
+from .views import bp
+
+
+@bp.route("/users")
+@roles_required(*COMMUNITY_MANAGERS)
+def users():  # type: ignore[no-untyped-def]
+    actor = current_user()
+    assert actor is not None
+    query = (
+        select(User, Community)
+        .outerjoin(Community, Community.id == User.community_id)
+        .order_by(Community.name.nulls_first(), User.login)
+    )
+    scope = visible_community_ids(actor)
+    if scope is not None:
+        query = query.where(User.community_id.in_(scope))
+    rows = [
+        (user, community, may_manage(actor, user) and user.id != actor.id)
+        for user, community in db.session().execute(query)
+    ]
+    return render_template("console/users.html", rows=rows, show_community=scope is None)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required(*COMMUNITY_MANAGERS)
+def user_new():  # type: ignore[no-untyped-def]
+    actor = current_user()
+    assert actor is not None
+    reader = FormReader()
+    choose_community = visible_community_ids(actor) is None
+    if request.method == "POST":
+        community_id = (
+            reader.integer("community_id", required=False) if choose_community else actor.community_id
+        )
+        if reader.form.get("password", "") != reader.form.get("password_repeated", ""):
+            reader.add_error("password_repeated", _("Паролі не збігаються."))
+        if not reader.errors:
+            try:
+                user = save(
+                    lambda: create_user_as(
+                        db.session(),
+                        actor,
+                        login=reader.text("login"),
+                        display_name=reader.text("display_name"),
+                        password=reader.text("password"),
+                        role=reader.text("role"),
+                        community_id=community_id,
+                    )
+                )
+            except REFUSALS as exc:
+                reader.errors.update(refusal_errors(exc))
+            else:
+                flash(_("Користувача {login} створено.", login=user.login), "success")
+                return redirect(url_for("console.users"))
+    values = reader.values() if request.method == "POST" else {}
+    return render_template(
+        "console/user_form.html",
+        values=values,
+        errors=reader.errors,
+        roles=[role.value for role in assignable_roles(actor)],
+        choose_community=choose_community,
+        community_options=[(c.id, c.name) for c in managed_communities()],
+    ), (422 if reader.errors else 200)
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+@roles_required(*COMMUNITY_MANAGERS)
+def user_deactivate(user_id: int):  # type: ignore[no-untyped-def]
+    return _set_active(user_id, active=False)
+
+
+@bp.route("/users/<int:user_id>/activate", methods=["POST"])
+@roles_required(*COMMUNITY_MANAGERS)
+def user_activate(user_id: int):  # type: ignore[no-untyped-def]
+    return _set_active(user_id, active=True)
+
+
+def _set_active(user_id: int, *, active: bool):  # type: ignore[no-untyped-def]
+    actor = current_user()
+    assert actor is not None
+    # Administrators belong to no community, so a moderator gets 404 for them here.
+    target = scoped_or_404(User, user_id)
+    try:
+        save(lambda: set_user_active(db.session(), actor, target, active))
+    except REFUSALS as exc:
+        for messages in refusal_errors(exc).values():
+            for message in messages:
+                flash(message, "error")
+    else:
+        if active:
+            flash(_("Користувача {login} знову ввімкнено.", login=target.login), "success")
+        else:
+            flash(
+                _("Користувача {login} вимкнено: увійти він більше не зможе.", login=target.login), "success"
+            )
+    return redirect(url_for("console.users"))
