@@ -75,9 +75,10 @@ class Ballot:
         """Every way `selections` breaks the rule; an empty list means a valid vote."""
         chosen = list(selections)
         problems: list[Problem] = []
-        for project_id, times in Counter(chosen).items():
-            if times > 1:
-                problems.append(Problem("ballot.repeated_project", {"project": project_id}))
+        if len(set(chosen)) != len(chosen):  # the common case skips counting
+            for project_id, times in Counter(chosen).items():
+                if times > 1:
+                    problems.append(Problem("ballot.repeated_project", {"project": project_id}))
         known = [self.project(p) for p in dict.fromkeys(chosen)]
         for project_id, project in zip(dict.fromkeys(chosen), known, strict=True):
             if project is None:

@@ -17,6 +17,7 @@ imports. One call stores one batch in the caller's transaction:
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -189,7 +190,11 @@ def store_votes(
 
     existing = {
         row.id: row
-        for row in session.execute(select(Vote.id, Vote.content_hash).where(Vote.id.in_(list(batch))))
+        for row in session.execute(
+            select(Vote.id, Vote.content_hash, Vote.status, Vote.status_reason, Vote.counted_vote_id).where(
+                Vote.id.in_(list(batch))
+            )
+        )
     }
     for vote_id, row in existing.items():
         if row.content_hash != hashes[vote_id]:
@@ -269,7 +274,7 @@ def store_votes(
                 new_rows.append(row)
 
     if new_rows:
-        session.execute(insert(Vote), new_rows)
+        _insert_votes(session, new_rows)
     if changed_rows:
         # Core executemany: an UPDATE by id for each vote whose standing changed.
         table = Vote.__table__
@@ -285,13 +290,65 @@ def store_votes(
         )
     delta.apply(session)
 
+    # Every answer is known without asking the database again: repeats as stored (or as
+    # changed by this batch), new votes as just decided.
     current = {
-        row.id: StoredVote(row.id, row.status, row.status_reason, row.counted_vote_id)
-        for row in session.execute(
-            select(Vote.id, Vote.status, Vote.status_reason, Vote.counted_vote_id).where(Vote.id.in_(order))
-        )
+        vote_id: StoredVote(vote_id, row.status, row.status_reason, row.counted_vote_id)
+        for vote_id, row in existing.items()
     }
+    for row in new_rows:
+        current[row["id"]] = StoredVote(
+            row["id"], row["status"], row["status_reason"], row["counted_vote_id"]
+        )
+    for change in changed_rows:
+        if change["b_id"] in batch:
+            current[change["b_id"]] = StoredVote(
+                change["b_id"], change["status"], change["status_reason"], change["counted_vote_id"]
+            )
     return [current[vote_id] for vote_id in order]
+
+
+_INSERT_COLUMNS = (
+    "id",
+    "community_id",
+    "cycle_id",
+    "voter_key",
+    "code_id",
+    "selections",
+    "channel",
+    "device_id",
+    "cast_at",
+    "received_at",
+    "content_hash",
+    "status",
+    "status_reason",
+    "counted_vote_id",
+    "source",
+)
+# One statement for the whole batch: the rows travel as one JSON document and
+# PostgreSQL's json_populate_recordset turns it back into typed rows (JSON arrays become
+# integer[], ISO strings timestamptz). Against executemany (one INSERT per vote, even
+# pipelined) this roughly halves the work per vote on both sides.
+_PG_BULK_INSERT = text(
+    "INSERT INTO vote (" + ", ".join(_INSERT_COLUMNS) + ") "
+    "SELECT " + ", ".join(_INSERT_COLUMNS) + " FROM json_populate_recordset(NULL::vote, CAST(:rows AS json))"
+)
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot put {type(value).__name__} into a vote row")
+
+
+def _insert_votes(session: Session, rows: list[dict]) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(Vote), rows)
+        return
+    payload = json.dumps(
+        [{name: row[name] for name in _INSERT_COLUMNS} for row in rows], default=_json_default
+    )
+    session.execute(_PG_BULK_INSERT, {"rows": payload})
 
 
 def _counting_input(row: Mapping, voter: str, invalid_reason: str | None) -> CountingInput:
