@@ -235,19 +235,17 @@ def _console_urls(world: dict) -> list[str]:
     from server import create_app
 
     app = create_app({"SECRET_KEY": "x", "VOTER_KEY_SECRET": "00" * 32, "DATABASE_URL": "sqlite://"})
+    values = {"cycle_id": world["cycle"].id, "community_id": world["community"].id}
     urls = []
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/console") or "GET" not in rule.methods:
             continue
-        if rule.rule.endswith((".csv", ".json")):
+        if rule.rule.endswith((".csv", ".json")) or not set(rule.arguments) <= set(values):
             continue
-        args = set(rule.arguments)
-        if not args:
-            urls.append(rule.rule)
-        elif args == {"cycle_id"}:
-            urls.append(rule.rule.replace("<int:cycle_id>", str(world["cycle"].id)))
-        elif args == {"community_id"}:
-            urls.append(rule.rule.replace("<int:community_id>", str(world["community"].id)))
+        url = rule.rule
+        for name in rule.arguments:
+            url = re.sub(rf"<[^>]*:?{name}>", str(values[name]), url)
+        urls.append(url)
     return sorted(set(urls))
 
 
