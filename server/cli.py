@@ -135,6 +135,9 @@ def demo(host: str, port: int, no_serve: bool, votes: int) -> None:
     )
     for login, role, password in summary.users:
         click.echo(f"  {role:<22} логін / login: {login:<10} пароль / password: {password}")
+    current = summary.cycles[1]
+    click.echo(f"  API (Bearer {summary.api_token}):")
+    click.echo(f"    curl -H 'Authorization: Bearer {summary.api_token}' {url}/api/v1/cycles/{current.id}/results")
     click.echo("")
     if not no_serve:
         app.run(host=host, port=port, debug=False)

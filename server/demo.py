@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from server.models import Category, Community, Cycle, Device, Project, utcnow
+from server.services.api_clients import create_api_client
 from server.services.ballot_box import store_votes
 from server.services.cycle_rules import load_cycle_rules
 from server.services.users import create_user
@@ -74,6 +75,7 @@ class DemoSummary:
     cycles: list[Cycle]
     users: list[tuple[str, str, str]]  # login, role, password
     votes_stored: int
+    api_token: str  # for trying the integration API
 
 
 def _random_rnokpp(rng: random.Random) -> str:
@@ -238,5 +240,6 @@ def seed_demo(
         for start in range(0, len(records), 500):
             stored += len(store_votes(session, {cycle.id: rules}, records[start : start + 500], "demo"))
     last_year.results_published_at = datetime(2026, 6, 5, 9, 0, tzinfo=UTC)
+    _client, token = create_api_client(session, community_id=community.id, name="Платформа е-демократії")
     session.commit()
-    return DemoSummary(community, [last_year, this_year], users, stored)
+    return DemoSummary(community, [last_year, this_year], users, stored, token)
