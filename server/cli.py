@@ -137,7 +137,8 @@ def demo(host: str, port: int, no_serve: bool, votes: int) -> None:
         click.echo(f"  {role:<22} логін / login: {login:<10} пароль / password: {password}")
     current = summary.cycles[1]
     click.echo(f"  API (Bearer {summary.api_token}):")
-    click.echo(f"    curl -H 'Authorization: Bearer {summary.api_token}' {url}/api/v1/cycles/{current.id}/results")
+    results_url = f"{url}/api/v1/cycles/{current.id}/results"
+    click.echo(f"    curl -H 'Authorization: Bearer {summary.api_token}' {results_url}")
     click.echo("")
     if not no_serve:
         app.run(host=host, port=port, debug=False)

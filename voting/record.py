@@ -21,6 +21,9 @@ from .channels import Channel
 RECORD_VERSION = 1
 _VOTER_KEY = re.compile(r"[0-9a-f]{64}")
 _CODE_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
+_CAST_AT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
+_BODY_KEYS = {"v", "id", "cycle", "voter_key", "code", "selections", "channel", "device", "cast_at"}
+MAX_SELECTIONS = 50
 
 
 def canonical_vote_id(value: str) -> str:
@@ -90,8 +93,9 @@ class VoteRecord:
         """Who this vote speaks for: the unit of "one counted vote"."""
         return f"key:{self.voter_key}" if self.voter_key is not None else f"code:{self.code_id}"
 
-    def canonical_bytes(self) -> bytes:
-        body = {
+    def canonical_body(self) -> dict:
+        """The record as plain JSON data; `from_canonical_body` reads it back."""
+        return {
             "v": RECORD_VERSION,
             "id": self.vote_id,
             "cycle": self.cycle_id,
@@ -102,7 +106,41 @@ class VoteRecord:
             "device": self.device_id,
             "cast_at": format_time(self.cast_at),
         }
-        return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+    @classmethod
+    def from_canonical_body(cls, body: dict) -> VoteRecord:
+        """Read a record written by `canonical_body`, refusing anything else (ValueError)."""
+        if not isinstance(body, dict) or set(body) != _BODY_KEYS or body["v"] != RECORD_VERSION:
+            raise ValueError("not a canonical vote record")
+        selections = body["selections"]
+        if not isinstance(selections, list) or len(selections) > MAX_SELECTIONS:
+            raise ValueError("selections must be a list of at most 50 project ids")
+        if any(type(s) is not int for s in selections) or type(body["cycle"]) is not int:
+            raise ValueError("cycle and selections must be integers")
+        cast_at = body["cast_at"]
+        if not isinstance(cast_at, str) or not _CAST_AT.fullmatch(cast_at):
+            raise ValueError("cast_at must look like 2027-05-01T09:00:00.123Z")
+        device = body["device"]
+        if device is not None and (not isinstance(device, str) or not _CODE_ID.fullmatch(device)):
+            raise ValueError("device must be a short code")
+        record = cls.create(
+            vote_id=body["id"],
+            cycle_id=body["cycle"],
+            selections=selections,
+            channel=body["channel"],
+            cast_at=datetime.strptime(cast_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC),
+            voter_key=body["voter_key"],
+            code_id=body["code"],
+            device_id=device,
+        )
+        if record.canonical_body() != body:
+            raise ValueError("vote record is not in canonical form")
+        return record
+
+    def canonical_bytes(self) -> bytes:
+        return json.dumps(
+            self.canonical_body(), sort_keys=True, separators=(",", ":"), ensure_ascii=True
+        ).encode()
 
     def content_hash(self) -> str:
         return hashlib.sha256(self.canonical_bytes()).hexdigest()

@@ -1,0 +1,316 @@
+"""The sync wire protocol, shared by devices and the server. Pure: no I/O, no Flask.
+
+WHAT TRAVELS
+- Up: a device's append-only log. Entry k carries the hash of entry k-1, so the log is
+  a chain; the device signs *checkpoints* (its code, a sequence number and the hash of
+  the entry at that number) with its Ed25519 key. A valid checkpoint signature over the
+  last entry of a batch vouches for every entry before it, because each entry's hash
+  covers the previous hash. The server verifies the chain link by link and the
+  signature once per batch, and keeps every checkpoint, so a recount can verify the
+  whole chain again from the first entry.
+- Down: packages (cycle, categories, projects, rules, the server's public key...),
+  signed by the server's Ed25519 key. A device verifies the signature before using one.
+- Requests: every device request is signed (method, path, body hash, device code and
+  the device's clock); the server learns the device's clock offset from it.
+
+All signed bytes are canonical JSON: sorted keys, no spaces, ASCII only.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import itertools
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+PROTOCOL_VERSION = 1
+MAX_BATCH_ENTRIES = 500  # a batch stays under ~1 MB, so a request is always bounded
+DEVICE_CODE = re.compile(r"[A-Z]-[0-9]{4,8}")
+HEX64 = re.compile(r"[0-9a-f]{64}")
+ENTRY_KINDS = frozenset({"vote"})
+ENTRY_KEYS = frozenset(
+    {"device", "seq", "kind", "payload", "package_version", "clock_offset_ms", "prev_hash"}
+)
+
+
+class ProtocolError(ValueError):
+    """Something received does not follow the protocol. `code` names the rule broken."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+
+
+def canonical_json(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --- keys and signatures -------------------------------------------------------------
+
+
+def generate_private_key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+def private_key_to_pem(key: Ed25519PrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def private_key_from_pem(pem: bytes) -> Ed25519PrivateKey:
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ProtocolError("key.not_ed25519")
+    return key
+
+
+def public_key_b64(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
+    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return base64.b64encode(raw).decode()
+
+
+def _decode_b64(value: Any, length: int, code: str) -> bytes:
+    if not isinstance(value, str) or len(value) > 200:
+        raise ProtocolError(code)
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ProtocolError(code) from None
+    if len(raw) != length:
+        raise ProtocolError(code)
+    return raw
+
+
+def load_public_key(value: str) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(_decode_b64(value, 32, "key.malformed"))
+
+
+def sign(key: Ed25519PrivateKey, message: bytes) -> str:
+    return base64.b64encode(key.sign(message)).decode()
+
+
+def verify(public_key: str | Ed25519PublicKey, message: bytes, signature: Any) -> bool:
+    """True only for a well-formed, valid signature; never raises on bad input."""
+    try:
+        key = load_public_key(public_key) if isinstance(public_key, str) else public_key
+        key.verify(_decode_b64(signature, 64, "signature.malformed"), message)
+        return True
+    except (InvalidSignature, ProtocolError, ValueError):
+        return False
+
+
+# --- the device log ------------------------------------------------------------------
+
+
+def genesis_hash(device_code: str) -> str:
+    """What the first entry of a device's log points back to."""
+    return sha256_hex(b"spilno/device-log/v1/" + device_code.encode())
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    device: str
+    seq: int  # 1, 2, 3... per device, no gaps
+    kind: str  # "vote"
+    payload: dict  # for votes: VoteRecord.canonical_body()
+    package_version: int  # the package the vote was cast under
+    clock_offset_ms: int  # device clock minus server clock, as last learned (0 if never)
+    prev_hash: str
+
+    def as_dict(self) -> dict:
+        return {
+            "device": self.device,
+            "seq": self.seq,
+            "kind": self.kind,
+            "payload": self.payload,
+            "package_version": self.package_version,
+            "clock_offset_ms": self.clock_offset_ms,
+            "prev_hash": self.prev_hash,
+        }
+
+    def entry_hash(self) -> str:
+        return sha256_hex(canonical_json(self.as_dict()))
+
+    @classmethod
+    def from_dict(cls, data: Any) -> LogEntry:
+        """Read an entry as received, refusing anything malformed (ProtocolError)."""
+        if not isinstance(data, dict) or set(data) != ENTRY_KEYS:
+            raise ProtocolError("entry.shape")
+        device, seq, kind = data["device"], data["seq"], data["kind"]
+        if not isinstance(device, str) or not DEVICE_CODE.fullmatch(device):
+            raise ProtocolError("entry.device")
+        if type(seq) is not int or not 1 <= seq < 2**62:
+            raise ProtocolError("entry.seq")
+        if kind not in ENTRY_KINDS:
+            raise ProtocolError("entry.kind")
+        if not isinstance(data["payload"], dict):
+            raise ProtocolError("entry.payload")
+        version, offset = data["package_version"], data["clock_offset_ms"]
+        if type(version) is not int or not 0 <= version < 2**31:
+            raise ProtocolError("entry.package_version")
+        if type(offset) is not int or abs(offset) > 10 * 365 * 24 * 3600 * 1000:
+            raise ProtocolError("entry.clock_offset_ms")
+        if not isinstance(data["prev_hash"], str) or not HEX64.fullmatch(data["prev_hash"]):
+            raise ProtocolError("entry.prev_hash")
+        return cls(device, seq, kind, data["payload"], version, offset, data["prev_hash"])
+
+
+def next_entry(
+    previous: LogEntry | None,
+    device: str,
+    kind: str,
+    payload: dict,
+    package_version: int,
+    clock_offset_ms: int,
+) -> LogEntry:
+    """The entry that follows `previous` (None: the device's first entry)."""
+    if previous is None:
+        return LogEntry(device, 1, kind, payload, package_version, clock_offset_ms, genesis_hash(device))
+    return LogEntry(
+        device, previous.seq + 1, kind, payload, package_version, clock_offset_ms, previous.entry_hash()
+    )
+
+
+def check_chain(entries: list[LogEntry], device: str, prev_seq: int, prev_hash: str) -> str:
+    """Check that `entries` continue a chain whose entry `prev_seq` has hash `prev_hash`
+    (0 and the genesis hash for a new log). Returns the last entry's hash."""
+    expected_seq, expected_prev = prev_seq + 1, prev_hash
+    for entry in entries:
+        if entry.device != device:
+            raise ProtocolError("chain.device", f"entry {entry.seq} names {entry.device}")
+        if entry.seq != expected_seq:
+            raise ProtocolError("chain.seq", f"expected {expected_seq}, got {entry.seq}")
+        if entry.prev_hash != expected_prev:
+            raise ProtocolError("chain.broken", f"entry {entry.seq} does not follow entry {entry.seq - 1}")
+        expected_prev = entry.entry_hash()
+        expected_seq += 1
+    return expected_prev
+
+
+def checkpoint_bytes(device: str, seq: int, entry_hash: str) -> bytes:
+    return canonical_json({"checkpoint": PROTOCOL_VERSION, "device": device, "seq": seq, "hash": entry_hash})
+
+
+# --- batches (up) ----------------------------------------------------------------------
+
+
+def make_batch(key: Ed25519PrivateKey, device: str, entries: list[LogEntry]) -> dict:
+    """A signed batch of consecutive entries, ready to send as JSON."""
+    if not entries or len(entries) > MAX_BATCH_ENTRIES:
+        raise ValueError(f"a batch holds 1..{MAX_BATCH_ENTRIES} entries")
+    last = entries[-1]
+    last_hash = last.entry_hash()
+    return {
+        "protocol": PROTOCOL_VERSION,
+        "device": device,
+        "entries": [e.as_dict() for e in entries],
+        "checkpoint": {
+            "seq": last.seq,
+            "hash": last_hash,
+            "signature": sign(key, checkpoint_bytes(device, last.seq, last_hash)),
+        },
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    device: str
+    entries: list[LogEntry]
+    checkpoint_seq: int
+    checkpoint_hash: str
+    signature: str
+
+
+def read_batch(data: Any) -> Batch:
+    """Parse a received batch strictly. The caller checks the chain and the signature
+    against what it knows of the device."""
+    if not isinstance(data, dict) or set(data) != {"protocol", "device", "entries", "checkpoint"}:
+        raise ProtocolError("batch.shape")
+    if data["protocol"] != PROTOCOL_VERSION:
+        raise ProtocolError("batch.protocol")
+    device = data["device"]
+    if not isinstance(device, str) or not DEVICE_CODE.fullmatch(device):
+        raise ProtocolError("batch.device")
+    raw_entries = data["entries"]
+    if not isinstance(raw_entries, list) or not 1 <= len(raw_entries) <= MAX_BATCH_ENTRIES:
+        raise ProtocolError("batch.entries")
+    entries = [LogEntry.from_dict(e) for e in raw_entries]
+    for earlier, later in itertools.pairwise(entries):
+        if later.seq != earlier.seq + 1:
+            raise ProtocolError("batch.not_consecutive")
+    checkpoint = data["checkpoint"]
+    if not isinstance(checkpoint, dict) or set(checkpoint) != {"seq", "hash", "signature"}:
+        raise ProtocolError("batch.checkpoint")
+    if checkpoint["seq"] != entries[-1].seq or checkpoint["hash"] != entries[-1].entry_hash():
+        raise ProtocolError("batch.checkpoint_mismatch")
+    if not isinstance(checkpoint["signature"], str):
+        raise ProtocolError("batch.signature")
+    return Batch(device, entries, checkpoint["seq"], checkpoint["hash"], checkpoint["signature"])
+
+
+# --- signed requests --------------------------------------------------------------------
+
+
+def request_bytes(method: str, path: str, body: bytes, device: str, device_time_ms: int) -> bytes:
+    return canonical_json(
+        {
+            "request": PROTOCOL_VERSION,
+            "method": method.upper(),
+            "path": path,
+            "body_sha256": sha256_hex(body),
+            "device": device,
+            "time_ms": device_time_ms,
+        }
+    )
+
+
+REQUEST_HEADERS = ("X-Spilno-Device", "X-Spilno-Time", "X-Spilno-Signature")
+
+
+def sign_request(
+    key: Ed25519PrivateKey, method: str, path: str, body: bytes, device: str, device_time_ms: int
+) -> dict[str, str]:
+    """Headers that authenticate a device's request."""
+    return {
+        "X-Spilno-Device": device,
+        "X-Spilno-Time": str(device_time_ms),
+        "X-Spilno-Signature": sign(key, request_bytes(method, path, body, device, device_time_ms)),
+    }
+
+
+# --- packages (down) --------------------------------------------------------------------
+
+
+def sign_package(key: Ed25519PrivateKey, package: dict) -> dict:
+    """Wrap a package with the server's signature. The package travels as the exact
+    canonical text that was signed, so nothing is lost in re-encoding."""
+    text = canonical_json(package).decode()
+    return {"package": text, "signature": sign(key, text.encode()), "key": public_key_b64(key)}
+
+
+def open_package(envelope: Any, trusted_key: str) -> dict:
+    """The package inside `envelope`, only if `trusted_key` signed it (ProtocolError)."""
+    if not isinstance(envelope, dict) or set(envelope) != {"package", "signature", "key"}:
+        raise ProtocolError("package.shape")
+    text = envelope["package"]
+    if not isinstance(text, str) or not verify(trusted_key, text.encode(), envelope["signature"]):
+        raise ProtocolError("package.signature")
+    package = json.loads(text)
+    if not isinstance(package, dict) or package.get("format") != PROTOCOL_VERSION:
+        raise ProtocolError("package.format")
+    return package
