@@ -8,20 +8,9 @@ from sqlalchemy import select
 from server.models import ApiClient, AuditEvent, Category, Cycle, Device, Project, Role, User
 from server.services.api_clients import create_api_client
 from tests.conftest import both_databases
+from tests.factories import CSRF_TOKEN, post, sign_in
 
-TOKEN = "t" * 43
-
-
-def sign_in(client, user):
-    """Sign in without hashing a password (test_auth covers the real sign-in)."""
-    with client.session_transaction() as sess:
-        sess["user_id"] = user.id
-        sess["user_pw"] = user.password_hash[-16:]
-        sess["csrf"] = TOKEN
-
-
-def post(client, url, **data):
-    return client.post(url, data={**data, "csrf_token": TOKEN})
+TOKEN = CSRF_TOKEN
 
 
 MANAGEMENT_PAGES = [

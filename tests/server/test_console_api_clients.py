@@ -8,19 +8,9 @@ from sqlalchemy import func, select
 
 from server.models import ApiClient, AuditEvent, Role
 from server.services.api_clients import client_for_token, hash_token
+from tests.factories import CSRF_TOKEN, post, sign_in
 
-TOKEN = "t" * 43
-
-
-def sign_in(client, user):
-    with client.session_transaction() as sess:
-        sess["user_id"] = user.id
-        sess["user_pw"] = user.password_hash[-16:]
-        sess["csrf"] = TOKEN
-
-
-def post(client, url, data=None):
-    return client.post(url, data={**(data or {}), "csrf_token": TOKEN})
+TOKEN = CSRF_TOKEN
 
 
 def test_a_new_clients_token_is_shown_once_and_never_again(client, make, session):

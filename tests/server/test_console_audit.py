@@ -10,15 +10,9 @@ from sqlalchemy.exc import DBAPIError
 
 from server.models import AuditEvent, Role
 from server.services import audit
+from tests.factories import CSRF_TOKEN, sign_in
 
-TOKEN = "t" * 43
-
-
-def sign_in(client, user):
-    with client.session_transaction() as sess:
-        sess["user_id"] = user.id
-        sess["user_pw"] = user.password_hash[-16:]
-        sess["csrf"] = TOKEN
+TOKEN = CSRF_TOKEN
 
 
 def events(session, community, count, action="project.update", start=None):

@@ -11,19 +11,9 @@ from sqlalchemy import func, select
 
 from server.i18n import KYIV
 from server.models import AuditEvent, Category, Cycle, Role
+from tests.factories import CSRF_TOKEN, post, sign_in
 
-TOKEN = "t" * 43
-
-
-def sign_in(client, user):
-    with client.session_transaction() as sess:
-        sess["user_id"] = user.id
-        sess["user_pw"] = user.password_hash[-16:]
-        sess["csrf"] = TOKEN
-
-
-def post(client, url, data):
-    return client.post(url, data={**data, "csrf_token": TOKEN})
+TOKEN = CSRF_TOKEN
 
 
 def grn(hryvnias: int) -> str:

@@ -7,19 +7,9 @@ from sqlalchemy import func, select
 
 from server.models import AuditEvent, Device, Role
 from tests.conftest import both_databases
+from tests.factories import CSRF_TOKEN, post, sign_in
 
-TOKEN = "t" * 43
-
-
-def sign_in(client, user):
-    with client.session_transaction() as sess:
-        sess["user_id"] = user.id
-        sess["user_pw"] = user.password_hash[-16:]
-        sess["csrf"] = TOKEN
-
-
-def post(client, url, data=None):
-    return client.post(url, data={**(data or {}), "csrf_token": TOKEN})
+TOKEN = CSRF_TOKEN
 
 
 def register(client, kind="terminal", name="Термінал у ЦНАП", location="вул. Соборна, 1"):

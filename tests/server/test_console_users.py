@@ -7,21 +7,10 @@ from sqlalchemy import func, select
 
 from server.auth.passwords import verify_password
 from server.models import AuditEvent, Role, User
-from tests.factories import PASSWORD, login
+from tests.factories import CSRF_TOKEN, PASSWORD, login, post, sign_in
 
-TOKEN = "t" * 43
+TOKEN = CSRF_TOKEN
 NEW_PASSWORD = "a much longer passphrase"
-
-
-def sign_in(client, user):
-    with client.session_transaction() as sess:
-        sess["user_id"] = user.id
-        sess["user_pw"] = user.password_hash[-16:]
-        sess["csrf"] = TOKEN
-
-
-def post(client, url, data=None):
-    return client.post(url, data={**(data or {}), "csrf_token": TOKEN})
 
 
 def user_form(**change):

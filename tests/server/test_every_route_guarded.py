@@ -16,18 +16,12 @@ from sqlalchemy import func, select
 
 from server.models import AuditEvent, Category, Cycle, Device, Project, Role, User
 from server.services.api_clients import create_api_client
+from tests.factories import CSRF_TOKEN, sign_in
 
-TOKEN = "c" * 43
+TOKEN = CSRF_TOKEN
 PUBLIC_API = {"api.openapi_document"}
 # Routes about communities themselves are for administrators: 403 to everyone else.
 ADMIN_ONLY_PARAMETERS = {"community_id"}
-
-
-def sign_in(client, user):
-    with client.session_transaction() as sess:
-        sess["user_id"] = user.id
-        sess["user_pw"] = user.password_hash[-16:]
-        sess["csrf"] = TOKEN
 
 
 def rules(app, prefix):
