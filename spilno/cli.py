@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from server.cli import server_group
+from sync.cli import device_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -15,3 +16,4 @@ def main() -> None:
 
 
 main.add_command(server_group)
+main.add_command(device_group)

@@ -1,0 +1,264 @@
+"""`spilno device ...`: enrol a terminal or support point, sync it, look at it.
+
+The commands only parse options, call sync/ and print; messages are Ukrainian first,
+English after " / ". With --json a command prints one JSON object per line.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sync.client import SyncClient, SyncError, SyncRefused
+from sync.clock import datetime_from_ms, skewed_clock
+from sync.device_store import DeviceStore, StoreError
+from sync.packages import open_cycles, simulated_vote
+from sync.protocol import ProtocolError
+from sync.worker import RoundOutcome, SyncWorker
+
+device_group = click.Group(
+    "device", help="A terminal or support point: enrol it, sync its vote log, check it."
+)
+
+_store_option = click.option(
+    "--store",
+    "store_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The device's SQLite file (created on enrolment).",
+)
+_json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object per line.")
+_skew_option = click.option(
+    "--clock-skew-ms",
+    default=0,
+    envvar="SPILNO_DEVICE_CLOCK_SKEW_MS",
+    show_default=True,
+    help="Run the device clock this many ms ahead (negative: behind), to rehearse a wrong clock.",
+)
+
+
+def _open_store(path: Path, *, must_exist: bool = True) -> DeviceStore:
+    if must_exist and not path.exists():
+        raise click.ClickException(f"Файлу пристрою немає: {path} / no device file at {path}")
+    store = DeviceStore(path)
+    if must_exist and not store.enrolled():
+        raise click.ClickException(f"Пристрій не зареєстровано: {path} / the device is not enrolled")
+    return store
+
+
+def _fail(exc: Exception) -> click.ClickException:
+    if isinstance(exc, SyncRefused):
+        text = f"Сервер відмовив ({exc.code}) / the server refused: {exc}"
+    elif isinstance(exc, SyncError):
+        text = f"Немає зв'язку з сервером / cannot sync with the server: {exc}"
+    else:
+        text = f"Помилка пристрою / device error: {exc}"
+    return click.ClickException(text)
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, sort_keys=True))
+
+
+@device_group.command("enrol")
+@_store_option
+@click.option("--server", required=True, help="The server's base URL, e.g. https://spilno.example.ua")
+@click.option("--code", required=True, help="The one-time enrolment code from the moderator console.")
+@click.option("--timeout", default=10.0, show_default=True, help="Seconds to wait for the server.")
+def enrol(store_path: Path, server: str, code: str, timeout: float) -> None:
+    """Enrol this device with a one-time code; its signing key is made here and never leaves."""
+    store = _open_store(store_path, must_exist=False)
+    try:
+        identity = SyncClient(store, server, timeout=timeout).enrol(code)
+    except (SyncError, StoreError, ProtocolError) as exc:
+        raise _fail(exc) from None
+    finally:
+        store.close()
+    click.echo(
+        f"Пристрій {identity.device} зареєстровано в громаді «{identity.community_name}»"
+        f" / device {identity.device} enrolled in {identity.community_slug}"
+    )
+
+
+def _round_line(outcome: RoundOutcome) -> dict:
+    if outcome.result is None:
+        return {"ok": False, "error": outcome.error, "next_try_s": round(outcome.next_wait_s, 1)}
+    push = outcome.result.push
+    return {
+        "ok": not push.gap,
+        "package_version": outcome.result.package_version,
+        "sent": push.sent,
+        "acked_seq": push.acked_seq,
+        "backlog": push.backlog,
+        "gap": push.gap,
+        "statuses": outcome.result.statuses,
+    }
+
+
+def _print_round(outcome: RoundOutcome, as_json: bool) -> None:
+    line = _round_line(outcome)
+    if as_json:
+        _echo_json(line)
+    elif line["ok"]:
+        click.echo(
+            f"Надіслано {line['sent']}, у черзі {line['backlog']}, підтверджено до №{line['acked_seq']}"
+            f" / sent {line['sent']}, backlog {line['backlog']}, acknowledged up to {line['acked_seq']}"
+        )
+    else:
+        error = line.get("error") or "sync.gap"
+        click.echo(f"Синхронізація не вдалася / sync failed: {error}", err=True)
+
+
+@device_group.command("sync")
+@_store_option
+@click.option("--once", is_flag=True, help="Run one round and exit (exit code 1 if it failed).")
+@click.option("--interval", default=30.0, show_default=True, help="Seconds between rounds.")
+@click.option("--timeout", default=10.0, show_default=True, help="Seconds to wait for the server.")
+@_skew_option
+@_json_option
+def sync_command(
+    store_path: Path, once: bool, interval: float, timeout: float, clock_skew_ms: int, as_json: bool
+) -> None:
+    """Pull the newest package, push every pending vote, learn statuses; with --once one
+    round, otherwise every INTERVAL seconds until Ctrl+C or SIGTERM."""
+    store = _open_store(store_path)
+    clock = skewed_clock(clock_skew_ms)
+    try:
+        if once:
+            outcome = SyncWorker(store, interval_s=interval, timeout=timeout, clock=clock).run_once()
+            _print_round(outcome, as_json)
+            if not _round_line(outcome)["ok"]:
+                raise SystemExit(1)
+            return
+        finished = threading.Event()
+        worker = SyncWorker(
+            store,
+            interval_s=interval,
+            timeout=timeout,
+            clock=clock,
+            on_round=lambda outcome: _print_round(outcome, as_json),
+        )
+        # SIGTERM (systemd, a test harness) stops as cleanly as Ctrl+C does.
+        previous = signal.signal(signal.SIGTERM, lambda *_: finished.set())
+        worker.start()
+        try:
+            while not finished.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            worker.stop(timeout + 1)
+    finally:
+        store.close()
+
+
+@device_group.command("status")
+@_store_option
+@_json_option
+def status(store_path: Path, as_json: bool) -> None:
+    """Show what the maintenance screen shows: device, package, backlog, last sync, clock."""
+    store = _open_store(store_path)
+    try:
+        summary = store.summary()
+    finally:
+        store.close()
+    if as_json:
+        _echo_json(summary)
+        return
+    labels = {
+        "device": "Пристрій / device",
+        "kind": "Вид / kind",
+        "community": "Громада / community",
+        "server": "Сервер / server",
+        "package_version": "Версія пакета / package version",
+        "backlog": "Не надіслано / backlog",
+        "acked_seq": "Підтверджено до / acknowledged up to",
+        "last_sync_at": "Остання синхронізація / last sync",
+        "last_sync_result": "Результат / result",
+        "last_error": "Остання помилка / last error",
+        "clock_offset_ms": "Зсув годинника, мс / clock offset, ms",
+        "statuses": "Статуси голосів / vote statuses",
+    }
+    for key, label in labels.items():
+        value = summary[key]
+        if isinstance(value, dict):
+            value = ", ".join(f"{k} {v}" for k, v in value.items())
+        click.echo(f"{label}: {'—' if value is None else value}")
+
+
+@device_group.command("verify")
+@_store_option
+@_json_option
+def verify(store_path: Path, as_json: bool) -> None:
+    """Re-check the whole hash chain of the vote log; exit code 1 if it is broken."""
+    store = _open_store(store_path)
+    try:
+        bad_seq, last_seq = store.verify_log(), store.last_seq()
+    finally:
+        store.close()
+    if as_json:
+        _echo_json({"ok": bad_seq is None, "first_bad_seq": bad_seq, "entries": last_seq})
+    elif bad_seq is None:
+        click.echo(f"Журнал цілий: {last_seq} записів / the log is intact: {last_seq} entries")
+    else:
+        click.echo(f"Журнал пошкоджено з запису №{bad_seq} / the log is broken at entry {bad_seq}", err=True)
+    if bad_seq is not None:
+        raise SystemExit(1)
+
+
+@device_group.command("simulate-votes")
+@_store_option
+@click.option("--count", required=True, type=click.IntRange(min=1), help="How many votes to cast.")
+@click.option("--seed", type=int, default=None, help="Seed for the random residents and choices.")
+@_skew_option
+@_json_option
+def simulate_votes(store_path: Path, count: int, seed: int | None, clock_skew_ms: int, as_json: bool) -> None:
+    """Cast COUNT valid votes for the package's open cycle as this device would: random
+    residents with valid taxpayer numbers, choices that obey the ballot rule (for demos
+    and fault tests)."""
+    store = _open_store(store_path)
+    clock = skewed_clock(clock_skew_ms)
+    try:
+        identity, stored = store.require_identity(), store.package()
+        if stored is None:
+            raise click.ClickException(
+                "Немає пакета: спершу синхронізуйте пристрій"
+                " / no package yet: run `spilno device sync --once` first"
+            )
+        device_ms = clock()
+        # Whether voting is open is judged on the server's time line, so a terminal with
+        # a wrong clock still opens and closes with everyone else.
+        cycles = open_cycles(stored.package, datetime_from_ms(device_ms - store.clock_offset_ms()))
+        if not cycles:
+            raise click.ClickException("Зараз немає відкритого голосування / no cycle is open for voting now")
+        rng = random.Random(seed)
+        cycle = cycles[0]
+        for _ in range(count):
+            record = simulated_vote(
+                stored.package,
+                cycle,
+                device=identity.device,
+                kind=identity.kind,
+                rng=rng,
+                cast_at=datetime_from_ms(clock()),
+            )
+            entry = store.append_vote(record)  # one durable transaction per vote, like a terminal
+            if as_json:
+                _echo_json(
+                    {"seq": entry.seq, "vote_id": record.vote_id, "selections": list(record.selections)}
+                )
+    except (StoreError, ValueError) as exc:
+        raise _fail(exc) from None
+    finally:
+        store.close()
+    if not as_json:
+        click.echo(
+            f"Подано {count} голосів за «{cycle['title']}» / cast {count} votes in cycle {cycle['id']}"
+        )

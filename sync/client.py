@@ -1,0 +1,399 @@
+"""The device side of the sync contract: enrol, pull packages, push the log, learn statuses.
+
+Exactly once: entries are marked sent only from the server's answer naming the hash
+of the last one it stored, so a lost answer just means the same batch goes again and
+is acknowledged again. Network trouble (no route, timeouts, 5xx) is retried with
+exponential backoff and full jitter, so a hundred terminals coming back after a power
+cut do not knock on the server in step; a 4xx answer is never retried blindly, because
+sending the same thing again gets the same refusal.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random as random_module
+import ssl
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sync import protocol
+from sync.clock import Clock, offset_from_exchange, system_clock_ms
+from sync.device_store import DeviceIdentity, DeviceStore, StoreError
+
+API_PREFIX = "/api/v1/sync"
+SOFTWARE = "spilno-kiosk device sync"
+MAX_REQUEST_BYTES = 2 * 1024 * 1024  # 500 entries of at most 50 selections stay far below this
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024  # a package with every project's description
+RETRY_BASE_S = 0.5
+RETRY_CAP_S = 60.0
+DEFAULT_ATTEMPTS = 5
+STATUS_PAGE = 1000  # the server answers at most this many statuses per request
+# Offsets within this of the stored one are round-trip noise; not worth a disk write.
+CLOCK_NOISE_MS = 250
+MAX_CLOCK_OFFSET_MS = 10 * 365 * 24 * 3600 * 1000  # what protocol.LogEntry accepts
+
+
+class SyncError(Exception):
+    """Sync did not complete. `code` names why, for logs and the maintenance screen."""
+
+    def __init__(self, code: str, detail: str = "", status: int | None = None) -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+        self.status = status
+
+
+class SyncUnavailable(SyncError):
+    """No usable answer from the server after every retry: try again later."""
+
+
+class SyncRefused(SyncError):
+    """The server answered 4xx. Sending the same request again would be refused again."""
+
+
+class DeviceRefused(SyncRefused):
+    """401/403: the server does not accept this device (unknown, revoked, bad enrolment code)."""
+
+
+class LogConflict(SyncRefused):
+    """409: our log or a vote id disagrees with what the server stored. An alarm for a person."""
+
+
+class LogRejected(SyncRefused):
+    """422: the server found our chain broken or an entry invalid."""
+
+
+_REFUSALS: dict[int, type[SyncRefused]] = {
+    401: DeviceRefused,
+    403: DeviceRefused,
+    409: LogConflict,
+    422: LogRejected,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class HttpAnswer:
+    status: int
+    headers: Mapping[str, str]  # names in lower case
+    body: bytes
+    sent_ms: int  # device clock when the request went out
+    received_ms: int  # device clock when the answer was read
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            raise SyncError("response.not_json", f"HTTP {self.status}", self.status) from None
+
+
+class HttpTransport:
+    """Plain http.client with bounded sizes, timeouts, and retries for what may pass."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 10.0,
+        max_attempts: int = DEFAULT_ATTEMPTS,
+        base_delay_s: float = RETRY_BASE_S,
+        cap_s: float = RETRY_CAP_S,
+        random: Callable[[], float] = random_module.random,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Clock = system_clock_ms,
+    ) -> None:
+        parts = urllib.parse.urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"server URL must be http(s)://host[:port][/prefix], got {base_url!r}")
+        self.base_url = base_url
+        self._parts = parts
+        self.prefix = parts.path.rstrip("/")
+        self.timeout = timeout
+        self.max_attempts = max(1, max_attempts)
+        self.base_delay_s, self.cap_s = base_delay_s, cap_s
+        self._random, self._sleep, self._clock = random, sleep, clock
+
+    def path(self, endpoint: str, query: Mapping[str, Any] | None = None) -> str:
+        """The path as it goes on the request line, which is also what gets signed."""
+        path = f"{self.prefix}{API_PREFIX}{endpoint}"
+        return f"{path}?{urllib.parse.urlencode(query)}" if query else path
+
+    def backoff_delay(self, retry: int) -> float:
+        """Full jitter: anywhere between 0 and the exponential step, capped."""
+        return self._random() * min(self.cap_s, self.base_delay_s * 2**retry)
+
+    def request(
+        self, method: str, path: str, body: bytes, headers: Callable[[], dict[str, str]]
+    ) -> HttpAnswer:
+        """Send, retrying connection errors, timeouts and 5xx. `headers` is called for
+        every attempt, so each carries a fresh signed time."""
+        if len(body) > MAX_REQUEST_BYTES:
+            raise ValueError(f"request body of {len(body)} bytes is over {MAX_REQUEST_BYTES}")
+        problem = ""
+        for attempt in range(self.max_attempts):
+            if attempt:
+                self._sleep(self.backoff_delay(attempt - 1))
+            try:
+                answer = self._send_once(method, path, body, headers())
+            except ssl.SSLCertVerificationError as exc:
+                raise SyncError("tls.certificate", str(exc)) from None  # config, not weather
+            except (OSError, http.client.HTTPException) as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+                continue
+            if answer.status < 500:
+                return answer
+            problem = f"HTTP {answer.status}"
+        raise SyncUnavailable("server.unavailable", f"{self.max_attempts} attempts, last: {problem}")
+
+    def _send_once(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> HttpAnswer:
+        connection_class = (
+            http.client.HTTPSConnection if self._parts.scheme == "https" else http.client.HTTPConnection
+        )
+        connection = connection_class(self._parts.hostname, self._parts.port, timeout=self.timeout)
+        try:
+            sent_ms = self._clock()
+            connection.request(method, path, body=body or None, headers=headers)
+            response = connection.getresponse()
+            data = response.read(MAX_RESPONSE_BYTES + 1)
+            received_ms = self._clock()
+        finally:
+            connection.close()
+        if len(data) > MAX_RESPONSE_BYTES:
+            raise SyncError("response.too_large", f"over {MAX_RESPONSE_BYTES} bytes", response.status)
+        headers = {name.lower(): value for name, value in response.getheaders()}
+        return HttpAnswer(response.status, headers, data, sent_ms, received_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    sent: int  # entries sent (0: nothing was pending)
+    acked_seq: int  # the server's acknowledged position afterwards
+    statuses: int  # statuses learned with the answer
+    backlog: int  # entries still waiting
+    gap: bool = False  # the server is missing entries before the ones we sent
+
+
+@dataclass(frozen=True, slots=True)
+class RoundResult:
+    package_version: int | None  # a newly stored package, if any
+    push: PushResult
+    statuses: int
+
+
+class SyncClient:
+    def __init__(
+        self,
+        store: DeviceStore,
+        base_url: str | None = None,
+        *,
+        timeout: float = 10.0,
+        clock: Clock = system_clock_ms,
+        max_attempts: int = DEFAULT_ATTEMPTS,
+        random: Callable[[], float] = random_module.random,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if base_url is None:
+            base_url = store.require_identity().server_url
+        self.store = store
+        self.clock = clock
+        self._clock_complaint_recorded = False
+        self.transport = HttpTransport(
+            base_url, timeout=timeout, max_attempts=max_attempts, random=random, sleep=sleep, clock=clock
+        )
+
+    # --- enrolment -------------------------------------------------------------------
+
+    def enrol(self, code: str, software: str = SOFTWARE) -> DeviceIdentity:
+        """Exchange a one-time enrolment code for an identity. The key pair is made
+        here; only its public half leaves the device."""
+        if self.store.enrolled():
+            raise StoreError("device.already_enrolled", f"{self.store.path} is already enrolled")
+        key = protocol.generate_private_key()
+        body = json.dumps(
+            {"code": code, "public_key": protocol.public_key_b64(key), "software": software[:100]}
+        )
+        with self._recording_errors():
+            answer = self._checked(
+                self.transport.request(
+                    "POST",
+                    self.transport.path("/enrol"),
+                    body.encode(),
+                    lambda: {"Content-Type": "application/json"},
+                )
+            )
+            data = answer.json()
+            try:
+                identity = self.store.save_enrolment(
+                    device=data["device"],
+                    kind=data["kind"],
+                    community=data["community"],
+                    private_key_pem=protocol.private_key_to_pem(key),
+                    server_url=self.transport.base_url,
+                    server_key=data["server_key"],
+                    now_ms=answer.received_ms,
+                )
+            except (KeyError, TypeError, ValueError) as exc:
+                raise SyncError("enrolment.answer", f"malformed enrolment answer: {exc}") from None
+            self._learn_clock(answer, data)
+        return identity
+
+    # --- packages, log, statuses -------------------------------------------------------
+
+    def pull_package(self) -> int | None:
+        """Fetch and store a newer package; its version, or None when ours is newest."""
+        with self._recording_errors():
+            _, data = self._signed("GET", "/package", query={"have": self.store.package_version()})
+            envelope = data.get("envelope")
+            if envelope is None:
+                return None
+            return self.store.store_package(envelope).version
+
+    def push_once(self, batch_size: int = protocol.MAX_BATCH_ENTRIES) -> PushResult:
+        """Send the oldest unsent entries as one signed batch."""
+        entries = self.store.pending(min(batch_size, protocol.MAX_BATCH_ENTRIES))
+        if not entries:
+            return PushResult(0, self.store.acked_seq(), 0, 0)
+        identity, key = self.store.require_identity(), self.store.private_key()
+        body = protocol.canonical_json(protocol.make_batch(key, identity.device, entries))
+        while len(body) > MAX_REQUEST_BYTES and len(entries) > 1:  # never with today's records
+            entries = entries[: len(entries) // 2]
+            body = protocol.canonical_json(protocol.make_batch(key, identity.device, entries))
+        with self._recording_errors():
+            answer, data = self._signed(
+                "POST", "/log", body, extra_headers={"X-Spilno-Backlog": str(self.store.backlog_count())}
+            )
+            acked_seq, acked_hash, gap = data.get("acked_seq"), data.get("acked_hash"), data.get("gap")
+            statuses = data.get("statuses") or []
+            if (
+                type(acked_seq) is not int
+                or acked_seq < 0
+                or type(gap) is not bool
+                or not isinstance(statuses, list)
+            ):
+                raise SyncError("response.shape", f"log answer {data!r:.200}")
+            if acked_seq > 0:
+                self.store.mark_acked(acked_seq, acked_hash)
+            learned = self.store.save_statuses(statuses)
+        backlog = self.store.backlog_count()
+        if gap:
+            # The server lacks entries before the ones we sent: it lost data, or this
+            # store came back from a backup. Pushing more would not fill the hole, so we
+            # stop and leave it on the maintenance screen for a person.
+            self.store.record_sync_error(
+                f"sync.gap: the server holds our log up to {acked_seq}, we sent from {entries[0].seq}",
+                answer.received_ms,
+            )
+            return PushResult(len(entries), self.store.acked_seq(), learned, backlog, gap=True)
+        self.store.record_sync_success(answer.received_ms)
+        return PushResult(len(entries), self.store.acked_seq(), learned, backlog)
+
+    def push_all(self, batch_size: int = protocol.MAX_BATCH_ENTRIES) -> PushResult:
+        """Push batch after batch until nothing is pending or the server reports a gap
+        (errors propagate)."""
+        sent = learned = 0
+        result = PushResult(0, self.store.acked_seq(), 0, self.store.backlog_count())
+        while result.backlog and not result.gap:
+            before = self.store.acked_seq()
+            result = self.push_once(batch_size)
+            sent, learned = sent + result.sent, learned + result.statuses
+            if result.acked_seq <= before:  # the server took nothing: do not spin
+                break
+        return PushResult(sent, result.acked_seq, learned, result.backlog, result.gap)
+
+    def refresh_statuses(self, since_seq: int | None = None) -> int:
+        """Ask for statuses of acknowledged votes after `since_seq` (default: from the
+        oldest one we do not know yet); returns how many were stored."""
+        if since_seq is None:
+            first_unknown = self.store.first_unknown_status_seq()
+            if first_unknown is None:
+                return 0
+            since_seq = first_unknown - 1
+        learned = 0
+        with self._recording_errors():
+            while True:
+                _, data = self._signed("GET", "/statuses", query={"since_seq": since_seq})
+                page = data.get("statuses")
+                if not isinstance(page, list):
+                    raise SyncError("response.shape", f"statuses answer {data!r:.200}")
+                learned += self.store.save_statuses(page)
+                if len(page) < STATUS_PAGE or page[-1]["seq"] <= since_seq:
+                    return learned
+                since_seq = page[-1]["seq"]
+
+    def sync_round(self, batch_size: int = protocol.MAX_BATCH_ENTRIES) -> RoundResult:
+        """What a terminal does whenever it can: newest package, every pending entry up,
+        statuses down."""
+        version = self.pull_package()
+        pushed = self.push_all(batch_size)
+        statuses = self.refresh_statuses()
+        if not pushed.gap:  # a gap stays on the maintenance screen until it is resolved
+            self.store.record_sync_success(self.clock())
+        return RoundResult(version, pushed, pushed.statuses + statuses)
+
+    # --- plumbing ------------------------------------------------------------------------
+
+    def _signed(
+        self,
+        method: str,
+        endpoint: str,
+        body: bytes = b"",
+        query: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> tuple[HttpAnswer, Any]:
+        identity, key = self.store.require_identity(), self.store.private_key()
+        path = self.transport.path(endpoint, query)
+
+        def headers() -> dict[str, str]:
+            signed = protocol.sign_request(key, method, path, body, identity.device, self.clock())
+            return {"Content-Type": "application/json", **(extra_headers or {}), **signed}
+
+        answer = self._checked(self.transport.request(method, path, body, headers))
+        data = answer.json()
+        if not isinstance(data, dict):
+            raise SyncError("response.shape", f"expected a JSON object from {path}")
+        return answer, data
+
+    def _checked(self, answer: HttpAnswer) -> HttpAnswer:
+        """Learn the clock from any answer; turn a refusal into its typed exception."""
+        self._learn_clock(answer, None)
+        if answer.status < 300:
+            return answer
+        try:
+            error = answer.json().get("error") or {}
+        except (SyncError, AttributeError):
+            error = {}
+        code = error.get("code") if isinstance(error.get("code"), str) else f"http.{answer.status}"
+        detail = f"HTTP {answer.status} " + json.dumps(error, ensure_ascii=False)[:300]
+        raise _REFUSALS.get(answer.status, SyncRefused)(code, detail, answer.status)
+
+    def _learn_clock(self, answer: HttpAnswer, data: Any) -> None:
+        server_ms: Any = answer.headers.get("x-spilno-server-time")
+        if server_ms is None and isinstance(data, dict):
+            server_ms = data.get("server_time_ms")
+        try:
+            server_ms = int(server_ms)
+        except (TypeError, ValueError):
+            return
+        offset = offset_from_exchange(answer.sent_ms, answer.received_ms, server_ms)
+        if abs(offset) > MAX_CLOCK_OFFSET_MS:
+            # Log entries cannot carry it (the server would refuse them); keep the old
+            # offset and let the technician see why the clock needs setting.
+            if not self._clock_complaint_recorded:
+                self._clock_complaint_recorded = True
+                self.store.record_sync_error(f"clock.way_off: device clock is {offset} ms off", self.clock())
+            return
+        if abs(offset - self.store.clock_offset_ms()) >= CLOCK_NOISE_MS:
+            self.store.save_clock_offset(offset, answer.received_ms)
+
+    @contextmanager
+    def _recording_errors(self) -> Iterator[None]:
+        """Whatever stops an exchange is written down for the maintenance screen, then raised."""
+        try:
+            yield
+        except (SyncError, StoreError, protocol.ProtocolError) as exc:
+            self.store.record_sync_error(str(exc), self.clock())
+            raise

@@ -1,0 +1,501 @@
+"""Everything a terminal or support point keeps: one SQLite file.
+
+Who the device is (its code, community, signing key, the server's key), its
+append-only hash-chained vote log, the packages it received, what it learned from the
+server (clock offset, vote statuses) and how the last sync went.
+
+Durability: WAL with synchronous=FULL, and a vote's log entry is committed in one
+transaction before `append_vote` returns, so a power cut after the voter is thanked
+cannot lose the vote. The log is append-only: no method updates or deletes an entry
+(only its acked flag and status columns change), and triggers in the file refuse it too.
+
+Threads: each thread gets its own connection (sqlite3 connections are not meant to be
+shared); the kiosk UI appends while the sync worker reads and acknowledges.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from sync import protocol
+from sync.clock import iso_from_ms, system_clock_ms
+from sync.packages import StoredPackage, accept_package
+from sync.protocol import LogEntry, ProtocolError
+from voting import VoteRecord
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 10_000  # the worker and the UI may hold the write lock briefly at once
+DEVICE_KINDS = frozenset({"terminal", "support_point"})
+VOTE_STATUSES = frozenset({"counted", "duplicate", "invalid"})
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS identity (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    device TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    community_id INTEGER NOT NULL,
+    community_slug TEXT NOT NULL,
+    community_name TEXT NOT NULL,
+    private_key_pem TEXT NOT NULL,
+    server_url TEXT NOT NULL,
+    server_key TEXT NOT NULL,
+    enrolled_at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS log (
+    seq INTEGER PRIMARY KEY,
+    entry_hash TEXT NOT NULL,
+    entry_json TEXT NOT NULL,  -- canonical JSON of LogEntry.as_dict(): exactly the hashed bytes
+    vote_id TEXT UNIQUE,
+    acked INTEGER NOT NULL DEFAULT 0,
+    status TEXT,
+    status_reason TEXT,
+    counted_vote_id TEXT
+);
+-- Finds the first acknowledged vote whose status we do not know yet without a scan.
+CREATE INDEX IF NOT EXISTS log_status_unknown ON log (seq) WHERE status IS NULL;
+CREATE TRIGGER IF NOT EXISTS log_is_never_deleted BEFORE DELETE ON log
+BEGIN SELECT RAISE(ABORT, 'the device log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS log_is_never_rewritten
+BEFORE UPDATE OF seq, entry_hash, entry_json, vote_id ON log
+BEGIN SELECT RAISE(ABORT, 'the device log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS log_ack_is_never_withdrawn BEFORE UPDATE OF acked ON log
+WHEN NEW.acked < OLD.acked
+BEGIN SELECT RAISE(ABORT, 'an acknowledged entry stays acknowledged'); END;
+CREATE TABLE IF NOT EXISTS package (
+    version INTEGER PRIMARY KEY,  -- every package kept: entries name the one they were cast under
+    envelope_json TEXT NOT NULL,
+    package_json TEXT NOT NULL,
+    stored_at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sync_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    acked_seq INTEGER NOT NULL DEFAULT 0,
+    acked_hash TEXT,
+    clock_offset_ms INTEGER NOT NULL DEFAULT 0,
+    clock_offset_at_ms INTEGER,
+    last_attempt_at_ms INTEGER,
+    last_success_at_ms INTEGER,
+    last_error TEXT,  -- NULL once a later attempt succeeds
+    last_error_at_ms INTEGER
+);
+INSERT OR IGNORE INTO sync_state (id) VALUES (1);
+"""
+
+
+class StoreError(Exception):
+    """The device store refused something. `code` names the rule broken."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+
+
+class AckMismatch(StoreError):
+    """The server acknowledged a log entry that differs from ours: the two disagree on
+    history, which needs a person, never an automatic fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceIdentity:
+    device: str  # e.g. "T-0001": written into every vote and log entry
+    kind: str  # "terminal" or "support_point"
+    community_id: int
+    community_slug: str
+    community_name: str
+    server_url: str
+    server_key: str  # b64 Ed25519 key that must have signed every package
+    enrolled_at_ms: int
+
+
+class DeviceStore:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        # Created private before SQLite touches it: the file will hold the device's
+        # signing key. SQLite gives the -wal and -shm files the same mode.
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._key: Ed25519PrivateKey | None = None
+        self._db().executescript(_SCHEMA)
+        self._db().execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    # --- connections -----------------------------------------------------------------
+
+    def _db(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            # isolation_level=None: we open transactions ourselves, so a write takes the
+            # lock up front (BEGIN IMMEDIATE) instead of failing halfway.
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def _one(self, sql: str, params: tuple = ()) -> Any:
+        """The first row of a query, or None."""
+        return self._db().execute(sql, params).fetchone()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def close_thread_connection(self) -> None:
+        """Close this thread's connection (a worker thread calls it on its way out)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            self._local.conn = None
+            with self._lock:
+                self._connections.remove(conn)
+            conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+        self._local = threading.local()
+
+    # --- identity --------------------------------------------------------------------
+
+    def enrolled(self) -> bool:
+        return self.identity() is not None
+
+    def identity(self) -> DeviceIdentity | None:
+        row = self._one(
+            "SELECT device, kind, community_id, community_slug, community_name, server_url,"
+            " server_key, enrolled_at_ms FROM identity"
+        )
+        return DeviceIdentity(*row) if row else None
+
+    def require_identity(self) -> DeviceIdentity:
+        identity = self.identity()
+        if identity is None:
+            raise StoreError("device.not_enrolled", f"{self.path} holds no enrolment")
+        return identity
+
+    def save_enrolment(
+        self,
+        *,
+        device: str,
+        kind: str,
+        community: dict,
+        private_key_pem: bytes,
+        server_url: str,
+        server_key: str,
+        now_ms: int | None = None,
+    ) -> DeviceIdentity:
+        """Remember who this device is. Once only: a second enrolment would start a
+        second log under another code in the same file."""
+        if not protocol.DEVICE_CODE.fullmatch(device):
+            raise StoreError("enrolment.device", f"{device!r} is not a device code")
+        if kind not in DEVICE_KINDS:
+            raise StoreError("enrolment.kind", f"{kind!r} is not one of {sorted(DEVICE_KINDS)}")
+        protocol.private_key_from_pem(private_key_pem)  # refuse a key we could not use
+        protocol.load_public_key(server_key)
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM identity").fetchone():
+                raise StoreError("device.already_enrolled", f"{self.path} is already enrolled")
+            db.execute(
+                "INSERT INTO identity VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    device,
+                    kind,
+                    int(community["id"]),
+                    str(community["slug"]),
+                    str(community["name"]),
+                    private_key_pem.decode(),
+                    server_url,
+                    server_key,
+                    system_clock_ms() if now_ms is None else now_ms,
+                ),
+            )
+        os.chmod(self.path, 0o600)
+        return self.require_identity()
+
+    def private_key(self) -> Ed25519PrivateKey:
+        if self._key is None:
+            row = self._one("SELECT private_key_pem FROM identity")
+            if row is None:
+                raise StoreError("device.not_enrolled", f"{self.path} holds no enrolment")
+            self._key = protocol.private_key_from_pem(row[0].encode())
+        return self._key
+
+    # --- the log ---------------------------------------------------------------------
+
+    def append_vote(self, record: VoteRecord) -> LogEntry:
+        """Add one vote to the log; it is on disk when this returns."""
+        return self.append_votes([record])[0]
+
+    def append_votes(self, records: Iterable[VoteRecord]) -> list[LogEntry]:
+        """Add votes in one transaction: all of them are on disk, or none (a support
+        point sends a whole scanned stack at once)."""
+        identity = self.require_identity()
+        entries: list[LogEntry] = []
+        with self._write() as db:
+            row = db.execute("SELECT entry_json FROM log ORDER BY seq DESC LIMIT 1").fetchone()
+            previous = LogEntry.from_dict(json.loads(row[0])) if row else None
+            version = db.execute("SELECT COALESCE(MAX(version), 0) FROM package").fetchone()[0]
+            offset = db.execute("SELECT clock_offset_ms FROM sync_state").fetchone()[0]
+            for record in records:
+                if record.device_id != identity.device:
+                    raise StoreError(
+                        "vote.device", f"vote {record.vote_id} names device {record.device_id!r}"
+                    )
+                entry = protocol.next_entry(
+                    previous, identity.device, "vote", record.canonical_body(), version, offset
+                )
+                try:
+                    db.execute(
+                        "INSERT INTO log (seq, entry_hash, entry_json, vote_id) VALUES (?, ?, ?, ?)",
+                        (
+                            entry.seq,
+                            entry.entry_hash(),
+                            protocol.canonical_json(entry.as_dict()).decode(),
+                            record.vote_id,
+                        ),
+                    )
+                except sqlite3.IntegrityError:
+                    raise StoreError(
+                        "vote.duplicate_id", f"vote {record.vote_id} is already logged"
+                    ) from None
+                entries.append(entry)
+                previous = entry
+        return entries
+
+    def acked_seq(self) -> int:
+        return self._one("SELECT acked_seq FROM sync_state")[0]
+
+    def last_seq(self) -> int:
+        return self._one("SELECT COALESCE(MAX(seq), 0) FROM log")[0]
+
+    def pending(self, limit: int) -> list[LogEntry]:
+        """The oldest `limit` entries the server has not acknowledged. Reads only those
+        rows: a terminal offline for weeks may hold 100 000 of them."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        rows = self._db().execute(
+            "SELECT entry_json FROM log WHERE seq > (SELECT acked_seq FROM sync_state) ORDER BY seq LIMIT ?",
+            (limit,),
+        )
+        return [LogEntry.from_dict(json.loads(text)) for (text,) in rows]
+
+    def backlog_count(self) -> int:
+        # Sequence numbers have no gaps, so this needs no count over the rows.
+        return self.last_seq() - self.acked_seq()
+
+    def mark_acked(self, seq: int, acked_hash: str) -> None:
+        """Mark entries up to `seq` as received by the server, only if the server's hash
+        of entry `seq` is ours (AckMismatch otherwise, and nothing changes)."""
+        with self._write() as db:
+            row = db.execute("SELECT entry_hash FROM log WHERE seq = ?", (seq,)).fetchone()
+            if row is None:
+                raise AckMismatch("ack.unknown_seq", f"the server acknowledged entry {seq}, which we lack")
+            if row[0] != acked_hash:
+                raise AckMismatch(
+                    "ack.hash_mismatch", f"entry {seq}: ours {row[0]}, the server's {acked_hash!r}"
+                )
+            db.execute("UPDATE log SET acked = 1 WHERE seq <= ? AND acked = 0", (seq,))
+            db.execute(
+                "UPDATE sync_state SET acked_seq = ?, acked_hash = ? WHERE acked_seq < ?",
+                (seq, acked_hash, seq),
+            )
+
+    def verify_log(self) -> int | None:
+        """Walk the whole chain from the first entry; the first seq that is missing,
+        unreadable, altered or does not follow its predecessor, or None when all is
+        well. Streams the rows, so memory stays flat however long the log."""
+        identity = self.identity()
+        if identity is None:
+            return 1 if self.last_seq() else None
+        expected_seq, expected_prev = 1, protocol.genesis_hash(identity.device)
+        rows = self._db().execute("SELECT seq, entry_hash, entry_json, vote_id FROM log ORDER BY seq")
+        for seq, stored_hash, text, vote_id in rows:
+            if seq != expected_seq:
+                return expected_seq
+            try:
+                entry = LogEntry.from_dict(json.loads(text))
+                record = VoteRecord.from_canonical_body(entry.payload)
+            except (ValueError, TypeError):  # ProtocolError and JSONDecodeError are ValueErrors
+                return seq
+            actual_hash = protocol.sha256_hex(text.encode())
+            if (
+                entry.seq != seq
+                or entry.device != identity.device
+                or entry.prev_hash != expected_prev
+                or entry.entry_hash() != actual_hash  # not in canonical form
+                or actual_hash != stored_hash
+                or record.vote_id != vote_id
+                or record.device_id != identity.device
+            ):
+                return seq
+            expected_seq, expected_prev = seq + 1, actual_hash
+        return None
+
+    # --- vote statuses -----------------------------------------------------------------
+
+    def save_statuses(self, statuses: Iterable[dict]) -> int:
+        """Store what the server decided about our votes; returns how many matched one.
+        Statuses may change later (an earlier vote by the same resident arrives from
+        another channel), so a newer answer replaces an older one."""
+        rows = []
+        for item in statuses:
+            if (
+                not isinstance(item, dict)
+                or type(item.get("seq")) is not int
+                or not isinstance(item.get("vote_id"), str)
+                or item.get("status") not in VOTE_STATUSES
+                or not isinstance(item.get("reason"), str | None)
+                or not isinstance(item.get("counted_vote_id"), str | None)
+            ):
+                raise ProtocolError("status.shape", f"{item!r:.200}")
+            rows.append(
+                (item["status"], item["reason"], item["counted_vote_id"], item["seq"], item["vote_id"])
+            )
+        if not rows:
+            return 0
+        with self._write() as db:
+            before = db.total_changes
+            db.executemany(
+                "UPDATE log SET status = ?, status_reason = ?, counted_vote_id = ?"
+                " WHERE seq = ? AND vote_id = ?",
+                rows,
+            )
+            return db.total_changes - before
+
+    def status_of(self, vote_id: str) -> dict | None:
+        """What the server said about a vote: None while it is unknown (or not ours)."""
+        row = self._one(
+            "SELECT seq, status, status_reason, counted_vote_id FROM log WHERE vote_id = ?", (vote_id,)
+        )
+        if row is None or row[1] is None:
+            return None
+        return {
+            "seq": row[0],
+            "vote_id": vote_id,
+            "status": row[1],
+            "reason": row[2],
+            "counted_vote_id": row[3],
+        }
+
+    def first_unknown_status_seq(self) -> int | None:
+        """The oldest acknowledged vote the server has not told us the status of."""
+        return self._one(
+            "SELECT MIN(seq) FROM log WHERE status IS NULL AND seq <= (SELECT acked_seq FROM sync_state)"
+        )[0]
+
+    # --- packages ----------------------------------------------------------------------
+
+    def store_package(self, envelope: Any, now_ms: int | None = None) -> StoredPackage:
+        """Keep a package only if the server's key signed it, it is for our community and
+        it is newer than ours (ProtocolError otherwise, and the current one stays)."""
+        identity = self.require_identity()
+        with self._write() as db:
+            current = self._current_package(db)
+            package = accept_package(
+                envelope, server_key=identity.server_key, community_id=identity.community_id, current=current
+            )
+            if package is None:
+                assert current is not None
+                return current
+            db.execute(
+                "INSERT INTO package VALUES (?, ?, ?, ?)",
+                (
+                    package["version"],
+                    json.dumps(envelope),
+                    envelope["package"],
+                    system_clock_ms() if now_ms is None else now_ms,
+                ),
+            )
+        return StoredPackage(package["version"], envelope, package)
+
+    def package(self) -> StoredPackage | None:
+        return self._current_package(self._db())
+
+    @staticmethod
+    def _current_package(db: sqlite3.Connection) -> StoredPackage | None:
+        row = db.execute(
+            "SELECT version, envelope_json, package_json FROM package ORDER BY version DESC LIMIT 1"
+        ).fetchone()
+        return StoredPackage(row[0], json.loads(row[1]), json.loads(row[2])) if row else None
+
+    def package_version(self) -> int:
+        return self._one("SELECT COALESCE(MAX(version), 0) FROM package")[0]
+
+    # --- clock and sync results ---------------------------------------------------------
+
+    def clock_offset_ms(self) -> int:
+        return self._one("SELECT clock_offset_ms FROM sync_state")[0]
+
+    def save_clock_offset(self, offset_ms: int, now_ms: int) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE sync_state SET clock_offset_ms = ?, clock_offset_at_ms = ?", (int(offset_ms), now_ms)
+            )
+
+    def record_sync_success(self, now_ms: int) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE sync_state SET last_attempt_at_ms = ?, last_success_at_ms = ?, last_error = NULL",
+                (now_ms, now_ms),
+            )
+
+    def record_sync_error(self, message: str, now_ms: int) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE sync_state SET last_attempt_at_ms = ?, last_error = ?, last_error_at_ms = ?",
+                (now_ms, message[:500], now_ms),
+            )
+
+    def summary(self) -> dict:
+        """What a technician at the maintenance screen needs to see, as plain data."""
+        identity = self.identity()
+        state = self._one(
+            "SELECT acked_seq, clock_offset_ms, last_attempt_at_ms, last_success_at_ms, last_error,"
+            " last_error_at_ms FROM sync_state"
+        )
+        counts = dict(
+            self._db().execute("SELECT status, COUNT(*) FROM log WHERE status IS NOT NULL GROUP BY status")
+        )
+        last_seq = self.last_seq()
+        return {
+            "device": identity.device if identity else None,
+            "kind": identity.kind if identity else None,
+            "community": identity.community_slug if identity else None,
+            "server": identity.server_url if identity else None,
+            "package_version": self.package_version(),
+            "last_seq": last_seq,
+            "acked_seq": state[0],
+            "backlog": last_seq - state[0],
+            "clock_offset_ms": state[1],
+            "last_attempt_at": iso_from_ms(state[2]),
+            "last_sync_at": iso_from_ms(state[3]),
+            "last_sync_result": None if state[2] is None else ("ok" if state[4] is None else "error"),
+            "last_error": state[4],
+            "last_error_at": iso_from_ms(state[5]),
+            "statuses": {status: counts.get(status, 0) for status in sorted(VOTE_STATUSES)},
+        }

@@ -1,0 +1,154 @@
+"""Cycle packages on a device: which one to trust, which cycles are open, their ballots.
+
+A package is what a terminal knows about voting while offline: the community, the
+cycles whose voting has not ended, their categories, admitted projects and rules, and
+the secret that turns a resident's document number into a voter key. It is trusted
+only when the key the device learned at enrolment signed it.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sync import protocol
+from sync.protocol import ProtocolError
+from voting import Ballot, BallotProject, CategoryRule, Channel, IdentityKind, VoteRecord, VoterKey
+from voting.identity import rnokpp_check_digit
+
+CHANNEL_OF_DEVICE = {"terminal": Channel.KIOSK, "support_point": Channel.PAPER}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPackage:
+    version: int
+    envelope: dict  # as signed by the server, kept so it can be checked again
+    package: dict
+
+
+def accept_package(
+    envelope: Any, *, server_key: str, community_id: int, current: StoredPackage | None
+) -> dict | None:
+    """The opened package if the device should take it, None if it is the one we hold;
+    ProtocolError when it is not signed by `server_key`, is for another community or is
+    not newer than `current` (a replayed old package must not undo a newer one)."""
+    package = protocol.open_package(envelope, server_key)
+    version, community = package.get("version"), package.get("community")
+    if type(version) is not int or version < 1:
+        raise ProtocolError("package.version", f"{version!r} is not a version number")
+    if not isinstance(community, dict) or community.get("id") != community_id:
+        raise ProtocolError("package.community", f"the package is for {community!r:.100}")
+    if package.get("server_key") != server_key:
+        raise ProtocolError("package.server_key", "the package names another server key")
+    if current is not None and version <= current.version:
+        if version == current.version and envelope == current.envelope:
+            return None
+        raise ProtocolError("package.older", f"version {version} is not newer than {current.version}")
+    return package
+
+
+def parse_time(value: str) -> datetime:
+    """A package time ("2027-05-01T06:00:00Z") as an aware datetime."""
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ProtocolError("package.time", f"{value!r} has no time zone")
+    return moment
+
+
+def open_cycles(package: dict, now: datetime) -> list[dict]:
+    """The cycles in which a resident may vote at `now` (server time)."""
+    return [
+        cycle
+        for cycle in package.get("cycles", [])
+        if parse_time(cycle["voting_starts_at"]) <= now < parse_time(cycle["voting_ends_at"])
+    ]
+
+
+def ballot_for_cycle(cycle: dict) -> Ballot:
+    """The ballot rule of one packaged cycle, as voting.Ballot checks it everywhere."""
+    categories = [
+        CategoryRule(
+            category_id=c["id"],
+            name=c["name"],
+            budget=c["budget"],
+            min_choices=c["min_choices"],
+            max_choices=c["max_choices"],
+            budget_limited=c["budget_limited"],
+            max_project_cost=c["max_project_cost"],
+            min_votes_to_fund=c["min_votes_to_fund"],
+        )
+        for c in sorted(cycle["categories"], key=lambda c: (c["position"], c["id"]))
+    ]
+    projects = [BallotProject(p["id"], p["category_id"], p["cost"], p["title"]) for p in cycle["projects"]]
+    return Ballot(categories, projects, min_total=cycle["min_total"], max_total=cycle["max_total"])
+
+
+def random_selection(ballot: Ballot, rng: random.Random, attempts: int = 200) -> list[int]:
+    """A random choice of projects that the ballot rule accepts (ValueError if none is
+    found, which means the rule cannot be met with these projects)."""
+    for _ in range(attempts):
+        chosen = _try_selection(ballot, rng)
+        if not ballot.check(chosen):
+            return sorted(chosen)
+    raise ValueError("no selection satisfies this cycle's ballot rule")
+
+
+def _try_selection(ballot: Ballot, rng: random.Random) -> list[int]:
+    rules = {c.category_id: c for c in ballot.categories}
+    counts: Counter[int] = Counter()
+    spent: Counter[int] = Counter()
+    chosen: list[int] = []
+
+    def add_if_allowed(project: BallotProject) -> None:
+        rule = rules.get(project.category_id)
+        if project.project_id in chosen or rule is None or counts[rule.category_id] >= rule.max_choices:
+            return
+        if rule.budget_limited and spent[rule.category_id] + project.cost > rule.budget:
+            return
+        chosen.append(project.project_id)
+        counts[rule.category_id] += 1
+        spent[rule.category_id] += project.cost
+
+    # Each category's minimum first, then more at random up to a random total.
+    for rule in ballot.categories:
+        pool = [p for p in ballot.projects if p.category_id == rule.category_id]
+        for project in rng.sample(pool, len(pool)):
+            if counts[rule.category_id] >= rule.min_choices:
+                break
+            add_if_allowed(project)
+    reachable = sum(c.max_choices for c in ballot.categories)
+    most = reachable if ballot.max_total is None else min(ballot.max_total, reachable)
+    least = max(1, ballot.min_total, len(chosen))
+    target = rng.randint(least, max(least, most))
+    for project in rng.sample(list(ballot.projects), len(ballot.projects)):
+        if len(chosen) >= target:
+            break
+        add_if_allowed(project)
+    return chosen
+
+
+def random_rnokpp(rng: random.Random) -> str:
+    """A taxpayer number with a valid check digit, as a resident's card would carry."""
+    first_nine = f"{rng.randrange(10**9):09d}"
+    return first_nine + str(rnokpp_check_digit(first_nine))
+
+
+def simulated_vote(
+    package: dict, cycle: dict, *, device: str, kind: str, rng: random.Random, cast_at: datetime
+) -> VoteRecord:
+    """One random resident's valid vote, made the way a terminal or support point makes it."""
+    secret = bytes.fromhex(package["voter_key_secret"])
+    voter = VoterKey.derive(secret, IdentityKind.RNOKPP, random_rnokpp(rng))
+    return VoteRecord.create(
+        vote_id=str(uuid.uuid4()),  # not from `rng`: a rerun with the same seed must not reuse ids
+        cycle_id=cycle["id"],
+        selections=random_selection(ballot_for_cycle(cycle), rng),
+        channel=CHANNEL_OF_DEVICE[kind],
+        cast_at=cast_at,
+        voter_key=voter.hex,
+        device_id=device,
+    )

@@ -1,0 +1,94 @@
+"""Packages come down signed; a device takes only a newer one for its own community,
+signed by the key it learned at enrolment, and keeps the one it has otherwise."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sync import protocol
+from sync.packages import ballot_for_cycle, open_cycles, random_rnokpp, random_selection
+from sync.protocol import ProtocolError
+from voting import normalise_identifier
+
+from .fake_server import make_package
+
+
+def _refused(store, envelope) -> str:
+    with pytest.raises(ProtocolError) as refused:
+        store.store_package(envelope)
+    return refused.value.code
+
+
+def test_a_signed_newer_package_replaces_the_current_one(enrolled, server):
+    stored = enrolled.store_package(server.publish())
+    assert stored.version == 2
+    assert enrolled.package().version == 2
+    assert enrolled.package().package["cycles"][0]["slug"] == "gb-2027"
+
+
+def test_a_package_signed_by_another_key_is_refused_and_the_old_one_kept(enrolled, server):
+    impostor = protocol.generate_private_key()
+    package = make_package(server.server_key, 2)  # claims to be from our server
+    assert _refused(enrolled, protocol.sign_package(impostor, package)) == "package.signature"
+    assert enrolled.package().version == 1
+
+
+def test_a_package_with_an_altered_byte_is_refused(enrolled, server):
+    envelope = server.publish()
+    envelope["package"] = envelope["package"].replace('"budget":50000000', '"budget":90000000')
+    assert _refused(enrolled, envelope) == "package.signature"
+    assert enrolled.package().version == 1
+
+
+def test_a_package_for_another_community_is_refused(enrolled, server):
+    other = {"id": 8, "slug": "fastiv", "name": "Фастів"}
+    envelope = protocol.sign_package(server.key, make_package(server.server_key, 5, other))
+    assert _refused(enrolled, envelope) == "package.community"
+    assert enrolled.package().version == 1
+
+
+def test_an_older_package_cannot_undo_a_newer_one(enrolled, server):
+    first = server.envelopes[0]
+    enrolled.store_package(server.publish())  # version 2
+    assert _refused(enrolled, first) == "package.older"
+    assert enrolled.package().version == 2
+
+
+def test_the_same_package_again_is_accepted_without_change(enrolled, server):
+    again = enrolled.store_package(server.envelopes[0])
+    assert again.version == 1 and enrolled.package().version == 1
+
+
+def test_another_package_under_the_current_version_number_is_refused(enrolled, server):
+    envelope = protocol.sign_package(server.key, make_package(server.server_key, 1, open_now=False))
+    assert _refused(enrolled, envelope) == "package.older"
+
+
+def test_open_cycles_follow_the_voting_window():
+    package = make_package("key", 1)
+    now = datetime.now(UTC)
+    assert [c["id"] for c in open_cycles(package, now)] == [11]
+    assert open_cycles(package, now + timedelta(days=40)) == []
+    assert open_cycles(package, now - timedelta(days=2)) == []
+
+
+def test_random_selections_obey_the_ballot_rule():
+    ballot = ballot_for_cycle(make_package("key", 1)["cycles"][0])
+    rng = random.Random(5)
+    seen = set()
+    for _ in range(300):
+        selection = random_selection(ballot, rng)
+        assert ballot.check(selection) == []
+        seen.add(tuple(selection))
+    assert (101, 102) not in seen  # together over the small projects' budget
+    assert len(seen) > 10  # and still varied
+
+
+def test_simulated_residents_have_valid_taxpayer_numbers():
+    rng = random.Random(3)
+    for _ in range(200):
+        number = random_rnokpp(rng)
+        assert normalise_identifier("rnokpp", number) == number
