@@ -175,6 +175,7 @@ class PushResult:
     statuses: int  # statuses learned with the answer
     backlog: int  # entries still waiting
     gap: bool = False  # the server is missing entries before the ones we sent
+    server_acked_seq: int | None = None  # the server's own position, from its answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,9 +253,13 @@ class SyncClient:
                 return None
             return self.store.store_package(envelope).version
 
-    def push_once(self, batch_size: int = protocol.MAX_BATCH_ENTRIES) -> PushResult:
-        """Send the oldest unsent entries as one signed batch."""
-        entries = self.store.pending(min(batch_size, protocol.MAX_BATCH_ENTRIES))
+    def push_once(
+        self, batch_size: int = protocol.MAX_BATCH_ENTRIES, from_seq: int | None = None
+    ) -> PushResult:
+        """Send the oldest unsent entries as one signed batch (or, with `from_seq`,
+        entries from there on, sent before: to refill a server that lost them)."""
+        limit = min(batch_size, protocol.MAX_BATCH_ENTRIES)
+        entries = self.store.pending(limit) if from_seq is None else self.store.entries_from(from_seq, limit)
         if not entries:
             return PushResult(0, self.store.acked_seq(), 0, 0)
         identity, key = self.store.require_identity(), self.store.private_key()
@@ -280,29 +285,39 @@ class SyncClient:
             learned = self.store.save_statuses(statuses)
         backlog = self.store.backlog_count()
         if gap:
-            # The server lacks entries before the ones we sent: it lost data, or this
-            # store came back from a backup. Pushing more would not fill the hole, so we
-            # stop and leave it on the maintenance screen for a person.
+            # The server lacks entries before the ones we sent: it lost data (restored
+            # from a backup), or this store is newer than the server's copy. push_all
+            # sends them again from the server's position; until it manages, the gap
+            # stays on the maintenance screen.
             self.store.record_sync_error(
                 f"sync.gap: the server holds our log up to {acked_seq}, we sent from {entries[0].seq}",
                 answer.received_ms,
             )
-            return PushResult(len(entries), self.store.acked_seq(), learned, backlog, gap=True)
+            return PushResult(len(entries), self.store.acked_seq(), learned, backlog, True, acked_seq)
         self.store.record_sync_success(answer.received_ms)
-        return PushResult(len(entries), self.store.acked_seq(), learned, backlog)
+        return PushResult(len(entries), self.store.acked_seq(), learned, backlog, False, acked_seq)
 
     def push_all(self, batch_size: int = protocol.MAX_BATCH_ENTRIES) -> PushResult:
-        """Push batch after batch until nothing is pending or the server reports a gap
-        (errors propagate)."""
+        """Push batch after batch until nothing is pending. When the server reports a
+        gap, send our log again from the server's position (we keep every entry), which
+        fills the hole and lets the server apply what it set aside. Stops when the
+        server takes nothing more (errors propagate)."""
         sent = learned = 0
         result = PushResult(0, self.store.acked_seq(), 0, self.store.backlog_count())
-        while result.backlog and not result.gap:
-            before = self.store.acked_seq()
-            result = self.push_once(batch_size)
+        resend_from: int | None = None
+        server_was = -1
+        while result.backlog or resend_from is not None:
+            result = self.push_once(batch_size, from_seq=resend_from)
             sent, learned = sent + result.sent, learned + result.statuses
-            if result.acked_seq <= before:  # the server took nothing: do not spin
-                break
-        return PushResult(sent, result.acked_seq, learned, result.backlog, result.gap)
+            server_at = result.server_acked_seq
+            if result.sent == 0 or server_at is None or server_at <= server_was:
+                break  # the server took nothing: do not spin
+            server_was = server_at
+            behind = result.gap or server_at < self.store.acked_seq()
+            resend_from = server_at + 1 if behind else None
+        return PushResult(
+            sent, result.acked_seq, learned, result.backlog, result.gap, result.server_acked_seq
+        )
 
     def refresh_statuses(self, since_seq: int | None = None) -> int:
         """Ask for statuses of acknowledged votes after `since_seq` (default: from the

@@ -304,6 +304,16 @@ class DeviceStore:
         )
         return [LogEntry.from_dict(json.loads(text)) for (text,) in rows]
 
+    def entries_from(self, seq: int, limit: int) -> list[LogEntry]:
+        """Up to `limit` entries from `seq` on, acknowledged or not: to send them again
+        to a server that lost them."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        rows = self._db().execute(
+            "SELECT entry_json FROM log WHERE seq >= ? ORDER BY seq LIMIT ?", (seq, limit)
+        )
+        return [LogEntry.from_dict(json.loads(text)) for (text,) in rows]
+
     def backlog_count(self) -> int:
         # Sequence numbers have no gaps, so this needs no count over the rows.
         return self.last_seq() - self.acked_seq()

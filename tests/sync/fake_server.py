@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sync import protocol
-from sync.protocol import ProtocolError
+from sync.protocol import LogEntry, ProtocolError
 from voting import VoteRecord
 
 COMMUNITY = {"id": 7, "slug": "bila-tserkva", "name": "Біла Церква"}
@@ -284,6 +284,11 @@ class FakeSyncServer:
                 "counted_vote_id": counted,
             }
             device.acked_seq = entry.seq
+        # A filled gap lets the entries set aside after it through, as the real server does.
+        while device.acked_seq + 1 in device.set_aside:
+            waiting = LogEntry.from_dict(device.set_aside.pop(device.acked_seq + 1))
+            device.hashes[waiting.seq] = waiting.entry_hash()
+            device.acked_seq = waiting.seq
         return 200, self._ack(device, batch.entries, gap=False)
 
     def _ack(self, device: DeviceRecord, entries: list, *, gap: bool) -> dict:

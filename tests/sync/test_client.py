@@ -12,7 +12,7 @@ import pytest
 from sync import protocol
 from sync.client import DeviceRefused, LogConflict, LogRejected, SyncClient, SyncUnavailable
 from sync.clock import skewed_clock
-from sync.device_store import DeviceStore
+from sync.device_store import AckMismatch, DeviceStore
 
 from .conftest import cast_votes
 
@@ -261,19 +261,31 @@ def test_a_request_signed_with_a_key_the_server_does_not_know_is_refused(enrolle
     assert (refused.value.status, refused.value.code) == (401, "device.signature")
 
 
-def test_a_server_that_lost_entries_is_reported_as_a_gap_and_pushing_stops(enrolled, server):
+def test_a_server_that_lost_entries_gets_them_again_and_nothing_is_lost(enrolled, server):
     cast_votes(enrolled, 10)
     client = client_for(enrolled, server.url)
     client.push_all()
     device = server.device(enrolled.require_identity().device)
-    device.acked_seq = 4  # restored from an older backup
+    device.acked_seq = 4  # the server was restored from an older backup
     cast_votes(enrolled, 5, seed=9)
 
     result = client.push_all(batch_size=3)
-    assert result.gap and result.acked_seq == 10
-    assert len(device.set_aside) == 3  # kept by the server, not dropped
-    assert enrolled.backlog_count() == 5
-    assert enrolled.summary()["last_error"].startswith("sync.gap")
+    assert not result.gap
+    assert device.acked_seq == 15 and not device.set_aside  # the hole filled, nothing set aside left
+    assert enrolled.backlog_count() == 0 and enrolled.acked_seq() == 15
+
+
+def test_a_gap_the_server_cannot_fill_stays_on_the_maintenance_screen(enrolled, server):
+    cast_votes(enrolled, 6)
+    client = client_for(enrolled, server.url)
+    client.push_all()
+    device = server.device(enrolled.require_identity().device)
+    device.acked_seq = 2
+    device.hashes[2] = "f" * 64  # the server's copy of entry 2 is not ours: no chain can follow it
+    cast_votes(enrolled, 2, seed=4)
+    with pytest.raises(AckMismatch):  # the server and this device disagree: a person must look
+        client.push_all(batch_size=3)
+    assert enrolled.backlog_count() == 2
 
 
 # --- clocks ---------------------------------------------------------------------------------------
