@@ -35,12 +35,14 @@ from server.models import Community, Cycle, Project, utcnow
 from server.services.cycle_rules import load_cycle_rules
 from server.services.tally import recount_from_records
 from server.services.users import create_user
+from sync.protocol import generate_private_key, private_key_to_pem
 from voting import allocate
 
 from .pgdb import bulk_votes, fresh_database
 
 MILLION = int(os.environ.get("SPILNO_BENCH_VOTES", "1000000"))
 PASSWORD = "bench-password-2027"
+SIGNING_KEY_PEM = private_key_to_pem(generate_private_key()).decode()
 
 
 def _free_port() -> int:
@@ -126,6 +128,7 @@ def gunicorn(url: str, workers: int = 2) -> Iterator[int]:
         "SPILNO_DATABASE_URL": url,
         "SPILNO_SECRET_KEY": secrets.token_hex(32),
         "SPILNO_VOTER_KEY_SECRET": secrets.token_hex(32),
+        "SPILNO_SIGNING_KEY": SIGNING_KEY_PEM,
         "SPILNO_SESSION_COOKIE_SECURE": "false",
     }
     proc = subprocess.Popen(
@@ -234,7 +237,14 @@ def bench_api(url: str, world: dict, batches: int = 40, batch_size: int = 500) -
 def _console_urls(world: dict) -> list[str]:
     from server import create_app
 
-    app = create_app({"SECRET_KEY": "x", "VOTER_KEY_SECRET": "00" * 32, "DATABASE_URL": "sqlite://"})
+    app = create_app(
+        {
+            "SECRET_KEY": "x",
+            "VOTER_KEY_SECRET": "00" * 32,
+            "DATABASE_URL": "sqlite://",
+            "SIGNING_KEY": SIGNING_KEY_PEM,
+        }
+    )
     values = {"cycle_id": world["cycle"].id, "community_id": world["community"].id}
     urls = []
     for rule in app.url_map.iter_rules():

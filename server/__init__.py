@@ -38,8 +38,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .console import views as console_views
     from .public import views as public_views
     from .results import views as results_views
+    from .sync import views as sync_views
 
-    for area in (console_views, public_views, results_views, api_views):
+    for area in (console_views, public_views, results_views, api_views, sync_views):
         area.init_app(app)
     return app
 

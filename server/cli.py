@@ -15,6 +15,8 @@ from flask import Flask
 
 from server import db
 from server.api.cli import api_client_group
+from server.sync.cli import recount_command
+from sync.protocol import generate_private_key, private_key_to_pem
 
 
 def _app() -> Flask:
@@ -111,12 +113,17 @@ def demo(host: str, port: int, no_serve: bool, votes: int) -> None:
     instance = Path("instance")
     instance.mkdir(exist_ok=True)
     secrets_file = instance / "demo-secrets.json"
-    if not secrets_file.exists():
-        secrets_file.write_text(
-            json.dumps({"SECRET_KEY": secrets.token_hex(32), "VOTER_KEY_SECRET": secrets.token_hex(32)})
-        )
+    config = json.loads(secrets_file.read_text()) if secrets_file.exists() else {}
+    generated = {
+        "SECRET_KEY": lambda: secrets.token_hex(32),
+        "VOTER_KEY_SECRET": lambda: secrets.token_hex(32),
+        "SIGNING_KEY": lambda: private_key_to_pem(generate_private_key()).decode(),
+    }
+    if not generated.keys() <= config.keys():
+        for name, make in generated.items():
+            config.setdefault(name, make())
+        secrets_file.write_text(json.dumps(config))
         secrets_file.chmod(0o600)
-    config = json.loads(secrets_file.read_text())
     database = (instance / "demo.db").resolve()
     for leftover in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
         leftover.unlink(missing_ok=True)
@@ -145,5 +152,6 @@ def demo(host: str, port: int, no_serve: bool, votes: int) -> None:
 
 
 server_group.add_command(api_client_group)
+server_group.add_command(recount_command)
 
 os.environ.setdefault("FLASK_SKIP_DOTENV", "1")

@@ -10,6 +10,7 @@ DEFAULTS = {
     "DATABASE_URL": None,
     "SECRET_KEY": None,  # required: signs session cookies
     "VOTER_KEY_SECRET": None,  # required: hex, 32+ bytes; derives per-community voter keys
+    "SIGNING_KEY": None,  # required: Ed25519 private key (PEM) that signs packages for devices
     "SESSION_COOKIE_SECURE": True,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from server.db import make_engine, upgrade
+from sync.protocol import generate_private_key, private_key_to_pem
 
 PG_ADMIN_URL = os.environ.get("SPILNO_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -113,6 +114,7 @@ def app(database_url: str):
             "DATABASE_URL": database_url,
             "SECRET_KEY": secrets.token_hex(32),
             "VOTER_KEY_SECRET": secrets.token_hex(32),
+            "SIGNING_KEY": private_key_to_pem(generate_private_key()).decode(),
             "SESSION_COOKIE_SECURE": False,
         }
     )

@@ -30,7 +30,7 @@ def test_top_level_help_lists_the_server_commands():
     output = CliRunner().invoke(main, ["--help"]).output
     assert "server" in output
     server_help = CliRunner().invoke(main, ["server", "--help"]).output
-    for name in ("init-db", "create-admin", "demo", "tally", "run"):
+    for name in ("init-db", "create-admin", "demo", "tally", "run", "recount", "api-client"):
         assert name in server_help
 
 
@@ -72,6 +72,7 @@ def test_tally_agrees_with_the_raw_records(app, session, make, monkeypatch):
     monkeypatch.setenv("SPILNO_DATABASE_URL", app.config["DATABASE_URL"])
     monkeypatch.setenv("SPILNO_SECRET_KEY", "s" * 32)
     monkeypatch.setenv("SPILNO_VOTER_KEY_SECRET", "ab" * 32)
+    monkeypatch.setenv("SPILNO_SIGNING_KEY", app.config["SIGNING_KEY"])
     result = CliRunner().invoke(main, ["server", "tally", str(cycle.id), "--json"])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.output.splitlines()]

@@ -1,4 +1,5 @@
-"""Terminals and support points: register them, see their codes, revoke them."""
+"""Terminals and support points: register them, see their codes, give them one-time
+enrolment codes, revoke them. Their sync state is on the fleet page (fleet.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from server.auth.access import (
 from server.i18n import _
 from server.models import Community, Device, DeviceKind
 from server.services.devices import register_device, revoke_device
+from server.sync.enrolment import issue_enrolment_code
 
 from .forms import REFUSALS, FormReader, community_for_new_object, managed_communities, refusal_errors, save
 from .views import bp
@@ -80,3 +82,22 @@ def device_revoke(device_id: int):  # type: ignore[no-untyped-def]
     save(lambda: revoke_device(db.session(), device))
     flash(_("Пристрій {code} відкликано: його голоси більше не прийматимуться.", code=device.code), "success")
     return redirect(url_for("console.devices"))
+
+
+@bp.route("/devices/<int:device_id>/enrolment-code", methods=["POST"])
+@roles_required(*COMMUNITY_MANAGERS)
+def device_enrolment_code(device_id: int):  # type: ignore[no-untyped-def]
+    """A one-time code, shown in this response only: the server keeps just its hash."""
+    device = scoped_or_404(Device, device_id)
+    try:
+        issued = save(lambda: issue_enrolment_code(db.session(), device, current_user()))
+    except REFUSALS as exc:
+        for messages in refusal_errors(exc).values():
+            for message in messages:
+                flash(message, "error")
+        return redirect(url_for("console.devices"))
+    return render_template("console/device_enrolment_code.html", device=device, issued=issued)
+
+
+# The fleet page belongs with the devices; importing it attaches its routes.
+from . import fleet as _fleet  # noqa: E402,F401

@@ -6,6 +6,7 @@ from .community import Community, LoginAttempt, Role, User
 from .cycle import Category, Cycle, CycleKind, Project, ProjectStatus
 from .device import Device, DeviceKind, DeviceStatus
 from .integration import ApiClient
+from .sync import DeviceCheckpoint, DeviceEnrolment, DeviceLogEntry, PendingBatch, SyncPackage
 from .vote import Alarm, ProjectTally, TurnoutTally, Vote
 
 __all__ = [
@@ -18,13 +19,18 @@ __all__ = [
     "Cycle",
     "CycleKind",
     "Device",
+    "DeviceCheckpoint",
+    "DeviceEnrolment",
     "DeviceKind",
+    "DeviceLogEntry",
     "DeviceStatus",
     "LoginAttempt",
+    "PendingBatch",
     "Project",
     "ProjectStatus",
     "ProjectTally",
     "Role",
+    "SyncPackage",
     "TurnoutTally",
     "User",
     "Vote",

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from server.models import Community, Device, DeviceKind, DeviceStatus, utcnow
 from server.services import audit
 from server.services.validation import Refused, clean_text
+from server.sync.enrolment import withdraw_codes
 
 CODE_PREFIX = {DeviceKind.TERMINAL: "T", DeviceKind.SUPPORT_POINT: "S"}
 _CODE = re.compile(r"[TS]-(\d+)")
@@ -68,12 +69,13 @@ def register_device(session: Session, *, community_id: int, kind: str, name: str
 
 
 def revoke_device(session: Session, device: Device) -> None:
-    """From now on the server refuses what this device sends. Revoking twice keeps the
-    first time."""
+    """From now on the server refuses what this device sends (and its unused enrolment
+    codes); what it sent before stays counted. Revoking twice keeps the first time."""
     if device.status == DeviceStatus.REVOKED.value:
         return
     device.status = DeviceStatus.REVOKED.value
     device.revoked_at = utcnow()
+    withdraw_codes(session, device, device.revoked_at)
     session.flush()
     audit.record(
         session,

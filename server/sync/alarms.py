@@ -1,0 +1,69 @@
+"""Alarms raised by sync: what a moderator must look at on the fleet page.
+
+Every tampering sign becomes an alarm (server.models.Alarm) with the device code as its
+source. A device that keeps retrying the same refused request would otherwise bury the
+page in copies, so an open alarm with the same kind and the same details is counted up
+(details "repeats", "last_at") instead of repeated.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.models import Alarm, utcnow
+
+CHAIN_CONFLICT = "chain.conflict"
+CHAIN_BROKEN = "chain.broken"
+ENTRY_INVALID = "entry.invalid"
+CHECKPOINT_SIGNATURE = "checkpoint.signature"
+VOTE_CONFLICT = "vote_conflict"  # the kind the integration API raises too
+REVOKED_PUSH = "device.revoked_push"
+# Kinds that mean the device's log, as the server sees it, cannot be trusted.
+CHAIN_KINDS = frozenset({CHAIN_CONFLICT, CHAIN_BROKEN, CHECKPOINT_SIGNATURE})
+
+# How many open alarms of one kind from one device are compared for a repeat.
+_REPEAT_WINDOW = 20
+
+
+def raise_alarm(
+    session: Session,
+    *,
+    community_id: int,
+    source: str,
+    kind: str,
+    message: str,
+    details: dict[str, Any],
+    now: datetime | None = None,
+) -> Alarm:
+    """Add an alarm to the session (the caller commits), or count up an open identical one."""
+    now = now or utcnow()
+    recent = session.scalars(
+        select(Alarm)
+        .where(
+            Alarm.community_id == community_id,
+            Alarm.source == source,
+            Alarm.kind == kind,
+            Alarm.acknowledged_at.is_(None),
+        )
+        .order_by(Alarm.id.desc())
+        .limit(_REPEAT_WINDOW)
+    ).all()
+    for alarm in recent:
+        evidence = {k: v for k, v in alarm.details.items() if k not in ("repeats", "last_at")}
+        if evidence == details:
+            # A new dict, so the JSON column is seen as changed.
+            alarm.details = {
+                **alarm.details,
+                "repeats": int(alarm.details.get("repeats", 1)) + 1,
+                "last_at": now.isoformat(),
+            }
+            return alarm
+    alarm = Alarm(
+        community_id=community_id, at=now, kind=kind, source=source, details=details, message=message
+    )
+    session.add(alarm)
+    return alarm

@@ -1,0 +1,74 @@
+"""`spilno server recount CYCLE_ID`: verify every device chain of a cycle and recount it
+from the raw records (server.sync.recount). Exit status 1 on any disagreement."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from flask import has_app_context
+from flask.cli import ScriptInfo
+
+from server import db
+
+from .recount import RecountReport, UnknownCycle, recount_cycle
+
+
+@contextmanager
+def _app_context() -> Iterator[None]:
+    """The current app, the one a Flask CLI runner names, or one from the configuration."""
+    if has_app_context():
+        yield
+        return
+    context = click.get_current_context(silent=True)
+    info = context.find_object(ScriptInfo) if context is not None else None
+    if info is not None and info.create_app is not None:
+        app = info.load_app()
+    else:
+        from server import create_app
+
+        app = create_app()
+    with app.app_context():
+        yield
+
+
+def _print_text(report: RecountReport) -> None:
+    for chain in report.chains:
+        state = "ланцюжок цілий / chain intact" if chain.ok else "ЛАНЦЮЖОК ПОРУШЕНО / CHAIN BROKEN"
+        click.echo(f"{chain.device}\t{chain.entries}\t{chain.verified_up_to}\t{state}")
+        for problem in chain.problems:
+            click.echo(f"  {problem}")
+    for problem in report.record_problems:
+        click.echo(f"record: {problem}")
+    for m in report.status_mismatches:
+        click.echo(f"status: {m.vote_id} stored {m.stored} recomputed {m.recomputed}")
+    for project_id in sorted(report.tally.keys() | report.running_tally.keys()):
+        click.echo(
+            f"{project_id}\t{report.tally.get(project_id, 0)}\t{report.running_tally.get(project_id, 0)}"
+        )
+    click.echo(
+        f"голосів / votes: {report.votes}; "
+        + ("збігається / agrees" if report.ok else "НЕ збігається / DISAGREES")
+    )
+
+
+@click.command("recount")
+@click.argument("cycle_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def recount_command(cycle_id: int, as_json: bool) -> None:
+    """Verify every device chain and checkpoint of a cycle, recount it from the raw votes,
+    and compare with the stored statuses and the running tally (exit 1 on any mismatch)."""
+    with _app_context():
+        try:
+            report = recount_cycle(db.session(), cycle_id)
+        except UnknownCycle:
+            raise click.ClickException(f"Циклу {cycle_id} немає / no cycle {cycle_id}") from None
+    if as_json:
+        for line in report.json_lines():
+            click.echo(json.dumps(line, ensure_ascii=False))
+    else:
+        _print_text(report)
+    if not report.ok:
+        raise SystemExit(1)

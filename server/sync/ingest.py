@@ -1,0 +1,312 @@
+"""POST /api/v1/sync/log: a device's signed batch of log entries, stored exactly once.
+
+A batch is applied against what the server holds of the device's log, with the device
+row locked (SELECT ... FOR UPDATE) so two pushes from one device never apply at once:
+
+- entries the server already has (seq <= acked_seq) must be the very same entries
+  (same hash), and are answered again; anything else is a chain conflict;
+- the first new entry must be acked_seq + 1. If it is further on, the batch waits as a
+  pending batch (checked and kept, never dropped) until the gap is filled;
+- new entries must continue the chain from the stored hash, carry valid votes of the
+  device's own community, and be vouched for by the checkpoint signature.
+
+Entries, checkpoint, votes (through the ballot box) and the device's new position are
+written in one transaction; the answer is given only after it commits. A refusal
+rolls everything back, and its alarm is written in a transaction of its own, so the
+moderator hears about it although nothing of the batch was kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NoReturn
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from server.models import Device, DeviceCheckpoint, DeviceEnrolment, DeviceLogEntry, PendingBatch
+from server.services.ballot_box import VoteConflict, store_votes
+from sync import protocol
+
+from . import alarms
+from .auth import Contact, DeviceRef, is_revoked, note_contact
+from .entries import EntryInvalid, read_entry_votes
+from .refusals import SyncRefused
+from .statuses import EntryStatus, statuses_between
+from .tampering import (
+    Tampering,
+    bad_checkpoint_signature,
+    chain_conflict,
+    check_links,
+    invalid_entry,
+    read_batch,
+    read_pending,
+    revoked,
+    vote_conflict,
+)
+
+# A device that keeps sending batches past a gap it never fills is broken; this bounds
+# what it can make the server hold (about 50 MB at the largest batch size).
+MAX_PENDING_BATCHES = 50
+
+
+@dataclass(frozen=True)
+class PushAnswer:
+    acked_seq: int
+    acked_hash: str
+    gap: bool
+    statuses: list[EntryStatus]
+
+    def as_dict(self) -> dict:
+        return {
+            "acked_seq": self.acked_seq,
+            "acked_hash": self.acked_hash,
+            "gap": self.gap,
+            "statuses": [s.as_dict() for s in self.statuses],
+        }
+
+
+def acked_hash(device: Device) -> str:
+    return device.acked_hash or protocol.genesis_hash(device.code)
+
+
+def accept_batch(session: Session, device: Device, raw: Any, contact: Contact) -> PushAnswer:
+    """Apply a received batch and commit, or roll back and raise SyncRefused."""
+    ref = DeviceRef.of(device)
+    try:
+        answer = _accept(session, device, ref, raw, contact)
+        session.commit()
+        return answer
+    except Tampering as refused:
+        session.rollback()
+        _remember(session, ref, contact, refused)
+        session.commit()
+        raise SyncRefused(refused.status, refused.code, extra=refused.extra) from None
+    except SyncRefused:
+        session.rollback()
+        _remember(session, ref, contact, None)
+        session.commit()
+        raise
+    except (IntegrityError, OperationalError):
+        # The device row lock keeps one device's pushes apart, but the same new vote id
+        # can still arrive at the same moment by another way (another device's copy, the
+        # platform), and the ballot box then loses a race on the primary key; or the
+        # voter locks of a push that also applies waiting batches (taken in two rounds)
+        # meet another push's in a deadlock, which PostgreSQL breaks by failing one.
+        # Sending again sees what committed and gets an ordinary answer.
+        session.rollback()
+        raise SyncRefused(503, "sync.busy", headers={"Retry-After": "1"}) from None
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def refuse_revoked_push(session: Session, device: Device, contact: Contact) -> NoReturn:
+    """A revoked device tried to push: refuse, and tell the moderators (once, counted up)."""
+    ref = DeviceRef.of(device)
+    refused = revoked(ref)
+    _remember(session, ref, contact, refused)
+    session.commit()
+    raise SyncRefused(refused.status, refused.code)
+
+
+def _remember(session: Session, ref: DeviceRef, contact: Contact, refused: Tampering | None) -> None:
+    device = session.get(Device, ref.id)
+    if device is not None:
+        note_contact(device, contact)
+    if refused is not None:
+        alarms.raise_alarm(
+            session,
+            community_id=ref.community_id,
+            source=ref.code,
+            kind=refused.alarm_kind,
+            message=refused.message,
+            details=refused.details,
+            now=contact.now,
+        )
+
+
+def _accept(session: Session, device: Device, ref: DeviceRef, raw: Any, contact: Contact) -> PushAnswer:
+    if is_revoked(device):
+        raise revoked(ref)
+    batch = read_batch(raw, ref)
+    # Everything below reads the device's position after every earlier push committed.
+    device = session.scalar(
+        select(Device).where(Device.id == ref.id).with_for_update().execution_options(populate_existing=True)
+    )
+    assert device is not None
+    if is_revoked(device):  # revoked while this request waited for the lock
+        raise revoked(ref)
+    enrolment_id = _current_enrolment(session, device)
+    signed = protocol.checkpoint_bytes(ref.code, batch.checkpoint_seq, batch.checkpoint_hash)
+    if not protocol.verify(device.public_key, signed, batch.signature):  # type: ignore[arg-type]
+        raise bad_checkpoint_signature(ref, batch)
+    first_new = next((e for e in batch.entries if e.seq > device.acked_seq), None)
+    if first_new is not None and first_new.seq > device.acked_seq + 1:
+        _keep_pending(session, ref, batch, enrolment_id, contact.now)
+        note_contact(device, contact)
+        return PushAnswer(device.acked_seq, acked_hash(device), True, [])
+    _apply(session, device, ref, batch, enrolment_id, contact.now)
+    _apply_pending(session, device, ref, contact.now)
+    note_contact(device, contact)
+    statuses = statuses_between(session, ref.id, batch.entries[0].seq, batch.entries[-1].seq)
+    return PushAnswer(device.acked_seq, acked_hash(device), False, statuses)
+
+
+def _current_enrolment(session: Session, device: Device) -> int:
+    """The enrolment whose key the device signs with now (its checkpoints name it)."""
+    enrolment_id = session.scalar(
+        select(DeviceEnrolment.id)
+        .where(DeviceEnrolment.device_id == device.id, DeviceEnrolment.public_key == device.public_key)
+        .order_by(DeviceEnrolment.used_at.desc(), DeviceEnrolment.id.desc())
+        .limit(1)
+    )
+    if enrolment_id is None:
+        raise SyncRefused(401, "device.signature")
+    return enrolment_id
+
+
+def _keep_pending(
+    session: Session, ref: DeviceRef, batch: protocol.Batch, enrolment_id: int, now: datetime
+) -> None:
+    """Check a batch that arrived ahead of a gap as far as it can be checked now, and
+    keep it for when the gap is filled."""
+    entries = batch.entries
+    check_links(ref, entries, entries[0].seq - 1, entries[0].prev_hash)
+    try:
+        read_entry_votes(session, ref, entries)
+    except EntryInvalid as invalid:
+        raise invalid_entry(ref, invalid.seq, invalid.rule) from None
+    same = select(PendingBatch.id).where(
+        PendingBatch.device_id == ref.id,
+        PendingBatch.first_seq == entries[0].seq,
+        PendingBatch.last_seq == entries[-1].seq,
+        PendingBatch.checkpoint_hash == batch.checkpoint_hash,
+    )
+    if session.scalar(same) is not None:
+        return  # sent again while waiting: same answer, kept once
+    waiting = session.scalar(select(func.count()).where(PendingBatch.device_id == ref.id))
+    if waiting >= MAX_PENDING_BATCHES:
+        raise SyncRefused(429, "sync.too_many_pending", headers={"Retry-After": "60"})
+    session.add(
+        PendingBatch(
+            community_id=ref.community_id,
+            device_id=ref.id,
+            enrolment_id=enrolment_id,
+            first_seq=entries[0].seq,
+            last_seq=entries[-1].seq,
+            checkpoint_hash=batch.checkpoint_hash,
+            batch={
+                "protocol": protocol.PROTOCOL_VERSION,
+                "device": batch.device,
+                "entries": [e.as_dict() for e in entries],
+                "checkpoint": {
+                    "seq": batch.checkpoint_seq,
+                    "hash": batch.checkpoint_hash,
+                    "signature": batch.signature,
+                },
+            },
+            received_at=now,
+        )
+    )
+
+
+def _apply(
+    session: Session, device: Device, ref: DeviceRef, batch: protocol.Batch, enrolment_id: int, now: datetime
+) -> None:
+    """Store what is new in a batch that starts at or before acked_seq + 1."""
+    old = [e for e in batch.entries if e.seq <= device.acked_seq]
+    new = [e for e in batch.entries if e.seq > device.acked_seq]
+    if old:
+        stored = dict(
+            session.execute(
+                select(DeviceLogEntry.seq, DeviceLogEntry.hash).where(
+                    DeviceLogEntry.device_id == ref.id,
+                    DeviceLogEntry.seq.between(old[0].seq, old[-1].seq),
+                )
+            ).all()
+        )
+        for entry in old:
+            offered = entry.entry_hash()
+            if stored.get(entry.seq) != offered:
+                raise chain_conflict(ref, entry.seq, stored.get(entry.seq), offered)
+    if new:
+        check_links(ref, new, device.acked_seq, acked_hash(device))
+        try:
+            votes = read_entry_votes(session, ref, new)
+        except EntryInvalid as invalid:
+            raise invalid_entry(ref, invalid.seq, invalid.rule) from None
+        try:
+            store_votes(session, votes.rules, votes.records, source=ref.code, now=now)
+        except VoteConflict as conflict:
+            raise vote_conflict(ref, conflict) from None
+        session.execute(
+            insert(DeviceLogEntry),
+            [
+                {
+                    "community_id": ref.community_id,
+                    "device_id": ref.id,
+                    "seq": entry.seq,
+                    "hash": entry.entry_hash(),
+                    "prev_hash": entry.prev_hash,
+                    "kind": entry.kind,
+                    "payload": entry.payload,
+                    "package_version": entry.package_version,
+                    "clock_offset_ms": entry.clock_offset_ms,
+                    "vote_id": record.vote_id,
+                    "received_at": now,
+                }
+                for entry, record in zip(new, votes.records, strict=True)
+            ],
+        )
+        device.acked_seq = new[-1].seq
+        device.acked_hash = new[-1].entry_hash()
+    known = select(DeviceCheckpoint.id).where(
+        DeviceCheckpoint.device_id == ref.id, DeviceCheckpoint.seq == batch.checkpoint_seq
+    )
+    if session.scalar(known) is None:
+        session.add(
+            DeviceCheckpoint(
+                community_id=ref.community_id,
+                device_id=ref.id,
+                enrolment_id=enrolment_id,
+                seq=batch.checkpoint_seq,
+                hash=batch.checkpoint_hash,
+                signature=batch.signature,
+                received_at=now,
+            )
+        )
+    session.flush()
+
+
+def _apply_pending(session: Session, device: Device, ref: DeviceRef, now: datetime) -> None:
+    """Apply the waiting batches the device's log now reaches, in order. One that no
+    longer fits (it conflicts with what arrived meanwhile) is dropped with an alarm; the
+    device still has it and will send it again, and then hear the refusal itself."""
+    while True:
+        ready = session.scalars(
+            select(PendingBatch)
+            .where(PendingBatch.device_id == ref.id, PendingBatch.first_seq <= device.acked_seq + 1)
+            .order_by(PendingBatch.first_seq, PendingBatch.id)
+        ).all()
+        if not ready:
+            return
+        for pending in ready:
+            try:
+                with session.begin_nested():
+                    batch = read_pending(ref, pending.batch)
+                    _apply(session, device, ref, batch, pending.enrolment_id, now)
+            except Tampering as refused:
+                alarms.raise_alarm(
+                    session,
+                    community_id=ref.community_id,
+                    source=ref.code,
+                    kind=refused.alarm_kind,
+                    message=refused.message,
+                    details={**refused.details, "pending_from_seq": pending.first_seq},
+                    now=now,
+                )
+            session.delete(pending)
+        session.flush()

@@ -1,0 +1,271 @@
+"""The sync API's part of the OpenAPI document (server.api.openapi builds the whole)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.api.openapi import EXTRA_PATHS, EXTRA_SCHEMAS, _error, _json, _ref
+from sync.protocol import MAX_BATCH_ENTRIES
+
+from .statuses import MAX_STATUSES
+
+HEX64 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+SEQ = {"type": "integer", "minimum": 1}
+EPOCH_MS = {"type": "integer", "description": "Milliseconds since 1970-01-01 UTC, by the server's clock."}
+SIGNED = (
+    "Signed by the device: the X-Spilno-* headers come from sync.protocol.sign_request over "
+    "the method, the path with `?query` when there is one, the SHA-256 of the body (empty for "
+    "GET), the device code and the device's clock. Device clocks may be hours off; the "
+    "offset is recorded, not refused. 401 `device.signature` for an unknown device or a wrong "
+    "signature, 403 `device.revoked` for a revoked one."
+)
+
+
+def _header(name: str, description: str, required: bool = True, pattern: str | None = None) -> dict:
+    schema: dict[str, Any] = {"type": "string"}
+    if pattern:
+        schema["pattern"] = pattern
+    return {"name": name, "in": "header", "required": required, "description": description, "schema": schema}
+
+
+SIGNATURE_HEADERS = [
+    _header("X-Spilno-Device", "The device code, e.g. T-0001.", pattern="^[A-Z]-[0-9]{4,8}$"),
+    _header("X-Spilno-Time", "The device's clock, epoch milliseconds.", pattern="^-?[0-9]{1,15}$"),
+    _header("X-Spilno-Signature", "Base64 Ed25519 signature of the request."),
+    _header(
+        "X-Spilno-Backlog",
+        "Log entries the device has not sent yet (shown on the fleet page).",
+        required=False,
+        pattern="^[0-9]{1,9}$",
+    ),
+]
+SERVER_TIME = {"X-Spilno-Server-Time": {"description": "The server's clock, epoch ms.", "schema": EPOCH_MS}}
+
+
+def _ok(schema_name: str, description: str) -> dict:
+    return _json(_ref(schema_name), description, headers=SERVER_TIME)
+
+
+def _signed_errors() -> dict:
+    return {
+        "401": _error("`device.signature`: unknown device or wrong signature."),
+        "403": _error("`device.revoked`: the device is revoked."),
+    }
+
+
+def _object(properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"type": "object", "required": sorted(properties), "properties": properties, **extra}
+
+
+COMMUNITY = _object({"id": {"type": "integer"}, "slug": {"type": "string"}, "name": {"type": "string"}})
+STATUS = _object(
+    {
+        "seq": SEQ,
+        "vote_id": {"type": ["string", "null"], "format": "uuid"},
+        "status": {"type": ["string", "null"], "enum": ["counted", "duplicate", "invalid", None]},
+        "reason": {"type": ["string", "null"]},
+        "counted_vote_id": {"type": ["string", "null"], "format": "uuid"},
+    }
+)
+
+EXTRA_SCHEMAS.update(
+    {
+        "SyncEnrolRequest": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["code", "public_key"],
+            "properties": {
+                "code": {
+                    "type": "string",
+                    "maxLength": 64,
+                    "description": "The one-time code from the console, as typed: K7QM-2XPD-9RTA; "
+                    "case, spaces and dashes are ignored. Without it: 401.",
+                },
+                "public_key": {"type": "string", "description": "Base64 of the raw 32-byte Ed25519 key."},
+                "software": {"type": "string", "maxLength": 100},
+            },
+        },
+        "SyncEnrolment": _object(
+            {
+                "device": {"type": "string", "examples": ["T-0001"]},
+                "kind": {"type": "string", "enum": ["terminal", "support_point"]},
+                "community": COMMUNITY,
+                "server_key": {"type": "string", "description": "Base64 Ed25519 key that signs packages."},
+                "server_time_ms": EPOCH_MS,
+            }
+        ),
+        "SyncEnvelope": _object(
+            {
+                "package": {
+                    "type": "string",
+                    "description": "The package as the exact canonical JSON text that was signed: "
+                    "format, version, issued_at, community, server_key, voter_key_secret and the "
+                    "cycles whose voting has not ended, with categories and admitted projects.",
+                },
+                "signature": {"type": "string"},
+                "key": {"type": "string"},
+            }
+        ),
+        "SyncPackageAnswer": _object(
+            {
+                "envelope": {
+                    "oneOf": [_ref("SyncEnvelope"), {"type": "null"}],
+                    "description": "null when `have` is already the newest version.",
+                },
+                "version": {"type": "integer", "minimum": 1},
+                "server_time_ms": EPOCH_MS,
+            }
+        ),
+        "SyncLogEntry": _object(
+            {
+                "device": {"type": "string"},
+                "seq": SEQ,
+                "kind": {"type": "string", "enum": ["vote"]},
+                "payload": {"type": "object", "description": "VoteRecord.canonical_body()."},
+                "package_version": {"type": "integer", "minimum": 0},
+                "clock_offset_ms": {"type": "integer"},
+                "prev_hash": HEX64,
+            },
+            additionalProperties=False,
+        ),
+        "SyncLogBatch": _object(
+            {
+                "protocol": {"const": 1},
+                "device": {"type": "string"},
+                "entries": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": MAX_BATCH_ENTRIES,
+                    "items": _ref("SyncLogEntry"),
+                },
+                "checkpoint": _object({"seq": SEQ, "hash": HEX64, "signature": {"type": "string"}}),
+            },
+            additionalProperties=False,
+        ),
+        "SyncEntryStatus": STATUS,
+        "SyncPushAnswer": _object(
+            {
+                "acked_seq": {"type": "integer", "minimum": 0},
+                "acked_hash": HEX64,
+                "gap": {
+                    "type": "boolean",
+                    "description": "true: the batch starts after a gap; it is kept and applied "
+                    "when the missing entries arrive. acked_seq is unchanged.",
+                },
+                "statuses": {"type": "array", "items": _ref("SyncEntryStatus")},
+                "server_time_ms": EPOCH_MS,
+            }
+        ),
+        "SyncStatuses": _object(
+            {
+                "statuses": {"type": "array", "maxItems": MAX_STATUSES, "items": _ref("SyncEntryStatus")},
+                "server_time_ms": EPOCH_MS,
+            }
+        ),
+    }
+)
+
+EXTRA_PATHS.update(
+    {
+        "/api/v1/sync/enrol": {
+            "post": {
+                "operationId": "syncEnrol",
+                "summary": "A device trades a one-time enrolment code for being known by its key",
+                "description": "Not signed: the code is the credential. Codes expire after 24 hours "
+                "and work once; enrolling again with a new code replaces the device's key.",
+                "security": [],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("SyncEnrolRequest")}},
+                },
+                "responses": {
+                    "200": _ok("SyncEnrolment", "Enrolled."),
+                    "400": _error("The body is not JSON."),
+                    "401": _error("`enrolment.code_required`: no code given."),
+                    "403": _error("`enrolment.invalid`: unknown, used or expired code, or a revoked device."),
+                    "415": _error("The body is not sent as application/json."),
+                    "422": _error("Malformed request (`enrolment.malformed`, `.public_key`, `.software`)."),
+                },
+            }
+        },
+        "/api/v1/sync/package": {
+            "get": {
+                "operationId": "syncPackage",
+                "summary": "The community's newest package, signed by the server",
+                "description": SIGNED + " The version grows whenever the community's cycles, "
+                "categories or projects change.",
+                "security": [],
+                "parameters": [
+                    *SIGNATURE_HEADERS,
+                    {
+                        "name": "have",
+                        "in": "query",
+                        "required": False,
+                        "description": "The version the device has; 0 if none.",
+                        "schema": {"type": "integer", "minimum": 0},
+                    },
+                ],
+                "responses": {
+                    "200": _ok("SyncPackageAnswer", "The newest version, and its envelope if newer."),
+                    "400": _error("`package.have` is not a whole number."),
+                    **_signed_errors(),
+                },
+            }
+        },
+        "/api/v1/sync/log": {
+            "post": {
+                "operationId": "syncPushLog",
+                "summary": "Push consecutive entries of the device's hash-chained log",
+                "description": SIGNED + " Entries are stored with their votes in one transaction "
+                "and acknowledged only after it commits; the same batch again gets the same "
+                "answer. A batch past a gap waits (`gap`: true) until the gap is filled. Every "
+                "refusal below but 400/413/415/429 also raises an alarm for the moderators.",
+                "security": [],
+                "parameters": SIGNATURE_HEADERS,
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("SyncLogBatch")}},
+                },
+                "responses": {
+                    "200": _ok("SyncPushAnswer", "Stored (or already stored), or kept past a gap."),
+                    "400": _error("The body is not JSON."),
+                    **_signed_errors(),
+                    "409": _error(
+                        "`chain.conflict` (`seq`): an entry the server has, with other content; "
+                        "`vote.conflict` (`conflicting_ids`): a vote id stored with other content."
+                    ),
+                    "413": _error("The body is too large."),
+                    "415": _error("The body is not sent as application/json."),
+                    "422": _error(
+                        "`batch.invalid` (`rule`), `entry.invalid` (`seq`, `rule`), `chain.broken` "
+                        "(`seq`), `checkpoint.signature`. Nothing stored."
+                    ),
+                    "429": _error("`sync.too_many_pending`: too many batches wait past a gap."),
+                    "503": _error("`sync.busy`: a concurrent delivery of the same vote; send again."),
+                },
+            }
+        },
+        "/api/v1/sync/statuses": {
+            "get": {
+                "operationId": "syncStatuses",
+                "summary": "The current standing of the device's stored votes",
+                "description": SIGNED + f" At most {MAX_STATUSES}, by seq; ask again from the last.",
+                "security": [],
+                "parameters": [
+                    *SIGNATURE_HEADERS,
+                    {
+                        "name": "since_seq",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 0},
+                    },
+                ],
+                "responses": {
+                    "200": _ok("SyncStatuses", "Statuses of vote entries after since_seq."),
+                    "400": _error("`statuses.since_seq` is not a whole number."),
+                    **_signed_errors(),
+                },
+            }
+        },
+    }
+)

@@ -1,0 +1,58 @@
+"""Each stored log entry's vote and its current standing, for the device that sent it.
+
+A vote's standing can change after it was acknowledged (an earlier vote of the same
+resident arrives later from elsewhere), so devices ask again with
+GET /api/v1/sync/statuses?since_seq=N.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.models import DeviceLogEntry, Vote
+
+MAX_STATUSES = 1000
+
+
+@dataclass(frozen=True)
+class EntryStatus:
+    seq: int
+    vote_id: str | None
+    status: str | None
+    reason: str | None
+    counted_vote_id: str | None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _query(device_id: int):  # type: ignore[no-untyped-def]
+    return (
+        select(
+            DeviceLogEntry.seq,
+            DeviceLogEntry.vote_id,
+            Vote.status,
+            Vote.status_reason,
+            Vote.counted_vote_id,
+        )
+        .outerjoin(Vote, Vote.id == DeviceLogEntry.vote_id)
+        .where(DeviceLogEntry.device_id == device_id, DeviceLogEntry.vote_id.is_not(None))
+        .order_by(DeviceLogEntry.seq)
+    )
+
+
+def statuses_between(session: Session, device_id: int, first_seq: int, last_seq: int) -> list[EntryStatus]:
+    """The stored vote entries first_seq..last_seq, in order."""
+    rows = session.execute(
+        _query(device_id).where(DeviceLogEntry.seq >= first_seq, DeviceLogEntry.seq <= last_seq)
+    )
+    return [EntryStatus(*row) for row in rows]
+
+
+def statuses_since(session: Session, device_id: int, since_seq: int) -> list[EntryStatus]:
+    """Up to MAX_STATUSES stored vote entries after since_seq, in order."""
+    rows = session.execute(_query(device_id).where(DeviceLogEntry.seq > since_seq).limit(MAX_STATUSES))
+    return [EntryStatus(*row) for row in rows]

@@ -1,0 +1,168 @@
+"""Reading a pushed batch, and telling a malformed request from tampering.
+
+Malformed structure (not a batch, too many entries, an unknown protocol) is a plain
+422: a bug somewhere, nothing to alarm anyone about. What an honest device cannot send,
+although the request is signed by it (an entry that is not an entry, entries that do
+not hash to their signed checkpoint or do not follow each other, a vote id reused with
+other content, pushing while revoked) is `Tampering`: refused and raised as an alarm.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.services.ballot_box import VoteConflict
+from sync import protocol
+
+from . import alarms
+from .auth import DeviceRef
+from .refusals import SyncRefused
+
+
+class Tampering(Exception):
+    """A refusal that is also an alarm: the device sent what an honest device cannot.
+    `message` (Ukrainian, for the alarm) and `details` are what the moderator sees;
+    `extra` goes into the device's error body."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        alarm_kind: str,
+        message: str,
+        details: dict | None = None,
+        extra: dict | None = None,
+    ) -> None:
+        super().__init__(f"{status} {code}")
+        self.status = status
+        self.code = code
+        self.alarm_kind = alarm_kind
+        self.message = message
+        self.details = details or {}
+        self.extra = extra or {}
+
+
+def revoked(ref: DeviceRef) -> Tampering:
+    return Tampering(
+        403,
+        "device.revoked",
+        alarms.REVOKED_PUSH,
+        f"Відкликаний пристрій {ref.code} намагався надіслати журнал. Його не прийнято.",
+    )
+
+
+def read_batch(raw: Any, ref: DeviceRef) -> protocol.Batch:
+    """The batch, strictly read. Malformed structure is a plain 422; an entry that is not
+    an entry, or entries that do not hash to their signed checkpoint, is tampering."""
+    try:
+        batch = protocol.read_batch(raw)
+    except protocol.ProtocolError as error:
+        if error.code.startswith("entry."):
+            raise invalid_entry(ref, None, error.code) from None
+        if error.code == "batch.checkpoint_mismatch" and _well_formed_checkpoint(raw["checkpoint"]):
+            raise broken(ref, None, error.code) from None
+        if error.code == "batch.checkpoint_mismatch":
+            raise SyncRefused(422, "batch.invalid", extra={"rule": "batch.checkpoint"}) from None
+        raise SyncRefused(422, "batch.invalid", extra={"rule": error.code}) from None
+    if batch.device != ref.code:
+        raise SyncRefused(422, "batch.invalid", extra={"rule": "batch.device"})
+    return batch
+
+
+def _well_formed_checkpoint(checkpoint: dict) -> bool:
+    """A checkpoint that could be a device's, so its not matching the entries is tampering
+    rather than a malformed request."""
+    return (
+        type(checkpoint["seq"]) is int
+        and isinstance(checkpoint["hash"], str)
+        and protocol.HEX64.fullmatch(checkpoint["hash"]) is not None
+    )
+
+
+def invalid_entry(ref: DeviceRef, seq: int | None, rule: str) -> Tampering:
+    where = f"запис {seq}" if seq is not None else "запис"
+    return Tampering(
+        422,
+        "entry.invalid",
+        alarms.ENTRY_INVALID,
+        f"Пристрій {ref.code} надіслав недійсний {where} ({rule}). Пакет не прийнято.",
+        {"seq": seq, "rule": rule},
+        {"seq": seq, "rule": rule},
+    )
+
+
+def broken(ref: DeviceRef, seq: int | None, rule: str) -> Tampering:
+    where = f" на записі {seq}" if seq is not None else ""
+    return Tampering(
+        422,
+        "chain.broken",
+        alarms.CHAIN_BROKEN,
+        f"Ланцюжок журналу пристрою {ref.code} розірвано{where}: записи не продовжують "
+        "попередні або не збігаються з підписаною контрольною точкою. Пакет не прийнято.",
+        {"seq": seq, "rule": rule},
+        {"seq": seq},
+    )
+
+
+def chain_conflict(ref: DeviceRef, seq: int, stored_hash: str | None, offered_hash: str) -> Tampering:
+    return Tampering(
+        409,
+        "chain.conflict",
+        alarms.CHAIN_CONFLICT,
+        f"Пристрій {ref.code} надіслав запис {seq} з іншим вмістом, ніж отриманий раніше. Пакет не прийнято.",
+        {"seq": seq, "stored_hash": stored_hash, "offered_hash": offered_hash},
+        {"seq": seq},
+    )
+
+
+def bad_checkpoint_signature(ref: DeviceRef, batch: protocol.Batch) -> Tampering:
+    return Tampering(
+        422,
+        "checkpoint.signature",
+        alarms.CHECKPOINT_SIGNATURE,
+        f"Підпис контрольної точки {batch.checkpoint_seq} пристрою {ref.code} не збігається з його ключем. "
+        "Пакет не прийнято.",
+        {"seq": batch.checkpoint_seq, "hash": batch.checkpoint_hash},
+    )
+
+
+def check_links(ref: DeviceRef, entries: list[protocol.LogEntry], prev_seq: int, prev_hash: str) -> None:
+    try:
+        protocol.check_chain(entries, ref.code, prev_seq, prev_hash)
+    except protocol.ProtocolError as error:
+        # Name the first entry that does not follow, for the alarm and the device's log.
+        expected, broken_at = prev_hash, None
+        for entry in entries:
+            if entry.device != ref.code or entry.prev_hash != expected:
+                broken_at = entry.seq
+                break
+            expected = entry.entry_hash()
+        if error.code == "chain.device":
+            raise invalid_entry(ref, broken_at, "entry.device") from None
+        raise broken(ref, broken_at, error.code) from None
+
+
+def vote_conflict(ref: DeviceRef, conflict: VoteConflict) -> Tampering:
+    ids = sorted({c.vote_id for c in conflict.conflicts})
+    return Tampering(
+        409,
+        "vote.conflict",
+        alarms.VOTE_CONFLICT,
+        f"Пристрій {ref.code} надіслав голоси з уже відомими ідентифікаторами, але іншим вмістом "
+        f"({len(ids)}). Пакет не прийнято.",
+        {
+            "conflicts": [
+                {"vote_id": c.vote_id, "stored_hash": c.stored_hash, "offered_hash": c.offered_hash}
+                for c in conflict.conflicts
+            ]
+        },
+        {"conflicting_ids": ids},
+    )
+
+
+def read_pending(ref: DeviceRef, raw: dict) -> protocol.Batch:
+    # It was read strictly when it arrived; failing now means the stored row changed.
+    try:
+        return protocol.read_batch(raw)
+    except protocol.ProtocolError as error:
+        raise broken(ref, None, error.code) from None

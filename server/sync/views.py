@@ -1,0 +1,197 @@
+"""The sync API under /api/v1/sync: terminals and support points enrol, pull signed
+packages, push their signed logs and read their votes' standings.
+
+Views only parse, call a service and render; every answer is JSON, errors too, and
+carries X-Spilno-Server-Time so a device can learn its clock's offset even from a refusal.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from server import db
+from server.api.responses import use_request_locale
+from server.errors import TITLES
+from server.i18n import _
+from server.models import Community, Device, utcnow
+
+from .auth import Contact, authenticate_device, epoch_ms, is_revoked, note_contact, signed_path
+from .enrolment import read_enrol_request, redeem_code
+from .ingest import accept_batch, refuse_revoked_push
+from .keys import load_signing_key, server_public_key, signing_key
+from .packages import current_package
+from .refusals import SyncRefused, sync_text
+from .statuses import statuses_since
+
+bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
+_COUNTER = re.compile(r"[0-9]{1,18}")
+
+
+@bp.before_request
+def choose_language() -> None:
+    use_request_locale()
+
+
+@bp.after_request
+def add_server_time(response: Response) -> Response:
+    response.headers["X-Spilno-Server-Time"] = str(epoch_ms(utcnow()))
+    return response
+
+
+def _error(
+    status: int, code: str, message: str, extra: dict | None = None, headers: dict | None = None
+) -> Response:
+    response = jsonify(error={"status": status, "code": code, "message": message, **(extra or {})})
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+@bp.errorhandler(SyncRefused)
+def refused(error: SyncRefused) -> Response:
+    return _error(error.status, error.code, sync_text(error.code), error.extra, error.headers)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_error_: RequestEntityTooLarge) -> Response:
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    return _error(413, "request_entity_too_large", sync_text("request_entity_too_large", limit=limit))
+
+
+@bp.errorhandler(HTTPException)
+def http_error(error: HTTPException) -> Response:
+    code = error.code or 400
+    return _error(code, error.name.lower().replace(" ", "_"), _(TITLES.get(code, error.name)))
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # {"seq": 1, "seq": 2} reads differently in different parsers; the hash would not
+    # say which one the device meant.
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError("duplicate key")
+        result[key] = value
+    return result
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json_body(raw: bytes) -> Any:
+    if request.mimetype != "application/json":
+        raise SyncRefused(415, "unsupported_media_type")
+    try:
+        return json.loads(raw, object_pairs_hook=_refuse_duplicate_keys, parse_constant=_refuse_constant)
+    # ValueError: bad syntax or UTF-8, huge integers; RecursionError: hostile nesting.
+    except (ValueError, RecursionError):
+        raise SyncRefused(400, "malformed_json") from None
+
+
+def _counter_arg(name: str, code: str) -> int:
+    raw = request.args.get(name, "0")
+    if not _COUNTER.fullmatch(raw):
+        raise SyncRefused(400, code)
+    return int(raw)
+
+
+def _signed_device() -> tuple[Device, Contact]:
+    return authenticate_device(
+        db.session(),
+        request.headers,
+        method=request.method,
+        path=signed_path(request.script_root + request.path, request.query_string),
+        body=request.get_data(cache=True),
+        now=utcnow(),
+    )
+
+
+def _refuse_if_revoked(device: Device, contact: Contact) -> None:
+    if is_revoked(device):
+        note_contact(device, contact)
+        db.session().commit()
+        raise SyncRefused(403, "device.revoked")
+
+
+@bp.post("/enrol")
+def enrol() -> Response:
+    enrol_request = read_enrol_request(_json_body(request.get_data(cache=False)))
+    session = db.session()
+    now = utcnow()
+    try:
+        enrolled = redeem_code(session, enrol_request, now)
+        answer = {
+            "device": enrolled.device.code,
+            "kind": enrolled.device.kind,
+            "community": {
+                "id": enrolled.community.id,
+                "slug": enrolled.community.slug,
+                "name": enrolled.community.name,
+            },
+            "server_key": server_public_key(),
+        }
+        session.commit()
+    except SyncRefused:
+        session.rollback()
+        raise
+    return jsonify(**answer, server_time_ms=epoch_ms(utcnow()))
+
+
+@bp.get("/package")
+def package() -> Response:
+    device, contact = _signed_device()
+    _refuse_if_revoked(device, contact)
+    have = _counter_arg("have", "package.have")
+    session = db.session()
+    community = session.get(Community, device.community_id)
+    assert community is not None
+    newest = current_package(
+        session,
+        community,
+        signing_key=signing_key(),
+        master_secret=current_app.config["VOTER_KEY_SECRET_BYTES"],
+        now=contact.now,
+    )
+    device.package_version = newest.version
+    note_contact(device, contact)
+    session.commit()
+    envelope = None if have == newest.version else newest.envelope(signing_key())
+    return jsonify(envelope=envelope, version=newest.version, server_time_ms=epoch_ms(utcnow()))
+
+
+@bp.post("/log")
+def push_log() -> Response:
+    device, contact = _signed_device()
+    session = db.session()
+    if is_revoked(device):
+        refuse_revoked_push(session, device, contact)
+    batch = _json_body(request.get_data(cache=True))
+    answer = accept_batch(session, device, batch, contact)
+    return jsonify(**answer.as_dict(), server_time_ms=epoch_ms(utcnow()))
+
+
+@bp.get("/statuses")
+def statuses() -> Response:
+    device, contact = _signed_device()
+    _refuse_if_revoked(device, contact)
+    since_seq = _counter_arg("since_seq", "statuses.since_seq")
+    session = db.session()
+    found = statuses_since(session, device.id, since_seq)
+    note_contact(device, contact)
+    session.commit()
+    return jsonify(statuses=[s.as_dict() for s in found], server_time_ms=epoch_ms(utcnow()))
+
+
+def init_app(app: Flask) -> None:
+    load_signing_key(app)
+    app.register_blueprint(bp)
+
+
+# The OpenAPI description of these routes joins the API's document when imported.
+from . import openapi as _openapi  # noqa: E402,F401

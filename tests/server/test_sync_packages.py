@@ -1,0 +1,161 @@
+"""Terminals pull their community's cycles as a package the server signed; a new version
+appears exactly when something in it changes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from server.models import Category, Device, Project, SyncPackage
+from sync import protocol
+from tests.conftest import both_databases
+from voting import community_voter_secret
+
+from .test_sync_support import enrolled_device
+
+
+def pull(device, have=0):
+    response = device.get(f"/api/v1/sync/package?have={have}")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def test_the_package_is_signed_by_the_server_and_carries_the_open_cycles(app, client, make, session):
+    community = make.community()
+    cycle = make.ballot_cycle(community)
+    upcoming = make.cycle(community, open_now=False)
+    long_ago = datetime.now(UTC) - timedelta(days=40)
+    make.cycle(community, voting_starts_at=long_ago, voting_ends_at=long_ago + timedelta(days=30))  # ended
+    rejected = make.project(
+        session.get(Category, session.scalar(select(Category.id).limit(1))), status="rejected"
+    )
+    terminal = enrolled_device(client, session, make, community)
+
+    body = pull(terminal)
+    package = protocol.open_package(body["envelope"], terminal.server_key)
+    assert body["version"] == package["version"] == 1
+    assert package["format"] == 1 and package["issued_at"].endswith("Z")
+    assert package["community"] == {"id": community.id, "slug": community.slug, "name": community.name}
+    assert package["server_key"] == terminal.server_key
+    secret = community_voter_secret(app.config["VOTER_KEY_SECRET_BYTES"], community.key_id)
+    assert package["voter_key_secret"] == secret.hex()
+    assert [c["id"] for c in package["cycles"]] == [cycle.id, upcoming.id]
+    first = package["cycles"][0]
+    assert first["voting_ends_at"].endswith("Z") and first["kind"] == "public"
+    assert [c["name"] for c in first["categories"]] == ["Малі проєкти", "Великі проєкти"]
+    assert len(first["projects"]) == 8 and rejected.id not in {p["id"] for p in first["projects"]}
+    assert set(first["projects"][0]) == {
+        "id",
+        "number",
+        "title",
+        "description",
+        "cost",
+        "district",
+        "category_id",
+    }
+
+
+def test_a_package_signed_by_another_key_is_not_trusted(client, make, session):
+    terminal = enrolled_device(client, session, make)
+    envelope = pull(terminal)["envelope"]
+    impostor = protocol.public_key_b64(protocol.generate_private_key())
+    with pytest.raises(protocol.ProtocolError):
+        protocol.open_package(envelope, impostor)
+    forged = {**envelope, "package": envelope["package"].replace('"format":1', '"format":1 ')}
+    with pytest.raises(protocol.ProtocolError):
+        protocol.open_package(forged, terminal.server_key)
+
+
+@both_databases
+def test_the_version_grows_only_when_the_content_changes(client, make, session):
+    community = make.community()
+    cycle = make.ballot_cycle(community)
+    terminal = enrolled_device(client, session, make, community)
+    other = enrolled_device(client, session, make, community)
+
+    first = pull(terminal)
+    assert first["version"] == 1
+    # Asking again, or from another terminal, makes no new version; having it, no envelope.
+    assert pull(other)["envelope"] == first["envelope"]
+    again = pull(terminal, have=1)
+    assert (again["version"], again["envelope"]) == (1, None)
+
+    project = session.scalar(select(Project).where(Project.cycle_id == cycle.id).limit(1))
+    project.title = "Сквер біля школи № 3"
+    session.commit()
+    changed = pull(terminal, have=1)
+    assert changed["version"] == 2
+    package = protocol.open_package(changed["envelope"], terminal.server_key)
+    assert "Сквер біля школи № 3" in {p["title"] for p in package["cycles"][0]["projects"]}
+
+    category = session.scalar(select(Category).where(Category.cycle_id == cycle.id).limit(1))
+    category.max_choices = 3
+    session.commit()
+    assert pull(terminal, have=2)["version"] == 3
+    assert session.scalars(select(SyncPackage.version).order_by(SyncPackage.version)).all() == [1, 2, 3]
+    assert session.scalar(select(Device.package_version).where(Device.code == terminal.code)) == 3
+
+
+def test_the_voter_key_secret_is_never_stored(client, make, session, app):
+    community = make.community()
+    terminal = enrolled_device(client, session, make, community)
+    pull(terminal)
+    secret = community_voter_secret(app.config["VOTER_KEY_SECRET_BYTES"], community.key_id).hex()
+    row = session.scalar(select(SyncPackage))
+    assert secret not in str({c.name: getattr(row, c.name) for c in SyncPackage.__table__.columns})
+
+
+@pytest.mark.parametrize("query", ["have=-1", "have=abc", "have=1.5", "have=" + "9" * 30, "have="])
+def test_a_malformed_have_is_a_clear_400(client, make, session, query):
+    terminal = enrolled_device(client, session, make)
+    response = terminal.get(f"/api/v1/sync/package?{query}")
+    assert (response.status_code, response.get_json()["error"]["code"]) == (400, "package.have")
+
+
+def test_only_the_signed_query_is_accepted(client, make, session):
+    terminal = enrolled_device(client, session, make)
+    headers = terminal.headers("GET", "/api/v1/sync/package?have=0")
+    assert client.get("/api/v1/sync/package?have=0", headers=headers).status_code == 200
+    tampered = client.get("/api/v1/sync/package?have=1", headers=headers)
+    assert (tampered.status_code, tampered.get_json()["error"]["code"]) == (401, "device.signature")
+    no_query = terminal.headers("GET", "/api/v1/sync/package")
+    assert client.get("/api/v1/sync/package", headers=no_query).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-Spilno-Device": "T-0001", "X-Spilno-Time": "1", "X-Spilno-Signature": "AAAA"},
+        {"X-Spilno-Device": "T-9999", "X-Spilno-Time": "abc", "X-Spilno-Signature": "AAAA"},
+        {"X-Spilno-Device": "'; DROP TABLE device; --", "X-Spilno-Time": "1", "X-Spilno-Signature": "x"},
+    ],
+)
+def test_unsigned_or_badly_signed_requests_are_refused(client, make, session, headers):
+    enrolled_device(client, session, make)
+    response = client.get("/api/v1/sync/package", headers=headers)
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "device.signature"
+    assert "X-Spilno-Server-Time" in response.headers
+
+
+@pytest.mark.parametrize(
+    "key", [None, "", "not a key", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"]
+)
+def test_the_server_refuses_to_start_without_a_usable_signing_key(database_url, key):
+    import secrets
+
+    from server import create_app
+
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": secrets.token_hex(32),
+        "VOTER_KEY_SECRET": secrets.token_hex(32),
+        "SIGNING_KEY": key,
+    }
+    with pytest.raises(RuntimeError, match="SPILNO_SIGNING_KEY") as refused:
+        create_app(config)
+    assert "AAAA" not in str(refused.value) and "not a key" not in str(refused.value)
