@@ -100,6 +100,9 @@ def tally_command(cycle_id: int, as_json: bool) -> None:
         raise SystemExit(1)
 
 
+DEMO_TERMINAL = "T-0001"
+
+
 @server_group.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
@@ -107,8 +110,13 @@ def tally_command(cycle_id: int, as_json: bool) -> None:
 @click.option("--votes", default=3000, show_default=True, type=int, help="Generated votes per cycle.")
 def demo(host: str, port: int, no_serve: bool, votes: int) -> None:
     """Build a fresh demo community on SQLite (instance/demo.db) and serve the console."""
+    from sqlalchemy import select
+
     from server import create_app
     from server.demo import seed_demo
+    from server.demo_terminal import DemoTerminal
+    from server.models import Device
+    from server.sync.enrolment import issue_enrolment_code
 
     instance = Path("instance")
     instance.mkdir(exist_ok=True)
@@ -132,6 +140,9 @@ def demo(host: str, port: int, no_serve: bool, votes: int) -> None:
     with app.app_context():
         db.upgrade(db.engine())
         summary = seed_demo(db.session(), app.config["VOTER_KEY_SECRET_BYTES"], votes_per_cycle=votes)
+        terminal = db.session().scalar(select(Device).where(Device.code == DEMO_TERMINAL))
+        code = issue_enrolment_code(db.session(), terminal).code
+        db.session().commit()
     url = f"http://{host}:{port}"
     click.echo("")
     click.echo(f"Демо готове / demo ready: {summary.community.name}, {summary.votes_stored} голосів / votes")
@@ -148,6 +159,14 @@ def demo(host: str, port: int, no_serve: bool, votes: int) -> None:
     click.echo(f"    curl -H 'Authorization: Bearer {summary.api_token}' {results_url}")
     click.echo("")
     if not no_serve:
+        store = instance / f"terminal-{DEMO_TERMINAL}.db"
+        for leftover in (store, Path(f"{store}-wal"), Path(f"{store}-shm")):
+            leftover.unlink(missing_ok=True)
+        fleet_url = f"{url}/console/fleet"
+        click.echo(
+            f"  Термінал {DEMO_TERMINAL} голосує й синхронізується / terminal votes and syncs: {fleet_url}"
+        )
+        DemoTerminal(store, host, port, code).start()
         app.run(host=host, port=port, debug=False)
 
 

@@ -31,8 +31,9 @@ def skew_text(offset_ms: int | None) -> str:
     """A clock offset for people: «+1 год 02 хв», «−5 хв», «+12 с»."""
     if offset_ms is None:
         return "—"
-    sign = "+" if offset_ms >= 0 else "−"
     seconds = abs(offset_ms) // 1000
+    # Under a second is "in step": a sign on zero only makes people look twice.
+    sign = "" if seconds == 0 else ("+" if offset_ms > 0 else "−")
     hours, minutes = seconds // 3600, seconds % 3600 // 60
     if hours:
         return _("{sign}{hours} год {minutes} хв", sign=sign, hours=hours, minutes=f"{minutes:02d}")
