@@ -1,10 +1,12 @@
-"""Run every benchmark and print one JSON line per figure.
+"""Run the benchmarks and print one JSON line per figure.
 
-    python -m bench            # all
-    python -m bench tally      # only those whose name contains "tally"
+    python -m bench                 # everything
+    python -m bench server          # the central server's figures
+    python -m bench server console  # ...only those after loading votes that match "console"
+    python -m bench sync            # the sync figures
 
-Needs PostgreSQL on 127.0.0.1:5432 (scripts/ensure-postgres.sh); makes a fresh
-database `spilno_bench` each run.
+Needs PostgreSQL on 127.0.0.1:5432 (scripts/ensure-postgres.sh); each suite makes a
+fresh database of its own.
 """
 
 from __future__ import annotations
@@ -12,13 +14,20 @@ from __future__ import annotations
 import json
 import sys
 
-from . import server_bench
+from . import server_bench, sync_bench
+
+SUITES = {"server": server_bench, "sync": sync_bench}
 
 
 def main(argv: list[str]) -> int:
-    wanted = argv[0] if argv else ""
-    for figure in server_bench.run(wanted):
-        print(json.dumps(figure, ensure_ascii=False), flush=True)
+    chosen = argv[:1] or list(SUITES)
+    unknown = [name for name in chosen if name not in SUITES]
+    if unknown:
+        print(f"unknown suite {unknown[0]!r}; choose from {', '.join(SUITES)}", file=sys.stderr)
+        return 2
+    for name in chosen:
+        for figure in SUITES[name].run(argv[1] if len(argv) > 1 else ""):
+            print(json.dumps(figure, ensure_ascii=False), flush=True)
     return 0
 
 

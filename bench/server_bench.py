@@ -122,7 +122,7 @@ def bench_tally(url: str, world: dict) -> Iterator[dict]:
 
 
 @contextlib.contextmanager
-def gunicorn(url: str, workers: int = 2) -> Iterator[int]:
+def gunicorn(url: str, workers: int = 2) -> Iterator[tuple[int, int]]:
     port = _free_port()
     env = os.environ | {
         "SPILNO_DATABASE_URL": url,
@@ -152,7 +152,7 @@ def gunicorn(url: str, workers: int = 2) -> Iterator[int]:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 break
             time.sleep(0.1)
-        yield port
+        yield port, proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -220,7 +220,7 @@ def bench_api(url: str, world: dict, batches: int = 40, batch_size: int = 500) -
                 }
             )
         bodies.append(json.dumps({"votes": votes}).encode())
-    with gunicorn(url) as port:
+    with gunicorn(url) as (port, _pid):
         for label, payload in (("api_ingest", bodies), ("api_repush", bodies)):
             seconds, statuses = _push(port, token, payload, threads=4)
             ok = sum(1 for code in statuses if code == 200)
@@ -261,7 +261,7 @@ def _console_urls(world: dict) -> list[str]:
 
 def bench_console(url: str, world: dict, rounds: int = 30) -> Iterator[dict]:
     urls = _console_urls(world)
-    with gunicorn(url, workers=2) as port:
+    with gunicorn(url, workers=2) as (port, _pid):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         conn.request("GET", "/login")
         response = conn.getresponse()

@@ -160,10 +160,18 @@ def redeem_code(session: Session, request: EnrolRequest, now: datetime) -> Enrol
     enrolment = session.scalar(
         select(DeviceEnrolment).where(DeviceEnrolment.code_hash == code_hash(compact)).with_for_update()
     )
-    if enrolment is None or enrolment.used_at is not None or enrolment.expires_at <= now:
+    if enrolment is None or enrolment.expires_at <= now:
         raise SyncRefused(403, "enrolment.invalid")
     device = session.get(Device, enrolment.device_id)
     if device is None or is_revoked(device):
+        raise SyncRefused(403, "enrolment.invalid")
+    if enrolment.used_at is not None:
+        # The same device asking again with the same key (its first answer was lost on
+        # the way) gets the same answer; anyone else finds the code used up.
+        if enrolment.public_key == request.public_key and device.public_key == request.public_key:
+            community = session.get(Community, device.community_id)
+            assert community is not None
+            return Enrolled(device, community)
         raise SyncRefused(403, "enrolment.invalid")
     enrolment.used_at = now
     enrolment.public_key = request.public_key

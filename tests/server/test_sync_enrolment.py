@@ -76,6 +76,19 @@ def test_a_terminal_enrols_once_with_the_code_as_typed(client, make, session):
     assert row.public_key == protocol.public_key_b64(terminal.key)
 
 
+def test_a_terminal_whose_enrolment_answer_was_lost_can_ask_again_with_the_same_key(client, make, session):
+    row = make.device(make.community(), code="T-0008")
+    issued = issue_enrolment_code(session, row)
+    session.commit()
+    terminal = FakeDevice(client, "T-0008")
+    first = terminal.enrol(issued.code)
+    again = terminal.enrol(issued.code)  # same key: the first answer never arrived
+    assert first.status_code == again.status_code == 200
+    assert {k: v for k, v in again.get_json().items() if k != "server_time_ms"} == {
+        k: v for k, v in first.get_json().items() if k != "server_time_ms"
+    }
+
+
 def test_an_expired_code_is_refused(client, make, session):
     row = make.device(make.community(), code="T-0001")
     issued = issue_enrolment_code(session, row)

@@ -1,0 +1,165 @@
+"""Sync figures (issue: sync):
+
+- sync_push_20x5000: 20 terminals, 5 000 votes each, pushing at once through gunicorn
+  (2 workers) to PostgreSQL; every batch's signature and chain verified.
+- sync_server_memory: the gunicorn workers' resident memory before and after.
+- sync_catch_up_100k: one terminal with 100 000 unsent votes pushes them all; its peak
+  memory compared with a terminal that has 1 000 (the backlog must be streamed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from server.db import make_engine
+from server.demo import make_cycle
+from server.models import Community, Device, utcnow
+from server.sync.enrolment import issue_enrolment_code
+from sync.client import SyncClient
+from sync.clock import datetime_from_ms, system_clock_ms
+from sync.device_store import DeviceStore
+from sync.packages import open_cycles, simulated_vote
+
+from .pgdb import fresh_database
+from .server_bench import gunicorn
+
+TERMINALS = int(os.environ.get("SPILNO_BENCH_TERMINALS", "20"))
+VOTES_EACH = int(os.environ.get("SPILNO_BENCH_VOTES_EACH", "5000"))
+CATCH_UP = int(os.environ.get("SPILNO_BENCH_CATCH_UP", "100000"))
+
+# Run in a child process: push everything, print the peak resident memory (KiB).
+_PUSH_ALL = """
+import json, resource, sys, time
+from sync.client import SyncClient
+from sync.device_store import DeviceStore
+store = DeviceStore(sys.argv[1])
+t0 = time.perf_counter()
+result = SyncClient(store, sys.argv[2], timeout=120).push_all()
+print(json.dumps({"seconds": time.perf_counter() - t0, "acked": result.acked_seq, "backlog": result.backlog,
+                  "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def _seed(url: str, devices: int) -> tuple[int, list[str]]:
+    engine = make_engine(url)
+    with Session(engine, expire_on_commit=False) as s:
+        community = Community(slug="bench-sync", name="Громада для вимірювань синхронізації")
+        s.add(community)
+        s.flush()
+        now = utcnow()
+        make_cycle(
+            s, community, "Цикл для синхронізації", "sync", now - timedelta(days=1), now + timedelta(days=30)
+        )
+        codes = []
+        for n in range(1, devices + 1):
+            device = Device(
+                community_id=community.id, kind="terminal", code=f"T-{n:04d}", name=f"Термінал {n}"
+            )
+            s.add(device)
+            s.flush()
+            codes.append(issue_enrolment_code(s, device).code)
+        s.commit()
+    engine.dispose()
+    return community.id, codes
+
+
+def _terminal(path: Path, base_url: str, code: str, votes: int, seed: int) -> None:
+    """Enrol, pull the package, then cast `votes` votes offline (not timed)."""
+    store = DeviceStore(path)
+    client = SyncClient(store, base_url)
+    client.enrol(code)
+    client.pull_package()
+    stored = store.package()
+    identity = store.require_identity()
+    cycle = open_cycles(stored.package, datetime_from_ms(system_clock_ms()))[0]
+    rng = random.Random(seed)
+    for start in range(0, votes, 1000):
+        now = system_clock_ms()
+        store.append_votes(
+            simulated_vote(
+                stored.package,
+                cycle,
+                device=identity.device,
+                kind=identity.kind,
+                rng=rng,
+                cast_at=datetime_from_ms(now),
+            )
+            for _ in range(min(1000, votes - start))
+        )
+    store.close()
+
+
+def _rss_kib(pid: int) -> int:
+    total = 0
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        for line in Path(f"/proc/{child}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total
+
+
+def _push_process(store: Path, base_url: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", _PUSH_ALL, str(store), base_url], stdout=subprocess.PIPE, text=True
+    )
+
+
+def run(wanted: str = "") -> Iterator[dict]:
+    url = fresh_database("spilno_bench_sync")
+    _community, codes = _seed(url, TERMINALS + 2)
+    with tempfile.TemporaryDirectory() as tmp, gunicorn(url, workers=2) as (port, master_pid):
+        base_url = f"http://127.0.0.1:{port}"
+        stores = [Path(tmp) / f"t{n}.db" for n in range(TERMINALS)]
+        for n, store in enumerate(stores):
+            _terminal(store, base_url, codes[n], VOTES_EACH, seed=n)
+        memory_before = _rss_kib(master_pid)
+        t0 = time.perf_counter()
+        pushers = [_push_process(store, base_url) for store in stores]
+        peak = memory_before
+        while any(p.poll() is None for p in pushers):
+            peak = max(peak, _rss_kib(master_pid))
+            time.sleep(0.2)
+        seconds = time.perf_counter() - t0
+        results = [json.loads(p.stdout.read()) for p in pushers]
+        acked = sum(r["acked"] for r in results)
+        yield {
+            "bench": "sync_push_20x5000",
+            "terminals": TERMINALS,
+            "votes": acked,
+            "seconds": round(seconds, 2),
+            "votes_per_second": round(acked / seconds),
+            "all_acknowledged": acked == TERMINALS * VOTES_EACH,
+            "target_votes_per_second": 3000,
+        }
+        yield {
+            "bench": "sync_server_memory",
+            "workers_rss_mib_before": round(memory_before / 1024, 1),
+            "workers_rss_mib_peak": round(peak / 1024, 1),
+            "workers_rss_mib_after": round(_rss_kib(master_pid) / 1024, 1),
+        }
+
+        small, big = Path(tmp) / "small.db", Path(tmp) / "big.db"
+        _terminal(small, base_url, codes[TERMINALS], 1000, seed=101)
+        _terminal(big, base_url, codes[TERMINALS + 1], CATCH_UP, seed=102)
+        small_run = json.loads(_push_process(small, base_url).communicate()[0])
+        big_run = json.loads(_push_process(big, base_url).communicate()[0])
+        yield {
+            "bench": "sync_catch_up_100k",
+            "votes": big_run["acked"],
+            "backlog_left": big_run["backlog"],
+            "seconds": round(big_run["seconds"], 1),
+            "votes_per_second": round(big_run["acked"] / big_run["seconds"]),
+            "device_peak_mib": round(big_run["peak_kib"] / 1024, 1),
+            "device_peak_mib_with_1000": round(small_run["peak_kib"] / 1024, 1),
+        }
