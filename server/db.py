@@ -7,11 +7,13 @@ gets tested.
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -51,6 +53,35 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
     command.upgrade(alembic_config(engine), revision)
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot put {type(value).__name__} into a row")
+
+
+def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows in one statement.
+
+    On PostgreSQL the rows travel as one JSON document that json_populate_recordset
+    turns back into typed rows (JSON arrays become arrays, ISO strings timestamps):
+    against executemany (one INSERT per row, even pipelined) this halves the work per
+    row on both sides. Elsewhere, a plain executemany.
+    """
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(table.insert(), rows)
+        return
+    columns = list(rows[0])
+    names = ", ".join(f'"{c}"' for c in columns)
+    statement = text(
+        f'INSERT INTO "{table.name}" ({names}) SELECT {names} '
+        f'FROM json_populate_recordset(NULL::"{table.name}", CAST(:rows AS json))'
+    )
+    payload = json.dumps([{c: row[c] for c in columns} for row in rows], default=_json_default)
+    session.execute(statement, {"rows": payload})
 
 
 def init_app(app: Flask) -> None:

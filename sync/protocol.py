@@ -122,7 +122,7 @@ def genesis_hash(device_code: str) -> str:
     return sha256_hex(b"spilno/device-log/v1/" + device_code.encode())
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LogEntry:
     device: str
     seq: int  # 1, 2, 3... per device, no gaps
@@ -144,7 +144,14 @@ class LogEntry:
         }
 
     def entry_hash(self) -> str:
-        return sha256_hex(canonical_json(self.as_dict()))
+        # Computed once per entry: a batch is checked against its checkpoint, its chain
+        # and the stored rows, and canonical JSON is most of the server's work per vote.
+        # Entries are frozen; their payload must not be changed after hashing either.
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = sha256_hex(canonical_json(self.as_dict()))
+            object.__setattr__(self, "_hash", cached)
+        return cached
 
     @classmethod
     def from_dict(cls, data: Any) -> LogEntry:

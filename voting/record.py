@@ -128,7 +128,7 @@ class VoteRecord:
             cycle_id=body["cycle"],
             selections=selections,
             channel=body["channel"],
-            cast_at=datetime.strptime(cast_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC),
+            cast_at=datetime.fromisoformat(cast_at),  # the pattern above guarantees "...Z"
             voter_key=body["voter_key"],
             code_id=body["code"],
             device_id=device,

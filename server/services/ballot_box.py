@@ -17,16 +17,16 @@ imports. One call stores one batch in the caller's transaction:
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from server.db import bulk_insert
 from server.models import ProjectTally, TurnoutTally, Vote, utcnow
 from voting import CountingInput, Decision, VoteRecord, VoteStatus, decide_for_voter
 
@@ -325,30 +325,10 @@ _INSERT_COLUMNS = (
     "counted_vote_id",
     "source",
 )
-# One statement for the whole batch: the rows travel as one JSON document and
-# PostgreSQL's json_populate_recordset turns it back into typed rows (JSON arrays become
-# integer[], ISO strings timestamptz). Against executemany (one INSERT per vote, even
-# pipelined) this roughly halves the work per vote on both sides.
-_PG_BULK_INSERT = text(
-    "INSERT INTO vote (" + ", ".join(_INSERT_COLUMNS) + ") "
-    "SELECT " + ", ".join(_INSERT_COLUMNS) + " FROM json_populate_recordset(NULL::vote, CAST(:rows AS json))"
-)
-
-
-def _json_default(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot put {type(value).__name__} into a vote row")
 
 
 def _insert_votes(session: Session, rows: list[dict]) -> None:
-    if session.get_bind().dialect.name != "postgresql":
-        session.execute(insert(Vote), rows)
-        return
-    payload = json.dumps(
-        [{name: row[name] for name in _INSERT_COLUMNS} for row in rows], default=_json_default
-    )
-    session.execute(_PG_BULK_INSERT, {"rows": payload})
+    bulk_insert(session, Vote.__table__, [{name: row[name] for name in _INSERT_COLUMNS} for row in rows])
 
 
 def _counting_input(row: Mapping, voter: str, invalid_reason: str | None) -> CountingInput:

@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NoReturn
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from server.db import bulk_insert
 from server.models import Device, DeviceCheckpoint, DeviceEnrolment, DeviceLogEntry, PendingBatch
 from server.services.ballot_box import VoteConflict, store_votes
 from sync import protocol
@@ -74,19 +75,29 @@ def acked_hash(device: Device) -> str:
 
 def accept_batch(session: Session, device: Device, raw: Any, contact: Contact) -> PushAnswer:
     """Apply a received batch and commit, or roll back and raise SyncRefused."""
+    return apply_batch(session, device, raw, now=contact.now, contact=contact)
+
+
+def apply_batch(
+    session: Session, device: Device, raw: Any, *, now: datetime, contact: Contact | None = None
+) -> PushAnswer:
+    """Apply a signed batch and commit, or roll back and raise SyncRefused (tampering
+    also raises an alarm). `contact` is the device's own request; None when the batch
+    came another way (a bundle carried on a USB stick, server.sync.bundle_import), so
+    the device's last contact, clock and backlog stay as the device last reported them."""
     ref = DeviceRef.of(device)
     try:
-        answer = _accept(session, device, ref, raw, contact)
+        answer = _accept(session, device, ref, raw, now, contact)
         session.commit()
         return answer
     except Tampering as refused:
         session.rollback()
-        _remember(session, ref, contact, refused)
+        _remember(session, ref, now, contact, refused)
         session.commit()
         raise SyncRefused(refused.status, refused.code, extra=refused.extra) from None
     except SyncRefused:
         session.rollback()
-        _remember(session, ref, contact, None)
+        _remember(session, ref, now, contact, None)
         session.commit()
         raise
     except (IntegrityError, OperationalError):
@@ -107,14 +118,16 @@ def refuse_revoked_push(session: Session, device: Device, contact: Contact) -> N
     """A revoked device tried to push: refuse, and tell the moderators (once, counted up)."""
     ref = DeviceRef.of(device)
     refused = revoked(ref)
-    _remember(session, ref, contact, refused)
+    _remember(session, ref, contact.now, contact, refused)
     session.commit()
     raise SyncRefused(refused.status, refused.code)
 
 
-def _remember(session: Session, ref: DeviceRef, contact: Contact, refused: Tampering | None) -> None:
+def _remember(
+    session: Session, ref: DeviceRef, now: datetime, contact: Contact | None, refused: Tampering | None
+) -> None:
     device = session.get(Device, ref.id)
-    if device is not None:
+    if device is not None and contact is not None:
         note_contact(device, contact)
     if refused is not None:
         alarms.raise_alarm(
@@ -124,11 +137,13 @@ def _remember(session: Session, ref: DeviceRef, contact: Contact, refused: Tampe
             kind=refused.alarm_kind,
             message=refused.message,
             details=refused.details,
-            now=contact.now,
+            now=now,
         )
 
 
-def _accept(session: Session, device: Device, ref: DeviceRef, raw: Any, contact: Contact) -> PushAnswer:
+def _accept(
+    session: Session, device: Device, ref: DeviceRef, raw: Any, now: datetime, contact: Contact | None
+) -> PushAnswer:
     if is_revoked(device):
         raise revoked(ref)
     batch = read_batch(raw, ref)
@@ -145,12 +160,14 @@ def _accept(session: Session, device: Device, ref: DeviceRef, raw: Any, contact:
         raise bad_checkpoint_signature(ref, batch)
     first_new = next((e for e in batch.entries if e.seq > device.acked_seq), None)
     if first_new is not None and first_new.seq > device.acked_seq + 1:
-        _keep_pending(session, ref, batch, enrolment_id, contact.now)
-        note_contact(device, contact)
+        _keep_pending(session, ref, batch, enrolment_id, now)
+        if contact is not None:
+            note_contact(device, contact)
         return PushAnswer(device.acked_seq, acked_hash(device), True, [])
-    _apply(session, device, ref, batch, enrolment_id, contact.now)
-    _apply_pending(session, device, ref, contact.now)
-    note_contact(device, contact)
+    _apply(session, device, ref, batch, enrolment_id, now)
+    _apply_pending(session, device, ref, now)
+    if contact is not None:
+        note_contact(device, contact)
     statuses = statuses_between(session, ref.id, batch.entries[0].seq, batch.entries[-1].seq)
     return PushAnswer(device.acked_seq, acked_hash(device), False, statuses)
 
@@ -242,8 +259,9 @@ def _apply(
             store_votes(session, votes.rules, votes.records, source=ref.code, now=now)
         except VoteConflict as conflict:
             raise vote_conflict(ref, conflict) from None
-        session.execute(
-            insert(DeviceLogEntry),
+        bulk_insert(
+            session,
+            DeviceLogEntry.__table__,
             [
                 {
                     "community_id": ref.community_id,

@@ -7,7 +7,7 @@ GET /api/v1/sync/statuses?since_seq=N.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,7 +26,13 @@ class EntryStatus:
     counted_vote_id: str | None
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {
+            "seq": self.seq,
+            "vote_id": self.vote_id,
+            "status": self.status,
+            "reason": self.reason,
+            "counted_vote_id": self.counted_vote_id,
+        }
 
 
 def _query(device_id: int):  # type: ignore[no-untyped-def]

@@ -3,6 +3,7 @@ fleet page, and acknowledges their alarms."""
 
 from __future__ import annotations
 
+import copy
 import re
 
 import pytest
@@ -44,7 +45,7 @@ def busy_fleet(client, make, session):
 
     forger = enrolled_device(client, session, make, community)
     forger.cast(cycle.id, [p[0]], voter=10)
-    batch = forger.batch()
+    batch = copy.deepcopy(forger.batch())  # tamper with what is sent, not the device's own log
     batch["entries"][0]["payload"]["selections"] = [p[2]]
     assert forger.push(batch).status_code == 422
     forged_signature = forger.batch()
@@ -139,7 +140,8 @@ def test_a_moderator_acknowledges_one_alarm_then_all(client, make, session, busy
     ("offset", "text"),
     [
         (None, "—"),
-        (0, "0 с"), (-400, "0 с"),
+        (0, "0 с"),
+        (-400, "0 с"),
         (12_400, "+12 с"),
         (-5 * 60 * 1000, "−5 хв"),
         (HOUR_MS + 2 * 60 * 1000, "+1 год 02 хв"),

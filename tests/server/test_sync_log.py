@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 
@@ -135,7 +136,7 @@ def test_an_altered_byte_in_an_entry_is_refused_alarmed_and_nothing_is_stored(cl
         terminal.cast(cycle.id, [p[0]], voter=voter)
 
     for position, expected_seq in [(1, 3), (2, None), (0, 2)]:
-        batch = terminal.batch()
+        batch = copy.deepcopy(terminal.batch())  # tamper with what is sent, not the device's log
         batch["entries"][position]["payload"]["selections"] = [p[2]]  # one digit changed
         response = terminal.push(batch)
         assert response.status_code == 422
