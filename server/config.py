@@ -22,6 +22,8 @@ DEFAULTS = {
     "LOGIN_WINDOW_SECONDS": 15 * 60,
     "LOGIN_MAX_FAILURES_PER_LOGIN": 5,
     "LOGIN_MAX_FAILURES_PER_IP": 30,
+    # A USB bundle uploaded in the console (a week offline is ~100 000 votes, ~40 MB).
+    "BUNDLE_MAX_BYTES": 200 * 1024 * 1024,
     # Integration API batches.
     "API_MAX_BATCH": 1000,
 }

@@ -262,3 +262,55 @@ def simulate_votes(store_path: Path, count: int, seed: int | None, clock_skew_ms
         click.echo(
             f"Подано {count} голосів за «{cycle['title']}» / cast {count} votes in cycle {cycle['id']}"
         )
+
+
+@device_group.command("export-bundle")
+@_store_option
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="The bundle file to write, e.g. on a USB stick: /media/usb/T-0001.spilno",
+)
+@_json_option
+def export_bundle_command(store_path: Path, out_path: Path, as_json: bool) -> None:
+    """Write every vote the server has not acknowledged into a signed bundle file, for a
+    terminal with no network: staff carry it on a USB stick and import it in the console."""
+    from sync.bundle import BundleError, export_bundle
+
+    store = _open_store(store_path)
+    try:
+        exported = export_bundle(store, out_path)
+    except BundleError as exc:
+        if exc.code == "bundle.nothing_to_export":
+            raise click.ClickException(
+                "Усі голоси вже отримано сервером: переносити нічого"
+                " / the server has every vote already: nothing to export"
+            ) from None
+        raise _fail(exc) from None
+    except OSError as exc:
+        raise click.ClickException(
+            f"Не вдалося записати файл {out_path}: {exc.strerror} / cannot write {out_path}: {exc}"
+        ) from None
+    finally:
+        store.close()
+    meta = exported.meta
+    if as_json:
+        _echo_json(
+            {
+                "file": str(exported.path),
+                "device": meta.device,
+                "first_seq": meta.first_seq,
+                "last_seq": meta.last_seq,
+                "entries": meta.entry_count,
+                "batches": exported.batch_count,
+                "size_bytes": exported.size_bytes,
+                "created_at": meta.created_at,
+            }
+        )
+        return
+    click.echo(
+        f"Записано {meta.entry_count} записів (№{meta.first_seq}–{meta.last_seq}) у {exported.path}"
+        f" / wrote {meta.entry_count} entries ({meta.first_seq}–{meta.last_seq}) to {exported.path}"
+    )

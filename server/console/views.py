@@ -88,7 +88,17 @@ def init_app(app: Flask) -> None:
 
 
 # Each area of the console attaches its routes to `bp` when imported.
-AREAS = ("communities", "cycles", "projects", "devices", "users", "api_clients", "audit_log", "account")
+AREAS = (
+    "communities",
+    "cycles",
+    "projects",
+    "devices",
+    "bundles",
+    "users",
+    "api_clients",
+    "audit_log",
+    "account",
+)
 for _area in AREAS:
     importlib.import_module(f"{__package__}.{_area}")
 

@@ -27,7 +27,14 @@ def test_every_device_command_has_help():
         result = run(name, "--help")
         assert result.exit_code == 0, (name, result.output)
     assert isinstance(device_group, click.Group) and device_group.name == "device"
-    assert set(device_group.commands) == {"enrol", "sync", "status", "verify", "simulate-votes"}
+    assert set(device_group.commands) == {
+        "enrol",
+        "sync",
+        "status",
+        "verify",
+        "simulate-votes",
+        "export-bundle",
+    }
 
 
 def test_a_technician_enrols_a_terminal_votes_are_cast_and_synced(tmp_path, server):
