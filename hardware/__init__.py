@@ -1,1 +1,27 @@
-"""Card readers (PC/SC), cameras and printers behind Protocols. Built in its own issue."""
+"""Card readers (PC/SC), cameras and printers behind Protocols.
+
+Each device has a Protocol, a real driver (the only code that imports `smartcard` or
+`cv2`) and a fake with control methods. `hardware.factory` picks one by configuration.
+"""
+
+from .card_reader import CardError, CardPresent, CardReader, CardState, NoCard, NoReader
+from .fakes import FakeCardReader, FakeQrScanner, MemoryPrinter
+from .printer import PrintResult, Receipt, ReceiptPrinter
+from .qr_scanner import QrScanner, ScannerStatus
+
+__all__ = [
+    "CardError",
+    "CardPresent",
+    "CardReader",
+    "CardState",
+    "FakeCardReader",
+    "FakeQrScanner",
+    "MemoryPrinter",
+    "NoCard",
+    "NoReader",
+    "PrintResult",
+    "QrScanner",
+    "Receipt",
+    "ReceiptPrinter",
+    "ScannerStatus",
+]
