@@ -3,7 +3,14 @@
 # run costs nothing. Runs as root (or through sudo when it is there).
 set -euo pipefail
 
-PACKAGES=(python3 python3-venv python3-dev build-essential postgresql postgresql-client)
+PACKAGES=(
+  python3 python3-venv python3-dev build-essential  # the virtual environment, C extensions
+  postgresql postgresql-client                       # the server's database (tests too)
+  chromium fonts-dejavu-core                         # the kiosk screen and its browser tests; Cyrillic fonts
+  pcscd vsmartcard-vpcd swig libpcsclite-dev         # card readers: PC/SC, a virtual reader for tests, pyscard's build
+  libzbar0                                           # QR decoding (pyzbar)
+  cups-client poppler-utils                          # receipt printing (lp); PDF checks
+)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
