@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 import sys
 
-from . import server_bench, sync_bench
+from . import hardware_bench, server_bench, sync_bench
 
-SUITES = {"server": server_bench, "sync": sync_bench}
+SUITES = {"server": server_bench, "sync": sync_bench, "hardware": hardware_bench}
 
 
 def main(argv: list[str]) -> int:

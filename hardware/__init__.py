@@ -5,6 +5,7 @@ Each device has a Protocol, a real driver (the only code that imports `smartcard
 """
 
 from .card_reader import CardError, CardPresent, CardReader, CardState, NoCard, NoReader
+from .factory import HardwareConfigError, get_card_reader, get_printer, get_qr_scanner
 from .fakes import FakeCardReader, FakeQrScanner, MemoryPrinter
 from .printer import PrintResult, Receipt, ReceiptPrinter
 from .qr_scanner import QrScanner, ScannerStatus
@@ -16,6 +17,7 @@ __all__ = [
     "CardState",
     "FakeCardReader",
     "FakeQrScanner",
+    "HardwareConfigError",
     "MemoryPrinter",
     "NoCard",
     "NoReader",
@@ -24,4 +26,7 @@ __all__ = [
     "Receipt",
     "ReceiptPrinter",
     "ScannerStatus",
+    "get_card_reader",
+    "get_printer",
+    "get_qr_scanner",
 ]

@@ -1,0 +1,175 @@
+"""The camera QR scanner, fed recorded videos and images the tests make (videos.py):
+each code a voter holds up is reported once, spoilt frames and bad files never crash it."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import pytest
+
+from hardware.camera_scanner import (
+    CameraQrScanner,
+    CodeDebouncer,
+    prepare_frame,
+    probe_camera,
+    pyzbar_decoder,
+)
+from tests.hardware.conftest import require
+from tests.hardware.videos import blank_frame, blurred, frame_with, noisy, not_a_qr_code, write_video
+
+A = "https://spilno.example.ua/s/7KQM-2XPD"
+B = "SCHOOL-5B-0042-QWERTY"
+
+
+@pytest.fixture(autouse=True)
+def zbar_installed():
+    require(None if pyzbar_decoder() else "pyzbar cannot load libzbar (Debian: apt-get install libzbar0)")
+
+
+def scan(source, **options) -> tuple[CameraQrScanner, list[str]]:
+    """Read a whole file as fast as decoding allows; every code reported, in order."""
+    reported: list[str] = []
+    scanner = CameraQrScanner(source, pace=False, on_code=reported.append, **options)
+    scanner.start()
+    assert scanner.wait_finished(20), "the scanner did not finish the file"
+    return scanner, reported
+
+
+def test_a_code_held_up_is_reported_once_though_a_few_frames_blur(tmp_path):
+    frames = [blank_frame()] * 5 + [frame_with(A)] * 12 + [blurred(frame_with(A))] * 3 + [frame_with(A)] * 12
+    scanner, reported = scan(write_video(tmp_path / "hold.avi", frames + [blank_frame()] * 5))
+    assert reported == [A]
+    assert scanner.take_code() == A
+    assert scanner.take_code() is None
+    assert scanner.status().detail == "end of video after 37 frames"
+
+
+def test_a_code_shown_again_after_it_left_the_view_is_reported_again(tmp_path):
+    frames = [frame_with(A)] * 8 + [blank_frame()] * 12 + [frame_with(A)] * 8
+    _scanner, reported = scan(write_video(tmp_path / "twice.avi", frames))
+    assert reported == [A, A]
+
+
+def test_take_code_gives_the_newest_code_not_yet_taken(tmp_path):
+    frames = [frame_with(A)] * 6 + [blank_frame()] * 10 + [frame_with(B, at=(300, 120))] * 6
+    scanner, reported = scan(write_video(tmp_path / "two.avi", frames))
+    assert reported == [A, B]
+    assert scanner.take_code() == B
+    assert scanner.take_code() is None
+
+
+def test_noise_does_not_hide_a_code_and_heavy_blur_shows_nothing(tmp_path):
+    _scanner, reported = scan(write_video(tmp_path / "noisy.avi", [noisy(frame_with(B))] * 5))
+    assert reported == [B]
+    _scanner, reported = scan(write_video(tmp_path / "blur.avi", [blurred(frame_with(B))] * 5))
+    assert reported == []
+
+
+def test_frames_without_a_code_or_with_other_pictures_report_nothing(tmp_path):
+    frames = [blank_frame()] * 5 + [not_a_qr_code()] * 5
+    scanner, reported = scan(write_video(tmp_path / "nothing.avi", frames))
+    assert reported == []
+    assert scanner.take_code() is None
+    assert scanner.status().running is False
+
+
+def test_a_still_image_with_a_code_is_read_and_one_without_is_not(tmp_path):
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "code.png"), frame_with(A))
+    cv2.imwrite(str(tmp_path / "ticket.png"), not_a_qr_code())
+    assert scan(tmp_path / "code.png")[1] == [A]
+    scanner, reported = scan(str(tmp_path / "ticket.png"))
+    assert reported == []
+    assert scanner.status().detail == "end of video after 1 frames"
+
+
+def test_a_truncated_video_gives_the_frames_before_the_cut_and_a_clear_status(tmp_path):
+    path = write_video(tmp_path / "cut.avi", [frame_with(A)] * 20 + [frame_with(B)] * 20)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 4 // 10])  # the copy from the USB stick stopped at 40 %
+    scanner, reported = scan(path)
+    assert reported == [A]
+    status = scanner.status()
+    assert status.running is False
+    assert status.detail.startswith("end of video after ")
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("garbage.avi", b"\x00not a video\xff" * 200), ("empty.mp4", b""), ("notes.txt", "Привіт".encode())],
+)
+def test_a_file_that_is_not_a_video_is_reported_not_raised(tmp_path, name, content):
+    (tmp_path / name).write_bytes(content)
+    scanner, reported = scan(tmp_path / name)
+    assert reported == []
+    status = scanner.status()
+    assert status.running is False
+    assert "cannot open" in status.detail or "no frame could be read" in status.detail
+
+
+def test_a_missing_camera_is_a_status_and_stop_returns_promptly():
+    scanner = CameraQrScanner(57, reopen_after_s=0.2)
+    scanner.start()
+    time.sleep(0.3)
+    status = scanner.status()
+    assert status == status.__class__(False, "57", status.detail)
+    assert "cannot open camera 57" in status.detail
+    started = time.monotonic()
+    scanner.stop()
+    assert time.monotonic() - started < 2
+    assert scanner.status().running is False
+
+
+def test_a_file_plays_at_its_recorded_pace_like_a_camera_and_stop_ends_it(tmp_path):
+    path = write_video(tmp_path / "slow.avi", [frame_with(A)] * 90, fps=30)  # 3 seconds
+    scanner = CameraQrScanner(path)
+    scanner.start()
+    time.sleep(0.5)
+    assert scanner.status().running is True
+    assert scanner.take_code() == A
+    assert scanner.frames_read < 45  # ~15 frames in 0.5 s, not the whole file at once
+    scanner.stop()
+    assert scanner.status().running is False
+    assert scanner.status().detail.startswith("stopped after")
+
+
+def test_without_zbar_the_scanner_falls_back_to_opencv_and_reads_the_same_codes(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyzbar.pyzbar", None)  # as if libzbar0 were not installed
+    frames = [frame_with(A)] * 4 + [blank_frame()] * 10 + [frame_with(B, at=(300, 120))] * 4
+    scanner, reported = scan(write_video(tmp_path / "two.avi", frames))
+    assert scanner.decoder_name == "opencv"
+    assert reported == [A, B]
+
+
+def test_full_hd_frames_are_scaled_down_before_decoding_and_still_read(tmp_path):
+    frame = frame_with(A, width=1920, height=1080, at=(700, 300))
+    assert prepare_frame(frame).shape == (540, 960)
+    assert prepare_frame(frame_with(A)).shape == (480, 640)  # small frames are left alone
+    _scanner, reported = scan(write_video(tmp_path / "fullhd.avi", [frame] * 3))
+    assert reported == [A]
+
+
+@pytest.mark.parametrize(
+    ("frames", "reported"),
+    [
+        ([["A"], ["A"], ["A"]], ["A"]),
+        ([["A"], [], [], ["A"]], ["A"]),  # two lost frames: still the same showing
+        ([["A"]] + [[]] * 3 + [["A"]], ["A", "A"]),  # gone for 3 frames: shown again
+        ([["A", "B"], ["B", "A"], ["B"]], ["A", "B"]),
+        ([["A", "A"]], ["A"]),
+        ([[], [], []], []),
+    ],
+)
+def test_debouncer_reports_a_code_when_it_appears(frames, reported):
+    debouncer = CodeDebouncer(forget_after_frames=3)
+    assert [text for texts in frames for text in debouncer.see(texts)] == reported
+
+
+def test_probe_reads_size_and_frame_rate_of_a_video(tmp_path):
+    path = write_video(tmp_path / "probe.avi", [frame_with(A)] * 30, fps=25)
+    probe = probe_camera(str(path), seconds=0.3)
+    assert (probe.opened, probe.width, probe.height, probe.declared_fps) == (True, 640, 480, 25.0)
+    assert probe.frames > 0 and probe.measured_fps > 0
+    assert probe_camera(str(tmp_path / "none.avi")).opened is False
