@@ -1,10 +1,19 @@
 """`spilno kiosk ...`: what staff do at a terminal itself.
 
 `export-bundle` is the very command `spilno device export-bundle` is (sync/cli.py): a
-terminal is a device, and staff at the terminal look for it under "kiosk".
+terminal is a device, and staff at the terminal look for it under "kiosk". `run`
+serves the touch UI to the terminal's own browser; `load-package` brings a signed
+package on a USB stick to a terminal with no network; `hash-pin` makes the service
+PIN setting. Messages are Ukrainian first, English after " / ".
 """
 
 from __future__ import annotations
+
+import ipaddress
+import json
+import signal
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -12,3 +21,148 @@ from sync.cli import export_bundle_command
 
 kiosk_group = click.Group("kiosk", help="A voting terminal: what staff do at the terminal itself.")
 kiosk_group.add_command(export_bundle_command)
+
+_store_option = click.option(
+    "--store",
+    "store_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The terminal's device file (made by `spilno device enrol`).",
+)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@kiosk_group.command("run")
+@_store_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to serve on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port.")
+@click.option("--reader", default=None, help="Card reader: pcsc (default) or fake.")
+@click.option("--camera", default=None, help="QR camera: none (default), fake, a camera index (0) or a file.")
+@click.option("--printer", default=None, help="Receipt printer: none (default), fake, file:DIR or lp:NAME.")
+def run_command(
+    store_path: Path, host: str, port: int, reader: str | None, camera: str | None, printer: str | None
+) -> None:
+    """Serve the terminal's touch UI for its browser in kiosk mode (loopback only).
+    Settings not given here come from SPILNO_KIOSK_* variables, e.g. the service PIN
+    in SPILNO_KIOSK_SERVICE_PIN_HASH (see `spilno kiosk hash-pin`)."""
+    from werkzeug.serving import make_server
+
+    from kiosk.app import create_kiosk_app
+    from kiosk.devices import DeviceConfigError
+
+    if not _is_loopback(host):
+        # The UI takes votes from whoever can reach it: only the terminal's own screen.
+        raise click.ClickException(
+            f"Термінал обслуговує лише власний екран: {host} не є локальною адресою"
+            f" / the kiosk serves its own screen only: {host} is not a loopback address"
+        )
+    config: dict[str, Any] = {"STORE_PATH": str(store_path)}
+    for key, value in (("CARD_READER", reader), ("CAMERA", camera), ("PRINTER", printer)):
+        if value is not None:
+            config[key] = value
+    try:
+        app = create_kiosk_app(config)
+    except (RuntimeError, DeviceConfigError) as exc:
+        raise click.ClickException(f"Термінал не запущено / the kiosk did not start: {exc}") from None
+    server = make_server(host, port, app, threaded=True)
+
+    def stop(*_args: object) -> None:
+        raise KeyboardInterrupt  # systemd's SIGTERM ends it as cleanly as Ctrl+C
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    click.echo(f"Термінал працює на http://{host}:{port} / the kiosk is serving http://{host}:{port}")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.server_close()
+        app.extensions["spilno.kiosk"].close()
+
+
+PACKAGE_REFUSALS = {
+    "package.shape": "це не підписаний пакет / this is not a signed package",
+    "package.signature": "підпис недійсний: пакет не від вашого сервера або змінений"
+    " / bad signature: the package is not from your server or was altered",
+    "package.format": "невідомий формат пакета / unknown package format",
+    "package.version": "у пакеті немає правильної версії / the package has no valid version",
+    "package.community": "пакет для іншої громади / the package is for another community",
+    "package.server_key": "пакет називає інший ключ сервера / the package names another server key",
+    "package.older": "на терміналі вже новіший пакет / the terminal already holds a newer package",
+}
+
+
+@kiosk_group.command("load-package")
+@_store_option
+@click.argument("package_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--server-key",
+    default=None,
+    help="The server's public key (base64) to check the signature with, when staff have it on paper;"
+    " it must be the key the terminal was enrolled with.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+def load_package_command(store_path: Path, package_file: Path, server_key: str | None, as_json: bool) -> None:
+    """Load a signed cycle package (the envelope JSON) from a file, e.g. a USB stick, for
+    a terminal with no network. Refuses a bad signature or another community's package."""
+    from sync import protocol
+    from sync.clock import datetime_from_ms, system_clock_ms
+    from sync.device_store import DeviceStore, StoreError
+    from sync.packages import open_cycles
+    from sync.protocol import ProtocolError
+
+    try:
+        envelope = json.loads(package_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise click.ClickException(f"Файл пакета не прочитано / cannot read the package: {exc}") from None
+    if not store_path.exists():
+        raise click.ClickException(f"Файлу пристрою немає: {store_path} / no device file at {store_path}")
+    store = DeviceStore(store_path)
+    try:
+        enrolled_key = store.require_identity().server_key
+        if server_key is not None:
+            protocol.open_package(envelope, server_key.strip())
+            if server_key.strip() != enrolled_key:
+                raise click.ClickException(
+                    "Ключ не той, з яким термінал зареєстровано / the key given is not the one this"
+                    " terminal was enrolled with"
+                )
+        stored = store.store_package(envelope)
+    except ProtocolError as exc:
+        reason = PACKAGE_REFUSALS.get(exc.code, exc.code)
+        raise click.ClickException(f"Пакет не прийнято / package refused: {reason}") from None
+    except StoreError as exc:
+        raise click.ClickException(f"Помилка пристрою / device error: {exc}") from None
+    finally:
+        store.close()
+    titles = [c["title"] for c in open_cycles(stored.package, datetime_from_ms(system_clock_ms()))]
+    if as_json:
+        line = {"package_version": stored.version, "open_cycles": titles}
+        click.echo(json.dumps(line, ensure_ascii=False, sort_keys=True))
+        return
+    click.echo(
+        f"Пакет версії {stored.version} збережено; відкрито: {', '.join(titles) or '—'}"
+        f" / package version {stored.version} stored; open cycles: {len(titles)}"
+    )
+
+
+@kiosk_group.command("hash-pin")
+@click.option("--pin", prompt=True, hide_input=True, confirmation_prompt=True, help="The PIN (4-12 digits).")
+def hash_pin_command(pin: str) -> None:
+    """Print the hash of a service PIN for SPILNO_KIOSK_SERVICE_PIN_HASH (the PIN itself
+    is never stored on the terminal)."""
+    from kiosk.service_pin import hash_pin
+
+    try:
+        click.echo(hash_pin(pin))
+    except ValueError as exc:
+        raise click.ClickException(f"PIN має бути з 4–12 цифр / {exc}") from None

@@ -1,0 +1,172 @@
+"""`create_kiosk_app(config)`: the terminal's touch UI, served to Chromium on localhost.
+
+Configuration: DEFAULTS below, then `SPILNO_KIOSK_*` environment variables, then the
+`config` mapping (which wins). Dependencies are passed in: the store path, and the card
+reader, camera and printer as objects or specs (see kiosk.devices).
+
+One terminal, one voter: a single TerminalFlow holds the visit, and one lock serialises
+requests (the page's poll and the voter's taps), so each request sees the visit as the
+previous one left it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, g, request
+
+from hardware import CardState, NoReader
+from kiosk.devices import Devices, build_devices
+from kiosk.qr_handlers import QrHandlers
+from kiosk.service_pin import PinGuard
+from kiosk.session import TerminalFlow
+from kiosk.terminal import Terminal
+from kiosk.visit import Timing
+from kiosk.voting_switch import VotingSwitch
+from sync.clock import system_clock_ms
+from sync.device_store import DeviceStore
+
+log = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {
+    "STORE_PATH": None,  # required: the device's SQLite file (enrolled, holding a package)
+    "CARD_READER": "pcsc",  # "pcsc", "fake", or an object with the CardReader protocol
+    "CAMERA": "none",  # "none", "fake", a camera index, a video file or stream, or a QrScanner
+    "PRINTER": "none",  # "none", "fake", "file:DIR" (PDFs), "lp:NAME" (CUPS), or a ReceiptPrinter
+    "READER_NAME": None,  # part of the PC/SC reader's name, when several are attached
+    "SERVICE_PIN_HASH": None,  # from `spilno kiosk hash-pin`; without it staff screens stay locked
+    "IDLE_WARNING_AFTER_S": 45.0,
+    "IDLE_COUNTDOWN_S": 15.0,
+    "RECEIPT_SHOWN_S": 30.0,
+    "REFUSAL_SHOWN_S": 15.0,
+    "POLL_INTERVAL_MS": 300,  # how often the page asks /state (card on the reader, timeouts)
+    "VOTING_SWITCH_PATH": None,  # default: beside the store, "<store>.voting-switch.json"
+    "VOTED_ELSEWHERE": None,  # callable (cycle_id, voter) -> bool, from the sync layer
+    "QR_HANDLERS": None,  # a kiosk.qr_handlers.QrHandlers with the handlers to use
+    "CLOCK": None,  # device clock in ms (tests); default: the system clock
+    "MONOTONIC": None,  # seconds for timeouts (tests); default: time.monotonic
+    # Only the terminal's own browser talks to this app: refuse any other Host header
+    # (a web page elsewhere cannot reach it through DNS rebinding).
+    "TRUSTED_HOSTS": ["127.0.0.1", "localhost"],
+    "MAX_CONTENT_LENGTH": 16 * 1024,  # the biggest form here is a PIN or a document number
+    "MAX_FORM_MEMORY_SIZE": 4 * 1024,
+}
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+@dataclass
+class Kiosk:
+    """Everything the views need, kept in app.extensions["spilno.kiosk"]."""
+
+    store: DeviceStore
+    devices: Devices
+    terminal: Terminal
+    flow: TerminalFlow
+    lock: threading.RLock
+    poll_interval_ms: int
+
+    def card_state(self) -> CardState:
+        try:
+            return self.devices.reader.state()
+        except Exception as exc:  # a driver bug must not take the screen down with it
+            log.warning("card reader failed: %s", exc)
+            return NoReader(str(exc)[:200])
+
+    def take_qr_code(self) -> str | None:
+        if self.devices.scanner is None:
+            return None
+        try:
+            return self.devices.scanner.take_code()
+        except Exception as exc:
+            log.warning("QR scanner failed: %s", exc)
+            return None
+
+    def close(self) -> None:
+        self.devices.close()
+        self.store.close()
+
+
+def _build_kiosk(config: Mapping[str, Any]) -> Kiosk:
+    if not config["STORE_PATH"]:
+        raise RuntimeError("STORE_PATH is required: the terminal's device file (spilno device enrol)")
+    store_path = Path(config["STORE_PATH"])
+    if not store_path.exists():
+        raise RuntimeError(f"no device file at {store_path}: enrol the terminal first (spilno device enrol)")
+    store = DeviceStore(store_path)
+    switch_path = config["VOTING_SWITCH_PATH"] or f"{store_path}.voting-switch.json"
+    terminal = Terminal(
+        store,
+        switch=VotingSwitch(switch_path),
+        voted_elsewhere=config["VOTED_ELSEWHERE"],
+        clock=config["CLOCK"] or system_clock_ms,
+    )
+    devices = build_devices(config)
+    monotonic = config["MONOTONIC"] or time.monotonic
+    flow = TerminalFlow(
+        terminal,
+        pin_guard=PinGuard(config["SERVICE_PIN_HASH"], monotonic=monotonic),
+        qr_handlers=config["QR_HANDLERS"] or QrHandlers(),
+        printer=devices.printer,
+        timing=Timing(
+            idle_warning_after_s=float(config["IDLE_WARNING_AFTER_S"]),
+            idle_countdown_s=float(config["IDLE_COUNTDOWN_S"]),
+            receipt_shown_s=float(config["RECEIPT_SHOWN_S"]),
+            refusal_shown_s=float(config["REFUSAL_SHOWN_S"]),
+        ),
+        monotonic=monotonic,
+    )
+    if devices.scanner is not None:
+        devices.scanner.start()
+    return Kiosk(store, devices, terminal, flow, threading.RLock(), int(config["POLL_INTERVAL_MS"]))
+
+
+def create_kiosk_app(config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("SPILNO_KIOSK")
+    app.config.from_mapping(config or {})
+    kiosk = _build_kiosk(app.config)
+    app.extensions["spilno.kiosk"] = kiosk
+
+    from kiosk import staff_views, voter_views, web
+
+    web.init_app(app)
+    app.register_blueprint(voter_views.bp)
+    app.register_blueprint(staff_views.bp)
+
+    @app.before_request
+    def observe_hardware() -> None:
+        if request.endpoint == "static":
+            return
+        # Held until teardown: the whole request sees one consistent visit.
+        kiosk.lock.acquire()
+        g.kiosk_locked = True
+        kiosk.flow.observe(kiosk.card_state(), kiosk.take_qr_code())
+
+    @app.teardown_request
+    def release(_exc: BaseException | None) -> None:
+        if g.pop("kiosk_locked", False):
+            kiosk.lock.release()
+
+    @app.after_request
+    def add_headers(response: Response) -> Response:
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        if request.endpoint != "static":
+            # A previous voter's screen must never come back from a cache (Back, restore).
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return app

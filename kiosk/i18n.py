@@ -1,0 +1,75 @@
+"""Ukrainian first, English on request, for one voter at a time.
+
+Texts are written in Ukrainian in the code and templates; English lives in
+`translations/en/*.po`. Unlike the server there is no cookie: the language is a
+preference of the voter at the screen now (kept in the terminal's session) and goes
+back to Ukrainian when the next person walks up. Domain problems (voting.messages)
+come through `problem_text` so a resident reads the same words on every channel.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+
+from voting import message as domain_message
+
+LOCALES = ("uk", "en")
+DEFAULT_LOCALE = "uk"
+KYIV = ZoneInfo("Europe/Kyiv")
+TRANSLATIONS = Path(__file__).parent / "translations"
+_catalogs: dict[str, dict[str, str]] = {}
+
+
+def N_(text: str) -> str:
+    """Mark a Ukrainian text kept in Python for translation when it is shown."""
+    return text
+
+
+def load_catalog(locale: str) -> dict[str, str]:
+    catalog: dict[str, str] = {}
+    for po_file in sorted((TRANSLATIONS / locale).glob("*.po")):
+        with po_file.open("rb") as handle:
+            for entry in read_po(handle, locale=locale):
+                if entry.id and entry.string:
+                    catalog[str(entry.id)] = str(entry.string)
+    return catalog
+
+
+def catalog(locale: str) -> dict[str, str]:
+    if locale not in _catalogs:
+        _catalogs[locale] = load_catalog(locale) if locale != DEFAULT_LOCALE else {}
+    return _catalogs[locale]
+
+
+def translate(text: str, locale: str, **params: Any) -> str:
+    """`text` (Ukrainian) in `locale`, with {params} filled in."""
+    translated = catalog(locale).get(text, text) if locale in LOCALES else text
+    return translated.format(**params) if params else translated
+
+
+def problem_text(code: str, locale: str, **params: Any) -> str:
+    """A domain message code (voting.messages) in `locale`."""
+    return domain_message(code, locale, **params)
+
+
+def money(kopiykas: int | None, locale: str) -> str:
+    """250 000 грн (Ukrainian) / UAH 250,000 (English)."""
+    if kopiykas is None:
+        return "—"
+    amount = kopiykas / 100 if kopiykas % 100 else kopiykas // 100
+    number = format_decimal(amount, format="#,##0.##", locale="uk_UA" if locale == "uk" else "en_GB")
+    return f"{number} грн" if locale == "uk" else f"UAH {number}"
+
+
+def moment_text(moment: datetime | None, locale: str, fmt: str = "d MMMM y, HH:mm") -> str:
+    """A moment in Kyiv time, e.g. «1 травня 2027, 09:00»."""
+    if moment is None:
+        return "—"
+    return format_datetime(moment, fmt, tzinfo=KYIV, locale="uk_UA" if locale == "uk" else "en_GB")

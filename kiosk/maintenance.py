@@ -1,0 +1,81 @@
+"""What the maintenance screen shows a technician: the hardware, the vote log's sync,
+the package and whether voting is open here. Plain data, read fresh each time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hardware import CardError, CardPresent, CardState, NoCard, NoReader
+from kiosk.devices import Devices
+from kiosk.i18n import N_
+from kiosk.terminal import UNAVAILABLE_TEXTS, OpenVoting, Terminal
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceLine:
+    name: str  # Ukrainian, translated when shown
+    ok: bool
+    state: str  # Ukrainian, translated when shown
+    detail: str = ""  # the driver's own words, untranslated
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceReport:
+    devices: list[DeviceLine]
+    summary: dict  # DeviceStore.summary()
+    backlog: int
+    cycle_title: str | None
+    voting_state: str  # Ukrainian
+    voting_open_here: bool
+    can_switch: bool
+
+
+def _reader_line(state: CardState) -> DeviceLine:
+    name = N_("Зчитувач карток")
+    if isinstance(state, NoReader):
+        return DeviceLine(name, False, N_("не під'єднано"), state.detail)
+    if isinstance(state, NoCard):
+        return DeviceLine(name, True, N_("готовий, картки немає"), state.reader)
+    if isinstance(state, CardPresent):
+        # Never the card id: a technician does not need it and the next voter must not see it.
+        return DeviceLine(name, True, N_("картка на зчитувачі"), state.reader)
+    assert isinstance(state, CardError)
+    return DeviceLine(name, False, N_("картку не прочитано"), state.detail)
+
+
+def maintenance_report(terminal: Terminal, devices: Devices, card_state: CardState) -> MaintenanceReport:
+    lines = [_reader_line(card_state)]
+    if devices.scanner is None:
+        lines.append(DeviceLine(N_("Камера"), True, N_("не налаштовано")))
+    else:
+        status = devices.scanner.status()
+        state = N_("працює") if status.running else N_("не працює")
+        detail = f"{status.camera} {status.detail}".strip()
+        lines.append(DeviceLine(N_("Камера"), status.running, state, detail))
+    if devices.printer is None:
+        lines.append(DeviceLine(N_("Принтер квитанцій"), True, N_("не налаштовано")))
+    else:
+        try:
+            ready = devices.printer.ready()
+            lines.append(
+                DeviceLine(
+                    N_("Принтер квитанцій"),
+                    ready.printed,
+                    N_("готовий") if ready.printed else N_("не готовий"),
+                    ready.detail,
+                )
+            )
+        except Exception as exc:  # a driver failure is a state to show, not a crash
+            lines.append(DeviceLine(N_("Принтер квитанцій"), False, N_("не готовий"), str(exc)[:200]))
+    voting = terminal.voting_now()
+    voting_state = N_("Голосування відкрите") if isinstance(voting, OpenVoting) else UNAVAILABLE_TEXTS[voting]
+    store = terminal.store
+    return MaintenanceReport(
+        devices=lines,
+        summary=store.summary(),
+        backlog=store.backlog_count(),
+        cycle_title=voting.title if isinstance(voting, OpenVoting) else None,
+        voting_state=voting_state,
+        voting_open_here=terminal.switch.is_open() if terminal.switch is not None else True,
+        can_switch=terminal.switch is not None,
+    )

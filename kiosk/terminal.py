@@ -1,0 +1,151 @@
+"""This terminal's view of voting: which cycle is open now, who may vote in it, and
+recording a vote. A thin layer over the device store (sync/) and the domain (voting/).
+
+Time: a vote's `cast_at` is the device clock, as the device log expects (each entry
+carries the clock offset learned from the server). Whether voting is open is judged
+on the server's time line (device clock minus that offset), so a terminal with a
+wrong clock opens and closes together with everyone else.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+from kiosk.eligibility import Refusal, VotedElsewhere, VotedHere, check_eligibility
+from kiosk.i18n import N_
+from kiosk.voting_switch import VotingSwitch
+from sync.clock import Clock, datetime_from_ms, server_time, system_clock_ms
+from sync.device_store import DeviceStore
+from sync.packages import ballot_for_cycle, open_cycles
+from voting import Ballot, Channel, IdentityKind, VoteRecord, VoterKey
+
+# School contests are voted with per-student codes, never with a resident's card.
+RESIDENT_CYCLE_KINDS_EXCLUDED = frozenset({"school"})
+
+
+class Unavailable(StrEnum):
+    """Why no one can vote on this terminal now."""
+
+    NOT_ENROLLED = "not_enrolled"
+    NO_PACKAGE = "no_package"
+    NO_OPEN_CYCLE = "no_open_cycle"
+    CLOSED_HERE = "closed_here"  # staff closed it on the maintenance screen
+
+
+UNAVAILABLE_TEXTS = {
+    Unavailable.NOT_ENROLLED: N_("Термінал не зареєстровано."),
+    Unavailable.NO_PACKAGE: N_("Термінал ще не отримав даних голосування."),
+    Unavailable.NO_OPEN_CYCLE: N_("Зараз немає відкритого голосування."),
+    Unavailable.CLOSED_HERE: N_("Голосування на цьому терміналі закрито"),
+}
+
+
+@dataclass(frozen=True)
+class OpenVoting:
+    """The cycle a resident votes in at this terminal now, with its ballot rule."""
+
+    cycle: dict
+    ballot: Ballot
+    voter_secret: bytes
+    package_version: int
+
+    @property
+    def cycle_id(self) -> int:
+        return int(self.cycle["id"])
+
+    @property
+    def title(self) -> str:
+        return str(self.cycle["title"])
+
+
+class Terminal:
+    def __init__(
+        self,
+        store: DeviceStore,
+        *,
+        switch: VotingSwitch | None = None,
+        voted_elsewhere: VotedElsewhere | None = None,
+        clock: Clock = system_clock_ms,
+    ) -> None:
+        self.store = store
+        self.switch = switch  # None: staff cannot close this terminal (tests, demos)
+        self._voted_here = VotedHere(store)
+        self._voted_elsewhere = voted_elsewhere
+        self.clock = clock
+        self._ballots: dict[tuple[int, int], Ballot] = {}
+
+    def device_code(self) -> str | None:
+        identity = self.store.identity()
+        return identity.device if identity else None
+
+    def label(self) -> str:
+        """The terminal as a receipt names it: community and device code."""
+        identity = self.store.require_identity()
+        return f"{identity.community_name}, {identity.device}"
+
+    def server_time_ms(self) -> int:
+        return self.clock() - self.store.clock_offset_ms()
+
+    def voting_now(self) -> OpenVoting | Unavailable:
+        if not self.store.enrolled():
+            return Unavailable.NOT_ENROLLED
+        stored = self.store.package()
+        if stored is None:
+            return Unavailable.NO_PACKAGE
+        if self.switch is not None and not self.switch.is_open():
+            return Unavailable.CLOSED_HERE
+        cycles = [
+            c
+            for c in open_cycles(stored.package, datetime_from_ms(self.server_time_ms()))
+            if c.get("kind") not in RESIDENT_CYCLE_KINDS_EXCLUDED
+        ]
+        if not cycles:
+            return Unavailable.NO_OPEN_CYCLE
+        # Several open at once is rare (overlapping cycles of one community); the one
+        # that opened first is the one residents came for.
+        cycle = cycles[0]
+        key = (stored.version, int(cycle["id"]))
+        if key not in self._ballots:
+            self._ballots[key] = ballot_for_cycle(cycle)
+        return OpenVoting(
+            cycle=cycle,
+            ballot=self._ballots[key],
+            voter_secret=bytes.fromhex(stored.package["voter_key_secret"]),
+            package_version=stored.version,
+        )
+
+    @staticmethod
+    def voter_key(voting: OpenVoting, kind: IdentityKind | str, raw: str) -> VoterKey:
+        """The resident's key in this community (IdentityError for a malformed number)."""
+        return VoterKey.derive(voting.voter_secret, kind, raw)
+
+    def refusal_for(self, voting: OpenVoting, voter: str) -> Refusal | None:
+        return check_eligibility(
+            voting.cycle_id, voter, voted_here=self._voted_here, voted_elsewhere=self._voted_elsewhere
+        )
+
+    def cast(
+        self,
+        voting: OpenVoting,
+        selections: list[int],
+        *,
+        channel: Channel,
+        voter_key: str | None = None,
+        code_id: str | None = None,
+    ) -> VoteRecord:
+        """Record the vote; it is on disk (vote and log entry, one transaction) when
+        this returns. Raises StoreError or sqlite3.Error if it could not be written."""
+        record = VoteRecord.create(
+            vote_id=str(uuid.uuid4()),
+            cycle_id=voting.cycle_id,
+            selections=selections,
+            channel=channel,
+            cast_at=server_time(self.clock(), self.store.clock_offset_ms()),
+            voter_key=voter_key,
+            code_id=code_id,
+            device_id=self.store.require_identity().device,
+        )
+        self.store.append_vote(record)
+        return record

@@ -1,0 +1,93 @@
+"""What one visit at a terminal consists of: its steps, the voter (by key only), the
+voter's display choices, notices and the receipt. Plain data for kiosk.session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from kiosk.i18n import DEFAULT_LOCALE, problem_text, translate
+from kiosk.receipt import PrintStatus
+from voting import Channel
+
+
+class Step(StrEnum):
+    ATTRACT = "attract"  # invites a card; says so when voting is closed here
+    STAFF_PIN = "staff_pin"
+    STAFF_DOCUMENT = "staff_document"
+    BALLOT = "ballot"
+    REVIEW = "review"
+    CONFIRM = "confirm"
+    RECEIPT = "receipt"
+    REFUSED = "refused"
+    SERVICE_PIN = "service_pin"
+    MAINTENANCE = "maintenance"
+
+
+VOTING_STEPS = frozenset({Step.BALLOT, Step.REVIEW, Step.CONFIRM})
+# Steps that end after a quiet spell, with a warning first.
+IDLE_WATCHED = VOTING_STEPS | {Step.STAFF_PIN, Step.STAFF_DOCUMENT, Step.SERVICE_PIN, Step.MAINTENANCE}
+
+
+class WrongStep(Exception):
+    """An action that does not belong to the current step (a stale page, a crafted request)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    idle_warning_after_s: float = 45.0
+    idle_countdown_s: float = 15.0
+    receipt_shown_s: float = 30.0
+    refusal_shown_s: float = 15.0
+
+
+@dataclass(slots=True)
+class Preferences:
+    """Display choices of the voter at the screen now; the next voter starts afresh."""
+
+    locale: str = DEFAULT_LOCALE
+    high_contrast: bool = False
+    large_text: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something to tell the voter: a kiosk text (Ukrainian) or a domain message code."""
+
+    text: str
+    params: dict[str, Any] = field(default_factory=dict)
+    domain: bool = False
+
+    def render(self, locale: str) -> str:
+        if self.domain:
+            return problem_text(self.text, locale, **self.params)
+        return translate(self.text, locale, **self.params)
+
+
+@dataclass(frozen=True, slots=True)
+class Voter:
+    """Who is voting now, by key only. `card_id` is the card that must stay on the
+    reader; it lives in memory for this visit and is never stored or shown."""
+
+    channel: Channel
+    voter_key: str | None = None
+    code_id: str | None = None
+    card_id: str | None = None
+
+    @property
+    def voter(self) -> str:
+        return f"key:{self.voter_key}" if self.voter_key is not None else f"code:{self.code_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptShown:
+    code: str
+    cycle_title: str
+    print_status: PrintStatus
+
+
+@dataclass(frozen=True, slots=True)
+class IdleStatus:
+    warning: bool
+    seconds_left: int

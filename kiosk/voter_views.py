@@ -1,0 +1,167 @@
+"""The voter's screens: attract, ballot, review, confirm, receipt, refusal; and the
+small endpoints every screen uses (/state poll, display choices, activity, cancel)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from werkzeug.wrappers import Response
+
+from kiosk import ballot_view
+from kiosk.terminal import UNAVAILABLE_TEXTS, OpenVoting
+from kiosk.visit import Step
+from kiosk.web import action, flow, form_int, kiosk, render, screen, step_url, to_current_step
+
+bp = Blueprint("voter", __name__)
+
+
+@bp.get("/state")
+def state() -> Response:
+    """Polled by every page every ~300 ms: where the visit is now, so the page can
+    follow (a card was put on or taken off, a timeout), and the idle warning."""
+    current = flow()
+    idle = current.idle_status()
+    return jsonify(
+        step=str(current.step),
+        path=step_url(current.step),
+        token=current.token,
+        idle={"warning": idle.warning, "seconds_left": idle.seconds_left},
+    )
+
+
+@bp.post("/activity")
+@action
+def activity() -> Response:
+    flow().touch()
+    return Response(status=204)
+
+
+@bp.post("/prefs")
+@action
+def preferences() -> None:
+    choice = request.form.get("choice", "")
+    if choice == "contrast":
+        flow().toggle_high_contrast()
+    elif choice == "large":
+        flow().toggle_large_text()
+    elif choice.startswith("locale:"):
+        flow().set_locale(choice.removeprefix("locale:"))
+
+
+@bp.post("/cancel")
+@action
+def cancel() -> None:
+    flow().cancel()
+
+
+@bp.post("/done")
+@action
+def done() -> None:
+    flow().finish()
+
+
+@bp.get("/")
+@screen(Step.ATTRACT)
+def attract() -> str:
+    current = flow()
+    availability = current.availability()
+    return render(
+        "attract.html",
+        voting=availability if isinstance(availability, OpenVoting) else None,
+        unavailable=None if isinstance(availability, OpenVoting) else availability,
+        unavailable_texts=UNAVAILABLE_TEXTS,
+        reader_missing=current.reader_missing,
+        staff_ready=current.pin_guard.configured,
+        qr_prefixes=current.qr_handlers.prefixes() if kiosk().devices.scanner is not None else [],
+    )
+
+
+@bp.get("/ballot")
+@screen(Step.BALLOT)
+def ballot() -> str:
+    current = flow()
+    assert current.voting is not None
+    page = ballot_view.category_page(
+        current.voting.ballot, current.voting.cycle, current.selections, current.category_index
+    )
+    return render("ballot.html", voting=current.voting, page=page)
+
+
+@bp.post("/ballot/toggle")
+@action
+def toggle() -> Response | None:
+    project_id = form_int("project")
+    if project_id is None:
+        return None
+    flow().toggle(project_id)
+    # Back to the card just tapped, so keyboard focus and scroll stay where they were.
+    return to_current_step(f"#project-{project_id}" if flow().step is Step.BALLOT else "")
+
+
+@bp.post("/ballot/next")
+@action
+def next_category() -> None:
+    flow().next_category()
+
+
+@bp.post("/ballot/back")
+@action
+def previous_category() -> None:
+    flow().previous_category()
+
+
+@bp.get("/review")
+@screen(Step.REVIEW)
+def review() -> str:
+    current = flow()
+    assert current.voting is not None
+    return render(
+        "review.html",
+        voting=current.voting,
+        categories=ballot_view.review(current.voting.ballot, current.selections),
+    )
+
+
+@bp.post("/review/edit")
+@action
+def edit_category() -> None:
+    index = form_int("category")
+    if index is not None:
+        flow().edit_category(index)
+
+
+@bp.post("/review/confirm")
+@action
+def to_confirm() -> None:
+    flow().to_confirm()
+
+
+@bp.get("/confirm")
+@screen(Step.CONFIRM)
+def confirm() -> str:
+    current = flow()
+    assert current.voting is not None
+    return render("confirm.html", voting=current.voting, chosen=len(current.selections))
+
+
+@bp.post("/confirm")
+@action
+def cast() -> None:
+    flow().confirm()
+
+
+@bp.post("/confirm/back")
+@action
+def back_to_review() -> None:
+    flow().back_to_review()
+
+
+@bp.get("/receipt")
+@screen(Step.RECEIPT)
+def receipt() -> str:
+    return render("receipt.html", receipt=flow().receipt)
+
+
+@bp.get("/refused")
+@screen(Step.REFUSED)
+def refused() -> str:
+    return render("refused.html")

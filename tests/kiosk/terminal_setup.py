@@ -1,0 +1,126 @@
+"""A terminal as it stands in a service centre after enrolment: its store in a temporary
+directory, enrolled (offline: the server is never reached), holding a package signed by
+a test server key, shaped exactly as server/sync/packages.py builds one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sync import protocol
+from sync.device_store import DeviceStore
+from voting import IdentityKind, VoterKey
+
+COMMUNITY = {"id": 3, "slug": "bila-tserkva", "name": "Біла Церква"}
+OTHER_COMMUNITY = {"id": 4, "slug": "fastiv", "name": "Фастів"}
+VOTER_KEY_SECRET = "6b" * 32
+DEVICE = "T-0042"
+# Nothing listens on port 9 (discard): any attempt to reach the server fails at once.
+UNREACHABLE_SERVER = "http://127.0.0.1:9"
+SMALL, LARGE = 21, 22  # category ids
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _category(category_id: int, name: str, position: int, **rule) -> dict:
+    return {
+        "id": category_id,
+        "name": name,
+        "budget": rule["budget"],
+        "min_choices": rule.get("min_choices", 0),
+        "max_choices": rule["max_choices"],
+        "budget_limited": rule["budget_limited"],
+        "max_project_cost": rule.get("max_project_cost"),
+        "min_votes_to_fund": 1,
+        "position": position,
+    }
+
+
+def _project(project_id: int, number: int, title: str, cost_uah: int, category: int, district=None) -> dict:
+    return {
+        "id": project_id,
+        "number": number,
+        "title": title,
+        "description": f"Опис проєкту «{title}»: що зробимо, де і для кого.",
+        "cost": cost_uah * 100,
+        "district": district,
+        "category_id": category,
+    }
+
+
+def make_package(
+    server_key: str, version: int = 1, *, community: dict = COMMUNITY, open_now: bool = True, cycles=None
+) -> dict:
+    """One open cycle: "Малі проєкти" (budget-limited, up to 2 within 500 000 грн) and
+    "Великі проєкти" (up to 1), at most 3 in total."""
+    now = datetime.now(UTC)
+    starts = now - timedelta(days=1) if open_now else now + timedelta(days=5)
+    cycle = {
+        "id": 31,
+        "title": "Громадський бюджет 2027",
+        "slug": "gb-2027",
+        "kind": "public",
+        "voting_starts_at": iso(starts),
+        "voting_ends_at": iso(starts + timedelta(days=30)),
+        "timezone": "Europe/Kyiv",
+        "min_total": 1,
+        "max_total": 3,
+        "categories": [
+            _category(SMALL, "Малі проєкти", 1, budget=500_000_00, max_choices=2, budget_limited=True),
+            _category(LARGE, "Великі проєкти", 2, budget=3_000_000_00, max_choices=1, budget_limited=False),
+        ],
+        "projects": [
+            _project(101, 1, "Лавки в парку Слави", 250_000, SMALL, "Центр"),
+            _project(102, 2, "Велостоянки біля шкіл", 200_000, SMALL),
+            _project(103, 3, "Книжкова шафа в бібліотеці", 100_000, SMALL),
+            _project(104, 4, "Освітлення стадіону", 300_000, SMALL),
+            _project(201, 5, "Сквер на Заріччі", 2_500_000, LARGE, "Заріччя"),
+            _project(202, 6, "Спортивний майданчик", 2_000_000, LARGE),
+        ],
+    }
+    return {
+        "format": protocol.PROTOCOL_VERSION,
+        "version": version,
+        "issued_at": iso(now),
+        "community": community,
+        "server_key": server_key,
+        "voter_key_secret": VOTER_KEY_SECRET,
+        "cycles": [cycle] if cycles is None else cycles,
+    }
+
+
+class PackageSigner:
+    """The server's signing key, nothing more: the terminal never talks to a server here."""
+
+    def __init__(self) -> None:
+        self.key = protocol.generate_private_key()
+        self.public_key = protocol.public_key_b64(self.key)
+
+    def envelope(self, package: dict | None = None, **options) -> dict:
+        return protocol.sign_package(self.key, package or make_package(self.public_key, **options))
+
+
+def enrolled_store(path: Path, server: PackageSigner, *, with_package: bool = True, **options) -> DeviceStore:
+    store = DeviceStore(path)
+    store.save_enrolment(
+        device=DEVICE,
+        kind="terminal",
+        community=COMMUNITY,
+        private_key_pem=protocol.private_key_to_pem(protocol.generate_private_key()),
+        server_url=UNREACHABLE_SERVER,
+        server_key=server.public_key,
+    )
+    if with_package:
+        store.store_package(server.envelope(**options))
+    return store
+
+
+def voter_key_of_card(card_id: str) -> str:
+    return VoterKey.derive(bytes.fromhex(VOTER_KEY_SECRET), IdentityKind.CARD, card_id).hex
+
+
+def logged_votes(store: DeviceStore) -> list[dict]:
+    """Every vote in the store's log, as the canonical records the server will receive."""
+    return [entry.payload for entry in store.entries_from(1, 10_000)]
