@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from sync.client import SyncClient, SyncError
-from sync.clock import datetime_from_ms, system_clock_ms
+from sync.clock import datetime_from_ms, server_time, system_clock_ms
 from sync.device_store import DeviceStore
 from sync.packages import open_cycles, simulated_vote
 from sync.worker import SyncWorker
@@ -71,7 +71,7 @@ class DemoTerminal(threading.Thread):
                     device=identity.device,
                     kind=identity.kind,
                     rng=rng,
-                    cast_at=datetime_from_ms(now),
+                    cast_at=server_time(now, store.clock_offset_ms()),
                 )
                 store.append_vote(record)
                 worker.poke()

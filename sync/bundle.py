@@ -214,7 +214,7 @@ def _write_batches(
         entries = store.entries_from(seq, min(batch_size, last - seq + 1))
         if not entries or entries[0].seq != seq:
             raise BundleError("bundle.log_gap", f"entry {seq} is missing from the device log")
-        batch = protocol.make_batch(key, device, entries)
+        batch = protocol.make_batch(key, device, entries, store.recorded_hash(entries[-1].seq))
         number += 1
         db.execute(
             "INSERT INTO batch VALUES (?, ?, ?, ?)",

@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from sync.client import SyncClient, SyncError, SyncRefused
-from sync.clock import datetime_from_ms, skewed_clock
+from sync.clock import datetime_from_ms, server_time, skewed_clock
 from sync.device_store import DeviceStore, StoreError
 from sync.packages import open_cycles, simulated_vote
 from sync.protocol import ProtocolError
@@ -247,7 +247,7 @@ def simulate_votes(store_path: Path, count: int, seed: int | None, clock_skew_ms
                 device=identity.device,
                 kind=identity.kind,
                 rng=rng,
-                cast_at=datetime_from_ms(clock()),
+                cast_at=server_time(clock(), store.clock_offset_ms()),
             )
             entry = store.append_vote(record)  # one durable transaction per vote, like a terminal
             if as_json:

@@ -23,6 +23,7 @@ from typing import Any
 
 from sync import protocol
 from sync.clock import Clock, offset_from_exchange, system_clock_ms
+from sync.crash import crash_point
 from sync.device_store import DeviceIdentity, DeviceStore, StoreError
 
 API_PREFIX = "/api/v1/sync"
@@ -263,14 +264,20 @@ class SyncClient:
         if not entries:
             return PushResult(0, self.store.acked_seq(), 0, 0)
         identity, key = self.store.require_identity(), self.store.private_key()
-        body = protocol.canonical_json(protocol.make_batch(key, identity.device, entries))
+        body = protocol.canonical_json(
+            protocol.make_batch(key, identity.device, entries, self.store.recorded_hash(entries[-1].seq))
+        )
         while len(body) > MAX_REQUEST_BYTES and len(entries) > 1:  # never with today's records
             entries = entries[: len(entries) // 2]
-            body = protocol.canonical_json(protocol.make_batch(key, identity.device, entries))
+            body = protocol.canonical_json(
+                protocol.make_batch(key, identity.device, entries, self.store.recorded_hash(entries[-1].seq))
+            )
         with self._recording_errors():
             answer, data = self._signed(
                 "POST", "/log", body, extra_headers={"X-Spilno-Backlog": str(self.store.backlog_count())}
             )
+            # A fault drill may kill the device here: the server committed, nothing is marked.
+            crash_point("after_answer_before_mark")
             acked_seq, acked_hash, gap = data.get("acked_seq"), data.get("acked_hash"), data.get("gap")
             statuses = data.get("statuses") or []
             if (

@@ -39,6 +39,14 @@ def datetime_from_ms(epoch_ms: int) -> datetime:
     return datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
 
 
+def server_time(device_ms: int, clock_offset_ms: int) -> datetime:
+    """What the server's clock reads when ours reads `device_ms`. Votes carry this as
+    their cast time: the voting window and "the earliest vote counts" are judged on the
+    server's time line, so a terminal an hour off still opens, closes and orders votes
+    with everyone else. The offset itself is kept in every log entry for audit."""
+    return datetime_from_ms(device_ms - clock_offset_ms)
+
+
 def iso_from_ms(epoch_ms: int | None) -> str | None:
     """ISO 8601 UTC to the second, for people reading a maintenance screen."""
     if epoch_ms is None:

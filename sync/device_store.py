@@ -299,10 +299,11 @@ class DeviceStore:
         if limit < 1:
             raise ValueError("limit must be at least 1")
         rows = self._db().execute(
-            "SELECT entry_json FROM log WHERE seq > (SELECT acked_seq FROM sync_state) ORDER BY seq LIMIT ?",
+            "SELECT seq, entry_json, entry_hash FROM log WHERE seq > (SELECT acked_seq FROM sync_state) "
+            "ORDER BY seq LIMIT ?",
             (limit,),
         )
-        return [LogEntry.from_dict(json.loads(text)) for (text,) in rows]
+        return self._checked(rows)
 
     def entries_from(self, seq: int, limit: int) -> list[LogEntry]:
         """Up to `limit` entries from `seq` on, acknowledged or not: to send them again
@@ -310,9 +311,22 @@ class DeviceStore:
         if limit < 1:
             raise ValueError("limit must be at least 1")
         rows = self._db().execute(
-            "SELECT entry_json FROM log WHERE seq >= ? ORDER BY seq LIMIT ?", (seq, limit)
+            "SELECT seq, entry_json, entry_hash FROM log WHERE seq >= ? ORDER BY seq LIMIT ?", (seq, limit)
         )
-        return [LogEntry.from_dict(json.loads(text)) for (text,) in rows]
+        return self._checked(rows)
+
+    def _checked(self, rows: Iterable[tuple[int, str, str]]) -> list[LogEntry]:
+        return [LogEntry.from_dict(json.loads(text)) for _seq, text, _hash in rows]
+
+    def recorded_hash(self, seq: int) -> str:
+        """The hash entry `seq` had when it was written. A batch's checkpoint is signed
+        over this, not over a hash recomputed from the file: an entry edited in the file
+        afterwards then no longer matches the signed checkpoint, and the server refuses
+        it and raises an alarm instead of counting the edited vote."""
+        row = self._one("SELECT entry_hash FROM log WHERE seq = ?", (seq,))
+        if row is None:
+            raise StoreError("log.missing", f"no entry {seq}")
+        return row[0]
 
     def backlog_count(self) -> int:
         # Sequence numbers have no gaps, so this needs no count over the rows.

@@ -216,12 +216,16 @@ def checkpoint_bytes(device: str, seq: int, entry_hash: str) -> bytes:
 # --- batches (up) ----------------------------------------------------------------------
 
 
-def make_batch(key: Ed25519PrivateKey, device: str, entries: list[LogEntry]) -> dict:
-    """A signed batch of consecutive entries, ready to send as JSON."""
+def make_batch(
+    key: Ed25519PrivateKey, device: str, entries: list[LogEntry], checkpoint_hash: str | None = None
+) -> dict:
+    """A signed batch of consecutive entries, ready to send as JSON. `checkpoint_hash`
+    is the last entry's hash as the device recorded it when writing it (default: as
+    computed now); a difference means the entry was changed since."""
     if not entries or len(entries) > MAX_BATCH_ENTRIES:
         raise ValueError(f"a batch holds 1..{MAX_BATCH_ENTRIES} entries")
     last = entries[-1]
-    last_hash = last.entry_hash()
+    last_hash = checkpoint_hash or last.entry_hash()
     return {
         "protocol": PROTOCOL_VERSION,
         "device": device,

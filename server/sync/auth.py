@@ -96,7 +96,11 @@ def is_revoked(device: Device) -> bool:
 
 
 def note_contact(device: Device, contact: Contact) -> None:
-    """Remember when the device was last heard from, its clock and its backlog."""
+    """Remember when the device was last heard from, its clock and its backlog.
+
+    A replayed request (signed earlier, sent again by someone who captured it) moves
+    these too: telling it from a clock stepped back would need a nonce per request.
+    Replays change nothing else, since pushes are idempotent."""
     device.last_seen_at = contact.now
     device.clock_offset_ms = contact.clock_offset_ms
     if contact.backlog is not None:

@@ -27,6 +27,7 @@ from .keys import load_signing_key, server_public_key, signing_key
 from .packages import current_package
 from .refusals import SyncRefused, sync_text
 from .statuses import statuses_since
+from .voters import BadCursor, voted_since
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
 _COUNTER = re.compile(r"[0-9]{1,18}")
@@ -113,10 +114,10 @@ def _signed_device() -> tuple[Device, Contact]:
 
 
 def _refuse_if_revoked(device: Device, contact: Contact) -> None:
+    # Any request from a revoked device is refused with an alarm, not only pushes: a
+    # revoked terminal's ordinary sync round starts by asking for the package.
     if is_revoked(device):
-        note_contact(device, contact)
-        db.session().commit()
-        raise SyncRefused(403, "device.revoked")
+        refuse_revoked_push(db.session(), device, contact)
 
 
 @bp.post("/enrol")
@@ -163,6 +164,26 @@ def package() -> Response:
     session.commit()
     envelope = None if have == newest.version else newest.envelope(signing_key())
     return jsonify(envelope=envelope, version=newest.version, server_time_ms=epoch_ms(utcnow()))
+
+
+@bp.get("/voters")
+def voters() -> Response:
+    device, contact = _signed_device()
+    _refuse_if_revoked(device, contact)
+    session = db.session()
+    try:
+        page = voted_since(session, device.community_id, request.args.get("since", ""), contact.now)
+    except BadCursor:
+        raise SyncRefused(400, "voters.since") from None
+    note_contact(device, contact)
+    session.commit()
+    return jsonify(
+        voted=[{"cycle_id": c, "voter_keys": keys} for c, keys in sorted(page.cycle_voters.items())],
+        voted_codes=[{"cycle_id": c, "code_ids": ids} for c, ids in sorted(page.cycle_codes.items())],
+        cursor=page.cursor,
+        more=page.more,
+        server_time_ms=epoch_ms(utcnow()),
+    )
 
 
 @bp.post("/log")

@@ -1,0 +1,305 @@
+"""Fault drills, trust: wrong clocks, replays, an edited store file, a forged signature
+and a revoked terminal. Honest trouble is counted exactly once without an alarm; every
+sign of tampering is refused and raised as an alarm.
+
+Real processes on loopback: gunicorn (2 workers) on PostgreSQL, `spilno device`
+processes with their own store files, and a fault proxy between them."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import sqlite3
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.models import Device, DeviceLogEntry
+from server.services.devices import revoke_device
+from server.sync import alarms as alarm_kinds
+from sync import protocol
+from sync.client import DeviceRefused, SyncClient
+from sync.device_store import DeviceStore
+
+from .harness import Terminal, in_parallel
+from .ledger import check_counted_exactly_once
+from .proxy import LOG_PUSH, send_raw
+
+TERMINALS = 7
+HOUR_MS = 3_600_000
+# Device clock minus server clock is judged from one request's signed time; on a busy
+# 2-core machine that request may wait a few seconds before the server reads it.
+CLOCK_TOLERANCE_MS = 15_000
+
+
+def _synced(run) -> dict:
+    assert run.returncode == 0, run
+    line = run.json_lines()[-1]
+    assert line["ok"] and line["backlog"] == 0, run
+    return line
+
+
+def _refused(run, code: str) -> None:
+    assert run.returncode == 1, run
+    assert code in run.stdout + run.stderr, run
+
+
+def _entries(terminal: Terminal, first_seq: int) -> list[protocol.LogEntry]:
+    return [
+        protocol.LogEntry.from_dict(json.loads(text))
+        for seq, _, text in terminal.log_rows()
+        if seq >= first_seq
+    ]
+
+
+def _device_key(terminal: Terminal):
+    with sqlite3.connect(f"file:{terminal.store}?mode=ro", uri=True) as conn:
+        pem = conn.execute("SELECT private_key_pem FROM identity").fetchone()[0]
+    return protocol.private_key_from_pem(pem.encode())
+
+
+def _post_log(url: str, key, device: str, body: bytes) -> tuple[int, dict]:
+    """POST /api/v1/sync/log with the request signed by `key` in `device`'s name."""
+    path = "/api/v1/sync/log"
+    headers = protocol.sign_request(key, "POST", path, body, device, int(time.time() * 1000))
+    host, port = url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        conn.request("POST", path, body=body, headers={"Content-Type": "application/json", **headers})
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        conn.close()
+
+
+def test_terminals_with_clocks_an_hour_off_are_counted_and_the_skew_recorded(world, alarms):
+    ahead, behind = world.take(2)
+    skews = {ahead.code: HOUR_MS, behind.code: -HOUR_MS}
+
+    def work_a_day(terminal):
+        skew = skews[terminal.code]
+        first = terminal.sync(skew_ms=skew)  # learns its offset from the server's answers
+        terminal.cast(40, skew_ms=skew)
+        return first, terminal.sync(skew_ms=skew)
+
+    for terminal, runs in zip((ahead, behind), in_parallel(work_a_day, (ahead, behind)), strict=True):
+        skew = skews[terminal.code]
+        for run in runs:
+            _synced(run)
+        device = world.device(terminal)
+        assert abs(device.clock_offset_ms - skew) < CLOCK_TOLERANCE_MS, (terminal, device.clock_offset_ms)
+        assert abs(terminal.status()["clock_offset_ms"] - skew) < CLOCK_TOLERANCE_MS
+        with Session(world.engine) as session:
+            logged = session.scalars(
+                select(DeviceLogEntry.clock_offset_ms).where(DeviceLogEntry.device_id == device.id)
+            ).all()
+        assert len(logged) == 40 and all(abs(offset - skew) < CLOCK_TOLERANCE_MS for offset in logged)
+        assert set(terminal.statuses().values()) == {"counted"}
+
+    reference = world.check([ahead, behind], "with skewed clocks: ")
+    skewed_votes = set(ahead.vote_ids()) | set(behind.vote_ids())
+    assert {reference.statuses[v][0] for v in skewed_votes} == {"counted"}
+    assert not alarms.raised()
+
+
+SKEWED_CAST_AT_BUG = (
+    "known bug: a terminal checks the voting window on the server's time line but writes"
+    " cast_at from its own clock (sync/cli.py simulate-votes), and the server judges the window"
+    " by cast_at alone, ignoring the entry's clock_offset_ms (server/sync/entries.py,"
+    " server/services/cycle_rules.py invalid_reason): an hour-off terminal's votes near the"
+    " window's edges are stored invalid after the voter was thanked"
+)
+
+
+def test_votes_an_hour_off_terminal_takes_inside_the_window_count(world, alarms):
+    minutes = timedelta(minutes=20)
+    seeded, (ahead, behind) = world.elsewhere("faults-edge", 2, (-minutes, minutes))
+    skews = {ahead.code: HOUR_MS, behind.code: -HOUR_MS}
+
+    def work(terminal):
+        skew = skews[terminal.code]
+        _synced(terminal.sync(skew_ms=skew))
+        terminal.cast(5, skew_ms=skew)  # accepted: the window is open on the server's clock
+        return terminal.sync(skew_ms=skew)
+
+    for run in in_parallel(work, (ahead, behind)):
+        assert run.returncode == 0, run
+    # The server and the terminals' logs agree on what counts, whatever that is...
+    reference = check_counted_exactly_once(world.engine, seeded.cycle_id, [ahead, behind], [ahead, behind])
+    assert not alarms.raised()
+    standings = {reference.statuses[v] for v in reference.votes}
+    if standings == {("invalid", "vote.outside_window", None)}:
+        # ...but the votes do not count: a known bug, reported, not yet fixed.
+        pytest.xfail(SKEWED_CAST_AT_BUG)
+    assert standings == {("counted", None, None)}, standings
+
+
+def test_replayed_old_batch_gets_the_same_answer_and_changes_nothing(world, alarms):
+    (terminal,) = world.take(1)
+    terminal.cast(30)
+    before = len(world.proxy.exchanges(LOG_PUSH))
+    _synced(terminal.sync())
+    (captured,) = world.proxy.exchanges(LOG_PUSH)[before:]
+    original = captured.response_json()
+    assert captured.status == 200 and original["acked_seq"] == 30
+
+    def without_time(answer: dict) -> dict:
+        return {k: v for k, v in answer.items() if k != "server_time_ms"}
+
+    replayed = send_raw(world.server.port, captured.request)  # the same bytes, signed headers and all
+    assert replayed.status == 200, replayed.response
+    assert without_time(replayed.response_json()) == without_time(original)
+
+    terminal.cast(20)
+    _synced(terminal.sync())
+    later = send_raw(world.server.port, captured.request)
+    assert later.status == 200, later.response
+    answer = later.response_json()
+    assert answer["statuses"] == original["statuses"], "the same votes, with the same standings"
+    assert answer["acked_seq"] == 50 and answer["gap"] is False
+    world.check([terminal], "after replays: ")
+    assert not alarms.raised()
+
+
+STALE_REPLAY_BUG = (
+    "known bug: a replayed request moves the device's recorded clock offset and last-seen time"
+    " (server/sync/auth.py note_contact trusts the old signed time), so the fleet page shows a"
+    " wrong clock, and a captured request keeps a dead terminal looking alive"
+)
+
+
+def test_replayed_request_does_not_move_the_recorded_clock(world, alarms):
+    (terminal,) = world.take(1)
+    terminal.cast(2)
+    before = len(world.proxy.exchanges(LOG_PUSH))
+    _synced(terminal.sync())
+    (captured,) = world.proxy.exchanges(LOG_PUSH)[before:]
+    own = world.device(terminal).clock_offset_ms  # from the terminal's own latest request
+    time.sleep(5)  # the replay's signed time is now 5 s old: far beyond round-trip noise
+    assert send_raw(world.server.port, captured.request).status == 200
+    after = world.device(terminal).clock_offset_ms
+    world.check([terminal], "after a replay: ")
+    assert not alarms.raised()
+    if after <= own - 2500:
+        pytest.xfail(STALE_REPLAY_BUG)
+    assert abs(after - own) < 1000, (own, after)
+
+
+def _alter_one_byte(store, seq: int) -> None:
+    """Change one character of the voter key inside entry `seq`, in the file's bytes
+    (SQLite's triggers refuse an UPDATE, and an attacker need not ask SQLite)."""
+    with sqlite3.connect(store) as conn:
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute("UPDATE log SET entry_json = entry_json || ' ' WHERE seq = ?", (seq,))
+        conn.rollback()
+        (text,) = conn.execute("SELECT entry_json FROM log WHERE seq = ?", (seq,)).fetchone()
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # every page in the main file
+    conn.close()
+    wal = store.with_name(store.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0, "the log must be in the main file to edit it"
+    data = store.read_bytes()
+    original = text.encode()
+    assert data.count(original) == 1, "the entry must be found once in the file"
+    at = data.index(original) + original.index(b'"voter_key":"') + len(b'"voter_key":"')
+    replacement = b"0" if data[at : at + 1] != b"0" else b"1"
+    store.write_bytes(data[:at] + replacement + data[at + 1 :])
+
+
+def test_altered_byte_in_a_terminal_log_is_refused_with_an_alarm(world, alarms):
+    (terminal,) = world.take(1)
+    terminal.cast(20)
+    _synced(terminal.sync())
+    terminal.cast(10)  # entries 21..30 wait to be sent
+    _alter_one_byte(terminal.store, 25)
+
+    verified = terminal.verify()
+    assert verified.returncode == 1, verified
+    assert verified.json_lines()[0]["first_bad_seq"] == 25
+
+    for _ in range(2):  # the terminal keeps trying, as its worker would
+        _refused(terminal.sync(), "chain.broken")
+    assert world.device(terminal).acked_seq == 20, "nothing of the refused batch may be kept"
+    (alarm,) = alarms.raised()
+    assert (alarm.kind, alarm.source) == (alarm_kinds.CHAIN_BROKEN, terminal.code)
+    assert alarm.details["seq"] == 26, "entry 26 no longer follows the altered entry 25"
+    assert alarm.repeats == 2, "a retried refusal counts up the open alarm"
+    # The server still holds the first 20 votes exactly as cast, and counts them once.
+    world.check([], "after tampering: ")
+
+
+UNCHECKED_LAST_ENTRY_BUG = (
+    "known gap: the client signs and sends its pending entries as they now read"
+    " (sync/client.py push_once, DeviceStore.pending) without checking them against the hashes"
+    " it logged, so an edit to the newest unsent entry, which no later entry's prev_hash covers,"
+    " is accepted and counted by the server with no alarm; the terminal only notices afterwards"
+    " (ack.hash_mismatch) and stays stuck"
+)
+
+
+def test_altered_newest_unsent_entry_is_refused_with_an_alarm(world, alarms):
+    # In a community of its own: today the server ends up counting the altered vote.
+    _, (terminal,) = world.elsewhere("faults-newest", 1)
+    terminal.cast(5)
+    _synced(terminal.sync())
+    terminal.cast(3)  # entries 6..8 wait to be sent; nothing after 8 links to it
+    _alter_one_byte(terminal.store, 8)
+    assert terminal.verify().returncode == 1
+
+    run = terminal.sync()
+    assert run.returncode == 1, run
+    server_holds = world.device(terminal).acked_seq
+    if "ack.hash_mismatch" in run.stdout and server_holds == 8 and not alarms.raised():
+        pytest.xfail(UNCHECKED_LAST_ENTRY_BUG)
+    assert server_holds == 5, "the altered vote must not be stored"
+    assert [(a.kind, a.source) for a in alarms.raised()] == [(alarm_kinds.CHAIN_BROKEN, terminal.code)]
+
+
+def test_batch_signed_with_another_key_is_refused_with_an_alarm(world, alarms):
+    (terminal,) = world.take(1)
+    terminal.cast(10)
+    _synced(terminal.sync())
+    terminal.cast(5)
+    entries, stranger = _entries(terminal, 11), protocol.generate_private_key()
+    forged = protocol.canonical_json(protocol.make_batch(stranger, terminal.code, entries))
+
+    status, answer = _post_log(world.proxy.url, _device_key(terminal), terminal.code, forged)
+    assert (status, answer["error"]["code"]) == (422, "checkpoint.signature"), answer
+    assert alarms.kinds() == {(alarm_kinds.CHECKPOINT_SIGNATURE, terminal.code): 1}
+
+    # Everything signed by a stranger in the terminal's name: not even looked at.
+    status, answer = _post_log(world.proxy.url, stranger, terminal.code, forged)
+    assert (status, answer["error"]["code"]) == (401, "device.signature"), answer
+    assert world.device(terminal).acked_seq == 10
+
+    # The honest terminal is not blocked by what was forged in its name.
+    assert _synced(terminal.sync())["acked_seq"] == 15
+    world.check([terminal], "after forged batches: ")
+
+
+def test_revoked_terminal_is_refused_with_an_alarm_and_its_earlier_votes_still_count(world, alarms):
+    (terminal,) = world.take(1)
+    terminal.cast(15)
+    _synced(terminal.sync())
+    with Session(world.engine) as session:
+        revoke_device(session, session.scalars(select(Device).where(Device.code == terminal.code)).one())
+        session.commit()
+    terminal.cast(5)  # offline, it does not know yet
+
+    _refused(terminal.sync(), "device.revoked")
+    store = DeviceStore(terminal.store)  # the push itself, as the sync worker sends it
+    try:
+        with pytest.raises(DeviceRefused) as refused:
+            SyncClient(store, max_attempts=1).push_once()
+    finally:
+        store.close()
+    assert refused.value.status == 403 and refused.value.code == "device.revoked"
+    raised = alarms.kinds()
+    # Both the ordinary sync round (its package request) and the push are reported.
+    assert raised[(alarm_kinds.REVOKED_PUSH, terminal.code)] == 2, raised
+    assert {source for _, source in raised} == {terminal.code}, raised
+    assert world.device(terminal).acked_seq == 15
+    assert set(terminal.statuses()[v] for v in terminal.vote_ids()[:15]) == {"counted"}
+    world.check([], "after the revocation: ")
