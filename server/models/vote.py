@@ -22,6 +22,8 @@ class Vote(Base):
         Index("ix_vote_cycle_voter_key", "cycle_id", "voter_key"),
         Index("ix_vote_cycle_code", "cycle_id", "code_id"),
         Index("ix_vote_cycle_status", "cycle_id", "status"),
+        # Terminals learn who has voted in increments by arrival (server/sync/voters.py).
+        Index("ix_vote_cycle_received", "cycle_id", "received_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # made where cast

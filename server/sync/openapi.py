@@ -162,6 +162,37 @@ EXTRA_SCHEMAS.update(
                 "server_time_ms": EPOCH_MS,
             }
         ),
+        "SyncVoted": _object(
+            {
+                "voted": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "cycle_id": {"type": "integer"},
+                            "voter_keys": {
+                                "type": "array",
+                                "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                            },
+                        }
+                    ),
+                },
+                "voted_codes": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "cycle_id": {"type": "integer"},
+                            "code_ids": {"type": "array", "items": {"type": "string"}},
+                        }
+                    ),
+                },
+                "cursor": {
+                    "type": "string",
+                    "description": "Send it back as `since` for the next increment.",
+                },
+                "more": {"type": "boolean", "description": "true: ask again at once, there is more."},
+                "server_time_ms": EPOCH_MS,
+            }
+        ),
     }
 )
 
@@ -263,6 +294,30 @@ EXTRA_PATHS.update(
                 "responses": {
                     "200": _ok("SyncStatuses", "Statuses of vote entries after since_seq."),
                     "400": _error("`statuses.since_seq` is not a whole number."),
+                    **_signed_errors(),
+                },
+            }
+        },
+        "/api/v1/sync/voters": {
+            "get": {
+                "operationId": "syncVoters",
+                "summary": "Who already has a counted vote in the community's open cycles",
+                "description": SIGNED
+                + " Increments by arrival; repeats are possible (keep them as a set). A terminal "
+                "refuses a resident whose key is listed: they voted online or elsewhere.",
+                "security": [],
+                "parameters": [
+                    *SIGNATURE_HEADERS,
+                    {
+                        "name": "since",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "maxLength": 60},
+                    },
+                ],
+                "responses": {
+                    "200": _ok("SyncVoted", "Voter keys and school codes with a counted vote."),
+                    "400": _error("`voters.since` is not a cursor this server gave."),
                     **_signed_errors(),
                 },
             }
