@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from hardware.cli import hardware_group
 from kiosk.cli import kiosk_group
 from server.cli import server_group
 from sync.cli import device_group
@@ -19,3 +20,4 @@ def main() -> None:
 main.add_command(server_group)
 main.add_command(device_group)
 main.add_command(kiosk_group)
+main.add_command(hardware_group)
