@@ -346,12 +346,32 @@ class SyncClient:
                     return learned
                 since_seq = page[-1]["seq"]
 
+    def pull_voters(self, max_pages: int = 100) -> int:
+        """Learn who has voted elsewhere since the last time; how many pairs arrived.
+        Pages are bounded so one round never holds more than a page in memory."""
+        learned = 0
+        with self._recording_errors():
+            for _ in range(max_pages):
+                _, data = self._signed("GET", "/voters", query={"since": self.store.voters_cursor()})
+                cursor, more = data.get("cursor"), data.get("more")
+                groups, code_groups = data.get("voted") or [], data.get("voted_codes") or []
+                if not isinstance(cursor, str) or type(more) is not bool:
+                    raise SyncError("response.shape", f"voters answer {data!r:.200}")
+                pairs = [(g["cycle_id"], f"key:{k}") for g in groups for k in g["voter_keys"]]
+                pairs += [(g["cycle_id"], f"code:{c}") for g in code_groups for c in g["code_ids"]]
+                self.store.add_voted_elsewhere(pairs, cursor)
+                learned += len(pairs)
+                if not more:
+                    break
+        return learned
+
     def sync_round(self, batch_size: int = protocol.MAX_BATCH_ENTRIES) -> RoundResult:
         """What a terminal does whenever it can: newest package, every pending entry up,
-        statuses down."""
+        statuses down, and who has voted elsewhere."""
         version = self.pull_package()
         pushed = self.push_all(batch_size)
         statuses = self.refresh_statuses()
+        self.pull_voters()
         if not pushed.gap:  # a gap stays on the maintenance screen until it is resolved
             self.store.record_sync_success(self.clock())
         return RoundResult(version, pushed, pushed.statuses + statuses)

@@ -40,6 +40,17 @@ DEVICE_KINDS = frozenset({"terminal", "support_point"})
 VOTE_STATUSES = frozenset({"counted", "duplicate", "invalid"})
 
 _SCHEMA = """
+-- Residents with a counted vote elsewhere (online, other terminals), from the server's
+-- increments: a terminal refuses them even while offline later.
+CREATE TABLE IF NOT EXISTS voted_elsewhere (
+    cycle_id INTEGER NOT NULL,
+    voter TEXT NOT NULL,  -- "key:<voter key>" or "code:<code id>", as VoteRecord.voter
+    PRIMARY KEY (cycle_id, voter)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS voters_cursor (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    cursor TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS identity (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     device TEXT NOT NULL,
@@ -327,6 +338,22 @@ class DeviceStore:
         if row is None:
             raise StoreError("log.missing", f"no entry {seq}")
         return row[0]
+
+    def add_voted_elsewhere(self, voters: Iterable[tuple[int, str]], cursor: str) -> None:
+        """Remember (cycle id, voter) pairs and where the server's list goes on, together."""
+        with self._write() as db:
+            db.executemany("INSERT OR IGNORE INTO voted_elsewhere VALUES (?, ?)", voters)
+            db.execute("INSERT OR REPLACE INTO voters_cursor VALUES (1, ?)", (cursor,))
+
+    def voters_cursor(self) -> str:
+        row = self._one("SELECT cursor FROM voters_cursor WHERE id = 1")
+        return row[0] if row else ""
+
+    def voted_elsewhere(self, cycle_id: int, voter: str) -> bool:
+        """Whether the server said this voter ("key:..." or "code:...") has a counted
+        vote in the cycle."""
+        row = self._one("SELECT 1 FROM voted_elsewhere WHERE cycle_id = ? AND voter = ?", (cycle_id, voter))
+        return row is not None
 
     def backlog_count(self) -> int:
         # Sequence numbers have no gaps, so this needs no count over the rows.

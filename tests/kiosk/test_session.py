@@ -115,6 +115,15 @@ def test_a_resident_known_to_have_voted_elsewhere_is_refused(store, clock):
     assert flow.step is Step.BALLOT
 
 
+def test_a_resident_the_server_listed_as_voted_elsewhere_is_refused_while_offline(store, clock):
+    cycle_id = store.package().package["cycles"][0]["id"]
+    store.add_voted_elsewhere([(cycle_id, f"key:{voter_key_of_card(CARD)}")], cursor="1")
+    flow = make_flow(store, clock, voted_elsewhere=store.voted_elsewhere)
+    flow.observe(card())
+    assert flow.step is Step.REFUSED and flow.notice.text == ALREADY_VOTED_ELSEWHERE
+    assert logged_votes(store) == []
+
+
 def test_a_card_left_on_the_reader_after_the_visit_does_not_start_another(flow):
     flow.observe(card())
     vote_for(flow, 103)

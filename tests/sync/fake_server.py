@@ -119,6 +119,9 @@ class FakeSyncServer:
         self.requests: list[dict] = []  # what arrived: method, path, headers
         self.failures: list[tuple[int, str]] = []  # answers to give before doing anything
         self.statuses_in_ack = True
+        # Residents who voted elsewhere, by arrival: (cycle id, voter key); served in pages.
+        self.voted_elsewhere: list[tuple[int, str]] = []
+        self.voters_page = 1000
         self.lose_next = False
         self.now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000
         self._http: ThreadingHTTPServer | None = None
@@ -307,6 +310,20 @@ class FakeSyncServer:
         found = [device.statuses[s] for s in sorted(device.statuses) if s > since][:1000]
         return 200, {"statuses": found, "server_time_ms": self.now_ms()}
 
+    def handle_voters(self, query: dict) -> tuple[int, dict]:
+        start = int(query.get("since", ["0"])[0] or 0)
+        page = self.voted_elsewhere[start : start + self.voters_page]
+        groups: dict[int, list[str]] = {}
+        for cycle_id, key in page:
+            groups.setdefault(cycle_id, []).append(key)
+        return 200, {
+            "voted": [{"cycle_id": c, "voter_keys": keys} for c, keys in groups.items()],
+            "voted_codes": [],
+            "cursor": str(start + len(page)),
+            "more": start + len(page) < len(self.voted_elsewhere),
+            "server_time_ms": self.now_ms(),
+        }
+
 
 def _normalise(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
@@ -360,6 +377,8 @@ def _handler_for(server: FakeSyncServer) -> type[BaseHTTPRequestHandler]:
                 return server.handle_log(device, body)
             if (method, url.path) == ("GET", "/api/v1/sync/statuses"):
                 return server.handle_statuses(device, query)
+            if (method, url.path) == ("GET", "/api/v1/sync/voters"):
+                return server.handle_voters(query)
             return 404, {"error": {"code": "not_found"}}
 
         def _answer(self, status: int, payload: dict) -> None:

@@ -120,6 +120,7 @@ def test_every_request_is_signed_by_the_device_key(enrolled, server):
     client_for(enrolled, server.url).sync_round()
     assert {r["path"].split("?")[0] for r in server.requests} == {
         "/api/v1/sync/package",
+        "/api/v1/sync/voters",
         "/api/v1/sync/log",
     }  # statuses came with the acknowledgement, so there was nothing to ask
     for request in server.requests:
@@ -305,3 +306,15 @@ def test_the_clock_offset_is_learned_from_the_server_and_written_into_new_entrie
     assert abs(entry.clock_offset_ms - skew_ms) < 1_000
     client.push_all()  # the server accepts entries from a terminal an hour off
     assert enrolled.backlog_count() == 0
+
+
+def test_a_sync_round_learns_who_voted_elsewhere_in_pages_and_remembers_it(enrolled, server):
+    server.voters_page = 2
+    server.voted_elsewhere = [(7, f"{n:064x}") for n in range(5)]
+    client = client_for(enrolled, server.url)
+    client.sync_round()
+    assert all(enrolled.voted_elsewhere(7, f"key:{n:064x}") for n in range(5))
+    assert not enrolled.voted_elsewhere(8, f"key:{0:064x}")
+    server.voted_elsewhere.append((7, "f" * 64))
+    assert client.pull_voters() == 1  # only what is new, from the remembered cursor
+    assert enrolled.voted_elsewhere(7, "key:" + "f" * 64)
