@@ -14,10 +14,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_datetime
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from flask import Flask, g, request
 
+from spilno.po_catalog import read_catalog
 from voting import channel_label
 from voting import message as domain_message
 
@@ -29,13 +29,7 @@ _catalogs: dict[str, dict[str, str]] = {}
 
 
 def load_catalog(locale: str) -> dict[str, str]:
-    catalog: dict[str, str] = {}
-    for po_file in sorted((TRANSLATIONS / locale).glob("*.po")):
-        with po_file.open("rb") as handle:
-            for entry in read_po(handle, locale=locale):
-                if entry.id and entry.string:
-                    catalog[str(entry.id)] = str(entry.string)
-    return catalog
+    return read_catalog(TRANSLATIONS, locale)
 
 
 def catalog(locale: str) -> dict[str, str]:

@@ -7,37 +7,14 @@ is revoked and replaced, never recovered.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import click
-from flask import has_app_context
-from flask.cli import ScriptInfo
 from sqlalchemy import select
 
 from server import db
+from server.cli_context import app_context
 from server.models import ApiClient, Community
 from server.services.api_clients import ApiClientError, create_api_client, revoke_api_client
-
-
-@contextmanager
-def _app_context() -> Iterator[None]:
-    """The app to work in: the current one, the one a Flask CLI runner names, or one
-    made from the configuration (how `spilno server` runs)."""
-    if has_app_context():
-        yield
-        return
-    context = click.get_current_context(silent=True)
-    info = context.find_object(ScriptInfo) if context is not None else None
-    if info is not None and info.create_app is not None:
-        app = info.load_app()
-    else:
-        from server import create_app
-
-        app = create_app()
-    with app.app_context():
-        yield
-
 
 api_client_group = click.Group(
     "api-client",
@@ -51,7 +28,7 @@ api_client_group = click.Group(
 @click.option("--json", "as_json", is_flag=True, help="One JSON object, token included.")
 def create_command(community_slug: str, name: str, as_json: bool) -> None:
     """Create a client for one community and print its token (shown only this once)."""
-    with _app_context():
+    with app_context():
         session = db.session()
         community = session.scalar(select(Community).where(Community.slug == community_slug))
         if community is None:
@@ -78,7 +55,7 @@ def create_command(community_slug: str, name: str, as_json: bool) -> None:
 @click.argument("client_id", type=int)
 def revoke_command(client_id: int) -> None:
     """Revoke a client's token: its next request is refused."""
-    with _app_context():
+    with app_context():
         session = db.session()
         client = session.get(ApiClient, client_id)
         if client is None:
@@ -93,7 +70,7 @@ def revoke_command(client_id: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def list_command(community_slug: str | None, as_json: bool) -> None:
     """List clients with their token prefixes (never the tokens)."""
-    with _app_context():
+    with app_context():
         query = (
             select(ApiClient, Community.slug)
             .join(Community, Community.id == ApiClient.community_id)

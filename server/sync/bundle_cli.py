@@ -12,10 +12,10 @@ from flask import current_app, g
 from sqlalchemy import select
 
 from server import db
+from server.cli_context import app_context
 from server.models import Community
 
 from .bundle_import import DEFAULT_MAX_BYTES, BundleReport, import_bundle
-from .cli import _app_context
 
 
 def _in_language(locale: str, render: Callable[[], str]) -> str:
@@ -68,7 +68,7 @@ def import_bundle_command(files: tuple[Path, ...], community_slug: str | None, a
     """Import vote bundles that terminals exported to a USB stick (`spilno kiosk
     export-bundle`), verified like a network push; exit 1 if any was refused."""
     refused = False
-    with _app_context():
+    with app_context():
         session = db.session()
         scope = None
         if community_slug is not None:

@@ -4,34 +4,13 @@ from the raw records (server.sync.recount). Exit status 1 on any disagreement.""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import click
-from flask import has_app_context
-from flask.cli import ScriptInfo
 
 from server import db
+from server.cli_context import app_context
 
 from .recount import RecountReport, UnknownCycle, recount_cycle
-
-
-@contextmanager
-def _app_context() -> Iterator[None]:
-    """The current app, the one a Flask CLI runner names, or one from the configuration."""
-    if has_app_context():
-        yield
-        return
-    context = click.get_current_context(silent=True)
-    info = context.find_object(ScriptInfo) if context is not None else None
-    if info is not None and info.create_app is not None:
-        app = info.load_app()
-    else:
-        from server import create_app
-
-        app = create_app()
-    with app.app_context():
-        yield
 
 
 def _print_text(report: RecountReport) -> None:
@@ -60,7 +39,7 @@ def _print_text(report: RecountReport) -> None:
 def recount_command(cycle_id: int, as_json: bool) -> None:
     """Verify every device chain and checkpoint of a cycle, recount it from the raw votes,
     and compare with the stored statuses and the running tally (exit 1 on any mismatch)."""
-    with _app_context():
+    with app_context():
         try:
             report = recount_cycle(db.session(), cycle_id)
         except UnknownCycle:
