@@ -4,6 +4,8 @@
     python -m bench server          # the central server's figures
     python -m bench server console  # ...only those after loading votes that match "console"
     python -m bench sync            # the sync figures
+    python -m bench qr_codes        # school voting codes: QR encoding, 10 000 cards to PDF
+    python -m bench school check    # school codes: checking a code among 1 000 000
 
 Needs PostgreSQL on 127.0.0.1:5432 (scripts/ensure-postgres.sh); each suite makes a
 fresh database of its own.
@@ -14,9 +16,15 @@ from __future__ import annotations
 import json
 import sys
 
-from . import hardware_bench, server_bench, sync_bench
+from . import hardware_bench, qr_codes_bench, school_bench, server_bench, sync_bench
 
-SUITES = {"server": server_bench, "sync": sync_bench, "hardware": hardware_bench}
+SUITES = {
+    "server": server_bench,
+    "sync": sync_bench,
+    "hardware": hardware_bench,
+    "school": school_bench,
+    "qr_codes": qr_codes_bench,
+}
 
 
 def main(argv: list[str]) -> int:

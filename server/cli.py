@@ -31,6 +31,30 @@ def server_group() -> None:
     """The central server: database, users, the web console."""
 
 
+def _demo_code_cards(summary, url: str, instance: Path) -> Path:  # type: ignore[no-untyped-def]
+    """The demo's unused code cards as a PDF a moderator would print."""
+    from qr_codes.cards import CodeCard, cards_pdf
+    from qr_codes.codes import code_url
+
+    cards = [
+        CodeCard(
+            card.code,
+            code_url(url, card.code),
+            contest.school.name,
+            card.class_name,
+            contest.programme.title,
+            card.number,
+        )
+        for contest, unused in summary.schools.cards
+        for card in unused
+    ]
+    path = (instance / "demo-school-cards.pdf").resolve()
+    with open(path, "wb") as f:
+        cards_pdf(cards, f, layout="10")
+    path.chmod(0o600)  # live codes
+    return path
+
+
 @server_group.command("init-db")
 def init_db() -> None:
     """Create or upgrade the database schema (Alembic migrations)."""
@@ -154,6 +178,12 @@ def demo(host: str, port: int, no_serve: bool, votes: int) -> None:
     )
     for login, role, password in summary.users:
         click.echo(f"  {role:<22} логін / login: {login:<10} пароль / password: {password}")
+    cards_pdf = _demo_code_cards(summary, url, instance)
+    contest, unused = summary.schools.cards[0]
+    click.echo(f"  Шкільний бюджет / school budget: {contest.programme.title}")
+    click.echo(f"    картки з кодами / code cards (PDF): {cards_pdf}")
+    for card in unused[:2]:
+        click.echo(f"    голосувати кодом / vote with a code ({card.class_name}): {url}/s/{card.code}")
     current = summary.cycles[1]
     click.echo(f"  API (Bearer {summary.api_token}):")
     results_url = f"{url}/api/v1/cycles/{current.id}/results"

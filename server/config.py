@@ -24,6 +24,20 @@ DEFAULTS = {
     "LOGIN_MAX_FAILURES_PER_IP": 30,
     # A USB bundle uploaded in the console (a week offline is ~100 000 votes, ~40 MB).
     "BUNDLE_MAX_BYTES": 200 * 1024 * 1024,
+    # Behind a reverse proxy (nginx, a load balancer): how many proxies in front of the
+    # server to trust for X-Forwarded-For/-Proto/-Host. 0 (direct): the headers are
+    # ignored, since a client could forge them. Set it behind a proxy, or every student
+    # seems to come from the proxy's address and shares one guessing limit.
+    "TRUSTED_PROXIES": 0,
     # Integration API batches.
     "API_MAX_BATCH": 1000,
+    # The address students' code cards point to ("https://vote.example.gov.ua"); the QR
+    # on each card is PUBLIC_URL/s/<code>. None: the address the console was opened at.
+    "PUBLIC_URL": None,
+    # Guessing voting codes: failed codes within the window, per browser, per network
+    # address (a whole school may share one, so it is generous) and per school page.
+    "CODE_WINDOW_SECONDS": 10 * 60,
+    "CODE_MAX_FAILURES_PER_CLIENT": 10,
+    "CODE_MAX_FAILURES_PER_IP": 300,
+    "CODE_MAX_FAILURES_PER_SCHOOL": 300,
 }

@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from school_budget.demo import SchoolDemo, seed_school_demo
+from school_budget.keys import CodeKeys
 from server.models import Category, Community, Cycle, Device, Project, utcnow
 from server.services.api_clients import create_api_client
 from server.services.ballot_box import store_votes
@@ -76,6 +78,7 @@ class DemoSummary:
     users: list[tuple[str, str, str]]  # login, role, password
     votes_stored: int
     api_token: str  # for trying the integration API
+    schools: SchoolDemo  # the school budget: contests, unused code cards
 
 
 def _random_rnokpp(rng: random.Random) -> str:
@@ -241,5 +244,7 @@ def seed_demo(
             stored += len(store_votes(session, {cycle.id: rules}, records[start : start + 500], "demo"))
     last_year.results_published_at = datetime(2026, 6, 5, 9, 0, tzinfo=UTC)
     _client, token = create_api_client(session, community_id=community.id, name="Платформа е-демократії")
+    schools = seed_school_demo(session, community, CodeKeys.from_master(master_secret), now, rng)
+    users.append(schools.moderator)
     session.commit()
-    return DemoSummary(community, [last_year, this_year], users, stored, token)
+    return DemoSummary(community, [last_year, this_year], users, stored, token, schools)

@@ -7,6 +7,7 @@ import click
 
 from hardware.cli import hardware_group
 from kiosk.cli import kiosk_group
+from school_budget.cli import school_group
 from server.cli import server_group
 from sync.cli import device_group
 
@@ -21,3 +22,4 @@ main.add_command(server_group)
 main.add_command(device_group)
 main.add_command(kiosk_group)
 main.add_command(hardware_group)
+main.add_command(school_group)

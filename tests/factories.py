@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from server.auth.passwords import hash_password
-from server.models import Category, Community, Cycle, Device, Project, Role, User
+from server.models import Category, Community, Cycle, CycleKind, Device, Project, Role, School, User
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
@@ -115,6 +115,62 @@ class Factories:
         self.session.add(device)
         self.session.commit()
         return device
+
+    def school(self, community: Community | None = None, **kw: Any) -> School:
+        n = next(_counter)
+        school = School(
+            community_id=(community or self.community()).id,
+            name=kw.pop("name", f"Ліцей № {n}"),
+            address=kw.pop("address", ""),
+            **kw,
+        )
+        self.session.add(school)
+        self.session.commit()
+        return school
+
+    def school_contest(
+        self,
+        school: School | None = None,
+        *,
+        open_now: bool = True,
+        projects: int = 4,
+        max_choices: int = 2,
+        budget: int = 50_000_00,
+        grades: tuple[int, ...] = (5, 6, 7, 8, 9, 10, 11),
+    ) -> Any:
+        """A school's contest with projects (a school_budget.contests.Contest), voting
+        open now or in ten days. Made through the service, then moved in time if open."""
+        from school_budget.contests import ContestFields, create_contest, load_contest
+
+        school = school or self.school()
+        community = self.session.get_one(Community, school.community_id)
+        now = datetime.now(UTC)
+        programme = self.cycle(
+            community,
+            open_now=False,
+            kind=CycleKind.SCHOOL.value,
+            title=f"Шкільний бюджет {next(_counter)}",
+            voting_starts_at=now + timedelta(days=1),
+            voting_ends_at=now + timedelta(days=60),
+        )
+        contest = create_contest(
+            self.session,
+            programme,
+            school,
+            ContestFields(
+                budget=budget,
+                max_choices=max_choices,
+                voting_starts_at=now + timedelta(days=2),
+                voting_ends_at=now + timedelta(days=30),
+                grades=list(grades),
+            ),
+        )
+        for i in range(projects):
+            self.project(contest.category, cost=(5_000 + 1_000 * i) * 100, title=f"Шкільний проєкт {i + 1}")
+        if open_now:
+            programme.voting_starts_at = contest.cycle.voting_starts_at = now - timedelta(days=1)
+        self.session.commit()
+        return load_contest(self.session, contest.contest)
 
     def ballot_cycle(self, community: Community | None = None, projects_per_category: int = 4) -> Cycle:
         """A cycle with two categories of projects, open for voting now."""

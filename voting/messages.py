@@ -117,6 +117,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Голос належить іншому циклу.",
         "The vote belongs to another cycle.",
     ),
+    "vote.code_required": (
+        "У шкільному конкурсі голосують лише кодами учнів.",
+        "A school contest is voted with student codes only.",
+    ),
+    "vote.code_not_allowed": (
+        "У цьому голосуванні коди не видавали: голосують лише мешканці.",
+        "No codes were issued for this vote: only residents vote in it.",
+    ),
+    "vote.code_not_valid": (
+        "Код не видано для цього конкурсу або його відкликано.",
+        "The code was not issued for this contest or has been revoked.",
+    ),
 }
 
 

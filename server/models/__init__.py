@@ -6,6 +6,7 @@ from .community import Community, LoginAttempt, Role, User
 from .cycle import Category, Cycle, CycleKind, Project, ProjectStatus
 from .device import Device, DeviceKind, DeviceStatus
 from .integration import ApiClient
+from .school import CodeAttempt, CodeBatch, School, SchoolContest, VotingCode
 from .sync import DeviceCheckpoint, DeviceEnrolment, DeviceLogEntry, PendingBatch, SyncPackage
 from .vote import Alarm, ProjectTally, TurnoutTally, Vote
 
@@ -15,6 +16,8 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Category",
+    "CodeAttempt",
+    "CodeBatch",
     "Community",
     "Cycle",
     "CycleKind",
@@ -30,9 +33,12 @@ __all__ = [
     "ProjectStatus",
     "ProjectTally",
     "Role",
+    "School",
+    "SchoolContest",
     "SyncPackage",
     "TurnoutTally",
     "User",
     "Vote",
+    "VotingCode",
     "utcnow",
 ]

@@ -50,6 +50,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(32))
     # None only for administrators.
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"))
+    # Set only for school moderators: the one school they run.
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), default=None)
     locale: Mapped[str] = mapped_column(String(8), default="uk")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[created_at]

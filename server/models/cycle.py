@@ -22,7 +22,8 @@ from .base import Base, created_at, intpk, str64, str200
 
 class CycleKind(StrEnum):
     PUBLIC = "public"  # громадський бюджет
-    SCHOOL = "school"  # шкільний бюджет
+    SCHOOL = "school"  # шкільний бюджет: the programme schools' contests belong to
+    SCHOOL_CONTEST = "school_contest"  # one school's contest (made with the contest)
 
 
 class ProjectStatus(StrEnum):

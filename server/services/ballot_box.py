@@ -30,7 +30,7 @@ from server.db import bulk_insert
 from server.models import ProjectTally, TurnoutTally, Vote, utcnow
 from voting import CountingInput, Decision, VoteRecord, VoteStatus, decide_for_voter
 
-from .cycle_rules import CycleRules
+from .cycle_rules import CycleRules, resolve_codes
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +60,7 @@ class UnknownCycle(Exception):
     pass
 
 
-def _lock_id(cycle_id: int, voter: str) -> int:
+def lock_id(cycle_id: int, voter: str) -> int:
     digest = hashlib.blake2b(f"{cycle_id}/{voter}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
@@ -182,7 +182,7 @@ def store_votes(
 
     is_postgres = session.get_bind().dialect.name == "postgresql"
     if is_postgres:
-        lock_ids = sorted({_lock_id(r.cycle_id, r.voter) for r in batch.values()})
+        lock_ids = sorted({lock_id(r.cycle_id, r.voter) for r in batch.values()})
         session.execute(
             text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
             {"keys": lock_ids},
@@ -211,9 +211,9 @@ def store_votes(
     new_rows: list[dict] = []
     changed_rows: list[dict] = []
     for cycle_id, cycle_records in by_cycle.items():
-        cycle_rules = rules[cycle_id]
         keys = {r.voter_key for r in cycle_records if r.voter_key is not None}
         codes = {r.code_id for r in cycle_records if r.code_id is not None}
+        cycle_rules = resolve_codes(session, rules[cycle_id], codes)
         earlier: dict[str, list[dict]] = defaultdict(list)
         for column, values in ((Vote.voter_key, keys), (Vote.code_id, codes)):
             if not values:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import Category, Cycle, Project, ProjectStatus
+from server.models import Category, Cycle, CycleKind, Project, ProjectStatus, SchoolContest, VotingCode
 from voting import Ballot, BallotProject, CategoryRule, VoteRecord
 
 
@@ -19,6 +20,10 @@ class CycleRules:
     ballot: Ballot
     voting_starts_at: datetime
     voting_ends_at: datetime
+    # A school contest's id (None for other cycles) and, once resolved for the codes at
+    # hand (resolve_codes), which of them are issued for it and not revoked.
+    code_contest_id: int | None = None
+    valid_codes: frozenset[str] | None = None
 
     def invalid_reason(self, record: VoteRecord) -> str | None:
         """Why a well-formed vote cannot count, as a message code, or None."""
@@ -26,6 +31,19 @@ class CycleRules:
             return "vote.cycle_mismatch"
         if not (self.voting_starts_at <= record.cast_at < self.voting_ends_at):
             return "vote.outside_window"
+        if self.code_contest_id is None:
+            if record.code_id is not None:
+                # Codes are issued for school contests only; a code anywhere else was made up.
+                return "vote.code_not_allowed"
+        else:
+            # A terminal checks codes against the list in its package, which may be older
+            # than a revocation: the server's list decides.
+            if record.code_id is None:
+                return "vote.code_required"
+            if self.valid_codes is None:
+                raise RuntimeError("a school contest's codes must be resolved before votes are judged")
+            if record.code_id not in self.valid_codes:
+                return "vote.code_not_valid"
         problems = self.ballot.check(record.selections)
         return problems[0].code if problems else None
 
@@ -61,6 +79,28 @@ def ballot_for(session: Session, cycle: Cycle) -> Ballot:
     )
 
 
+_CODES_PER_QUERY = 5000
+
+
+def resolve_codes(session: Session, rules: CycleRules, code_ids: Iterable[str] | None) -> CycleRules:
+    """`rules` knowing which of `code_ids` (None: every code) are valid in its contest.
+    A batch asks only about its own codes: a contest may hold a million."""
+    if rules.code_contest_id is None:
+        return rules
+    base = select(VotingCode.verifier).where(
+        VotingCode.contest_id == rules.code_contest_id, VotingCode.revoked_at.is_(None)
+    )
+    if code_ids is None:
+        found = set(session.scalars(base))
+    else:
+        wanted = sorted(set(code_ids))
+        found = set()
+        for start in range(0, len(wanted), _CODES_PER_QUERY):
+            chunk = wanted[start : start + _CODES_PER_QUERY]
+            found.update(session.scalars(base.where(VotingCode.verifier.in_(chunk))))
+    return replace(rules, valid_codes=frozenset(found))
+
+
 def load_cycle_rules(session: Session, cycle: Cycle) -> CycleRules:
     return CycleRules(
         cycle_id=cycle.id,
@@ -68,4 +108,9 @@ def load_cycle_rules(session: Session, cycle: Cycle) -> CycleRules:
         ballot=ballot_for(session, cycle),
         voting_starts_at=cycle.voting_starts_at,
         voting_ends_at=cycle.voting_ends_at,
+        code_contest_id=(
+            session.scalar(select(SchoolContest.id).where(SchoolContest.cycle_id == cycle.id))
+            if cycle.kind == CycleKind.SCHOOL_CONTEST.value
+            else None
+        ),
     )

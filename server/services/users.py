@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.auth.passwords import hash_password, password_problem, verify_password
-from server.models import Community, Role, User
+from server.models import Community, Role, School, User
 from server.services import audit
 
 LOGIN_PATTERN = re.compile(r"[a-z0-9][a-z0-9._@+\-]{2,199}")
@@ -29,8 +29,11 @@ def create_user(
     password: str,
     role: str,
     community_id: int | None = None,
+    school_id: int | None = None,
     locale: str = "uk",
 ) -> User:
+    """A new user. A school moderator runs exactly one school of their community
+    (`school_id`); no other role has a school."""
     login = login.strip().lower()
     if not LOGIN_PATTERN.fullmatch(login):
         raise UserError(
@@ -52,6 +55,7 @@ def create_user(
             "Адміністратор не належить громаді; решта ролей — належать.",
             "Administrators belong to no community; every other role belongs to one.",
         )
+    school_id = _school_for(session, role_enum, community_id, school_id)
     if session.scalar(select(func.count()).where(func.lower(User.login) == login)):
         raise UserError("Такий логін уже є.", "That login is taken.")
     user = User(
@@ -60,11 +64,35 @@ def create_user(
         password_hash=hash_password(password),
         role=role_enum.value,
         community_id=community_id,
+        school_id=school_id,
         locale=locale if locale in ("uk", "en") else "uk",
     )
     session.add(user)
     session.flush()
     return user
+
+
+def _school_for(session: Session, role: Role, community_id: int | None, school_id: int | None) -> int | None:
+    """The school a new user runs: required for a school moderator and checked to be a
+    school of their community (an id from another community is as good as none);
+    dropped for every other role, which sees the whole community or nothing of schools."""
+    if role is not Role.SCHOOL_MODERATOR:
+        return None
+    school = (
+        session.get(School, school_id) if isinstance(school_id, int) and 0 < school_id <= 2**31 - 1 else None
+    )
+    if school is None or school.community_id != community_id:
+        raise SchoolRequired(
+            "Оберіть школу: модератор школи керує однією школою своєї громади.",
+            "Choose a school: a school moderator runs one school of their community.",
+        )
+    return school.id
+
+
+class SchoolRequired(UserError):
+    """A school moderator without a school of their community."""
+
+    field = "school_id"  # shown beside the form's school field
 
 
 class WrongPassword(UserError):
@@ -106,6 +134,7 @@ def create_user_as(
     password: str,
     role: str,
     community_id: int | None,
+    school_id: int | None = None,
 ) -> User:
     """`create_user` with the creator's limits applied and the creation audited."""
     if role not in {r.value for r in assignable_roles(actor)}:
@@ -125,14 +154,18 @@ def create_user_as(
         password=password,
         role=role,
         community_id=community_id,
+        school_id=school_id,
     )
+    details: dict[str, object] = {"login": user.login, "role": user.role}
+    if user.school_id is not None:
+        details["school_id"] = user.school_id
     audit.record(
         session,
         "user.create",
         user=actor,
         community_id=community_id,
         target=("user", user.id),
-        details={"login": user.login, "role": user.role},
+        details=details,
     )
     return user
 

@@ -22,7 +22,9 @@ from voting import Channel, VoteRecord
 from .auth import DeviceRef
 
 CHANNELS = {
-    DeviceKind.TERMINAL.value: frozenset({Channel.KIOSK}),
+    # A terminal: a resident's card, an operator typing a resident's document at the
+    # terminal (staff-assisted mode), a student's code shown to its camera.
+    DeviceKind.TERMINAL.value: frozenset({Channel.KIOSK, Channel.STAFF_ASSISTED, Channel.SCHOOL_CODE}),
     DeviceKind.SUPPORT_POINT.value: frozenset({Channel.PAPER, Channel.STAFF_ASSISTED}),
 }
 MAX_ID = 2**31 - 1

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import Cycle, Device, DeviceCheckpoint, DeviceEnrolment, DeviceLogEntry, Vote
-from server.services.cycle_rules import load_cycle_rules
+from server.services.cycle_rules import load_cycle_rules, resolve_codes
 from server.services.tally import running_tally
 from sync import protocol
 from voting import CountingInput, VoteRecord, decide, tally
@@ -218,7 +218,7 @@ def recount_cycle(session: Session, cycle_id: int) -> RecountReport:
     if cycle is None:
         raise UnknownCycle(cycle_id)
     report = RecountReport(cycle_id)
-    rules = load_cycle_rules(session, cycle)
+    rules = resolve_codes(session, load_cycle_rules(session, cycle), None)
 
     logged_devices = _device_votes_match_their_entries(session, cycle_id, report)
     inputs: list[CountingInput] = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -137,24 +137,47 @@ def test_two_votes_in_the_same_batch_for_one_voter_count_once(session, make):
     assert [r.status for r in results] == ["duplicate", "counted"]
 
 
-def test_school_codes_count_once_per_code(session, make):
-    cycle = make.ballot_cycle()
-    p1 = projects_of(session, cycle)[0]
-    rules = {cycle.id: load_cycle_rules(session, cycle)}
-    at = cycle.voting_starts_at + timedelta(hours=2)
-    records = [
-        VoteRecord.create(
-            cycle_id=cycle.id,
-            selections=[p1.id],
+def test_school_codes_count_once_per_code_and_only_in_school_contests(app, session, make):
+    from qr_codes.codes import normalise
+    from school_budget.codes import issue_codes
+    from school_budget.keys import app_code_keys
+
+    keys = app_code_keys(app)
+    contest = make.school_contest()
+    (card,) = issue_codes(session, contest, "6-А", 1, keys)
+    code_id = keys.verifier(normalise(card.code))
+    project = session.scalars(select(Project).where(Project.cycle_id == contest.cycle.id)).first()
+    public = make.ballot_cycle()
+    p1 = projects_of(session, public)[0]
+    at = datetime.now(UTC) - timedelta(hours=2)
+
+    def by_code(cycle_id: int, project_id: int, seconds: int) -> VoteRecord:
+        return VoteRecord.create(
+            cycle_id=cycle_id,
+            selections=[project_id],
             channel=Channel.SCHOOL_CODE,
-            cast_at=at + timedelta(seconds=i),
-            code_id="CODE-1",
+            cast_at=at + timedelta(seconds=seconds),
+            code_id=code_id,
         )
-        for i in range(2)
-    ]
-    results = store_votes(session, rules, records, source="test")
+
+    rules = {c.id: load_cycle_rules(session, c) for c in (contest.cycle, public)}
+    results = store_votes(
+        session,
+        rules,
+        [
+            by_code(contest.cycle.id, project.id, 0),
+            by_code(contest.cycle.id, project.id, 1),
+            by_code(public.id, p1.id, 2),
+        ],
+        source="test",
+    )
     session.commit()
-    assert sorted(r.status for r in results) == ["counted", "duplicate"]
+    assert [(r.status, r.reason) for r in results][:2] == [
+        ("counted", None),
+        ("duplicate", results[1].reason),
+    ]
+    # A code in a resident's cycle was made up: no code is ever issued there.
+    assert (results[2].status, results[2].reason) == ("invalid", "vote.code_not_allowed")
 
 
 def test_tallies_by_hour_channel_and_device_follow_status_changes(session, make):

@@ -61,9 +61,11 @@ def test_a_moderator_creates_staff_only_in_their_own_community(client, make, ses
     sign_in(client, make.user(Role.COMMUNITY_MODERATOR, community))
     page = client.get("/console/users/new").get_data(as_text=True)
     assert 'value="school_moderator"' in page and 'value="administrator"' not in page
-    form = user_form(role="school_moderator", community_id=str(elsewhere.id))
+    school = make.school(community)
+    form = user_form(role="school_moderator", community_id=str(elsewhere.id), school_id=str(school.id))
     assert post(client, "/console/users/new", form).status_code == 302
-    assert find(session, "operator@poltava.example").community_id == community.id
+    created = find(session, "operator@poltava.example")
+    assert (created.community_id, created.school_id) == (community.id, school.id)
 
 
 def test_a_moderator_cannot_create_an_administrator(client, make, session):

@@ -281,8 +281,11 @@ def test_a_vote_must_name_its_device_and_a_channel_of_its_kind(client, make, ses
     p = project_ids(session, cycle)
     community = _community(session, cycle)
     terminal = enrolled_device(client, session, make, community)
-    terminal.cast(cycle.id, [p[0]], channel="paper")
-    assert terminal.push().get_json()["error"]["rule"] == "entry.vote_channel"
+    terminal.cast(cycle.id, [p[0]], voter=1, channel="staff_assisted")  # the terminal's staff mode
+    terminal.cast(cycle.id, [p[2]], voter=2, channel="kiosk")
+    assert terminal.push().status_code == 200
+    terminal.cast(cycle.id, [p[0]], voter=3, channel="paper")
+    assert terminal.push(terminal.batch(3, 3)).get_json()["error"]["rule"] == "entry.vote_channel"
 
     point = enrolled_device(client, session, make, community, kind="support_point")
     point.cast(cycle.id, [p[0]], voter=1, channel="paper")
