@@ -2,7 +2,8 @@
 
 Every console route is guarded by `roles_required`; every object loaded by id goes
 through `scoped_or_404`, so a moderator of one community gets "not found" for another
-community's data (we do not even confirm it exists).
+community's data (we do not even confirm it exists). School pages go one step further
+with `school_scoped_or_404`: a school moderator sees only their own school.
 """
 
 from __future__ import annotations
@@ -12,14 +13,17 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import abort, g, redirect, request, session, url_for
+from sqlalchemy import select
 
 from server import db
-from server.models import Role, User
+from server.models import CodeBatch, Cycle, CycleKind, Project, Role, School, SchoolContest, User, VotingCode
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
 COMMUNITY_MANAGERS = (Role.ADMINISTRATOR, Role.COMMUNITY_MODERATOR)
+# Who may open a school's pages (each then limited to their schools by school_scoped_or_404).
+SCHOOL_STAFF = (*COMMUNITY_MANAGERS, Role.SCHOOL_MODERATOR)
 MAX_ID = 2**31 - 1
 
 
@@ -91,3 +95,55 @@ def visible_community_ids(user: User) -> list[int] | None:
     if user.role_enum is Role.ADMINISTRATOR:
         return None
     return [user.community_id] if user.community_id is not None else []
+
+
+# --- schools ------------------------------------------------------------------------------
+
+
+def can_access_school(user: User | None, community_id: int | None, school_id: int | None) -> bool:
+    """Community managers reach every school of their community; a school moderator only
+    the school they were given (none at all while they have none)."""
+    if school_id is None or not can_access_community(user, community_id):
+        return False
+    assert user is not None
+    if user.role_enum is Role.SCHOOL_MODERATOR:
+        return user.school_id == school_id
+    return user.role_enum in COMMUNITY_MANAGERS
+
+
+def school_of(obj: object) -> int | None:
+    """The school an object of a school page belongs to; None when it belongs to none
+    (a public-budget project or cycle), which school pages treat as "not found"."""
+    s = db.session()
+    if isinstance(obj, School):
+        return obj.id
+    if isinstance(obj, SchoolContest):
+        return obj.school_id
+    if isinstance(obj, VotingCode | CodeBatch):
+        return s.scalar(select(SchoolContest.school_id).where(SchoolContest.id == obj.contest_id))
+    if isinstance(obj, Project | Cycle):
+        cycle_id = obj.cycle_id if isinstance(obj, Project) else obj.id
+        return s.scalar(select(SchoolContest.school_id).where(SchoolContest.cycle_id == cycle_id))
+    raise TypeError(f"{type(obj).__name__} is not an object of a school page")
+
+
+def school_scoped_or_404(model: type[T], object_id: Any) -> T:
+    """The object with this id if it belongs to a school the signed-in user may run;
+    else 404, the same answer whether it is another community's, another school's of
+    the same community, or not a school's at all.
+
+    A school-budget programme (a Cycle of kind `school`) is shared by the community's
+    schools, so any of them may open it; a contest's cycle belongs to its school.
+    """
+    obj = scoped_or_404(model, object_id)
+    user = current_user()
+    community_id = obj.community_id  # type: ignore[attr-defined]
+    if isinstance(obj, Cycle) and obj.kind == CycleKind.SCHOOL.value:
+        if user is None or user.role_enum not in SCHOOL_STAFF:
+            abort(404)
+        return obj
+    if isinstance(obj, Cycle) and obj.kind != CycleKind.SCHOOL_CONTEST.value:
+        abort(404)
+    if not can_access_school(user, community_id, school_of(obj)):
+        abort(404)
+    return obj

@@ -1,4 +1,10 @@
-"""Cycles and their categories: list, create, change, and a cycle's overview."""
+"""Cycles and their categories: list, create, change, and a cycle's overview.
+
+A school budget (kind `school`) is a programme: its page shows its schools' contests
+instead of categories. Each contest votes in a cycle of its own (kind `school_contest`),
+made and changed only through the contest's pages, so those cycles are not listed here
+and their addresses lead to the contest.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from datetime import datetime
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
+from school_budget.contests import contest_for_cycle, contests_of_programme
 from server import db
 from server.auth.access import (
     COMMUNITY_MANAGERS,
@@ -16,7 +23,8 @@ from server.auth.access import (
     visible_community_ids,
 )
 from server.i18n import KYIV, _
-from server.models import Category, Community, Cycle, CycleKind, Project
+from server.models import Category, Community, Cycle, CycleKind, Project, utcnow
+from server.results.page import percent
 from server.services.cycles import (
     CategoryFields,
     CycleFields,
@@ -27,7 +35,11 @@ from server.services.cycles import (
 )
 
 from .forms import REFUSALS, FormReader, community_for_new_object, managed_communities, refusal_errors, save
+from .school_summary import state_label, summarise
 from .views import bp
+
+# Kinds a moderator gives a cycle in its form; a contest's cycle is made with the contest.
+FORM_KINDS = (CycleKind.PUBLIC.value, CycleKind.SCHOOL.value)
 
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
 
@@ -57,6 +69,7 @@ def cycles():  # type: ignore[no-untyped-def]
     query = (
         select(Cycle, Community)
         .join(Community, Community.id == Cycle.community_id)
+        .where(Cycle.kind != CycleKind.SCHOOL_CONTEST.value)
         .order_by(Cycle.voting_starts_at.desc(), Cycle.id.desc())
     )
     scope = visible_community_ids(user)
@@ -88,6 +101,9 @@ def cycle_new():  # type: ignore[no-untyped-def]
 @roles_required(*COMMUNITY_MANAGERS)
 def cycle_edit(cycle_id: int):  # type: ignore[no-untyped-def]
     cycle = scoped_or_404(Cycle, cycle_id)
+    contest = _contest_of(cycle)
+    if contest is not None:
+        return redirect(url_for("console.contest_edit", contest_id=contest.id))
     reader = FormReader()
     if request.method == "POST":
         fields = _read_cycle(reader, cycle)
@@ -117,7 +133,21 @@ def cycle_edit(cycle_id: int):  # type: ignore[no-untyped-def]
 @roles_required(*COMMUNITY_MANAGERS)
 def cycle_detail(cycle_id: int):  # type: ignore[no-untyped-def]
     cycle = scoped_or_404(Cycle, cycle_id)
+    contest = _contest_of(cycle)
+    if contest is not None:
+        return redirect(url_for("console.contest_page", contest_id=contest.id))
     s = db.session()
+    if cycle.kind == CycleKind.SCHOOL.value:
+        now = utcnow()
+        return render_template(
+            "console/cycle_detail.html",
+            cycle=cycle,
+            community=s.get(Community, cycle.community_id),
+            contests=[summarise(s, c, now, with_winners=True) for c in contests_of_programme(s, cycle.id)],
+            state_label=state_label,
+            percent=percent,
+            started=voting_started(cycle),
+        )
     categories = s.scalars(
         select(Category).where(Category.cycle_id == cycle.id).order_by(Category.position, Category.id)
     ).all()
@@ -134,11 +164,11 @@ def cycle_detail(cycle_id: int):  # type: ignore[no-untyped-def]
 
 
 def _read_cycle(reader: FormReader, cycle: Cycle | None = None) -> CycleFields | None:
-    starts = _read_moment(reader, "voting_starts_at", cycle.voting_starts_at if cycle else None)
-    ends = _read_moment(reader, "voting_ends_at", cycle.voting_ends_at if cycle else None)
+    starts = read_moment(reader, "voting_starts_at", cycle.voting_starts_at if cycle else None)
+    ends = read_moment(reader, "voting_ends_at", cycle.voting_ends_at if cycle else None)
     min_total = reader.integer("min_total")
     max_total = reader.integer("max_total", required=False)
-    kind = reader.choice("kind", [k.value for k in CycleKind])
+    kind = reader.choice("kind", FORM_KINDS)
     title, slug = reader.text("title", required=True), reader.text("slug", required=True)
     if starts is None or ends is None or min_total is None or kind is None:
         return None
@@ -153,7 +183,14 @@ def _read_cycle(reader: FormReader, cycle: Cycle | None = None) -> CycleFields |
     )
 
 
-def _read_moment(reader: FormReader, name: str, stored: datetime | None) -> datetime | None:
+def _contest_of(cycle: Cycle):  # type: ignore[no-untyped-def]
+    """The school contest a cycle of kind `school_contest` votes for; None for other cycles."""
+    if cycle.kind != CycleKind.SCHOOL_CONTEST.value:
+        return None
+    return contest_for_cycle(db.session(), cycle.id)
+
+
+def read_moment(reader: FormReader, name: str, stored: datetime | None) -> datetime | None:
     # The form shows minutes; a stored moment with seconds (set some other way) comes
     # back unchanged rather than rounded, so it does not count as a change.
     if stored is not None and reader.form.get(name, "").strip() == local_input(stored):
@@ -192,6 +229,10 @@ def category_edit(category_id: int):  # type: ignore[no-untyped-def]
 
 
 def _category_page(cycle: Cycle, category: Category | None):  # type: ignore[no-untyped-def]
+    contest = _contest_of(cycle)
+    if contest is not None:
+        # A contest has exactly one category, its budget and rule: changed with the contest.
+        return redirect(url_for("console.contest_edit", contest_id=contest.id))
     reader = FormReader()
     if request.method == "POST":
         fields = _read_category(reader)

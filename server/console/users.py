@@ -1,7 +1,8 @@
 """People who use the console: list, create, deactivate and reactivate.
 
 Administrators manage everyone; a community moderator manages the staff of their own
-community and can never create an administrator or reach another community.
+community and can never create an administrator or reach another community. A school
+moderator is given one school of their community when created.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from server.auth.access import (
     visible_community_ids,
 )
 from server.i18n import _
-from server.models import Community, User
+from server.models import Community, Role, School, User
 from server.services.users import assignable_roles, create_user_as, may_manage, set_user_active
 
 from .forms import REFUSALS, FormReader, managed_communities, refusal_errors, save
@@ -31,16 +32,17 @@ def users():  # type: ignore[no-untyped-def]
     actor = current_user()
     assert actor is not None
     query = (
-        select(User, Community)
+        select(User, Community, School)
         .outerjoin(Community, Community.id == User.community_id)
+        .outerjoin(School, School.id == User.school_id)
         .order_by(Community.name.nulls_first(), User.login)
     )
     scope = visible_community_ids(actor)
     if scope is not None:
         query = query.where(User.community_id.in_(scope))
     rows = [
-        (user, community, may_manage(actor, user) and user.id != actor.id)
-        for user, community in db.session().execute(query)
+        (user, community, school, may_manage(actor, user) and user.id != actor.id)
+        for user, community, school in db.session().execute(query)
     ]
     return render_template("console/users.html", rows=rows, show_community=scope is None)
 
@@ -69,6 +71,7 @@ def user_new():  # type: ignore[no-untyped-def]
                         password=reader.text("password"),
                         role=reader.text("role"),
                         community_id=community_id,
+                        school_id=_chosen_school(reader),
                     )
                 )
             except REFUSALS as exc:
@@ -84,7 +87,30 @@ def user_new():  # type: ignore[no-untyped-def]
         roles=[role.value for role in assignable_roles(actor)],
         choose_community=choose_community,
         community_options=[(c.id, c.name) for c in managed_communities()],
+        school_options=_school_options(choose_community),
+        school_moderator=Role.SCHOOL_MODERATOR.value,
     ), (422 if reader.errors else 200)
+
+
+def _chosen_school(reader: FormReader) -> int | None:
+    """The school picked in the form, if it is a number at all; the service checks that
+    it is a school of the new user's community and says so when it is not."""
+    raw = reader.form.get("school_id", "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 10 else None
+
+
+def _school_options(choose_community: bool) -> list[tuple[int, str]]:
+    """Schools a new school moderator can be given: of the signed-in user's community, or
+    of every community (named with it) for an administrator."""
+    communities = {c.id: c.name for c in managed_communities()}
+    schools = db.session().scalars(
+        select(School).where(School.community_id.in_(communities)).order_by(School.name)
+    )
+    if choose_community:
+        return sorted(
+            ((s.id, f"{communities[s.community_id]} — {s.name}") for s in schools), key=lambda o: o[1]
+        )
+    return [(s.id, s.name) for s in schools]
 
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])

@@ -8,11 +8,14 @@ import importlib
 from flask import Blueprint, Flask, current_app, render_template
 from sqlalchemy import func, select
 
+from school_budget.contests import contests_of_school
 from server import db
 from server.auth.access import COMMUNITY_MANAGERS, current_user, login_required, visible_community_ids
 from server.i18n import get_locale
-from server.models import Community, Cycle, Role, TurnoutTally
+from server.models import Community, Cycle, CycleKind, Role, School, TurnoutTally, User, utcnow
 from server.models.community import ROLE_LABELS
+
+from .school_summary import ContestSummary, state_label, summarise
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
@@ -63,7 +66,12 @@ def dashboard():  # type: ignore[no-untyped-def]
     s = db.session()
     scope = visible_community_ids(user)
     communities_q = select(Community).order_by(Community.name)
-    cycles_q = select(Cycle).order_by(Cycle.voting_starts_at.desc())
+    # A school's contest is reached through its school, not listed as a cycle of its own.
+    cycles_q = (
+        select(Cycle)
+        .where(Cycle.kind != CycleKind.SCHOOL_CONTEST.value)
+        .order_by(Cycle.voting_starts_at.desc())
+    )
     if scope is not None:
         communities_q = communities_q.where(Community.id.in_(scope))
         cycles_q = cycles_q.where(Cycle.community_id.in_(scope))
@@ -80,7 +88,20 @@ def dashboard():  # type: ignore[no-untyped-def]
         communities=s.scalars(communities_q).all(),
         cycles=cycles,
         totals=totals,
+        my_school=s.get(School, user.school_id)
+        if user.role_enum is Role.SCHOOL_MODERATOR and user.school_id
+        else None,
+        my_contests=_my_contests(user),
+        state_label=state_label,
     )
+
+
+def _my_contests(user: User) -> list[ContestSummary]:
+    """A school moderator's contests with their figures, first on their overview."""
+    if user.role_enum is not Role.SCHOOL_MODERATOR or user.school_id is None:
+        return []
+    now = utcnow()
+    return [summarise(db.session(), c, now) for c in contests_of_school(db.session(), user.school_id)]
 
 
 def init_app(app: Flask) -> None:
@@ -92,6 +113,12 @@ AREAS = (
     "communities",
     "cycles",
     "projects",
+    "schools",
+    "school_contests",
+    "school_projects",
+    "school_codes",
+    "school_downloads",
+    "school_results",
     "devices",
     "bundles",
     "users",
@@ -102,9 +129,12 @@ AREAS = (
 for _area in AREAS:
     importlib.import_module(f"{__package__}.{_area}")
 
-# The menu, in the order people use it: set a cycle up, register its devices, give
-# people access, connect the online platform, look back at what was done.
+# The menu, in the order people use it: set a cycle up (and the schools of a school
+# budget), register its devices, give people access, connect the online platform, look
+# back at what was done. A school moderator's menu is their school.
 nav_item("console.cycles", "Цикли", COMMUNITY_MANAGERS)
+nav_item("console.schools", "Школи", COMMUNITY_MANAGERS)
+nav_item("console.my_school", "Моя школа", (Role.SCHOOL_MODERATOR,))
 nav_item("console.devices", "Пристрої", COMMUNITY_MANAGERS)
 nav_item("console.users", "Користувачі", COMMUNITY_MANAGERS)
 nav_item("console.api_clients", "Інтеграція", COMMUNITY_MANAGERS)

@@ -3,7 +3,8 @@ covered without anyone remembering to list it here.
 
 - Every console route sends a visitor who is not signed in to the sign-in page.
 - Every console route that names an object answers 404 to a moderator of another
-  community, for each method it accepts, and changes nothing.
+  community, for each method it accepts, and changes nothing. School routes are in it
+  too; tests/server/test_school_access.py closes them to other schools' moderators.
 - Every integration API route but the OpenAPI document answers 401 without a token.
 """
 
@@ -14,7 +15,22 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from server.models import AuditEvent, Category, Cycle, Device, Project, Role, User
+from school_budget.codes import issue_codes
+from school_budget.keys import app_code_keys
+from server.models import (
+    AuditEvent,
+    Category,
+    CodeBatch,
+    Cycle,
+    Device,
+    Project,
+    Role,
+    School,
+    SchoolContest,
+    User,
+    Vote,
+    VotingCode,
+)
 from server.services.api_clients import create_api_client
 from tests.factories import CSRF_TOKEN, sign_in
 
@@ -38,7 +54,7 @@ def fill(rule, values):
 
 
 @pytest.fixture
-def community_a(make, session):
+def community_a(app, make, session):
     community = make.community(name="Громада А")
     cycle = make.cycle(community, open_now=False)
     category = make.category(cycle)
@@ -46,6 +62,9 @@ def community_a(make, session):
     device = make.device(community)
     staff = make.user(Role.SUPPORT_OPERATOR, community)
     api_client, _token = create_api_client(session, community_id=community.id, name="Платформа А")
+    school = make.school(community, name="Ліцей № 1")
+    contest = make.school_contest(school, open_now=False)
+    [code, *_others] = issue_codes(session, contest, "6-А", 3, app_code_keys(app))
     session.commit()
     return {
         "community_id": community.id,
@@ -55,6 +74,10 @@ def community_a(make, session):
         "device_id": device.id,
         "user_id": staff.id,
         "client_id": api_client.id,
+        "school_id": school.id,
+        "contest_id": contest.id,
+        "class_name": "6-А",
+        "code_id": code.code_id,
     }
 
 
@@ -65,7 +88,12 @@ def snapshot(session):
         [(c.name, c.budget) for c in session.scalars(select(Category))],
         [(p.title, p.status, p.cost) for p in session.scalars(select(Project))],
         [(d.status,) for d in session.scalars(select(Device))],
-        [(u.active, u.role) for u in session.scalars(select(User))],
+        [(u.active, u.role, u.school_id) for u in session.scalars(select(User))],
+        [(s.name, s.address) for s in session.scalars(select(School))],
+        [(c.grades,) for c in session.scalars(select(SchoolContest))],
+        [(c.id, c.revoked_at) for c in session.scalars(select(VotingCode).order_by(VotingCode.id))],
+        session.scalar(select(func.count()).select_from(CodeBatch)),
+        session.scalar(select(func.count()).select_from(Vote)),
     )
 
 
@@ -110,6 +138,10 @@ def test_every_console_route_naming_an_object_is_closed_to_other_communities(
                 "cost": "1",
                 "budget": "1",
                 "slug": "zakhopleno",
+                "class_name": "6-Б",
+                "count": "5",
+                "grades": "1-12",
+                "max_choices": "1",
             }
             response = client.open(url, method=method, data=form)
             assert response.status_code == expected, (method, url, response.status_code)

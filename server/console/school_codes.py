@@ -1,0 +1,203 @@
+"""Voting codes of a school's contest: make cards for a class, see how many of each class
+have been used, revoke a card, replace a lost one.
+
+A page never shows a code: codes leave the server only as the downloads in
+school_downloads, each recorded in the audit log. What a page says about a card is its
+number and whether it is active, used or revoked, never what it voted for.
+"""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from qr_codes.cards import LAYOUTS
+from school_budget.classes import normalise_class_name
+from school_budget.codes import (
+    class_usage,
+    codes_of_class,
+    issue_codes,
+    replace_code,
+    revoke_code,
+)
+from school_budget.contests import Contest, load_contest
+from school_budget.keys import app_code_keys
+from server import db
+from server.auth.access import SCHOOL_STAFF, current_user, roles_required, school_scoped_or_404
+from server.i18n import _
+from server.models import SchoolContest, VotingCode
+from server.services.validation import Refused
+
+from .forms import REFUSALS, Errors, FormReader, refusal_errors, save
+from .school_contests import contest_or_404, render_contest_page
+from .views import bp
+
+REASON_MAX = 200  # school_budget.codes keeps a revoke reason up to this length
+# Ten cards a sheet first (the usual print), then eight larger ones, then any other layout.
+OFFERED_LAYOUTS = sorted(LAYOUTS, key=lambda name: {"10": 0, "8": 1}.get(name, 2))
+
+
+def class_or_404(contest: Contest, raw: str) -> str:
+    """The class named in the address, as stored ("6-А"), if the contest has its cards."""
+    try:
+        name, _grade = normalise_class_name(raw)
+    except Refused:
+        abort(404)
+    found = db.session().scalar(
+        select(VotingCode.id)
+        .where(VotingCode.contest_id == contest.id, VotingCode.class_name == name)
+        .limit(1)
+    )
+    if found is None:
+        abort(404)
+    return name
+
+
+def code_or_404(code_id: int) -> tuple[VotingCode, Contest]:
+    code = school_scoped_or_404(VotingCode, code_id)
+    return code, load_contest(db.session(), db.session().get_one(SchoolContest, code.contest_id))
+
+
+@bp.route("/contests/<int:contest_id>/codes", methods=["POST"])
+@roles_required(*SCHOOL_STAFF)
+def codes_issue(contest_id: int):  # type: ignore[no-untyped-def]
+    contest = contest_or_404(contest_id)
+    reader = FormReader()
+    class_name = reader.text("class_name", required=True)
+    count = reader.integer("count")  # its range is the service's to check
+    if not reader.errors:
+        try:
+            issued = save(
+                lambda: issue_codes(
+                    db.session(), contest, class_name, count, app_code_keys(current_app), user=current_user()
+                )
+            )
+        except REFUSALS as exc:
+            reader.errors.update(refusal_errors(exc))
+        else:
+            name = issued[0].class_name
+            batch_id = db.session().get_one(VotingCode, issued[0].code_id).batch_id
+            flash(
+                _(
+                    "Для класу {name} створено кодів: {count}. Завантажте картки й роздайте їх учням.",
+                    name=name,
+                    count=len(issued),
+                ),
+                "success",
+            )
+            return redirect(
+                url_for("console.codes_class", contest_id=contest.id, class_name=name, batch=batch_id)
+            )
+    # The contest page again, with the problems beside the form's fields.
+    return render_contest_page(contest, values=reader.values(), errors=reader.errors), 422
+
+
+@bp.route("/contests/<int:contest_id>/classes/<class_name>")
+@roles_required(*SCHOOL_STAFF)
+def codes_class(contest_id: int, class_name: str):  # type: ignore[no-untyped-def]
+    contest = contest_or_404(contest_id)
+    return _class_page(contest, class_or_404(contest, class_name))
+
+
+def _class_page(
+    contest: Contest,
+    name: str,
+    *,
+    failed_code: int | None = None,
+    errors: Errors | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    """The class's cards; a refused revoke or replace comes back beside its card."""
+    s = db.session()
+    cards = codes_of_class(s, contest, name)
+    usage = next((u for u in class_usage(s, contest) if u.class_name == name), None)
+    replaced = _one_of(cards, request.args.get("replaced"))
+    batch = request.args.get("batch", "")
+    return render_template(
+        "console/school_class.html",
+        contest=contest,
+        class_name=name,
+        cards=cards,
+        usage=usage,
+        replaced=replaced,
+        batch=batch if batch.isascii() and batch.isdigit() and len(batch) <= 10 else "",
+        layouts=OFFERED_LAYOUTS,
+        failed_code=failed_code,
+        errors=errors or {},
+        values=values or {},
+        reason_max=REASON_MAX,
+    ), status
+
+
+def _one_of(cards: list[tuple[VotingCode, bool]], raw: str | None) -> VotingCode | None:
+    """The card with this id among the class's active cards (the replacement just made)."""
+    for code, used in cards:
+        if raw == str(code.id) and not used and code.revoked_at is None:
+            return code
+    return None
+
+
+@bp.route("/codes/<int:code_id>/revoke", methods=["POST"])
+@roles_required(*SCHOOL_STAFF)
+def code_revoke(code_id: int):  # type: ignore[no-untyped-def]
+    code, contest = code_or_404(code_id)
+    reader = FormReader()
+    try:
+        save(lambda: revoke_code(db.session(), contest, code, reader.text("reason"), user=current_user()))
+    except REFUSALS as exc:
+        return _refused(contest, code, reader, exc)
+    flash(
+        _(
+            "Картку № {number} класу {name} відкликано: її код більше не діє.",
+            number=code.number,
+            name=code.class_name,
+        ),
+        "success",
+    )
+    return redirect(url_for("console.codes_class", contest_id=contest.id, class_name=code.class_name))
+
+
+@bp.route("/codes/<int:code_id>/replace", methods=["POST"])
+@roles_required(*SCHOOL_STAFF)
+def code_replace(code_id: int):  # type: ignore[no-untyped-def]
+    code, contest = code_or_404(code_id)
+    reader = FormReader()
+    try:
+        issued = save(
+            lambda: replace_code(
+                db.session(),
+                contest,
+                code,
+                reader.text("reason"),
+                app_code_keys(current_app),
+                user=current_user(),
+            )
+        )
+    except REFUSALS as exc:
+        return _refused(contest, code, reader, exc)
+    flash(
+        _(
+            "Стару картку № {number} відкликано, нову створено. Завантажте її й передайте учневі.",
+            number=code.number,
+        ),
+        "success",
+    )
+    return redirect(
+        url_for(
+            "console.codes_class", contest_id=contest.id, class_name=code.class_name, replaced=issued.code_id
+        )
+    )
+
+
+def _refused(contest: Contest, code: VotingCode, reader: FormReader, exc: Exception):  # type: ignore[no-untyped-def]
+    """The class page again with the refusal beside that card, and the reason as typed."""
+    db.session().refresh(code)
+    return _class_page(
+        contest,
+        code.class_name,
+        failed_code=code.id,
+        errors=refusal_errors(exc),
+        values={"reason": reader.text("reason")},
+        status=422,
+    )
