@@ -34,14 +34,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     security_headers.init_app(app)
 
+    from school_budget import student_views
+
     from .api import views as api_views
     from .console import views as console_views
     from .public import views as public_views
     from .results import views as results_views
     from .sync import views as sync_views
 
-    for area in (console_views, public_views, results_views, api_views, sync_views):
+    for area in (console_views, public_views, results_views, api_views, sync_views, student_views):
         area.init_app(app)
+    trusted = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if trusted > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)  # type: ignore[method-assign]
     return app
 
 

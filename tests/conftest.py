@@ -151,3 +151,31 @@ def make(session):
     from tests.factories import Factories
 
     return Factories(session)
+
+
+# --- browser ---------------------------------------------------------------------------
+# One Chromium for the whole run: Playwright's sync API allows one driver per thread, so
+# every browser test (kiosk screens, students' pages) shares this session fixture.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        message = f"Chromium is needed for the browser tests and is not at {CHROMIUM}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -9,13 +9,15 @@ from pathlib import Path
 from server.i18n import load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
+# Python packages whose pages are served by the server and mark texts with server.i18n's _().
+SERVER_PACKAGES = ("server", "school_budget")
 # `_("...")` or `_('...')` in templates (first argument, a plain literal).
 TEMPLATE_CALL = re.compile(r"""\b_\(\s*(?P<q>["'])(?P<text>.*?)(?P=q)\s*[,)]""", re.S)
 
 
 def marked_in_python() -> set[tuple[str, str]]:
     found = set()
-    for path in (ROOT / "server").rglob("*.py"):
+    for path in (p for package in SERVER_PACKAGES for p in (ROOT / package).rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if (
@@ -53,6 +55,8 @@ def test_every_marked_text_has_an_english_translation():
 def test_the_scan_finds_texts_so_the_check_above_can_fail():
     texts = {text for text, _where in marked_in_python() | marked_in_templates()}
     assert "Вхід до консолі" in texts and "Невірний логін або пароль." in texts
+    # The students' pages: their Python (school_budget/) and their templates.
+    assert "Обрано забагато проєктів." in texts and "Дякуємо! Ваш голос зараховано." in texts
 
 
 def test_switching_language_changes_the_page(client):

@@ -26,14 +26,6 @@ from sync.device_store import DeviceStore
 
 from .terminal_setup import PackageSigner, enrolled_store
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 SERVICE_PIN = "2468"
 # Hashing is deliberately slow; one hash for the whole run keeps the tests quick.
@@ -121,21 +113,6 @@ def clock() -> ManualClock:
 
 
 # --- browser ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        message = f"Chromium is needed for the kiosk browser tests and is not at {CHROMIUM}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class QuietHandler(WSGIRequestHandler):

@@ -1,0 +1,334 @@
+"""The students' voting pages (/s/...): a code from a card's QR link or typed by hand,
+the ballot, a look at the choice, the vote, and thanks.
+
+The code is in an address only once, in the card's QR link: it is then kept in the
+signed session cookie and the student is sent on, so later addresses, the browser's
+history and Referer headers never carry it. Every page is sent with `no-store`: a phone
+passed to a friend must not show someone's ballot from its cache.
+
+Steps after a POST redirect (303) to a page that can be reloaded or shown in the other
+language without sending anything twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.exceptions import HTTPException, NotFound
+
+from qr_codes.codes import MAX_INPUT_LENGTH, normalise
+from server import db
+from server.auth.access import MAX_ID
+from server.i18n import _, get_locale
+from server.models import School, SchoolContest, utcnow
+from server.services.cycle_rules import ballot_for
+
+from .code_throttle import CodeLimits, Guesser, client_hash, new_client_id, record_failure, too_many_failures
+from .code_votes import CodeBallot, CodeRefused, cast_by_code, find_code
+from .contests import load_contest
+from .keys import CodeKeys, app_code_keys
+from .student_ballot import TamperedForm, ballot_projects, choice_problems, parse_selections, rule_text
+
+bp = Blueprint("student", __name__, url_prefix="/s")
+
+# What the session cookie keeps for these pages.
+CODE = "s_code"  # the compact code being voted with
+SCHOOL = "s_school"  # the school entry page it came through, if any
+CHOICE = "s_choice"  # the project ids ticked, until confirmed
+THANKS = "s_thanks"  # the contest just voted in, for the thanks page
+CLIENT = "s_client"  # this browser's random id, for the guessing limits
+
+# HTTP status of each refusal: the page says why; the status tells tools and tests.
+STATUS = {
+    "code.format": 400,
+    "code.unknown": 404,
+    "code.revoked": 410,
+    "code.spent": 409,
+    "code.not_yet": 403,
+    "code.closed": 403,
+    "code.other_school": 403,
+    "code.too_many_attempts": 429,
+    "code.ballot": 400,
+}
+
+
+def _heading(refused: CodeRefused) -> str:
+    if refused.code == "code.spent":
+        return _("Код уже використано")
+    if refused.code == "code.revoked":
+        return _("Код відкликано")
+    if refused.code == "code.not_yet":
+        return _("Голосування ще не почалося")
+    if refused.code == "code.closed":
+        return _("Голосування завершено")
+    if refused.code == "code.other_school":
+        return _("Код іншої школи")
+    if refused.code == "code.too_many_attempts":
+        return _("Забагато спроб")
+    return _("Код не підходить")
+
+
+def _keys() -> CodeKeys:
+    return app_code_keys(current_app)
+
+
+def _session_school() -> int | None:
+    """The school entry page the code came through (its codes only), or None."""
+    school_id = session.get(SCHOOL)
+    return school_id if isinstance(school_id, int) else None
+
+
+def _entry_url() -> str:
+    school_id = _session_school()
+    if school_id is not None:
+        return url_for(".school_entry", school_id=school_id)
+    return url_for(".code_form")
+
+
+def _see_other(endpoint: str, **values: Any) -> Response:
+    return redirect(url_for(endpoint, **values), 303)
+
+
+def _shown_back(text: str) -> str:
+    """What the student typed, safe to put back into the field: no control or
+    direction-changing characters, no more than a code field holds."""
+    return "".join(c for c in text[:MAX_INPUT_LENGTH] if c.isprintable())
+
+
+def _guesser(school: School | None) -> Guesser:
+    client = session.get(CLIENT)
+    if not isinstance(client, str):
+        client = session[CLIENT] = new_client_id()
+    school_id = school.id if school else None
+    return Guesser(client=client_hash(client), ip=request.remote_addr or "", school_id=school_id)
+
+
+def _check_code(raw: str, school: School | None) -> CodeBallot | CodeRefused:
+    """The code's ballot, remembered in the session; or why not (a wrong code counted
+    against the guessing limits)."""
+    s = db.session()
+    now = utcnow()
+    limits = CodeLimits.from_config(current_app.config)
+    guesser = _guesser(school)
+    if too_many_failures(s, limits, guesser, now):
+        return CodeRefused("code.too_many_attempts")
+    try:
+        found = find_code(s, _keys(), raw, now=now, school_id=school.id if school else None)
+    except CodeRefused as refused:
+        # A code voted with earlier on this phone must not come back after this one fails.
+        _forget_code()
+        if refused.counts_as_guess:
+            record_failure(s, limits, guesser, now)
+            s.commit()
+        return refused
+    session[CODE] = normalise(raw)
+    session[SCHOOL] = school.id if school else None
+    session.pop(CHOICE, None)
+    session.pop(THANKS, None)
+    return found
+
+
+def _forget_code() -> None:
+    session.pop(CODE, None)
+    session.pop(CHOICE, None)
+
+
+def _refusal_page(refused: CodeRefused, again_url: str | None = None) -> tuple[str, int]:
+    """The refusal, with a way on: the form the student came from, or the code form."""
+    return render_template(
+        "student/refused.html",
+        heading=_heading(refused),
+        message=refused.message(get_locale()),
+        used=refused.code in {"code.spent", "code.revoked", "code.other_school"},
+        again_url=again_url or _entry_url(),
+    ), STATUS.get(refused.code, 400)
+
+
+def _school_or_404(school_id: int) -> School:
+    school = db.session().get(School, school_id) if school_id <= MAX_ID else None
+    if school is None:
+        raise NotFound()
+    return school
+
+
+def _code_form(school: School | None) -> Any:
+    if request.method == "GET":
+        return render_template("student/code_form.html", school=school, value="", error=None)
+    raw = request.form.get("code", "")
+    result = _check_code(raw, school)
+    if isinstance(result, CodeRefused):
+        error = result.message(get_locale())
+        page = render_template("student/code_form.html", school=school, value=_shown_back(raw), error=error)
+        return page, STATUS.get(result.code, 400)
+    return _see_other(".ballot")
+
+
+@bp.route("/", methods=["GET", "POST"])
+def code_form():  # type: ignore[no-untyped-def]
+    return _code_form(None)
+
+
+@bp.route("/school/<int:school_id>", methods=["GET", "POST"])
+def school_entry(school_id: int):  # type: ignore[no-untyped-def]
+    return _code_form(_school_or_404(school_id))
+
+
+@bp.route("/<code>")
+def by_link(code: str):  # type: ignore[no-untyped-def]
+    result = _check_code(code, None)
+    if isinstance(result, CodeRefused):
+        return _refusal_page(result, url_for(".code_form"))
+    return _see_other(".ballot")
+
+
+def _current() -> CodeBallot | Response | tuple[str, int]:
+    """The ballot of the code in the session, or the page to show instead."""
+    code = session.get(CODE)
+    if not isinstance(code, str):
+        if session.get(THANKS) is not None:
+            return _see_other(".thanks")
+        return redirect(_entry_url(), 303)
+    try:
+        return find_code(db.session(), _keys(), code, school_id=_session_school())
+    except CodeRefused as refused:
+        _forget_code()
+        return _refusal_page(refused)
+
+
+def _ballot_page(
+    found: CodeBallot, chosen: list[int], errors: list[str], status: int = 200
+) -> tuple[str, int]:
+    category = found.contest.category
+    return render_template(
+        "student/ballot.html",
+        contest=found.contest,
+        projects=ballot_projects(db.session(), found.contest),
+        chosen=chosen,
+        errors=errors,
+        rule=rule_text(category.min_choices, category.max_choices),
+        max_choices=category.max_choices,
+    ), status
+
+
+def _saved_choice() -> list[int]:
+    chosen = session.get(CHOICE)
+    if isinstance(chosen, list) and all(isinstance(p, int) for p in chosen):
+        return chosen
+    return []
+
+
+@bp.route("/ballot", methods=["GET", "POST"])
+def ballot():  # type: ignore[no-untyped-def]
+    found = _current()
+    if not isinstance(found, CodeBallot):
+        return found
+    if request.method == "GET":
+        return _ballot_page(found, _saved_choice(), [])
+    try:
+        chosen = parse_selections(request.form.getlist("project"))
+    except TamperedForm:
+        return _ballot_page(
+            found, [], [_("Форму пошкоджено. Позначте проєкти ще раз і натисніть «Далі».")], 400
+        )
+    category = found.contest.category
+    problems = choice_problems(
+        ballot_for(db.session(), found.contest.cycle), chosen, category.min_choices, category.max_choices
+    )
+    if problems:
+        return _ballot_page(found, chosen, problems, 400)
+    session[CHOICE] = chosen
+    return _see_other(".review")
+
+
+@bp.route("/review")
+def review():  # type: ignore[no-untyped-def]
+    found = _current()
+    if not isinstance(found, CodeBallot):
+        return found
+    chosen = _saved_choice()
+    if not chosen:
+        return _see_other(".ballot")
+    projects = [p for p in ballot_projects(db.session(), found.contest) if p.id in chosen]
+    return render_template("student/review.html", contest=found.contest, projects=projects)
+
+
+@bp.route("/confirm", methods=["POST"])
+def confirm():  # type: ignore[no-untyped-def]
+    found = _current()
+    if not isinstance(found, CodeBallot):
+        return found
+    chosen = _saved_choice()
+    if not chosen:
+        return _see_other(".ballot")
+    s = db.session()
+    try:
+        cast_by_code(s, _keys(), session[CODE], chosen, school_id=_session_school())
+    except CodeRefused as refused:
+        s.rollback()
+        if refused.code == "code.ballot":
+            category = found.contest.category
+            problems = choice_problems(
+                ballot_for(s, found.contest.cycle), chosen, category.min_choices, category.max_choices
+            )
+            return _ballot_page(found, chosen, problems or [refused.message(get_locale())], 400)
+        _forget_code()
+        return _refusal_page(refused)
+    s.commit()
+    _forget_code()
+    session[THANKS] = found.contest.id
+    return _see_other(".thanks")
+
+
+@bp.route("/thanks")
+def thanks():  # type: ignore[no-untyped-def]
+    contest_id = session.get(THANKS)
+    row = db.session().get(SchoolContest, contest_id) if isinstance(contest_id, int) else None
+    if row is None:
+        return redirect(_entry_url(), 303)
+    return render_template("student/thanks.html", contest=load_contest(db.session(), row))
+
+
+@bp.context_processor
+def student_helpers() -> dict:
+    def student_lang_url(locale: str) -> str:
+        # The same page in the other language; the vote itself is only ever a POST,
+        # so its refusal page switches over on the code form instead.
+        path = url_for("student.code_form") if request.endpoint == "student.confirm" else request.path
+        return f"{path}?lang={locale}"
+
+    return {"student_lang_url": student_lang_url}
+
+
+@bp.errorhandler(HTTPException)
+def student_error(error: HTTPException):  # type: ignore[no-untyped-def]
+    code = error.code or 500
+    if code == 400 and error.description == "csrf":
+        detail = _("Сторінка застаріла. Почніть знову: відкрийте посилання з картки або введіть код.")
+    elif code == 404:
+        detail = _("Такої сторінки немає. Перевірте адресу або введіть код з картки.")
+    elif code == 413:
+        detail = _("Надіслано забагато даних.")
+    else:
+        detail = _("Запит не вдалося обробити.")
+    return render_template("student/error.html", detail=detail, again_url=_entry_url()), code
+
+
+@bp.after_request
+def no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
