@@ -23,7 +23,7 @@ from flask import Flask, Response, g, request
 
 from hardware import CardState, NoReader
 from kiosk.devices import Devices, build_devices
-from kiosk.qr_handlers import QrHandlers
+from kiosk.qr_handlers import default_qr_handlers
 from kiosk.service_pin import PinGuard
 from kiosk.session import TerminalFlow
 from kiosk.terminal import Terminal
@@ -48,7 +48,8 @@ DEFAULTS: dict[str, Any] = {
     "POLL_INTERVAL_MS": 300,  # how often the page asks /state (card on the reader, timeouts)
     "VOTING_SWITCH_PATH": None,  # default: beside the store, "<store>.voting-switch.json"
     "VOTED_ELSEWHERE": None,  # callable (cycle_id, voter) -> bool, from the sync layer
-    "QR_HANDLERS": None,  # a kiosk.qr_handlers.QrHandlers with the handlers to use
+    "QR_HANDLERS": None,  # a kiosk.qr_handlers.QrHandlers; default: students' code cards
+    "SCHOOL_ID": None,  # a school's own terminal: only that school's codes (the server's school id)
     "CLOCK": None,  # device clock in ms (tests); default: the system clock
     "MONOTONIC": None,  # seconds for timeouts (tests); default: time.monotonic
     # Only the terminal's own browser talks to this app: refuse any other Host header
@@ -96,12 +97,25 @@ class Kiosk:
         self.store.close()
 
 
+def _school_id(value: Any) -> int | None:
+    """SCHOOL_ID as a number: from `--school`, a SPILNO_KIOSK_SCHOOL_ID variable (parsed
+    as JSON, so 12 or "12") or the config mapping."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip()) if len(value.strip()) <= 10 else 0
+    if type(value) is not int or not 1 <= value < 2**31:  # the server's ids are 32-bit
+        raise RuntimeError(f"SCHOOL_ID must be a school's number (a positive integer), got {value!r:.40}")
+    return value
+
+
 def _build_kiosk(config: Mapping[str, Any]) -> Kiosk:
     if not config["STORE_PATH"]:
         raise RuntimeError("STORE_PATH is required: the terminal's device file (spilno device enrol)")
     store_path = Path(config["STORE_PATH"])
     if not store_path.exists():
         raise RuntimeError(f"no device file at {store_path}: enrol the terminal first (spilno device enrol)")
+    school_id = _school_id(config["SCHOOL_ID"])
     store = DeviceStore(store_path)
     switch_path = config["VOTING_SWITCH_PATH"] or f"{store_path}.voting-switch.json"
     terminal = Terminal(
@@ -110,13 +124,14 @@ def _build_kiosk(config: Mapping[str, Any]) -> Kiosk:
         # By default, the residents the server listed in the sync round (sync.client.pull_voters).
         voted_elsewhere=config["VOTED_ELSEWHERE"] or store.voted_elsewhere,
         clock=config["CLOCK"] or system_clock_ms,
+        school_id=school_id,
     )
     devices = build_devices(config)
     monotonic = config["MONOTONIC"] or time.monotonic
     flow = TerminalFlow(
         terminal,
         pin_guard=PinGuard(config["SERVICE_PIN_HASH"], monotonic=monotonic),
-        qr_handlers=config["QR_HANDLERS"] or QrHandlers(),
+        qr_handlers=config["QR_HANDLERS"] or default_qr_handlers(),
         printer=devices.printer,
         timing=Timing(
             idle_warning_after_s=float(config["IDLE_WARNING_AFTER_S"]),

@@ -47,8 +47,21 @@ def _is_loopback(host: str) -> bool:
 @click.option("--reader", default=None, help="Card reader: pcsc (default) or fake.")
 @click.option("--camera", default=None, help="QR camera: none (default), fake, a camera index (0) or a file.")
 @click.option("--printer", default=None, help="Receipt printer: none (default), fake, file:DIR or lp:NAME.")
+@click.option(
+    "--school",
+    "school_id",
+    default=None,
+    type=click.IntRange(1),
+    help="A school's own terminal: take only this school's student codes (the school's id on the server).",
+)
 def run_command(
-    store_path: Path, host: str, port: int, reader: str | None, camera: str | None, printer: str | None
+    store_path: Path,
+    host: str,
+    port: int,
+    reader: str | None,
+    camera: str | None,
+    printer: str | None,
+    school_id: int | None,
 ) -> None:
     """Serve the terminal's touch UI for its browser in kiosk mode (loopback only).
     Settings not given here come from SPILNO_KIOSK_* variables, e.g. the service PIN
@@ -65,7 +78,12 @@ def run_command(
             f" / the kiosk serves its own screen only: {host} is not a loopback address"
         )
     config: dict[str, Any] = {"STORE_PATH": str(store_path)}
-    for key, value in (("CARD_READER", reader), ("CAMERA", camera), ("PRINTER", printer)):
+    for key, value in (
+        ("CARD_READER", reader),
+        ("CAMERA", camera),
+        ("PRINTER", printer),
+        ("SCHOOL_ID", school_id),
+    ):
         if value is not None:
             config[key] = value
     try:
@@ -117,7 +135,7 @@ def load_package_command(store_path: Path, package_file: Path, server_key: str |
     from sync import protocol
     from sync.clock import datetime_from_ms, system_clock_ms
     from sync.device_store import DeviceStore, StoreError
-    from sync.packages import open_cycles
+    from sync.packages import open_cycles, open_school_contests
     from sync.protocol import ProtocolError
 
     try:
@@ -144,7 +162,9 @@ def load_package_command(store_path: Path, package_file: Path, server_key: str |
         raise click.ClickException(f"Помилка пристрою / device error: {exc}") from None
     finally:
         store.close()
-    titles = [c["title"] for c in open_cycles(stored.package, datetime_from_ms(system_clock_ms()))]
+    now = datetime_from_ms(system_clock_ms())
+    open_now = open_cycles(stored.package, now) + open_school_contests(stored.package, now)
+    titles = [c["title"] for c in open_now]
     if as_json:
         line = {"package_version": stored.version, "open_cycles": titles}
         click.echo(json.dumps(line, ensure_ascii=False, sort_keys=True))

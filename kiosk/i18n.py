@@ -4,7 +4,8 @@ Texts are written in Ukrainian in the code and templates; English lives in
 `translations/en/*.po`. Unlike the server there is no cookie: the language is a
 preference of the voter at the screen now (kept in the terminal's session) and goes
 back to Ukrainian when the next person walks up. Domain problems (voting.messages)
-come through `problem_text` so a resident reads the same words on every channel.
+come through `problem_text` so a resident reads the same words on every channel, and
+a mistyped school code through `code_error_text`, the words the phone page shows.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from babel.numbers import format_decimal
 
+from qr_codes.codes import CodeError
 from spilno.po_catalog import read_catalog
 from voting import message as domain_message
 
@@ -51,6 +53,11 @@ def translate(text: str, locale: str, **params: Any) -> str:
 def problem_text(code: str, locale: str, **params: Any) -> str:
     """A domain message code (voting.messages) in `locale`."""
     return domain_message(code, locale, **params)
+
+
+def code_error_text(code: str, locale: str, **params: Any) -> str:
+    """A school code's format error (qr_codes.codes.CodeError.code) in `locale`."""
+    return CodeError(code, **params).message(locale)
 
 
 def money(kopiykas: int | None, locale: str) -> str:

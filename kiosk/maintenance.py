@@ -68,13 +68,20 @@ def maintenance_report(terminal: Terminal, devices: Devices, card_state: CardSta
         except Exception as exc:  # a driver failure is a state to show, not a crash
             lines.append(DeviceLine(N_("Принтер квитанцій"), False, N_("не готовий"), str(exc)[:200]))
     voting = terminal.voting_now()
-    voting_state = N_("Голосування відкрите") if isinstance(voting, OpenVoting) else UNAVAILABLE_TEXTS[voting]
+    titles = [voting.title] if isinstance(voting, OpenVoting) else []
+    # A school's terminal may have only school contests open: that is open too.
+    titles += [c["title"] for c in terminal.open_school_contests()]
+    if titles:
+        voting_state = N_("Голосування відкрите")
+    else:
+        assert not isinstance(voting, OpenVoting)
+        voting_state = UNAVAILABLE_TEXTS[voting]
     store = terminal.store
     return MaintenanceReport(
         devices=lines,
         summary=store.summary(),
         backlog=store.backlog_count(),
-        cycle_title=voting.title if isinstance(voting, OpenVoting) else None,
+        cycle_title=", ".join(titles) or None,
         voting_state=voting_state,
         voting_open_here=terminal.switch.is_open() if terminal.switch is not None else True,
         can_switch=terminal.switch is not None,

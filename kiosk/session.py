@@ -3,7 +3,9 @@
 attract → (card | staff PIN + document | QR code) → eligibility → ballot, one category
 per screen → review → confirm → the vote is recorded → receipt → attract again.
 Identification and the eligibility check are instant transitions, not screens; a voter
-who may not vote lands on a refusal screen that clears itself.
+who may not vote lands on a refusal screen that clears itself. A student's code card
+(kiosk/school_codes.py) opens the ballot of the school's contest, not the residents'
+cycle: a school's terminal may have nothing else open.
 
 Everything a voter did lives here, on the terminal's side, never in the browser: a
 reset drops it all, so Back or a restored tab finds nothing of the previous voter.
@@ -27,10 +29,10 @@ from collections.abc import Callable
 from hardware import CardError, CardPresent, CardState, NoReader, ReceiptPrinter
 from kiosk import ballot_view
 from kiosk.i18n import LOCALES, N_
-from kiosk.qr_handlers import QrHandlers, QrVoter
+from kiosk.qr_handlers import QrHandlers, QrRefusal
 from kiosk.receipt import print_receipt, receipt_code, receipt_for
 from kiosk.service_pin import PinGuard
-from kiosk.terminal import OpenVoting, Terminal, Unavailable
+from kiosk.terminal import UNAVAILABLE_TEXTS, OpenVoting, Terminal, Unavailable
 from kiosk.visit import (
     IDLE_WATCHED,
     VOTING_STEPS,
@@ -188,14 +190,22 @@ class TerminalFlow:
         self._begin(voting, Voter(Channel.KIOSK, voter_key=key.hex, card_id=card_id))
 
     def _identify_qr(self, text: str) -> None:
-        voting = self.terminal.voting_now()
-        if not isinstance(voting, OpenVoting):
+        context = self.terminal.qr_context()
+        if context is None:
+            return  # the screen already says nobody can vote here; a code changes nothing
+        outcome = self.qr_handlers.handle(text, context)
+        if isinstance(outcome, QrRefusal):
+            self._refuse(Notice(outcome.text, outcome.params, code_error=outcome.code_error))
             return
-        outcome = self.qr_handlers.handle(text, {"cycle": voting.cycle, "voter_secret": voting.voter_secret})
-        if isinstance(outcome, QrVoter):
-            self._begin(voting, Voter(outcome.channel, voter_key=outcome.voter_key, code_id=outcome.code_id))
+        # A school code votes in its own contest; any other code in the residents' cycle.
+        if outcome.cycle_id is not None:
+            voting = self.terminal.voting_in(outcome.cycle_id)
         else:
-            self._refuse(Notice(outcome.text, outcome.params))
+            voting = self.terminal.voting_now()
+        if not isinstance(voting, OpenVoting):
+            self._refuse(Notice(UNAVAILABLE_TEXTS[voting]))
+            return
+        self._begin(voting, Voter(outcome.channel, voter_key=outcome.voter_key, code_id=outcome.code_id))
 
     def _begin(self, voting: OpenVoting, voter: Voter) -> None:
         refusal = self.terminal.refusal_for(voting, voter.voter)
@@ -320,8 +330,9 @@ class TerminalFlow:
         """Record the vote, then print, then show the receipt: durable before thanked."""
         self._require(Step.CONFIRM)
         assert self.voting is not None and self.voter is not None
-        voter, voting = self.voter, self.terminal.voting_now()
-        if not isinstance(voting, OpenVoting) or voting.cycle_id != self.voting.cycle_id:
+        # The cycle the visit began in (a resident's cycle or a student's school contest).
+        voter, voting = self.voter, self.terminal.voting_in(self.voting.cycle_id)
+        if not isinstance(voting, OpenVoting):
             self._refuse(Notice(VOTING_ENDED))
             return
         if voting.package_version != self.voting.package_version:

@@ -11,18 +11,27 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from kiosk.eligibility import Refusal, VotedElsewhere, VotedHere, check_eligibility
 from kiosk.i18n import N_
+from kiosk.qr_handlers import QrContext
 from kiosk.voting_switch import VotingSwitch
 from sync.clock import Clock, datetime_from_ms, server_time, system_clock_ms
 from sync.device_store import DeviceStore
-from sync.packages import ballot_for_cycle, open_cycles
+from sync.packages import (
+    SCHOOL_CONTEST,
+    StoredPackage,
+    ballot_for_cycle,
+    cycle_by_id,
+    open_cycles,
+    open_school_contests,
+    window_state,
+)
 from voting import Ballot, Channel, IdentityKind, VoteRecord, VoterKey
 
-# School contests are voted with per-student codes, never with a resident's card.
-RESIDENT_CYCLE_KINDS_EXCLUDED = frozenset({"school"})
+CODE_NOT_VALID_HERE = N_("Цей код не дійсний у цьому голосуванні. Зверніться до вчителя.")
 
 
 class Unavailable(StrEnum):
@@ -68,8 +77,10 @@ class Terminal:
         switch: VotingSwitch | None = None,
         voted_elsewhere: VotedElsewhere | None = None,
         clock: Clock = system_clock_ms,
+        school_id: int | None = None,
     ) -> None:
         self.store = store
+        self.school_id = school_id  # a school's own terminal takes only that school's codes
         self.switch = switch  # None: staff cannot close this terminal (tests, demos)
         self._voted_here = VotedHere(store)
         self._voted_elsewhere = voted_elsewhere
@@ -88,7 +99,8 @@ class Terminal:
     def server_time_ms(self) -> int:
         return self.clock() - self.store.clock_offset_ms()
 
-    def voting_now(self) -> OpenVoting | Unavailable:
+    def _package(self) -> StoredPackage | Unavailable:
+        """The package votes may be cast under now, or why there is none."""
         if not self.store.enrolled():
             return Unavailable.NOT_ENROLLED
         stored = self.store.package()
@@ -96,16 +108,9 @@ class Terminal:
             return Unavailable.NO_PACKAGE
         if self.switch is not None and not self.switch.is_open():
             return Unavailable.CLOSED_HERE
-        cycles = [
-            c
-            for c in open_cycles(stored.package, datetime_from_ms(self.server_time_ms()))
-            if c.get("kind") not in RESIDENT_CYCLE_KINDS_EXCLUDED
-        ]
-        if not cycles:
-            return Unavailable.NO_OPEN_CYCLE
-        # Several open at once is rare (overlapping cycles of one community); the one
-        # that opened first is the one residents came for.
-        cycle = cycles[0]
+        return stored
+
+    def _open(self, stored: StoredPackage, cycle: dict) -> OpenVoting:
         key = (stored.version, int(cycle["id"]))
         if key not in self._ballots:
             self._ballots[key] = ballot_for_cycle(cycle)
@@ -116,12 +121,73 @@ class Terminal:
             package_version=stored.version,
         )
 
+    def _server_now(self) -> datetime:
+        return datetime_from_ms(self.server_time_ms())
+
+    def voting_now(self) -> OpenVoting | Unavailable:
+        """The cycle a resident with a card or document votes in now."""
+        stored = self._package()
+        if isinstance(stored, Unavailable):
+            return stored
+        # Never a school budget's cycle (sync.packages.NOT_RESIDENTS_KINDS): students vote
+        # there with their code cards (kiosk/school_codes.py), residents never do.
+        cycles = open_cycles(stored.package, self._server_now())
+        if not cycles:
+            return Unavailable.NO_OPEN_CYCLE
+        # Several open at once is rare (overlapping cycles of one community); the one
+        # that opened first is the one residents came for.
+        return self._open(stored, cycles[0])
+
+    def voting_in(self, cycle_id: int) -> OpenVoting | Unavailable:
+        """Voting in one given cycle, if it is open here now (a school contest a student's
+        code belongs to; at confirmation, the cycle the visit began in)."""
+        stored = self._package()
+        if isinstance(stored, Unavailable):
+            return stored
+        cycle = cycle_by_id(stored.package, cycle_id)
+        if cycle is None or window_state(cycle, self._server_now()) != "open":
+            return Unavailable.NO_OPEN_CYCLE
+        return self._open(stored, cycle)
+
+    def open_school_contests(self) -> list[dict]:
+        """The school contests open now that this terminal takes codes for (only its own
+        school's when it is set up for one school)."""
+        stored = self._package()
+        if isinstance(stored, Unavailable):
+            return []
+        return [
+            c
+            for c in open_school_contests(stored.package, self._server_now())
+            if self.school_id is None or (c.get("school") or {}).get("id") == self.school_id
+        ]
+
+    def qr_context(self) -> QrContext | None:
+        """What a QR handler needs to judge a code offline; None while nobody can vote
+        here at all (not enrolled, no package, closed by staff: the screen says so)."""
+        stored = self._package()
+        if isinstance(stored, Unavailable):
+            return None
+        resident = self.voting_now()
+        return QrContext(
+            package=stored.package,
+            now=self._server_now(),
+            school_id=self.school_id,
+            cycle=resident.cycle if isinstance(resident, OpenVoting) else None,
+            voter_secret=resident.voter_secret if isinstance(resident, OpenVoting) else None,
+        )
+
     @staticmethod
     def voter_key(voting: OpenVoting, kind: IdentityKind | str, raw: str) -> VoterKey:
         """The resident's key in this community (IdentityError for a malformed number)."""
         return VoterKey.derive(voting.voter_secret, kind, raw)
 
     def refusal_for(self, voting: OpenVoting, voter: str) -> Refusal | None:
+        if voting.cycle.get("kind") == SCHOOL_CONTEST:
+            # Only a valid code of this contest votes in it. Checked again at confirmation,
+            # so a package that arrived mid-visit with the code revoked stops the vote.
+            code_id = voter.removeprefix("code:") if voter.startswith("code:") else None
+            if code_id not in voting.cycle.get("code_verifiers", ()):
+                return Refusal(CODE_NOT_VALID_HERE)
         return check_eligibility(
             voting.cycle_id, voter, voted_here=self._voted_here, voted_elsewhere=self._voted_elsewhere
         )

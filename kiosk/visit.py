@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from kiosk.i18n import DEFAULT_LOCALE, problem_text, translate
+from kiosk.i18n import DEFAULT_LOCALE, code_error_text, problem_text, translate
 from kiosk.receipt import PrintStatus
 from voting import Channel
 
@@ -53,15 +53,19 @@ class Preferences:
 
 @dataclass(frozen=True, slots=True)
 class Notice:
-    """Something to tell the voter: a kiosk text (Ukrainian) or a domain message code."""
+    """Something to tell the voter: a kiosk text (Ukrainian), a domain message code, or
+    (`code_error`) the code of a school code's format error."""
 
     text: str
     params: dict[str, Any] = field(default_factory=dict)
     domain: bool = False
+    code_error: bool = False
 
     def render(self, locale: str) -> str:
         if self.domain:
             return problem_text(self.text, locale, **self.params)
+        if self.code_error:
+            return code_error_text(self.text, locale, **self.params)
         return translate(self.text, locale, **self.params)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from werkzeug.wrappers import Response
 
-from kiosk import ballot_view
+from kiosk import ballot_view, school_codes
 from kiosk.terminal import UNAVAILABLE_TEXTS, OpenVoting
 from kiosk.visit import Step
 from kiosk.web import action, flow, form_int, kiosk, render, screen, step_url, to_current_step
@@ -64,14 +64,20 @@ def done() -> None:
 def attract() -> str:
     current = flow()
     availability = current.availability()
+    camera = kiosk().devices.scanner is not None
+    # Codes other than students' cards (invitations) are mentioned only if some handler takes them.
+    other_prefixes = [p for p in current.qr_handlers.prefixes() if p not in school_codes.URL_PREFIXES]
     return render(
         "attract.html",
         voting=availability if isinstance(availability, OpenVoting) else None,
         unavailable=None if isinstance(availability, OpenVoting) else availability,
         unavailable_texts=UNAVAILABLE_TEXTS,
+        # A school's terminal: students show their code cards to the camera.
+        school_contests=current.terminal.open_school_contests(),
+        camera=camera,
         reader_missing=current.reader_missing,
         staff_ready=current.pin_guard.configured,
-        qr_prefixes=current.qr_handlers.prefixes() if kiosk().devices.scanner is not None else [],
+        qr_prefixes=other_prefixes if camera else [],
     )
 
 

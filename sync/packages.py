@@ -4,6 +4,10 @@ A package is what a terminal knows about voting while offline: the community, th
 cycles whose voting has not ended, their categories, admitted projects and rules, and
 the secret that turns a resident's document number into a voter key. It is trusted
 only when the key the device learned at enrolment signed it.
+
+School contests (cycles of kind "school_contest") carry their school and the verifiers
+of their valid codes; with the package's `code_verifier_key` a terminal turns a scanned
+code into its verifier and finds the contest it votes in, offline.
 """
 
 from __future__ import annotations
@@ -21,6 +25,11 @@ from voting import Ballot, BallotProject, CategoryRule, Channel, IdentityKind, V
 from voting.identity import rnokpp_check_digit
 
 CHANNEL_OF_DEVICE = {"terminal": Channel.KIOSK, "support_point": Channel.PAPER}
+SCHOOL_CONTEST = "school_contest"  # server.models.CycleKind.SCHOOL_CONTEST
+# School budgets are voted with per-student codes, never by residents: the programme
+# ("school") has no ballot of its own, and each school's contest is voted in with its
+# codes only. Terminals, the simulators and the demo all leave these to school codes.
+NOT_RESIDENTS_KINDS = frozenset({"school", SCHOOL_CONTEST})
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +68,54 @@ def parse_time(value: str) -> datetime:
     return moment
 
 
+def window_state(cycle: dict, now: datetime) -> str:
+    """Where `now` (server time) lies in the cycle's voting window: "not_yet", "open"
+    or "ended"."""
+    if now < parse_time(cycle["voting_starts_at"]):
+        return "not_yet"
+    return "open" if now < parse_time(cycle["voting_ends_at"]) else "ended"
+
+
 def open_cycles(package: dict, now: datetime) -> list[dict]:
     """The cycles in which a resident may vote at `now` (server time)."""
     return [
         cycle
         for cycle in package.get("cycles", [])
-        if parse_time(cycle["voting_starts_at"]) <= now < parse_time(cycle["voting_ends_at"])
+        if cycle.get("kind") not in NOT_RESIDENTS_KINDS and window_state(cycle, now) == "open"
     ]
+
+
+def open_school_contests(package: dict, now: datetime) -> list[dict]:
+    """The school contests in which students may vote with their codes at `now`."""
+    return [
+        cycle
+        for cycle in package.get("cycles", [])
+        if cycle.get("kind") == SCHOOL_CONTEST and window_state(cycle, now) == "open"
+    ]
+
+
+def cycle_by_id(package: dict, cycle_id: int) -> dict | None:
+    return next((c for c in package.get("cycles", []) if c.get("id") == cycle_id), None)
+
+
+def code_verifier_key(package: dict) -> bytes | None:
+    """The key that turns a compact school code into its verifier; None in a package
+    from a server that does not send it (then no code can be checked here)."""
+    raw = package.get("code_verifier_key")
+    try:
+        return bytes.fromhex(raw) if isinstance(raw, str) and raw else None
+    except ValueError:
+        return None
+
+
+def contest_of_code(package: dict, verifier: str) -> dict | None:
+    """The school contest cycle whose valid codes include `verifier`, whatever its window.
+    A verifier is an HMAC of a random code, so it is in at most one contest; a few
+    hundred per school make a linear look-up cheap at the pace of a camera."""
+    for cycle in package.get("cycles", []):
+        if cycle.get("kind") == SCHOOL_CONTEST and verifier in cycle.get("code_verifiers", ()):
+            return cycle
+    return None
 
 
 def ballot_for_cycle(cycle: dict) -> Ballot:

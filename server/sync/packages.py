@@ -4,10 +4,18 @@ A package holds the community's cycles whose voting has not ended, with their
 categories and admitted projects, the server's public key and the community's voter-key
 secret (so a terminal can turn a card or document into a voter key with no network).
 
+School contests (cycles of kind `school_contest`) also carry their school and the
+verifiers of their codes that are not revoked, and the package the key that turns a
+scanned code into its verifier: a school's terminal checks a student's code with no
+network. Only verifiers travel, never a plain code, and only the verifier key, never the
+sealing key (school_budget/keys.py): a lost terminal gives no usable code, and a code's
+93 random bits cannot be found from its verifier by guessing.
+
 Versions: the body without its version and issue time is hashed; a new version is
 made only when that hash differs from the newest version's. Every change to a cycle,
 category or project (and a cycle whose voting ends) thus gives a higher version, and
-nothing else does, however often devices ask.
+nothing else does, however often devices ask. Issuing or revoking a school's codes
+changes its list of verifiers, so terminals get the new list with the next version.
 """
 
 from __future__ import annotations
@@ -21,7 +29,19 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.models import Category, Community, Cycle, Project, ProjectStatus, SyncPackage
+from school_budget.keys import CodeKeys
+from server.models import (
+    Category,
+    Community,
+    Cycle,
+    CycleKind,
+    Project,
+    ProjectStatus,
+    School,
+    SchoolContest,
+    SyncPackage,
+    VotingCode,
+)
 from sync import protocol
 from voting import community_voter_secret, format_time
 
@@ -39,8 +59,16 @@ class Package:
         return protocol.sign_package(key, self.as_dict())
 
 
-def _cycle(cycle: Cycle, categories: list[Category], projects: list[Project]) -> dict:
-    return {
+@dataclass(frozen=True)
+class _ContestCodes:
+    school: School
+    verifiers: list[str]  # sorted, so the body (and its hash) does not depend on row order
+
+
+def _cycle(
+    cycle: Cycle, categories: list[Category], projects: list[Project], contest: _ContestCodes | None
+) -> dict:
+    body = {
         "id": cycle.id,
         "title": cycle.title,
         "slug": cycle.slug,
@@ -77,12 +105,44 @@ def _cycle(cycle: Cycle, categories: list[Category], projects: list[Project]) ->
             for p in projects
         ],
     }
+    if cycle.kind == CycleKind.SCHOOL_CONTEST.value:
+        # A contest cycle without its contest row (never made by the services) gets an
+        # empty list: terminals then refuse every code for it instead of guessing.
+        body["school"] = {"id": contest.school.id, "name": contest.school.name} if contest else None
+        body["code_verifiers"] = contest.verifiers if contest else []
+    return body
+
+
+def _contest_codes(session: Session, cycles: list[Cycle]) -> dict[int, _ContestCodes]:
+    """cycle id -> its school and unrevoked code verifiers, for the contest cycles (two
+    queries; a few hundred codes per school)."""
+    ids = [c.id for c in cycles if c.kind == CycleKind.SCHOOL_CONTEST.value]
+    if not ids:
+        return {}
+    contests = {
+        cycle_id: _ContestCodes(school, [])
+        for cycle_id, school in session.execute(
+            select(SchoolContest.cycle_id, School)
+            .join(School, School.id == SchoolContest.school_id)
+            .where(SchoolContest.cycle_id.in_(ids))
+        )
+    }
+    for cycle_id, verifier in session.execute(
+        select(SchoolContest.cycle_id, VotingCode.verifier)
+        .join(SchoolContest, SchoolContest.id == VotingCode.contest_id)
+        .where(SchoolContest.cycle_id.in_(ids), VotingCode.revoked_at.is_(None))
+    ):
+        contests[cycle_id].verifiers.append(verifier)
+    for contest in contests.values():
+        contest.verifiers.sort()  # in Python: the database's collation must not move the hash
+    return contests
 
 
 def package_body(
     session: Session, community: Community, *, server_key: str, master_secret: bytes, now: datetime
 ) -> dict:
-    """The package's content for `community` at `now` (three queries)."""
+    """The package's content for `community` at `now` (three queries, two more when
+    school contests are among the cycles)."""
     cycles = session.scalars(
         select(Cycle)
         .where(Cycle.community_id == community.id, Cycle.voting_ends_at > now)
@@ -102,12 +162,14 @@ def package_body(
             .order_by(Project.number, Project.id)
         ):
             projects[project.cycle_id].append(project)
+    contests = _contest_codes(session, list(cycles))
     return {
         "format": protocol.PROTOCOL_VERSION,
         "community": {"id": community.id, "slug": community.slug, "name": community.name},
         "server_key": server_key,
         "voter_key_secret": community_voter_secret(master_secret, community.key_id).hex(),
-        "cycles": [_cycle(c, categories[c.id], projects[c.id]) for c in cycles],
+        "code_verifier_key": CodeKeys.from_master(master_secret).verifier_key.hex(),
+        "cycles": [_cycle(c, categories[c.id], projects[c.id], contests.get(c.id)) for c in cycles],
     }
 
 

@@ -1,12 +1,14 @@
 """A terminal as it stands in a service centre after enrolment: its store in a temporary
 directory, enrolled (offline: the server is never reached), holding a package signed by
-a test server key, shaped exactly as server/sync/packages.py builds one."""
+a test server key, shaped exactly as server/sync/packages.py builds one. School contests
+(`school_contest_cycle`) carry their school and the verifiers of the codes given."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from qr_codes.codes import normalise, verifier
 from sync import protocol
 from sync.device_store import DeviceStore
 from voting import IdentityKind, VoterKey
@@ -14,6 +16,10 @@ from voting import IdentityKind, VoterKey
 COMMUNITY = {"id": 3, "slug": "bila-tserkva", "name": "Біла Церква"}
 OTHER_COMMUNITY = {"id": 4, "slug": "fastiv", "name": "Фастів"}
 VOTER_KEY_SECRET = "6b" * 32
+CODE_VERIFIER_KEY = "5c" * 32
+SCHOOL = {"id": 7, "name": "Ліцей № 3"}
+OTHER_SCHOOL = {"id": 8, "name": "Гімназія № 1"}
+CARD_HOST = "https://bila-tserkva.spilno.example"
 DEVICE = "T-0042"
 # Nothing listens on port 9 (discard): any attempt to reach the server fails at once.
 UNREACHABLE_SERVER = "http://127.0.0.1:9"
@@ -87,7 +93,80 @@ def make_package(
         "community": community,
         "server_key": server_key,
         "voter_key_secret": VOTER_KEY_SECRET,
+        "code_verifier_key": CODE_VERIFIER_KEY,
         "cycles": [cycle] if cycles is None else cycles,
+    }
+
+
+def code_id(code: str) -> str:
+    """A code's verifier under the test package's key: what the terminal records."""
+    return verifier(bytes.fromhex(CODE_VERIFIER_KEY), normalise(code))
+
+
+def card_url(code: str, host: str = CARD_HOST) -> str:
+    """What the QR code on a student's card holds (qr_codes.codes.code_url)."""
+    return f"{host}/s/{code}"
+
+
+def school_contest_cycle(
+    cycle_id: int,
+    codes: list[str],
+    *,
+    school: dict = SCHOOL,
+    starts_in: timedelta = timedelta(days=-1),
+    lasts: timedelta = timedelta(days=14),
+) -> dict:
+    """A school's contest as the server packages it: one category (up to 2 of 4 projects),
+    the school, and the verifiers of `codes` (never the codes themselves)."""
+    starts = datetime.now(UTC) + starts_in
+    category = 40 + cycle_id % 10
+    return {
+        "id": cycle_id,
+        "title": f"Шкільний бюджет 2027 — {school['name']}",
+        "slug": f"school-2027-school-{school['id']}",
+        "kind": "school_contest",
+        "voting_starts_at": iso(starts),
+        "voting_ends_at": iso(starts + lasts),
+        "timezone": "Europe/Kyiv",
+        "min_total": 1,
+        "max_total": None,
+        "categories": [
+            _category(
+                category,
+                "Проєкти школи",
+                0,
+                budget=50_000_00,
+                min_choices=1,
+                max_choices=2,
+                budget_limited=False,
+            )
+        ],
+        "projects": [
+            _project(cycle_id * 10 + 1, 1, "Футбольні ворота", 12_000, category),
+            _project(cycle_id * 10 + 2, 2, "Книжковий куточок", 8_000, category),
+            _project(cycle_id * 10 + 3, 3, "Мультимедійний проектор", 20_000, category),
+            _project(cycle_id * 10 + 4, 4, "Лавки на подвір'ї", 9_000, category),
+        ],
+        "school": school,
+        "code_verifiers": sorted(code_id(code) for code in codes),
+    }
+
+
+def school_programme_cycle(cycle_id: int = 50) -> dict:
+    """The community's school budget itself (kind "school"): a window and no ballot."""
+    starts = datetime.now(UTC) - timedelta(days=2)
+    return {
+        "id": cycle_id,
+        "title": "Шкільний бюджет 2027",
+        "slug": "school-2027",
+        "kind": "school",
+        "voting_starts_at": iso(starts),
+        "voting_ends_at": iso(starts + timedelta(days=60)),
+        "timezone": "Europe/Kyiv",
+        "min_total": 0,
+        "max_total": None,
+        "categories": [],
+        "projects": [],
     }
 
 

@@ -3,12 +3,17 @@ appears exactly when something in it changes."""
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from server.models import Category, Device, Project, SyncPackage
+from qr_codes.codes import normalise, verifier
+from school_budget.codes import issue_codes, revoke_code
+from school_budget.keys import app_code_keys
+from server.models import Category, Device, Project, SyncPackage, VotingCode
 from sync import protocol
 from tests.conftest import both_databases
 from voting import community_voter_secret
@@ -159,3 +164,103 @@ def test_the_server_refuses_to_start_without_a_usable_signing_key(database_url, 
     with pytest.raises(RuntimeError, match="SPILNO_SIGNING_KEY") as refused:
         create_app(config)
     assert "AAAA" not in str(refused.value) and "not a key" not in str(refused.value)
+
+
+# --- school contests ---------------------------------------------------------------------
+
+
+def contest_cycle(package: dict, contest) -> dict:
+    return next(c for c in package["cycles"] if c["id"] == contest.cycle.id)
+
+
+def test_a_school_contest_carries_its_school_and_the_verifiers_of_its_valid_codes_only(
+    app, client, make, session
+):
+    community = make.community()
+    residents = make.ballot_cycle(community)
+    contest = make.school_contest(make.school(community, name="Ліцей № 3"))
+    keys = app_code_keys(app)
+    issued = issue_codes(session, contest, "6-А", 3, keys) + issue_codes(session, contest, "7-Б", 2, keys)
+    session.commit()
+    revoked = session.get_one(VotingCode, issued[0].code_id)
+    revoke_code(session, contest, revoked, "втрачено")
+    session.commit()
+    terminal = enrolled_device(client, session, make, community)
+
+    envelope = pull(terminal)["envelope"]
+    package = protocol.open_package(envelope, terminal.server_key)
+    cycle = contest_cycle(package, contest)
+    assert cycle["kind"] == "school_contest"
+    assert cycle["school"] == {"id": contest.school.id, "name": "Ліцей № 3"}
+    valid = sorted(keys.verifier(normalise(c.code)) for c in issued[1:])
+    assert cycle["code_verifiers"] == valid and revoked.verifier not in cycle["code_verifiers"]
+    # A terminal can check a code with what the package holds, and with nothing more.
+    key = bytes.fromhex(package["code_verifier_key"])
+    assert {verifier(key, normalise(c.code)) for c in issued[1:]} == set(cycle["code_verifiers"])
+    assert package["code_verifier_key"] == keys.verifier_key.hex()
+    # The programme (kind "school") and the residents' cycle carry no codes.
+    programme = next(c for c in package["cycles"] if c["id"] == contest.programme.id)
+    assert programme["kind"] == "school" and "code_verifiers" not in programme
+    assert "code_verifiers" not in next(c for c in package["cycles"] if c["id"] == residents.id)
+
+
+def test_the_package_never_holds_a_plain_code_or_the_sealing_key(app, client, make, session):
+    community = make.community()
+    contest = make.school_contest(make.school(community))
+    keys = app_code_keys(app)
+    issued = issue_codes(session, contest, "5-В", 30, keys)
+    session.commit()
+    terminal = enrolled_device(client, session, make, community)
+
+    text = json.dumps(pull(terminal)["envelope"])
+    assert keys.sealing_key.hex() not in text and keys.sealing_key.hex().upper() not in text
+    assert base64.b64encode(keys.sealing_key).decode() not in text
+    for code in issued:
+        compact = normalise(code.code)
+        assert code.code not in text and compact not in text and compact.lower() not in text
+    sealed = session.scalars(select(VotingCode.sealed)).all()
+    assert all(base64.b64encode(s).decode() not in text and s.hex() not in text for s in sealed)
+
+
+@both_databases
+def test_issuing_or_revoking_codes_makes_a_new_package_version_and_nothing_else_does(
+    app, client, make, session
+):
+    community = make.community()
+    contest = make.school_contest(make.school(community))
+    terminal = enrolled_device(client, session, make, community)
+    keys = app_code_keys(app)
+
+    assert pull(terminal)["version"] == 1
+    assert pull(terminal, have=1)["envelope"] is None
+
+    issued = issue_codes(session, contest, "6-А", 2, keys)
+    session.commit()
+    after_issue = pull(terminal, have=1)
+    assert after_issue["version"] == 2
+    cycle = contest_cycle(protocol.open_package(after_issue["envelope"], terminal.server_key), contest)
+    assert len(cycle["code_verifiers"]) == 2
+    assert pull(terminal, have=2)["envelope"] is None  # asking again changes nothing
+
+    code = session.get_one(VotingCode, issued[0].code_id)
+    revoke_code(session, contest, code, "картку загублено")
+    session.commit()
+    after_revoke = pull(terminal, have=2)
+    assert after_revoke["version"] == 3
+    cycle = contest_cycle(protocol.open_package(after_revoke["envelope"], terminal.server_key), contest)
+    assert cycle["code_verifiers"] == [keys.verifier(normalise(issued[1].code))]
+    assert pull(terminal, have=3)["envelope"] is None
+    assert session.scalars(select(SyncPackage.version).order_by(SyncPackage.version)).all() == [1, 2, 3]
+
+
+def test_another_communitys_codes_are_not_in_the_package(app, client, make, session):
+    ours, theirs = make.community(), make.community()
+    make.school_contest(make.school(ours))
+    their_contest = make.school_contest(make.school(theirs))
+    their_codes = issue_codes(session, their_contest, "9-А", 3, app_code_keys(app))
+    session.commit()
+    terminal = enrolled_device(client, session, make, ours)
+    package = protocol.open_package(pull(terminal)["envelope"], terminal.server_key)
+    assert their_contest.cycle.id not in {c["id"] for c in package["cycles"]}
+    text = json.dumps(package)
+    assert not any(app_code_keys(app).verifier(normalise(c.code)) in text for c in their_codes)
