@@ -88,7 +88,6 @@ def codes_command(
     The codes exist in plain form only in the files written here: keep them like exam
     papers, and hand one card to each student."""
     from qr_codes.cards import CodeCard, cards_pdf, code_png, codes_csv
-
     from qr_codes.codes import code_url
 
     if reprint == (count is not None):
