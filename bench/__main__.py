@@ -16,13 +16,14 @@ from __future__ import annotations
 import json
 import sys
 
-from . import hardware_bench, qr_codes_bench, school_bench, server_bench, sync_bench
+from . import hardware_bench, kiosk_bench, qr_codes_bench, school_bench, server_bench, sync_bench
 
 SUITES = {
     "server": server_bench,
     "sync": sync_bench,
     "hardware": hardware_bench,
     "school": school_bench,
+    "kiosk": kiosk_bench,
     "qr_codes": qr_codes_bench,
 }
 

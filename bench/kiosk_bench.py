@@ -1,0 +1,147 @@
+"""Terminal screen figures (issue: kiosk, performance):
+
+- kiosk_ballot_200: the ballot screen for a cycle with 200 projects (4 categories of 50),
+  server side (Flask test client in process: session state, ballot model, template),
+  every category page in turn. Target p95 < 50 ms.
+- kiosk_tap_to_ballot: from a card on the (fake) reader to the ballot page rendered:
+  the poll that sees the card, eligibility (the terminal's own log, which holds
+  `LOGGED` earlier votes), and the first ballot page. The PC/SC part is card_state_ms
+  in the hardware suite; together they are the tap-to-screen time.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REQUESTS = int(os.environ.get("SPILNO_BENCH_KIOSK_REQUESTS", "400"))
+LOGGED = int(os.environ.get("SPILNO_BENCH_KIOSK_LOGGED", "5000"))
+CATEGORIES, PER_CATEGORY = 4, 50
+
+
+def _p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=100)[94]
+
+
+def _big_cycle() -> dict:
+    from tests.kiosk.terminal_setup import iso
+
+    starts = datetime.now(UTC) - timedelta(days=1)
+    categories, projects = [], []
+    for c in range(CATEGORIES):
+        category_id = 100 + c
+        categories.append(
+            {
+                "id": category_id,
+                "name": f"Категорія {c + 1}: проєкти району",
+                "budget": 5_000_000_00,
+                "min_choices": 0,
+                "max_choices": 3,
+                "budget_limited": c % 2 == 0,
+                "max_project_cost": None,
+                "min_votes_to_fund": 1,
+                "position": c,
+            }
+        )
+        for p in range(PER_CATEGORY):
+            number = c * PER_CATEGORY + p + 1
+            projects.append(
+                {
+                    "id": 1000 + number,
+                    "number": number,
+                    "title": f"Проєкт {number}: оновлення скверу та дитячого майданчика",
+                    "description": "Що зробимо, де і для кого: лавки, освітлення, доріжки. " * 3,
+                    "cost": (50_000 + 10_000 * p) * 100,
+                    "district": "Центр",
+                    "category_id": category_id,
+                }
+            )
+    return {
+        "id": 77,
+        "title": "Громадський бюджет 2027",
+        "slug": "gb-2027",
+        "kind": "public",
+        "voting_starts_at": iso(starts),
+        "voting_ends_at": iso(starts + timedelta(days=30)),
+        "timezone": "Europe/Kyiv",
+        "min_total": 1,
+        "max_total": None,
+        "categories": categories,
+        "projects": projects,
+    }
+
+
+def run(wanted: str = "") -> Iterator[dict]:
+    from hardware import FakeCardReader, FakeQrScanner, MemoryPrinter
+    from kiosk import create_kiosk_app
+    from tests.kiosk.terminal_setup import PackageSigner, enrolled_store
+    from voting import Channel, VoteRecord
+
+    cycle = _big_cycle()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "terminal.db"
+        signer = PackageSigner()
+        store = enrolled_store(path, signer, cycles=[cycle])
+        for n in range(LOGGED):  # a busy terminal's log: earlier residents' votes
+            store.append_vote(
+                VoteRecord.create(
+                    cycle_id=77,
+                    selections=[1001],
+                    channel=Channel.KIOSK,
+                    cast_at=datetime.now(UTC) - timedelta(minutes=n % 600),
+                    voter_key=f"{n:064x}",
+                    device_id="T-0042",
+                )
+            )
+        store.close()
+        reader = FakeCardReader()
+        app = create_kiosk_app(
+            {
+                "STORE_PATH": str(path),
+                "CARD_READER": reader,
+                "CAMERA": FakeQrScanner(),
+                "PRINTER": MemoryPrinter(),
+                "TESTING": True,
+            }
+        )
+        client = app.test_client()
+        pages, taps = [], []
+        try:
+            for n in range(REQUESTS // CATEGORIES):
+                reader.remove_card()
+                client.get("/state")
+                t0 = time.perf_counter()
+                reader.insert_card(f"04{n:012X}")
+                client.get("/state")
+                first = client.get("/ballot")
+                taps.append((time.perf_counter() - t0) * 1000)
+                assert first.status_code == 200, first.status_code
+                for _page in range(CATEGORIES):
+                    t0 = time.perf_counter()
+                    response = client.get("/ballot")
+                    pages.append((time.perf_counter() - t0) * 1000)
+                    assert response.status_code == 200 and b"project-" in response.data
+                    client.post("/ballot/next")
+                client.post("/cancel")
+        finally:
+            app.extensions["spilno.kiosk"].close()
+    yield {
+        "bench": "kiosk_ballot_200",
+        "projects": CATEGORIES * PER_CATEGORY,
+        "requests": len(pages),
+        "p50_ms": round(statistics.median(pages), 1),
+        "p95_ms": round(_p95(pages), 1),
+        "target_p95_ms": 50,
+    }
+    yield {
+        "bench": "kiosk_tap_to_ballot",
+        "votes_in_log": LOGGED,
+        "taps": len(taps),
+        "p50_ms": round(statistics.median(taps), 1),
+        "p95_ms": round(_p95(taps), 1),
+    }
