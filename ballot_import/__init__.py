@@ -1,1 +1,22 @@
-"""Paper ballot forms and the import of scanned sheets. Built in its own issue."""
+"""Paper ballots at a support point: printable forms with their layout JSON and sheet
+serials, and reading scanned or photographed sheets (marked / unmarked / marginal per
+box, outcomes per sheet). The CLI is `spilno ballots`. Storing readings, the review
+page and committing accepted sheets as votes come next."""
+
+from .layout import Layout, LayoutError, build_layout
+from .messages import MESSAGES, message
+from .serials import QrFields, SerialError, form_key, make_qr_text, parse_qr_text, serial_range
+
+__all__ = [
+    "MESSAGES",
+    "Layout",
+    "LayoutError",
+    "QrFields",
+    "SerialError",
+    "build_layout",
+    "form_key",
+    "make_qr_text",
+    "message",
+    "parse_qr_text",
+    "serial_range",
+]

@@ -6,6 +6,8 @@
     python -m bench sync            # the sync figures
     python -m bench qr_codes        # school voting codes: QR encoding, 10 000 cards to PDF
     python -m bench school check    # school codes: checking a code among 1 000 000
+    python -m bench ballots         # paper sheets read: silent errors, review rate, speed
+    python -m bench kiosk           # the terminal's ballot screen with 200 projects
 
 Needs PostgreSQL on 127.0.0.1:5432 (scripts/ensure-postgres.sh); each suite makes a
 fresh database of its own.
@@ -16,7 +18,15 @@ from __future__ import annotations
 import json
 import sys
 
-from . import hardware_bench, kiosk_bench, qr_codes_bench, school_bench, server_bench, sync_bench
+from . import (
+    ballots_bench,
+    hardware_bench,
+    kiosk_bench,
+    qr_codes_bench,
+    school_bench,
+    server_bench,
+    sync_bench,
+)
 
 SUITES = {
     "server": server_bench,
@@ -25,6 +35,7 @@ SUITES = {
     "school": school_bench,
     "kiosk": kiosk_bench,
     "qr_codes": qr_codes_bench,
+    "ballots": ballots_bench,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from ballot_import.cli import ballots_group
 from hardware.cli import hardware_group
 from kiosk.cli import kiosk_group
 from school_budget.cli import school_group
@@ -23,3 +24,4 @@ main.add_command(device_group)
 main.add_command(kiosk_group)
 main.add_command(hardware_group)
 main.add_command(school_group)
+main.add_command(ballots_group)

@@ -1,0 +1,412 @@
+"""Reading a page of a ballot sheet: QR code, alignment, every box's ink, a verdict.
+
+The steps, for one grayscale page:
+1. Find the four solid corner marks (hardware.sheet_imaging).
+2. Find the QR code where the layout puts it. The marks are symmetric, so which mark is
+   the page's top-left is not known yet: the QR region is cut out for each quarter turn
+   of the page in turn (upright first) and the turn whose region decodes is the page's
+   orientation; an upside-down scan costs one more small decode. When no region
+   decodes, the whole picture is searched (zbar, then OpenCV's detectors) and the
+   code's position tells the turn.
+3. The QR text (checked with the community's form key) names the cycle, the layout and
+   the page; the page's marks give the homography from page points to pixels, which
+   also undoes a photo's perspective.
+4. Each checkbox is cut out at 3 px per point with a margin, re-centred on its printed
+   border (a photo's lens bends the page a little; 4 marks cannot model that), and
+   scored: the share of its inner area (the box shrunk by 20 % per side, clear of the
+   border) darker than a threshold set between the paper around this box and the black
+   of the marks. Paper is measured per box, so a shadow across the page does not read
+   as ink.
+5. Two thresholds: below UNMARKED a box is empty, from MARKED up it is marked, between
+   them a person decides (needs_review with sheet.marginal_mark and a zoomed crop). A
+   box whose border is not found where it should be is marginal too: a misaligned box
+   is never guessed.
+6. The category rules: more marks than max_choices (overvote), fewer than min_choices
+   (undervote), none at all (blank sheet) send the sheet to review.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from hardware import sheet_imaging
+
+from .inputs import Limits, PageImage, read_pages
+from .layout import BoxRect, Layout, LayoutError, PageLayout, Rect, build_layout
+from .reading import ACCEPTED, MARGINAL, MARKED, NEEDS_REVIEW, REJECTED, UNMARKED, BoxReading, SheetReading
+from .serials import QrFields, SerialError, form_key, parse_qr_text
+
+__all__ = ["SheetReader", "Thresholds", "read_files", "reader_for_package"]
+
+try:  # zbar is the first decoder; OpenCV's (in hardware.sheet_imaging) the fallback
+    from pyzbar.pyzbar import ZBarSymbol
+    from pyzbar.pyzbar import decode as _zbar_decode
+except (ImportError, OSError):  # pyzbar raises ImportError when libzbar0 cannot load
+    _zbar_decode = None
+
+SCALE = 3.0  # pixels per point for a box: 200 dpi is 2.8, so no detail is lost
+QR_SCALE = 3.0  # a version-4 module (0.68 mm) becomes ~6 px: zbar reads it at once
+INSET = 0.2  # the inner area: the box shrunk by this share of its side on every side
+SEARCH_PT = 3.0  # how far a printed box may sit from where the marks put it
+BORDER_MIN = 0.2  # mean darkness along a found border; a sharp scan gives ~0.9, a blurred 150 dpi one ~0.5
+# A pixel is ink when it is darker than paper by this share of the paper-to-black
+# contrast (measured on the marks): halfway, less a little for pale ballpoint ink.
+INK_SHARE = 0.4
+SPILL_MAX = 0.2  # ink share in the ring around a box; a box scribbled out spills 0.8+
+MIN_CONTRAST = 0.25  # a page whose marks are not at least this much darker than paper is unreadable
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    unmarked: float = 0.03  # at most this share of ink: empty (dust, JPEG noise ~0.005)
+    marked: float = 0.10  # at least this: marked (a pen tick covers 0.25-0.45)
+    # Faint marks (thin, light pencil) barely reach the ink threshold, so their mean
+    # darkness speaks: below `trace` nothing is there (scan noise averages to ~0.005),
+    # from `faint` up a light mark clearly is (0.02-0.05), between them a person looks.
+    trace: float = 0.012
+    faint: float = 0.018
+
+
+def _rect_centre(r: Rect) -> tuple[float, float]:
+    return r.x + r.w / 2, r.y + r.h / 2
+
+
+def _page_corners(page: PageLayout) -> np.ndarray:
+    """The page's mark centres in the order top-left, top-right, bottom-right, bottom-left."""
+    centres = np.array([_rect_centre(m) for m in page.marks])
+    sums, diffs = centres.sum(axis=1), centres[:, 0] - centres[:, 1]
+    order = [int(np.argmin(sums)), int(np.argmax(diffs)), int(np.argmax(sums)), int(np.argmin(diffs))]
+    return centres[order]
+
+
+class SheetReader:
+    """Reads pages printed from `layouts` and signed with `key` (the community's form
+    key, ballot_import.serials.form_key)."""
+
+    def __init__(self, layouts: Iterable[Layout], key: bytes, thresholds: Thresholds = Thresholds()) -> None:
+        self.layouts = {layout.layout_hash[:16]: layout for layout in layouts}
+        self.cycle_ids = {layout.cycle_id for layout in self.layouts.values()}
+        self.key = key
+        self.thresholds = thresholds
+        # Distinct (marks, QR place) among the known pages: usually exactly one.
+        geometries: dict[tuple, tuple[np.ndarray, Rect]] = {}
+        for layout in self.layouts.values():
+            for page in layout.pages:
+                corners = _page_corners(page)
+                geometries.setdefault((corners.round(1).tobytes(), page.qr), (corners, page.qr))
+        self._geometries = list(geometries.values())
+
+    # ---- the pipeline ----------------------------------------------------------------
+    def read(self, page: PageImage) -> SheetReading:
+        reading = SheetReading(page.file, page.page_index, page.image_sha256)
+        if page.gray is None:
+            return _finish(reading, [page.problem or "sheet.unreadable"], page.seconds)
+        started = time.perf_counter()
+        self._read_gray(page.gray, reading)
+        reading.seconds = page.seconds + time.perf_counter() - started
+        return reading
+
+    def read_gray(
+        self, gray: np.ndarray, *, file: str = "", page_index: int = 0, sha256: str = ""
+    ) -> SheetReading:
+        return self.read(PageImage(file, page_index, sha256, gray))
+
+    def _read_gray(self, gray: np.ndarray, reading: SheetReading) -> None:
+        marks = sheet_imaging.find_corner_marks(gray)
+        found = self._find_qr(gray, marks)
+        if found is None:
+            _finish(reading, ["sheet.no_qr" if marks is not None else "sheet.unreadable"])
+            return
+        text, turn = found
+        try:
+            fields = parse_qr_text(text, self.key)
+        except SerialError as exc:
+            _finish(reading, [exc.code])
+            return
+        reading.serial, reading.page, reading.cycle_id = fields.serial, fields.page_label, fields.cycle_id
+        page_layout, layout, problem = self._page_of(fields)
+        if problem:
+            _finish(reading, [problem])
+            return
+        assert page_layout is not None and layout is not None
+        if marks is None or turn is None:
+            _finish(reading, ["sheet.unreadable"])
+            return
+        to_image = sheet_imaging.homography(_page_corners(page_layout), np.roll(marks.centres, -turn, axis=0))
+        paper_black = _mark_contrast(gray, to_image, page_layout)
+        paper_map = sheet_imaging.PaperMap(gray)
+        if paper_black is None:
+            _finish(reading, ["sheet.unreadable"])
+            return
+        boxes, crops, aligned = [], {}, 0
+        for box in page_layout.boxes:
+            measure = _measure_box(gray, to_image, box, paper_black, paper_map)
+            aligned += measure.border >= BORDER_MIN
+            verdict = self._verdict(measure) if measure.border >= BORDER_MIN else MARGINAL
+            boxes.append(BoxReading(box.project_id, box.category_id, measure.score, verdict))
+            if verdict == MARGINAL:
+                crops[box.project_id] = _crop_png(gray, to_image, box)
+        reading.boxes, reading.crops = boxes, crops
+        reading.selections = [b.project_id for b in boxes if b.verdict == MARKED]
+        # Most borders missing means the page is not where the marks say (a wrong mark
+        # was found, a fold): nothing on it can be trusted.
+        if page_layout.boxes and aligned < 0.75 * len(page_layout.boxes):
+            _finish(reading, ["sheet.unreadable"])
+            return
+        _finish(reading, _rule_problems(layout, page_layout, boxes))
+
+    def _verdict(self, m: BoxMeasure) -> str:
+        t = self.thresholds
+        if m.score <= t.unmarked and m.mass < t.trace:
+            return UNMARKED
+        if m.spill > SPILL_MAX:  # scribbled out past the border: cancelled, or not? A person says.
+            return MARGINAL
+        if m.score >= t.marked:
+            return MARKED
+        if m.score <= t.unmarked and m.mass >= t.faint:  # a light but clear pencil mark
+            return MARKED
+        return MARGINAL
+
+    def _page_of(self, fields: QrFields) -> tuple[PageLayout | None, Layout | None, str | None]:
+        if fields.cycle_id not in self.cycle_ids:
+            return None, None, "sheet.wrong_cycle"
+        layout = self.layouts.get(fields.layout_hash_prefix)
+        if layout is None or layout.cycle_id != fields.cycle_id or len(layout.pages) != fields.pages:
+            return None, None, "sheet.unknown_layout"
+        return layout.pages[fields.page - 1], layout, None
+
+    def _find_qr(
+        self, gray: np.ndarray, marks: sheet_imaging.CornerMarks | None
+    ) -> tuple[str, int | None] | None:
+        """The QR text and the quarter turn (0..3) that maps the page onto the picture."""
+        decoders = [d for d in (_zbar_texts_or_none, _opencv_texts) if d is not None]
+        for decode in decoders:
+            if marks is not None:
+                for corners, qr in self._geometries:
+                    for turn in (0, 2, 1, 3):
+                        to_image = sheet_imaging.homography(corners, np.roll(marks.centres, -turn, axis=0))
+                        margin = qr.w * 0.1
+                        crop = sheet_imaging.warp_region(
+                            gray,
+                            to_image,
+                            qr.x - margin,
+                            qr.y - margin,
+                            qr.w + 2 * margin,
+                            qr.h + 2 * margin,
+                            QR_SCALE,
+                        )
+                        for picture in (crop, sheet_imaging.sharpen(crop)):
+                            for text, _points in decode(picture):
+                                return text, turn
+            for text, points in decode(gray):
+                return text, self._turn_of(points, marks)
+        return None
+
+    def _turn_of(self, points: np.ndarray, marks: sheet_imaging.CornerMarks | None) -> int | None:
+        """The quarter turn that puts the QR code seen at `points` where the layout has it."""
+        if marks is None:
+            return None
+        centre = np.append(np.asarray(points, dtype=np.float64).reshape(-1, 2).mean(axis=0), 1.0)
+        for corners, qr in self._geometries:
+            for turn in range(4):
+                to_image = sheet_imaging.homography(corners, np.roll(marks.centres, -turn, axis=0))
+                x, y, w = np.linalg.solve(to_image, centre)
+                if qr.x <= x / w <= qr.x + qr.w and qr.y <= y / w <= qr.y + qr.h:
+                    return turn
+        return None
+
+
+def _finish(reading: SheetReading, reasons: list[str], seconds: float | None = None) -> SheetReading:
+    reading.reasons = list(dict.fromkeys(reasons))
+    rejecting = {r for r in reading.reasons if r not in _REVIEW_REASONS}
+    reading.outcome = REJECTED if rejecting else NEEDS_REVIEW if reading.reasons else ACCEPTED
+    if reading.outcome == REJECTED:
+        reading.selections = []  # nothing of a rejected page may be counted
+    if seconds is not None:
+        reading.seconds = seconds
+    return reading
+
+
+_REVIEW_REASONS = frozenset({"sheet.marginal_mark", "sheet.overvote", "sheet.undervote", "sheet.blank"})
+
+
+def _rule_problems(layout: Layout, page: PageLayout, boxes: list[BoxReading]) -> list[str]:
+    """Review reasons: unclear marks, and marks that break the category rules.
+
+    A category split over pages is checked only for an overvote on this page (more
+    marks here than the whole category allows); its undervote, the cycle's totals and a
+    blank sheet are judged per page only on a one-page sheet: on a longer sheet they
+    need every page, which is the review queue's job once pages are stored together."""
+    problems = []
+    if any(b.verdict == MARGINAL for b in boxes):
+        problems.append("sheet.marginal_mark")
+    marked = [b for b in boxes if b.verdict == MARKED]
+    single_page = len(layout.pages) == 1
+    if single_page and not marked and "sheet.marginal_mark" not in problems:
+        return ["sheet.blank"]
+    on_page = {b.category_id for b in page.boxes}
+    for rules in layout.categories:
+        if rules.category_id not in on_page:
+            continue
+        chosen = sum(b.category_id == rules.category_id for b in marked)
+        whole = all(
+            b.category_id != rules.category_id for p in layout.pages if p is not page for b in p.boxes
+        )
+        if chosen > rules.max_choices:
+            problems.append("sheet.overvote")
+        elif whole and chosen < rules.min_choices:
+            problems.append("sheet.undervote")
+    if single_page:
+        if layout.max_total is not None and len(marked) > layout.max_total:
+            problems.append("sheet.overvote")
+        if len(marked) < layout.min_total:
+            problems.append("sheet.undervote")
+    return list(dict.fromkeys(problems))
+
+
+def _mark_contrast(gray: np.ndarray, to_image: np.ndarray, page: PageLayout) -> float | None:
+    """The black of the marks as a share of the paper beside them (0.05 on a good scan),
+    None when the marks are too pale to tell ink from paper (a washed-out photo)."""
+    ratios = []
+    for mark in page.marks:
+        margin = mark.w * 0.5
+        patch = sheet_imaging.warp_region(
+            gray, to_image, mark.x - margin, mark.y - margin, mark.w + 2 * margin, mark.h + 2 * margin, 1.5
+        )
+        n = patch.shape[0]
+        inner = patch[n * 3 // 8 : n * 5 // 8, n * 3 // 8 : n * 5 // 8]
+        paper = float(np.percentile(patch, 90))
+        if paper <= 0:
+            return None
+        ratios.append(float(np.median(inner)) / paper)
+    black = float(np.median(ratios))
+    return black if 1 - black >= MIN_CONTRAST else None
+
+
+@dataclass(frozen=True, slots=True)
+class BoxMeasure:
+    score: float  # share of the inner area that is ink
+    mass: float  # mean darkness of the inner area, 0 paper .. 1 the marks' black (faint pencil shows here)
+    spill: float  # share of ink in a ring just outside the border (a scribbled-out box spills)
+    border: float  # how dark the printed border is where it was found (0..1)
+
+
+def _measure_box(
+    gray: np.ndarray, to_image: np.ndarray, box: BoxRect, black: float, paper_map: sheet_imaging.PaperMap
+) -> BoxMeasure:
+    margin = box.w * 0.5
+    patch = sheet_imaging.warp_region(
+        gray, to_image, box.x - margin, box.y - margin, box.w + 2 * margin, box.h + 2 * margin, SCALE
+    ).astype(np.float32)
+    side, start, reach = box.w * SCALE, margin * SCALE, round(SEARCH_PT * SCALE)
+    # Darkness 0 (paper) .. 1 (the marks' black), against the paper's level here: shade
+    # across the page moves the threshold with it.
+    cx, cy, cw = to_image @ np.array([box.x + box.w / 2, box.y + box.h / 2, 1.0])
+    paper = paper_map.level_at(cx / cw, cy / cw)
+    contrast = max(1.0, paper * (1 - black))
+    dark = np.clip((paper - patch) / contrast, 0.0, 1.0)
+    lo, hi = round(start), round(start + side)
+    dx, left, right = _find_edges(dark[lo:hi, :].mean(axis=0), start, side, reach)
+    dy, top, bottom = _find_edges(dark[:, lo:hi].mean(axis=1), start, side, reach)
+    border = min(left, right, top, bottom)
+    inset = side * INSET
+    x0, x1 = round(start + dx + inset), round(start + dx + side - inset)
+    y0, y1 = round(start + dy + inset), round(start + dy + side - inset)
+    inner = dark[y0:y1, x0:x1]
+    score = float((inner > INK_SHARE).mean()) if inner.size else 0.0
+    # The ring from 1.5 pt outside the border to 4.5 pt (the project number starts 6 pt
+    # away): ink there is a scribble spilling out of the box, a cancelled mark.
+    gap, width = round(1.5 * SCALE), round(3 * SCALE)
+    bx0, bx1 = max(0, round(start + dx) - gap), round(start + dx + side) + gap
+    by0, by1 = max(0, round(start + dy) - gap), round(start + dy + side) + gap
+    ox0, oy0 = max(0, bx0 - width), max(0, by0 - width)
+    outer = dark[oy0 : by1 + width, ox0 : bx1 + width] > INK_SHARE
+    hole = dark[by0:by1, bx0:bx1] > INK_SHARE
+    ring_count = outer.size - hole.size
+    spill = float(outer.sum() - hole.sum()) / ring_count if ring_count > 0 else 0.0
+    # Mass: the mean darkness of the inner area against the median paper around the box,
+    # unclipped so that noise averages out: a faint pencil line is 0.02-0.05, nothing 0.
+    around = np.concatenate([patch[:oy0].ravel(), patch[by1 + width :].ravel(),
+                             patch[:, :ox0].ravel(), patch[:, bx1 + width :].ravel()])  # fmt: skip
+    level = float(np.median(around)) if around.size else paper
+    if level < paper - 0.15 * contrast:  # the surroundings are inked (a scribble): the map's level
+        level = paper
+    mass = float((level - patch[y0:y1, x0:x1]).mean()) / max(1.0, level * (1 - black)) if inner.size else 0.0
+    return BoxMeasure(score, mass, spill, border)
+
+
+def _find_edges(profile: np.ndarray, start: float, side: float, reach: int) -> tuple[int, float, float]:
+    """The shift (pixels) that puts two edges `side` apart on the darkest pair of
+    columns, and the darkness found at each edge."""
+    smooth = np.maximum(
+        profile, np.maximum(np.roll(profile, 1), np.roll(profile, -1))
+    )  # a 0.8 pt line is ~2.4 px
+    first, second = round(start), round(start + side - 1)
+    best, best_shift = -1.0, 0
+    for shift in range(-reach, reach + 1):
+        a, b = first + shift, second + shift
+        if a < 0 or b >= len(smooth):
+            continue
+        total = smooth[a] + smooth[b]
+        if total > best + 1e-9 or (abs(total - best) <= 1e-9 and abs(shift) < abs(best_shift)):
+            best, best_shift = total, shift
+    return best_shift, float(smooth[first + best_shift]), float(smooth[second + best_shift])
+
+
+def _crop_png(gray: np.ndarray, to_image: np.ndarray, box: BoxRect) -> bytes:
+    """A zoomed picture of the box and its neighbourhood (4 px per point: a 5 mm box is
+    57 px) for the person who decides."""
+    margin = box.w * 0.6
+    patch = sheet_imaging.warp_region(
+        gray, to_image, box.x - margin, box.y - margin, box.w + 2 * margin, box.h + 2 * margin, 4.0
+    )
+    return sheet_imaging.encode_png(patch)
+
+
+def _zbar_texts(image: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    found = _zbar_decode(image, symbols=[ZBarSymbol.QRCODE])  # type: ignore[misc]
+    return [
+        (symbol.data.decode("utf-8", errors="replace"), np.array(symbol.polygon, dtype=np.float64))
+        for symbol in found
+    ]
+
+
+_zbar_texts_or_none = _zbar_texts if _zbar_decode is not None else None
+_opencv_texts = sheet_imaging.opencv_qr_texts
+
+
+def reader_for_package(package: dict, thresholds: Thresholds = Thresholds()) -> SheetReader:
+    """A reader for every residents' cycle in a support point's package, with the form
+    key derived from its voter-key secret (ValueError when the package has none)."""
+    from sync.packages import NOT_RESIDENTS_KINDS
+
+    secret = package.get("voter_key_secret") if isinstance(package, dict) else None
+    if not isinstance(secret, str):
+        raise ValueError("the package has no voter_key_secret")
+    layouts = []
+    for cycle in package.get("cycles") or []:
+        if isinstance(cycle, dict) and cycle.get("kind") not in NOT_RESIDENTS_KINDS:
+            try:
+                layouts.append(build_layout(cycle))
+            except LayoutError:
+                continue  # a cycle with nothing to print has no sheets to read either
+    return SheetReader(layouts, form_key(bytes.fromhex(secret)), thresholds)
+
+
+def read_files(
+    paths: Iterable[str | os.PathLike[str]], reader: SheetReader, limits: Limits = Limits()
+) -> Iterator[SheetReading]:
+    """Every page of every file, in order; a folder stands for the files in it (sorted,
+    not recursive). Each page gives exactly one reading, whatever is wrong with it."""
+    for path in paths:
+        if os.path.isdir(path):
+            inside = sorted(entry.path for entry in os.scandir(path) if entry.is_file())
+            yield from read_files(inside, reader, limits)
+            continue
+        for page in read_pages(path, limits):
+            yield reader.read(page)

@@ -1,0 +1,187 @@
+"""Paper-ballot reading figures (issue: reading scanned and photographed sheets):
+
+- ballot_read_scans / ballot_read_photos: sheets from tests/ballot_import/corpus.py (our
+  forms, filled in with ticks, crosses, filled boxes, faint pencil and scribbled-out
+  boxes, stray marks, then distorted like a scanner or a phone), read from their file
+  bytes (PNG or JPEG) to a verdict on one core. Figures:
+    silent_errors: boxes read wrong on a sheet that was accepted. Target 0.
+    review_rate_reader: sheets the reader sent to a person although their known answer
+      did not call for one (no scribbled-out box), for an unclear mark or an unreadable
+      page; rule breaks the voter made (overvote, blank...) are not the reader's doing
+      and are left out. Targets: under 2 % for scans, under 10 % for photos.
+    review_rate_all: every sheet not accepted, whatever the reason (for context).
+- ballot_read_speed_200dpi: 200 dpi PNG and JPEG scans, QR to verdict, decoding included,
+  one core. Target: at least 15 sheets/s.
+
+The US Voluntary Voting System Guidelines (VVSG 2.0) allow at most one error in 500 000
+ballot positions; `vvsg` states how far the positions read here can show that: with zero
+errors in N positions, the 95 % upper bound on the error rate is 3/N (the "rule of three"),
+so N must reach 1 500 000 before the bound is under 1 in 500 000.
+
+The corpus is generated first (in a process pool, ~0.2 s a sheet), then read and timed.
+SPILNO_BENCH_SCANS / SPILNO_BENCH_PHOTOS change the corpus size (default 300 and 200, to stay
+under 3 minutes on 2 cores; 400 scans measured the same figures).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+
+SCANS = int(os.environ.get("SPILNO_BENCH_SCANS", "300"))  # 400 took 117 s to generate on 2 cores
+PHOTOS = int(os.environ.get("SPILNO_BENCH_PHOTOS", "200"))
+SPEED_SHEETS = 60
+VVSG_POSITIONS_PER_ERROR = 500_000
+
+
+def _kinds():
+    from tests.ballot_import.corpus import MarkKind
+
+    # as corpus.make_corpus: mostly empty boxes, ticks and crosses, some filled, faint, cancelled
+    return [MarkKind.NONE] * 13 + [MarkKind.TICK] * 3 + [MarkKind.CROSS] * 2 + [
+        MarkKind.FILLED, MarkKind.FAINT, MarkKind.CANCELLED]  # fmt: skip
+
+
+def _make_batch(args: tuple[str, int, int, tuple[int, ...] | None]) -> list[tuple[bytes, object]]:
+    """Sheets `seed`... of one kind, as file bytes with their known answers. Eight serials
+    are reused so that each printed page is rendered once per worker, not per sheet."""
+    from tests.ballot_import.corpus import (
+        Distortion,
+        MarkKind,
+        encode,
+        make_sheet,
+        random_distortion,
+        sample_cycle,
+    )
+
+    kind, count, seed, dpis = args
+    rng = random.Random(seed)
+    cycle = sample_cycle()
+    kinds = _kinds()
+    sheets = []
+    for number in range(count):
+        blank = rng.random() < 0.1
+        marks = {p["id"]: (MarkKind.NONE if blank else rng.choice(kinds)) for p in cycle["projects"]}
+        dpi = rng.choice(dpis or ((150, 200, 300) if kind == "scan" else (150, 200)))
+        distortion = random_distortion(rng, "photo" if kind == "photo" else "scan")
+        if kind == "speed_png":
+            distortion = Distortion(**{**distortion.__dict__, "jpeg_quality": None})
+        elif kind == "speed_jpeg" and distortion.jpeg_quality is None:
+            distortion = Distortion(**{**distortion.__dict__, "jpeg_quality": 85})
+        image, answer = make_sheet(
+            cycle, marks, distortion, dpi, rng.randrange(2**31),
+            serial=f"S0001-{number % 8 + 1:06d}", stray_marks=rng.choice((0, 0, 1, 2, 3)),
+        )  # fmt: skip
+        data = encode(image, answer)
+        if kind == "speed_png":  # as a scanner in grayscale mode writes it: 1 byte a pixel
+            from hardware import sheet_imaging
+
+            data = sheet_imaging.encode_png(sheet_imaging.decode_image(data))
+        sheets.append((data, answer))
+    return sheets
+
+
+def _corpus(kind: str, count: int, seed: int, dpis: tuple[int, ...] | None = None) -> list:
+    workers = max(1, min(4, os.cpu_count() or 1))
+    chunk = max(1, -(-count // (workers * 2)))
+    jobs = [(kind, min(chunk, count - start), seed * 1000 + start, dpis) for start in range(0, count, chunk)]
+    with ProcessPoolExecutor(workers) as pool:
+        return [sheet for batch in pool.map(_make_batch, jobs) for sheet in batch]
+
+
+def _reader():
+    from ballot_import.layout import build_layout
+    from ballot_import.reader import SheetReader
+    from tests.ballot_import.corpus import TEST_FORM_KEY, sample_cycle
+
+    return SheetReader([build_layout(sample_cycle())], TEST_FORM_KEY)
+
+
+def _read_all(sheets: list) -> tuple[list, float]:
+    from ballot_import.inputs import pages_from_bytes
+
+    reader = _reader()
+    readings = []
+    started = time.perf_counter()
+    for n, (data, _answer) in enumerate(sheets):
+        for page in pages_from_bytes(f"sheet-{n}", data):
+            readings.append(reader.read(page))
+    return readings, time.perf_counter() - started
+
+
+def _vvsg(positions: int, errors: int) -> dict:
+    bound = 3 / positions if positions and not errors else None
+    return {
+        "guideline": "VVSG 2.0: at most 1 error in 500 000 ballot positions",
+        "positions_read": positions,
+        "errors_seen": errors,
+        "upper_bound_95": f"1 in {round(1 / bound):,}" if bound else None,
+        "positions_needed_to_show_it": 3 * VVSG_POSITIONS_PER_ERROR,
+        "shown": bool(bound and bound <= 1 / VVSG_POSITIONS_PER_ERROR),
+    }
+
+
+def bench_accuracy(kind: str, count: int, seed: int, target_review: float) -> Iterator[dict]:
+    made = time.perf_counter()
+    sheets = _corpus(kind, count, seed)
+    generated = time.perf_counter() - made
+    readings, seconds = _read_all(sheets)
+    positions = silent = wrong_boxes = reader_reviews = clean = not_accepted = rejected = 0
+    for reading, (_data, answer) in zip(readings, sheets, strict=True):
+        verdicts = {box.project_id: box.verdict for box in reading.boxes}
+        positions += len(answer.boxes)
+        wrong = [p for p, v in verdicts.items() if v not in answer.boxes[p].acceptable]
+        wrong_boxes += len(wrong)
+        if reading.outcome == "accepted":
+            silent += len(wrong)
+        not_accepted += reading.outcome != "accepted"
+        rejected += reading.outcome == "rejected"
+        if not answer.needs_review:
+            clean += 1
+            unsure = reading.outcome == "rejected" or "marginal" in verdicts.values()
+            reader_reviews += unsure
+    yield {
+        "bench": f"ballot_read_{kind}s",
+        "sheets": len(readings),
+        "positions_read": positions,
+        "silent_errors": silent,
+        "boxes_not_as_known_but_sent_to_review": wrong_boxes - silent,
+        "rejected": rejected,
+        "review_rate_reader": round(reader_reviews / clean, 4) if clean else None,
+        "sheets_without_a_cancelled_box": clean,
+        "review_rate_all": round(not_accepted / len(readings), 4),
+        "sheets_per_s": round(len(readings) / seconds, 1),
+        "target_silent_errors": 0,
+        "target_review_rate": target_review,
+        "corpus_seconds": round(generated, 1),
+        "vvsg": _vvsg(positions, silent),
+    }
+
+
+def bench_speed() -> Iterator[dict]:
+    for kind in ("speed_png", "speed_jpeg"):
+        sheets = _corpus(kind, SPEED_SHEETS, 5, (200,))
+        readings, seconds = _read_all(sheets)
+        yield {
+            "bench": "ballot_read_speed_200dpi",
+            "format": "grayscale png" if kind == "speed_png" else "jpeg (colour)",
+            "sheets": len(readings),
+            "sheets_per_s": round(len(readings) / seconds, 1),
+            "ms_per_sheet": round(seconds / len(readings) * 1000, 1),
+            "cores": 1,
+            "target_sheets_per_s": 15,
+        }
+
+
+def run(wanted: str = "") -> Iterator[dict]:
+    parts = {
+        "scans": lambda: bench_accuracy("scan", SCANS, 1, 0.02),
+        "photos": lambda: bench_accuracy("photo", PHOTOS, 2, 0.10),
+        "speed": bench_speed,
+    }
+    for name, part in parts.items():
+        if not wanted or wanted in name:
+            yield from part()

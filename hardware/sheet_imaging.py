@@ -1,0 +1,259 @@
+"""Pixels of scanned and photographed ballot sheets: every OpenCV call the sheet reader
+makes lives here (the project rule: only hardware/ imports cv2).
+
+What the reader needs from images is small: decode a file's bytes to grayscale pages,
+find the four solid corner marks, cut a region of the printed page out of the picture
+through a homography (so a photo taken at an angle reads like a flat scan), encode a
+crop as PNG, and a second QR decoder for when zbar finds nothing.
+
+Coordinates: page regions are in PDF points with the origin top-left (the layout's
+contract); image points are pixels (x right, y down).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+__all__ = [
+    "CornerMarks",
+    "PaperMap",
+    "decode_image",
+    "decode_pages",
+    "encode_png",
+    "find_corner_marks",
+    "homography",
+    "opencv_qr_texts",
+    "sharpen",
+    "warp_region",
+]
+
+cv2.utils.logging.setLogLevel(
+    cv2.utils.logging.LOG_LEVEL_ERROR
+)  # a corrupt file is our message, not a log line
+cv2.setNumThreads(1)  # the reader's budget is per core; a worker pool scales across cores
+
+# The marks are found on a copy about this long: an 8 mm mark on A4 is then ~20 px,
+# plenty for its centre to sub-pixel precision, at a sixth of the work of a 200 dpi page.
+_SEARCH_LONG_SIDE = 800
+# A mark is 8 mm on a 297 mm page: ~2.7 % of the page's long side. A photo may show the
+# page at a third of the frame or the scan may be cropped tight: accept 0.6 %...6 %.
+_MARK_MIN_SHARE, _MARK_MAX_SHARE = 0.006, 0.06
+
+
+def decode_image(data: bytes, *, reduce: int = 1) -> np.ndarray | None:
+    """The first (or only) page of an image file as 8-bit grayscale, None if OpenCV
+    cannot decode it. `reduce` 2, 4 or 8 decodes at that fraction of the size (JPEG
+    scales while decoding, ~3x faster for a 12-megapixel photo)."""
+    flag = {
+        1: cv2.IMREAD_GRAYSCALE,
+        2: cv2.IMREAD_REDUCED_GRAYSCALE_2,
+        4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
+    }.get(reduce, cv2.IMREAD_REDUCED_GRAYSCALE_8)
+    try:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
+    except cv2.error:
+        return None
+    return _gray8(image)
+
+
+def decode_pages(data: bytes, first: int, count: int) -> list[np.ndarray | None]:
+    """Pages first..first+count-1 (0-based) of a multi-page image (TIFF) as grayscale;
+    a page OpenCV cannot decode is None. Reading a range keeps a long file's memory to
+    the pages asked for."""
+    try:
+        ok, pages = cv2.imdecodemulti(
+            np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE, None, (first, first + count)
+        )
+    except cv2.error:
+        return [None] * count
+    if not ok:
+        return [None] * count
+    decoded = [_gray8(page) for page in pages]
+    return decoded + [None] * (count - len(decoded))
+
+
+def _gray8(image: np.ndarray | None) -> np.ndarray | None:
+    if image is None or image.size == 0:
+        return None
+    if image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
+    if image.dtype != np.uint8:  # 16-bit TIFF scans
+        image = cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    return image
+
+
+def encode_png(image: np.ndarray) -> bytes:
+    ok, data = cv2.imencode(".png", image)
+    if not ok:
+        raise ValueError(f"cannot encode an image of shape {image.shape} as PNG")
+    return data.tobytes()
+
+
+@dataclass(frozen=True, slots=True)
+class CornerMarks:
+    """The centres of the four corner marks in image pixels, in the picture's own order:
+    top-left, top-right, bottom-right, bottom-left as seen (the page may lie upside
+    down; the QR code decides which mark is which)."""
+
+    centres: np.ndarray  # shape (4, 2), float
+    side_px: float  # the marks' mean side, pixels
+
+
+def find_corner_marks(gray: np.ndarray) -> CornerMarks | None:
+    """The four solid square marks nearest the picture's corners, or None when fewer
+    than four plausible marks are there or they do not form a sane quadrilateral."""
+    height, width = gray.shape[:2]
+    # A whole factor, on a picture cropped to a multiple of it: OpenCV's fast path for
+    # INTER_AREA (10x quicker than a fractional one, ~1 ms for a 200 dpi page).
+    factor = max(1, round(max(height, width) / _SEARCH_LONG_SIDE))
+    small = gray
+    if factor > 1:
+        small_w, small_h = width // factor, height // factor
+        small = cv2.resize(
+            gray[: small_h * factor, : small_w * factor], (small_w, small_h), interpolation=cv2.INTER_AREA
+        )
+    long_side = max(small.shape)
+    # A local threshold: photos are lit unevenly, and a mark is dark against the paper
+    # around it, not against the whole picture. The window is a few marks wide.
+    block = (long_side // 12) | 1
+    binary = cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 25)
+    # Two levels, not only the outermost shapes: a photo's dark table around the page is
+    # one shape with the whole page, marks included, in its hole.
+    contours, hierarchy = cv2.findContours(binary, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    min_side, max_side = _MARK_MIN_SHARE * long_side, _MARK_MAX_SHARE * long_side
+    candidates: list[tuple[float, float, float]] = []  # x, y, side (small-image pixels)
+    for contour, (_next, _previous, _child, parent) in zip(
+        contours, hierarchy[0] if hierarchy is not None else [], strict=False
+    ):
+        if parent != -1:  # the boundary of a hole (inside a checkbox, a letter), not of ink
+            continue
+        x, y, w, h = cv2.boundingRect(contour)
+        if not (min_side * 0.8 <= max(w, h) <= max_side * 1.5):
+            continue
+        (_cx, _cy), (rw, rh), _angle = cv2.minAreaRect(contour)
+        if min(rw, rh) < 0.7 * max(rw, rh) or not (min_side <= max(rw, rh) <= max_side):
+            continue
+        area = cv2.contourArea(contour)
+        if area < 0.8 * rw * rh:  # not a square: a blob, a tick, a corner of the table
+            continue
+        # Solid, not a frame: a checkbox's or a QR finder's outline has the same
+        # outer contour as a filled square, but far fewer dark pixels inside it.
+        if cv2.countNonZero(binary[y : y + h, x : x + w]) < 0.85 * area:
+            continue
+        moments = cv2.moments(contour)
+        if moments["m00"] <= 0:
+            continue
+        candidates.append((moments["m10"] / moments["m00"], moments["m01"] / moments["m00"], (rw + rh) / 2))
+    if len(candidates) < 4:
+        return None
+    points = np.array(candidates)
+    xs, ys = points[:, 0], points[:, 1]
+    chosen = [
+        int(np.argmin(xs + ys)),
+        int(np.argmax(xs - ys)),
+        int(np.argmax(xs + ys)),
+        int(np.argmin(xs - ys)),
+    ]
+    if len(set(chosen)) < 4:
+        return None
+    picked = points[chosen]
+    sides = picked[:, 2]
+    if sides.max() > 1.6 * sides.min():  # one of them is not a mark (a filled box, a blot)
+        return None
+    centres = picked[:, :2] * factor + (factor - 1) / 2  # centre of the small pixel in the big picture
+    if not _sane_quadrilateral(centres):
+        return None
+    return CornerMarks(centres=centres, side_px=float(sides.mean() * factor))
+
+
+def _sane_quadrilateral(points: np.ndarray) -> bool:
+    """Convex, and no side less than half its opposite: a page seen at an angle, not a
+    fold or a mark found on the table."""
+    crosses = []
+    for i in range(4):
+        a, b, c = points[i], points[(i + 1) % 4], points[(i + 2) % 4]
+        u, v = b - a, c - b
+        crosses.append(float(u[0] * v[1] - u[1] * v[0]))
+    if not (all(c > 0 for c in crosses) or all(c < 0 for c in crosses)):
+        return False
+    sides = [float(np.linalg.norm(points[(i + 1) % 4] - points[i])) for i in range(4)]
+    return min(sides[0], sides[2]) > 0.5 * max(sides[0], sides[2]) and min(sides[1], sides[3]) > 0.5 * max(
+        sides[1], sides[3]
+    )
+
+
+class PaperMap:
+    """How bright the bare paper is around any point of the picture: the page's light,
+    with the ink taken out (a maximum over ~8 mm, wider than a filled-in box), so that a
+    shadow or a lamp's gradient moves the ink threshold with it."""
+
+    def __init__(self, gray: np.ndarray) -> None:
+        height, width = gray.shape[:2]
+        self.factor = max(1, round(max(height, width) / _SEARCH_LONG_SIDE))
+        small_w, small_h = width // self.factor, height // self.factor
+        small = gray[: small_h * self.factor, : small_w * self.factor]
+        if self.factor > 1:
+            small = cv2.resize(small, (small_w, small_h), interpolation=cv2.INTER_AREA)
+        # Median first: a maximum of raw pixels would follow the noise's brightest specks.
+        smooth = cv2.medianBlur(small, 5)
+        window = max(3, (max(small_w, small_h) // 28) | 1)  # ~10 mm on a page filling the picture
+        self._levels = cv2.dilate(smooth, cv2.getStructuringElement(cv2.MORPH_RECT, (window, window)))
+
+    def level_at(self, x: float, y: float) -> float:
+        """The paper's grey level (0..255) at picture pixel (x, y)."""
+        h, w = self._levels.shape
+        col = min(w - 1, max(0, int(x / self.factor)))
+        row = min(h - 1, max(0, int(y / self.factor)))
+        return float(self._levels[row, col])
+
+
+def homography(page_points: np.ndarray, image_points: np.ndarray) -> np.ndarray:
+    """The 3x3 matrix taking page points (PDF points) to image pixels, from 4 pairs."""
+    return cv2.getPerspectiveTransform(page_points.astype(np.float32), image_points.astype(np.float32))
+
+
+def warp_region(
+    gray: np.ndarray, page_to_image: np.ndarray, x: float, y: float, w: float, h: float, scale: float
+) -> np.ndarray:
+    """The page rectangle (x, y, w, h in points) cut out of the picture and flattened, at
+    `scale` pixels per point; what lies outside the picture comes out white (paper)."""
+    to_page = np.array([[1 / scale, 0, x], [0, 1 / scale, y], [0, 0, 1]], dtype=np.float64)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.warpPerspective(
+        gray,
+        page_to_image @ to_page,
+        size,
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=255,
+    )
+
+
+def sharpen(image: np.ndarray) -> np.ndarray:
+    """An unsharp mask: a phone's blur (σ ~1.7 px at 150 dpi) melts a QR code's 4 px
+    modules together; this brings back the edges zbar needs."""
+    blurred = cv2.GaussianBlur(image, (0, 0), 2.0)
+    return cv2.addWeighted(image, 2.0, blurred, -1.0, 0)
+
+
+_QR_DETECTORS: list = []
+
+
+def opencv_qr_texts(gray: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """QR codes OpenCV finds: (text, 4 corner points as seen). The ArUco-based detector
+    first (better on blurred and tilted codes), then the classic one."""
+    if not _QR_DETECTORS:
+        _QR_DETECTORS.extend([cv2.QRCodeDetectorAruco(), cv2.QRCodeDetector()])
+    for detector in _QR_DETECTORS:
+        try:
+            found, texts, points, _ = detector.detectAndDecodeMulti(gray)
+        except cv2.error:
+            continue
+        if found and points is not None:
+            results = [(text, corners) for text, corners in zip(texts, points, strict=False) if text]
+            if results:
+                return results
+    return []

@@ -1,0 +1,113 @@
+"""`spilno ballots import` at a support point: scanned sheets in, one JSON line per page
+out, with the cycles and the community key of the package the server signed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import pytest
+from click.testing import CliRunner
+
+from spilno.cli import main
+from sync import protocol
+from sync.device_store import DeviceStore
+from tests.ballot_import.corpus import Distortion, MarkKind, encode, make_sheet, sample_cycle
+from tests.kiosk.terminal_setup import COMMUNITY, PackageSigner, make_package
+
+
+@pytest.fixture
+def signer() -> PackageSigner:
+    return PackageSigner()
+
+
+@pytest.fixture
+def store_path(tmp_path, signer) -> Path:
+    path = tmp_path / "point.db"
+    store = DeviceStore(path)
+    store.save_enrolment(
+        device="S-0001",
+        kind="support_point",
+        community=COMMUNITY,
+        private_key_pem=protocol.private_key_to_pem(protocol.generate_private_key()),
+        server_url="http://127.0.0.1:9",
+        server_key=signer.public_key,
+    )
+    store.store_package(signer.envelope(make_package(signer.public_key, cycles=[sample_cycle()])))
+    store.close()
+    return path
+
+
+@pytest.fixture
+def scans(tmp_path) -> Path:
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    image, answer = make_sheet(sample_cycle(), {101: MarkKind.TICK, 105: MarkKind.CROSS}, dpi=200)
+    (folder / "a-accepted.png").write_bytes(encode(image, answer))
+    image, answer = make_sheet(
+        sample_cycle(), {102: MarkKind.CANCELLED, 106: MarkKind.TICK}, Distortion(jpeg_quality=80), 200
+    )
+    (folder / "b-review.jpg").write_bytes(encode(image, answer))
+    (folder / "c-notes.txt").write_text("not a scan")
+    return folder
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, ["ballots", "import", *args])
+
+
+def test_an_operator_reads_a_folder_of_scans_into_one_json_line_per_page(store_path, scans):
+    result = run(str(scans), "--store", str(store_path), "--json")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [Path(line["file"]).name for line in lines] == ["a-accepted.png", "b-review.jpg", "c-notes.txt"]
+    accepted, review, refused = lines
+    assert accepted["outcome"] == "accepted" and accepted["serial"] == "S0001-000001"
+    assert accepted["marked"] == [101, 105] and accepted["marginal"] == [] and accepted["page"] == 1
+    assert accepted["sheet_page"] == "1/1" and accepted["scores"]["101"] > 0.1 and accepted["reasons"] == []
+    assert review["outcome"] == "needs_review" and review["marginal"] == [102]
+    assert "sheet.marginal_mark" in review["reasons"]
+    assert refused["outcome"] == "rejected" and refused["reasons"] == ["sheet.not_an_image"]
+
+
+def test_plain_output_is_ukrainian_first_with_english_and_a_total(store_path, scans):
+    result = run(str(scans / "a-accepted.png"), str(scans / "c-notes.txt"), "--store", str(store_path))
+    assert result.exit_code == 0, result.output
+    assert "прийнято / accepted" in result.output
+    assert "Файл не є зображенням чи PDF / The file is not an image or a PDF" in result.output
+    assert "Прийнято 1, на перевірку 0, відхилено 1" in result.output
+
+
+def test_a_signed_package_file_works_without_a_store(signer, scans, tmp_path):
+    envelope = tmp_path / "package.json"
+    envelope.write_text(json.dumps(signer.envelope(make_package(signer.public_key, cycles=[sample_cycle()]))))
+    result = run(
+        str(scans / "a-accepted.png"), "--package", str(envelope), "--server-key", signer.public_key, "--json"
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["marked"] == [101, 105]
+    forged = run(
+        str(scans / "a-accepted.png"), "--package", str(envelope), "--server-key", PackageSigner().public_key
+    )
+    assert forged.exit_code != 0 and "Пакет не прийнято" in forged.output
+
+
+def test_sheets_need_a_package_and_bad_paths_are_reported_not_crashed_on(store_path, scans, tmp_path):
+    no_source = run(str(scans))
+    assert no_source.exit_code != 0 and "--store або --package" in no_source.output
+    hostile = tmp_path / "\u202egnp.exe\x1b[31m.png"
+    hostile.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 10)
+    result = run(str(hostile), str(tmp_path / "missing.png"), "--store", str(store_path))
+    assert result.exit_code == 0, result.output
+    assert "\u202e" not in result.output and "\x1b" not in result.output
+    assert result.output.count("відхилено / rejected") == 2
+
+
+def test_a_photo_with_the_page_upside_down_is_read(store_path, tmp_path):
+    image, _answer = make_sheet(sample_cycle(), {103: MarkKind.FILLED, 106: MarkKind.TICK}, dpi=200)
+    path = tmp_path / "turned.jpg"
+    path.write_bytes(cv2.imencode(".jpg", cv2.rotate(image, cv2.ROTATE_180))[1].tobytes())
+    result = run(str(path), "--store", str(store_path), "--json")
+    line = json.loads(result.output)
+    assert line["outcome"] == "accepted" and line["marked"] == [103, 106]
