@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -10,7 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import Category, Cycle, CycleKind, Project, ProjectStatus, SchoolContest, VotingCode
-from voting import Ballot, BallotProject, CategoryRule, VoteRecord
+from voting import Ballot, BallotProject, CategoryRule, Channel, VoteRecord
+
+# "sheet_" + a support point's sheet serial (ballot_import.serials: S0001-000042).
+PAPER_SHEET_CODE = re.compile(r"sheet_[A-Z0-9]{1,16}-[0-9]{6}")
 
 
 @dataclass(frozen=True)
@@ -32,8 +36,11 @@ class CycleRules:
         if not (self.voting_starts_at <= record.cast_at < self.voting_ends_at):
             return "vote.outside_window"
         if self.code_contest_id is None:
-            if record.code_id is not None:
-                # Codes are issued for school contests only; a code anywhere else was made up.
+            # A resident's cycle: a code is either a paper sheet's serial (a blank sheet
+            # from a support point counts once per serial) or made up.
+            if record.code_id is not None and not (
+                record.channel == Channel.PAPER and PAPER_SHEET_CODE.fullmatch(record.code_id)
+            ):
                 return "vote.code_not_allowed"
         else:
             # A terminal checks codes against the list in its package, which may be older

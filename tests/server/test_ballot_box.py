@@ -180,6 +180,40 @@ def test_school_codes_count_once_per_code_and_only_in_school_contests(app, sessi
     assert (results[2].status, results[2].reason) == ("invalid", "vote.code_not_allowed")
 
 
+def test_a_blank_paper_sheet_counts_once_per_serial(session, make):
+    cycle = make.ballot_cycle()
+    p1, p2 = projects_of(session, cycle)[:2]
+    at = cycle.voting_starts_at + timedelta(hours=2)
+
+    def sheet(serial: str, project: int, seconds: int, channel: Channel = Channel.PAPER) -> VoteRecord:
+        return VoteRecord.create(
+            cycle_id=cycle.id,
+            selections=[project],
+            channel=channel,
+            cast_at=at + timedelta(seconds=seconds),
+            code_id=f"sheet_{serial}",
+            device_id="S-0001",
+        )
+
+    results = store(
+        session,
+        cycle,
+        [
+            sheet("S0001-000042", p1.id, 0),
+            sheet("S0001-000042", p2.id, 5),  # the same serial read again from another image
+            sheet("S0001-000043", p2.id, 9),
+            sheet("S0001-000044", p2.id, 9, channel=Channel.KIOSK),  # not paper: made up
+            sheet("S0001-00004", p2.id, 9),  # not a serial
+        ],
+    )
+    assert [(r.status, r.reason) for r in results][2:] == [
+        ("counted", None),
+        ("invalid", "vote.code_not_allowed"),
+        ("invalid", "vote.code_not_allowed"),
+    ]
+    assert sorted(r.status for r in results[:2]) == ["counted", "duplicate"]
+
+
 def test_tallies_by_hour_channel_and_device_follow_status_changes(session, make):
     from server.models import TurnoutTally
 
