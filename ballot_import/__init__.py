@@ -1,7 +1,8 @@
 """Paper ballots at a support point: printable forms with their layout JSON and sheet
 serials, and reading scanned or photographed sheets (marked / unmarked / marginal per
-box, outcomes per sheet). The CLI is `spilno ballots`. Storing readings, the review
-page and committing accepted sheets as votes come next."""
+box, outcomes per sheet), every reading kept in a sheet store, a review page where the
+operator decides unclear marks, and ready sheets committed to the device log as paper
+votes that sync sends like a terminal's. The CLI is `spilno ballots`."""
 
 from .layout import Layout, LayoutError, build_layout
 from .messages import MESSAGES, message

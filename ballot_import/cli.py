@@ -257,22 +257,32 @@ def _printable_name(name: str) -> str:
     help="A signed package envelope (JSON), checked with --server-key or the key of --store.",
 )
 @click.option("--server-key", default=None, help="The server's public key (base64) to check --package with.")
+@click.option(
+    "--sheets",
+    "sheets_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The sheet store (default: beside --store, <store>.sheets.db).",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per sheet page.")
 def import_command(
     paths: tuple[Path, ...],
     store_path: Path | None,
     package_file: Path | None,
     server_key: str | None,
+    sheets_path: Path | None,
     as_json: bool,
 ) -> None:
     """Read scanned or photographed ballot sheets (PNG, JPEG, TIFF, PDF; a folder means
-    its files): per page the serial, the outcome (accepted, needs_review, rejected), the
-    reasons, and each project's box as marked, unmarked or marginal with its ink score.
-    Nothing is stored or counted yet."""
+    its files): per page the serial, the outcome (accepted, needs_review, rejected,
+    or duplicate: this image's page was kept before), the reasons, and each project's box
+    as marked, unmarked or marginal with its ink score. With --store every reading is
+    kept in the sheet store for review and commit; without it nothing is stored."""
     from .reader import read_files, reader_for_package
 
     if store_path is None and package_file is None:
         raise _fail("ballots.source")
+    if sheets_path is not None and store_path is None:
+        raise _fail("ballots.sheets_need_store")
     if store_path is not None:
         package, _device = _package_from_store(store_path, package_file)
     else:
@@ -284,9 +294,13 @@ def import_command(
         reader = reader_for_package(package)
     except ValueError:
         raise _fail("ballots.no_secret") from None
-    counts = {"accepted": 0, "needs_review": 0, "rejected": 0}
-    for reading in read_files(paths, reader):
-        counts[reading.outcome] += 1
+    counts = {"accepted": 0, "needs_review": 0, "rejected": 0, "duplicate": 0}
+    if store_path is not None:
+        readings = _store_readings(paths, reader, package, store_path, sheets_path)
+    else:
+        readings = ((reading, reading.outcome, reading.reasons) for reading in read_files(paths, reader))
+    for reading, outcome, reasons in readings:
+        counts[outcome] += 1
         verdicts = {
             v: [b.project_id for b in reading.boxes if b.verdict == v]
             for v in ("marked", "unmarked", "marginal")
@@ -298,24 +312,172 @@ def import_command(
                 "serial": reading.serial,
                 "sheet_page": reading.page,
                 "cycle_id": reading.cycle_id,
-                "outcome": reading.outcome,
-                "reasons": reading.reasons,
+                "outcome": outcome,
+                "reasons": reasons,
                 **verdicts,
                 "scores": {str(b.project_id): round(b.score, 4) for b in reading.boxes},
                 "image_sha256": reading.image_sha256,
             }
             click.echo(json.dumps(line, ensure_ascii=False))
             continue
-        outcome = {"accepted": "прийнято / accepted", "needs_review": "на перевірку / needs review",
-                   "rejected": "відхилено / rejected"}[reading.outcome]  # fmt: skip
-        why = "; ".join(f"{message(code, 'uk')} / {message(code, 'en')}" for code in reading.reasons)
+        label = {"accepted": "прийнято / accepted", "needs_review": "на перевірку / needs review",
+                 "rejected": "відхилено / rejected", "duplicate": "уже є / duplicate"}[outcome]  # fmt: skip
+        why = "; ".join(f"{message(code, 'uk')} / {message(code, 'en')}" for code in reasons)
         click.echo(
-            f"{_printable_name(reading.file)} [{reading.page_index + 1}] {reading.serial or '—'}: {outcome}"
+            f"{_printable_name(reading.file)} [{reading.page_index + 1}] {reading.serial or '—'}: {label}"
             f"{' — ' + why if why else ''}; позначено / marked: {verdicts['marked'] or '—'}"
         )
     if not as_json:
         ok, review, refused = counts["accepted"], counts["needs_review"], counts["rejected"]
+        again = f", уже були {counts['duplicate']}" if counts["duplicate"] else ""
+        again_en = f", duplicates {counts['duplicate']}" if counts["duplicate"] else ""
         click.echo(
-            f"Прийнято {ok}, на перевірку {review}, відхилено {refused}"
-            f" / accepted {ok}, needs review {review}, rejected {refused}"
+            f"Прийнято {ok}, на перевірку {review}, відхилено {refused}{again}"
+            f" / accepted {ok}, needs review {review}, rejected {refused}{again_en}"
         )
+
+
+def _open_support_point(store_path: Path):
+    """The support point's device store (open; the caller closes it), or a clear refusal."""
+    from sync.device_store import DeviceStore
+
+    if not store_path.is_file():
+        raise click.ClickException(f"Файлу пристрою немає: {store_path} / no device file at {store_path}")
+    store = DeviceStore(store_path)
+    identity = store.identity()
+    if identity is None or identity.kind != "support_point":
+        store.close()
+        raise _fail("sheets.not_support_point", identity.device if identity else str(store_path))
+    return store, identity
+
+
+def _open_sheets(store_path: Path, sheets_path: Path | None):
+    import sqlite3
+
+    from .sheet_store import SheetStore, sheets_path_for
+
+    try:
+        return SheetStore(sheets_path or sheets_path_for(store_path))
+    except (sqlite3.Error, OSError) as exc:
+        raise _fail("sheets.unreadable_store", f"{exc!s:.100}") from None
+
+
+def _store_readings(paths, reader, package: dict, store_path: Path, sheets_path: Path | None):
+    """Read and keep every page: (reading, outcome, reasons) as the import reports them."""
+    from sync.clock import system_clock_ms
+
+    from .commit import cycles_of
+    from .review import keep_reading
+    from .serials import device_prefix
+    from .sheet_store import read_with_previews
+
+    device_store, identity = _open_support_point(store_path)
+    sheets = _open_sheets(store_path, sheets_path)
+    cycles = cycles_of(package)
+    try:
+        for reading, preview in read_with_previews(paths, reader):
+            # Server-corrected, as a terminal stamps its votes (sync.clock.server_time).
+            now_ms = system_clock_ms() - device_store.clock_offset_ms()
+            outcome, reasons = keep_reading(
+                sheets, reading, preview, cycles=cycles, serial_prefix=device_prefix(identity.device),
+                now_ms=now_ms,
+            )  # fmt: skip
+            yield reading, outcome, reasons
+    finally:
+        sheets.close()
+        device_store.close()
+
+
+_SHEETS_OPTION = click.option(
+    "--sheets",
+    "sheets_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The sheet store (default: beside --store, <store>.sheets.db).",
+)
+_STORE_OPTION = click.option(
+    "--store",
+    "store_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The support point's device file (made by `spilno device enrol`).",
+)
+
+
+@ballots_group.command("review")
+@_STORE_OPTION
+@_SHEETS_OPTION
+@click.option("--port", default=8010, show_default=True, type=click.IntRange(1024, 65535), help="Local port.")
+@click.option(
+    "--pin-hash",
+    envvar="SPILNO_SUPPORT_PIN_HASH",
+    default=None,
+    help="The operator PIN's hash (`spilno kiosk hash-pin`); or env SPILNO_SUPPORT_PIN_HASH.",
+)
+def review_command(store_path: Path, sheets_path: Path | None, port: int, pin_hash: str | None) -> None:
+    """Serve the review page on http://127.0.0.1:PORT (this machine only), behind the
+    operator's PIN: the sheets needing a person, oldest first, with the unclear boxes
+    zoomed in, the whole page, and the button that records ready sheets as votes."""
+    from werkzeug.serving import run_simple
+
+    from .review_app import create_review_app, pin_hash_looks_valid
+
+    if not pin_hash_looks_valid(pin_hash):
+        raise _fail("review.no_pin_hash")
+    device_store, _identity = _open_support_point(store_path)
+    device_store.close()
+    _open_sheets(store_path, sheets_path).close()
+    app = create_review_app({"STORE_PATH": str(store_path), "SHEETS_PATH": sheets_path, "PIN_HASH": pin_hash})
+    click.echo(f"Сторінка перевірки / review page: http://127.0.0.1:{port}/")
+    run_simple("127.0.0.1", port, app, threaded=True)
+
+
+@ballots_group.command("commit")
+@_STORE_OPTION
+@_SHEETS_OPTION
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per sheet, then a summary.")
+def commit_command(store_path: Path, sheets_path: Path | None, as_json: bool) -> None:
+    """Record every ready sheet as ONE paper vote in the device log (all its pages
+    together, checked against the cycle's rules first); `spilno device sync` sends them.
+    Sheets that break the rules stay in review with the reason. Safe to run again."""
+    from sync.clock import system_clock_ms
+    from sync.device_store import StoreError
+
+    from .commit import CommitError, commit_ready_sheets
+
+    device_store, _identity = _open_support_point(store_path)
+    sheets = _open_sheets(store_path, sheets_path)
+    try:
+        stored = device_store.package()
+        now_ms = system_clock_ms() - device_store.clock_offset_ms()
+        result = commit_ready_sheets(sheets, device_store, stored.package if stored else None, now_ms=now_ms)
+    except CommitError as exc:
+        raise _fail(exc.code, exc.detail) from None
+    except StoreError as exc:
+        raise click.ClickException(f"Помилка пристрою / device error: {exc}") from None
+    finally:
+        sheets.close()
+        device_store.close()
+    lines = [
+        {"cycle_id": c, "serial": s, "outcome": "committed", "vote_id": v} for c, s, v in result.committed
+    ]
+    lines += [{"cycle_id": c, "serial": s, "outcome": "committed", "vote_id": v, "recovered": True}
+              for c, s, v in result.recovered]  # fmt: skip
+    lines += [
+        {"cycle_id": c, "serial": s, "outcome": "needs_review", "reasons": r} for c, s, r in result.held
+    ]
+    committed = len(result.committed) + len(result.recovered)
+    if as_json:
+        for line in lines:
+            click.echo(json.dumps(line, ensure_ascii=False))
+        click.echo(json.dumps({"summary": True, "committed": committed, "needs_review": len(result.held)}))
+        return
+    for line in lines:
+        why = "; ".join(f"{message(c, 'uk')} / {message(c, 'en')}" for c in line.get("reasons", []))
+        state = (
+            "голос записано / vote recorded" if line["outcome"] == "committed" else "на перевірці / in review"
+        )
+        click.echo(f"{line['serial']}: {state}{' — ' + why if why else ''}")
+    click.echo(
+        f"Записано голосів {committed}, на перевірці {len(result.held)}"
+        f" / votes recorded {committed}, in review {len(result.held)}"
+    )

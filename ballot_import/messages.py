@@ -4,7 +4,7 @@ the review queue name them); the texts may be reworded."""
 
 from __future__ import annotations
 
-__all__ = ["MESSAGES", "message"]
+__all__ = ["MESSAGES", "UI", "message", "ui_text"]
 
 MESSAGES: dict[str, tuple[str, str]] = {
     # reading a sheet (the codes of SheetReading.reasons)
@@ -90,13 +90,163 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "У пакеті немає ключа громади для бюлетенів",
         "The package has no community key for ballots",
     ),
+    # keeping sheets, reviewing and committing them
+    "sheet.duplicate_serial": (
+        "Цей аркуш (номер і сторінку) уже скановано з іншого зображення: оберіть скан, що відповідає паперу",
+        "This sheet (serial and page) was already scanned from another image:"
+        " choose the scan that is the paper",
+    ),
+    "sheet.missing_page": (
+        "Бракує скану однієї зі сторінок аркуша",
+        "A page of the sheet has not been scanned",
+    ),
+    "sheet.over_budget": (
+        "Обрані проєкти коштують більше, ніж бюджет категорії",
+        "The chosen projects cost more than the category's budget",
+    ),
+    "sheet.serial_format": ("Невідомий формат номера аркуша", "An unknown sheet serial format"),
+    "sheet.other_point": (
+        "Аркуш надруковано іншим пунктом супроводу: передайте його туди",
+        "The sheet was printed by another support point: take it there",
+    ),
+    "sheet.already_committed": (
+        "Голос цього аркуша вже записано; новий скан збережено лише для перевірки",
+        "This sheet's vote is already recorded; the new scan is kept for the record only",
+    ),
+    "sheets.not_support_point": (
+        "Паперові бюлетені веде лише пункт супроводу, а цей пристрій ним не є",
+        "Only a support point keeps paper ballots, and this device is not one",
+    ),
+    "ballots.sheets_need_store": (
+        "Файл аркушів (--sheets) ведеться лише разом із --store",
+        "A sheet store (--sheets) is kept only together with --store",
+    ),
+    "sheets.unreadable_store": (
+        "Файл аркушів не відкрито: він пошкоджений або не є файлом аркушів",
+        "The sheet file could not be opened: it is damaged or not a sheet file",
+    ),
+    "review.no_pin_hash": (
+        "Немає PIN оператора: додайте --pin-hash або SPILNO_SUPPORT_PIN_HASH (spilno kiosk hash-pin)",
+        "No operator PIN: give --pin-hash or SPILNO_SUPPORT_PIN_HASH (spilno kiosk hash-pin)",
+    ),
+    "review.pin_wrong": ("Неправильний PIN", "Wrong PIN"),
+    "review.pin_locked": (
+        "Забагато спроб. Спробуйте знову через {seconds} с",
+        "Too many tries. Try again in {seconds} s",
+    ),
+    "review.csrf": (
+        "Сторінка застаріла або форму підроблено: нічого не змінено, спробуйте ще раз",
+        "The page is out of date or the form was tampered with: nothing changed, try again",
+    ),
+    "review.operator": (
+        "Вкажіть ім'я оператора: до 80 знаків, без службових символів",
+        "Give the operator's name: up to 80 characters, no control characters",
+    ),
+    "review.reason": (
+        "Вкажіть причину: до 300 знаків, без службових символів",
+        "Give a reason: up to 300 characters, no control characters",
+    ),
+    "review.bad_form": ("Форма пошкоджена: нічого не змінено", "The form is malformed: nothing changed"),
+    "review.no_sheet": ("Такого аркуша немає", "There is no such sheet"),
+    "review.not_unclear": (
+        "Тут немає нечіткої позначки чи вибору скану: рішення не потрібне",
+        "There is no unclear mark or scan choice here: no decision is needed",
+    ),
+    "review.decided_meanwhile": (
+        "Поки сторінка була відкрита, рішення вже ухвалив(ла) {who}; воно чинне."
+        " Перегляньте й змініть, якщо треба",
+        "While the page was open, {who} already decided this; that decision stands."
+        " Review it and change it if needed",
+    ),
+    "review.committed": (
+        "Голос цього аркуша вже записано: рішення змінити не можна",
+        "This sheet's vote is already recorded: decisions can no longer change",
+    ),
+    "review.already_spoiled": ("Аркуш уже відхилено", "The sheet is already set aside"),
+    "review.not_spoiled": ("Аркуш не відхилено", "The sheet is not set aside"),
+    "review.saved": ("Рішення збережено", "Decision saved"),
+    "review.committed_now": (
+        "Записано голосів: {count}; на перевірці лишилось: {held}",
+        "Votes recorded: {count}; still in review: {held}",
+    ),
+    "review.device_error": (
+        "Помилка файлу пристрою: нічого не записано",
+        "Device file error: nothing was recorded",
+    ),
+}
+
+# Texts of the review page (not reasons): the same two-language table.
+UI: dict[str, tuple[str, str]] = {
+    "title": ("Перевірка паперових бюлетенів", "Paper ballot review"),
+    "pin_heading": ("Вхід оператора", "Operator sign-in"),
+    "pin_label": ("PIN оператора", "Operator PIN"),
+    "sign_in": ("Увійти", "Sign in"),
+    "operator_heading": ("Хто перевіряє?", "Who is reviewing?"),
+    "operator_label": (
+        "Ваше ім'я (записується з кожним рішенням)",
+        "Your name (recorded with each decision)",
+    ),
+    "continue": ("Далі", "Continue"),
+    "sign_out": ("Вийти", "Sign out"),
+    "operator_is": ("Оператор", "Operator"),
+    "queue": ("Аркуші на перевірку", "Sheets to review"),
+    "queue_empty": ("Немає аркушів на перевірку", "No sheets to review"),
+    "oldest_first": ("Спершу найстаріші", "Oldest first"),
+    "serial": ("Номер аркуша", "Sheet serial"),
+    "cycle": ("Голосування", "Cycle"),
+    "reasons": ("Причини", "Reasons"),
+    "open": ("Переглянути", "Open"),
+    "counts": (
+        "Готові до запису: {ready}; записано: {committed}; відхилено: {spoiled}",
+        "Ready to record: {ready}; recorded: {committed}; set aside: {spoiled}",
+    ),
+    "commit": ("Записати готові аркуші як голоси", "Record ready sheets as votes"),
+    "back": ("До черги", "Back to the queue"),
+    "sheet": ("Аркуш", "Sheet"),
+    "state_review": ("на перевірці", "in review"),
+    "state_ready": ("готовий", "ready"),
+    "state_spoiled": ("відхилено", "set aside"),
+    "state_committed": ("голос записано", "vote recorded"),
+    "page": ("Сторінка", "Page"),
+    "unclear": ("Нечіткі позначки", "Unclear marks"),
+    "project": ("Проєкт", "Project"),
+    "ink": ("частка чорнила", "ink share"),
+    "marked": ("позначено", "marked"),
+    "unmarked": ("не позначено", "not marked"),
+    "decided_by": ("Рішення: {verdict} — {who}, {when}", "Decision: {verdict} — {who}, {when}"),
+    "undecided": ("Ще не вирішено", "Not decided yet"),
+    "whole_page": ("Уся сторінка", "Whole page"),
+    "crop_alt": ("Збільшена клітинка проєкту {project}", "Zoomed box of project {project}"),
+    "page_alt": ("Скан сторінки {page}", "Scan of page {page}"),
+    "scans": (
+        "Кілька сканів цієї сторінки: оберіть той, що відповідає паперу",
+        "Several scans of this page: choose the one that is the paper",
+    ),
+    "use_scan": ("Використати цей скан", "Use this scan"),
+    "chosen_scan": ("Обрано цей скан", "This scan is chosen"),
+    "file": ("Файл", "File"),
+    "spoil": ("Відхилити аркуш", "Set the sheet aside"),
+    "spoil_reason": ("Причина (наприклад, зіпсований бюлетень)", "Reason (e.g. a spoiled ballot)"),
+    "spoiled_by": ("Відхилено: {reason} — {who}, {when}", "Set aside: {reason} — {who}, {when}"),
+    "restore": ("Повернути на перевірку", "Return to review"),
+    "selections": ("Обрані проєкти", "Chosen projects"),
+    "none": ("немає", "none"),
+    "language": ("English", "Українська"),
 }
 
 
-def message(code: str, locale: str = "uk") -> str:
+def message(code: str, locale: str = "uk", **params: object) -> str:
     """The text for `code` in `locale` ("uk" or "en"); an unknown code is shown as itself,
-    so a new code is never hidden from the operator."""
+    so a new code is never hidden from the operator. `params` fill {named} places."""
     texts = MESSAGES.get(code)
     if texts is None:
         return code
-    return texts[1] if locale == "en" else texts[0]
+    text = texts[1] if locale == "en" else texts[0]
+    return text.format(**params) if params else text
+
+
+def ui_text(key: str, locale: str = "uk", **params: object) -> str:
+    """A label of the review page in `locale`."""
+    uk, en = UI[key]
+    text = en if locale == "en" else uk
+    return text.format(**params) if params else text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from server.models import Category, Cycle, CycleKind, Project, ProjectStatus, SchoolContest, VotingCode
 from voting import Ballot, BallotProject, CategoryRule, Channel, VoteRecord
 
+PAPER_SCAN_GRACE = timedelta(days=3)
 # "sheet_" + a support point's sheet serial (ballot_import.serials: S0001-000042).
 PAPER_SHEET_CODE = re.compile(r"sheet_[A-Z0-9]{1,16}-[0-9]{6}")
 
@@ -33,7 +34,11 @@ class CycleRules:
         """Why a well-formed vote cannot count, as a message code, or None."""
         if record.cycle_id != self.cycle_id:
             return "vote.cycle_mismatch"
-        if not (self.voting_starts_at <= record.cast_at < self.voting_ends_at):
+        # Paper: a sheet's time is when the support point read it, and sheets dropped in
+        # the box on the last evening are scanned after the close. Sheets are printed only
+        # while voting is open, so a short grace after the end admits them and nothing else.
+        grace = PAPER_SCAN_GRACE if record.channel == Channel.PAPER else timedelta(0)
+        if not (self.voting_starts_at <= record.cast_at < self.voting_ends_at + grace):
             return "vote.outside_window"
         if self.code_contest_id is None:
             # A resident's cycle: a code is either a paper sheet's serial (a blank sheet

@@ -111,3 +111,56 @@ def test_a_photo_with_the_page_upside_down_is_read(store_path, tmp_path):
     result = run(str(path), "--store", str(store_path), "--json")
     line = json.loads(result.output)
     assert line["outcome"] == "accepted" and line["marked"] == [103, 106]
+
+
+def test_with_a_store_every_page_is_kept_and_a_second_import_is_a_duplicate(store_path, scans):
+    from ballot_import.sheet_store import SheetStore, sheets_path_for
+
+    first = run(str(scans), "--store", str(store_path), "--json")
+    assert first.exit_code == 0, first.output
+    assert [json.loads(line)["outcome"] for line in first.output.splitlines()] == [
+        "accepted", "needs_review", "rejected",
+    ]  # fmt: skip
+    again = run(str(scans), "--store", str(store_path), "--json")
+    assert [json.loads(line)["outcome"] for line in again.output.splitlines()] == ["duplicate"] * 3
+    plain = run(str(scans / "a-accepted.png"), "--store", str(store_path))
+    assert "уже є / duplicate" in plain.output and "уже були 1" in plain.output
+    sheets = SheetStore(sheets_path_for(store_path))
+    # The fixture's two scans carry the same serial: the second is a duplicate serial.
+    [sheet] = sheets.sheets()
+    assert sheets.page_count() == 3 and sheet.state == "review"
+    assert set(sheet.reasons) == {"sheet.duplicate_serial"}
+    sheets.close()
+
+
+def test_the_same_serial_from_another_image_is_reported_for_review(store_path, scans, tmp_path):
+    image, answer = make_sheet(
+        sample_cycle(), {101: MarkKind.TICK, 105: MarkKind.CROSS}, Distortion(jpeg_quality=90)
+    )
+    other = tmp_path / "a-rescan.jpg"
+    other.write_bytes(encode(image, answer))
+    run(str(scans / "a-accepted.png"), "--store", str(store_path))
+    line = json.loads(run(str(other), "--store", str(store_path), "--json").output)
+    assert line["outcome"] == "needs_review" and line["reasons"] == ["sheet.duplicate_serial"]
+
+
+def test_a_custom_sheet_store_path_and_bad_ones(store_path, scans, tmp_path):
+    custom = tmp_path / "elsewhere.db"
+    result = run(str(scans / "a-accepted.png"), "--store", str(store_path), "--sheets", str(custom))
+    assert result.exit_code == 0 and custom.is_file()
+    bogus = tmp_path / "bogus.db"
+    bogus.write_bytes(b"not sqlite at all" * 200)
+    refused = run(str(scans / "a-accepted.png"), "--store", str(store_path), "--sheets", str(bogus))
+    assert refused.exit_code != 0 and "Файл аркушів не відкрито" in refused.output
+    alone = run(str(scans / "a-accepted.png"), "--package", str(custom), "--sheets", str(custom))
+    assert alone.exit_code != 0
+
+
+def test_the_review_command_refuses_to_start_without_a_pin_hash(store_path, monkeypatch):
+    monkeypatch.delenv("SPILNO_SUPPORT_PIN_HASH", raising=False)
+    result = CliRunner().invoke(main, ["ballots", "review", "--store", str(store_path)])
+    assert (
+        result.exit_code != 0
+        and "Немає PIN оператора" in result.output
+        and "No operator PIN" in result.output
+    )

@@ -228,3 +228,25 @@ def test_tallies_by_hour_channel_and_device_follow_status_changes(session, make)
     }
     assert rows == {("web", "", "duplicate"): 1, ("kiosk", "T-0009", "counted"): 1}
     assert not session.scalars(select(Alarm)).all()
+
+
+def test_paper_sheets_scanned_just_after_the_close_still_count(session, make):
+    cycle = make.ballot_cycle()
+    p1 = projects_of(session, cycle)[0]
+
+    def sheet(serial: str, after_close: timedelta, channel: Channel = Channel.PAPER) -> VoteRecord:
+        return VoteRecord.create(
+            cycle_id=cycle.id,
+            selections=[p1.id],
+            channel=channel,
+            cast_at=cycle.voting_ends_at + after_close,
+            code_id=f"sheet_{serial}",
+            device_id="S-0001",
+        )
+
+    results = store(
+        session,
+        cycle,
+        [sheet("S0001-000001", timedelta(hours=14)), sheet("S0001-000002", timedelta(days=4))],
+    )
+    assert [(r.status, r.reason) for r in results] == [("counted", None), ("invalid", "vote.outside_window")]

@@ -1,0 +1,130 @@
+"""Committing ready sheets: each becomes ONE vote in the support point's device log.
+
+The vote of a sheet (all its pages together):
+    VoteRecord(vote_id   = uuid5 of "<device>/<cycle>/<serial>"  (the same on every retry),
+               cycle_id  = the sheet's cycle,
+               selections= the marked boxes, the person's decisions included,
+               channel   = "paper",
+               cast_at   = the moment the sheet became ready (server-corrected, stored in
+                           the sheet row before the vote is appended),
+               code_id   = "sheet_" + serial,
+               device_id = the support point's code)
+appended with DeviceStore.append_votes, one transaction for the batch; the sync worker
+or `spilno device sync` then sends them like a terminal's votes.
+
+Crash safety: appending (device store) and marking committed (sheet store) are two
+files, so they cannot share a transaction. If the process dies between them, the next
+commit finds the sheet still ready, makes the very same record (same id, same cast
+time) and, finding that id in the device log already, only marks it committed: the log
+never gets a second vote for a sheet.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sync.device_store import DeviceStore
+from voting import VoteRecord
+
+from .review import refresh
+from .sheet_store import SheetRow, SheetStore
+
+__all__ = ["PAPER_VOTE_NAMESPACE", "CommitError", "CommitResult", "commit_ready_sheets", "sheet_vote_id"]
+
+# Fixed forever: changing it would give a retried commit a new vote id.
+PAPER_VOTE_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://spilno.example/paper-ballot-sheet")
+
+
+class CommitError(ValueError):
+    """Nothing was committed; `code` is a message code (ballot_import.messages)."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(slots=True)
+class CommitResult:
+    committed: list[tuple[int, str, str]] = field(default_factory=list)  # (cycle, serial, vote id)
+    recovered: list[tuple[int, str, str]] = field(default_factory=list)  # found in the log after a crash
+    held: list[tuple[int, str, list[str]]] = field(default_factory=list)  # (cycle, serial, reasons)
+
+
+def sheet_vote_id(device: str, cycle_id: int, serial: str) -> str:
+    return str(uuid.uuid5(PAPER_VOTE_NAMESPACE, f"{device}/{cycle_id}/{serial}"))
+
+
+def sheet_vote(sheet: SheetRow, device: str) -> VoteRecord:
+    assert sheet.ready_at_ms is not None
+    return VoteRecord.create(
+        vote_id=sheet_vote_id(device, sheet.cycle_id, sheet.serial),
+        cycle_id=sheet.cycle_id,
+        selections=sheet.selections,
+        channel="paper",
+        cast_at=datetime.fromtimestamp(sheet.ready_at_ms / 1000, tz=UTC),
+        code_id="sheet_" + sheet.serial,
+        device_id=device,
+    )
+
+
+def _logged(device_store: DeviceStore, vote_ids: list[str]) -> set[str]:
+    """Which of `vote_ids` the device log already holds. Read through a read-only
+    connection of our own: DeviceStore has no public lookup by vote id (the `log`
+    table's vote_id column is UNIQUE and indexed)."""
+    if not vote_ids:
+        return set()
+    found: set[str] = set()
+    conn = sqlite3.connect(f"file:{device_store.path}?mode=ro", uri=True)
+    try:
+        for start in range(0, len(vote_ids), 500):
+            chunk = vote_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                row[0] for row in conn.execute(f"SELECT vote_id FROM log WHERE vote_id IN ({marks})", chunk)
+            )
+    finally:
+        conn.close()
+    return found
+
+
+def commit_ready_sheets(
+    sheet_store: SheetStore, device_store: DeviceStore, package: dict | None, *, now_ms: int
+) -> CommitResult:
+    """Turn every ready sheet into its vote. Every sheet not yet committed is judged
+    again first, with the whole sheet against its cycle's rules (`now_ms`:
+    server-corrected, the cast time of a sheet that only now becomes ready)."""
+    identity = device_store.require_identity()
+    if identity.kind != "support_point":
+        raise CommitError("ballots.not_support_point", identity.device)
+    if not isinstance(package, dict):
+        raise CommitError("ballots.no_package")
+    cycles = cycles_of(package)
+    result = CommitResult()
+    for sheet in sheet_store.sheets():
+        if sheet.state in ("review", "ready"):
+            state = refresh(sheet_store, sheet.cycle_id, sheet.serial, cycles, now_ms)
+            if state.state == "review":
+                result.held.append((sheet.cycle_id, sheet.serial, state.reasons))
+    ready = sheet_store.sheets("ready")
+    records = [sheet_vote(sheet, identity.device) for sheet in ready]
+    already = _logged(device_store, [r.vote_id for r in records])
+    fresh = [r for r in records if r.vote_id not in already]
+    if fresh:
+        device_store.append_votes(fresh)  # all on disk, or none
+    marks = [(s.cycle_id, s.serial, r.vote_id) for s, r in zip(ready, records, strict=True)]
+    sheet_store.mark_committed(marks, now_ms)
+    for mark, record in zip(marks, records, strict=True):
+        (result.recovered if record.vote_id in already else result.committed).append(mark)
+    return result
+
+
+def cycles_of(package: Mapping | None) -> dict[int, dict]:
+    """The package's cycles by id (an empty mapping for no package)."""
+    if not isinstance(package, Mapping):
+        return {}
+    return {c["id"]: c for c in package.get("cycles") or [] if isinstance(c, dict) and "id" in c}
