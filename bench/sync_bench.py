@@ -44,9 +44,14 @@ import json, resource, sys, time
 from sync.client import SyncClient
 from sync.device_store import DeviceStore
 store = DeviceStore(sys.argv[1])
+slept = []
+def sleep(seconds):  # the client sleeps only before a retry (a 5xx answer or no answer)
+    slept.append(seconds)
+    time.sleep(seconds)
 t0 = time.perf_counter()
-result = SyncClient(store, sys.argv[2], timeout=120).push_all()
+result = SyncClient(store, sys.argv[2], timeout=120, sleep=sleep).push_all()
 print(json.dumps({"seconds": time.perf_counter() - t0, "acked": result.acked_seq, "backlog": result.backlog,
+                  "retries": len(slept), "slept_s": sum(slept),
                   "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 """
 
@@ -140,6 +145,9 @@ def run(wanted: str = "") -> Iterator[dict]:
             "seconds": round(seconds, 2),
             "votes_per_second": round(acked / seconds),
             "all_acknowledged": acked == TERMINALS * VOTES_EACH,
+            # Retries after a 5xx (sync.busy) or no answer, and the seconds spent backing off.
+            "retries": sum(r["retries"] for r in results),
+            "backoff_seconds": round(sum(r["slept_s"] for r in results), 1),
             "target_votes_per_second": 3000,
         }
         yield {

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from server.db import bulk_insert
 from server.models import Device, DeviceCheckpoint, DeviceEnrolment, DeviceLogEntry, PendingBatch
-from server.services.ballot_box import VoteConflict, store_votes
+from server.services.ballot_box import StoredVote, TallyDelta, VoteConflict, store_votes
 from sync import protocol
 
 from . import alarms
@@ -164,11 +164,22 @@ def _accept(
         if contact is not None:
             note_contact(device, contact)
         return PushAnswer(device.acked_seq, acked_hash(device), True, [])
-    _apply(session, device, ref, batch, enrolment_id, now)
-    _apply_pending(session, device, ref, now)
+    tally = TallyDelta()
+    decided = _apply(session, device, ref, batch, enrolment_id, now, tally)
+    applied_pending = _apply_pending(session, device, ref, now, tally)
     if contact is not None:
         note_contact(device, contact)
-    statuses = statuses_between(session, ref.id, batch.entries[0].seq, batch.entries[-1].seq)
+    if len(decided) == len(batch.entries) and not applied_pending:
+        # All new, and nothing applied after them could have changed their standing:
+        # the ballot box's answers are the current ones, no need to read them back.
+        statuses = [
+            EntryStatus(entry.seq, vote.vote_id, vote.status, vote.reason, vote.counted_vote_id)
+            for entry, vote in zip(batch.entries, decided, strict=True)
+        ]
+    else:
+        statuses = statuses_between(session, ref.id, batch.entries[0].seq, batch.entries[-1].seq)
+    # Last before the commit: the shared project tally rows stay locked only that long.
+    tally.apply(session)
     return PushAnswer(device.acked_seq, acked_hash(device), False, statuses)
 
 
@@ -231,11 +242,19 @@ def _keep_pending(
 
 
 def _apply(
-    session: Session, device: Device, ref: DeviceRef, batch: protocol.Batch, enrolment_id: int, now: datetime
-) -> None:
-    """Store what is new in a batch that starts at or before acked_seq + 1."""
+    session: Session,
+    device: Device,
+    ref: DeviceRef,
+    batch: protocol.Batch,
+    enrolment_id: int,
+    now: datetime,
+    tally: TallyDelta,
+) -> list[StoredVote]:
+    """Store what is new in a batch that starts at or before acked_seq + 1; the new
+    entries' votes as the ballot box decided them (their tally changes added to `tally`)."""
     old = [e for e in batch.entries if e.seq <= device.acked_seq]
     new = [e for e in batch.entries if e.seq > device.acked_seq]
+    decided: list[StoredVote] = []
     if old:
         stored = dict(
             session.execute(
@@ -256,7 +275,7 @@ def _apply(
         except EntryInvalid as invalid:
             raise invalid_entry(ref, invalid.seq, invalid.rule) from None
         try:
-            store_votes(session, votes.rules, votes.records, source=ref.code, now=now)
+            decided = store_votes(session, votes.rules, votes.records, source=ref.code, now=now, tally=tally)
         except VoteConflict as conflict:
             raise vote_conflict(ref, conflict) from None
         bulk_insert(
@@ -297,12 +316,17 @@ def _apply(
             )
         )
     session.flush()
+    return decided
 
 
-def _apply_pending(session: Session, device: Device, ref: DeviceRef, now: datetime) -> None:
+def _apply_pending(
+    session: Session, device: Device, ref: DeviceRef, now: datetime, tally: TallyDelta
+) -> bool:
     """Apply the waiting batches the device's log now reaches, in order. One that no
     longer fits (it conflicts with what arrived meanwhile) is dropped with an alarm; the
-    device still has it and will send it again, and then hear the refusal itself."""
+    device still has it and will send it again, and then hear the refusal itself.
+    Whether any was there."""
+    found = False
     while True:
         ready = session.scalars(
             select(PendingBatch)
@@ -310,12 +334,16 @@ def _apply_pending(session: Session, device: Device, ref: DeviceRef, now: dateti
             .order_by(PendingBatch.first_seq, PendingBatch.id)
         ).all()
         if not ready:
-            return
+            return found
+        found = True
         for pending in ready:
+            # Its own delta, kept only if its savepoint is: a dropped batch moves nothing.
+            pending_tally = TallyDelta()
             try:
                 with session.begin_nested():
                     batch = read_pending(ref, pending.batch)
-                    _apply(session, device, ref, batch, pending.enrolment_id, now)
+                    _apply(session, device, ref, batch, pending.enrolment_id, now, pending_tally)
+                tally.merge(pending_tally)
             except Tampering as refused:
                 alarms.raise_alarm(
                     session,

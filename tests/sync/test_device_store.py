@@ -216,3 +216,22 @@ def test_the_maintenance_summary_names_what_a_technician_needs(enrolled):
     assert summary["last_error_at"] == "2027-01-15T08:00:00Z"
     assert summary["clock_offset_ms"] == 0
     json.dumps(summary)  # plain data, ready for --json
+
+
+def test_acknowledging_a_batch_visits_only_the_newly_acknowledged_entries(enrolled):
+    # A terminal catching up on 100 000 entries acknowledges one batch at a time; going
+    # over the log from its first entry at every answer made each batch slower.
+    cast_votes(enrolled, 12)
+    enrolled.mark_acked(4, _hash_of(enrolled, 4))
+    statements: list[str] = []
+    enrolled._db().set_trace_callback(statements.append)  # the statements mark_acked runs
+    enrolled.mark_acked(10, _hash_of(enrolled, 10))
+    enrolled._db().set_trace_callback(None)
+    [flagging] = {s for s in statements if s.startswith("UPDATE log")}  # traced once per row too
+    db = sqlite3.connect(enrolled.path)
+    plan = " ".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {flagging}"))
+    flags = db.execute("SELECT seq, acked FROM log ORDER BY seq").fetchall()
+    db.close()
+    assert "USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)" in plan, plan
+    assert flags == [(seq, 1 if seq <= 10 else 0) for seq in range(1, 13)]
+    assert enrolled.backlog_count() == 2
