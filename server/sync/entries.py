@@ -58,6 +58,11 @@ def read_vote(entry: LogEntry, device: DeviceRef) -> VoteRecord:
         raise EntryInvalid(entry.seq, "entry.vote_device")
     if record.channel not in CHANNELS.get(device.kind, frozenset()):
         raise EntryInvalid(entry.seq, "entry.vote_channel")
+    # A blank paper sheet votes as its serial, and a support point numbers only its own
+    # sheets (S-0001 prints S0001-000001, ...): another point's serial is not its to send.
+    if record.code_id is not None and record.channel == Channel.PAPER:
+        if not record.code_id.startswith(f"sheet_{device.code.replace('-', '')}-"):
+            raise EntryInvalid(entry.seq, "entry.vote_sheet")
     return record
 
 

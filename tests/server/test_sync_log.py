@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -12,6 +13,7 @@ from server.models import Alarm, Community, Device, DeviceLogEntry, PendingBatch
 from server.services.tally import running_tally
 from sync import protocol
 from tests.conftest import both_databases
+from voting import VoteRecord
 
 from .test_sync_support import FakeDevice, enrolled_device, project_ids, stored_counts
 
@@ -294,6 +296,29 @@ def test_a_vote_must_name_its_device_and_a_channel_of_its_kind(client, make, ses
     record = dict(point.log[0].payload, device="S-9999", id="5f0c7e5e-7d5e-4b43-9d43-1a6f7f0e2d11")
     point.append(record)
     assert point.push(point.batch(3, 3)).get_json()["error"]["rule"] == "entry.vote_device"
+
+
+def test_a_support_point_sends_only_its_own_sheets(client, make, session):
+    cycle = make.ballot_cycle()
+    p = project_ids(session, cycle)
+    point = enrolled_device(client, session, make, _community(session, cycle), kind="support_point")
+
+    def sheet(serial: str, project: int) -> dict:
+        return VoteRecord.create(
+            cycle_id=cycle.id,
+            selections=[project],
+            channel="paper",
+            cast_at=datetime.now(UTC),
+            code_id=f"sheet_{serial}",
+            device_id=point.code,
+        ).canonical_body()
+
+    own = sheet(f"{point.code.replace('-', '')}-000001", p[0])
+    point.append(own)
+    assert point.push().status_code == 200
+    assert session.scalar(select(Vote.status).where(Vote.id == own["id"])) == "counted"
+    point.append(sheet("S9999-000001", p[1]))  # another point's serial
+    assert point.push(point.batch(2, 2)).get_json()["error"]["rule"] == "entry.vote_sheet"
 
 
 def test_statuses_follow_a_vote_that_later_stops_counting(client, make, session):
