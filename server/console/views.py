@@ -121,6 +121,7 @@ AREAS = (
     "school_results",
     "devices",
     "bundles",
+    "paper_imports",
     "users",
     "api_clients",
     "audit_log",

@@ -1,0 +1,155 @@
+"""«Імпорт паперових голосів (CSV)»: a community moderator uploads the spreadsheet a
+support point's staff typed from paper ballots, for one public-budget cycle, and sees
+every bad row. Reading, checking and storing are server.services.paper_csv."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Response, abort, current_app, render_template, request
+from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from server import db
+from server.auth.access import COMMUNITY_MANAGERS, current_user, roles_required, scoped_or_404
+from server.i18n import _, get_locale
+from server.models import Cycle, CycleKind, Device, DeviceKind, DeviceStatus, Project, ProjectStatus, utcnow
+from server.services.paper_csv import (
+    DOCUMENT_KINDS,
+    MAX_BYTES,
+    MAX_ROWS,
+    PaperImport,
+    example_csv,
+    import_paper_csv,
+    paper_message,
+)
+
+from .views import bp
+
+ENDPOINT = "console.paper_import"
+FIELD = "file"
+# Room for the multipart boundaries, headers and the form's other fields around the file.
+FORM_OVERHEAD_BYTES = 64 * 1024
+# A page listing 50 000 problems helps nobody; the first thousand show the pattern.
+MAX_PROBLEMS_SHOWN = 1000
+
+
+class PaperCsvTooLarge(RequestEntityTooLarge):
+    """An upload larger than the paper CSV limit, refused before a byte of it is read."""
+
+
+@bp.url_value_preprocessor
+def allow_paper_csv_upload(endpoint: str | None, _values: dict | None) -> None:
+    # The app's request limit (MAX_CONTENT_LENGTH, 2 MB) is below a 5 MB file. Flask runs
+    # URL value preprocessors before the CSRF check reads the form, so this is the place
+    # to set this page's own limit; a declared size over it is refused unread.
+    if endpoint != ENDPOINT or request.method != "POST":
+        return
+    limit = MAX_BYTES + FORM_OVERHEAD_BYTES
+    request.max_content_length = limit
+    if request.content_length is not None and request.content_length > limit:
+        raise PaperCsvTooLarge()
+
+
+@bp.errorhandler(PaperCsvTooLarge)
+def paper_csv_too_large(_error: PaperCsvTooLarge):  # type: ignore[no-untyped-def]
+    detail = paper_message("paper.too_large", get_locale(), limit_mb=MAX_BYTES // 2**20)
+    detail += " " + _("Нічого не збережено.")
+    return render_template("error.html", code=413, title=_("Завеликий запит"), detail=detail), 413
+
+
+def _public_cycle_or_404(cycle_id: int) -> Cycle:
+    cycle = scoped_or_404(Cycle, cycle_id)
+    if cycle.kind != CycleKind.PUBLIC.value:
+        abort(404)  # school votes are cast with codes, never typed from paper
+    return cycle
+
+
+def _support_points(cycle: Cycle) -> list[Device]:
+    return list(
+        db.session().scalars(
+            select(Device)
+            .where(
+                Device.community_id == cycle.community_id,
+                Device.kind == DeviceKind.SUPPORT_POINT.value,
+                Device.status == DeviceStatus.ACTIVE.value,
+            )
+            .order_by(Device.name, Device.code)
+        )
+    )
+
+
+def _chosen_device(cycle: Cycle, errors: list[str]) -> Device | None:
+    raw = request.form.get("device_id", "").strip()
+    if not raw.isdigit() or len(raw) > 10:
+        errors.append(_("Оберіть пункт супроводу."))
+        return None
+    device = scoped_or_404(Device, int(raw))
+    if device.community_id != cycle.community_id:
+        abort(404)  # an administrator's form cannot join two communities' data either
+    if device.kind != DeviceKind.SUPPORT_POINT.value or device.status != DeviceStatus.ACTIVE.value:
+        errors.append(_("Оберіть діючий пункт супроводу цієї громади."))
+        return None
+    return device
+
+
+@bp.route("/cycles/<int:cycle_id>/paper-import", methods=["GET", "POST"])
+@roles_required(*COMMUNITY_MANAGERS)
+def paper_import(cycle_id: int):  # type: ignore[no-untyped-def]
+    cycle = _public_cycle_or_404(cycle_id)
+    errors: list[str] = []
+    result: PaperImport | None = None
+    values = {"device_id": request.form.get("device_id", ""), "only_good_rows": ""}
+    if request.method == "POST":
+        device = _chosen_device(cycle, errors)
+        upload = request.files.get(FIELD)
+        if upload is None or not upload.filename:
+            errors.append(_("Оберіть файл CSV."))
+        if device is not None and not errors:
+            assert upload is not None
+            data = upload.stream.read(MAX_BYTES + 1)
+            result = import_paper_csv(
+                db.session(),
+                cycle,
+                device,
+                data,
+                master_secret=current_app.config["VOTER_KEY_SECRET_BYTES"],
+                only_good_rows=request.form.get("only_good_rows") == "1",
+                user=current_user(),
+                now=utcnow(),
+            )
+    refused = bool(errors) or (result is not None and result.refused)
+    locale = get_locale()
+    problems = result.check.problems if result is not None else []
+    return render_template(
+        "console/paper_import.html",
+        cycle=cycle,
+        devices=_support_points(cycle),
+        values=values,
+        errors=errors,
+        result=result,
+        problems=[(p, p.message(locale)) for p in problems[:MAX_PROBLEMS_SHOWN]],
+        problems_total=len(problems),
+        limit_mb=MAX_BYTES // 2**20,
+        max_rows=MAX_ROWS,
+        document_kinds=DOCUMENT_KINDS,
+    ), (422 if refused else 200)
+
+
+@bp.route("/cycles/<int:cycle_id>/paper-import/example.csv")
+@roles_required(*COMMUNITY_MANAGERS)
+def paper_import_example(cycle_id: int):  # type: ignore[no-untyped-def]
+    cycle = _public_cycle_or_404(cycle_id)
+    numbers = db.session().scalars(
+        select(Project.number)
+        .where(Project.cycle_id == cycle.id, Project.status == ProjectStatus.ADMITTED.value)
+        .order_by(Project.number)
+    )
+    # Times just after the opening, so the example passes every check as it is; the BOM
+    # makes Excel read it as UTF-8.
+    body = "\ufeff" + example_csv(list(numbers), cycle.voting_starts_at + timedelta(minutes=5))
+    return Response(
+        body.encode(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="paper-votes-example.csv"'},
+    )
