@@ -21,7 +21,6 @@ never gets a second vote for a sheet.
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -73,23 +72,8 @@ def sheet_vote(sheet: SheetRow, device: str) -> VoteRecord:
 
 
 def _logged(device_store: DeviceStore, vote_ids: list[str]) -> set[str]:
-    """Which of `vote_ids` the device log already holds. Read through a read-only
-    connection of our own: DeviceStore has no public lookup by vote id (the `log`
-    table's vote_id column is UNIQUE and indexed)."""
-    if not vote_ids:
-        return set()
-    found: set[str] = set()
-    conn = sqlite3.connect(f"file:{device_store.path}?mode=ro", uri=True)
-    try:
-        for start in range(0, len(vote_ids), 500):
-            chunk = vote_ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update(
-                row[0] for row in conn.execute(f"SELECT vote_id FROM log WHERE vote_id IN ({marks})", chunk)
-            )
-    finally:
-        conn.close()
-    return found
+    """Which of `vote_ids` the device log already holds."""
+    return device_store.logged_vote_ids(vote_ids)
 
 
 def commit_ready_sheets(

@@ -349,6 +349,18 @@ class DeviceStore:
         row = self._one("SELECT cursor FROM voters_cursor WHERE id = 1")
         return row[0] if row else ""
 
+    def logged_vote_ids(self, vote_ids: Iterable[str]) -> set[str]:
+        """Which of `vote_ids` the log already holds (its vote_id column is unique and
+        indexed): a retried commit of paper sheets must not log a vote twice."""
+        wanted = list(dict.fromkeys(vote_ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):  # well under SQLite's bound-parameter limit
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db().execute(f"SELECT vote_id FROM log WHERE vote_id IN ({marks})", chunk)
+            found.update(row[0] for row in rows)
+        return found
+
     def voted_elsewhere(self, cycle_id: int, voter: str) -> bool:
         """Whether the server said this voter ("key:..." or "code:...") has a counted
         vote in the cycle."""

@@ -235,3 +235,14 @@ def test_acknowledging_a_batch_visits_only_the_newly_acknowledged_entries(enroll
     assert "USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)" in plan, plan
     assert flags == [(seq, 1 if seq <= 10 else 0) for seq in range(1, 13)]
     assert enrolled.backlog_count() == 2
+
+
+def test_the_store_tells_which_vote_ids_are_already_logged(enrolled):
+    logged = {record.vote_id for record in cast_votes(enrolled, 3)}
+    unknown = "00000000-0000-4000-8000-000000000000"
+    assert enrolled.logged_vote_ids([*logged, unknown, *logged]) == logged
+    assert enrolled.logged_vote_ids([]) == set()
+    # Many at once stay within SQLite's limit on bound parameters.
+    many = [f"00000000-0000-4000-8000-{n:012d}" for n in range(2000)]
+    one = next(iter(logged))
+    assert enrolled.logged_vote_ids([*many, one]) == {one}
