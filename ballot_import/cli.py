@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -264,6 +266,24 @@ def _printable_name(name: str) -> str:
     help="The sheet store (default: beside --store, <store>.sheets.db).",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per sheet page.")
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Keep watching the folders for the scanner's new files (needs --store; stop with Ctrl-C).",
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.1, 60),
+    default=2.0,
+    show_default=True,
+    help="With --watch: seconds between looks; a file is read once unchanged for that long.",
+)
+@click.option(
+    "--stop-after",
+    type=click.FloatRange(0, 7 * 24 * 3600),
+    default=None,
+    help="With --watch: stop after this many seconds (scripts, tests).",
+)
 def import_command(
     paths: tuple[Path, ...],
     store_path: Path | None,
@@ -271,16 +291,22 @@ def import_command(
     server_key: str | None,
     sheets_path: Path | None,
     as_json: bool,
+    watch: bool,
+    interval: float,
+    stop_after: float | None,
 ) -> None:
     """Read scanned or photographed ballot sheets (PNG, JPEG, TIFF, PDF; a folder means
     its files): per page the serial, the outcome (accepted, needs_review, rejected,
     or duplicate: this image's page was kept before), the reasons, and each project's box
     as marked, unmarked or marginal with its ink score. With --store every reading is
-    kept in the sheet store for review and commit; without it nothing is stored."""
+    kept in the sheet store for review and commit; without it nothing is stored. With
+    --watch the folders are watched for the scanner's new files, each read once complete."""
     from .reader import read_files, reader_for_package
 
     if store_path is None and package_file is None:
         raise _fail("ballots.source")
+    if watch and (store_path is None or not all(p.is_dir() for p in paths)):
+        raise _fail("ballots.watch_needs_folders")
     if sheets_path is not None and store_path is None:
         raise _fail("ballots.sheets_need_store")
     if store_path is not None:
@@ -295,7 +321,15 @@ def import_command(
     except ValueError:
         raise _fail("ballots.no_secret") from None
     counts = {"accepted": 0, "needs_review": 0, "rejected": 0, "duplicate": 0}
-    if store_path is not None:
+    if watch:
+        from .watch import settled_files
+
+        deadline = None if stop_after is None else time.monotonic() + stop_after
+        files = settled_files(
+            paths, interval_s=interval, stop=lambda: deadline is not None and time.monotonic() >= deadline
+        )
+        readings = _store_readings(files, reader, package, store_path, sheets_path)
+    elif store_path is not None:
         readings = _store_readings(paths, reader, package, store_path, sheets_path)
     else:
         readings = ((reading, reading.outcome, reading.reasons) for reading in read_files(paths, reader))
@@ -319,6 +353,7 @@ def import_command(
                 "image_sha256": reading.image_sha256,
             }
             click.echo(json.dumps(line, ensure_ascii=False))
+            sys.stdout.flush()  # watching: each page is reported as it is read
             continue
         label = {"accepted": "прийнято / accepted", "needs_review": "на перевірку / needs review",
                  "rejected": "відхилено / rejected", "duplicate": "уже є / duplicate"}[outcome]  # fmt: skip

@@ -78,6 +78,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "На пристрої ще немає пакета голосувань",
         "The device holds no cycle package yet",
     ),
+    "ballots.watch_needs_folders": (
+        "Стежити можна лише за папками, і лише разом із --store (прочитане зберігається)",
+        "Only folders can be watched, and only with --store (what is read is kept)",
+    ),
     "ballots.no_key": (
         "Пакет із файлу перевіряється ключем сервера: додайте --server-key або --store",
         "A package from a file is checked with the server's key: add --server-key or --store",

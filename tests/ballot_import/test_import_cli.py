@@ -164,3 +164,45 @@ def test_the_review_command_refuses_to_start_without_a_pin_hash(store_path, monk
         and "Немає PIN оператора" in result.output
         and "No operator PIN" in result.output
     )
+
+
+def test_a_watched_scanner_folder_is_read_as_files_arrive_each_once_complete(store_path, tmp_path):
+    import threading
+
+    folder = tmp_path / "scanner"
+    folder.mkdir()
+    image, answer = make_sheet(sample_cycle(), {101: MarkKind.TICK, 105: MarkKind.CROSS}, dpi=200)
+    data = encode(image, answer)
+
+    def scanner_writes() -> None:
+        # The scanner writes under a temporary name, slowly, then renames: nothing may be
+        # read before the file is whole.
+        part = folder / "scan-0001.png.part"
+        part.write_bytes(data[: len(data) // 2])
+        threading.Event().wait(0.5)
+        with open(part, "ab") as f:
+            f.write(data[len(data) // 2 :])
+        part.rename(folder / "scan-0001.png")
+
+    writer = threading.Timer(0.3, scanner_writes)
+    writer.start()
+    result = run(str(folder), "--store", str(store_path), "--json", "--watch", "--interval", "0.3",
+                 "--stop-after", "3")  # fmt: skip
+    writer.join()
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [(line["file"].rsplit("/", 1)[-1], line["outcome"]) for line in lines] == [
+        ("scan-0001.png", "accepted")
+    ]
+    assert lines[0]["marked"] == [101, 105]
+
+
+def test_watching_needs_folders_and_a_store(store_path, scans):
+    file_given = run(
+        str(scans / "a-accepted.png"), "--store", str(store_path), "--watch", "--stop-after", "1"
+    )
+    assert file_given.exit_code != 0 and "Стежити можна лише за папками" in file_given.output
+    signer = PackageSigner()
+    no_store = run(str(scans), "--package", str(scans / "c-notes.txt"), "--server-key", signer.public_key,
+                   "--watch", "--stop-after", "1")  # fmt: skip
+    assert no_store.exit_code != 0 and "Only folders can be watched" in no_store.output
