@@ -105,15 +105,6 @@ def test_terminals_with_clocks_an_hour_off_are_counted_and_the_skew_recorded(wor
     assert not alarms.raised()
 
 
-SKEWED_CAST_AT_BUG = (
-    "known bug: a terminal checks the voting window on the server's time line but writes"
-    " cast_at from its own clock (sync/cli.py simulate-votes), and the server judges the window"
-    " by cast_at alone, ignoring the entry's clock_offset_ms (server/sync/entries.py,"
-    " server/services/cycle_rules.py invalid_reason): an hour-off terminal's votes near the"
-    " window's edges are stored invalid after the voter was thanked"
-)
-
-
 def test_votes_an_hour_off_terminal_takes_inside_the_window_count(world, alarms):
     minutes = timedelta(minutes=20)
     seeded, (ahead, behind) = world.elsewhere("faults-edge", 2, (-minutes, minutes))
@@ -127,13 +118,10 @@ def test_votes_an_hour_off_terminal_takes_inside_the_window_count(world, alarms)
 
     for run in in_parallel(work, (ahead, behind)):
         assert run.returncode == 0, run
-    # The server and the terminals' logs agree on what counts, whatever that is...
+    # The server and the terminals' logs agree on what counts, and every vote counts.
     reference = check_counted_exactly_once(world.engine, seeded.cycle_id, [ahead, behind], [ahead, behind])
     assert not alarms.raised()
     standings = {reference.statuses[v] for v in reference.votes}
-    if standings == {("invalid", "vote.outside_window", None)}:
-        # ...but the votes do not count: a known bug, reported, not yet fixed.
-        pytest.xfail(SKEWED_CAST_AT_BUG)
     assert standings == {("counted", None, None)}, standings
 
 
@@ -230,15 +218,6 @@ def test_altered_byte_in_a_terminal_log_is_refused_with_an_alarm(world, alarms):
     world.check([], "after tampering: ")
 
 
-UNCHECKED_LAST_ENTRY_BUG = (
-    "known gap: the client signs and sends its pending entries as they now read"
-    " (sync/client.py push_once, DeviceStore.pending) without checking them against the hashes"
-    " it logged, so an edit to the newest unsent entry, which no later entry's prev_hash covers,"
-    " is accepted and counted by the server with no alarm; the terminal only notices afterwards"
-    " (ack.hash_mismatch) and stays stuck"
-)
-
-
 def test_altered_newest_unsent_entry_is_refused_with_an_alarm(world, alarms):
     # In a community of its own: today the server ends up counting the altered vote.
     _, (terminal,) = world.elsewhere("faults-newest", 1)
@@ -251,8 +230,6 @@ def test_altered_newest_unsent_entry_is_refused_with_an_alarm(world, alarms):
     run = terminal.sync()
     assert run.returncode == 1, run
     server_holds = world.device(terminal).acked_seq
-    if "ack.hash_mismatch" in run.stdout and server_holds == 8 and not alarms.raised():
-        pytest.xfail(UNCHECKED_LAST_ENTRY_BUG)
     assert server_holds == 5, "the altered vote must not be stored"
     assert [(a.kind, a.source) for a in alarms.raised()] == [(alarm_kinds.CHAIN_BROKEN, terminal.code)]
 
