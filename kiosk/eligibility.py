@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from kiosk.i18n import N_
 from sync.device_store import DeviceStore
@@ -62,7 +63,9 @@ class VotedHere:
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    text: str  # Ukrainian, translated when shown
+    text: str  # Ukrainian, translated when shown; a message code when `domain`
+    params: dict[str, Any] = field(default_factory=dict)
+    domain: bool = False  # a voting.messages code (the community's rules: age, list)
 
 
 def check_eligibility(

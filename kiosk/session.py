@@ -46,7 +46,8 @@ from kiosk.visit import (
     WrongStep,
 )
 from sync.device_store import StoreError
-from voting import Channel, IdentityError, IdentityKind
+from voting import Channel, IdentityError, IdentityKind, normalise_identifier
+from voting.eligibility import birth_date
 
 log = logging.getLogger(__name__)
 
@@ -207,10 +208,18 @@ class TerminalFlow:
             return
         self._begin(voting, Voter(outcome.channel, voter_key=outcome.voter_key, code_id=outcome.code_id))
 
+    def _refusal(self, voting: OpenVoting, voter: Voter) -> Notice | None:
+        refusal = self.terminal.refusal_for(
+            voting, voter.voter, born=voter.born, age_confirmed=voter.age_confirmed
+        )
+        if refusal is None:
+            return None
+        return Notice(refusal.text, refusal.params, domain=refusal.domain)
+
     def _begin(self, voting: OpenVoting, voter: Voter) -> None:
-        refusal = self.terminal.refusal_for(voting, voter.voter)
-        if refusal is not None:
-            self._refuse(Notice(refusal.text))
+        notice = self._refusal(voting, voter)
+        if notice is not None:
+            self._refuse(notice)
             return
         self.token = secrets.token_urlsafe(12)
         self.voter, self.voting = voter, voting
@@ -256,9 +265,11 @@ class TerminalFlow:
         if self._pin_accepted(pin):
             self._go(Step.STAFF_DOCUMENT)
 
-    def enter_document(self, kind: str, number: str) -> None:
-        """Staff typed the resident's document. The number is used for the key and
-        dropped: never kept, never shown back, not even after a typo."""
+    def enter_document(self, kind: str, number: str, age_confirmed: bool = False) -> None:
+        """Staff typed the resident's document. The number is used for the key (and the
+        birth date it may encode) and dropped: never kept, never shown back, not even
+        after a typo. `age_confirmed`: staff checked the age on the document, which
+        matters for a document whose number carries no birth date."""
         self._require(Step.STAFF_DOCUMENT)
         self.touch()
         voting = self.terminal.voting_now()
@@ -270,10 +281,18 @@ class TerminalFlow:
             return
         try:
             key = self.terminal.voter_key(voting, kind, number)
+            born = birth_date(kind, normalise_identifier(kind, number))
         except IdentityError as exc:
             self.notice = Notice(exc.code, domain=True)
             return
-        self._begin(voting, Voter(Channel.STAFF_ASSISTED, voter_key=key.hex))
+        voter = Voter(Channel.STAFF_ASSISTED, voter_key=key.hex, born=born, age_confirmed=age_confirmed)
+        notice = self._refusal(voting, voter)
+        if notice is not None and notice.text == "eligibility.age_unknown":
+            # Staff are at the screen with the document in hand: they tick the age
+            # check and go on, rather than starting again.
+            self.notice = notice
+            return
+        self._begin(voting, voter)
 
     def toggle(self, project_id: int) -> None:
         self._require(Step.BALLOT)
@@ -341,9 +360,9 @@ class TerminalFlow:
             if voting.ballot.check(self.selections):
                 self._go(Step.REVIEW, Notice(BALLOT_CHANGED))
                 return
-        refusal = self.terminal.refusal_for(voting, voter.voter)
-        if refusal is not None:
-            self._refuse(Notice(refusal.text))
+        notice = self._refusal(voting, voter)
+        if notice is not None:
+            self._refuse(notice)
             return
         try:
             record = self.terminal.cast(

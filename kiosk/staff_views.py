@@ -8,8 +8,10 @@ from flask import Blueprint, request
 from kiosk.i18n import N_
 from kiosk.maintenance import maintenance_report
 from kiosk.session import STAFF_DOCUMENT_KINDS
+from kiosk.terminal import OpenVoting
 from kiosk.visit import Step
 from kiosk.web import action, flow, kiosk, render, screen
+from sync.packages import min_age_of
 
 bp = Blueprint("staff", __name__)
 
@@ -48,13 +50,16 @@ def enter_staff_pin() -> None:
 @screen(Step.STAFF_DOCUMENT)
 def staff_document() -> str:
     kinds = [(kind.value, DOCUMENT_LABELS[kind.value]) for kind in STAFF_DOCUMENT_KINDS]
-    return render("document.html", kinds=kinds)
+    voting = flow().availability()
+    min_age = min_age_of(voting.cycle) if isinstance(voting, OpenVoting) else None
+    return render("document.html", kinds=kinds, min_age=min_age)
 
 
 @bp.post("/staff/document")
 @action
 def enter_document() -> None:
-    flow().enter_document(_field("kind", 16), _field("number"))
+    confirmed = _field("age_confirmed", 4) == "yes"
+    flow().enter_document(_field("kind", 16), _field("number"), age_confirmed=confirmed)
 
 
 @bp.post("/service")

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kiosk.eligibility import Refusal, VotedElsewhere, VotedHere, check_eligibility
 from kiosk.i18n import N_
@@ -21,15 +22,18 @@ from kiosk.voting_switch import VotingSwitch
 from sync.clock import Clock, datetime_from_ms, server_time, system_clock_ms
 from sync.device_store import DeviceStore
 from sync.packages import (
+    NOT_RESIDENTS_KINDS,
     SCHOOL_CONTEST,
     StoredPackage,
     ballot_for_cycle,
     cycle_by_id,
+    min_age_of,
     open_cycles,
     open_school_contests,
     window_state,
 )
 from voting import Ballot, Channel, IdentityKind, VoteRecord, VoterKey
+from voting.eligibility import EligibilityRules, refusal_code
 
 CODE_NOT_VALID_HERE = N_("Цей код не дійсний у цьому голосуванні. Зверніться до вчителя.")
 
@@ -181,7 +185,40 @@ class Terminal:
         """The resident's key in this community (IdentityError for a malformed number)."""
         return VoterKey.derive(voting.voter_secret, kind, raw)
 
-    def refusal_for(self, voting: OpenVoting, voter: str) -> Refusal | None:
+    def eligibility_rules(self, voting: OpenVoting) -> EligibilityRules:
+        """The cycle's minimum age and whether the community's list applies here now."""
+        return EligibilityRules(
+            min_age=min_age_of(voting.cycle), list_applies=self.store.eligibility.applies()
+        )
+
+    def voting_day(self, voting: OpenVoting) -> date:
+        """Today in the cycle's time zone, on the server's time line: whose birthday it is."""
+        try:
+            zone = ZoneInfo(str(voting.cycle.get("timezone") or "Europe/Kyiv"))
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = ZoneInfo("Europe/Kyiv")
+        return self._server_now().astimezone(zone).date()
+
+    def _resident_refusal(
+        self, voting: OpenVoting, voter_key: str, born: date | None, confirmed: bool
+    ) -> Refusal | None:
+        rules = self.eligibility_rules(voting)
+        listed = rules.list_applies and self.store.eligibility.is_listed(voter_key)
+        code = refusal_code(
+            rules, born=born, listed=listed, day=self.voting_day(voting), age_confirmed=confirmed
+        )
+        return None if code is None else Refusal(code, {"min_age": rules.min_age}, domain=True)
+
+    def refusal_for(
+        self, voting: OpenVoting, voter: str, *, born: date | None = None, age_confirmed: bool = False
+    ) -> Refusal | None:
+        """Why `voter` may not vote in this cycle here now, or None. A resident is checked
+        against the community's rules (list, minimum age; `born` from their document,
+        `age_confirmed` by staff) before whether they voted already."""
+        if voter.startswith("key:") and voting.cycle.get("kind") not in NOT_RESIDENTS_KINDS:
+            refusal = self._resident_refusal(voting, voter.removeprefix("key:"), born, age_confirmed)
+            if refusal is not None:
+                return refusal
         if voting.cycle.get("kind") == SCHOOL_CONTEST:
             # Only a valid code of this contest votes in it. Checked again at confirmation,
             # so a package that arrived mid-visit with the code revoked stops the vote.

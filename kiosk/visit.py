@@ -4,6 +4,7 @@ voter's display choices, notices and the receipt. Plain data for kiosk.session."
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -72,12 +73,16 @@ class Notice:
 @dataclass(frozen=True, slots=True)
 class Voter:
     """Who is voting now, by key only. `card_id` is the card that must stay on the
-    reader; it lives in memory for this visit and is never stored or shown."""
+    reader; it and `born` live in memory for this visit and are never stored or shown."""
 
     channel: Channel
     voter_key: str | None = None
     code_id: str | None = None
     card_id: str | None = None
+    # Read from the document number at identification (voting.eligibility), kept in
+    # memory for this visit only, to check the age again at confirmation.
+    born: date | None = None
+    age_confirmed: bool = False  # staff checked the age on the document
 
     @property
     def voter(self) -> str:

@@ -365,13 +365,55 @@ class SyncClient:
                     break
         return learned
 
+    def pull_eligibility(self, max_pages: int = 200) -> int:
+        """Read the community's eligibility list's changes since the last time; how many
+        keys changed. A page is taken whole or not at all; a list the server started
+        again (its version is behind our cursor, as after a restore) is read anew."""
+        changed = 0
+        eligibility = self.store.eligibility
+        with self._recording_errors():
+            for _ in range(max_pages):
+                cursor = eligibility.state().cursor
+                _, data = self._signed("GET", "/eligibility", query={"since": cursor})
+                enabled, version = data.get("enabled"), data.get("version")
+                listed, unlisted = data.get("listed"), data.get("unlisted")
+                next_cursor, more = data.get("cursor"), data.get("more")
+                if (
+                    type(enabled) is not bool
+                    or type(version) is not int
+                    or not isinstance(listed, list)
+                    or not isinstance(unlisted, list)
+                    or not isinstance(next_cursor, str)
+                    or type(more) is not bool
+                ):
+                    raise SyncError("response.shape", f"eligibility answer {data!r:.200}")
+                if version < _cursor_version(cursor):
+                    eligibility.reset()
+                    continue
+                try:
+                    eligibility.apply_page(
+                        enabled=enabled,
+                        version=version,
+                        listed=listed,
+                        unlisted=unlisted,
+                        cursor=next_cursor,
+                        more=more,
+                    )
+                except ValueError as exc:
+                    raise SyncError("response.shape", str(exc)) from None
+                changed += len(listed) + len(unlisted)
+                if not more:
+                    break
+        return changed
+
     def sync_round(self, batch_size: int = protocol.MAX_BATCH_ENTRIES) -> RoundResult:
         """What a terminal does whenever it can: newest package, every pending entry up,
-        statuses down, and who has voted elsewhere."""
+        statuses down, who has voted elsewhere, and the community's eligibility list."""
         version = self.pull_package()
         pushed = self.push_all(batch_size)
         statuses = self.refresh_statuses()
         self.pull_voters()
+        self.pull_eligibility()
         if not pushed.gap:  # a gap stays on the maintenance screen until it is resolved
             self.store.record_sync_success(self.clock())
         return RoundResult(version, pushed, pushed.statuses + statuses)
@@ -439,3 +481,9 @@ class SyncClient:
         except (SyncError, StoreError, protocol.ProtocolError) as exc:
             self.store.record_sync_error(str(exc), self.clock())
             raise
+
+
+def _cursor_version(cursor: str) -> int:
+    """The list version an eligibility cursor ("<version>:<key>") stands at; 0 for none."""
+    head = cursor.split(":", 1)[0]
+    return int(head) if head.isdigit() and len(head) <= 18 else 0

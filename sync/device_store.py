@@ -28,7 +28,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from sync import protocol
+from sync import eligibility_list, protocol
 from sync.clock import iso_from_ms, system_clock_ms
 from sync.packages import StoredPackage, accept_package
 from sync.protocol import LogEntry, ProtocolError
@@ -142,6 +142,8 @@ class DeviceStore:
         self._lock = threading.Lock()
         self._key: Ed25519PrivateKey | None = None
         self._db().executescript(_SCHEMA)
+        self._db().executescript(eligibility_list.SCHEMA)
+        self.eligibility = eligibility_list.DeviceEligibility(self)
         self._db().execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # --- connections -----------------------------------------------------------------
@@ -174,6 +176,10 @@ class DeviceStore:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+    # For the modules that keep their own tables in this file (sync/eligibility_list.py).
+    query_one = _one
+    transaction = _write
 
     def close_thread_connection(self) -> None:
         """Close this thread's connection (a worker thread calls it on its way out)."""

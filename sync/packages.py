@@ -118,6 +118,13 @@ def contest_of_code(package: dict, verifier: str) -> dict | None:
     return None
 
 
+def min_age_of(cycle: dict) -> int | None:
+    """The cycle's minimum age to vote, or None (also for a package made before cycles
+    had one, or a value no server would send)."""
+    value = cycle.get("min_age")
+    return value if type(value) is int and 1 <= value <= 120 else None
+
+
 def ballot_for_cycle(cycle: dict) -> Ballot:
     """The ballot rule of one packaged cycle, as voting.Ballot checks it everywhere."""
     categories = [

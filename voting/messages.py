@@ -41,6 +41,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Картку не вдалося прочитати.",
         "The card could not be read.",
     ),
+    # eligibility (the community's rules: minimum age, list of residents)
+    "eligibility.not_listed": (
+        "Вас немає у списку мешканців, які можуть голосувати в цій громаді. Зверніться до працівника.",
+        "You are not on this community's list of residents who may vote. Please ask a member of staff.",
+    ),
+    "eligibility.too_young": (
+        "Голосувати можна з {min_age} років.",
+        "You may vote from the age of {min_age}.",
+    ),
+    "eligibility.born_in_future": (
+        "Дата народження в номері документа ще не настала: перевірте номер.",
+        "The birth date in the document number is in the future: check the number.",
+    ),
+    "eligibility.age_unknown": (
+        "За цим документом не видно віку, а голосувати можна з {min_age} років. "
+        "Зверніться до працівника: він перевірить документ.",
+        "This document does not show your age, and you may vote from the age of {min_age}. "
+        "Please ask a member of staff to check your document.",
+    ),
     # ballot rule (a selection against the rule)
     "ballot.unknown_project": (
         "Проєкту {project} немає в цьому бюлетені.",

@@ -125,6 +125,7 @@ def cycle_edit(cycle_id: int):  # type: ignore[no-untyped-def]
             "voting_ends_at": local_input(cycle.voting_ends_at),
             "min_total": str(cycle.min_total),
             "max_total": "" if cycle.max_total is None else str(cycle.max_total),
+            "min_age": "" if cycle.min_age is None else str(cycle.min_age),
         }
     return _cycle_form(cycle, values, reader)
 
@@ -168,6 +169,7 @@ def _read_cycle(reader: FormReader, cycle: Cycle | None = None) -> CycleFields |
     ends = read_moment(reader, "voting_ends_at", cycle.voting_ends_at if cycle else None)
     min_total = reader.integer("min_total")
     max_total = reader.integer("max_total", required=False)
+    min_age = reader.integer("min_age", required=False)
     kind = reader.choice("kind", FORM_KINDS)
     title, slug = reader.text("title", required=True), reader.text("slug", required=True)
     if starts is None or ends is None or min_total is None or kind is None:
@@ -180,6 +182,7 @@ def _read_cycle(reader: FormReader, cycle: Cycle | None = None) -> CycleFields |
         voting_ends_at=ends,
         min_total=min_total,
         max_total=max_total,
+        min_age=min_age,
     )
 
 

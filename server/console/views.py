@@ -122,6 +122,7 @@ AREAS = (
     "devices",
     "bundles",
     "paper_imports",
+    "eligibility",
     "users",
     "api_clients",
     "audit_log",
@@ -137,6 +138,7 @@ nav_item("console.cycles", "Цикли", COMMUNITY_MANAGERS)
 nav_item("console.schools", "Школи", COMMUNITY_MANAGERS)
 nav_item("console.my_school", "Моя школа", (Role.SCHOOL_MODERATOR,))
 nav_item("console.devices", "Пристрої", COMMUNITY_MANAGERS)
+nav_item("console.eligibility_index", "Список виборців", COMMUNITY_MANAGERS)
 nav_item("console.users", "Користувачі", COMMUNITY_MANAGERS)
 nav_item("console.api_clients", "Інтеграція", COMMUNITY_MANAGERS)
 nav_item("console.audit_log", "Журнал дій", COMMUNITY_MANAGERS)

@@ -5,6 +5,7 @@ from .base import Base, utcnow
 from .community import Community, LoginAttempt, Role, User
 from .cycle import Category, Cycle, CycleKind, Project, ProjectStatus
 from .device import Device, DeviceKind, DeviceStatus
+from .eligibility import EligibilityList, EligibleVoter
 from .integration import ApiClient
 from .school import CodeAttempt, CodeBatch, School, SchoolContest, VotingCode
 from .sync import DeviceCheckpoint, DeviceEnrolment, DeviceLogEntry, PendingBatch, SyncPackage
@@ -27,6 +28,8 @@ __all__ = [
     "DeviceKind",
     "DeviceLogEntry",
     "DeviceStatus",
+    "EligibilityList",
+    "EligibleVoter",
     "LoginAttempt",
     "PendingBatch",
     "Project",

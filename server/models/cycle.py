@@ -45,6 +45,8 @@ class Cycle(Base):
     timezone: Mapped[str64] = mapped_column(default="Europe/Kyiv")
     min_total: Mapped[int] = mapped_column(Integer, default=1)
     max_total: Mapped[int | None] = mapped_column(Integer, default=None)
+    # Residents younger than this on the day they vote may not vote (None: no limit).
+    min_age: Mapped[int | None] = mapped_column(Integer, default=None)
     results_published_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[created_at]
 

@@ -33,6 +33,7 @@ from server.services.validation import (
     clean_text,
 )
 from voting import Ballot, CategoryRule, Problem, check_ballot_rule, check_category_rule
+from voting.eligibility import MIN_AGE_LIMITS
 
 MAX_CHOICES = 1000
 MAX_MIN_VOTES = 10_000_000
@@ -48,6 +49,7 @@ class CycleFields:
     voting_ends_at: datetime  # aware
     min_total: int
     max_total: int | None
+    min_age: int | None = None  # residents younger on the day they vote may not vote
 
 
 @dataclass(frozen=True)
@@ -101,11 +103,13 @@ def update_cycle(session: Session, cycle: Cycle, fields: CycleFields, now: datet
     now = now or utcnow()
     fields = _clean_cycle(session, cycle.community_id, fields, cycle=cycle)
     if voting_started(cycle, now):
-        frozen = ("kind", "voting_starts_at", "min_total", "max_total")
+        # The minimum age too: the votes already cast were judged by it.
+        frozen = ("kind", "voting_starts_at", "min_total", "max_total", "min_age")
         if any(getattr(cycle, name) != getattr(fields, name) for name in frozen):
             raise Refused(
-                "Голосування вже почалося: тип циклу, його початок і загальні обмеження змінити не можна.",
-                "Voting has started: the cycle's kind, start and overall limits cannot change.",
+                "Голосування вже почалося: тип циклу, його початок, загальні обмеження "
+                "і мінімальний вік змінити не можна.",
+                "Voting has started: the cycle's kind, start, overall limits and minimum age cannot change.",
             )
         if fields.voting_ends_at != cycle.voting_ends_at and fields.voting_ends_at <= now:
             raise Refused(
@@ -154,6 +158,12 @@ def _clean_cycle(
     check_at_most(fields.min_total, field="min_total", maximum=MAX_CHOICES)
     if fields.max_total is not None:
         check_at_most(fields.max_total, field="max_total", maximum=MAX_CHOICES)
+    if fields.min_age is not None and not MIN_AGE_LIMITS[0] <= fields.min_age <= MIN_AGE_LIMITS[1]:
+        raise Refused(
+            "Мінімальний вік — від {} до {} років.".format(*MIN_AGE_LIMITS),
+            "The minimum age is between {} and {} years.".format(*MIN_AGE_LIMITS),
+            field="min_age",
+        )
     return replace(fields, title=title, slug=slug)
 
 
@@ -166,6 +176,7 @@ def _cycle_values(fields: CycleFields) -> dict[str, Any]:
         "voting_ends_at": fields.voting_ends_at,
         "min_total": fields.min_total,
         "max_total": fields.max_total,
+        "min_age": fields.min_age,
     }
 
 

@@ -162,6 +162,31 @@ EXTRA_SCHEMAS.update(
                 "server_time_ms": EPOCH_MS,
             }
         ),
+        "SyncEligibility": _object(
+            {
+                "enabled": {
+                    "type": "boolean",
+                    "description": "Whether the community's list applies: only listed keys may vote.",
+                },
+                "version": {"type": "integer", "description": "The list's newest change."},
+                "listed": {
+                    "type": "array",
+                    "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                    "description": "Voter keys put on the list.",
+                },
+                "unlisted": {
+                    "type": "array",
+                    "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                    "description": "Voter keys taken off the list.",
+                },
+                "cursor": {
+                    "type": "string",
+                    "description": "Send it back as `since` for the next increment.",
+                },
+                "more": {"type": "boolean", "description": "true: ask again at once, there is more."},
+                "server_time_ms": EPOCH_MS,
+            }
+        ),
         "SyncVoted": _object(
             {
                 "voted": {
@@ -318,6 +343,31 @@ EXTRA_PATHS.update(
                 "responses": {
                     "200": _ok("SyncVoted", "Voter keys and school codes with a counted vote."),
                     "400": _error("`voters.since` is not a cursor this server gave."),
+                    **_signed_errors(),
+                },
+            }
+        },
+        "/api/v1/sync/eligibility": {
+            "get": {
+                "operationId": "syncEligibility",
+                "summary": "The community's list of residents who may vote, in increments",
+                "description": SIGNED
+                + " A device that holds nothing sends no `since` and gets the listed keys; "
+                "afterwards it gets every change after its cursor. It applies the list only "
+                "once it has read to the end (`more` false) with `enabled` true.",
+                "security": [],
+                "parameters": [
+                    *SIGNATURE_HEADERS,
+                    {
+                        "name": "since",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "maxLength": 90},
+                    },
+                ],
+                "responses": {
+                    "200": _ok("SyncEligibility", "Changes of the eligibility list."),
+                    "400": _error("`eligibility.since` is not a cursor this server gave."),
                     **_signed_errors(),
                 },
             }

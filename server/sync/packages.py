@@ -78,6 +78,7 @@ def _cycle(
         "timezone": cycle.timezone,
         "min_total": cycle.min_total,
         "max_total": cycle.max_total,
+        "min_age": cycle.min_age,
         "categories": [
             {
                 "id": c.id,

@@ -19,6 +19,7 @@ from server.api.responses import use_request_locale
 from server.errors import TITLES
 from server.i18n import _
 from server.models import Community, Device, utcnow
+from server.services import eligibility
 
 from .auth import Contact, authenticate_device, epoch_ms, is_revoked, note_contact, signed_path
 from .enrolment import read_enrol_request, redeem_code
@@ -179,6 +180,28 @@ def voters() -> Response:
     return jsonify(
         voted=[{"cycle_id": c, "voter_keys": keys} for c, keys in sorted(page.cycle_voters.items())],
         voted_codes=[{"cycle_id": c, "code_ids": ids} for c, ids in sorted(page.cycle_codes.items())],
+        cursor=page.cursor,
+        more=page.more,
+        server_time_ms=epoch_ms(utcnow()),
+    )
+
+
+@bp.get("/eligibility")
+def eligibility_changes() -> Response:
+    device, contact = _signed_device()
+    _refuse_if_revoked(device, contact)
+    session = db.session()
+    try:
+        page = eligibility.changes_since(session, device.community_id, request.args.get("since", ""))
+    except eligibility.BadCursor:
+        raise SyncRefused(400, "eligibility.since") from None
+    note_contact(device, contact)
+    session.commit()
+    return jsonify(
+        enabled=page.enabled,
+        version=page.version,
+        listed=page.listed,
+        unlisted=page.unlisted,
         cursor=page.cursor,
         more=page.more,
         server_time_ms=epoch_ms(utcnow()),

@@ -1,6 +1,7 @@
 """A small sync server for device tests: a real HTTP server on 127.0.0.1 that speaks the
 sync contract and checks every signature with sync/protocol.py, with control methods
-(`issue_code`, `publish`, `fail_next`, `lose_next_answer`, `revoke`, `set_time`) so
+(`issue_code`, `publish`, `fail_next`, `lose_next_answer`, `revoke`, `set_time`,
+`change_eligibility`) so
 tests never reach into internals. It is not the real server (server/ builds that); it
 keeps just enough state in memory to answer as the contract says.
 """
@@ -122,6 +123,11 @@ class FakeSyncServer:
         # Residents who voted elsewhere, by arrival: (cycle id, voter key); served in pages.
         self.voted_elsewhere: list[tuple[int, str]] = []
         self.voters_page = 1000
+        # The eligibility list: every change (version, key, listed), in version order.
+        self.eligibility_enabled = False
+        self.eligibility_version = 0
+        self.eligibility_changes: list[tuple[int, str, bool]] = []
+        self.eligibility_page = 1000
         self.lose_next = False
         self.now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000
         self._http: ThreadingHTTPServer | None = None
@@ -310,6 +316,35 @@ class FakeSyncServer:
         found = [device.statuses[s] for s in sorted(device.statuses) if s > since][:1000]
         return 200, {"statuses": found, "server_time_ms": self.now_ms()}
 
+    def change_eligibility(
+        self, *, listed: list[str] = (), unlisted: list[str] = (), enabled: bool | None = None
+    ) -> None:
+        """One change of the list, as an upload or a switch in the console makes it."""
+        with self.lock:
+            self.eligibility_version += 1
+            if enabled is not None:
+                self.eligibility_enabled = enabled
+            changed = {k: True for k in listed} | {k: False for k in unlisted}
+            self.eligibility_changes = [c for c in self.eligibility_changes if c[1] not in changed]
+            self.eligibility_changes += [(self.eligibility_version, k, v) for k, v in sorted(changed.items())]
+
+    def handle_eligibility(self, query: dict) -> tuple[int, dict]:
+        cursor = query.get("since", [""])[0]
+        seq, _, key = cursor.partition(":")
+        after = (int(seq), key) if seq else (0, "")
+        rows = [c for c in self.eligibility_changes if (c[0], c[1]) > after and (seq or c[2])]
+        page = rows[: self.eligibility_page]
+        last = f"{page[-1][0]}:{page[-1][1]}" if page else cursor or f"{self.eligibility_version}:"
+        return 200, {
+            "enabled": self.eligibility_enabled,
+            "version": self.eligibility_version,
+            "listed": [k for _v, k, on in page if on],
+            "unlisted": [k for _v, k, on in page if not on],
+            "cursor": last,
+            "more": len(rows) > len(page),
+            "server_time_ms": self.now_ms(),
+        }
+
     def handle_voters(self, query: dict) -> tuple[int, dict]:
         start = int(query.get("since", ["0"])[0] or 0)
         page = self.voted_elsewhere[start : start + self.voters_page]
@@ -379,6 +414,8 @@ def _handler_for(server: FakeSyncServer) -> type[BaseHTTPRequestHandler]:
                 return server.handle_statuses(device, query)
             if (method, url.path) == ("GET", "/api/v1/sync/voters"):
                 return server.handle_voters(query)
+            if (method, url.path) == ("GET", "/api/v1/sync/eligibility"):
+                return server.handle_eligibility(query)
             return 404, {"error": {"code": "not_found"}}
 
         def _answer(self, status: int, payload: dict) -> None:

@@ -121,6 +121,7 @@ def test_every_request_is_signed_by_the_device_key(enrolled, server):
     assert {r["path"].split("?")[0] for r in server.requests} == {
         "/api/v1/sync/package",
         "/api/v1/sync/voters",
+        "/api/v1/sync/eligibility",
         "/api/v1/sync/log",
     }  # statuses came with the acknowledgement, so there was nothing to ask
     for request in server.requests:

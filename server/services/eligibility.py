@@ -1,0 +1,227 @@
+"""The community's list of residents who may vote: changed by uploads, read by
+terminals as increments.
+
+Every upload (and every switch on or off) is one change with the next version
+number; each key it changes carries that number. Uploads of one community take the
+list row's lock, so versions commit in order and a terminal that has read up to
+version v never misses a key changed at v or before.
+
+A terminal that starts from nothing reads only listed keys; one that has read before
+reads every change after its cursor, removals included.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from server.models import Community, EligibilityList, EligibleVoter, User, utcnow
+
+from . import audit
+from .eligibility_file import ListFileCheck, read_list_file
+
+PAGE = 20_000  # ~1.4 MB of JSON: a million residents arrive in 50 requests
+_CURSOR = re.compile(r"(?P<seq>[0-9]{1,18}):(?P<key>[0-9a-f]{0,64})")
+
+
+class ListMode(StrEnum):
+    REPLACE = "replace"  # the file is the whole list: keys not in it are removed
+    ADD = "add"
+    REMOVE = "remove"
+
+
+class BadCursor(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ListChange:
+    added: int
+    removed: int
+    version: int
+    listed_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChangesPage:
+    enabled: bool
+    version: int
+    listed: list[str]
+    unlisted: list[str]
+    cursor: str
+    more: bool
+
+
+def list_state(session: Session, community_id: int) -> EligibilityList | None:
+    return session.get(EligibilityList, community_id)
+
+
+def _locked_list(session: Session, community_id: int) -> EligibilityList:
+    """The community's list row, created if missing, locked until the transaction ends."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(EligibilityList)
+        .values(community_id=community_id, enabled=False, version=0, listed_count=0, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["community_id"])
+    )
+    row = session.execute(
+        select(EligibilityList)
+        .where(EligibilityList.community_id == community_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    return row
+
+
+def _stage(session: Session) -> None:
+    # A temporary table per connection: keys of the file being read, never kept.
+    session.execute(
+        text("CREATE TEMPORARY TABLE IF NOT EXISTS eligibility_staging (voter_key VARCHAR(64) PRIMARY KEY)")
+    )
+    session.execute(text("DELETE FROM eligibility_staging"))
+
+
+def _stage_keys(session: Session, keys: list[str]) -> None:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = "INSERT INTO eligibility_staging VALUES (:k) ON CONFLICT DO NOTHING"
+    else:
+        statement = "INSERT OR IGNORE INTO eligibility_staging VALUES (:k)"
+    session.execute(text(statement), [{"k": key} for key in keys])
+
+
+def apply_list_file(
+    session: Session,
+    community: Community,
+    data: bytes,
+    mode: ListMode,
+    *,
+    voter_secret: bytes,
+    default_kind: str | None = None,
+    skip_bad_rows: bool = False,
+    user: User | None = None,
+) -> tuple[ListFileCheck, ListChange | None]:
+    """Read the file and change the list by it, in the caller's transaction; None as the
+    change (and nothing to commit) when the file is refused or has bad rows the
+    moderator did not agree to skip."""
+    listing = _locked_list(session, community.id)
+    _stage(session)
+    check = read_list_file(
+        data, voter_secret, lambda keys: _stage_keys(session, keys), default_kind=default_kind
+    )
+    if check.file_refused or check.good_rows == 0 or (check.bad_rows and not skip_bad_rows):
+        session.execute(text("DELETE FROM eligibility_staging"))
+        return check, None
+    version = listing.version + 1
+    params = {"c": community.id, "v": version}
+    added = removed = 0
+    if mode in (ListMode.REPLACE, ListMode.ADD):
+        added = session.execute(
+            text(
+                "INSERT INTO eligible_voter (community_id, voter_key, listed, seq) "
+                "SELECT :c, voter_key, TRUE, :v FROM eligibility_staging WHERE TRUE "
+                "ON CONFLICT (community_id, voter_key) DO UPDATE SET listed = TRUE, seq = excluded.seq "
+                "WHERE eligible_voter.listed = FALSE"
+            ),
+            params,
+        ).rowcount
+    if mode is ListMode.REPLACE:
+        removed = session.execute(
+            text(
+                "UPDATE eligible_voter SET listed = FALSE, seq = :v "
+                "WHERE community_id = :c AND listed AND NOT EXISTS "
+                "(SELECT 1 FROM eligibility_staging s WHERE s.voter_key = eligible_voter.voter_key)"
+            ),
+            params,
+        ).rowcount
+    if mode is ListMode.REMOVE:
+        removed = session.execute(
+            text(
+                "UPDATE eligible_voter SET listed = FALSE, seq = :v "
+                "WHERE community_id = :c AND listed "
+                "AND voter_key IN (SELECT voter_key FROM eligibility_staging)"
+            ),
+            params,
+        ).rowcount
+    session.execute(text("DELETE FROM eligibility_staging"))
+    if added or removed:
+        listing.version = version
+        listing.listed_count += added - removed
+        listing.updated_at = utcnow()
+    audit.record(
+        session,
+        "eligibility.upload",
+        user=user,
+        community_id=community.id,
+        target=("community", community.id),
+        details={
+            "mode": mode.value,
+            "file_sha256": check.sha256,
+            "rows": check.rows,
+            "skipped_rows": check.bad_rows,
+            "added": added,
+            "removed": removed,
+            "version": listing.version,
+        },
+    )
+    return check, ListChange(added, removed, listing.version, listing.listed_count)
+
+
+def set_enabled(session: Session, community: Community, enabled: bool, *, user: User | None = None) -> int:
+    """Switch the list on or off for the community's terminals; the new version."""
+    listing = _locked_list(session, community.id)
+    if listing.enabled != enabled:
+        listing.enabled = enabled
+        listing.version += 1
+        listing.updated_at = utcnow()
+        audit.record(
+            session,
+            "eligibility.enable" if enabled else "eligibility.disable",
+            user=user,
+            community_id=community.id,
+            target=("community", community.id),
+            details={"version": listing.version, "listed": listing.listed_count},
+        )
+    return listing.version
+
+
+def _read_cursor(raw: str) -> tuple[int, str]:
+    if not raw:
+        return 0, ""
+    match = _CURSOR.fullmatch(raw)
+    if match is None:
+        raise BadCursor(raw[:40])
+    return int(match["seq"]), match["key"]
+
+
+def changes_since(session: Session, community_id: int, cursor: str, limit: int | None = None) -> ChangesPage:
+    """The list's changes after `cursor` ("" for a terminal that holds nothing yet)."""
+    limit = limit or PAGE
+    seq, key = _read_cursor(cursor)
+    # Read the state first: changes committed after it only make the page newer.
+    listing = session.get(EligibilityList, community_id, populate_existing=True)
+    if listing is None:
+        return ChangesPage(False, 0, [], [], cursor, more=False)
+    query = (
+        select(EligibleVoter.voter_key, EligibleVoter.listed, EligibleVoter.seq)
+        .where(EligibleVoter.community_id == community_id)
+        .order_by(EligibleVoter.seq, EligibleVoter.voter_key)
+        .limit(limit)
+    )
+    if seq == 0 and not key:
+        query = query.where(EligibleVoter.listed.is_(True))  # nothing to remove on an empty device
+    else:
+        query = query.where(
+            (EligibleVoter.seq > seq) | ((EligibleVoter.seq == seq) & (EligibleVoter.voter_key > key))
+        )
+    rows = session.execute(query).all()
+    listed = [r.voter_key for r in rows if r.listed]
+    unlisted = [r.voter_key for r in rows if not r.listed]
+    next_cursor = f"{rows[-1].seq}:{rows[-1].voter_key}" if rows else cursor or f"{listing.version}:"
+    return ChangesPage(listing.enabled, listing.version, listed, unlisted, next_cursor, len(rows) == limit)

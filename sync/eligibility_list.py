@@ -1,0 +1,102 @@
+"""The community's list of residents who may vote, as a device holds it offline.
+
+The server sends the list in increments (server/services/eligibility.py): listed keys
+to add, unlisted keys to drop, a cursor to continue from. The device applies the list
+only once it has read to the end at least once: a half-read list would turn away the
+residents in its unread half, by the thousand, for as long as the read takes. Until
+then (and whenever the community has no list) the list does not apply at all. A list
+read to the end once stays in force while later increments arrive: it is complete as
+of its version, only not yet the newest.
+
+Voter keys are stored as their 64 hex characters, as the server sends them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sync.device_store import DeviceStore
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS eligible (voter_key TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS eligibility_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    enabled INTEGER NOT NULL DEFAULT 0,
+    version INTEGER NOT NULL DEFAULT 0,  -- the server's version at the last page read
+    cursor TEXT NOT NULL DEFAULT '',
+    complete INTEGER NOT NULL DEFAULT 0,  -- read to the end at least once
+    listed_count INTEGER NOT NULL DEFAULT 0
+);
+INSERT OR IGNORE INTO eligibility_state (id) VALUES (1);
+"""
+
+_KEY = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True, slots=True)
+class EligibilityState:
+    enabled: bool  # the community has a list switched on (as of the last page read)
+    version: int
+    cursor: str
+    complete: bool
+    listed_count: int
+
+    @property
+    def applies(self) -> bool:
+        return self.enabled and self.complete
+
+
+class DeviceEligibility:
+    def __init__(self, store: DeviceStore) -> None:
+        self._store = store
+
+    def state(self) -> EligibilityState:
+        row = self._store.query_one(
+            "SELECT enabled, version, cursor, complete, listed_count FROM eligibility_state WHERE id = 1"
+        )
+        return EligibilityState(bool(row[0]), row[1], row[2], bool(row[3]), row[4])
+
+    def applies(self) -> bool:
+        return self.state().applies
+
+    def is_listed(self, voter_key: str) -> bool:
+        return self._store.query_one("SELECT 1 FROM eligible WHERE voter_key = ?", (voter_key,)) is not None
+
+    def apply_page(
+        self,
+        *,
+        enabled: bool,
+        version: int,
+        listed: Iterable[str],
+        unlisted: Iterable[str],
+        cursor: str,
+        more: bool,
+    ) -> None:
+        """Take one page of changes, all of it or nothing (ValueError for a key that is
+        not one: the page is not taken and the cursor stays)."""
+        listed, unlisted = list(listed), list(unlisted)
+        for key in (*listed, *unlisted):
+            if not isinstance(key, str) or not _KEY.fullmatch(key):
+                raise ValueError(f"not a voter key: {key!r:.80}")
+        with self._store.transaction() as db:
+            db.executemany("INSERT OR IGNORE INTO eligible VALUES (?)", ((k,) for k in listed))
+            db.executemany("DELETE FROM eligible WHERE voter_key = ?", ((k,) for k in unlisted))
+            count = db.execute("SELECT count(*) FROM eligible").fetchone()[0]
+            db.execute(
+                "UPDATE eligibility_state SET enabled = ?, version = ?, cursor = ?, "
+                "complete = complete OR ?, listed_count = ? WHERE id = 1",
+                (int(enabled), version, cursor, int(not more), count),
+            )
+
+    def reset(self) -> None:
+        """Forget the list (the server's list started again, say after a restore)."""
+        with self._store.transaction() as db:
+            db.execute("DELETE FROM eligible")
+            db.execute(
+                "UPDATE eligibility_state SET enabled = 0, version = 0, cursor = '', complete = 0, "
+                "listed_count = 0 WHERE id = 1"
+            )
