@@ -432,7 +432,9 @@ class SyncClient:
         path = self.transport.path(endpoint, query)
 
         def headers() -> dict[str, str]:
-            signed = protocol.sign_request(key, method, path, body, identity.device, self.clock())
+            now = self.clock()
+            counter = self.store.next_request_counter(now)
+            signed = protocol.sign_request(key, method, path, body, identity.device, now, counter)
             return {"Content-Type": "application/json", **(extra_headers or {}), **signed}
 
         answer = self._checked(self.transport.request(method, path, body, headers))

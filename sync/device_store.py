@@ -101,6 +101,12 @@ CREATE TABLE IF NOT EXISTS sync_state (
     last_error_at_ms INTEGER
 );
 INSERT OR IGNORE INTO sync_state (id) VALUES (1);
+-- The signed counter of the last request sent (sync.protocol.COUNTER_HEADER).
+CREATE TABLE IF NOT EXISTS request_counter (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    value INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO request_counter VALUES (1, 0);
 """
 
 
@@ -344,6 +350,16 @@ class DeviceStore:
         if row is None:
             raise StoreError("log.missing", f"no entry {seq}")
         return row[0]
+
+    def next_request_counter(self, clock_ms: int) -> int:
+        """A number above every one this device sent before, for the next request. It
+        follows the clock (so a store restored from a backup still counts above what the
+        server has seen) but never goes back with it (a clock stepped back)."""
+        with self._write() as db:
+            (last,) = db.execute("SELECT value FROM request_counter WHERE id = 1").fetchone()
+            counter = max(last + 1, clock_ms)
+            db.execute("UPDATE request_counter SET value = ? WHERE id = 1", (counter,))
+        return counter
 
     def add_voted_elsewhere(self, voters: Iterable[tuple[int, str]], cursor: str) -> None:
         """Remember (cycle id, voter) pairs and where the server's list goes on, together."""

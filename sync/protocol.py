@@ -277,31 +277,46 @@ def read_batch(data: Any) -> Batch:
 # --- signed requests --------------------------------------------------------------------
 
 
-def request_bytes(method: str, path: str, body: bytes, device: str, device_time_ms: int) -> bytes:
-    return canonical_json(
-        {
-            "request": PROTOCOL_VERSION,
-            "method": method.upper(),
-            "path": path,
-            "body_sha256": sha256_hex(body),
-            "device": device,
-            "time_ms": device_time_ms,
-        }
-    )
+def request_bytes(
+    method: str, path: str, body: bytes, device: str, device_time_ms: int, counter: int | None = None
+) -> bytes:
+    fields = {
+        "request": PROTOCOL_VERSION,
+        "method": method.upper(),
+        "path": path,
+        "body_sha256": sha256_hex(body),
+        "device": device,
+        "time_ms": device_time_ms,
+    }
+    if counter is not None:
+        fields["counter"] = counter
+    return canonical_json(fields)
 
 
 REQUEST_HEADERS = ("X-Spilno-Device", "X-Spilno-Time", "X-Spilno-Signature")
+# A number that grows with every request a device sends (signed with it), so the server
+# can tell a request sent again by someone who captured it from the device's newest one.
+COUNTER_HEADER = "X-Spilno-Request"
 
 
 def sign_request(
-    key: Ed25519PrivateKey, method: str, path: str, body: bytes, device: str, device_time_ms: int
+    key: Ed25519PrivateKey,
+    method: str,
+    path: str,
+    body: bytes,
+    device: str,
+    device_time_ms: int,
+    counter: int | None = None,
 ) -> dict[str, str]:
     """Headers that authenticate a device's request."""
-    return {
+    headers = {
         "X-Spilno-Device": device,
         "X-Spilno-Time": str(device_time_ms),
-        "X-Spilno-Signature": sign(key, request_bytes(method, path, body, device, device_time_ms)),
+        "X-Spilno-Signature": sign(key, request_bytes(method, path, body, device, device_time_ms, counter)),
     }
+    if counter is not None:
+        headers[COUNTER_HEADER] = str(counter)
+    return headers
 
 
 # --- packages (down) --------------------------------------------------------------------

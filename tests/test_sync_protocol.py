@@ -132,6 +132,20 @@ def test_a_signed_request_binds_method_path_body_and_time():
         assert not protocol.verify(public, other, headers["X-Spilno-Signature"])
 
 
+def test_a_request_counter_is_signed_with_the_request():
+    headers = protocol.sign_request(KEY, "GET", "/p", b"", DEVICE, 1_800_000_000_000, counter=42)
+    assert headers[protocol.COUNTER_HEADER] == "42"
+    public = protocol.public_key_b64(KEY)
+    assert protocol.verify(
+        public,
+        protocol.request_bytes("GET", "/p", b"", DEVICE, 1_800_000_000_000, 42),
+        headers["X-Spilno-Signature"],
+    )
+    for counter in (None, 41, 43):
+        message = protocol.request_bytes("GET", "/p", b"", DEVICE, 1_800_000_000_000, counter)
+        assert not protocol.verify(public, message, headers["X-Spilno-Signature"])
+
+
 @pytest.mark.parametrize("signature", ["", "x" * 500, "!!!", None, 5, "AAAA"])
 def test_malformed_signatures_are_just_invalid(signature):
     assert not protocol.verify(protocol.public_key_b64(KEY), b"m", signature)

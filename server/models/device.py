@@ -49,6 +49,8 @@ class Device(Base):
     last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
     # Device clock minus server clock at its latest request, in milliseconds.
     clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    # The newest signed request counter heard (server/sync/auth.py note_contact).
+    request_counter: Mapped[int | None] = mapped_column(BigInteger, default=None)
     # Log entries the device said it had not yet sent (X-Spilno-Backlog), at its latest request.
     backlog: Mapped[int | None] = mapped_column(Integer, default=None)
     # The newest cycle package the device has pulled (0: none yet).

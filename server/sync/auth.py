@@ -5,6 +5,9 @@ string, the body's hash, the device code and the device's clock.
 Device clocks may be hours off, so the signed time is not checked for freshness; it is
 recorded as the device's clock offset. Replaying a captured request therefore works,
 and is harmless: pushes are idempotent and reads reveal only what the device already has.
+What a replay must not do is move what the server records about the device (its clock,
+when it was last heard from): each request carries a signed counter that only grows,
+and a request whose counter is not above the newest one seen is answered but not noted.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from .refusals import SyncRefused
 
 _TIME = re.compile(r"-?[0-9]{1,15}")
 _BACKLOG = re.compile(r"[0-9]{1,9}")
+_COUNTER = re.compile(r"[0-9]{1,18}")
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class Contact:
     now: datetime
     clock_offset_ms: int  # device clock minus server clock
     backlog: int | None  # entries the device has not sent yet, if it said
+    counter: int | None = None  # the request's signed counter (None from devices without one)
 
 
 def epoch_ms(moment: datetime) -> int:
@@ -75,20 +80,24 @@ def authenticate_device(
     code = headers.get("X-Spilno-Device", "")
     device_time = headers.get("X-Spilno-Time", "")
     signature = headers.get("X-Spilno-Signature", "")
+    raw_counter = headers.get(protocol.COUNTER_HEADER)
     if not protocol.DEVICE_CODE.fullmatch(code) or not _TIME.fullmatch(device_time):
         raise SyncRefused(401, "device.signature")
+    if raw_counter is not None and not _COUNTER.fullmatch(raw_counter):
+        raise SyncRefused(401, "device.signature")
+    counter = int(raw_counter) if raw_counter is not None else None
     device = session.scalar(select(Device).where(Device.code == code))
     # Unknown, never enrolled and wrongly signed look the same from outside on purpose.
     if device is None or device.public_key is None:
         raise SyncRefused(401, "device.signature")
-    message = protocol.request_bytes(method, path, body, code, int(device_time))
+    message = protocol.request_bytes(method, path, body, code, int(device_time), counter)
     if not protocol.verify(device.public_key, message, signature):
         raise SyncRefused(401, "device.signature")
     raw_backlog = headers.get("X-Spilno-Backlog", "")
     # The backlog is advisory: a malformed one is ignored rather than costing the device
     # its push, since votes waiting to be counted matter more than a gauge on a page.
     backlog = int(raw_backlog) if _BACKLOG.fullmatch(raw_backlog) else None
-    return device, Contact(now, int(device_time) - epoch_ms(now), backlog)
+    return device, Contact(now, int(device_time) - epoch_ms(now), backlog, counter)
 
 
 def is_revoked(device: Device) -> bool:
@@ -96,11 +105,13 @@ def is_revoked(device: Device) -> bool:
 
 
 def note_contact(device: Device, contact: Contact) -> None:
-    """Remember when the device was last heard from, its clock and its backlog.
-
-    A replayed request (signed earlier, sent again by someone who captured it) moves
-    these too: telling it from a clock stepped back would need a nonce per request.
-    Replays change nothing else, since pushes are idempotent."""
+    """Remember when the device was last heard from, its clock and its backlog, unless
+    the request is older than one already noted (a replay, or an earlier request that
+    arrived late): its signed time is not the device's clock now."""
+    if contact.counter is not None:
+        if device.request_counter is not None and contact.counter <= device.request_counter:
+            return
+        device.request_counter = contact.counter
     device.last_seen_at = contact.now
     device.clock_offset_ms = contact.clock_offset_ms
     if contact.backlog is not None:

@@ -179,6 +179,7 @@ def redeem_code(session: Session, request: EnrolRequest, now: datetime) -> Enrol
     # Re-enrolling replaces the key; the log goes on where it was, so a device that
     # keeps its log but gets a new key (a reinstalled system, a rotated key) continues.
     device.public_key = request.public_key
+    device.request_counter = None  # a new key counts its requests afresh
     device.enrolled_at = now
     device.software = request.software
     session.flush()

@@ -15,7 +15,7 @@ EPOCH_MS = {"type": "integer", "description": "Milliseconds since 1970-01-01 UTC
 SIGNED = (
     "Signed by the device: the X-Spilno-* headers come from sync.protocol.sign_request over "
     "the method, the path with `?query` when there is one, the SHA-256 of the body (empty for "
-    "GET), the device code and the device's clock. Device clocks may be hours off; the "
+    "GET), the device code, the device's clock and its request counter. Device clocks may be hours off; the "
     "offset is recorded, not refused. 401 `device.signature` for an unknown device or a wrong "
     "signature, 403 `device.revoked` for a revoked one."
 )
@@ -32,6 +32,14 @@ SIGNATURE_HEADERS = [
     _header("X-Spilno-Device", "The device code, e.g. T-0001.", pattern="^[A-Z]-[0-9]{4,8}$"),
     _header("X-Spilno-Time", "The device's clock, epoch milliseconds.", pattern="^-?[0-9]{1,15}$"),
     _header("X-Spilno-Signature", "Base64 Ed25519 signature of the request."),
+    _header(
+        "X-Spilno-Request",
+        "A counter that grows with every request the device sends, signed with it. A request "
+        "whose counter is not above the newest seen is answered but does not update the "
+        "device's recorded clock, last contact or backlog (a replay).",
+        required=False,
+        pattern="^[0-9]{1,18}$",
+    ),
     _header(
         "X-Spilno-Backlog",
         "Log entries the device has not sent yet (shown on the fleet page).",

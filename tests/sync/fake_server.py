@@ -231,7 +231,9 @@ class FakeSyncServer:
             device_time_ms = None
         if device is None or device_time_ms is None:
             return 401, {"error": {"code": "device.signature"}}
-        signed = protocol.request_bytes(method, path, body, device.code, device_time_ms)
+        raw_counter = headers.get(protocol.COUNTER_HEADER)
+        counter = int(raw_counter) if raw_counter and raw_counter.isdigit() else None
+        signed = protocol.request_bytes(method, path, body, device.code, device_time_ms, counter)
         if not protocol.verify(device.public_key, signed, signature):
             return 401, {"error": {"code": "device.signature"}}
         if device.revoked:

@@ -61,7 +61,14 @@ def test_a_list_the_server_started_again_is_read_anew(enrolled, server):
     "answer",
     [
         {"enabled": "yes", "version": 1, "listed": [], "unlisted": [], "cursor": "", "more": False},
-        {"enabled": True, "version": 1, "listed": ["not-a-key"], "unlisted": [], "cursor": "1:", "more": False},
+        {
+            "enabled": True,
+            "version": 1,
+            "listed": ["not-a-key"],
+            "unlisted": [],
+            "cursor": "1:",
+            "more": False,
+        },
         {"enabled": True, "version": 1, "listed": [None], "unlisted": [], "cursor": "1:", "more": False},
         {"enabled": True, "version": 1, "listed": [], "unlisted": [], "cursor": 5, "more": False},
         {"enabled": True, "version": 1.5, "listed": [], "unlisted": [], "cursor": "1:", "more": False},
@@ -88,3 +95,21 @@ def test_the_list_survives_a_restart_of_the_terminal(enrolled, server, tmp_path)
         assert reopened.eligibility.applies() and reopened.eligibility.is_listed(KEYS[1])
     finally:
         reopened.close()
+
+
+def test_every_request_carries_a_counter_that_only_grows(enrolled, server):
+    from sync import protocol
+
+    client = SyncClient(enrolled, server.url, sleep=lambda _s: None)
+    client.sync_round()
+    client.sync_round()
+    counters = [
+        int(r["headers"][protocol.COUNTER_HEADER]) for r in server.requests if "enrol" not in r["path"]
+    ]
+    assert len(counters) >= 6 and counters == sorted(set(counters))
+
+
+def test_the_counter_does_not_go_back_with_the_clock(store):
+    first = store.next_request_counter(1_800_000_000_000)
+    assert store.next_request_counter(1_700_000_000_000) == first + 1  # the clock was stepped back
+    assert store.next_request_counter(1_900_000_000_000) == 1_900_000_000_000

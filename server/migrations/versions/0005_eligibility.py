@@ -1,4 +1,5 @@
-"""eligibility: the community's list of eligible voter keys, and a cycle's minimum age
+"""eligibility: the community's list of eligible voter keys, a cycle's minimum age, and
+the newest request counter heard from each device
 
 Revision ID: 0005
 Revises: 0004
@@ -19,6 +20,7 @@ MOMENT = server.models.base.UTCDateTime(timezone=True)
 
 def upgrade() -> None:
     op.add_column("cycle", sa.Column("min_age", sa.Integer(), nullable=True))
+    op.add_column("device", sa.Column("request_counter", sa.BigInteger(), nullable=True))
     op.create_table(
         "eligibility_list",
         sa.Column("community_id", sa.Integer(), nullable=False),
@@ -42,7 +44,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("community_id", "voter_key", name=op.f("pk_eligible_voter")),
     )
-    op.create_index("ix_eligible_voter_seq", "eligible_voter", ["community_id", "seq", "voter_key"], unique=False)
+    op.create_index(
+        "ix_eligible_voter_seq", "eligible_voter", ["community_id", "seq", "voter_key"], unique=False
+    )
 
 
 def downgrade() -> None:
@@ -50,3 +54,4 @@ def downgrade() -> None:
     op.drop_table("eligible_voter")
     op.drop_table("eligibility_list")
     op.drop_column("cycle", "min_age")
+    op.drop_column("device", "request_counter")
