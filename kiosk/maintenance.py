@@ -28,6 +28,16 @@ class MaintenanceReport:
     voting_state: str  # Ukrainian
     voting_open_here: bool
     can_switch: bool
+    voter_list: str  # Ukrainian: whether the community's list applies here
+
+
+def _voter_list_state(terminal: Terminal) -> str:
+    state = terminal.store.eligibility.state()
+    if not state.enabled:
+        return N_("не застосовується")
+    if not state.complete:
+        return N_("завантажується, ще не застосовується")
+    return N_("застосовується")
 
 
 def _reader_line(state: CardState) -> DeviceLine:
@@ -85,4 +95,5 @@ def maintenance_report(terminal: Terminal, devices: Devices, card_state: CardSta
         voting_state=voting_state,
         voting_open_here=terminal.switch.is_open() if terminal.switch is not None else True,
         can_switch=terminal.switch is not None,
+        voter_list=_voter_list_state(terminal),
     )

@@ -57,7 +57,13 @@ def _project(project_id: int, number: int, title: str, cost_uah: int, category: 
 
 
 def make_package(
-    server_key: str, version: int = 1, *, community: dict = COMMUNITY, open_now: bool = True, cycles=None
+    server_key: str,
+    version: int = 1,
+    *,
+    community: dict = COMMUNITY,
+    open_now: bool = True,
+    cycles=None,
+    min_age: int | None = None,
 ) -> dict:
     """One open cycle: "Малі проєкти" (budget-limited, up to 2 within 500 000 грн) and
     "Великі проєкти" (up to 1), at most 3 in total."""
@@ -73,6 +79,7 @@ def make_package(
         "timezone": "Europe/Kyiv",
         "min_total": 1,
         "max_total": 3,
+        "min_age": min_age,
         "categories": [
             _category(SMALL, "Малі проєкти", 1, budget=500_000_00, max_choices=2, budget_limited=True),
             _category(LARGE, "Великі проєкти", 2, budget=3_000_000_00, max_choices=1, budget_limited=False),

@@ -15,8 +15,9 @@ WCAG_21_AA = {
     "resultTypes": ["violations"],
 }
 POLL_WAIT_MS = 3000
+# A radio button or checkbox is hit through its label, which is the target measured.
 SMALL_TARGETS = """() => Array.from(document.querySelectorAll('button, a[href], input:not([type=hidden])'))
-  .map(el => el.type === 'radio' ? el.closest('label') : el)
+  .map(el => ['radio', 'checkbox'].includes(el.type) ? (el.closest('label') || el) : el)
   .filter(el => el && el.offsetParent !== null)
   .map(el => [el.id || el.textContent.trim().slice(0, 30), el.getBoundingClientRect()])
   .filter(([, box]) => box.width < 48 || box.height < 48)

@@ -152,3 +152,28 @@ def test_a_whole_vote_works_from_the_keyboard_alone(make_kiosk, serve, new_page)
     page.keyboard.press("Enter")
     expect(page.locator("#receipt-code")).to_have_text(re.compile(r"^[A-Z2-7]{4}-[A-Z2-7]{4}$"))
     assert logged_votes(kiosk.store)[0]["selections"] == [103]
+
+
+def test_staff_confirm_the_age_of_a_resident_with_a_passport(make_kiosk, serve, new_page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    from .test_browser_accessibility import check_screen
+
+    kiosk = serve(make_kiosk(package_options={"min_age": 16}))
+    page = new_page()
+    page.context.add_init_script(script=Axe().axe_script)
+    page.goto(kiosk.url())
+    page.locator("#start-staff").click()
+    unlock(page, SERVICE_PIN)
+    expect(page.locator("label.age-check")).to_contain_text("виповнилося 16 років")
+    page.locator('input[name="kind"][value="passport"]').check()
+    page.locator("#number").fill("АВ123456")
+    page.locator("#document-submit").click()
+    expect(page.locator("#notice")).to_contain_text("голосувати можна з 16 років")
+    check_screen(page, "staff-document-age")
+    page.locator('input[name="kind"][value="passport"]').check()
+    page.locator("#number").fill("АВ123456")
+    page.locator("#age-confirmed").check()
+    page.locator("#document-submit").click()
+    expect(page.locator("h1")).to_have_text("Малі проєкти")
+    assert logged_votes(kiosk.store) == []  # nothing yet: the vote is cast at confirmation

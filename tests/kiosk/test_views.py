@@ -229,6 +229,11 @@ def test_the_maintenance_screen_reports_the_terminal(client, kiosk):
     assert "connection refused" in page and "out of paper" in page
     assert "картка на зчитувачі" in page and CARD not in page
     assert "Громадський бюджет 2027" in page
+    assert re.search(r'id="voter-list">не застосовується<', page)
+    kiosk.store.eligibility.apply_page(
+        enabled=True, version=1, listed=["ab" * 32], unlisted=[], cursor="1:" + "ab" * 32, more=True
+    )
+    assert "завантажується" in client.get("/service").get_data(as_text=True)
 
 
 def test_settings_come_from_spilno_kiosk_environment_variables(make_kiosk, monkeypatch):
