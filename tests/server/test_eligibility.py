@@ -79,7 +79,7 @@ def read(data, secret=b"s" * 32, **options):
 
 def test_each_good_row_becomes_a_key_and_numbers_go_nowhere():
     check, keys = read(
-        "\ufeffdocument_kind;document_number\r\nrnokpp;{}\r\nunzr;20080315-01234\r\n\r\n".format(A).encode()
+        f"\ufeffdocument_kind;document_number\r\nrnokpp;{A}\r\nunzr;20080315-01234\r\n\r\n".encode()
     )
     assert (check.rows, check.good_rows, check.bad_rows, check.problems) == (2, 2, 0, [])
     assert keys == [key(b"s" * 32, A), key(b"s" * 32, "20080315-01234", "unzr")]
