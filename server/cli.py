@@ -97,14 +97,14 @@ def run(host: str, port: int) -> None:
 @click.argument("cycle_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def tally_command(cycle_id: int, as_json: bool) -> None:
-    """Recompute a cycle's tally from the raw vote records and compare with the running one."""
-    from server.services.tally import recount_from_records, running_tally
+    """Recompute a cycle's tally from the raw vote records and tally sheets; compare with the running one."""
+    from server.services.tally import published_tally, recount_with_paper_tallies
 
     app = _app()
     with app.app_context():
         s = db.session()
-        raw = recount_from_records(s, cycle_id)
-        running = running_tally(s, cycle_id)
+        raw = recount_with_paper_tallies(s, cycle_id)
+        running = published_tally(s, cycle_id)
     agrees = raw == running
     if as_json:
         for project_id in sorted(raw.keys() | running.keys()):

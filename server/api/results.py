@@ -87,7 +87,14 @@ EXTRA_SCHEMAS["CycleResults"] = _object(
                 }
             ),
         },
-        "channels": {"type": "array", "items": _object({"channel": {"type": "string"}, **_COUNTS})},
+        "channels": {
+            "type": "array",
+            "description": "Every voting channel (web, kiosk, paper, school_code, staff_assisted), then "
+            "`paper_tally` when the cycle has support points' tally sheets: counted is their valid "
+            "ballots, invalid their spoiled ones. Tally sheets carry no voter keys, so those votes are "
+            "not deduplicated against the other channels.",
+            "items": _object({"channel": {"type": "string"}, **_COUNTS}),
+        },
         "devices": {
             "type": "array",
             "items": _object(
@@ -99,9 +106,45 @@ EXTRA_SCHEMAS["CycleResults"] = _object(
                 }
             ),
         },
-        "turnout": {"type": "object", "description": "Counted votes per hour and per day, Kyiv time."},
+        "turnout": {
+            "type": "object",
+            "description": "Counted votes per hour and per day, Kyiv time (tally sheets have no time "
+            "and are left out).",
+        },
     }
 )
+# Only in the results of a cycle with tally sheets, so it is not among the required keys.
+EXTRA_SCHEMAS["CycleResults"]["properties"]["paper_tallies"] = {
+    **_object(
+        {
+            "deduplicated": {"type": "boolean", "const": False},
+            "ballots_cast": {"type": "integer"},
+            "ballots_spoiled": {"type": "integer"},
+            "sheets": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "device_id": {"type": "string"},
+                        "name": {"type": "string"},
+                        "ballots_issued": {"type": ["integer", "null"]},
+                        "ballots_cast": {"type": "integer"},
+                        "ballots_spoiled": {"type": "integer"},
+                        "votes": {"type": "integer"},
+                        "entered_at": {"type": "string", "format": "date-time"},
+                    }
+                ),
+            },
+            "projects": {
+                "type": "array",
+                "description": "How many of each project's `votes` came from tally sheets.",
+                "items": _object({"project_id": {"type": "integer"}, "votes": {"type": "integer"}}),
+            },
+        }
+    ),
+    "description": "Support points' tally sheets (hand counts of paper ballots), present only when "
+    "the cycle has any. Their votes are included in the projects' `votes` and in `voters`, but "
+    "carry no voter keys, so they are not deduplicated against other channels.",
+}
 
 EXTRA_PATHS["/api/v1/cycles/{cycle_id}/results"] = {
     "get": {

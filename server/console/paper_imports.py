@@ -58,14 +58,14 @@ def paper_csv_too_large(_error: PaperCsvTooLarge):  # type: ignore[no-untyped-de
     return render_template("error.html", code=413, title=_("Завеликий запит"), detail=detail), 413
 
 
-def _public_cycle_or_404(cycle_id: int) -> Cycle:
+def public_cycle_or_404(cycle_id: int) -> Cycle:
     cycle = scoped_or_404(Cycle, cycle_id)
     if cycle.kind != CycleKind.PUBLIC.value:
         abort(404)  # school votes are cast with codes, never typed from paper
     return cycle
 
 
-def _support_points(cycle: Cycle) -> list[Device]:
+def active_support_points(cycle: Cycle) -> list[Device]:
     return list(
         db.session().scalars(
             select(Device)
@@ -79,7 +79,7 @@ def _support_points(cycle: Cycle) -> list[Device]:
     )
 
 
-def _chosen_device(cycle: Cycle, errors: list[str]) -> Device | None:
+def chosen_support_point(cycle: Cycle, errors: list[str]) -> Device | None:
     raw = request.form.get("device_id", "").strip()
     if not raw.isdigit() or len(raw) > 10:
         errors.append(_("Оберіть пункт супроводу."))
@@ -96,12 +96,12 @@ def _chosen_device(cycle: Cycle, errors: list[str]) -> Device | None:
 @bp.route("/cycles/<int:cycle_id>/paper-import", methods=["GET", "POST"])
 @roles_required(*COMMUNITY_MANAGERS)
 def paper_import(cycle_id: int):  # type: ignore[no-untyped-def]
-    cycle = _public_cycle_or_404(cycle_id)
+    cycle = public_cycle_or_404(cycle_id)
     errors: list[str] = []
     result: PaperImport | None = None
     values = {"device_id": request.form.get("device_id", ""), "only_good_rows": ""}
     if request.method == "POST":
-        device = _chosen_device(cycle, errors)
+        device = chosen_support_point(cycle, errors)
         upload = request.files.get(FIELD)
         if upload is None or not upload.filename:
             errors.append(_("Оберіть файл CSV."))
@@ -124,7 +124,7 @@ def paper_import(cycle_id: int):  # type: ignore[no-untyped-def]
     return render_template(
         "console/paper_import.html",
         cycle=cycle,
-        devices=_support_points(cycle),
+        devices=active_support_points(cycle),
         values=values,
         errors=errors,
         result=result,
@@ -139,7 +139,7 @@ def paper_import(cycle_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/cycles/<int:cycle_id>/paper-import/example.csv")
 @roles_required(*COMMUNITY_MANAGERS)
 def paper_import_example(cycle_id: int):  # type: ignore[no-untyped-def]
-    cycle = _public_cycle_or_404(cycle_id)
+    cycle = public_cycle_or_404(cycle_id)
     numbers = db.session().scalars(
         select(Project.number)
         .where(Project.cycle_id == cycle.id, Project.status == ProjectStatus.ADMITTED.value)

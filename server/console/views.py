@@ -122,6 +122,7 @@ AREAS = (
     "devices",
     "bundles",
     "paper_imports",
+    "paper_tallies",
     "eligibility",
     "users",
     "api_clients",

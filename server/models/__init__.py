@@ -7,6 +7,7 @@ from .cycle import Category, Cycle, CycleKind, Project, ProjectStatus
 from .device import Device, DeviceKind, DeviceStatus
 from .eligibility import EligibilityList, EligibleVoter
 from .integration import ApiClient
+from .paper_tally import PaperTally, PaperTallyLine
 from .school import CodeAttempt, CodeBatch, School, SchoolContest, VotingCode
 from .sync import DeviceCheckpoint, DeviceEnrolment, DeviceLogEntry, PendingBatch, SyncPackage
 from .vote import Alarm, ProjectTally, TurnoutTally, Vote
@@ -31,6 +32,8 @@ __all__ = [
     "EligibilityList",
     "EligibleVoter",
     "LoginAttempt",
+    "PaperTally",
+    "PaperTallyLine",
     "PendingBatch",
     "Project",
     "ProjectStatus",

@@ -36,6 +36,7 @@ CHANNEL_COLOURS = {
     "paper": "#6e40c9",
     "school_code": "#1a7f37",
     "staff_assisted": "#b42318",
+    "paper_tally": "#8a4600",  # support points' tally sheets (server.services.results)
 }
 FALLBACK_COLOURS = ("#57606a", "#0a7ea4", "#8a4600")
 # Light fills need dark text inside them to stay readable.

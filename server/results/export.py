@@ -43,37 +43,38 @@ def _hryvnias(kopiykas: int) -> str:
 
 
 def results_rows(results: CycleResults) -> list[list[object]]:
-    """One row per project, in category order then rank, headed in the visitor's language."""
-    rows: list[list[object]] = [
-        [
-            _("Категорія"),
-            _("Місце"),
-            _("Номер"),
-            _("Назва"),
-            _("Район"),
-            _("Вартість, грн"),
-            _("Голоси"),
-            _("Частка зарахованих голосів, %"),
-            _("Результат"),
-            _("Профінансовано"),
-        ]
+    """One row per project, in category order then rank, headed in the visitor's language.
+    A cycle with tally sheets gets a column saying how many of each project's votes came
+    from them, and that those were not checked for residents voting twice."""
+    tallies = bool(results.paper_tallies)
+    header: list[object] = [
+        _("Категорія"),
+        _("Місце"),
+        _("Номер"),
+        _("Назва"),
+        _("Район"),
+        _("Вартість, грн"),
+        _("Голоси"),
     ]
+    if tallies:
+        header.append(_("З них з паперових протоколів (без перевірки повторного голосування)"))
+    header += [_("Частка зарахованих голосів, %"), _("Результат"), _("Профінансовано")]
+    rows: list[list[object]] = [header]
     for category in results.categories:
         for p in category.projects:
-            rows.append(
-                [
-                    category.name,
-                    p.rank,
-                    p.number,
-                    p.title,
-                    p.district,
-                    _hryvnias(p.cost),
-                    p.votes,
-                    f"{p.share * 100:.2f}",
-                    outcome_text(p.outcome),
-                    _("так") if p.funded else _("ні"),
-                ]
-            )
+            row: list[object] = [
+                category.name,
+                p.rank,
+                p.number,
+                p.title,
+                p.district,
+                _hryvnias(p.cost),
+                p.votes,
+            ]
+            if tallies:
+                row.append(results.paper_tally_votes.get(p.project_id, 0))
+            row += [f"{p.share * 100:.2f}", outcome_text(p.outcome), _("так") if p.funded else _("ні")]
+            rows.append(row)
     return rows
 
 

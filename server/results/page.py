@@ -11,7 +11,13 @@ from markupsafe import Markup
 
 from server.i18n import _, datetime_text, get_locale, money, number
 from server.models import DeviceKind
-from server.services.results import CategoryResult, ChannelTotals, CycleResults, TurnoutPoint
+from server.services.results import (
+    PAPER_TALLY_CHANNEL,
+    CategoryResult,
+    ChannelTotals,
+    CycleResults,
+    TurnoutPoint,
+)
 from voting import FundingOutcome, VoteStatus, channel_label
 
 from . import charts
@@ -46,6 +52,8 @@ def percent(share: float) -> str:
 
 
 def channel_name(channel: str) -> str:
+    if channel == PAPER_TALLY_CHANNEL:  # totals of tally sheets, not a way of voting
+        return _("Паперові протоколи")
     return channel_label(channel, get_locale())
 
 

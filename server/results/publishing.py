@@ -2,6 +2,10 @@
 
 Both are recorded in the audit log. Publishing needs no recomputation: the public
 pages read the same running tallies as the console.
+
+The check covers support points' tally sheets too: the published figures are the
+running tally plus the sheets, so the recount adds the same sheets, each re-checked
+against the content hash made when it was entered.
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from server.models import Cycle, Project, TurnoutTally, User, utcnow
 from server.services import audit
+from server.services.paper_tally import TallyFinding, verify_stored_tallies
 from server.services.results import iso_utc
-from server.services.tally import recount_from_records, running_tally, status_counts
+from server.services.tally import published_tally, recount_with_paper_tallies, status_counts
 from voting import VoteStatus
 
 
@@ -62,16 +67,19 @@ class Verification:
     projects: tuple[ProjectDifference, ...]
     tallied_statuses: dict[str, int]
     recounted_statuses: dict[str, int]
+    tally_findings: tuple[TallyFinding, ...] = ()  # tally sheets changed or broken since entry
 
     @property
     def agrees(self) -> bool:
-        return not self.projects and self.tallied_statuses == self.recounted_statuses
+        return (
+            not self.projects and self.tallied_statuses == self.recounted_statuses and not self.tally_findings
+        )
 
 
 def verify_against_records(session: Session, cycle: Cycle, user: User | None = None) -> Verification:
     """Recount from the raw records (slow: reads every vote row) and compare."""
-    tallied = running_tally(session, cycle.id)
-    recounted = recount_from_records(session, cycle.id)
+    tallied = published_tally(session, cycle.id)
+    recounted = recount_with_paper_tallies(session, cycle.id)
     titles = {
         p.id: (p.number, p.title)
         for p in session.scalars(select(Project).where(Project.cycle_id == cycle.id))
@@ -94,13 +102,22 @@ def verify_against_records(session: Session, cycle: Cycle, user: User | None = N
         .group_by(TurnoutTally.status)
     ):
         tallied_statuses[status] = int(votes)
-    verification = Verification(differences, tallied_statuses, status_counts(session, cycle.id))
+    verification = Verification(
+        differences,
+        tallied_statuses,
+        status_counts(session, cycle.id),
+        tuple(verify_stored_tallies(session, cycle)),
+    )
     audit.record(
         session,
         "results.verify",
         user=user,
         community_id=cycle.community_id,
         target=("cycle", cycle.id),
-        details={"agrees": verification.agrees, "differences": len(differences)},
+        details={
+            "agrees": verification.agrees,
+            "differences": len(differences),
+            "tally_findings": len(verification.tally_findings),
+        },
     )
     return verification

@@ -5,6 +5,11 @@ The ballot box keeps `ProjectTally` (counted votes per project) and `TurnoutTall
 vote, so a results page reads a few hundred tally rows instead of scanning a million
 votes. `server.results.publishing.verify_against_records` is the slow, independent
 check: it recounts from the raw rows and says whether the tallies agree.
+
+Support points' tally sheets (server.services.paper_tally) add their per-project totals
+and appear as a channel of their own, "paper_tally". They carry no voter keys, so a
+resident who also voted in another channel cannot be found: these votes are not
+deduplicated, and the pages and exports say so.
 """
 
 from __future__ import annotations
@@ -21,13 +26,17 @@ from sqlalchemy.orm import Session
 
 from server.models import Category, Cycle, Device, Project, ProjectStatus, TurnoutTally, utcnow
 from server.services.cycle_rules import category_rule
-from server.services.tally import running_tally
+from server.services.paper_tally import current_tallies
+from server.services.paper_tally_results import TallySheetTotals, paper_tallies_section, sheet_totals
+from server.services.tally import add_counts, running_tally
 from voting import BallotProject, Channel, FundingOutcome, VoteStatus, allocate
 
 KYIV = ZoneInfo("Europe/Kyiv")
 # Above three days an hourly chart has too many points to read; show days instead.
 LONG_CYCLE_HOURS = 72
 CHANNELS = tuple(c.value for c in Channel)
+# Tally sheets' totals, listed after the vote channels when a cycle has any.
+PAPER_TALLY_CHANNEL = "paper_tally"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +131,8 @@ class CycleResults:
     hourly: tuple[TurnoutPoint, ...]
     daily: tuple[TurnoutPoint, ...]
     computed_at: datetime = field(default_factory=utcnow)
+    paper_tallies: tuple[TallySheetTotals, ...] = ()
+    paper_tally_votes: dict[int, int] = field(default_factory=dict)  # project id -> votes from sheets
 
     @property
     def budget(self) -> int:
@@ -166,8 +177,25 @@ class CycleResults:
         Dates are ISO 8601 (UTC with "Z"; turnout starts in Kyiv time with the offset),
         money is integer kopiykas, `share` is the project's votes over counted voters
         (0..1, six decimals), `outcome` is one of funded / over_budget / too_few_votes.
-        Turnout counts counted votes only, so its totals equal `voters.counted`.
+        Turnout counts counted votes only, so its totals equal `voters.counted` (less the
+        "paper_tally" channel, below).
+
+        A cycle with support points' tally sheets has one more channel, "paper_tally"
+        (counted: valid ballots on the sheets, invalid: spoiled ones; sheets have no
+        time, so turnout leaves them out), its projects' `votes` include the sheets, and
+        one more key says how much came from them; these votes are not deduplicated:
+
+          "paper_tallies": {"deduplicated": false, "ballots_cast", "ballots_spoiled",
+                            "sheets": [{"device_id", "name", "ballots_issued", "ballots_cast",
+                                        "ballots_spoiled", "votes", "entered_at"}],
+                            "projects": [{"project_id", "votes"}]}
         """
+        data = self._as_dict()
+        if self.paper_tallies:
+            data["paper_tallies"] = paper_tallies_section(self.paper_tallies, self.paper_tally_votes)
+        return data
+
+    def _as_dict(self) -> dict[str, Any]:
         return {
             "cycle": {
                 "id": self.cycle_id,
@@ -244,6 +272,7 @@ def _status_counts(by_status: dict[str, int]) -> StatusCounts:
 
 def cycle_results(session: Session, cycle: Cycle) -> CycleResults:
     """The cycle's results from its tallies: a handful of small grouped queries."""
+    sheets = current_tallies(session, cycle.id)
     by_channel: dict[str, dict[str, int]] = {c: {} for c in CHANNELS}
     for channel, status, votes in session.execute(
         select(TurnoutTally.channel, TurnoutTally.status, func.sum(TurnoutTally.votes))
@@ -252,12 +281,20 @@ def cycle_results(session: Session, cycle: Cycle) -> CycleResults:
     ):
         by_channel.setdefault(channel, {})[status] = int(votes)
     channels = tuple(ChannelTotals(c, _status_counts(s)) for c, s in by_channel.items())
+    if sheets:
+        # A sheet's valid ballots are its participants; spoiled ones are its invalid votes.
+        counts = StatusCounts(
+            counted=sum(s.tally.valid_ballots for s in sheets),
+            invalid=sum(s.tally.ballots_spoiled for s in sheets),
+        )
+        channels += (ChannelTotals(PAPER_TALLY_CHANNEL, counts),)
+    paper_votes = add_counts(*(s.votes for s in sheets))
     voters = StatusCounts(
         counted=sum(c.votes.counted for c in channels),
         duplicate=sum(c.votes.duplicate for c in channels),
         invalid=sum(c.votes.invalid for c in channels),
     )
-    categories = _category_results(session, cycle, voters.counted)
+    categories = _category_results(session, cycle, voters.counted, paper_votes)
     hourly = _hourly_turnout(session, cycle)
     return CycleResults(
         cycle_id=cycle.id,
@@ -274,10 +311,14 @@ def cycle_results(session: Session, cycle: Cycle) -> CycleResults:
         devices=_device_totals(session, cycle),
         hourly=hourly,
         daily=_daily(hourly),
+        paper_tallies=tuple(sheet_totals(s) for s in sheets),
+        paper_tally_votes=paper_votes,
     )
 
 
-def _category_results(session: Session, cycle: Cycle, counted_voters: int) -> tuple[CategoryResult, ...]:
+def _category_results(
+    session: Session, cycle: Cycle, counted_voters: int, paper_votes: dict[int, int]
+) -> tuple[CategoryResult, ...]:
     categories = session.scalars(
         select(Category).where(Category.cycle_id == cycle.id).order_by(Category.position, Category.id)
     ).all()
@@ -290,7 +331,7 @@ def _category_results(session: Session, cycle: Cycle, counted_voters: int) -> tu
         )
     }
     ballot_projects = [BallotProject(p.id, p.category_id, p.cost, p.title) for p in projects.values()]
-    votes = running_tally(session, cycle.id)
+    votes = add_counts(running_tally(session, cycle.id), paper_votes)
     results = []
     for category in categories:
         lines = allocate(category_rule(category), ballot_projects, votes)

@@ -10,6 +10,9 @@
 3. Every vote's status is decided again by the counting rule (voting.counting) with the
    cycle's rules, and the tally recomputed; both are compared with what is stored and
    with the running tally.
+4. Support points' tally sheets (server.models.paper_tally) are part of the published
+   figures, so they are added to both sides; each is first checked against the content
+   hash made when it was entered and against the ballot's limits.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from sqlalchemy.orm import Session
 
 from server.models import Cycle, Device, DeviceCheckpoint, DeviceEnrolment, DeviceLogEntry, Vote
 from server.services.cycle_rules import load_cycle_rules, resolve_codes
-from server.services.tally import running_tally
+from server.services.paper_tally import current_tallies, verify_stored_tallies
+from server.services.tally import add_counts, published_tally
 from sync import protocol
 from voting import CountingInput, VoteRecord, decide, tally
 
@@ -48,6 +52,15 @@ class StatusMismatch:
     recomputed: tuple[str, str | None, str | None]
 
 
+@dataclass(frozen=True)
+class PaperTallyLineReport:
+    device: str
+    tally_id: int
+    ballots_cast: int
+    ballots_spoiled: int
+    votes: int
+
+
 @dataclass
 class RecountReport:
     cycle_id: int
@@ -55,8 +68,9 @@ class RecountReport:
     chains: list[ChainReport] = field(default_factory=list)
     record_problems: list[str] = field(default_factory=list)
     status_mismatches: list[StatusMismatch] = field(default_factory=list)
-    tally: dict[int, int] = field(default_factory=dict)
-    running_tally: dict[int, int] = field(default_factory=dict)
+    tally: dict[int, int] = field(default_factory=dict)  # tally sheets included
+    running_tally: dict[int, int] = field(default_factory=dict)  # as published: sheets included
+    paper_tallies: list[PaperTallyLineReport] = field(default_factory=list)
 
     @property
     def tally_agrees(self) -> bool:
@@ -91,6 +105,15 @@ class RecountReport:
                 "stored": dict(zip(("status", "reason", "counted_vote_id"), m.stored, strict=True)),
                 "recomputed": dict(zip(("status", "reason", "counted_vote_id"), m.recomputed, strict=True)),
             }
+        for sheet in self.paper_tallies:
+            yield {
+                "type": "paper_tally",
+                "device": sheet.device,
+                "tally_id": sheet.tally_id,
+                "ballots_cast": sheet.ballots_cast,
+                "ballots_spoiled": sheet.ballots_spoiled,
+                "votes": sheet.votes,
+            }
         for project_id in sorted(self.tally.keys() | self.running_tally.keys()):
             yield {
                 "type": "tally",
@@ -103,6 +126,7 @@ class RecountReport:
             "cycle_id": self.cycle_id,
             "votes": self.votes,
             "devices": len(self.chains),
+            "paper_tallies": len(self.paper_tallies),
             "broken_chains": sum(not c.ok for c in self.chains),
             "record_problems": len(self.record_problems),
             "status_mismatches": len(self.status_mismatches),
@@ -268,8 +292,20 @@ def recount_cycle(session: Session, cycle_id: int) -> RecountReport:
         recomputed = (decision.status.value, decision.reason, decision.counted_vote_id)
         if recomputed != stored[vote_id]:
             report.status_mismatches.append(StatusMismatch(vote_id, stored[vote_id], recomputed))
-    report.tally = {p: n for p, n in tally(selections, decisions).items() if n}
-    report.running_tally = running_tally(session, cycle_id)
+    # Tally sheets: no voter keys to decide about, so their lines add as they are.
+    sheets = current_tallies(session, cycle_id)
+    for finding in verify_stored_tallies(session, cycle, sheets):
+        report.record_problems.append(
+            f"tally sheet {finding.tally_id} of {finding.device}: {finding.problem}"
+        )
+    report.paper_tallies = [
+        PaperTallyLineReport(
+            s.device_code, s.tally.id, s.tally.ballots_cast, s.tally.ballots_spoiled, sum(s.votes.values())
+        )
+        for s in sheets
+    ]
+    report.tally = add_counts(tally(selections, decisions), *(s.votes for s in sheets))
+    report.running_tally = published_tally(session, cycle_id)
 
     for device in session.scalars(
         select(Device).where(Device.code.in_(sorted(logged_devices))).order_by(Device.code)
