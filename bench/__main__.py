@@ -8,6 +8,7 @@
     python -m bench school check    # school codes: checking a code among 1 000 000
     python -m bench ballots         # paper sheets read: silent errors, review rate, speed
     python -m bench kiosk           # the terminal's ballot screen with 200 projects
+    python -m bench eligibility     # the voter list: upload, a terminal's catch-up, a lookup
 
 Needs PostgreSQL on 127.0.0.1:5432 (scripts/ensure-postgres.sh); each suite makes a
 fresh database of its own.
@@ -20,6 +21,7 @@ import sys
 
 from . import (
     ballots_bench,
+    eligibility_bench,
     hardware_bench,
     kiosk_bench,
     qr_codes_bench,
@@ -36,6 +38,7 @@ SUITES = {
     "kiosk": kiosk_bench,
     "qr_codes": qr_codes_bench,
     "ballots": ballots_bench,
+    "eligibility": eligibility_bench,
 }
 
 

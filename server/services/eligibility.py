@@ -63,8 +63,7 @@ def list_state(session: Session, community_id: int) -> EligibilityList | None:
 
 def _locked_list(session: Session, community_id: int) -> EligibilityList:
     """The community's list row, created if missing, locked until the transaction ends."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = postgresql.insert if _postgres(session) else sqlite.insert
     session.execute(
         insert(EligibilityList)
         .values(community_id=community_id, enabled=False, version=0, listed_count=0, updated_at=utcnow())
@@ -80,20 +79,45 @@ def _locked_list(session: Session, community_id: int) -> EligibilityList:
 
 
 def _stage(session: Session) -> None:
-    # A temporary table per connection: keys of the file being read, never kept.
+    # Temporary tables per connection: keys of the file being read, never kept.
     session.execute(
         text("CREATE TEMPORARY TABLE IF NOT EXISTS eligibility_staging (voter_key VARCHAR(64) PRIMARY KEY)")
     )
     session.execute(text("DELETE FROM eligibility_staging"))
+    if _postgres(session):
+        # COPY takes the keys as they come (a file may repeat a resident), unindexed;
+        # _unstage folds them into the staging table once.
+        session.execute(text("CREATE TEMPORARY TABLE IF NOT EXISTS eligibility_copy (voter_key VARCHAR(64))"))
+        session.execute(text("TRUNCATE eligibility_copy"))
+
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _stage_keys(session: Session, keys: list[str]) -> None:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        statement = "INSERT INTO eligibility_staging VALUES (:k) ON CONFLICT DO NOTHING"
+    if _postgres(session):
+        # COPY is ~5x faster than row inserts for a register of a million residents.
+        driver = session.connection().connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy("COPY eligibility_copy (voter_key) FROM STDIN") as copy:
+            for key in keys:
+                copy.write_row((key,))
     else:
-        statement = "INSERT OR IGNORE INTO eligibility_staging VALUES (:k)"
-    session.execute(text(statement), [{"k": key} for key in keys])
+        session.execute(
+            text("INSERT OR IGNORE INTO eligibility_staging VALUES (:k)"), [{"k": k} for k in keys]
+        )
+
+
+def _unstage(session: Session) -> None:
+    if _postgres(session):
+        session.execute(
+            text(
+                "INSERT INTO eligibility_staging SELECT DISTINCT voter_key FROM eligibility_copy "
+                "ON CONFLICT DO NOTHING"
+            )
+        )
+        session.execute(text("TRUNCATE eligibility_copy"))
+        session.execute(text("ANALYZE eligibility_staging"))
 
 
 def apply_list_file(
@@ -116,8 +140,8 @@ def apply_list_file(
         data, voter_secret, lambda keys: _stage_keys(session, keys), default_kind=default_kind
     )
     if check.file_refused or check.good_rows == 0 or (check.bad_rows and not skip_bad_rows):
-        session.execute(text("DELETE FROM eligibility_staging"))
-        return check, None
+        return check, None  # the caller rolls back: the staged keys go with it
+    _unstage(session)
     version = listing.version + 1
     params = {"c": community.id, "v": version}
     added = removed = 0
@@ -125,7 +149,7 @@ def apply_list_file(
         added = session.execute(
             text(
                 "INSERT INTO eligible_voter (community_id, voter_key, listed, seq) "
-                "SELECT :c, voter_key, TRUE, :v FROM eligibility_staging WHERE TRUE "
+                "SELECT :c, voter_key, TRUE, :v FROM eligibility_staging WHERE TRUE ORDER BY voter_key "
                 "ON CONFLICT (community_id, voter_key) DO UPDATE SET listed = TRUE, seq = excluded.seq "
                 "WHERE eligible_voter.listed = FALSE"
             ),
