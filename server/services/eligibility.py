@@ -215,6 +215,26 @@ def set_enabled(session: Session, community: Community, enabled: bool, *, user: 
     return listing.version
 
 
+def unlisted_keys(session: Session, community_id: int, keys: list[str]) -> set[str] | None:
+    """Which of `keys` the community's list does not hold, or None when no list is on."""
+    listing = session.get(EligibilityList, community_id)
+    if listing is None or not listing.enabled:
+        return None
+    found: set[str] = set()
+    for start in range(0, len(keys), 5000):
+        chunk = keys[start : start + 5000]
+        found.update(
+            session.scalars(
+                select(EligibleVoter.voter_key).where(
+                    EligibleVoter.community_id == community_id,
+                    EligibleVoter.listed.is_(True),
+                    EligibleVoter.voter_key.in_(chunk),
+                )
+            )
+        )
+    return set(keys) - found
+
+
 def _read_cursor(raw: str) -> tuple[int, str]:
     if not raw:
         return 0, ""

@@ -30,10 +30,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import Community, Cycle, Device, Project, ProjectStatus, User, Vote
-from voting import Channel, IdentityError, IdentityKind, VoteRecord, VoterKey, community_voter_secret
+from voting import (
+    Channel,
+    IdentityError,
+    IdentityKind,
+    VoteRecord,
+    VoterKey,
+    community_voter_secret,
+    normalise_identifier,
+)
+from voting.eligibility import EligibilityRules, birth_date, refusal_code
 from voting.record import MAX_SELECTIONS
 
-from . import audit
+from . import audit, eligibility
 from .ballot_box import VoteConflict, store_votes
 from .cycle_rules import CycleRules, load_cycle_rules
 from .paper_csv_messages import paper_message
@@ -78,6 +87,10 @@ class PaperContext:
     project_ids: Mapping[int, int]  # number printed on the ballot -> project id (admitted only)
     voter_secret: bytes
     device_code: str
+    # The community's rules (voting.eligibility). The staff who took the paper ballot saw
+    # the resident's document, so an age the number cannot show counts as checked.
+    min_age: int | None = None
+    unlisted: Callable[[list[str]], set[str] | None] = lambda _keys: None
 
 
 @dataclass
@@ -145,6 +158,17 @@ def _voter_key(
         return VoterKey.derive(ctx.voter_secret, kind, values["document_number"]).hex, None
     except IdentityError as exc:
         return None, RowProblem(row, "document_number", exc.code)
+
+
+def _age_problem(values: Mapping[str, str], ctx: PaperContext, row: int, now: datetime) -> RowProblem | None:
+    """Too young on the day of the vote, when the document number tells the birth date."""
+    kind = values["document_kind"].strip().lower()
+    born = birth_date(kind, normalise_identifier(kind, values["document_number"]))
+    moment, _problem = _voted_at(values.get("voted_at", ""), now, row)
+    day = (moment or now).astimezone(KYIV).date()
+    rules = EligibilityRules(min_age=ctx.min_age)
+    code = refusal_code(rules, born=born, listed=False, day=day, age_confirmed=True)
+    return None if code is None else RowProblem(row, "document_number", code, {"min_age": ctx.min_age})
 
 
 def _selections(cell: str, ctx: PaperContext, row: int) -> tuple[list[int], list[RowProblem]]:
@@ -235,6 +259,15 @@ def check_paper_csv(
     for row, cells in parsed:
         row_problems = _row_problems(row, cells, names, ctx, now, first_row_of, candidates)
         check.problems.extend(row_problems)
+    unlisted = ctx.unlisted([key for _row, key, *_rest in candidates])
+    if unlisted:
+        column = "voter_key" if "voter_key" in names else "document_number"
+        check.problems.extend(
+            RowProblem(row, column, "eligibility.not_listed")
+            for row, key, *_rest in candidates
+            if key in unlisted
+        )
+        candidates = [c for c in candidates if c[1] not in unlisted]
 
     # A row keeps the time of its first import; only then can its window be judged.
     ids = {row: vote_id_for(ctx.rules.cycle_id, check.sha256, row) for row, *_rest in candidates}
@@ -283,6 +316,8 @@ def _row_problems(
     if problems:
         return problems
     key, key_problem = _voter_key(values, ctx, row)
+    if key_problem is None and ctx.min_age is not None and "document_kind" in values:
+        key_problem = _age_problem(values, ctx, row, now)
     if key_problem:
         problems.append(key_problem)
     elif key in first_row_of:
@@ -328,6 +363,8 @@ def context_for(session: Session, cycle: Cycle, device: Device, master_secret: b
         project_ids={number: project_id for number, project_id in numbers},
         voter_secret=community_voter_secret(master_secret, community.key_id),
         device_code=device.code,
+        min_age=cycle.min_age,
+        unlisted=lambda keys: eligibility.unlisted_keys(session, community.id, keys),
     )
 
 
