@@ -186,6 +186,14 @@ def demo(host: str, port: int, no_serve: bool, votes: int) -> None:
     for card in unused[:2]:
         click.echo(f"    голосувати кодом / vote with a code ({card.class_name}): {url}/s/{card.code}")
     current = summary.cycles[1]
+    voters = summary.voters
+    click.echo(
+        f"  Список виборців увімкнено, голосувати з {voters.min_age} років / voter list on, "
+        f"minimum age {voters.min_age}:"
+    )
+    click.echo("    картки a, b на /fake-card у списку, c — ні / cards a, b are listed, c is not")
+    click.echo(f"    РНОКПП з працівником / RNOKPP with staff: {voters.adult_rnokpp} (у списку / listed),")
+    click.echo(f"    {voters.young_rnokpp} (молодше {voters.min_age} / under {voters.min_age})")
     click.echo(f"  API (Bearer {summary.api_token}):")
     results_url = f"{url}/api/v1/cycles/{current.id}/results"
     click.echo(f"    curl -H 'Authorization: Bearer {summary.api_token}' {results_url}")

@@ -10,13 +10,14 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from school_budget.demo import SchoolDemo, seed_school_demo
 from school_budget.keys import CodeKeys
 from server.models import Category, Community, Cycle, Device, Project, utcnow
+from server.services import eligibility
 from server.services.api_clients import create_api_client
 from server.services.ballot_box import store_votes
 from server.services.cycle_rules import load_cycle_rules
@@ -79,6 +80,44 @@ class DemoSummary:
     votes_stored: int
     api_token: str  # for trying the integration API
     schools: SchoolDemo  # the school budget: contests, unused code cards
+    voters: DemoVoters  # the voter list and minimum age, to try at a terminal
+
+
+# The fake reader's test cards (kiosk/fake_card_controls.py): a and b are on the demo's
+# voter list, c is not, so a person trying a terminal sees both answers.
+DEMO_LISTED_CARDS = ("04A1B2C3D4E5F6", "04B7C8D9E0F1A2")
+DEMO_MIN_AGE = 14
+
+
+@dataclass(frozen=True)
+class DemoVoters:
+    adult_rnokpp: str  # listed, of age: votes with staff help
+    young_rnokpp: str  # listed, but under the minimum age: refused
+    min_age: int
+
+
+def _rnokpp_born(born: date, serial: str) -> str:
+    first_nine = f"{(born - date(1899, 12, 31)).days:05d}{serial}"
+    return first_nine + str(rnokpp_check_digit(first_nine))
+
+
+def _demo_voter_list(session: Session, community: Community, secret: bytes, now: datetime) -> DemoVoters:
+    """The community's voter list: the listed test cards and two residents to type in."""
+    today = now.astimezone(UTC).date()
+    voters = DemoVoters(
+        adult_rnokpp=_rnokpp_born(date(1984, 6, 12), "2713"),
+        young_rnokpp=_rnokpp_born(today.replace(year=today.year - 12, day=1), "0428"),
+        min_age=DEMO_MIN_AGE,
+    )
+    rows = [f"card,{card}" for card in DEMO_LISTED_CARDS]
+    rows += [f"rnokpp,{voters.adult_rnokpp}", f"rnokpp,{voters.young_rnokpp}"]
+    register = ("document_kind,document_number\n" + "\n".join(rows) + "\n").encode()
+    _check, change = eligibility.apply_list_file(
+        session, community, register, eligibility.ListMode.REPLACE, voter_secret=secret
+    )
+    assert change is not None and change.added == len(rows)
+    eligibility.set_enabled(session, community, True)
+    return voters
 
 
 def _random_rnokpp(rng: random.Random) -> str:
@@ -236,6 +275,8 @@ def seed_demo(
         today + timedelta(days=21),
     )
     secret = community_voter_secret(master_secret, community.key_id)
+    this_year.min_age = DEMO_MIN_AGE
+    voters = _demo_voter_list(session, community, secret, now)
     stored = 0
     for cycle, until in ((last_year, last_year.voting_ends_at), (this_year, now)):
         rules = load_cycle_rules(session, cycle)
@@ -247,4 +288,4 @@ def seed_demo(
     schools = seed_school_demo(session, community, CodeKeys.from_master(master_secret), now, rng)
     users.append(schools.moderator)
     session.commit()
-    return DemoSummary(community, [last_year, this_year], users, stored, token, schools)
+    return DemoSummary(community, [last_year, this_year], users, stored, token, schools, voters)

@@ -41,6 +41,13 @@ def test_demo_builds_a_community_with_votes_and_prints_how_to_sign_in(tmp_path, 
     assert "http://127.0.0.1:8000/login" in result.output
     assert "moderator" in result.output and "/results/bila-tserkva/gb-2026" in result.output
     assert (tmp_path / "instance" / "demo.db").exists()
+    # The demo's voter list is on, with numbers to try at a terminal with staff help.
+    assert "Список виборців увімкнено" in result.output
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "instance" / "demo.db") as db:
+        assert db.execute("SELECT enabled, listed_count FROM eligibility_list").fetchall() == [(1, 4)]
+        assert db.execute("SELECT min_age FROM cycle WHERE slug = 'gb-2027'").fetchall() == [(14,)]
 
 
 def test_tally_agrees_with_the_raw_records(app, session, make, monkeypatch):
