@@ -12,11 +12,13 @@ Ukrainian first, English after " / ".
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -33,8 +35,8 @@ ballots_group = click.Group(
 MAX_SHEETS = 5000  # ~10 minutes of a fast office printer; more is a mistyped number
 
 
-def _fail(code: str, detail: str = "") -> click.ClickException:
-    text = f"{message(code, 'uk')} / {message(code, 'en')}"
+def _fail(code: str, detail: str = "", **params: object) -> click.ClickException:
+    text = f"{message(code, 'uk', **params)} / {message(code, 'en', **params)}"
     return click.ClickException(f"{text} ({detail})" if detail else text)
 
 
@@ -245,7 +247,7 @@ def _printable_name(name: str) -> str:
 
 
 @ballots_group.command("import")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--store",
     "store_path",
@@ -279,10 +281,17 @@ def _printable_name(name: str) -> str:
     help="With --watch: seconds between looks; a file is read once unchanged for that long.",
 )
 @click.option(
+    "--camera",
+    metavar="SOURCE",
+    default=None,
+    help="Read the sheets shown to a camera instead of files: its index (0), a video file or a"
+    " stream URL. Each sheet is read once, when held still; stop with Ctrl-C.",
+)
+@click.option(
     "--stop-after",
     type=click.FloatRange(0, 7 * 24 * 3600),
     default=None,
-    help="With --watch: stop after this many seconds (scripts, tests).",
+    help="With --watch or --camera: stop after this many seconds (a video file stops at its end too).",
 )
 def import_command(
     paths: tuple[Path, ...],
@@ -293,19 +302,27 @@ def import_command(
     as_json: bool,
     watch: bool,
     interval: float,
+    camera: str | None,
     stop_after: float | None,
 ) -> None:
     """Read scanned or photographed ballot sheets (PNG, JPEG, TIFF, PDF; a folder means
     its files): per page the serial, the outcome (accepted, needs_review, rejected,
-    or duplicate: this image's page was kept before), the reasons, and each project's box
+    or duplicate: this image's page was kept before, or, from a camera, this sheet's page
+    was kept and read the same), the reasons, and each project's box
     as marked, unmarked or marginal with its ink score. With --store every reading is
     kept in the sheet store for review and commit; without it nothing is stored. With
-    --watch the folders are watched for the scanner's new files, each read once complete."""
+    --watch the folders are watched for the scanner's new files, each read once complete.
+    With --camera SOURCE the sheets come from the support point's camera: lay or hold each
+    one still under it; it is read once while in view, and shown again later and read the
+    same, it is a duplicate. Progress is told on stderr, the readings on stdout as for files."""
     from .reader import read_files, reader_for_package
+    from .sheet_store import read_with_previews
 
     if store_path is None and package_file is None:
         raise _fail("ballots.source")
-    if watch and (store_path is None or not all(p.is_dir() for p in paths)):
+    if (camera is None) == (not paths):
+        raise _fail("ballots.camera_or_paths")
+    if watch and (camera is not None or store_path is None or not all(p.is_dir() for p in paths)):
         raise _fail("ballots.watch_needs_folders")
     if sheets_path is not None and store_path is None:
         raise _fail("ballots.sheets_need_store")
@@ -320,26 +337,47 @@ def import_command(
         reader = reader_for_package(package)
     except ValueError:
         raise _fail("ballots.no_secret") from None
-    counts = {"accepted": 0, "needs_review": 0, "rejected": 0, "duplicate": 0}
-    if watch:
-        from .watch import settled_files
-
-        deadline = None if stop_after is None else time.monotonic() + stop_after
-        files = settled_files(
-            paths, interval_s=interval, stop=lambda: deadline is not None and time.monotonic() >= deadline
-        )
-        readings = _store_readings(files, reader, package, store_path, sheets_path)
-    elif store_path is not None:
-        readings = _store_readings(paths, reader, package, store_path, sheets_path)
+    report = _Report(as_json)
+    deadline = None if stop_after is None else time.monotonic() + stop_after
+    stop = lambda: deadline is not None and time.monotonic() >= deadline  # noqa: E731
+    if camera is not None:
+        ended = _import_from_camera(camera, reader, package, store_path, sheets_path, stop, report)
+        report.summary()
+        if ended.state in ("no_frames", "ended_early"):
+            raise _fail(f"camera.{ended.state}", ended.detail, frames=ended.frames, total=ended.total)
+        return
+    if store_path is None:
+        for reading in read_files(paths, reader):
+            report(reading, reading.outcome, reading.reasons)
     else:
-        readings = ((reading, reading.outcome, reading.reasons) for reading in read_files(paths, reader))
-    for reading, outcome, reasons in readings:
-        counts[outcome] += 1
+        sources: Iterable[Path] = paths
+        if watch:
+            from .watch import settled_files
+
+            sources = settled_files(paths, interval_s=interval, stop=stop)
+        with _sheet_keeper(package, store_path, sheets_path) as keep:
+            for reading, preview in read_with_previews(sources, reader):
+                report(reading, *keep(reading, preview))
+    report.summary()
+
+
+class _Report:
+    """Each reading as one JSON line or one line of text, and the total at the end."""
+
+    LABELS = {"accepted": "прийнято / accepted", "needs_review": "на перевірку / needs review",
+              "rejected": "відхилено / rejected", "duplicate": "уже є / duplicate"}  # fmt: skip
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.counts = dict.fromkeys(self.LABELS, 0)
+
+    def __call__(self, reading, outcome: str, reasons: list[str], **extra: object) -> None:
+        self.counts[outcome] += 1
         verdicts = {
             v: [b.project_id for b in reading.boxes if b.verdict == v]
             for v in ("marked", "unmarked", "marginal")
         }
-        if as_json:
+        if self.as_json:
             line = {
                 "file": reading.file,
                 "page": reading.page_index + 1,
@@ -351,25 +389,82 @@ def import_command(
                 **verdicts,
                 "scores": {str(b.project_id): round(b.score, 4) for b in reading.boxes},
                 "image_sha256": reading.image_sha256,
+                **extra,
             }
             click.echo(json.dumps(line, ensure_ascii=False))
-            sys.stdout.flush()  # watching: each page is reported as it is read
-            continue
-        label = {"accepted": "прийнято / accepted", "needs_review": "на перевірку / needs review",
-                 "rejected": "відхилено / rejected", "duplicate": "уже є / duplicate"}[outcome]  # fmt: skip
+            sys.stdout.flush()  # watching, or a camera: each page is reported as it is read
+            return
         why = "; ".join(f"{message(code, 'uk')} / {message(code, 'en')}" for code in reasons)
         click.echo(
-            f"{_printable_name(reading.file)} [{reading.page_index + 1}] {reading.serial or '—'}: {label}"
-            f"{' — ' + why if why else ''}; позначено / marked: {verdicts['marked'] or '—'}"
+            f"{_printable_name(reading.file)} [{reading.page_index + 1}] {reading.serial or '—'}:"
+            f" {self.LABELS[outcome]}{' — ' + why if why else ''};"
+            f" позначено / marked: {verdicts['marked'] or '—'}"
         )
-    if not as_json:
-        ok, review, refused = counts["accepted"], counts["needs_review"], counts["rejected"]
-        again = f", уже були {counts['duplicate']}" if counts["duplicate"] else ""
-        again_en = f", duplicates {counts['duplicate']}" if counts["duplicate"] else ""
+        sys.stdout.flush()
+
+    def summary(self) -> None:
+        if self.as_json:
+            return
+        ok, review, refused = self.counts["accepted"], self.counts["needs_review"], self.counts["rejected"]
+        again = f", уже були {self.counts['duplicate']}" if self.counts["duplicate"] else ""
+        again_en = f", duplicates {self.counts['duplicate']}" if self.counts["duplicate"] else ""
         click.echo(
             f"Прийнято {ok}, на перевірку {review}, відхилено {refused}{again}"
             f" / accepted {ok}, needs review {review}, rejected {refused}{again_en}"
         )
+
+
+def _tell(code: str, **params: object) -> None:
+    """Progress for the operator, on stderr (stdout carries the readings)."""
+    click.echo(f"{message(code, 'uk', **params)} / {message(code, 'en', **params)}", err=True)
+
+
+def _import_from_camera(camera: str, reader, package: dict, store_path, sheets_path, stop, report):
+    """Read the sheets shown to `camera` until `stop()`, the end of a video or Ctrl-C;
+    the camera's last status (hardware.sheet_camera.CameraStatus)."""
+    from hardware.sheet_camera import CaptureFrameSource
+
+    from .camera_input import CameraSheetInput
+
+    def on_status(status) -> None:
+        if status.state == "lost":
+            _tell("camera.lost")
+        elif status.state == "reading" and status.frames:
+            _tell("camera.back")
+
+    source = CaptureFrameSource(camera, on_status=on_status)
+    opened = source.open()
+    if opened.state == "cannot_open":
+        raise _fail("camera.cannot_open", opened.detail)
+    try:
+        with contextlib.ExitStack() as stack:
+            keep = (
+                stack.enter_context(_sheet_keeper(package, store_path, sheets_path)) if store_path else None
+            )
+            if 0 < min(opened.width, opened.height) < 1000:
+                _tell("camera.low_resolution", size=f"{opened.width}×{opened.height}")
+            sheets = CameraSheetInput(reader, source.name, on_hint=_tell)
+            _tell("camera.place_sheet")
+            try:
+                for frame in source.frames(stop):
+                    sheet = sheets.feed(frame)
+                    if sheet is None:
+                        continue
+                    reading = sheet.reading
+                    outcome, reasons = keep(sheet) if keep else (reading.outcome, reading.reasons)
+                    report(reading, outcome, reasons, frame=sheet.frame, at_s=round(sheet.seconds, 2))
+                    if reading.serial:
+                        _tell("camera.read_next", serial=reading.serial)
+                    else:
+                        _tell("camera.next_sheet")
+            except KeyboardInterrupt:
+                pass  # Ctrl-C is how an operator ends a session: what was read is kept, and totalled
+    finally:
+        source.close()
+    ended = source.status()
+    if ended.state == "ended":
+        _tell("camera.ended", frames=ended.frames)
+    return ended
 
 
 def _open_support_point(store_path: Path):
@@ -397,27 +492,35 @@ def _open_sheets(store_path: Path, sheets_path: Path | None):
         raise _fail("sheets.unreadable_store", f"{exc!s:.100}") from None
 
 
-def _store_readings(paths, reader, package: dict, store_path: Path, sheets_path: Path | None):
-    """Read and keep every page: (reading, outcome, reasons) as the import reports them."""
+@contextlib.contextmanager
+def _sheet_keeper(package: dict, store_path: Path, sheets_path: Path | None):
+    """A function that keeps one reading in the support point's sheet store and says what
+    became of it, (outcome, reasons): keep(reading, preview) for a file's page,
+    keep(camera_sheet) for a camera's frame."""
     from sync.clock import system_clock_ms
 
+    from .camera_input import CameraSheet, keep_camera_sheet
     from .commit import cycles_of
     from .review import keep_reading
     from .serials import device_prefix
-    from .sheet_store import read_with_previews
 
     device_store, identity = _open_support_point(store_path)
-    sheets = _open_sheets(store_path, sheets_path)
-    cycles = cycles_of(package)
     try:
-        for reading, preview in read_with_previews(paths, reader):
-            # Server-corrected, as a terminal stamps its votes (sync.clock.server_time).
-            now_ms = system_clock_ms() - device_store.clock_offset_ms()
-            outcome, reasons = keep_reading(
-                sheets, reading, preview, cycles=cycles, serial_prefix=device_prefix(identity.device),
-                now_ms=now_ms,
-            )  # fmt: skip
-            yield reading, outcome, reasons
+        sheets = _open_sheets(store_path, sheets_path)
+    except BaseException:
+        device_store.close()
+        raise
+    cycles, prefix = cycles_of(package), device_prefix(identity.device)
+
+    def keep(item, preview: bytes | None = None) -> tuple[str, list[str]]:
+        # Server-corrected, as a terminal stamps its votes (sync.clock.server_time).
+        now_ms = system_clock_ms() - device_store.clock_offset_ms()
+        if isinstance(item, CameraSheet):
+            return keep_camera_sheet(sheets, item, cycles=cycles, serial_prefix=prefix, now_ms=now_ms)
+        return keep_reading(sheets, item, preview, cycles=cycles, serial_prefix=prefix, now_ms=now_ms)
+
+    try:
+        yield keep
     finally:
         sheets.close()
         device_store.close()

@@ -94,6 +94,59 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "У пакеті немає ключа громади для бюлетенів",
         "The package has no community key for ballots",
     ),
+    # sheets shown to the support point's camera (`spilno ballots import --camera`)
+    "sheet.camera_unreadable": (
+        "Аркуш під камерою не вдалося прочитати за кілька секунд: покладіть його рівно,"
+        " без відблисків, ближче до камери, або відскануйте",
+        "The sheet under the camera could not be read within a few seconds: lay it flat,"
+        " without glare, closer to the camera, or scan it",
+    ),
+    "camera.place_sheet": (
+        "Покладіть аркуш під камеру й тримайте нерухомо...",
+        "Put a sheet under the camera and hold it still...",
+    ),
+    "camera.read_next": (
+        "Прочитано {serial}: заберіть аркуш і покладіть наступний",
+        "Read {serial}: take the sheet away and put the next one",
+    ),
+    "camera.next_sheet": (
+        "Заберіть аркуш і покладіть наступний",
+        "Take the sheet away and put the next one",
+    ),
+    "camera.qr_not_read": (
+        "Аркуш видно, але QR-код ще не прочитано: покладіть аркуш рівно, цілком у кадрі, без відблисків",
+        "The sheet is in view but its QR code does not read yet: lay it flat, wholly in view, without glare",
+    ),
+    "camera.cannot_open": (
+        "Камеру чи відео не відкрито: перевірте, що камеру під'єднано й не зайнято іншою програмою,"
+        " або що файл існує",
+        "The camera or video could not be opened: check that the camera is connected and not used"
+        " by another program, or that the file exists",
+    ),
+    "camera.low_resolution": (
+        "Камера дає лише {size}: аркуш A4 може не прочитатися, потрібно щонайменше 1920×1080",
+        "The camera gives only {size}: an A4 sheet may not read, at least 1920×1080 is needed",
+    ),
+    "camera.lost": (
+        "Камера перестала давати кадри: під'єднайте її знову, я чекаю...",
+        "The camera stopped giving frames: connect it again, waiting...",
+    ),
+    "camera.back": ("Камера знову працює", "The camera works again"),
+    "camera.no_frames": (
+        "У відео немає жодного кадру, який можна прочитати: файл порожній або пошкоджений",
+        "The video has no frame that can be read: the file is empty or damaged",
+    ),
+    "camera.ended_early": (
+        "Відео обірвалося на кадрі {frames} з {total}: файл обрізаний або пошкоджений,"
+        " аркуші з решти запису не прочитано",
+        "The video broke off at frame {frames} of {total}: the file is truncated or damaged,"
+        " sheets in the rest of the recording were not read",
+    ),
+    "camera.ended": ("Кінець відео: кадрів {frames}", "End of the video: {frames} frames"),
+    "ballots.camera_or_paths": (
+        "Вкажіть або файли, або --camera (не те й інше разом)",
+        "Give either files or --camera (not both)",
+    ),
     # keeping sheets, reviewing and committing them
     "sheet.duplicate_serial": (
         "Цей аркуш (номер і сторінку) уже скановано з іншого зображення: оберіть скан, що відповідає паперу",

@@ -7,6 +7,7 @@
     python -m bench qr_codes        # school voting codes: QR encoding, 10 000 cards to PDF
     python -m bench school check    # school codes: checking a code among 1 000 000
     python -m bench ballots         # paper sheets read: silent errors, review rate, speed
+    python -m bench ballots camera  # ...only sheets read from camera frames
     python -m bench kiosk           # the terminal's ballot screen with 200 projects
     python -m bench eligibility     # the voter list: upload, a terminal's catch-up, a lookup
 

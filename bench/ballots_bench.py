@@ -12,6 +12,15 @@
     review_rate_all: every sheet not accepted, whatever the reason (for context).
 - ballot_read_speed_200dpi: 200 dpi PNG and JPEG scans, QR to verdict, decoding included,
   one core. Target: at least 15 sheets/s.
+- camera_frames_per_s (1280x720): a session at the support point's camera (each sheet
+  slid in, held still, slid out, the empty table between) through the camera path's
+  gate (ballot_import.camera_input: thumbnail, frame difference, and the reader on each
+  still scene), one core, frames already in memory. gate_ms_per_frame is the thumbnail
+  and difference alone, what every frame costs. Sheets laid flat (scanner distortions):
+  a phone-photographed A4 page does not read at 720p (its QR modules are ~1.3 px).
+- camera_sheets_1080p: the same session at 1920x1080 with photographed sheets; figures
+  for the whole stream, and sheets_per_s for reading a sheet once it is still (the
+  sharpest frame, the reader, the hash, the sheet store with its preview).
 
 The US Voluntary Voting System Guidelines (VVSG 2.0) allow at most one error in 500 000
 ballot positions; `vvsg` states how far the positions read here can show that: with zero
@@ -20,7 +29,8 @@ so N must reach 1 500 000 before the bound is under 1 in 500 000.
 
 The corpus is generated first (in a process pool, ~0.2 s a sheet), then read and timed.
 SPILNO_BENCH_SCANS / SPILNO_BENCH_PHOTOS change the corpus size (default 300 and 200, to stay
-under 3 minutes on 2 cores; 400 scans measured the same figures).
+under 3 minutes on 2 cores; 400 scans measured the same figures); SPILNO_BENCH_CAMERA_SHEETS
+the camera sessions' (default 20 sheets each).
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ from concurrent.futures import ProcessPoolExecutor
 SCANS = int(os.environ.get("SPILNO_BENCH_SCANS", "300"))  # 400 took 117 s to generate on 2 cores
 PHOTOS = int(os.environ.get("SPILNO_BENCH_PHOTOS", "200"))
 SPEED_SHEETS = 60
+CAMERA_SHEETS = int(os.environ.get("SPILNO_BENCH_CAMERA_SHEETS", "20"))
 VVSG_POSITIONS_PER_ERROR = 500_000
 
 
@@ -176,11 +187,100 @@ def bench_speed() -> Iterator[dict]:
         }
 
 
+def _camera_session(kind: str, size: tuple[int, int]) -> Iterator[tuple[object, object]]:
+    """(frame, the known answer of the sheet shown) of a session at the camera, made
+    lazily: 32 frames (~1 s at 30 frames/s) per sheet: slid in, held still, slid out, the
+    empty table."""
+    import cv2
+
+    from hardware.sheet_camera import Frame
+    from tests.ballot_import import camera_frames as cam
+
+    rng = random.Random(11)
+    kinds = _kinds()
+    cycle_projects = [101, 102, 103, 104, 105, 106]
+    number = 0
+    for n in range(CAMERA_SHEETS):
+        marks = {p: rng.choice(kinds) for p in cycle_projects}
+        marks[105 + n % 2] = rng.choice(kinds[13:18])  # a mark in the category that needs one
+        page, answer = cam.sheet(marks, f"S0001-{n + 1:06d}", seed=100 + n, kind=kind)
+        for picture in cam.presentation(page, start=n * 40):
+            number += 1
+            if size != (cam.WIDTH, cam.HEIGHT):
+                picture = cv2.resize(picture, size, interpolation=cv2.INTER_AREA)
+            yield Frame(number, (number - 1) / 30, picture), answer
+
+
+def bench_camera() -> Iterator[dict]:
+    import tempfile
+    from pathlib import Path
+
+    from ballot_import.camera_input import CameraSheetInput, frame_difference, keep_camera_sheet, thumbnail
+    from ballot_import.sheet_store import SheetStore
+    from tests.ballot_import.corpus import sample_cycle
+
+    affinity = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(affinity)})  # one core, as the reading figures
+    try:
+        for label, kind, size in (("720p", "scan", (1280, 720)), ("1080p", "photo", (1920, 1080))):
+            sheets = CameraSheetInput(_reader(), "bench camera")
+            feed_s = gate_s = read_s = 0.0
+            found, right, silent, previous = [], 0, 0, None
+            cycles = {31: sample_cycle()}
+            with tempfile.TemporaryDirectory(prefix="spilno-bench-") as folder:
+                store = SheetStore(Path(folder) / "sheets.db")
+                for frame, answer in _camera_session(kind, size):
+                    started = time.perf_counter()
+                    small = thumbnail(frame.gray)
+                    frame_difference(previous, small)
+                    previous = small
+                    gate_s += time.perf_counter() - started
+                    started = time.perf_counter()
+                    sheet = sheets.feed(frame)
+                    took = time.perf_counter() - started
+                    feed_s += took
+                    if sheet is None:
+                        continue
+                    # A sheet's read: the feed() call that returned it (the sharpest still
+                    # frame, the reader, the hash) and keeping it (the store, its preview).
+                    started = time.perf_counter()
+                    keep_camera_sheet(store, sheet, cycles=cycles, serial_prefix="S0001", now_ms=1)
+                    read_s += took + time.perf_counter() - started
+                    found.append(sheet)
+                    verdicts = {box.project_id: box.verdict for box in sheet.reading.boxes}
+                    right += sheet.reading.serial == answer.serial and answer.accepts(verdicts)
+                    if sheet.reading.outcome == "accepted":
+                        silent += sum(v not in answer.boxes[p].acceptable for p, v in verdicts.items())
+                store.close()
+            frames = sheets.frames_seen
+            figure = {
+                "bench": "camera_frames_per_s" if label == "720p" else "camera_sheets_1080p",
+                "frame_size": f"{size[0]}x{size[1]}",
+                "sheet_kind": "laid flat (scan distortions)" if kind == "scan" else "photographed",
+                "frames": frames,
+                "frames_per_s": round(frames / feed_s, 1),
+                "gate_ms_per_frame": round(gate_s / frames * 1000, 2),
+                "reader_calls": sheets.reads,
+                "sheets_shown": CAMERA_SHEETS,
+                "sheets_read": len(found),
+                "sheets_read_as_known": right,
+                "silent_errors": silent,
+                "cores": 1,
+            }
+            if found:
+                figure["sheets_per_s"] = round(len(found) / read_s, 1)
+                figure["ms_per_sheet"] = round(read_s / len(found) * 1000, 1)
+            yield figure
+    finally:
+        os.sched_setaffinity(0, affinity)
+
+
 def run(wanted: str = "") -> Iterator[dict]:
     parts = {
         "scans": lambda: bench_accuracy("scan", SCANS, 1, 0.02),
         "photos": lambda: bench_accuracy("photo", PHOTOS, 2, 0.10),
         "speed": bench_speed,
+        "camera": bench_camera,
     }
     for name, part in parts.items():
         if not wanted or wanted in name:
