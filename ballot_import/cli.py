@@ -24,6 +24,7 @@ from pathlib import Path
 
 import click
 
+from .issue_cli import cancel_command, issue_command
 from .messages import message
 
 __all__ = ["ballots_group"]
@@ -31,6 +32,8 @@ __all__ = ["ballots_group"]
 ballots_group = click.Group(
     "ballots", help="Paper ballots at a support point: print blank sheets, read scanned ones."
 )
+ballots_group.add_command(issue_command)
+ballots_group.add_command(cancel_command)
 
 MAX_SHEETS = 5000  # ~10 minutes of a fast office printer; more is a mistyped number
 
@@ -147,7 +150,13 @@ def _write_atomically(path: Path, write) -> None:
 @click.option("--server-key", default=None, help="The server's public key (base64) to check --package with.")
 @click.option("--cycle", "cycle_id", required=True, type=int, help="The cycle's id (as in the package).")
 @click.option("--device", default=None, help="The support point's code, e.g. S-0001 (taken from --store).")
-@click.option("--first", default=1, show_default=True, type=int, help="Number of the first sheet (1-999999).")
+@click.option(
+    "--first",
+    default=None,
+    type=int,
+    help="Number of the first sheet (1-999999). With --store: by default the next one never handed"
+    " out, and a number handed out before is refused.",
+)
 @click.option("--count", required=True, type=int, help=f"How many sheets to print (1-{MAX_SHEETS}).")
 @click.option(
     "--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path), help="PDF."
@@ -168,7 +177,7 @@ def print_command(
     server_key: str | None,
     cycle_id: int,
     device: str | None,
-    first: int,
+    first: int | None,
     count: int,
     out_path: Path,
     layout_path: Path | None,
@@ -198,7 +207,7 @@ def print_command(
     if device is None:
         raise _fail("ballots.device", "--device")
     try:
-        serials = serial_range(device, first, count)
+        serials = serial_range(device, 1 if first is None else first, count)
         secret = package.get("voter_key_secret")
         if not isinstance(secret, str):
             raise _fail("ballots.no_secret")
@@ -207,6 +216,8 @@ def print_command(
         except ValueError:
             raise _fail("ballots.no_secret") from None
         cycle = _resident_cycle(package, cycle_id)
+        if store_path is not None:
+            serials = _reserve_blank_serials(store_path, device, cycle_id, count, first)
         holder: dict = {}
         _write_atomically(
             out_path, lambda out: holder.update(layout=print_forms(cycle, serials, key, out, locale=locale))
@@ -236,6 +247,26 @@ def print_command(
         f"Надруковано {count} арк. ({serials[0]} … {serials[-1]}), {pages} стор. на аркуш: {out_path}"
         f" / printed {count} sheets ({serials[0]} … {serials[-1]}), {pages} pages per sheet: {out_path}"
     )
+
+
+def _reserve_blank_serials(
+    store_path: Path, device: str, cycle_id: int, count: int, first: int | None
+) -> list[str]:
+    """The serials to print, recorded first in the support point's serial book, which
+    personal sheets (`spilno ballots issue`) share: a serial is never handed out twice."""
+    from sync.clock import system_clock_ms
+
+    from .issue import reserve_blank_serials
+    from .issue_messages import both
+    from .serials import SerialError
+
+    sheets = _open_sheets(store_path, None)
+    try:
+        return reserve_blank_serials(sheets, device, cycle_id, count, first=first, now_ms=system_clock_ms())
+    except SerialError as exc:
+        raise click.ClickException(both(exc.code)) from None
+    finally:
+        sheets.close()
 
 
 def _printable_name(name: str) -> str:
@@ -551,10 +582,20 @@ _STORE_OPTION = click.option(
     default=None,
     help="The operator PIN's hash (`spilno kiosk hash-pin`); or env SPILNO_SUPPORT_PIN_HASH.",
 )
-def review_command(store_path: Path, sheets_path: Path | None, port: int, pin_hash: str | None) -> None:
+@click.option(
+    "--reader",
+    type=click.Choice(["none", "pcsc", "fake"]),
+    default="none",
+    show_default=True,
+    help="The card reader for issuing sheets by card on «Видати бюлетень» (none: documents only).",
+)
+def review_command(
+    store_path: Path, sheets_path: Path | None, port: int, pin_hash: str | None, reader: str
+) -> None:
     """Serve the review page on http://127.0.0.1:PORT (this machine only), behind the
     operator's PIN: the sheets needing a person, oldest first, with the unclear boxes
-    zoomed in, the whole page, and the button that records ready sheets as votes."""
+    zoomed in, the whole page, and the button that records ready sheets as votes; and
+    «Видати бюлетень», which issues personal sheets by card (--reader) or document."""
     from werkzeug.serving import run_simple
 
     from .review_app import create_review_app, pin_hash_looks_valid
@@ -564,7 +605,9 @@ def review_command(store_path: Path, sheets_path: Path | None, port: int, pin_ha
     device_store, _identity = _open_support_point(store_path)
     device_store.close()
     _open_sheets(store_path, sheets_path).close()
-    app = create_review_app({"STORE_PATH": str(store_path), "SHEETS_PATH": sheets_path, "PIN_HASH": pin_hash})
+    app = create_review_app(
+        {"STORE_PATH": str(store_path), "SHEETS_PATH": sheets_path, "PIN_HASH": pin_hash, "READER": reader}
+    )
     click.echo(f"Сторінка перевірки / review page: http://127.0.0.1:{port}/")
     run_simple("127.0.0.1", port, app, threaded=True)
 

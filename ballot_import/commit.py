@@ -7,10 +7,13 @@ The vote of a sheet (all its pages together):
                channel   = "paper",
                cast_at   = the moment the sheet became ready (server-corrected, stored in
                            the sheet row before the vote is appended),
-               code_id   = "sheet_" + serial,
+               code_id   = "sheet_" + serial          (a blank sheet: it counts once per serial)
+               voter_key = the key the sheet was issued to   (a personal sheet, instead of code_id)
                device_id = the support point's code)
 appended with DeviceStore.append_votes, one transaction for the batch; the sync worker
-or `spilno device sync` then sends them like a terminal's votes.
+or `spilno device sync` then sends them like a terminal's votes. A personal sheet
+(ballot_import.issue) votes as its resident, so the count keeps one vote of theirs across
+paper, terminals and online; a cancelled sheet is never committed.
 
 Crash safety: appending (device store) and marking committed (sheet store) are two
 files, so they cannot share a transaction. If the process dies between them, the next
@@ -29,6 +32,7 @@ from datetime import UTC, datetime
 from sync.device_store import DeviceStore
 from voting import VoteRecord
 
+from . import issue_store
 from .review import refresh
 from .sheet_store import SheetRow, SheetStore
 
@@ -58,7 +62,9 @@ def sheet_vote_id(device: str, cycle_id: int, serial: str) -> str:
     return str(uuid.uuid5(PAPER_VOTE_NAMESPACE, f"{device}/{cycle_id}/{serial}"))
 
 
-def sheet_vote(sheet: SheetRow, device: str) -> VoteRecord:
+def sheet_vote(sheet: SheetRow, device: str, voter_key: str | None = None) -> VoteRecord:
+    """The sheet's vote: as its resident when it was issued to `voter_key`, else as its
+    serial. The issue record never changes, so a retried commit makes the same record."""
     assert sheet.ready_at_ms is not None
     return VoteRecord.create(
         vote_id=sheet_vote_id(device, sheet.cycle_id, sheet.serial),
@@ -66,7 +72,8 @@ def sheet_vote(sheet: SheetRow, device: str) -> VoteRecord:
         selections=sheet.selections,
         channel="paper",
         cast_at=datetime.fromtimestamp(sheet.ready_at_ms / 1000, tz=UTC),
-        code_id="sheet_" + sheet.serial,
+        voter_key=voter_key,
+        code_id=None if voter_key else "sheet_" + sheet.serial,
         device_id=device,
     )
 
@@ -94,13 +101,25 @@ def commit_ready_sheets(
             state = refresh(sheet_store, sheet.cycle_id, sheet.serial, cycles, now_ms)
             if state.state == "review":
                 result.held.append((sheet.cycle_id, sheet.serial, state.reasons))
-    ready = sheet_store.sheets("ready")
-    records = [sheet_vote(sheet, identity.device) for sheet in ready]
+    ready = []
+    candidates = sheet_store.sheets("ready")
+    issued = issue_store.issued_for(sheet_store, [s.serial for s in candidates])
+    for sheet in candidates:
+        personal = issued.get(sheet.serial)
+        # Readings of a cancelled sheet, or of a personal sheet in another cycle, are
+        # refused when kept (SheetStore.add_reading); this is the last line of defence.
+        if personal is not None and not personal.live:
+            result.held.append((sheet.cycle_id, sheet.serial, ["sheet.cancelled"]))
+        elif personal is not None and personal.cycle_id != sheet.cycle_id:
+            result.held.append((sheet.cycle_id, sheet.serial, ["sheet.wrong_cycle"]))
+        else:
+            ready.append((sheet, personal.voter_key if personal else None))
+    records = [sheet_vote(sheet, identity.device, key) for sheet, key in ready]
     already = _logged(device_store, [r.vote_id for r in records])
     fresh = [r for r in records if r.vote_id not in already]
     if fresh:
         device_store.append_votes(fresh)  # all on disk, or none
-    marks = [(s.cycle_id, s.serial, r.vote_id) for s, r in zip(ready, records, strict=True)]
+    marks = [(s.cycle_id, s.serial, r.vote_id) for (s, _key), r in zip(ready, records, strict=True)]
     sheet_store.mark_committed(marks, now_ms)
     for mark, record in zip(marks, records, strict=True):
         (result.recovered if record.vote_id in already else result.committed).append(mark)

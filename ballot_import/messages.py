@@ -8,6 +8,10 @@ __all__ = ["MESSAGES", "UI", "message", "ui_text"]
 
 MESSAGES: dict[str, tuple[str, str]] = {
     # reading a sheet (the codes of SheetReading.reasons)
+    "sheet.cancelled": (
+        "Цей аркуш скасовано як зіпсований: він не рахується",
+        "This sheet was cancelled as spoiled: it does not count",
+    ),
     "sheet.unreadable": (
         "Аркуш не вдалося прочитати: перескануйте його рівно й чітко",
         "The sheet could not be read: scan it again, straight and sharp",

@@ -5,7 +5,10 @@ Thin views over ballot_import.review: they parse the form, call the core, and re
 down after wrong tries), with the operator's name asked once per session and recorded
 with every decision. Every POST carries the session's CSRF token; every page is
 `no-store` (a ballot's picture must not stay in a browser cache). Ukrainian first, with
-an English switch; texts come from ballot_import.messages.
+an English switch; texts come from ballot_import.messages (and issue_messages).
+
+The same PIN opens «Видати бюлетень» (ballot_import.issue_app): personal sheets issued
+by card (the card reader chosen by READER, see hardware.factory) or by a typed document.
 
 Configuration: DEFAULTS, then `SPILNO_REVIEW_*` environment variables, then `config`.
 """
@@ -26,12 +29,14 @@ from typing import Any
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
+from hardware.card_reader import CardReader
 from kiosk.service_pin import PinGuard
 from sync.clock import system_clock_ms
 from sync.device_store import DeviceStore, StoreError
 
 from .commit import CommitError, commit_ready_sheets, cycles_of
-from .messages import message, ui_text
+from .issue import IssueDesk
+from .issue_messages import message, ui_text
 from .review import (
     ReviewError,
     choose_page,
@@ -51,6 +56,11 @@ DEFAULTS: dict[str, Any] = {
     "SHEETS_PATH": None,  # default: "<store>.sheets.db"
     "PIN_HASH": None,  # required: from `spilno kiosk hash-pin`
     "CLOCK": None,  # device clock in ms (tests); default: the system clock
+    # The card reader for issuing sheets by card: "none" (type documents only), "pcsc" or
+    # "fake" (hardware.factory); READER_NAME picks one of several PC/SC readers.
+    "READER": "none",
+    "READER_NAME": None,
+    "CARD_READER": None,  # a CardReader object instead (tests: hardware.fakes.FakeCardReader)
     "MONOTONIC": None,  # seconds, for the PIN lock-out (tests)
     # Only the operator's own browser on this machine: refuse other Host headers (DNS rebinding).
     "TRUSTED_HOSTS": ["127.0.0.1", "localhost"],
@@ -83,6 +93,8 @@ class Review:
     pin_guard: PinGuard
     pin_lock: threading.Lock
     clock: Callable[[], int]
+    desk: IssueDesk
+    card_reader: CardReader | None
 
     def now_ms(self) -> int:
         """Server-corrected, as kiosk/terminal.py stamps a vote (sync.clock.server_time)."""
@@ -315,7 +327,22 @@ def _build_review(config: Mapping[str, Any]) -> Review:
         raise RuntimeError(message("sheets.not_support_point", "en"))
     sheet_store = SheetStore(config["SHEETS_PATH"] or sheets_path_for(config["STORE_PATH"]))
     guard = PinGuard(config["PIN_HASH"], monotonic=config["MONOTONIC"] or time.monotonic)
-    return Review(device_store, sheet_store, guard, threading.Lock(), config["CLOCK"] or system_clock_ms)
+    clock = config["CLOCK"] or system_clock_ms
+    desk = IssueDesk(device_store, sheet_store, clock=clock)
+    return Review(device_store, sheet_store, guard, threading.Lock(), clock, desk, _card_reader(config))
+
+
+def _card_reader(config: Mapping[str, Any]) -> CardReader | None:
+    if config["CARD_READER"] is not None:
+        return config["CARD_READER"]
+    if str(config["READER"] or "none").strip().lower() == "none":
+        return None
+    from hardware.factory import HardwareConfigError, get_card_reader
+
+    try:
+        return get_card_reader({"reader": config["READER"], "reader_name": config["READER_NAME"]})
+    except HardwareConfigError as exc:
+        raise RuntimeError(str(exc)) from None
 
 
 def create_review_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -328,6 +355,9 @@ def create_review_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.secret_key = secrets.token_bytes(32)
     app.extensions["spilno.review"] = _build_review(app.config)
     app.register_blueprint(bp)
+    from .issue_app import bp as issue_bp  # it builds on this module's helpers
+
+    app.register_blueprint(issue_bp)
 
     @app.before_request
     def check_csrf() -> Response | None:

@@ -15,6 +15,10 @@ synchronous=FULL like the device store: a decision is on disk before the page sa
   computed: review, ready, spoiled or committed, the reasons, the selections, the moment
   it became ready (the vote's cast time) and, once committed, its vote id.
 
+The same file keeps the serial ledger (ballot_import.issue_store): which serials were
+handed out, and which voter key received a personal sheet. A reading of a cancelled
+sheet is rejected here (sheet.cancelled), in the transaction that would keep it.
+
 Writes take the lock up front (BEGIN IMMEDIATE): the review page and an import in
 another process may write at once, and a check-then-write must see no change between.
 """
@@ -34,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import issue_store
 from .inputs import Limits, read_pages
 from .reader import SheetReader
 from .reading import REJECTED, BoxReading, SheetReading
@@ -197,6 +202,7 @@ class SheetStore:
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._db().executescript(_SCHEMA)
+        self._db().executescript(issue_store.SCHEMA)
 
     # --- connections ---------------------------------------------------------------
 
@@ -229,6 +235,10 @@ class SheetStore:
             raise
         db.execute("COMMIT")
 
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Rows of a read, for the modules that keep their own tables in this file."""
+        return self._db().execute(sql, params).fetchall()
+
     def close(self) -> None:
         with self._lock:
             connections, self._connections = self._connections, []
@@ -240,12 +250,20 @@ class SheetStore:
 
     def add_reading(self, reading: SheetReading, preview: bytes | None, now_ms: int) -> StoredPage | None:
         """Keep one page reading; None when this image's page is already kept (nothing
-        changes: a re-import never touches what was read or decided before)."""
+        changes: a re-import never touches what was read or decided before). A reading
+        of a cancelled sheet, or of a personal sheet in another cycle, is kept rejected
+        (its outcome and reasons are changed in `reading`)."""
         page_no = pages_total = None
         if reading.page:
             first, _, last = reading.page.partition("/")
             page_no, pages_total = int(first), int(last)
         with self.write() as db:
+            if reading.outcome != REJECTED and reading.serial:
+                refusal = issue_store.reading_refusal(db, reading.serial, reading.cycle_id)
+                if refusal is not None:
+                    # Told back through the reading itself, as the review core does for a
+                    # foreign serial: the caller reports what was kept.
+                    reading.outcome, reading.reasons, reading.selections = REJECTED, [refusal], []
             cursor = db.execute(
                 "INSERT OR IGNORE INTO pages (image_sha256, page_index, file, read_at_ms, serial, page_no,"
                 " pages_total, cycle_id, outcome, reasons_json, boxes_json, preview)"
