@@ -29,14 +29,14 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kiosk.eligibility import VotedHere
 from sync.clock import datetime_from_ms, system_clock_ms
 from sync.device_store import DeviceStore
-from sync.packages import NOT_RESIDENTS_KINDS, cycle_by_id, min_age_of, window_state
+from sync.eligibility_list import cycle_zone
+from sync.packages import NOT_RESIDENTS_KINDS, cycle_by_id, window_state
 from voting import IdentityKind, VoterKey
-from voting.eligibility import EligibilityRules, birth_date, refusal_code
+from voting.eligibility import birth_date
 from voting.identity import IdentityError, normalise_identifier
 
 from . import issue_store
@@ -61,7 +61,6 @@ __all__ = [
 # What an operator may type, as at a terminal's staff mode (kiosk.session.STAFF_DOCUMENT_KINDS):
 # a card's id is read by the reader, never typed.
 DOCUMENT_KINDS = (IdentityKind.RNOKPP, IdentityKind.UNZR, IdentityKind.PASSPORT, IdentityKind.ID_CARD)
-DEFAULT_TIMEZONE = "Europe/Kyiv"
 
 
 class IssueRefused(Exception):
@@ -103,13 +102,6 @@ class IssueRow:
     sheet: IssuedSheet
     status: str  # live | read | committed | cancelled
     cycle_title: str
-
-
-def _zone(cycle: dict | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(str((cycle or {}).get("timezone") or DEFAULT_TIMEZONE))
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_TIMEZONE)
 
 
 class IssueDesk:
@@ -189,14 +181,17 @@ class IssueDesk:
         """The terminal's checks (kiosk/terminal.py refusal_for), worded for the operator.
         `age=False` on a reissue: the age was checked when the first sheet was issued, and
         the document is not typed again."""
-        rules = EligibilityRules(
-            min_age=min_age_of(cycle) if age else None, list_applies=self.device_store.eligibility.applies()
+        refusal = self.device_store.eligibility.refusal(
+            cycle,
+            voter_key,
+            born=born,
+            age_confirmed=age_confirmed,
+            server_now=datetime_from_ms(self.now_ms()),
+            check_age=age,
         )
-        listed = rules.list_applies and self.device_store.eligibility.is_listed(voter_key)
-        day = datetime_from_ms(self.now_ms()).astimezone(_zone(cycle)).date()
-        code = refusal_code(rules, born=born, listed=listed, day=day, age_confirmed=age_confirmed)
-        if code is not None:
-            raise IssueRefused(code, min_age=rules.min_age)
+        if refusal is not None:
+            code, min_age = refusal
+            raise IssueRefused(code, min_age=min_age)
         voter = f"key:{voter_key}"
         if self._voted_here.contains(int(cycle["id"]), voter):
             raise IssueRefused("issue.voted_here")
@@ -330,7 +325,7 @@ class IssueDesk:
         except IssueRefused:
             package = {}
         cycles = {c.get("id"): c for c in package.get("cycles") or [] if isinstance(c, dict)}
-        zone = _zone(next(iter(cycles.values()), None))
+        zone = cycle_zone(next(iter(cycles.values()), {}))
         now = datetime_from_ms(self.now_ms()).astimezone(zone)
         midnight = datetime(now.year, now.month, now.day, tzinfo=zone)
         rows = []

@@ -13,7 +13,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kiosk.eligibility import Refusal, VotedElsewhere, VotedHere, check_eligibility
 from kiosk.i18n import N_
@@ -27,13 +26,11 @@ from sync.packages import (
     StoredPackage,
     ballot_for_cycle,
     cycle_by_id,
-    min_age_of,
     open_cycles,
     open_school_contests,
     window_state,
 )
 from voting import Ballot, Channel, IdentityKind, VoteRecord, VoterKey
-from voting.eligibility import EligibilityRules, refusal_code
 
 CODE_NOT_VALID_HERE = N_("Цей код не дійсний у цьому голосуванні. Зверніться до вчителя.")
 
@@ -185,29 +182,16 @@ class Terminal:
         """The resident's key in this community (IdentityError for a malformed number)."""
         return VoterKey.derive(voting.voter_secret, kind, raw)
 
-    def eligibility_rules(self, voting: OpenVoting) -> EligibilityRules:
-        """The cycle's minimum age and whether the community's list applies here now."""
-        return EligibilityRules(
-            min_age=min_age_of(voting.cycle), list_applies=self.store.eligibility.applies()
-        )
-
-    def voting_day(self, voting: OpenVoting) -> date:
-        """Today in the cycle's time zone, on the server's time line: whose birthday it is."""
-        try:
-            zone = ZoneInfo(str(voting.cycle.get("timezone") or "Europe/Kyiv"))
-        except (ZoneInfoNotFoundError, ValueError):
-            zone = ZoneInfo("Europe/Kyiv")
-        return self._server_now().astimezone(zone).date()
-
     def _resident_refusal(
         self, voting: OpenVoting, voter_key: str, born: date | None, confirmed: bool
     ) -> Refusal | None:
-        rules = self.eligibility_rules(voting)
-        listed = rules.list_applies and self.store.eligibility.is_listed(voter_key)
-        code = refusal_code(
-            rules, born=born, listed=listed, day=self.voting_day(voting), age_confirmed=confirmed
+        refusal = self.store.eligibility.refusal(
+            voting.cycle, voter_key, born=born, age_confirmed=confirmed, server_now=self._server_now()
         )
-        return None if code is None else Refusal(code, {"min_age": rules.min_age}, domain=True)
+        if refusal is None:
+            return None
+        code, min_age = refusal
+        return Refusal(code, {"min_age": min_age}, domain=True)
 
     def refusal_for(
         self, voting: OpenVoting, voter: str, *, born: date | None = None, age_confirmed: bool = False

@@ -16,7 +16,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sync.packages import min_age_of
+from voting.eligibility import EligibilityRules, refusal_code
 
 if TYPE_CHECKING:
     from sync.device_store import DeviceStore
@@ -66,6 +71,28 @@ class DeviceEligibility:
     def is_listed(self, voter_key: str) -> bool:
         return self._store.query_one("SELECT 1 FROM eligible WHERE voter_key = ?", (voter_key,)) is not None
 
+    def refusal(
+        self,
+        cycle: dict,
+        voter_key: str,
+        *,
+        born: date | None,
+        age_confirmed: bool,
+        server_now: datetime,
+        check_age: bool = True,
+    ) -> tuple[str, int | None] | None:
+        """Why a resident may not vote in a packaged cycle by the community's rules (the
+        list as held here, the cycle's minimum age on today's date in its time zone): a
+        voting.messages code and the minimum age, or None. Terminals and support points
+        ask the same question here."""
+        rules = EligibilityRules(
+            min_age=min_age_of(cycle) if check_age else None, list_applies=self.applies()
+        )
+        listed = rules.list_applies and self.is_listed(voter_key)
+        day = server_now.astimezone(cycle_zone(cycle)).date()
+        code = refusal_code(rules, born=born, listed=listed, day=day, age_confirmed=age_confirmed)
+        return None if code is None else (code, rules.min_age)
+
     def apply_page(
         self,
         *,
@@ -100,3 +127,11 @@ class DeviceEligibility:
                 "UPDATE eligibility_state SET enabled = 0, version = 0, cursor = '', complete = 0, "
                 "listed_count = 0 WHERE id = 1"
             )
+
+
+def cycle_zone(cycle: dict) -> ZoneInfo:
+    """The cycle's time zone (whose birthday it is today), Kyiv when unreadable."""
+    try:
+        return ZoneInfo(str(cycle.get("timezone") or "Europe/Kyiv"))
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Europe/Kyiv")
