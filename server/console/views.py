@@ -123,6 +123,7 @@ AREAS = (
     "bundles",
     "paper_imports",
     "paper_tallies",
+    "paper_scans",
     "eligibility",
     "users",
     "api_clients",

@@ -7,6 +7,7 @@ from .cycle import Category, Cycle, CycleKind, Project, ProjectStatus
 from .device import Device, DeviceKind, DeviceStatus
 from .eligibility import EligibilityList, EligibleVoter
 from .integration import ApiClient
+from .paper_scan import PaperScanCrop, PaperScanDecision, PaperScanPage, PaperScanSheet
 from .paper_tally import PaperTally, PaperTallyLine
 from .school import CodeAttempt, CodeBatch, School, SchoolContest, VotingCode
 from .sync import DeviceCheckpoint, DeviceEnrolment, DeviceLogEntry, PendingBatch, SyncPackage
@@ -32,6 +33,10 @@ __all__ = [
     "EligibilityList",
     "EligibleVoter",
     "LoginAttempt",
+    "PaperScanCrop",
+    "PaperScanDecision",
+    "PaperScanPage",
+    "PaperScanSheet",
     "PaperTally",
     "PaperTallyLine",
     "PendingBatch",

@@ -174,6 +174,20 @@ def package_body(
     }
 
 
+def cycle_body(session: Session, cycle: Cycle) -> dict:
+    """One cycle as a package carries it, whether or not its voting has ended: what a
+    paper sheet's layout was built from, for reading sheets on the server after the close."""
+    categories = session.scalars(
+        select(Category).where(Category.cycle_id == cycle.id).order_by(Category.position, Category.id)
+    ).all()
+    projects = session.scalars(
+        select(Project)
+        .where(Project.cycle_id == cycle.id, Project.status == ProjectStatus.ADMITTED.value)
+        .order_by(Project.number, Project.id)
+    ).all()
+    return _cycle(cycle, list(categories), list(projects), _contest_codes(session, [cycle]).get(cycle.id))
+
+
 def body_hash(body: dict) -> str:
     return hashlib.sha256(protocol.canonical_json(body)).hexdigest()
 

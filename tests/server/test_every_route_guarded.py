@@ -80,6 +80,8 @@ def community_a(app, make, session):
         "contest_id": contest.id,
         "class_name": "6-А",
         "code_id": code.code_id,
+        "serial": "S0001-000001",  # a scanned paper sheet's serial
+        "page_id": 1,  # a scanned page
     }
 
 

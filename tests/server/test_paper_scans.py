@@ -1,0 +1,266 @@
+"""Paper sheets read on the server: a moderator uploads a support point's scans, the
+same review core as at the point judges them, people decide the unclear marks, and
+ready sheets become paper votes counted once."""
+
+from __future__ import annotations
+
+import cv2
+import pytest
+from sqlalchemy import func, select, text
+
+from ballot_import import review
+from ballot_import.commit import sheet_vote_id
+from server.models import AuditEvent, Community, PaperScanDecision, PaperScanSheet, Project, Vote, utcnow
+from server.services.cycle_rules import PAPER_SCAN_GRACE
+from server.services.paper_scan_store import ms
+from server.services.paper_scans import commit_ready, import_scans, server_sheet_vote_id, store_for
+from server.sync.packages import cycle_body
+from tests.ballot_import import corpus
+from tests.ballot_import.corpus import Distortion, MarkKind, make_sheet
+from voting import VoteRecord, community_voter_secret
+
+SECRET = b"s" * 32
+
+
+@pytest.fixture
+def sheet_key(monkeypatch):
+    """Sheets printed with the given form key (the corpus prints with its test key)."""
+
+    def use(key: bytes) -> None:
+        monkeypatch.setattr(corpus, "TEST_FORM_KEY", key)
+        corpus._RENDERS.clear()  # rendered pages are cached by cycle and serial, not by key
+
+    yield use
+    corpus._RENDERS.clear()
+
+
+@pytest.fixture
+def setup(app, make, session, sheet_key):
+    cycle = make.ballot_cycle()
+    community = session.get(Community, cycle.community_id)
+    point = make.device(community, kind="support_point", code="S-0042", name="Пункт у бібліотеці")
+    moderator = make.user("community_moderator", community)
+    secret = app.config["VOTER_KEY_SECRET_BYTES"]
+    from ballot_import.serials import form_key
+
+    sheet_key(form_key(community_voter_secret(secret, community.key_id)))
+    projects = session.scalars(select(Project).where(Project.cycle_id == cycle.id).order_by(Project.id)).all()
+    return {
+        "cycle": cycle,
+        "body": cycle_body(session, cycle),
+        "point": point,
+        "user": moderator,
+        "secret": secret,
+        "small": [p.id for p in projects if p.title.startswith("Сквер")],
+        "large": [p.id for p in projects if p.title.startswith("Стадіон")],
+    }
+
+
+def png(setup, marks: dict[int, MarkKind], serial: str = "S0042-000001", seed: int = 0) -> bytes:
+    image, _answer = make_sheet(setup["body"], marks, Distortion(), dpi=150, seed=seed, serial=serial)
+    ok, data = cv2.imencode(".png", image)
+    assert ok
+    return data.tobytes()
+
+
+def upload(session, setup, files, now_ms: int | None = None):
+    return import_scans(
+        session,
+        setup["cycle"],
+        setup["point"],
+        files,
+        master_secret=setup["secret"],
+        user=setup["user"],
+        now_ms=now_ms if now_ms is not None else ms(utcnow()),
+    )
+
+
+def test_a_clear_sheet_is_read_kept_and_committed_as_one_paper_vote(session, setup):
+    small, large = setup["small"], setup["large"]
+    data = png(setup, {small[0]: MarkKind.TICK, large[1]: MarkKind.CROSS})
+    result = upload(session, setup, [("scan 1.png", data)])
+    assert [(p.serial, p.outcome, p.reasons) for p in result.pages] == [("S0042-000001", "accepted", [])]
+    store = store_for(session, setup["cycle"])
+    assert store.counts()["ready"] == 1
+    # The same file again is a no-op; nothing new is kept.
+    again = upload(session, setup, [("scan 1 again.png", data)])
+    assert [p.outcome for p in again.pages] == ["duplicate"]
+    assert store.page_count() == 1
+
+    outcome = commit_ready(
+        session, setup["cycle"], master_secret=setup["secret"], user=setup["user"], now=paper_now(setup)
+    )
+    assert outcome.refused is None and outcome.held == []
+    vote_id = server_sheet_vote_id("S-0042", setup["cycle"].id, "S0042-000001")
+    assert outcome.committed == [("S0042-000001", vote_id)]
+    vote = session.get(Vote, vote_id)
+    assert vote.channel == "paper" and vote.code_id == "sheet_S0042-000001" and vote.device_id == "S-0042"
+    assert sorted(vote.selections) == sorted([small[0], large[1]])
+    assert vote.status == "counted"
+    assert store.counts()["committed"] == 1
+    # Committing again stores nothing more.
+    second = commit_ready(
+        session, setup["cycle"], master_secret=setup["secret"], user=setup["user"], now=paper_now(setup)
+    )
+    assert second.committed == []
+    assert session.scalar(select(func.count()).select_from(Vote)) == 1
+    actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions.count("paper_scans.upload") == 2 and actions.count("paper_scans.commit") == 1
+
+
+def paper_now(_setup):
+    return utcnow()
+
+
+def test_an_unclear_mark_waits_for_a_person_and_decisions_are_kept_with_who_and_when(session, setup):
+    small, large = setup["small"], setup["large"]
+    data = png(setup, {small[0]: MarkKind.TICK, small[1]: MarkKind.CANCELLED, large[0]: MarkKind.TICK})
+    result = upload(session, setup, [("unclear.png", data)])
+    assert result.pages[0].outcome == "needs_review"
+    assert "sheet.marginal_mark" in result.pages[0].reasons
+    store = store_for(session, setup["cycle"], user=setup["user"])
+    [sheet] = store.sheets("review")
+    state = review.evaluate(sheet, store.pages_of(sheet.cycle_id, sheet.serial), [], setup["body"])
+    # The scribble may spill into a neighbour's box too: every unclear box waits for a person.
+    assert small[1] in {b.project_id for b in state.unclear}
+    for box in state.unclear:
+        assert store.crop(box.page_id, box.project_id).startswith(b"\x89PNG")
+    assert store.preview(state.unclear[0].page_id).startswith(b"\xff\xd8")
+    cycles = {setup["cycle"].id: setup["body"]}
+    for box in state.unclear:
+        review.decide_box(
+            store,
+            sheet.cycle_id,
+            sheet.serial,
+            page_id=box.page_id,
+            project_id=box.project_id,
+            verdict="marked" if box.project_id in (small[0], large[0]) else "unmarked",
+            seen=0,
+            operator="Олена",
+            cycles=cycles,
+            now_ms=ms(utcnow()),
+        )
+    session.commit()
+    # A second moderator with the old page open (seen=0) is refused: the first decision stands.
+    box = next(b for b in state.unclear if b.project_id == small[1])
+    with pytest.raises(review.ReviewError) as refused:
+        review.decide_box(
+            store,
+            sheet.cycle_id,
+            sheet.serial,
+            page_id=box.page_id,
+            project_id=box.project_id,
+            verdict="marked",
+            seen=0,
+            operator="Петро",
+            cycles=cycles,
+            now_ms=ms(utcnow()),
+        )
+    session.rollback()
+    assert refused.value.code == "review.decided_meanwhile"
+    assert store.sheet(sheet.cycle_id, sheet.serial).state == "ready"
+    assert list(store.sheet(sheet.cycle_id, sheet.serial).selections) == sorted([small[0], large[0]])
+    decisions = session.scalars(select(PaperScanDecision)).all()
+    assert len(decisions) == len(state.unclear)
+    assert {(d.operator, d.user_id) for d in decisions} == {("Олена", setup["user"].id)}
+    assert next(d for d in decisions if d.project_id == small[1]).verdict == "unmarked"
+
+
+def test_sheets_of_another_point_another_community_or_no_sheet_at_all_are_rejected(session, setup, sheet_key):
+    small = setup["small"]
+    other_point = png(setup, {small[0]: MarkKind.TICK}, serial="S0043-000001")
+    blank_page = cv2.imencode(".png", 255 * __import__("numpy").ones((800, 600), dtype="uint8"))[1].tobytes()
+    files = [
+        ("other.png", other_point),
+        ("blank.png", blank_page),
+        ("empty.png", b""),
+        ("junk.pdf", b"%PDF-1.7 not really"),
+        ("../../etc/passwd", b"\x00" * 100),
+    ]
+    sheet_key(b"k" * 32)  # printed with a key that is not this community's
+    files.append(("forged.png", png(setup, {small[0]: MarkKind.TICK}, serial="S0042-000009")))
+    result = upload(session, setup, files)
+    outcomes = {p.file: (p.outcome, p.reasons) for p in result.pages}
+    assert outcomes["other.png"] == ("rejected", ["sheet.other_point"])
+    assert outcomes["forged.png"] == ("rejected", ["sheet.qr_checksum"])
+    assert outcomes["blank.png"][0] == "rejected"
+    assert outcomes["empty.png"][0] == "rejected"
+    assert outcomes["junk.pdf"][0] == "rejected"
+    assert outcomes["passwd"][0] == "rejected"  # only the name's last part is kept
+    assert session.scalar(select(func.count()).select_from(PaperScanSheet)) == 0
+
+
+def test_a_sheet_the_point_already_sent_is_held_not_counted_twice(session, setup):
+    small = setup["small"]
+    upload(session, setup, [("a.png", png(setup, {small[0]: MarkKind.TICK}, serial="S0042-000005"))])
+    cycle = setup["cycle"]
+    from server.services.ballot_box import store_votes
+    from server.services.cycle_rules import load_cycle_rules
+
+    point_vote = VoteRecord.create(
+        vote_id=sheet_vote_id("S-0042", cycle.id, "S0042-000005"),
+        cycle_id=cycle.id,
+        selections=[small[0]],
+        channel="paper",
+        cast_at=utcnow(),
+        code_id="sheet_S0042-000005",
+        device_id="S-0042",
+    )
+    store_votes(session, {cycle.id: load_cycle_rules(session, cycle)}, [point_vote], "test")
+    session.commit()
+    outcome = commit_ready(session, cycle, master_secret=setup["secret"], user=setup["user"], now=utcnow())
+    assert outcome.committed == [] and outcome.held == [("S0042-000005", "paper_scans.sent_by_point")]
+    assert session.scalar(select(func.count()).select_from(Vote)) == 1
+
+
+def test_nothing_is_committed_after_the_paper_window(session, setup):
+    from datetime import timedelta
+
+    upload(session, setup, [("a.png", png(setup, {setup["small"][0]: MarkKind.TICK}))])
+    late = setup["cycle"].voting_ends_at + PAPER_SCAN_GRACE + timedelta(minutes=1)
+    outcome = commit_ready(
+        session, setup["cycle"], master_secret=setup["secret"], user=setup["user"], now=late
+    )
+    assert outcome.refused == "paper_tally.window_closed" and outcome.committed == []
+    assert session.scalar(select(func.count()).select_from(Vote)) == 0
+
+
+def test_the_page_limit_stops_an_upload_and_the_rest_can_follow(session, setup):
+    small = setup["small"]
+    files = [(f"s{n}.png", png(setup, {small[0]: MarkKind.TICK}, serial=f"S0042-00010{n}")) for n in range(3)]
+    first = import_scans(
+        session,
+        setup["cycle"],
+        setup["point"],
+        files,
+        master_secret=setup["secret"],
+        user=setup["user"],
+        now_ms=ms(utcnow()),
+        max_pages=2,
+    )
+    assert first.truncated and len(first.pages) == 2
+    rest = upload(session, setup, files)
+    assert [p.outcome for p in rest.pages] == ["duplicate", "duplicate", "accepted"]
+
+
+def test_a_decision_can_be_neither_rewritten_nor_deleted(session, setup):
+    data = png(setup, {setup["small"][0]: MarkKind.CANCELLED, setup["large"][0]: MarkKind.TICK})
+    upload(session, setup, [("a.png", data)])
+    store = store_for(session, setup["cycle"], user=setup["user"])
+    [sheet] = store.sheets("review")
+    review.spoil_sheet(
+        store,
+        sheet.cycle_id,
+        sheet.serial,
+        reason="Закреслено",
+        seen=0,
+        operator="Олена",
+        cycles={sheet.cycle_id: setup["body"]},
+        now_ms=ms(utcnow()),
+    )
+    session.commit()
+    for statement in ("UPDATE paper_scan_decision SET reason = 'інше'", "DELETE FROM paper_scan_decision"):
+        with pytest.raises(Exception, match="append-only"):
+            session.execute(text(statement))
+        session.rollback()
+    assert session.scalars(select(PaperScanDecision.reason)).all() == ["Закреслено"]
