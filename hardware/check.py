@@ -58,11 +58,19 @@ def check_printer(printer: ReceiptPrinter, configured: str, *, print_test: bool 
     line: dict[str, Any] = {"device": "printer", "configured": configured}
     if configured.strip().lower() == "none":
         return {**line, "ok": True, "detail": "no printer configured: receipt codes are shown on screen only"}
-    ready = printer.ready()
-    line.update(ok=ready.printed, detail=ready.detail)
-    if ready.printed and print_test:
+    from .printers import LpPrinter, QueueState
+
+    if isinstance(printer, LpPrinter):
+        # A CUPS queue has more to say than yes or no: paused, refusing jobs, no such
+        # queue, no scheduler; scripts read it from "state".
+        status = printer.queue_status()
+        line.update(ok=status.state is QueueState.READY, state=str(status.state), detail=status.detail)
+    else:
+        ready = printer.ready()
+        line.update(ok=ready.printed, detail=ready.detail)
+    if line["ok"] and print_test:
         printed = printer.print_receipt(sample_receipt())
-        line.update(ok=printed.printed, test_print=printed.printed, detail=printed.detail or ready.detail)
+        line.update(ok=printed.printed, test_print=printed.printed, detail=printed.detail or line["detail"])
     return line
 
 

@@ -10,6 +10,7 @@ PACKAGES=(
   pcscd vsmartcard-vpcd swig libpcsclite-dev         # card readers: PC/SC, a virtual reader for tests, pyscard's build
   libzbar0                                           # QR decoding (pyzbar)
   cups-client poppler-utils                          # receipt printing (lp); PDF checks
+  cups-daemon cups-core-drivers                      # a private cupsd and its pass-through filter for the printing tests
 )
 
 missing=()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from hardware.cli import hardware_group
@@ -64,6 +65,18 @@ def test_a_wrong_setting_is_a_usage_error_naming_it():
     result = check("--reader", "fake", "--camera", "fake", "--printer", "cups")
     assert result.exit_code == 2
     assert "printer = 'cups'" in result.output
+
+
+@pytest.mark.parametrize("queue", ["receipts;reboot", "-o", "two words", "q" * 10_000])
+def test_a_hostile_cups_queue_name_is_a_usage_error_and_never_reaches_lp(queue, tmp_path, monkeypatch):
+    for command in ("lp", "lpstat"):  # CUPS clients that leave a mark when run
+        (tmp_path / command).write_text(f'#!/bin/sh\necho "$@" >> {tmp_path}/ran\n')
+        (tmp_path / command).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    result = check("--reader", "fake", "--camera", "fake", "--printer", f"lp:{queue}", "--print-test")
+    assert result.exit_code == 2
+    assert "a queue name is 1-127 bytes" in result.output and len(result.output) < 2000
+    assert not (tmp_path / "ran").exists()
 
 
 def test_the_real_reader_shows_the_card_and_hides_most_of_its_id(make_card):
