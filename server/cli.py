@@ -16,6 +16,7 @@ from flask import Flask
 from server import db
 from server.api.cli import api_client_group
 from server.eligibility_cli import eligibility_group
+from server.paper_scans_cli import paper_scans_group
 from server.sync.bundle_cli import import_bundle_command
 from server.sync.cli import recount_command
 from sync.protocol import generate_private_key, private_key_to_pem
@@ -214,5 +215,6 @@ server_group.add_command(api_client_group)
 server_group.add_command(recount_command)
 server_group.add_command(import_bundle_command)
 server_group.add_command(eligibility_group)
+server_group.add_command(paper_scans_group)
 
 os.environ.setdefault("FLASK_SKIP_DOTENV", "1")

@@ -264,3 +264,33 @@ def test_a_decision_can_be_neither_rewritten_nor_deleted(session, setup):
             session.execute(text(statement))
         session.rollback()
     assert session.scalars(select(PaperScanDecision.reason)).all() == ["Закреслено"]
+
+
+def test_the_command_line_reads_a_folder_and_commits(app, session, setup, tmp_path):
+    import json
+
+    from server.paper_scans_cli import paper_scans_group
+
+    small = setup["small"]
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    (folder / "1.png").write_bytes(png(setup, {small[0]: MarkKind.TICK}, serial="S0042-000201"))
+    (folder / "2.png").write_bytes(b"not an image")
+    runner = app.test_cli_runner()
+    cycle_id = str(setup["cycle"].id)
+    read = runner.invoke(
+        paper_scans_group, ["import", str(folder), "--cycle", cycle_id, "--point", "S-0042", "--json"]
+    )
+    lines = [json.loads(line) for line in read.output.splitlines()]
+    assert [(p["file"], p["outcome"]) for p in lines] == [("1.png", "accepted"), ("2.png", "rejected")]
+    assert read.exit_code == 1  # a page was rejected
+    unknown = runner.invoke(
+        paper_scans_group, ["import", str(folder), "--cycle", cycle_id, "--point", "S-9999"]
+    )
+    assert unknown.exit_code != 0 and "S-9999" in unknown.output
+    assert runner.invoke(paper_scans_group, ["commit", "--cycle", "999999"]).exit_code != 0
+    done = runner.invoke(paper_scans_group, ["commit", "--cycle", cycle_id, "--json"])
+    assert done.exit_code == 0
+    assert [c["serial"] for c in json.loads(done.output)["committed"]] == ["S0042-000201"]
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Vote)) == 1
