@@ -1,0 +1,86 @@
+# ruff: noqa: F811 - fixtures imported from other test modules are parameters here
+"""A moderator in a real Chromium: signs in, uploads a support point's scans, opens the
+unclear sheet, decides each unclear box by its zoomed crop, and stores the ready sheets
+as votes. axe-core finds no WCAG 2.1 A/AA violation on the scans page or the sheet page;
+screenshots are kept under test-artifacts/paper-scans/.
+
+Under CI (CI=true) a missing Chromium fails this test instead of skipping it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from server.models import PaperScanDecision, Vote
+from tests.ballot_import.corpus import MarkKind
+from tests.factories import PASSWORD
+from tests.school_budget.test_student_browser import WCAG_21_AA, chromium, server_url  # noqa: F401
+from tests.server.test_paper_scans import png, setup, sheet_key  # noqa: F401
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "paper-scans"
+
+
+@pytest.fixture
+def desk(chromium):
+    context = chromium.new_context(viewport={"width": 1366, "height": 900}, locale="uk-UA")
+    context.set_default_timeout(10_000)
+    context.add_init_script(script=Axe().axe_script)
+    yield context.new_page()
+    context.close()
+
+
+def no_axe_violations(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    results = page.evaluate("options => axe.run(document, options)", WCAG_21_AA)
+    violations = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results["violations"]]
+    assert violations == [], f"{name}: {violations}"
+
+
+def test_a_moderator_reviews_scans_in_the_browser(desk, server_url, session, setup, tmp_path):
+    small, large = setup["small"], setup["large"]
+    clear = tmp_path / "clear.png"
+    clear.write_bytes(png(setup, {small[0]: MarkKind.TICK, large[0]: MarkKind.TICK}, serial="S0042-000011"))
+    unclear = tmp_path / "unclear.png"
+    unclear.write_bytes(
+        png(setup, {small[3]: MarkKind.CANCELLED, large[2]: MarkKind.TICK}, serial="S0042-000012")
+    )
+
+    page = desk
+    page.goto(f"{server_url}/login")
+    page.fill("#login", setup["user"].login)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{server_url}/console/cycles/{setup['cycle'].id}/paper-scans")
+    no_axe_violations(page, "scans-empty")
+    page.set_input_files("#f-files", [str(clear), str(unclear)])
+    page.click("form.grid-form button[type=submit]")
+    expect(page.locator("#scan-pages tr[data-outcome=accepted]")).to_have_count(1)
+    expect(page.locator("#scan-pages tr[data-outcome=needs_review]")).to_have_count(1)
+    no_axe_violations(page, "scans-uploaded")
+
+    page.get_by_role("link", name="S0042-000012").click()
+    expect(page.locator("#state")).to_have_attribute("data-state", "review")
+    no_axe_violations(page, "sheet-unclear")
+    boxes = page.locator(".scan-box")
+    for n in range(boxes.count()):
+        box = page.locator(".scan-box").nth(n)
+        project = int(box.get_attribute("id").removeprefix("box-"))
+        expect(box.locator("img.scan-crop")).to_be_visible()
+        label = "Позначено" if project == large[2] else "Не позначено"
+        box.get_by_role("button", name=label, exact=True).click()
+        expect(page.locator(".flash").first).to_be_visible()
+    expect(page.locator("#state")).to_have_attribute("data-state", "ready")
+    no_axe_violations(page, "sheet-decided")
+
+    page.get_by_role("link", name="← Скановані бюлетені").click()
+    page.get_by_role("button", name="Зберегти готові аркуші як голоси (2)").click()
+    expect(page.locator("td[data-state=committed]")).to_have_text("2")
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Vote).where(Vote.channel == "paper")) == 2
+    assert session.scalar(select(func.count()).select_from(PaperScanDecision)) >= 1
