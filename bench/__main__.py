@@ -9,6 +9,7 @@
     python -m bench ballots         # paper sheets read: silent errors, review rate, speed
     python -m bench ballots camera  # ...only sheets read from camera frames
     python -m bench kiosk           # the terminal's ballot screen with 200 projects
+    python -m bench kiosk card      # card tap to ballot in Chromium over the real PC/SC stack
     python -m bench eligibility     # the voter list: upload, a terminal's catch-up, a lookup
 
 Needs PostgreSQL on 127.0.0.1:5432 (scripts/ensure-postgres.sh); each suite makes a

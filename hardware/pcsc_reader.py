@@ -1,8 +1,8 @@
 """The real card reader: PC/SC through pyscard (pcscd on Linux).
 
-The kiosk polls `state()` every 300 ms, so one poll must stay cheap and must never raise
-for what happens to a terminal every day (no card, a strange card, the reader cable
-pulled, pcscd restarted). A poll is:
+The kiosk calls `state()` every 20 ms while its page waits for a change, so one poll
+must stay cheap and must never raise for what happens to a terminal every day (no card,
+a strange card, the reader cable pulled, pcscd restarted). A poll is:
 
 1. a PC/SC context, made once and remade only when pcscd went away;
 2. the reader list (one round trip to pcscd), so an unplugged reader is noticed;

@@ -6,7 +6,9 @@ reader, camera and printer as objects or specs (see kiosk.devices).
 
 One terminal, one voter: a single TerminalFlow holds the visit, and one lock serialises
 requests (the page's poll and the voter's taps), so each request sees the visit as the
-previous one left it.
+previous one left it. The page's long poll (GET /state?wait=) is the one request that
+does not hold the lock throughout: it takes it for each look at the reader and lets go
+while it waits, so a tap on the screen is never queued behind a waiting poll.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, Response, g, request
 
@@ -34,6 +36,15 @@ from sync.device_store import DeviceStore
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
+# How often a waiting /state looks at the reader. pcscd itself learns of a card only at
+# its own polls (about every 400 ms with vpcd, at once from a USB reader's interrupt), so
+# 20 ms adds at most 20 ms to a tap. One look at a PC/SC reader costs ~0.1 ms (bench
+# card_poll_ms); the kiosk process used ~1.7 % of a core with a page waiting, against
+# ~0.7-1 % with 300 ms short polls (bench card_tap_to_ballot_ms).
+READER_CHECK_S = 0.02
+
 DEFAULTS: dict[str, Any] = {
     "STORE_PATH": None,  # required: the device's SQLite file (enrolled, holding a package)
     "CARD_READER": "pcsc",  # "pcsc", "fake", or an object with the CardReader protocol
@@ -45,7 +56,10 @@ DEFAULTS: dict[str, Any] = {
     "IDLE_COUNTDOWN_S": 15.0,
     "RECEIPT_SHOWN_S": 30.0,
     "REFUSAL_SHOWN_S": 15.0,
-    "POLL_INTERVAL_MS": 300,  # how often the page asks /state (card on the reader, timeouts)
+    "POLL_INTERVAL_MS": 300,  # how often the page asks /state when the terminal answers at once
+    # The longest a /state?wait= poll is held until something changes (0: every poll is
+    # answered at once, and the page falls back to asking every POLL_INTERVAL_MS).
+    "STATE_WAIT_MAX_MS": 20_000,
     "VOTING_SWITCH_PATH": None,  # default: beside the store, "<store>.voting-switch.json"
     "VOTED_ELSEWHERE": None,  # callable (cycle_id, voter) -> bool, from the sync layer
     "QR_HANDLERS": None,  # a kiosk.qr_handlers.QrHandlers; default: students' code cards
@@ -58,6 +72,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 16 * 1024,  # the biggest form here is a PIN or a document number
     "MAX_FORM_MEMORY_SIZE": 4 * 1024,
 }
+
+# Static files need no visit; /state takes the lock itself, for each look (Kiosk.watch).
+SELF_LOCKING_ENDPOINTS = frozenset({"static", "voter.state"})
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -75,6 +92,42 @@ class Kiosk:
     flow: TerminalFlow
     lock: threading.RLock
     poll_interval_ms: int
+    state_wait_max_ms: int = 20_000
+    observed_at: float = float("-inf")  # time.monotonic() of the last look at the hardware
+    closed: bool = False
+
+    def observe(self) -> None:
+        """Show the visit what the reader and camera see now. The caller holds the lock."""
+        self.flow.observe(self.card_state(), self.take_qr_code())
+        self.observed_at = time.monotonic()
+
+    def watch(
+        self,
+        read: Callable[[], T],
+        unchanged: Callable[[T], bool],
+        wait_s: float,
+        client_gone: Callable[[], bool] = lambda: False,
+    ) -> T:
+        """Observe the hardware and `read()` the visit; while `unchanged(answer)` (the
+        page still shows the truth), look again every READER_CHECK_S, for at most
+        `wait_s` seconds of real time. The lock is held for each look only.
+
+        Waiting requests share the reader: one that finds the hardware looked at less
+        than half a check ago reads the visit as it stands. A page that navigated away
+        abandons its poll; `client_gone` ends such a wait at the next look."""
+        deadline = time.monotonic() + wait_s
+        first = True
+        while True:
+            with self.lock:
+                if not self.closed and (first or time.monotonic() - self.observed_at >= READER_CHECK_S / 2):
+                    self.observe()
+                answer = read()
+                closed = self.closed
+            first = False
+            left = deadline - time.monotonic()
+            if closed or left <= 0 or not unchanged(answer) or client_gone():
+                return answer
+            time.sleep(min(READER_CHECK_S, left))
 
     def card_state(self) -> CardState:
         try:
@@ -93,8 +146,12 @@ class Kiosk:
             return None
 
     def close(self) -> None:
-        self.devices.close()
-        self.store.close()
+        with self.lock:  # a waiting poll must not look at a closed reader or store
+            if self.closed:
+                return
+            self.closed = True
+            self.devices.close()
+            self.store.close()
 
 
 def _school_id(value: Any) -> int | None:
@@ -143,7 +200,15 @@ def _build_kiosk(config: Mapping[str, Any]) -> Kiosk:
     )
     if devices.scanner is not None:
         devices.scanner.start()
-    return Kiosk(store, devices, terminal, flow, threading.RLock(), int(config["POLL_INTERVAL_MS"]))
+    return Kiosk(
+        store,
+        devices,
+        terminal,
+        flow,
+        threading.RLock(),
+        int(config["POLL_INTERVAL_MS"]),
+        state_wait_max_ms=max(0, int(config["STATE_WAIT_MAX_MS"])),
+    )
 
 
 def create_kiosk_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -163,12 +228,12 @@ def create_kiosk_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.before_request
     def observe_hardware() -> None:
-        if request.endpoint == "static":
+        if request.endpoint in SELF_LOCKING_ENDPOINTS:
             return
         # Held until teardown: the whole request sees one consistent visit.
         kiosk.lock.acquire()
         g.kiosk_locked = True
-        kiosk.flow.observe(kiosk.card_state(), kiosk.take_qr_code())
+        kiosk.observe()
 
     @app.teardown_request
     def release(_exc: BaseException | None) -> None:

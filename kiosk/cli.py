@@ -90,6 +90,7 @@ def run_command(
         app = create_kiosk_app(config)
     except (RuntimeError, DeviceConfigError) as exc:
         raise click.ClickException(f"Термінал не запущено / the kiosk did not start: {exc}") from None
+    # threaded: the page's /state long poll waits in a thread of its own
     server = make_server(host, port, app, threaded=True)
 
     def stop(*_args: object) -> None:

@@ -13,8 +13,9 @@ Every reset (and every new voter) also changes `token`; pages carry it in their 
 and a form from an earlier visit is refused instead of acting on the next voter's ballot.
 
 Hardware is observed, not owned: the app reads the card reader and the camera and calls
-`observe()` on every request, including the page's poll every ~300 ms. Expected
-conditions are answers, not exceptions; an action at the wrong step raises WrongStep.
+`observe()` on every request, and every 20 ms while the page's /state poll waits for a
+change. Expected conditions are answers, not exceptions; an action at the wrong step
+raises WrongStep.
 """
 
 from __future__ import annotations

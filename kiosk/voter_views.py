@@ -3,29 +3,62 @@ small endpoints every screen uses (/state poll, display choices, activity, cance
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, jsonify, request
 from werkzeug.wrappers import Response
 
 from kiosk import ballot_view, school_codes
 from kiosk.terminal import UNAVAILABLE_TEXTS, OpenVoting
 from kiosk.visit import Step
-from kiosk.web import action, flow, form_int, kiosk, render, screen, step_url, to_current_step
+from kiosk.web import (
+    ShownState,
+    action,
+    client_gone,
+    flow,
+    form_int,
+    kiosk,
+    render,
+    screen,
+    shown_state,
+    step_url,
+    to_current_step,
+    wait_ms,
+)
 
 bp = Blueprint("voter", __name__)
 
 
 @bp.get("/state")
-def state() -> Response:
-    """Polled by every page every ~300 ms: where the visit is now, so the page can
-    follow (a card was put on or taken off, a timeout), and the idle warning."""
+def state() -> Response | tuple[Response, int]:
+    """Where the visit is now, so the page can follow (a card put on or taken off, a
+    timeout), and the idle warning. Asked as `/state?wait=MS&path=..&token=..&idle=..`
+    (what the page shows) it is a long poll: the answer comes as soon as the page's
+    picture is out of date, and after MS milliseconds (at most STATE_WAIT_MAX_MS) if
+    nothing changed. Without `wait` it answers at once."""
+    wait = wait_ms(request.args.get("wait"))
+    if wait is None:
+        return jsonify(error="wait must be a whole number of milliseconds (digits only, at most 9)"), 400
+    shown = shown_state(request.args)
+    wait_s = min(wait, kiosk().state_wait_max_ms) / 1000
+    return jsonify(kiosk().watch(_state_now, lambda now: _as_shown(now) == shown, wait_s, client_gone))
+
+
+def _state_now() -> dict[str, Any]:
     current = flow()
     idle = current.idle_status()
-    return jsonify(
-        step=str(current.step),
-        path=step_url(current.step),
-        token=current.token,
-        idle={"warning": idle.warning, "seconds_left": idle.seconds_left},
-    )
+    return {
+        "step": str(current.step),
+        "path": step_url(current.step),
+        "token": current.token,
+        "idle": {"warning": idle.warning, "seconds_left": idle.seconds_left},
+    }
+
+
+def _as_shown(state: dict[str, Any]) -> ShownState:
+    # The countdown is on screen only while the warning is; before that it ticks unseen.
+    idle = state["idle"]
+    return ShownState(state["path"], state["token"], idle["seconds_left"] if idle["warning"] else None)
 
 
 @bp.post("/activity")

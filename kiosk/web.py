@@ -7,13 +7,18 @@ language and display choices, and the two kinds of view.
 - An action (POST) needs the visit's token from the page's form (a form from an
   earlier visit, or from anywhere else, does nothing), runs one TerminalFlow method and
   redirects to whatever step that left (post/redirect/get: a reload repeats nothing).
+
+And what the /state long poll reads from its request: how long to wait, what the
+page shows, whether the browser is still there.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+import select
+import socket
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from flask import Flask, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -89,6 +94,59 @@ def form_int(name: str) -> int | None:
     if not value.isascii() or not value.isdigit() or len(value) > 9:
         return None
     return int(value)
+
+
+def wait_ms(value: str | None) -> int | None:
+    """/state's `wait`: 0 when absent, a whole number of milliseconds (digits only, at
+    most 9 of them; the view caps it), or None for anything else."""
+    if value is None:
+        return 0
+    if not value.isascii() or not value.isdigit() or len(value) > 9:
+        return None
+    return int(value)
+
+
+class ShownState(NamedTuple):
+    """What a page shows of the visit: its step's path, the visit's token, and the idle
+    countdown's seconds while the warning is on (None when it is not)."""
+
+    path: str
+    token: str
+    idle_seconds: int | None
+
+
+# Matches no state: a page whose picture cannot be read gets the state at once.
+_UNKNOWN = ShownState("", "", -1)
+
+
+def shown_state(args: Mapping[str, str]) -> ShownState:
+    path, token, idle = args.get("path", ""), args.get("token", ""), args.get("idle", "")
+    if len(path) > 100 or len(token) > 100:
+        return _UNKNOWN  # longer than any path or token of ours
+    if idle == "":
+        return ShownState(path, token, None)
+    if idle.isascii() and idle.isdigit() and len(idle) <= 5:
+        return ShownState(path, token, int(idle))
+    return _UNKNOWN
+
+
+def client_gone() -> bool:
+    """Has the browser closed the connection of the request being answered? A page that
+    navigates away abandons its waiting /state poll; the wait then stops at once.
+    Known only under werkzeug's server (`spilno kiosk run`); elsewhere never."""
+    connection = request.environ.get("werkzeug.socket")
+    if connection is None:
+        return False
+    try:
+        readable = select.poll()
+        readable.register(connection, select.POLLIN)
+        if not readable.poll(0):
+            return False
+        # Nothing more is sent on a connection awaiting its answer: readable means closed
+        # (or, were the browser to pipeline a request, data: then it is not gone).
+        return connection.recv(1, socket.MSG_PEEK) == b""
+    except (OSError, ValueError):  # reset, or already closed on our side
+        return True
 
 
 def render(template: str, **context: Any) -> str:

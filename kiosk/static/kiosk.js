@@ -4,6 +4,10 @@
   "use strict";
   var body = document.body;
   var pollMs = parseInt(body.getAttribute("data-poll-ms"), 10) || 300;
+  // A long poll: the terminal holds /state back until what this page shows is out of
+  // date (a card put down, a timeout, the idle countdown), so a tap shows at once
+  // instead of at the next poll. The terminal caps the wait (STATE_WAIT_MAX_MS).
+  var waitMs = 20000;
   var stateUrl = body.getAttribute("data-state-url");
   var activityUrl = body.getAttribute("data-activity-url");
   var myPath = body.getAttribute("data-path");
@@ -13,6 +17,7 @@
   var continueButton = document.getElementById("idle-continue");
   var leaving = false;
   var lastPing = 0;
+  var shownIdle = "";  // the countdown's seconds while the warning is on screen, else ""
 
   function leaveFor(path) {
     if (leaving) { return; }
@@ -21,11 +26,15 @@
     window.location.replace(path);
   }
 
+  // Shows the warning as the terminal says; true when that changed what is on screen.
   function showIdle(idle) {
-    if (!overlay) { return; }
+    var seconds = idle.warning ? String(idle.seconds_left) : "";
+    var changed = seconds !== shownIdle;
+    shownIdle = seconds;
+    if (!overlay) { return changed; }
     if (idle.warning) {
       var template = overlayText.getAttribute("data-template");
-      overlayText.textContent = template.replace("{seconds}", String(idle.seconds_left));
+      overlayText.textContent = template.replace("{seconds}", seconds);
       if (overlay.hidden) {
         overlay.hidden = false;
         continueButton.focus();
@@ -33,11 +42,23 @@
     } else if (!overlay.hidden) {
       overlay.hidden = true;
     }
+    return changed;
+  }
+
+  function stateQuery() {
+    var query = new URLSearchParams();
+    query.set("wait", String(waitMs));
+    query.set("path", myPath);
+    query.set("token", myToken);
+    query.set("idle", shownIdle);
+    return stateUrl + "?" + query.toString();
   }
 
   function poll() {
     if (leaving) { return; }
-    fetch(stateUrl, { cache: "no-store", credentials: "same-origin", headers: { "Accept": "application/json" } })
+    var asked = Date.now();
+    var news = false;
+    fetch(stateQuery(), { cache: "no-store", credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (state) {
         if (!state) { return; }
@@ -45,10 +66,15 @@
           leaveFor(state.path);
           return;
         }
-        showIdle(state.idle);
+        news = showIdle(state.idle);
       })
-      .catch(function () { /* the app restarts: try again at the next tick */ })
-      .then(function () { window.setTimeout(poll, pollMs); });
+      .catch(function () { /* the app restarts: try again after a pause */ })
+      .then(function () {
+        // Ask again at once after news or a wait that ran out. A quick answer with
+        // nothing new (an error; a terminal set to answer at once) waits a poll interval.
+        var quick = Date.now() - asked < pollMs;
+        window.setTimeout(poll, news || !quick ? 0 : pollMs);
+      });
   }
 
   function sendActivity() {
@@ -68,6 +94,13 @@
   }
   document.addEventListener("pointerdown", noteActivity, true);
   document.addEventListener("keydown", noteActivity, true);
+
+  // A form sent (a choice, Next, Cancel) takes the page where the terminal says. The
+  // waiting poll answers the same change at once; following it too would cut the form's
+  // own navigation short and load the next screen twice.
+  document.addEventListener("submit", function (event) {
+    if (!event.defaultPrevented) { leaving = true; }
+  });
 
   if (continueButton) {
     continueButton.form.addEventListener("submit", function (event) {
@@ -104,5 +137,5 @@
     if (chosen && !chosen.disabled) { chosen.focus(); }
   }
 
-  window.setTimeout(poll, pollMs);
+  poll();
 }());

@@ -5,6 +5,7 @@ whole visit works from a keyboard alone."""
 from __future__ import annotations
 
 import re
+import time
 
 from playwright.sync_api import expect
 
@@ -18,11 +19,17 @@ GOOD_RNOKPP = "3012409878"  # its check digit (8) is right
 BAD_RNOKPP = "3012409871"
 
 
-def wait_for_polls(page, count: int = 2) -> None:
-    """Until the page has asked the terminal for its state `count` more times."""
+def wait_for_polls(page, kiosk, count: int = 2) -> None:
+    """Until the terminal has looked at the reader `count` more times for the page's
+    waiting /state poll: had that changed the visit, the poll would have answered and
+    the page followed it at once."""
+    terminal = kiosk.app.extensions["spilno.kiosk"]
     for _ in range(count):
-        with page.expect_response(lambda response: response.url.endswith("/state")):
-            pass
+        since, deadline = time.monotonic(), time.monotonic() + 5
+        while terminal.observed_at <= since:
+            assert time.monotonic() < deadline, "the terminal stopped looking at the reader"
+            time.sleep(0.01)
+    page.wait_for_timeout(100)  # time to follow an answer, had there been one
 
 
 def unlock(page, pin: str) -> None:
@@ -101,7 +108,7 @@ def test_maintenance_behind_the_pin_shows_the_terminal_and_closes_voting(make_ki
     page.locator("#leave-service").click()
     expect(page.locator("h1")).to_have_text("Голосування на цьому терміналі закрито")
     kiosk.reader.insert_card("04A1B2C3D4E5F6")
-    wait_for_polls(page)  # a closed terminal takes no card
+    wait_for_polls(page, kiosk)  # a closed terminal takes no card
     expect(page).to_have_url(kiosk.url("/"))
     assert str(kiosk.flow.step) == "attract"
 
@@ -110,10 +117,10 @@ def test_maintenance_behind_the_pin_shows_the_terminal_and_closes_voting(make_ki
     page.locator("#open-voting").click()
     page.locator("#leave-service").click()
     # The card lay there while voting was closed: it counts only once lifted and put back.
-    wait_for_polls(page)
+    wait_for_polls(page, kiosk)
     expect(page).to_have_url(kiosk.url("/"))
     kiosk.reader.remove_card()
-    wait_for_polls(page)
+    wait_for_polls(page, kiosk)
     kiosk.reader.insert_card("04A1B2C3D4E5F6")
     expect(page.locator("h1")).to_have_text("Малі проєкти", timeout=POLL_WAIT_MS)
 
