@@ -11,6 +11,7 @@
     python -m bench kiosk           # the terminal's ballot screen with 200 projects
     python -m bench kiosk card      # card tap to ballot in Chromium over the real PC/SC stack
     python -m bench eligibility     # the voter list: upload, a terminal's catch-up, a lookup
+    python -m bench paper_scans     # scanned sheets read on the server into PostgreSQL, committed
 
 Needs PostgreSQL on 127.0.0.1:5432 (scripts/ensure-postgres.sh); each suite makes a
 fresh database of its own.
@@ -26,6 +27,7 @@ from . import (
     eligibility_bench,
     hardware_bench,
     kiosk_bench,
+    paper_scans_bench,
     qr_codes_bench,
     school_bench,
     server_bench,
@@ -41,6 +43,7 @@ SUITES = {
     "qr_codes": qr_codes_bench,
     "ballots": ballots_bench,
     "eligibility": eligibility_bench,
+    "paper_scans": paper_scans_bench,
 }
 
 
