@@ -73,7 +73,12 @@ def read_pages(path: str | os.PathLike[str], limits: Limits = Limits()) -> Itera
             yield PageImage(name, 0, "", None, "sheet.too_large")
             return
         with open(name, "rb") as handle:
-            data = handle.read(limits.max_bytes + 1)
+            # The size it had a moment ago, plus one byte: read(max_bytes + 1) at once
+            # would allocate 100 MB for every sheet. A file that grew since (a scanner
+            # still writing) is read on, up to the limit, as a whole.
+            data = handle.read(min(size, limits.max_bytes) + 1)
+            if len(data) > size:
+                data += handle.read(limits.max_bytes + 1 - len(data))
     except OSError:
         yield PageImage(name, 0, "", None, "sheet.unreadable")
         return
@@ -118,7 +123,8 @@ def pages_from_bytes(
             return
         started = time.perf_counter()
         reduce = 2 if kind == "jpeg" and max(width, height) > limits.reduce_above_px else 1
-        gray = sheet_imaging.decode_image(data, reduce=reduce)
+        transparent = kind == "png" and _png_may_be_transparent(data)
+        gray = sheet_imaging.decode_image(data, reduce=reduce, transparent=transparent)
         seconds = time.perf_counter() - started
         yield PageImage(name, 0, digest, gray, None if gray is not None else "sheet.unreadable", seconds)
         return
@@ -153,6 +159,26 @@ def _image_sizes(kind: str, data: bytes, most: int) -> list[tuple[int, int]]:
     if kind == "jpeg":
         return [_jpeg_size(data)]
     return _tiff_sizes(data, most)
+
+
+def _png_may_be_transparent(data: bytes) -> bool:
+    """Whether a PNG has an alpha channel (colour type 4 or 6) or a tRNS chunk before
+    its pixels: such a page is laid on white when decoded. Walks the chunk headers
+    only; a malformed chain ends the walk (the decoder then reports the file)."""
+    if len(data) < 26:
+        return False
+    if data[25] in (4, 6):  # IHDR's colour type: grey + alpha, RGBA
+        return True
+    at = 8
+    while at + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[at : at + 4])
+        tag = data[at + 4 : at + 8]
+        if tag == b"tRNS":
+            return True
+        if tag in (b"IDAT", b"IEND"):
+            return False
+        at += 12 + length
+    return False
 
 
 def _jpeg_size(data: bytes) -> tuple[int, int]:
