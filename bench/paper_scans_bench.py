@@ -85,7 +85,7 @@ def run(wanted: str = "") -> Iterator[dict]:
             "format": "jpeg q85",
         }
         started = time.perf_counter()
-        outcome = commit_ready(session, cycle, master_secret=MASTER_SECRET, user=None, now=utcnow())
+        outcome = commit_ready(session, cycle, user=None, now=utcnow())
         seconds = time.perf_counter() - started
         yield {
             "bench": "paper_scan_commit",

@@ -116,7 +116,6 @@ def commit_command(cycle_id: int, as_json: bool) -> None:
         outcome = paper_scans.commit_ready(
             session,
             cycle,
-            master_secret=current_app.config["VOTER_KEY_SECRET_BYTES"],
             user=None,
             now=utcnow(),
         )

@@ -21,11 +21,13 @@ from ballot_import.messages import message as sheet_message
 from ballot_import.serials import is_serial
 from server import db
 from server.auth.access import COMMUNITY_MANAGERS, current_user, roles_required
-from server.i18n import _, get_locale
+from server.i18n import _, datetime_text, get_locale
 from server.models import Cycle, Device, utcnow
 from server.services import paper_scans as scans
 from server.services.paper_scan_store import ServerSheetStore, ms
 from server.services.paper_tally_messages import tally_message
+from server.sync.packages import cycle_body
+from sync.clock import datetime_from_ms
 
 from .paper_imports import active_support_points, chosen_support_point, public_cycle_or_404
 from .views import bp
@@ -82,8 +84,7 @@ def _store(cycle: Cycle) -> ServerSheetStore:
 
 
 def _cycles(cycle: Cycle) -> dict[int, dict]:
-    _reader, body = scans.scan_reader(db.session(), cycle, current_app.config["VOTER_KEY_SECRET_BYTES"])
-    return {cycle.id: body}
+    return {cycle.id: cycle_body(db.session(), cycle)}
 
 
 def _projects(cycle_body: dict) -> dict[int, dict]:
@@ -148,7 +149,6 @@ def paper_scans_commit(cycle_id: int) -> Response:
     outcome = scans.commit_ready(
         db.session(),
         cycle,
-        master_secret=current_app.config["VOTER_KEY_SECRET_BYTES"],
         user=current_user(),
         now=utcnow(),
     )
@@ -196,9 +196,6 @@ def paper_scan_sheet(cycle_id: int, serial: str):  # type: ignore[no-untyped-def
 
 
 def _moment(epoch_ms: int | None) -> str:
-    from server.i18n import datetime_text
-    from sync.clock import datetime_from_ms
-
     return datetime_text(datetime_from_ms(epoch_ms)) if epoch_ms is not None else "—"
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from ballot_import.reading import REJECTED, BoxReading, SheetReading
 from ballot_import.sheet_store import Decision, SheetRow, StoredPage
-from server.models import PaperScanCrop, PaperScanDecision, PaperScanPage, PaperScanSheet
+from server.models import Device, PaperScanCrop, PaperScanDecision, PaperScanPage, PaperScanSheet
 from server.models.paper_scan import DECISION_KINDS, SHEET_STATES
 from sync.clock import datetime_from_ms
 
@@ -250,6 +250,20 @@ class ServerSheetStore:
     def sheet_device(self, serial: str) -> int | None:
         row = self._sheet_row(self.cycle_id, serial)
         return row.device_id if row else None
+
+    def point_codes(self, state: str) -> dict[str, str]:
+        """serial -> the device code of its support point, for this cycle's sheets in
+        `state` (one query, for a commit of many sheets)."""
+        rows = self.session.execute(
+            select(PaperScanSheet.serial, Device.code)
+            .join(Device, Device.id == PaperScanSheet.device_id)
+            .where(
+                PaperScanSheet.community_id == self.community_id,
+                PaperScanSheet.cycle_id == self.cycle_id,
+                PaperScanSheet.state == state,
+            )
+        )
+        return dict(rows.all())
 
     def sheets(self, state: str | None = None, limit: int | None = None) -> list[SheetRow]:
         """Sheets in `state` (all when None), oldest first: the review queue's order."""

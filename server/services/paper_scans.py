@@ -213,9 +213,7 @@ def _shown_name(name: str) -> str:
     return base[:200] or "scan"
 
 
-def commit_ready(
-    session: Session, cycle: Cycle, *, master_secret: bytes, user: User | None, now: datetime
-) -> CommitOutcome:
+def commit_ready(session: Session, cycle: Cycle, *, user: User | None, now: datetime) -> CommitOutcome:
     """Store every ready sheet of the cycle as one paper vote; all in one transaction."""
     outcome = CommitOutcome()
     problem = window_problem(cycle, now)
@@ -223,15 +221,12 @@ def commit_ready(
         outcome.refused, outcome.refused_params = problem.code, dict(problem.params)
         return outcome
     store = store_for(session, cycle, user=user)
-    _reader, body = scan_reader(session, cycle, master_secret)
+    body = cycle_body(session, cycle)
     records: list[VoteRecord] = []
     with store.write():
-        in_community = Device.community_id == cycle.community_id
-        devices = dict(session.execute(select(Device.id, Device.code).where(in_community)).all())
+        points = store.point_codes("ready")
         ready = store.sheets("ready")
-        point_ids = {
-            sheet_vote_id(devices[store.sheet_device(s.serial)], cycle.id, s.serial): s for s in ready
-        }
+        point_ids = {sheet_vote_id(points[s.serial], cycle.id, s.serial): s for s in ready}
         already: set[str] = set()
         if point_ids:
             already = set(session.scalars(select(Vote.id).where(Vote.id.in_(list(point_ids)))))
@@ -246,7 +241,7 @@ def commit_ready(
                 continue
             current = store.sheet(cycle.id, sheet.serial)
             assert current is not None and current.ready_at_ms is not None
-            device = devices[store.sheet_device(sheet.serial)]
+            device = points[sheet.serial]
             records.append(
                 VoteRecord.create(
                     vote_id=server_sheet_vote_id(device, cycle.id, sheet.serial),

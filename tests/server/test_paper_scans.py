@@ -87,9 +87,7 @@ def test_a_clear_sheet_is_read_kept_and_committed_as_one_paper_vote(session, set
     assert [p.outcome for p in again.pages] == ["duplicate"]
     assert store.page_count() == 1
 
-    outcome = commit_ready(
-        session, setup["cycle"], master_secret=setup["secret"], user=setup["user"], now=paper_now(setup)
-    )
+    outcome = commit_ready(session, setup["cycle"], user=setup["user"], now=paper_now(setup))
     assert outcome.refused is None and outcome.held == []
     vote_id = server_sheet_vote_id("S-0042", setup["cycle"].id, "S0042-000001")
     assert outcome.committed == [("S0042-000001", vote_id)]
@@ -99,9 +97,7 @@ def test_a_clear_sheet_is_read_kept_and_committed_as_one_paper_vote(session, set
     assert vote.status == "counted"
     assert store.counts()["committed"] == 1
     # Committing again stores nothing more.
-    second = commit_ready(
-        session, setup["cycle"], master_secret=setup["secret"], user=setup["user"], now=paper_now(setup)
-    )
+    second = commit_ready(session, setup["cycle"], user=setup["user"], now=paper_now(setup))
     assert second.committed == []
     assert session.scalar(select(func.count()).select_from(Vote)) == 1
     actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
@@ -208,7 +204,7 @@ def test_a_sheet_the_point_already_sent_is_held_not_counted_twice(session, setup
     )
     store_votes(session, {cycle.id: load_cycle_rules(session, cycle)}, [point_vote], "test")
     session.commit()
-    outcome = commit_ready(session, cycle, master_secret=setup["secret"], user=setup["user"], now=utcnow())
+    outcome = commit_ready(session, cycle, user=setup["user"], now=utcnow())
     assert outcome.committed == [] and outcome.held == [("S0042-000005", "paper_scans.sent_by_point")]
     assert session.scalar(select(func.count()).select_from(Vote)) == 1
 
@@ -218,9 +214,7 @@ def test_nothing_is_committed_after_the_paper_window(session, setup):
 
     upload(session, setup, [("a.png", png(setup, {setup["small"][0]: MarkKind.TICK}))])
     late = setup["cycle"].voting_ends_at + PAPER_SCAN_GRACE + timedelta(minutes=1)
-    outcome = commit_ready(
-        session, setup["cycle"], master_secret=setup["secret"], user=setup["user"], now=late
-    )
+    outcome = commit_ready(session, setup["cycle"], user=setup["user"], now=late)
     assert outcome.refused == "paper_tally.window_closed" and outcome.committed == []
     assert session.scalar(select(func.count()).select_from(Vote)) == 0
 
