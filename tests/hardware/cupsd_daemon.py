@@ -8,7 +8,10 @@ tests start a private scheduler that shares nothing with a system one:
   (`cupsd -c DIR/cupsd.conf -s DIR/cups-files.conf`);
 - it listens only on a Unix socket in that folder, and clients find it through
   CUPS_SERVER (libcups reads it for every request, so setting it per test is enough);
-- its printers write to files (`FileDevice Yes`, device URI file:///...).
+- its printers write to files (`FileDevice Yes`, device URI file:///...);
+- its printcap goes into the folder too: an empty `Printcap` (which older CUPS read as
+  "none") is refused by CUPS from 2.4.2-3+deb12u11 on ("Missing value for Printcap"),
+  and the default would overwrite the system's /run/cups/printcap.
 
 A raw queue (no PPD) writes nothing to a file device: with no filter to run, cupsd
 marks the job completed and opens no output. So each queue gets a small PPD whose one
@@ -106,7 +109,7 @@ AccessLog {root}/log/access_log
 ErrorLog {root}/log/error_log
 PageLog {root}/log/page_log
 FileDevice Yes
-Printcap
+Printcap {root}/state/printcap
 {user}"""
 
 
