@@ -8,18 +8,14 @@ import threading
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.base import AxeResults
 from axe_playwright_python.sync_playwright import Axe
 from werkzeug.serving import make_server
 
+from tests.axe_check import run_axe
 from tests.ballot_import.test_issue import ADULT, CHILD, cycle_with, open_point
 from tests.ballot_import.test_issue_app import PIN, make_app
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ballot_import"
-WCAG_21_AA = {
-    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-    "resultTypes": ["violations"],
-}
 
 
 @pytest.fixture
@@ -47,8 +43,16 @@ def page(browser):
     context.close()
 
 
+def navigate(page, action) -> None:
+    """Run `action` (a click that submits a form or follows a link) and wait until the
+    next page has loaded: reading the page or running axe earlier races the navigation
+    ("Cannot read properties of null (reading 'documentElement')" under load)."""
+    with page.expect_navigation(wait_until="load"):
+        action()
+
+
 def check(page, name: str) -> None:
-    results = AxeResults(page.evaluate("options => axe.run(document, options)", WCAG_21_AA))
+    results = run_axe(page)
     assert results.violations_count == 0, f"{name}:\n{results.generate_report()}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"issue-{name}.png"), full_page=True)
@@ -58,22 +62,22 @@ def test_an_operator_issues_and_reissues_a_sheet_in_the_browser(served, page):
     base, _point = served
     page.goto(base + "/")
     page.fill("#pin", PIN)
-    page.click("#pin-form button")
+    navigate(page, lambda: page.click("#pin-form button"))
     page.fill("#operator", "Олена Коваль")
-    page.click("#operator-form button")
-    page.click("#issue-link")
+    navigate(page, lambda: page.click("#operator-form button"))
+    navigate(page, lambda: page.click("#issue-link"))
     assert page.url == base + "/issue"
     check(page, "empty")
 
     page.select_option("#kind", "rnokpp")
     page.fill("#number", CHILD)
-    page.click("#document-form button[type=submit]")
+    navigate(page, lambda: page.click("#document-form button[type=submit]"))
     assert "Мешканцеві ще немає 16 років" in page.inner_text("#notice")
     assert page.input_value("#number") == ""  # the number is not put back
     check(page, "refused")
 
     page.fill("#number", ADULT)
-    page.click("#document-form button[type=submit]")
+    navigate(page, lambda: page.click("#document-form button[type=submit]"))
     assert "Видано аркуш S0001-000001" in page.inner_text("#notice")
     with page.expect_download() as download:
         page.click("#download")
@@ -82,7 +86,7 @@ def test_an_operator_issues_and_reissues_a_sheet_in_the_browser(served, page):
     check(page, "issued")
 
     page.fill("#reason-S0001-000001", "порвав")
-    page.click("#row-S0001-000001 button[value=reissue]")
+    navigate(page, lambda: page.click("#row-S0001-000001 button[value=reissue]"))
     assert "замість нього видано S0001-000002" in page.inner_text("#notice")
     assert "замінено на S0001-000002" in page.inner_text("#row-S0001-000001")
     check(page, "reissued")

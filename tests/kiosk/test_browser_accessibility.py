@@ -4,16 +4,13 @@ a screenshot of each is kept under test-artifacts/kiosk/ for people to look at."
 
 from __future__ import annotations
 
-from axe_playwright_python.base import AxeResults
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from tests.axe_check import run_axe
+
 from .conftest import LANDSCAPE, PORTRAIT, SERVICE_PIN, screenshot
 
-WCAG_21_AA = {
-    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-    "resultTypes": ["violations"],
-}
 POLL_WAIT_MS = 3000
 # A radio button or checkbox is hit through its label, which is the target measured.
 SMALL_TARGETS = """() => Array.from(document.querySelectorAll('button, a[href], input:not([type=hidden])'))
@@ -22,12 +19,6 @@ SMALL_TARGETS = """() => Array.from(document.querySelectorAll('button, a[href], 
   .map(el => [el.id || el.textContent.trim().slice(0, 30), el.getBoundingClientRect()])
   .filter(([, box]) => box.width < 48 || box.height < 48)
   .map(([name, box]) => `${name}: ${Math.round(box.width)}x${Math.round(box.height)}`)"""
-
-
-def run_axe(page) -> AxeResults:
-    # axe-core is put into every page of the context once (add_init_script), so each
-    # check only runs it: the same as Axe().run(page), without sending 500 KB each time.
-    return AxeResults(page.evaluate("options => axe.run(document, options)", WCAG_21_AA))
 
 
 def check_screen(page, name: str) -> None:

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.base import AxeResults
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from sqlalchemy import func, select
@@ -24,13 +23,10 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from school_budget.codes import issue_codes
 from school_budget.keys import app_code_keys
 from server.models import Project, Vote
+from tests.axe_check import run_axe
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "student"
 PHONE = {"width": 360, "height": 740}
-WCAG_21_AA = {
-    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-    "resultTypes": ["violations"],
-}
 # A checkbox is tapped through its whole project card, so the card is its target.
 SMALL_TARGETS = """() => Array.from(document.querySelectorAll('button, a[href], input:not([type=hidden])'))
   .map(el => el.type === 'checkbox' ? el.closest('label') : el)
@@ -106,7 +102,7 @@ def check_page(page, name: str) -> None:
     )
     assert page.evaluate(SMALL_TARGETS) == [], f"{name}: touch targets under 48 px"
     assert page.evaluate(SMALL_TEXT) == [], f"{name}: text under 16 px"
-    results = AxeResults(page.evaluate("options => axe.run(document, options)", WCAG_21_AA))
+    results = run_axe(page)
     assert results.violations_count == 0, f"{name}:\n{results.generate_report()}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
