@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import timedelta
 
 import click
@@ -12,7 +14,10 @@ from spilno.cli import main
 
 
 def all_commands(group: click.Group, prefix: tuple[str, ...] = ()):
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        assert command is not None, (*prefix, name)
         yield (*prefix, name), command
         if isinstance(command, click.Group):
             yield from all_commands(command, (*prefix, name))
@@ -24,6 +29,32 @@ def test_every_command_has_help_text():
     for path, _command in all_commands(main):
         result = CliRunner().invoke(main, [*path, "--help"])
         assert result.exit_code == 0, (path, result.output)
+
+
+def test_the_command_tree_is_whole():
+    groups = {path for path, command in all_commands(main) if isinstance(command, click.Group)}
+    assert {("server",), ("device",), ("kiosk",), ("hardware",), ("school",), ("ballots",)} <= groups
+    assert len(list(all_commands(main))) > 40
+
+
+def test_a_device_command_loads_neither_the_server_nor_image_code():
+    """A terminal's sync service runs `spilno device sync` every round: it must not pay
+    for importing the server, the paper reader or OpenCV (1.2 s a run before)."""
+    probe = (
+        "import sys\n"
+        "from spilno.cli import main\n"
+        "try:\n"
+        "    main(['device', 'sync', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = sorted(m for m in ('server', 'flask', 'cv2', 'ballot_import', 'school_budget', 'reportlab')"
+        " if m in sys.modules)\n"
+        "print('HEAVY', heavy)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "HEAVY []" in done.stdout, done.stdout
 
 
 def test_top_level_help_lists_the_server_commands():
