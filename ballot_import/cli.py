@@ -593,9 +593,10 @@ def review_command(
     store_path: Path, sheets_path: Path | None, port: int, pin_hash: str | None, reader: str
 ) -> None:
     """Serve the review page on http://127.0.0.1:PORT (this machine only), behind the
-    operator's PIN: the sheets needing a person, oldest first, with the unclear boxes
-    zoomed in, the whole page, and the button that records ready sheets as votes; and
-    «Видати бюлетень», which issues personal sheets by card (--reader) or document."""
+    operator's PIN: the sheets needing a person, oldest first, with every box to decide
+    or correct (the unclear ones first, zoomed in), the whole page, and the button that
+    records ready sheets as votes; and «Видати бюлетень», which issues personal sheets by
+    card (--reader) or document."""
     from werkzeug.serving import run_simple
 
     from .review_app import create_review_app, pin_hash_looks_valid

@@ -210,8 +210,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "review.bad_form": ("Форма пошкоджена: нічого не змінено", "The form is malformed: nothing changed"),
     "review.no_sheet": ("Такого аркуша немає", "There is no such sheet"),
     "review.not_unclear": (
-        "Тут немає нечіткої позначки чи вибору скану: рішення не потрібне",
-        "There is no unclear mark or scan choice here: no decision is needed",
+        "Тут немає кількох сканів однієї сторінки: обирати нема з чого",
+        "There are not several scans of this page here: there is nothing to choose",
+    ),
+    "review.no_box": (
+        "На скані, що рахується, немає такої клітинки: нічого не змінено. Оновіть сторінку",
+        "The scan that counts has no such box: nothing changed. Reload the page",
+    ),
+    "review.override_reason": (
+        "Щоб змінити позначку, яку машина прочитала чітко, або вже ухвалене рішення,"
+        " вкажіть причину (до 300 знаків): нічого не змінено",
+        "To change a box the machine read clearly, or a decision already made,"
+        " give a reason (up to 300 characters): nothing changed",
     ),
     "review.decided_meanwhile": (
         "Поки сторінка була відкрита, рішення вже ухвалив(ла) {who}; воно чинне."
@@ -275,7 +285,36 @@ UI: dict[str, tuple[str, str]] = {
     "marked": ("позначено", "marked"),
     "unmarked": ("не позначено", "not marked"),
     "decided_by": ("Рішення: {verdict} — {who}, {when}", "Decision: {verdict} — {who}, {when}"),
+    "decided_by_why": (
+        "Рішення: {verdict} — {who}, {when}; причина: «{reason}»",
+        "Decision: {verdict} — {who}, {when}; reason: “{reason}”",
+    ),
     "undecided": ("Ще не вирішено", "Not decided yet"),
+    # every box of the sheet: the reader's verdict, the person's, and a way to change it
+    "boxes": ("Клітинки аркуша", "Boxes of the sheet"),
+    "boxes_hint": (
+        "Спершу нечіткі позначки. Будь-яку клітинку можна виправити, якщо машина прочитала її"
+        " хибно (тінь, пляма, згин); зміна чіткого прочитання чи вже ухваленого рішення"
+        " потребує причини.",
+        "Unclear marks first. Any box can be corrected when the machine misread it (a shadow,"
+        " a stain, a fold); changing a clear reading or a decision already made needs a reason.",
+    ),
+    "marginal": ("нечітко", "unclear"),
+    "needs_decision": ("Нечітка позначка: потрібне ваше рішення", "An unclear mark: your decision is needed"),
+    "read_as": ("Машина прочитала: {verdict}", "The machine read: {verdict}"),
+    "overridden": ("виправлено людиною", "corrected by a person"),
+    "earlier": ("Попередні рішення ({count})", "Earlier decisions ({count})"),
+    "change_to": ("Змінити на «{verdict}»", "Change to «{verdict}»"),
+    "back_to_read": (
+        "Повернути «{verdict}», як прочитала машина",
+        "Back to «{verdict}», as the machine read it",
+    ),
+    "override_reason": ("Причина зміни (обов'язково)", "Reason for the change (required)"),
+    "optional_reason": ("Причина (не обов'язково)", "Reason (optional)"),
+    "no_crop": (
+        "Збільшеного зображення цієї клітинки немає: дивіться сторінку {page} нижче",
+        "No zoomed picture of this box: see page {page} below",
+    ),
     "whole_page": ("Уся сторінка", "Whole page"),
     "crop_alt": ("Збільшена клітинка проєкту {project}", "Zoomed box of project {project}"),
     "page_alt": ("Скан сторінки {page}", "Scan of page {page}"),

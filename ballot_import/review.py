@@ -8,12 +8,18 @@ the result after every import and every decision.
   images of the same serial and page (a rescan, or a copied ballot) leave the page
   undecided (sheet.duplicate_serial) until a person chooses the scan that is the paper.
 - Each marginal box of the chosen reading needs a person's "marked" / "not marked".
+  Any other box of it may be corrected too: the reader can be sure and wrong (a phone's
+  shadow read as ink in every box), so a person's "box" decision about ANY box of the
+  chosen reading overrides the reader's verdict. Going against a clear reading, or
+  against a decision already made, needs a reason: the record then says who, when and
+  why, and the next person can judge the change rather than guess at it.
 - Then the whole sheet, all pages together, is checked against the cycle's rules (a
   category or total overvote/undervote, a blank sheet): a breach stays in review with
   its reason; the operator's way out is to spoil the sheet ("відхилити аркуш").
 
 Decisions are append-only and the latest of each kind stands. A form carries the id of
-the decision its page showed (`seen`); when someone else decided the same box in the
+the decision its page showed (`seen`, 0 when none stood, as for a box the reader read
+clearly and nobody has touched); when someone else decided the same box in the
 meantime, the later form is refused (review.decided_meanwhile) and the first decision
 stands: two operators with the same sheet open must not silently overrule each other.
 The refused operator sees the other's decision and may change it explicitly, which is
@@ -33,8 +39,8 @@ from .sheet_store import Decision, SheetRow, SheetStore, StoredPage
 __all__ = [
     "PageSlot",
     "ReviewError",
+    "SheetBox",
     "SheetState",
-    "UnclearBox",
     "choose_page",
     "clean_operator",
     "clean_reason",
@@ -70,11 +76,44 @@ class ReviewError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class UnclearBox:
+class SheetBox:
+    """One box of a chosen page reading: what the reader saw and what a person decided.
+
+    `history` holds every box decision about it, oldest first (the last one stands):
+    the page shows who changed what, when and why."""
+
     page_id: int
+    page_no: int
     project_id: int
     score: float
-    decision: Decision | None  # the one that stands, None while undecided
+    read: str  # the reader's verdict: marked | unmarked | marginal
+    decision: Decision | None  # the one that stands, None while nobody decided
+    history: tuple[Decision, ...] = ()
+
+    @property
+    def verdict(self) -> str | None:
+        """What the box counts as now: the person's decision, else a clear reading;
+        None for a marginal box nobody decided yet."""
+        if self.decision is not None:
+            return self.decision.verdict
+        return self.read if self.read in DECIDED else None
+
+    @property
+    def marginal(self) -> bool:
+        return self.read == MARGINAL
+
+    @property
+    def overridden(self) -> bool:
+        """A person counts it otherwise than the reader clearly read it."""
+        return self.decision is not None and self.read in DECIDED and self.decision.verdict != self.read
+
+    def needs_reason(self, verdict: str) -> bool:
+        """Whether deciding `verdict` goes against what stands: a clear reading, or a
+        decision already made. Deciding an undecided marginal box, or confirming the
+        reader's clear verdict, is no disagreement and needs none."""
+        if self.decision is not None:
+            return verdict != self.decision.verdict
+        return self.read in DECIDED and verdict != self.read
 
 
 @dataclass(slots=True)
@@ -91,8 +130,17 @@ class SheetState:
     reasons: list[str]
     selections: list[int]
     slots: list[PageSlot] = field(default_factory=list)
-    unclear: list[UnclearBox] = field(default_factory=list)
+    unclear: list[SheetBox] = field(default_factory=list)  # the marginal boxes among `boxes`
     spoil: Decision | None = None  # the spoil or restore decision that stands
+    boxes: list[SheetBox] = field(default_factory=list)  # every box of the chosen readings
+
+    def box(self, page_id: int, project_id: int) -> SheetBox | None:
+        return next((b for b in self.boxes if b.page_id == page_id and b.project_id == project_id), None)
+
+    def boxes_marginal_first(self) -> list[SheetBox]:
+        """Every box as the review pages list it: the marginal ones first (they wait for
+        a person), then the rest in page and form order (sorted() keeps that order)."""
+        return sorted(self.boxes, key=lambda box: not box.marginal)
 
 
 def _text(value: object, most: int, code: str) -> str:
@@ -133,7 +181,12 @@ def evaluate(
     reasons: list[str] = []
     selections: list[int] = []
     slots: list[PageSlot] = []
-    unclear: list[UnclearBox] = []
+    boxes: list[SheetBox] = []
+    # Each box's decisions, oldest first (decisions come in id order): the last stands.
+    box_decisions: dict[tuple[int | None, int | None], list[Decision]] = {}
+    for decision in decisions:
+        if decision.kind == "box":
+            box_decisions.setdefault((decision.page_id, decision.project_id), []).append(decision)
     for page_no in range(1, sheet.pages_total + 1):
         candidates = [p for p in pages if p.page_no == page_no and p.pages_total == sheet.pages_total]
         ids = {p.id for p in candidates}
@@ -153,15 +206,21 @@ def evaluate(
         if chosen is None:
             continue
         for box in chosen.boxes:
-            if box.verdict == MARKED:
+            history = tuple(box_decisions.get((chosen.id, box.project_id), ()))
+            sheet_box = SheetBox(
+                chosen.id,
+                page_no,
+                box.project_id,
+                box.score,
+                box.verdict,
+                history[-1] if history else None,
+                history,
+            )
+            boxes.append(sheet_box)
+            if sheet_box.verdict == MARKED:
                 selections.append(box.project_id)
-            elif box.verdict == MARGINAL:
-                decision = _latest(decisions, ("box",), page_id=chosen.id, project_id=box.project_id)
-                unclear.append(UnclearBox(chosen.id, box.project_id, box.score, decision))
-                if decision is None:
-                    reasons.append("sheet.marginal_mark")
-                elif decision.verdict == MARKED:
-                    selections.append(box.project_id)
+            elif sheet_box.verdict is None:
+                reasons.append("sheet.marginal_mark")
     if not reasons:  # the rules judge only a sheet whose every mark is known
         if cycle is None:
             reasons.append("ballots.no_cycle")
@@ -183,7 +242,8 @@ def evaluate(
         state = "spoiled"
     else:
         state = "review" if reasons else "ready"
-    return SheetState(state, reasons, sorted(set(selections)), slots, unclear, spoil)
+    unclear = [box for box in boxes if box.marginal]
+    return SheetState(state, reasons, sorted(set(selections)), slots, unclear, spoil, boxes)
 
 
 def refresh(
@@ -270,19 +330,33 @@ def decide_box(
     operator: str,
     cycles: Mapping[int, dict],
     now_ms: int,
+    reason: str | None = None,
 ) -> SheetState:
-    """Record "marked" / "not marked" for an unclear box of the sheet's chosen reading."""
+    """Record "marked" / "not marked" for any box of the sheet's chosen reading.
+
+    A marginal box needs one to count at all; any other box may be corrected (a shadow,
+    a fold or a stain the reader took for ink). Going against what stands (a clear
+    reading, or an earlier decision) needs the operator's reason; a reason given when
+    none is needed is kept too. Setting a box back to the reader's own verdict is a
+    decision like any other: the record shows the correction was taken back, by whom.
+    """
     operator = clean_operator(operator)
     if verdict not in DECIDED:
         raise ReviewError("review.bad_form", f"verdict {verdict!r:.20}")
+    if reason is not None and not isinstance(reason, str):
+        raise ReviewError("review.reason", f"a {type(reason).__name__}, not text")
+    # An empty field is no reason; anything else must be a clean one, needed or not.
+    reason = clean_reason(reason) if reason and reason.strip() else None
     with store.write():
         state = _open_sheet(store, cycle_id, serial, cycles)
-        box = next((b for b in state.unclear if b.page_id == page_id and b.project_id == project_id), None)
+        box = state.box(page_id, project_id)
         if box is None:
-            raise ReviewError("review.not_unclear", f"page {page_id}, project {project_id}")
+            raise ReviewError("review.no_box", f"page {page_id}, project {project_id}")
         _check_seen(box.decision, seen)
         if box.decision is not None and box.decision.verdict == verdict:
             return state  # the same answer again (a double click) records nothing new
+        if reason is None and box.needs_reason(verdict):
+            raise ReviewError("review.override_reason", f"page {page_id}, project {project_id}")
         store.add_decision(
             cycle_id,
             serial,
@@ -292,6 +366,7 @@ def decide_box(
             page_id=page_id,
             project_id=project_id,
             verdict=verdict,
+            reason=reason,
             replaces=box.decision.id if box.decision else None,
         )
         return refresh(store, cycle_id, serial, cycles, now_ms)

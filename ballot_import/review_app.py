@@ -64,7 +64,7 @@ DEFAULTS: dict[str, Any] = {
     "MONOTONIC": None,  # seconds, for the PIN lock-out (tests)
     # Only the operator's own browser on this machine: refuse other Host headers (DNS rebinding).
     "TRUSTED_HOSTS": ["127.0.0.1", "localhost"],
-    "MAX_CONTENT_LENGTH": 16 * 1024,  # the biggest form is a spoil reason (300 characters)
+    "MAX_CONTENT_LENGTH": 16 * 1024,  # the biggest form carries a reason (300 characters)
     "MAX_FORM_MEMORY_SIZE": 8 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Strict",
@@ -209,7 +209,12 @@ def sheet_page(cycle_id: int, serial: str) -> str:
     cycle = cycles_of(review().package()).get(cycle_id)
     state = evaluate(sheet, store.pages_of(cycle_id, serial), store.decisions(cycle_id, serial), cycle)
     projects = {p["id"]: p for p in (cycle or {}).get("projects", []) if isinstance(p, dict)}
-    return render_template("sheet.html", sheet=sheet, state=state, projects=projects, cycle=cycle)
+    # Which boxes have a zoomed crop: the reader makes one for every marginal box, and for
+    # every box of a page needing review; any other box points to the whole page instead.
+    cropped = store.cropped_boxes({box.page_id for box in state.boxes})
+    return render_template(
+        "sheet.html", sheet=sheet, state=state, projects=projects, cycle=cycle, cropped=cropped
+    )
 
 
 def _decision_view(action: Callable[..., Any]) -> Callable[[int, str], Response]:
@@ -247,6 +252,7 @@ def _box(store: SheetStore, cycle_id: int, serial: str, **kw: Any) -> None:
         project_id=form_int("project_id"),
         verdict=verdict,
         seen=form_int("seen"),
+        reason=request.form.get("reason"),  # the core says when one is needed
         **kw,
     )
 

@@ -6,8 +6,9 @@ synchronous=FULL like the device store: a decision is on disk before the page sa
 - `pages`: every page ever read, once per image (SHA-256 of the file and the page's
   index in it). The same image again is a no-op (`duplicate`); the same serial and page
   from another image is a second candidate for that page, and a person chooses.
-  Kept: per-box scores and verdicts, reasons, a PNG crop of every marginal box, a
-  downscaled JPEG of the page (~1000 px tall) for the review page.
+  Kept: per-box scores and verdicts, reasons, every PNG crop the reader made (each
+  marginal box; every box of a page that needs review, so any box can be corrected by
+  its picture), a downscaled JPEG of the page (~1000 px tall) for the review page.
 - `decisions`: append-only (triggers refuse UPDATE and DELETE). The latest decision of
   each kind for a box, a page slot or the sheet is the one that stands; earlier ones
   stay for audit, with who made them and when.
@@ -99,7 +100,7 @@ CREATE TABLE IF NOT EXISTS decisions (
     page_no INTEGER,
     project_id INTEGER,
     verdict TEXT,                -- box: marked | unmarked
-    reason TEXT,                 -- spoil: the operator's words
+    reason TEXT,                 -- spoil, or a box changed against what stood: the why
     operator TEXT NOT NULL,
     decided_at_ms INTEGER NOT NULL,
     replaces INTEGER REFERENCES decisions (id),  -- the decision this one explicitly changed
@@ -322,6 +323,16 @@ class SheetStore:
             .fetchone()
         )
         return row[0] if row else None
+
+    def cropped_boxes(self, page_ids: Iterable[int]) -> set[tuple[int, int]]:
+        """(page id, project id) of every kept crop of these pages: the review page shows
+        a zoomed picture only where one exists, never a broken image."""
+        ids = list(page_ids)
+        if not ids:
+            return set()
+        marks = ", ".join("?" * len(ids))
+        rows = self._db().execute(f"SELECT page_id, project_id FROM crops WHERE page_id IN ({marks})", ids)
+        return {(page_id, project_id) for page_id, project_id in rows}
 
     def page_count(self) -> int:
         return self._db().execute("SELECT COUNT(*) FROM pages").fetchone()[0]

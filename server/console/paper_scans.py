@@ -1,6 +1,7 @@
 """«Скановані бюлетені»: a community moderator uploads a support point's scanned paper
 ballot sheets, decides the unclear marks on the review queue (a zoomed crop of each
-unclear box, and the whole sheet), and commits the ready sheets as paper votes.
+unclear box, and the whole sheet), corrects any box the reader got wrong (with a
+reason), and commits the ready sheets as paper votes.
 
 The reading, keeping and judging are server.services.paper_scans and the support point's
 own review core (ballot_import.review); this module is the web shell. Every decision is
@@ -189,6 +190,9 @@ def paper_scan_sheet(cycle_id: int, serial: str):  # type: ignore[no-untyped-def
         sheet=sheet,
         state=state,
         device=device,
+        # A zoomed crop only where the reader made one (every marginal box; every box of
+        # a page needing review); any other box points to its whole page instead.
+        cropped=store.cropped_boxes({box.page_id for box in state.boxes}),
         projects=_projects(cycles[cycle.id]),
         m=scan_message,
         moment=_moment,
@@ -251,6 +255,9 @@ def paper_scan_box(cycle_id: int, serial: str) -> Response:
             "project_id": _form_int("project_id"),
             "verdict": _verdict(),
             "seen": _form_int("seen"),
+            # Needed only against what stands (the core says when); cut short like the
+            # spoil reason, so a huge field is refused as too long, not stored in part.
+            "reason": request.form.get("reason", "")[: review.MAX_REASON * 4],
         },
     )
 

@@ -6,7 +6,8 @@ so the one review core (ballot_import/review.py) judges both:
 - `paper_scan_page`: every page read, once per image and cycle (the SHA-256 of the
   uploaded file and the page's index in it), with per-box scores and verdicts, the
   reasons, and a downscaled JPEG of the page for the review page;
-- `paper_scan_crop`: a zoomed PNG of every marginal box;
+- `paper_scan_crop`: every zoomed PNG the reader made (each marginal box; every box
+  of a page that needs review, so a moderator can correct any box by its picture);
 - `paper_scan_sheet`: one row per sheet (cycle and serial), the state the review core
   last computed, and once committed the id of its vote;
 - `paper_scan_decision`: append-only (a trigger refuses UPDATE and DELETE), with the
@@ -112,7 +113,7 @@ class PaperScanDecision(Base):
     page_no: Mapped[int | None] = mapped_column(Integer, default=None)
     project_id: Mapped[int | None] = mapped_column(Integer, default=None)
     verdict: Mapped[str | None] = mapped_column(String(16), default=None)  # box: marked | unmarked
-    reason: Mapped[str | None] = mapped_column(String(300), default=None)  # spoil: the moderator's words
+    reason: Mapped[str | None] = mapped_column(String(300), default=None)  # spoil; a box changed: why
     operator: Mapped[str] = mapped_column(String(80))  # the name shown to the next person
     user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), default=None)
     decided_at: Mapped[datetime]

@@ -225,6 +225,19 @@ class ServerSheetStore:
             )
         )
 
+    def cropped_boxes(self, page_ids: Iterable[int]) -> set[tuple[int, int]]:
+        """(page id, project id) of every kept crop of these pages (of this community):
+        the review page shows a zoomed picture only where one exists."""
+        ids = list(page_ids)
+        if not ids:
+            return set()
+        rows = self.session.execute(
+            select(PaperScanCrop.page_id, PaperScanCrop.project_id).where(
+                PaperScanCrop.page_id.in_(ids), PaperScanCrop.community_id == self.community_id
+            )
+        )
+        return {(page_id, project_id) for page_id, project_id in rows}
+
     def page_count(self) -> int:
         return self.session.scalar(
             select(func.count()).select_from(PaperScanPage).where(PaperScanPage.cycle_id == self.cycle_id)

@@ -1,8 +1,10 @@
 """The review page: an operator signs in with the PIN, gives their name once, decides
-the unclear marks and records the ready sheets as votes, all through forms with CSRF."""
+the unclear marks, corrects any box the reader got wrong (saying why), and records the
+ready sheets as votes, all through forms with CSRF."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from ballot_import.review_app import create_review_app
 from kiosk.service_pin import hash_pin
 from sync.device_store import DeviceStore
+from tests.ballot_import.test_review import SHADOW, keep_shadow
 from tests.ballot_import.test_sheet_store import (
     ACCEPTED_A,
     T0,
@@ -217,3 +220,167 @@ def test_an_oversized_form_is_refused(app):
     )
     assert answer.status_code == 413
     assert app.point.sheets.sheet(31, B).state == "review"
+
+
+# --- correcting any box ----------------------------------------------------------------
+
+
+def box_forms(client, serial) -> dict[int, dict]:
+    """Each box's form on the sheet page, by project id: its hidden fields and buttons."""
+    page = client.get(f"/sheet/31/{serial}").get_data(as_text=True)
+    forms = {}
+    for form in re.findall(r'<form method="post" action="/sheet/31/[^/]+/box".*?</form>', page, re.S):
+        fields = dict(re.findall(r'name="(csrf|page_id|project_id|seen)" value="([^"]*)"', form))
+        fields["verdicts"] = re.findall(r'name="verdict" value="(\w+)"', form)
+        fields["reason_required"] = bool(re.search(r'name="reason"[^>]*required', form))
+        forms[int(fields["project_id"])] = fields
+    return forms
+
+
+def post_box(client, serial, form, verdict, reason=None):
+    data = {k: form[k] for k in ("csrf", "page_id", "project_id", "seen")} | {"verdict": verdict}
+    if reason is not None:
+        data["reason"] = reason
+    return client.post(f"/sheet/31/{serial}/box", data=data, follow_redirects=True).get_data(as_text=True)
+
+
+@pytest.fixture
+def shadow_app(app):
+    # Crops of every box but 106: the page must fall back for a box without one.
+    keep_shadow(app.point, cropped=(101, 102, 103, 104, 105))
+    return app
+
+
+def test_an_operator_fixes_a_shadow_overvote_box_by_box(shadow_app):
+    app, client = shadow_app, signed_in(shadow_app)
+    page = client.get(f"/sheet/31/{SHADOW}").get_data(as_text=True)
+    assert "Обрано більше проєктів" in page  # the reason the sheet waits
+    forms = box_forms(client, SHADOW)
+    assert set(forms) == {101, 102, 103, 104, 105, 106}  # every box, not only unclear ones
+    # A clearly read box offers the other verdict, and the reason is required.
+    assert all(f["verdicts"] == ["unmarked"] and f["reason_required"] for f in forms.values())
+    for pid in (101, 103, 104, 105):
+        refused = post_box(client, SHADOW, forms[pid], "unmarked")  # no reason: nothing changes
+        assert "вкажіть причину" in refused
+    assert app.point.sheets.decisions(31, SHADOW) == []
+    for pid in (101, 103, 104, 105):
+        answer = post_box(client, SHADOW, forms[pid], "unmarked", reason="тінь від телефону")
+        assert "Рішення збережено" in answer
+    page = html.unescape(client.get(f"/sheet/31/{SHADOW}").get_data(as_text=True))
+    assert 'id="state">готовий' in page
+    assert page.count("виправлено людиною") == 4
+    assert (
+        "Рішення: не позначено — Олена Коваль, 2027-01-15" in page and "причина: «тінь від телефону»" in page
+    )
+    decisions = app.point.sheets.decisions(31, SHADOW)
+    assert [(d.project_id, d.operator, d.reason, d.decided_at_ms) for d in decisions] == [
+        (pid, "Олена Коваль", "тінь від телефону", T0) for pid in (101, 103, 104, 105)
+    ]
+    answer = client.post("/commit", data={"csrf": csrf_of(client)}, follow_redirects=True)
+    assert "Записано голосів:" in answer.get_data(as_text=True)
+    assert app.point.sheets.sheet(31, SHADOW).state == "committed"
+    device = DeviceStore(app.point.device_path)
+    votes = {VoteRecord.from_canonical_body(e.payload).code_id: e for e in device.entries_from(1, 100)}
+    device.close()
+    assert VoteRecord.from_canonical_body(votes["sheet_" + SHADOW].payload).selections == (102, 106)
+
+
+def test_every_picture_on_the_page_exists_and_a_box_without_a_crop_points_to_its_page(shadow_app):
+    client = signed_in(shadow_app)
+    page = client.get(f"/sheet/31/{SHADOW}").get_data(as_text=True)
+    sources = re.findall(r'<img src="([^"]+)"', page)
+    assert len([s for s in sources if "/crop/" in s]) == 5
+    assert all(client.get(src).status_code == 200 for src in sources)
+    box = re.search(r'<li class="box[^"]*" id="box-106".*?</li>', page, re.S).group(0)
+    assert (
+        "<img" not in box and 'href="#page-1"' in box and "Збільшеного зображення цієї клітинки немає" in box
+    )
+
+
+def test_unclear_boxes_come_first_and_take_either_answer(app):
+    keep_shadow(app.point, marginal=(104,))
+    client = signed_in(app)
+    page = client.get(f"/sheet/31/{SHADOW}").get_data(as_text=True)
+    order = [int(pid) for pid in re.findall(r'<li class="box[^"]*" id="box-(\d+)"', page)]
+    assert order == [104, 101, 102, 103, 105, 106]
+    assert 'class="box marginal" id="box-104"' in page
+    forms = box_forms(client, SHADOW)
+    assert forms[104]["verdicts"] == ["marked", "unmarked"] and not forms[104]["reason_required"]
+    answer = post_box(client, SHADOW, forms[104], "unmarked")  # no reason needed here
+    assert "Рішення збережено" in answer
+
+
+def test_changing_a_decision_and_setting_a_box_back_shows_the_history(shadow_app):
+    app, client = shadow_app, signed_in(shadow_app)
+    post_box(client, SHADOW, box_forms(client, SHADOW)[105], "unmarked", reason="тінь")
+    form = box_forms(client, SHADOW)[105]
+    assert form["verdicts"] == ["marked"] and form["seen"] != "0"
+    page = client.get(f"/sheet/31/{SHADOW}").get_data(as_text=True)
+    assert "Повернути «позначено», як прочитала машина" in html.unescape(page)
+    assert "вкажіть причину" in post_box(client, SHADOW, form, "marked")
+    post_box(client, SHADOW, form, "marked", reason="таки позначка")
+    page = html.unescape(client.get(f"/sheet/31/{SHADOW}").get_data(as_text=True))
+    assert (
+        "Попередні рішення (1)" in page and "причина: «тінь»" in page and "причина: «таки позначка»" in page
+    )
+    first, second = app.point.sheets.decisions(31, SHADOW)
+    assert second.replaces == first.id and second.verdict == "marked"
+
+
+@pytest.mark.parametrize(
+    ("tamper", "shown"),
+    [
+        ({"reason": "тінь\u202e"}, "Вкажіть причину: до 300 знаків"),
+        ({"reason": "тінь\x07"}, "Вкажіть причину: до 300 знаків"),
+        ({"reason": "я" * 301}, "Вкажіть причину: до 300 знаків"),
+        ({"reason": ""}, "вкажіть причину"),
+        ({"project_id": "999", "reason": "тінь"}, "немає такої клітинки"),
+        ({"verdict": "marginal", "reason": "тінь"}, "Форма пошкоджена"),
+        ({"seen": "5", "reason": "тінь"}, "вже ухвалив(ла)"),
+    ],
+)
+def test_a_hostile_correction_is_refused_with_a_message(shadow_app, tamper, shown):
+    client = signed_in(shadow_app)
+    form = box_forms(client, SHADOW)[101]
+    data = {k: form[k] for k in ("csrf", "page_id", "project_id", "seen")} | {"verdict": "unmarked", **tamper}
+    answer = client.post(f"/sheet/31/{SHADOW}/box", data=data, follow_redirects=True)
+    assert 'role="alert"' in answer.get_data(as_text=True)
+    assert shown in html.unescape(answer.get_data(as_text=True))
+    assert shadow_app.point.sheets.decisions(31, SHADOW) == []
+
+
+def test_a_correction_without_the_csrf_token_changes_nothing(shadow_app):
+    client = signed_in(shadow_app)
+    form = box_forms(client, SHADOW)[101] | {"csrf": "forged"}
+    post_box(client, SHADOW, form, "unmarked", reason="тінь")
+    assert shadow_app.point.sheets.decisions(31, SHADOW) == []
+
+
+def test_the_corrections_read_in_english_too(shadow_app):
+    client = signed_in(shadow_app)
+    client.post("/locale", data={"csrf": csrf_of(client), "next": "/"})
+    refused = post_box(client, SHADOW, box_forms(client, SHADOW)[101], "unmarked")
+    assert "give a reason" in refused
+    post_box(client, SHADOW, box_forms(client, SHADOW)[101], "unmarked", reason="shadow")
+    page = html.unescape(client.get(f"/sheet/31/{SHADOW}").get_data(as_text=True))
+    assert "Boxes of the sheet" in page and "corrected by a person" in page and "reason: “shadow”" in page
+
+
+def test_every_review_code_and_label_has_both_languages_with_the_same_placeholders():
+    from pathlib import Path
+
+    from ballot_import.messages import MESSAGES, UI, message, ui_text
+
+    source = Path(__file__).resolve().parents[2] / "ballot_import"
+    codes = set(re.findall(r'ReviewError\(\s*"([a-z_]+\.[a-z_]+)"', (source / "review.py").read_text()))
+    assert {"review.no_box", "review.override_reason", "review.reason"} <= codes
+    for code in codes:
+        for locale in ("uk", "en"):
+            assert message(code, locale, who="w") != code, code
+    for table in (MESSAGES, UI):
+        for key, (uk, en) in table.items():
+            assert uk.strip() and en.strip(), key
+            assert set(re.findall(r"{(\w+)}", uk)) == set(re.findall(r"{(\w+)}", en)), key
+    template = (source / "templates" / "sheet.html").read_text()
+    for key in set(re.findall(r't\("([a-z_]+)"', template)) - {"state_"}:
+        assert ui_text(key, "uk") and ui_text(key, "en"), key  # KeyError for a label nobody wrote

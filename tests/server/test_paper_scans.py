@@ -1,8 +1,10 @@
 """Paper sheets read on the server: a moderator uploads a support point's scans, the
-same review core as at the point judges them, people decide the unclear marks, and
-ready sheets become paper votes counted once."""
+same review core as at the point judges them, people decide the unclear marks and
+correct any box the reader got wrong, and ready sheets become paper votes counted once."""
 
 from __future__ import annotations
+
+import hashlib
 
 import cv2
 import pytest
@@ -10,6 +12,7 @@ from sqlalchemy import func, select, text
 
 from ballot_import import review
 from ballot_import.commit import sheet_vote_id
+from ballot_import.reading import BoxReading, SheetReading
 from server.models import AuditEvent, Community, PaperScanDecision, PaperScanSheet, Project, Vote, utcnow
 from server.services.cycle_rules import PAPER_SCAN_GRACE
 from server.services.paper_scan_store import ms
@@ -288,3 +291,106 @@ def test_the_command_line_reads_a_folder_and_commits(app, session, setup, tmp_pa
     assert [c["serial"] for c in json.loads(done.output)["committed"]] == ["S0042-000201"]
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Vote)) == 1
+
+
+def shadow_reading(setup, serial: str = "S0042-000301", cropped: set[int] | None = None) -> SheetReading:
+    """A page a phone's shadow lay over: the reader is sure every box is marked (an
+    overvote). Crops of the `cropped` boxes (all by default), as the reader makes them for
+    every box of a page needing review."""
+    projects = setup["body"]["projects"]
+    cropped = {p["id"] for p in projects} if cropped is None else cropped
+    return SheetReading(
+        file="shadow.jpg",
+        page_index=0,
+        image_sha256=hashlib.sha256(serial.encode()).hexdigest(),
+        serial=serial,
+        page="1/1",
+        cycle_id=setup["cycle"].id,
+        outcome="needs_review",
+        reasons=["sheet.overvote"],
+        boxes=[BoxReading(p["id"], p["category_id"], 0.3, "marked") for p in projects],
+        selections=[p["id"] for p in projects],
+        crops={pid: b"\x89PNG\r\n\x1a\n" + str(pid).encode() for pid in cropped},
+    )
+
+
+def keep_shadow(session, setup, **kw) -> str:
+    reading = shadow_reading(setup, **kw)
+    store = store_for(session, setup["cycle"], device=setup["point"], user=setup["user"])
+    review.keep_reading(
+        store,
+        reading,
+        None,
+        cycles={setup["cycle"].id: setup["body"]},
+        serial_prefix="S0042",
+        now_ms=ms(utcnow()),
+    )
+    session.commit()
+    return reading.serial
+
+
+def test_a_shadow_overvote_is_fixed_box_by_box_and_committed(session, setup):
+    small, large = setup["small"], setup["large"]
+    serial = keep_shadow(session, setup)
+    cycle, cycles = setup["cycle"], {setup["cycle"].id: setup["body"]}
+    store = store_for(session, cycle, user=setup["user"])
+    sheet = store.sheet(cycle.id, serial)
+    assert sheet.state == "review" and "sheet.overvote" in sheet.reasons
+    [page] = store.pages_of(cycle.id, serial)
+    # The store keeps the crop of every box it is given, not only of marginal ones.
+    assert store.cropped_boxes([page.id]) == {(page.id, pid) for pid in small + large}
+    wrong = small[1:] + large[1:]
+    with pytest.raises(review.ReviewError, match=r"override_reason"):
+        review.decide_box(store, cycle.id, serial, page_id=page.id, project_id=wrong[0], verdict="unmarked",
+                          seen=0, operator="Олена", cycles=cycles, now_ms=ms(utcnow()))  # fmt: skip
+    session.rollback()
+    for pid in wrong:
+        state = review.decide_box(
+            store, cycle.id, serial, page_id=page.id, project_id=pid, verdict="unmarked", seen=0,
+            operator="Олена", cycles=cycles, now_ms=ms(utcnow()), reason="тінь від телефону",
+        )  # fmt: skip
+        session.commit()
+    assert state.state == "ready" and state.selections == sorted([small[0], large[0]])
+    decisions = session.scalars(select(PaperScanDecision).order_by(PaperScanDecision.id)).all()
+    assert [d.project_id for d in decisions] == wrong
+    assert {(d.kind, d.verdict, d.operator, d.user_id, d.reason) for d in decisions} == {
+        ("box", "unmarked", "Олена", setup["user"].id, "тінь від телефону")
+    }
+    assert all(d.decided_at is not None and d.replaces is None for d in decisions)
+    outcome = commit_ready(session, cycle, user=setup["user"], now=utcnow())
+    assert [s for s, _v in outcome.committed] == [serial]
+    vote = session.get(Vote, outcome.committed[0][1])
+    assert sorted(vote.selections) == sorted([small[0], large[0]])
+
+
+def test_a_decision_made_on_the_server_can_be_changed_only_with_a_reason(session, setup):
+    serial = keep_shadow(session, setup)
+    cycle, cycles = setup["cycle"], {setup["cycle"].id: setup["body"]}
+    store = store_for(session, cycle, user=setup["user"])
+    [page] = store.pages_of(cycle.id, serial)
+    pid = setup["large"][0]
+
+    def decide(verdict, seen, reason=None):
+        state = review.decide_box(
+            store, cycle.id, serial, page_id=page.id, project_id=pid, verdict=verdict, seen=seen,
+            operator="Петро", cycles=cycles, now_ms=ms(utcnow()), reason=reason,
+        )  # fmt: skip
+        session.commit()
+        return state
+
+    decide("unmarked", 0, "тінь")
+    [first] = store.decisions(cycle.id, serial)
+    refusals = [
+        (0, "ні", "review.decided_meanwhile"),  # a stale page
+        (first.id, None, "review.override_reason"),  # changing a decision: say why
+        (first.id, "\u202eні", "review.reason"),
+    ]
+    for seen, reason, code in refusals:
+        with pytest.raises(review.ReviewError) as refused:
+            decide("marked", seen, reason)
+        session.rollback()
+        assert refused.value.code == code
+    state = decide("marked", first.id, "таки позначка")  # back to the reader's own verdict
+    second = store.decisions(cycle.id, serial)[-1]
+    assert (second.verdict, second.reason, second.replaces) == ("marked", "таки позначка", first.id)
+    assert state.box(page.id, pid).history == (first, second)

@@ -1,8 +1,10 @@
 # ruff: noqa: F811 - fixtures imported from other test modules are parameters here
 """A moderator in a real Chromium: signs in, uploads a support point's scans, opens the
-unclear sheet, decides each unclear box by its zoomed crop, and stores the ready sheets
-as votes. axe-core finds no WCAG 2.1 A/AA violation on the scans page or the sheet page;
-screenshots are kept under test-artifacts/paper-scans/.
+unclear sheet, decides each unclear box by its zoomed crop, corrects a clearly read box
+with a reason, and stores the ready sheets as votes. Every picture on the sheet page
+loads (a box without a crop points to its page instead). axe-core finds no WCAG 2.1 A/AA
+violation on the scans page or the sheet page; screenshots are kept under
+test-artifacts/paper-scans/.
 
 Under CI (CI=true) a missing Chromium fails this test instead of skipping it.
 """
@@ -17,9 +19,10 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from server.models import PaperScanDecision, Vote
+from tests.axe_check import run_axe
 from tests.ballot_import.corpus import MarkKind
 from tests.factories import PASSWORD
-from tests.school_budget.test_student_browser import WCAG_21_AA, chromium, server_url  # noqa: F401
+from tests.school_budget.test_student_browser import chromium, server_url  # noqa: F401
 from tests.server.test_paper_scans import png, setup, sheet_key  # noqa: F401
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "paper-scans"
@@ -35,11 +38,20 @@ def desk(chromium):
 
 
 def no_axe_violations(page, name: str) -> None:
+    # run_axe waits for the page's load event: a click returns once the next page is
+    # committed, and axe started then meets a document still being built.
+    results = run_axe(page).response
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    results = page.evaluate("options => axe.run(document, options)", WCAG_21_AA)
     violations = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results["violations"]]
     assert violations == [], f"{name}: {violations}"
+
+
+def no_broken_images(page) -> None:
+    broken = page.evaluate(
+        "() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
+    )
+    assert broken == []
 
 
 def test_a_moderator_reviews_scans_in_the_browser(desk, server_url, session, setup, tmp_path):
@@ -67,9 +79,11 @@ def test_a_moderator_reviews_scans_in_the_browser(desk, server_url, session, set
     page.get_by_role("link", name="S0042-000012").click()
     expect(page.locator("#state")).to_have_attribute("data-state", "review")
     no_axe_violations(page, "sheet-unclear")
-    boxes = page.locator(".scan-box")
+    no_broken_images(page)
+    boxes = page.locator(".scan-box.marginal")
+    assert 0 < boxes.count() < page.locator(".scan-box").count()  # every box listed, unclear first
     for n in range(boxes.count()):
-        box = page.locator(".scan-box").nth(n)
+        box = page.locator(".scan-box.marginal").nth(n)
         project = int(box.get_attribute("id").removeprefix("box-"))
         expect(box.locator("img.scan-crop")).to_be_visible()
         label = "Позначено" if project == large[2] else "Не позначено"
@@ -77,6 +91,24 @@ def test_a_moderator_reviews_scans_in_the_browser(desk, server_url, session, set
         expect(page.locator(".flash").first).to_be_visible()
     expect(page.locator("#state")).to_have_attribute("data-state", "ready")
     no_axe_violations(page, "sheet-decided")
+
+    # The reader read small[0] clearly as unmarked; the moderator sees a mark and says why.
+    box = page.locator(f"#box-{small[0]}")
+    change = box.get_by_role("button", name="Змінити на «позначено»")
+    change.click()  # no reason: the browser keeps the form, nothing is sent
+    expect(box.get_by_label("Причина зміни (обов'язково)")).to_have_js_property("validity.valueMissing", True)
+    session.expire_all()
+    decided = session.scalar(select(func.count()).select_from(PaperScanDecision))
+    box.get_by_label("Причина зміни (обов'язково)").fill("ледь помітна галочка олівцем")
+    change.click()
+    box = page.locator(f"#box-{small[0]}")
+    expect(box).to_have_class("scan-box overridden")
+    expect(box.locator(".decided")).to_contain_text("ледь помітна галочка олівцем")
+    expect(page.locator("#state")).to_have_attribute("data-state", "ready")
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(PaperScanDecision)) == decided + 1
+    no_broken_images(page)
+    no_axe_violations(page, "sheet-corrected")
 
     page.get_by_role("link", name="← Скановані бюлетені").click()
     page.get_by_role("button", name="Зберегти готові аркуші як голоси (2)").click()

@@ -1,6 +1,7 @@
 # ruff: noqa: F811 - the fixtures imported from test_paper_scans are parameters here
 """The console page «Скановані бюлетені»: upload a support point's scans, decide the
-unclear marks on the sheet page, commit the ready sheets; bad requests change nothing."""
+unclear marks on the sheet page, correct any misread box with a reason, commit the ready
+sheets; bad requests change nothing."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from ballot_import.messages import message
 from server.models import Community, PaperScanDecision, PaperScanPage, Role, Vote
 from tests.ballot_import.corpus import MarkKind
 from tests.factories import CSRF_TOKEN, sign_in
-from tests.server.test_paper_scans import png, setup, sheet_key  # noqa: F401 - fixtures
+from tests.server.test_paper_scans import keep_shadow, png, setup, sheet_key  # noqa: F401 - fixtures
 
 
 @pytest.fixture
@@ -59,11 +60,12 @@ def test_upload_review_and_commit_through_the_console(client, session, signed_in
     assert crop.mimetype == "image/png" and crop.headers["Cache-Control"] == "no-store"
     assert client.get(previews[0]).mimetype == "image/jpeg"
 
-    # Decide every unclear box as the known answer says.
+    # Decide every unclear box (listed first, marked out) as the known answer says.
+    unclear = "".join(re.findall(r'<li class="scan-box marginal".*?</li>', sheet_page, re.S))
     forms = re.findall(
-        r'name="page_id" value="(\d+)">\s*<input type="hidden" name="project_id" value="(\d+)">', sheet_page
+        r'name="page_id" value="(\d+)">\s*<input type="hidden" name="project_id" value="(\d+)">', unclear
     )
-    assert forms
+    assert forms and len(forms) < len(setup["small"] + setup["large"])
     for page_id, project_id in forms:
         verdict = "marked" if int(project_id) == large[1] else "unmarked"
         answer = client.post(
@@ -164,3 +166,117 @@ def test_a_support_operator_cannot_open_the_page(client, make, session, setup):
     sign_in(client, staff)
     assert client.get(page_url(setup)).status_code == 403
     assert session.scalar(select(func.count()).select_from(PaperScanPage)) == 0
+
+
+def box_forms(client, url) -> dict[int, dict]:
+    """Each box's form on the sheet page, by project id: hidden fields, verdicts offered,
+    whether the reason is required."""
+    page = client.get(url).get_data(as_text=True)
+    forms = {}
+    for form in re.findall(r'<form method="post" action="[^"]+/box".*?</form>', page, re.S):
+        fields = dict(re.findall(r'name="(page_id|project_id|seen)" value="([^"]*)"', form))
+        fields["verdicts"] = re.findall(r'name="verdict" value="(\w+)"', form)
+        fields["reason_required"] = bool(re.search(r'name="reason"[^>]*required', form))
+        forms[int(fields["project_id"])] = fields
+    return forms
+
+
+def post_box(client, url, form, verdict, reason=None, **tamper):
+    data = {"csrf_token": CSRF_TOKEN, "page_id": form["page_id"], "project_id": form["project_id"]}
+    data |= {"seen": form["seen"], "verdict": verdict, **tamper}
+    if reason is not None:
+        data["reason"] = reason
+    return client.post(f"{url}/box", data=data, follow_redirects=True)
+
+
+def test_a_moderator_fixes_a_shadow_overvote_box_by_box(client, session, signed_in):
+    setup = signed_in
+    small, large = setup["small"], setup["large"]
+    # Crops of every box but one: the page falls back to the whole page for that one.
+    serial = keep_shadow(session, setup, cropped=set(small + large) - {large[3]})
+    url = f"{page_url(setup)}/sheets/{serial}"
+    page = client.get(url).get_data(as_text=True)
+    sources = re.findall(r'<img src="([^"]+)"', page)
+    assert len([s for s in sources if "/boxes/" in s]) == len(small + large) - 1
+    assert all(client.get(src).status_code == 200 for src in sources)  # never a broken image
+    missing = re.search(rf'<li class="scan-box[^"]*" id="box-{large[3]}".*?</li>', page, re.S).group(0)
+    assert "<img" not in missing and 'href="#page-1"' in missing
+    forms = box_forms(client, url)
+    assert set(forms) == set(small + large)
+    assert all(f["verdicts"] == ["unmarked"] and f["reason_required"] for f in forms.values())
+    # Without a reason nothing changes, and the moderator is told why.
+    refused = post_box(client, url, forms[small[1]], "unmarked")
+    assert message("review.override_reason", "uk")[:40] in html.unescape(refused.get_data(as_text=True))
+    assert session.scalar(select(func.count()).select_from(PaperScanDecision)) == 0
+    for pid in small[1:] + large[1:]:
+        answer = post_box(client, url, forms[pid], "unmarked", reason="тінь від телефону <b>")
+        assert "Рішення записано." in answer.get_data(as_text=True)
+    page = html.unescape(client.get(url).get_data(as_text=True))
+    assert 'data-state="ready"' in page and page.count("виправлено людиною") == 6
+    assert "причина: «тінь від телефону <b>»" in page  # shown as text, escaped once
+    assert "тінь від телефону &lt;b&gt;" in client.get(url).get_data(as_text=True)
+    decisions = session.scalars(select(PaperScanDecision)).all()
+    assert {(d.operator, d.user_id, d.reason) for d in decisions} == {
+        (setup["user"].display_name or setup["user"].login, setup["user"].id, "тінь від телефону <b>")
+    }
+    committed = client.post(f"{page_url(setup)}/commit", data={"csrf_token": CSRF_TOKEN})
+    assert committed.status_code == 302
+    [vote] = session.scalars(select(Vote).where(Vote.channel == "paper")).all()
+    assert sorted(vote.selections) == sorted([small[0], large[0]])
+
+
+@pytest.mark.parametrize(
+    ("tamper", "code"),
+    [
+        ({"reason": "тінь\u202e"}, "review.reason"),
+        ({"reason": "тінь\x1b[31m"}, "review.reason"),
+        ({"reason": "я" * 10_000}, "review.reason"),
+        ({"reason": "   "}, "review.override_reason"),
+        ({"project_id": "999999", "reason": "тінь"}, "review.no_box"),
+        ({"seen": "7", "reason": "тінь"}, "review.decided_meanwhile"),
+    ],
+)
+def test_a_hostile_correction_changes_nothing(client, session, signed_in, tamper, code):
+    setup = signed_in
+    serial = keep_shadow(session, setup)
+    url = f"{page_url(setup)}/sheets/{serial}"
+    form = box_forms(client, url)[setup["small"][1]]
+    answer = post_box(client, url, form, "unmarked", **tamper)
+    assert answer.status_code == 200
+    shown = html.unescape(answer.get_data(as_text=True))
+    assert message(code, "uk", who="—").split("{")[0][:30] in shown
+    assert session.scalar(select(func.count()).select_from(PaperScanDecision)) == 0
+
+
+def test_a_correction_without_csrf_or_with_a_bad_verdict_is_refused(client, session, signed_in):
+    setup = signed_in
+    serial = keep_shadow(session, setup)
+    url = f"{page_url(setup)}/sheets/{serial}"
+    form = box_forms(client, url)[setup["small"][1]]
+    assert post_box(client, url, form, "unmarked", reason="тінь", csrf_token="forged").status_code == 400
+    assert post_box(client, url, form, "marginal", reason="тінь").status_code == 400
+    assert session.scalar(select(func.count()).select_from(PaperScanDecision)) == 0
+
+
+def test_a_committed_sheet_cannot_be_corrected(client, session, signed_in):
+    setup = signed_in
+    post_files(client, setup, [("a.png", png(setup, {setup["small"][0]: MarkKind.TICK}))])
+    url = f"{page_url(setup)}/sheets/S0042-000001"
+    form = box_forms(client, url)[setup["small"][0]]
+    client.post(f"{page_url(setup)}/commit", data={"csrf_token": CSRF_TOKEN})
+    assert box_forms(client, url) == {}  # no controls on a committed sheet
+    answer = post_box(client, url, form, "unmarked", reason="тінь")
+    assert message("review.committed", "uk")[:30] in html.unescape(answer.get_data(as_text=True))
+    assert session.scalar(select(func.count()).select_from(PaperScanDecision)) == 0
+
+
+def test_the_corrections_read_in_english(client, session, signed_in):
+    setup = signed_in
+    serial = keep_shadow(session, setup)
+    url = f"{page_url(setup)}/sheets/{serial}"
+    client.get(f"{url}?lang=en")
+    refused = post_box(client, url, box_forms(client, url)[setup["small"][1]], "unmarked")
+    assert "give a reason" in refused.get_data(as_text=True)
+    post_box(client, url, box_forms(client, url)[setup["small"][1]], "unmarked", reason="shadow")
+    page = html.unescape(client.get(url).get_data(as_text=True))
+    assert "Boxes of the sheet" in page and "corrected by a person" in page and "reason: “shadow”" in page
