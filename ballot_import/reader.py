@@ -63,13 +63,23 @@ MIN_CONTRAST = 0.25  # a page whose marks are not at least this much darker than
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
+    """The mark rule's numbers (docs/paper-reading.md explains them).
+
+    Ink is a pixel darker than the box's own paper by INK_SHARE of the paper-to-black
+    contrast. A box is marked when ink covers at least `marked` of its inner area and
+    its largest connected piece is at least `stroke_pt` long (a tick in a 5 mm box is
+    ~10 pt, a cross ~11, a filled box 8.5: the inner area's side). It is empty when ink
+    covers at most `unmarked`, no piece reaches `speck_pt` (dust, a pen tap, a staple
+    hole: under 1 mm) and the faint trace stays under `trace`. Anything else goes to a
+    person."""
+
     unmarked: float = 0.03  # at most this share of ink: empty (dust, JPEG noise ~0.005)
     marked: float = 0.10  # at least this: marked (a pen tick covers 0.25-0.45)
-    # Faint marks (thin, light pencil) barely reach the ink threshold, so their mean
-    # darkness speaks: below `trace` nothing is there (scan noise averages to ~0.005),
-    # from `faint` up a light mark clearly is (0.02-0.05), between them a person looks.
-    trace: float = 0.012
-    faint: float = 0.018
+    stroke_pt: float = 4.0  # ~1.4 mm: the shortest piece of ink that makes a mark
+    speck_pt: float = 2.8  # ~1 mm: a piece of ink this long is more than a speck
+    # Mean faint darkness above the paper's grain: clean paper 0-0.003 even on a noisy
+    # photo; a light pencil tick 0.01-0.03, an erased cross or a smudge more.
+    trace: float = 0.004
 
 
 def _rect_centre(r: Rect) -> tuple[float, float]:
@@ -118,8 +128,34 @@ class SheetReader:
 
     def _read_gray(self, gray: np.ndarray, reading: SheetReading) -> None:
         view = sheet_imaging.overview(gray)  # shared by the mark search and the paper map
-        marks = sheet_imaging.find_corner_marks(gray, view)
-        found = self._find_qr(gray, marks)
+        # The four corner marks first; when they give no readable page, the sets of
+        # three whose fourth is cut off by the picture's edge (a scan rotated a few
+        # degrees). Every try is checked the same way (the QR code, then each box's
+        # printed border where the marks put it), so a wrong guess is refused, never read.
+        options: list[sheet_imaging.CornerMarks | None] = [*sheet_imaging.corner_mark_options(gray, view)]
+        whole_picture: dict = {}  # the QR codes found in the whole picture, searched once
+        for attempt, marks in enumerate(options or [None]):
+            tried = (
+                reading
+                if attempt == 0
+                else SheetReading(reading.file, reading.page_index, reading.image_sha256)
+            )
+            self._read_with(gray, view, marks, tried, whole_picture)
+            if tried.outcome != REJECTED or tried.reasons not in (["sheet.unreadable"], ["sheet.no_qr"]):
+                if tried is not reading:
+                    for name in SheetReading.__slots__:
+                        setattr(reading, name, getattr(tried, name))
+                return
+
+    def _read_with(
+        self,
+        gray: np.ndarray,
+        view: sheet_imaging.Overview,
+        marks: sheet_imaging.CornerMarks | None,
+        reading: SheetReading,
+        whole_picture: dict,
+    ) -> None:
+        found = self._find_qr(gray, marks, whole_picture)
         if found is None:
             _finish(reading, ["sheet.no_qr" if marks is not None else "sheet.unreadable"])
             return
@@ -144,15 +180,13 @@ class SheetReader:
         if paper_black is None:
             _finish(reading, ["sheet.unreadable"])
             return
-        boxes, crops, aligned = [], {}, 0
+        boxes, aligned = [], 0
         for box in page_layout.boxes:
             measure = _measure_box(gray, to_image, box, paper_black, paper_map)
             aligned += measure.border >= BORDER_MIN
             verdict = self._verdict(measure) if measure.border >= BORDER_MIN else MARGINAL
             boxes.append(BoxReading(box.project_id, box.category_id, measure.score, verdict))
-            if verdict == MARGINAL:
-                crops[box.project_id] = _crop_png(gray, to_image, box)
-        reading.boxes, reading.crops = boxes, crops
+        reading.boxes = boxes
         reading.selections = [b.project_id for b in boxes if b.verdict == MARKED]
         # Most borders missing means the page is not where the marks say (a wrong mark
         # was found, a fold): nothing on it can be trusted.
@@ -160,16 +194,22 @@ class SheetReader:
             _finish(reading, ["sheet.unreadable"])
             return
         _finish(reading, _rule_problems(layout, page_layout, boxes))
+        if reading.outcome == NEEDS_REVIEW:
+            # The person who reviews may correct any box, not only the unclear ones (a
+            # shadow can make the reader sure and wrong): each gets its zoomed picture.
+            # An accepted page pays nothing for them.
+            reading.crops = {box.project_id: _crop_png(gray, to_image, box) for box in page_layout.boxes}
 
     def _verdict(self, m: BoxMeasure) -> str:
+        """Marked only on clear evidence of a deliberate mark: enough ink, dark against
+        this box's own paper, in one piece at least a stroke long. Empty only when there
+        is neither such ink nor a trace of anything. Everything between is a person's."""
         t = self.thresholds
-        if m.score <= t.unmarked and m.mass < t.trace:
-            return UNMARKED
+        if m.score <= t.unmarked and m.stroke < t.speck_pt and m.trace < t.trace:
+            return UNMARKED  # whatever a neighbour's scribble left in the ring outside
         if m.spill > SPILL_MAX:  # scribbled out past the border: cancelled, or not? A person says.
             return MARGINAL
-        if m.score >= t.marked:
-            return MARKED
-        if m.score <= t.unmarked and m.mass >= t.faint:  # a light but clear pencil mark
+        if m.score >= t.marked and m.stroke >= t.stroke_pt:
             return MARKED
         return MARGINAL
 
@@ -182,7 +222,7 @@ class SheetReader:
         return layout.pages[fields.page - 1], layout, None
 
     def _find_qr(
-        self, gray: np.ndarray, marks: sheet_imaging.CornerMarks | None
+        self, gray: np.ndarray, marks: sheet_imaging.CornerMarks | None, whole_picture: dict | None = None
     ) -> tuple[str, int | None] | None:
         """The QR text and the quarter turn (0..3) that maps the page onto the picture."""
         decoders = [d for d in (_zbar_texts_or_none, _opencv_texts) if d is not None]
@@ -207,7 +247,11 @@ class SheetReader:
                         # never pay for it.
                         for text, _points in decode(sheet_imaging.sharpen(crop)):
                             return text, turn
-            for text, points in decode(gray):
+            if whole_picture is None:
+                whole_picture = {}
+            if decode not in whole_picture:
+                whole_picture[decode] = decode(gray)
+            for text, points in whole_picture[decode]:
                 return text, self._turn_of(points, marks)
         return None
 
@@ -294,8 +338,9 @@ def _mark_contrast(gray: np.ndarray, to_image: np.ndarray, page: PageLayout) -> 
 
 @dataclass(frozen=True, slots=True)
 class BoxMeasure:
-    score: float  # share of the inner area that is ink
-    mass: float  # mean darkness of the inner area, 0 paper .. 1 the marks' black (faint pencil shows here)
+    score: float  # share of the inner area that is ink (darker than INK_SHARE against the box's own paper)
+    stroke: float  # the longest side of any connected piece of that ink, in points
+    trace: float  # mean faint darkness of the inner area above the paper's own noise (0 for clean paper)
     spill: float  # share of ink in a ring just outside the border (a scribbled-out box spills)
     border: float  # how dark the printed border is where it was found (0..1)
 
@@ -308,8 +353,7 @@ def _measure_box(
         gray, to_image, box.x - margin, box.y - margin, box.w + 2 * margin, box.h + 2 * margin, SCALE
     ).astype(np.float32)
     side, start, reach = box.w * SCALE, margin * SCALE, round(SEARCH_PT * SCALE)
-    # Darkness 0 (paper) .. 1 (the marks' black), against the paper's level here: shade
-    # across the page moves the threshold with it.
+    # Finding the printed border needs only a rough darkness: against the page's light.
     cx, cy, cw = to_image @ np.array([box.x + box.w / 2, box.y + box.h / 2, 1.0])
     paper = paper_map.level_at(cx / cw, cy / cw)
     contrast = max(1.0, paper * (1 - black))
@@ -318,30 +362,63 @@ def _measure_box(
     dx, left, right = _find_edges(dark[lo:hi, :].mean(axis=0), start, side, reach)
     dy, top, bottom = _find_edges(dark[:, lo:hi].mean(axis=1), start, side, reach)
     border = min(left, right, top, bottom)
-    inset = side * INSET
-    x0, x1 = round(start + dx + inset), round(start + dx + side - inset)
-    y0, y1 = round(start + dy + inset), round(start + dy + side - inset)
-    inner = dark[y0:y1, x0:x1]
-    score = float((inner > INK_SHARE).mean()) if inner.size else 0.0
     # The ring from 1.5 pt outside the border to 4.5 pt (the project number starts 6 pt
-    # away): ink there is a scribble spilling out of the box, a cancelled mark.
+    # away): ink there is a scribble spilling out of the box, a cancelled mark; its paper
+    # is the paper the box is printed on.
     gap, width = round(1.5 * SCALE), round(3 * SCALE)
     bx0, bx1 = max(0, round(start + dx) - gap), round(start + dx + side) + gap
     by0, by1 = max(0, round(start + dy) - gap), round(start + dy + side) + gap
     ox0, oy0 = max(0, bx0 - width), max(0, by0 - width)
-    outer = dark[oy0 : by1 + width, ox0 : bx1 + width] > INK_SHARE
+    ox1, oy1 = bx1 + width, by1 + width
+    outer = dark[oy0:oy1, ox0:ox1] > INK_SHARE
     hole = dark[by0:by1, bx0:bx1] > INK_SHARE
     ring_count = outer.size - hole.size
     spill = float(outer.sum() - hole.sum()) / ring_count if ring_count > 0 else 0.0
-    # Mass: the mean darkness of the inner area against the median paper around the box,
-    # unclipped so that noise averages out: a faint pencil line is 0.02-0.05, nothing 0.
-    around = np.concatenate([patch[:oy0].ravel(), patch[by1 + width :].ravel(),
-                             patch[:, :ox0].ravel(), patch[:, bx1 + width :].ravel()])  # fmt: skip
-    level = float(np.median(around)) if around.size else paper
-    if level < paper - 0.15 * contrast:  # the surroundings are inked (a scribble): the map's level
-        level = paper
-    mass = float((level - patch[y0:y1, x0:x1]).mean()) / max(1.0, level * (1 - black)) if inner.size else 0.0
-    return BoxMeasure(score, mass, spill, border)
+    inset = side * INSET
+    x0, x1 = round(start + dx + inset), round(start + dx + side - inset)
+    y0, y1 = round(start + dy + inset), round(start + dy + side - inset)
+    if x1 <= x0 or y1 <= y0:
+        return BoxMeasure(0.0, 0.0, 0.0, spill, 0.0)
+    # The paper under the box, modelled from the ring's four sides (each its median, so
+    # a stroke crossing one side moves it little) and blended across the box: a shadow,
+    # a lamp's gradient or a stain wider than the box is the paper here, not ink.
+    sides = (
+        patch[by0:by1, ox0:bx0],  # left
+        patch[by0:by1, bx1:ox1],  # right
+        patch[oy0:by0, bx0:bx1],  # top
+        patch[by1:oy1, bx0:bx1],  # bottom
+    )
+    levels = [float(np.median(p)) if p.size else paper for p in sides]
+    # A side much darker than the page's paper here is inked (a scribble spilling out of
+    # this box or a neighbour's), not paper: the page's level stands in for it. A shadow
+    # or a stain up to a quarter of the contrast is still taken as this box's paper.
+    levels = [lv if lv >= paper - 0.25 * contrast else paper for lv in levels]
+    u = (np.arange(x0, x1, dtype=np.float32) - bx0 + 0.5) / max(1, bx1 - bx0)
+    v = (np.arange(y0, y1, dtype=np.float32) - by0 + 0.5) / max(1, by1 - by0)
+    across = levels[0] + (levels[1] - levels[0]) * u  # one value per column
+    down = levels[2] + (levels[3] - levels[2]) * v  # one value per row
+    under = (across[None, :] + down[:, None]) * 0.5
+    local = max(1.0, float(np.median(levels)) * (1 - black))
+    ink = (under - patch[y0:y1, x0:x1]) / local
+    inked = ink > INK_SHARE
+    score = float(inked.mean())
+    stroke = sheet_imaging.longest_blob_side(inked) / SCALE if score > 0 else 0.0
+    # Faint darkness that rises above the paper's own grain (twice its spread): a light
+    # pencil line, what an eraser left, a smudge. It never makes a mark; it keeps a box
+    # from being called empty. Measured on a lightly smoothed copy: a pencil line is a
+    # few pixels long in every direction, sensor and JPEG noise is not.
+    soft = sheet_imaging.smooth3(patch)
+    soft_sides = (
+        soft[by0:by1, ox0:bx0],
+        soft[by0:by1, bx1:ox1],
+        soft[oy0:by0, bx0:bx1],
+        soft[by1:oy1, bx0:bx1],
+    )
+    spreads = [float(np.median(np.abs(p - np.median(p)))) * 1.4826 for p in soft_sides if p.size]
+    grain = 2.0 * (float(np.median(spreads)) if spreads else 0.0) / local
+    faint = (under - soft[y0:y1, x0:x1]) / local
+    trace = float(np.clip(faint - grain, 0.0, INK_SHARE).mean())
+    return BoxMeasure(score, stroke, trace, spill, border)
 
 
 def _find_edges(profile: np.ndarray, start: float, side: float, reach: int) -> tuple[int, float, float]:

@@ -21,14 +21,17 @@ __all__ = [
     "CornerMarks",
     "Overview",
     "PaperMap",
+    "corner_mark_options",
     "decode_image",
     "decode_pages",
     "encode_png",
     "find_corner_marks",
     "homography",
+    "longest_blob_side",
     "opencv_qr_texts",
     "overview",
     "sharpen",
+    "smooth3",
     "warp_region",
 ]
 
@@ -167,7 +170,29 @@ def find_corner_marks(gray: np.ndarray, view: Overview | None = None) -> CornerM
     than four plausible marks are there or they do not form a sane quadrilateral.
     `view` is overview(gray) when the caller has it already."""
     view = view if view is not None else overview(gray)
-    small, factor = view.small, view.factor
+    return _four_marks(_mark_candidates(view), view.factor)
+
+
+def corner_mark_options(gray: np.ndarray, view: Overview | None = None) -> list[CornerMarks]:
+    """Every plausible set of corner marks, the likeliest first: the four found, then
+    sets of three found marks whose fourth lies outside the picture (a scan rotated or
+    shifted so that one corner mark is cut off), completed as a parallelogram. For a
+    scan that is exact (the glass moves the page by rotation, shift, scale and skew
+    only); for a photo it is close, and the reader re-finds every box's printed border
+    and refuses a page where too few are where the marks say."""
+    view = view if view is not None else overview(gray)
+    candidates = _mark_candidates(view)
+    options = []
+    four = _four_marks(candidates, view.factor)
+    if four is not None:
+        options.append(four)
+    options.extend(_three_marks(candidates, view.factor, gray.shape[:2]))
+    return options
+
+
+def _mark_candidates(view: Overview) -> np.ndarray:
+    """Solid squares of a corner mark's size: x, y, side (small-image pixels) per row."""
+    small = view.small
     long_side = max(small.shape)
     # A local threshold: photos are lit unevenly, and a mark is dark against the paper
     # around it, not against the whole picture. The window is a few marks wide.
@@ -200,16 +225,25 @@ def find_corner_marks(gray: np.ndarray, view: Overview | None = None) -> CornerM
         if moments["m00"] <= 0:
             continue
         candidates.append((moments["m10"] / moments["m00"], moments["m01"] / moments["m00"], (rw + rh) / 2))
-    if len(candidates) < 4:
-        return None
-    points = np.array(candidates)
+    return np.array(candidates, dtype=np.float64).reshape(-1, 3)
+
+
+def _corner_picks(points: np.ndarray) -> list[int]:
+    """The candidate nearest each of the picture's corners: top-left, top-right,
+    bottom-right, bottom-left."""
     xs, ys = points[:, 0], points[:, 1]
-    chosen = [
+    return [
         int(np.argmin(xs + ys)),
         int(np.argmax(xs - ys)),
         int(np.argmax(xs + ys)),
         int(np.argmin(xs - ys)),
     ]
+
+
+def _four_marks(points: np.ndarray, factor: int) -> CornerMarks | None:
+    if len(points) < 4:
+        return None
+    chosen = _corner_picks(points)
     if len(set(chosen)) < 4:
         return None
     picked = points[chosen]
@@ -220,6 +254,51 @@ def find_corner_marks(gray: np.ndarray, view: Overview | None = None) -> CornerM
     if not _sane_quadrilateral(centres):
         return None
     return CornerMarks(centres=centres, side_px=float(sides.mean() * factor))
+
+
+def _three_marks(points: np.ndarray, factor: int, shape: tuple[int, int]) -> list[CornerMarks]:
+    """Sets of three marks at three corners with the fourth completed outside the
+    picture (or within half a mark of its edge), the most clearly cut-off first."""
+    if len(points) < 3:
+        return []
+    height, width = shape
+    chosen = _corner_picks(points)
+    options: list[tuple[float, CornerMarks]] = []
+    for missing in range(4):
+        kept = [chosen[(missing + k) % 4] for k in (1, 2, 3)]  # the next three, in order round the page
+        if len(set(kept)) < 3:
+            continue
+        sides = points[kept, 2]
+        if sides.max() > 1.4 * sides.min():
+            continue
+        after, opposite, before = (points[i, :2] * factor + (factor - 1) / 2 for i in kept)
+        centres = np.empty((4, 2))
+        centres[missing] = after + before - opposite
+        centres[(missing + 1) % 4], centres[(missing + 2) % 4], centres[(missing + 3) % 4] = (
+            after,
+            opposite,
+            before,
+        )
+        side_px = float(sides.mean() * factor)
+        x, y = centres[missing]
+        # How far outside the picture the completed mark's centre lies, in marks: a
+        # mark that should be in the picture but was not found is not cut off, and
+        # this is no reason to guess where it is.
+        beyond = max(-x, x - (width - 1), -y, y - (height - 1)) / side_px
+        if beyond < -0.5 or not _sane_quadrilateral(centres):
+            continue
+        if not _square_corner(after, opposite, before):
+            continue
+        options.append((beyond, CornerMarks(centres=centres, side_px=side_px)))
+    return [marks for _beyond, marks in sorted(options, key=lambda o: -o[0])]
+
+
+def _square_corner(a: np.ndarray, corner: np.ndarray, b: np.ndarray) -> bool:
+    """The page's corner at `corner` between its neighbours `a` and `b` is within 12
+    degrees of square (a skewed scan or a photo's perspective, not three stray shapes)."""
+    u, v = a - corner, b - corner
+    cos = float(np.dot(u, v) / max(1e-9, np.linalg.norm(u) * np.linalg.norm(v)))
+    return abs(cos) < np.sin(np.radians(12))
 
 
 def _sane_quadrilateral(points: np.ndarray) -> bool:
@@ -258,6 +337,23 @@ class PaperMap:
         col = min(w - 1, max(0, int(x / self.factor)))
         row = min(h - 1, max(0, int(y / self.factor)))
         return float(self._levels[row, col])
+
+
+def smooth3(image: np.ndarray) -> np.ndarray:
+    """Each pixel the mean of its 3x3 neighbourhood (edges replicated)."""
+    return cv2.blur(image, (3, 3), borderType=cv2.BORDER_REPLICATE)
+
+
+def longest_blob_side(mask: np.ndarray) -> int:
+    """The longest side, in pixels, of the bounding box of any 8-connected piece of
+    `mask` (True where ink is): a pen stroke is long, a speck of dust is not."""
+    count, _labels, stats, _centroids = cv2.connectedComponentsWithStats(
+        mask.astype(np.uint8), connectivity=8
+    )
+    if count <= 1:
+        return 0
+    pieces = stats[1:]
+    return int(max(pieces[:, cv2.CC_STAT_WIDTH].max(), pieces[:, cv2.CC_STAT_HEIGHT].max()))
 
 
 def homography(page_points: np.ndarray, image_points: np.ndarray) -> np.ndarray:
