@@ -21,7 +21,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	./scripts/ensure-postgres.sh
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=15
 
 bench: $(STAMP)
 	./scripts/ensure-postgres.sh

@@ -26,6 +26,18 @@
   for the whole stream, and sheets_per_s for reading a sheet once it is still (the
   sharpest frame, the reader, the hash, the sheet store with its preview).
 
+- ballot_read_hostile: damaged and unusual sheets from tests/ballot_import/hostile.py (stains,
+  coffee rings, specks, erasures, smudges, a phone's shadow, a lamp's gradient, folds,
+  staple and punch holes, highlighter, pencil, red/blue/black ink, photocopies, a crumpled
+  page, a corner mark cut off the picture), one line per kind and a total ("kind": "all").
+  Made and read in a process pool. Figures: silent_errors (boxes outside their acceptable
+  verdicts on an accepted sheet; target 0), silent_false_marks (of those, empty boxes read
+  marked), errors_caught_by_review (such boxes on sheets not accepted), review_rate (sheets
+  not accepted: the voter's marks on these sheets break no rule, so every one is the
+  reader's doing), rejected, rejected_readable (rejected although the QR code and every box
+  were in the picture). SPILNO_BENCH_HOSTILE sheets per kind (default 40). Not in the
+  default run (~3 minutes on 2 cores): `python -m bench ballots hostile`.
+
 The US Voluntary Voting System Guidelines (VVSG 2.0) allow at most one error in 500 000
 ballot positions; `vvsg` states how far the positions read here can show that: with zero
 errors in N positions, the 95 % upper bound on the error rate is 3/N (the "rule of three"),
@@ -39,6 +51,7 @@ the camera sessions' (default 20 sheets each).
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import time
@@ -49,6 +62,8 @@ SCANS = int(os.environ.get("SPILNO_BENCH_SCANS", "300"))  # 400 took 117 s to ge
 PHOTOS = int(os.environ.get("SPILNO_BENCH_PHOTOS", "200"))
 SPEED_SHEETS = 60
 CAMERA_SHEETS = int(os.environ.get("SPILNO_BENCH_CAMERA_SHEETS", "20"))
+HOSTILE_SHEETS = int(os.environ.get("SPILNO_BENCH_HOSTILE", "40"))  # per kind
+BY_NAME_ONLY = {"hostile"}
 VVSG_POSITIONS_PER_ERROR = 500_000
 
 
@@ -195,6 +210,72 @@ def bench_accuracy(kind: str, count: int, seed: int, target_review: float) -> It
         "corpus_seconds": round(generated, 1),
         "vvsg": _vvsg(positions, silent),
     }
+
+
+@functools.cache
+def _hostile_reader():
+    from ballot_import.layout import build_layout
+    from ballot_import.reader import SheetReader
+    from tests.ballot_import.corpus import TEST_FORM_KEY
+    from tests.ballot_import.hostile import hostile_cycle
+
+    return SheetReader([build_layout(hostile_cycle())], TEST_FORM_KEY)
+
+
+def _read_hostile_batch(args: tuple[str, int, int]) -> list[tuple[object, str, dict[int, str]]]:
+    """Hostile sheets `first`... of one kind, made and read in a worker (the figures count
+    errors, not time): (known answer, outcome, verdict per project id) per sheet. The
+    dpi follows the seed, so each worker renders a printed page once per dpi."""
+    from ballot_import.inputs import pages_from_bytes
+    from tests.ballot_import.corpus import encode
+    from tests.ballot_import.hostile import CAPTURES, make_hostile
+
+    kind, count, first = args
+    captures = CAPTURES.get(kind, ("scan", "photo"))
+    read = []
+    for seed in range(first, first + count):
+        capture = captures[seed % len(captures)]
+        dpis = (150, 200, 300) if capture == "scan" else (150, 200)
+        image, answer = make_hostile(kind, seed, dpis[seed // 8 % len(dpis)], capture)
+        for page in pages_from_bytes(f"{kind}-{seed}", encode(image, answer)):
+            reading = _hostile_reader().read(page)
+            read.append((answer, reading.outcome, {box.project_id: box.verdict for box in reading.boxes}))
+    return read
+
+
+def _hostile_figure(kind: str, scores: list) -> dict:
+    sheets = len(scores)
+    return {
+        "bench": "ballot_read_hostile",
+        "kind": kind,
+        "sheets": sheets,
+        "positions": sum(s.positions for s in scores),
+        "silent_errors": sum(s.silent_errors for s in scores),
+        "silent_false_marks": sum(s.silent_false_marks for s in scores),
+        "errors_caught_by_review": sum(s.caught_by_review for s in scores),
+        "review_rate": round(sum(not s.accepted for s in scores) / sheets, 4) if sheets else None,
+        "rejected": sum(s.rejected for s in scores),
+        "rejected_readable": sum(s.rejected_readable for s in scores),
+        "target_silent_errors": 0,
+    }
+
+
+def bench_hostile() -> Iterator[dict]:
+    from tests.ballot_import.hostile import HOSTILE_KINDS, score_sheet
+
+    started = time.perf_counter()
+    chunk = 10
+    jobs = [(kind, min(chunk, HOSTILE_SHEETS - start), start)
+            for kind in HOSTILE_KINDS for start in range(0, HOSTILE_SHEETS, chunk)]  # fmt: skip
+    with ProcessPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as pool:
+        batches = list(pool.map(_read_hostile_batch, jobs))
+    scores: dict[str, list] = {kind: [] for kind in HOSTILE_KINDS}
+    for (kind, _count, _first), batch in zip(jobs, batches, strict=True):
+        scores[kind] += [score_sheet(answer, outcome, verdicts) for answer, outcome, verdicts in batch]
+    for kind in HOSTILE_KINDS:
+        yield _hostile_figure(kind, scores[kind])
+    total = _hostile_figure("all", [s for kind in HOSTILE_KINDS for s in scores[kind]])
+    yield {**total, "seconds": round(time.perf_counter() - started, 1)}
 
 
 def bench_speed() -> Iterator[dict]:
@@ -357,7 +438,9 @@ def run(wanted: str = "") -> Iterator[dict]:
         "photos": lambda: bench_accuracy("photo", PHOTOS, 2, 0.10),
         "speed": bench_speed,
         "camera": bench_camera,
+        "hostile": bench_hostile,
     }
     for name, part in parts.items():
-        if not wanted or wanted in name:
+        # the hostile corpus takes ~3 minutes on 2 cores (600 sheets): asked for by name only
+        if (not wanted and name not in BY_NAME_ONLY) or (wanted and wanted in name):
             yield from part()

@@ -15,6 +15,12 @@ Marks (drawn in pixels; the pen is ~0.5 mm of dark blue ink, the pencil ~0.15 mm
 Stray marks (lines, a scribble, a signature) lie at least 4 mm from every box and
 change no answer.
 
+Two optional hooks let other generators (tests/ballot_import/hostile.py) spoil the
+paper: `damage` draws on the flat page after the marks and stray marks, before the
+scanner or the phone sees it, and says which boxes' answers it changed; `after_warp`
+gets the picture just after the camera's geometry, before its light, blur, noise and
+JPEG (a page pushed partly off the scanner glass).
+
 Distortion ranges (SCAN and PHOTO below; make_corpus draws uniformly within them):
     rotation ±5° (scan ±2°), horizontal skew (shear) ±0.02, scale 97–103 %, Gaussian
     blur σ 0–1.2 px (photo 0.5–1.8), noise σ 0–8 grey levels (photo 3–12), JPEG quality
@@ -30,7 +36,7 @@ import json
 import random
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -48,9 +54,11 @@ __all__ = [
     "TEST_FORM_KEY",
     "TEST_VOTER_KEY_SECRET",
     "BoxAnswer",
+    "DamageHook",
     "Distortion",
     "KnownAnswer",
     "MarkKind",
+    "WarpHook",
     "encode",
     "long_cycle",
     "make_corpus",
@@ -256,6 +264,7 @@ class BoxAnswer:
     kind: str  # a MarkKind value
     expected: str  # "marked" | "unmarked" | "either"
     acceptable: frozenset[str]  # reader verdicts that are right
+    damage: str = ""  # what spoilt the paper over this box (hostile.py), "" when nothing
 
 
 @dataclass
@@ -272,6 +281,8 @@ class KnownAnswer:
     stray_marks: int
     # 3×3 homography from layout points (origin top-left) to image pixels
     page_to_image: list[list[float]] = field(default_factory=list)
+    # the damage drawn (hostile.py): its kind and the values drawn for it
+    damage: dict = field(default_factory=dict)
 
     @property
     def marked(self) -> list[int]:
@@ -379,7 +390,16 @@ def _stray_marks(
         drawn += 1
 
 
-def _distort(image: np.ndarray, d: Distortion, rng: random.Random) -> tuple[np.ndarray, np.ndarray]:
+# (flat page BGR, layout, page number, pixels per point, rng) -> changed answers by project
+# id; draws on the page in place.
+DamageHook = Callable[[np.ndarray, Layout, int, float, random.Random], dict[int, BoxAnswer]]
+# (warped picture, 3×3 map from the flat page's pixels to it, rng) -> both, changed
+WarpHook = Callable[[np.ndarray, np.ndarray, random.Random], tuple[np.ndarray, np.ndarray]]
+
+
+def _distort(
+    image: np.ndarray, d: Distortion, rng: random.Random, after_warp: WarpHook | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The distorted image and the 3×3 map from the undistorted image's pixels to it."""
     h, w = image.shape[:2]
     margin = round(d.table_margin * max(w, h))
@@ -403,6 +423,9 @@ def _distort(image: np.ndarray, d: Distortion, rng: random.Random) -> tuple[np.n
         matrix = cv2.getPerspectiveTransform(corners, (moved + jitter).astype(np.float32)).astype(float)
     table = (95, 105, 110) if margin else (255, 255, 255)
     result = cv2.warpPerspective(image, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR, borderValue=table)
+    if after_warp is not None:
+        result, matrix = after_warp(result, matrix, rng)
+        out_h, out_w = result.shape[:2]
     if d.lighting or d.noise_sigma > 0:
         # float32 throughout: a 300 dpi page is 26 M samples
         values = result.astype(np.float32)
@@ -441,10 +464,13 @@ def make_sheet(
     serial: str = "S0001-000001",
     page: int = 1,
     stray_marks: int = 0,
+    damage: DamageHook | None = None,
+    after_warp: WarpHook | None = None,
 ) -> tuple[np.ndarray, KnownAnswer]:
     """Page `page` of sheet `serial` of `cycle`, filled in with `marks` (project id ->
     kind; boxes not named are left empty; boxes on other pages are ignored), with
-    `stray_marks` stray marks, then distorted. A BGR uint8 image and its known answer."""
+    `stray_marks` stray marks, spoilt by `damage`, then distorted (`after_warp` between
+    the geometry and the rest). A BGR uint8 image and its known answer."""
     rng = random.Random(seed)
     layout, pages = _rendered(cycle, serial, dpi)
     image = pages[page - 1].copy()
@@ -457,7 +483,9 @@ def make_sheet(
         expected, acceptable = EXPECTED[kind]
         answers[box.project_id] = BoxAnswer(kind.value, expected, acceptable)
     _stray_marks(image, layout, page, stray_marks, dpi, rng)
-    distorted, matrix = _distort(image, distortion, rng)
+    if damage is not None:
+        answers.update(damage(image, layout, page, k, rng))
+    distorted, matrix = _distort(image, distortion, rng, after_warp)
     qr_text = make_qr_text(
         layout.cycle_id, layout.layout_hash, serial, page, len(layout.pages), TEST_FORM_KEY
     )

@@ -5,10 +5,11 @@ a test server key, shaped exactly as server/sync/packages.py builds one. School 
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from qr_codes.codes import normalise, verifier
+from qr_codes.codes import ALPHABET, CodeError, format_code, normalise, verifier
 from sync import protocol
 from sync.device_store import DeviceStore
 from voting import IdentityKind, VoterKey
@@ -103,6 +104,22 @@ def make_package(
         "code_verifier_key": CODE_VERIFIER_KEY,
         "cycles": [cycle] if cycles is None else cycles,
     }
+
+
+def fixed_code(label: str) -> str:
+    """A valid voting code that is the same in every process for the same `label`.
+    Test parameters built from codes must be: pytest-xdist's workers each collect the
+    tests and must find the same ids (new_code() draws a fresh one per process)."""
+    rng = random.Random(label)
+    while True:
+        body = "".join(rng.choice(ALPHABET) for _ in range(19))
+        for check in ALPHABET:
+            code = format_code(body + check)
+            try:
+                normalise(code)
+            except CodeError:
+                continue
+            return code
 
 
 def code_id(code: str) -> str:

@@ -9,13 +9,13 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from kiosk.eligibility import ALREADY_VOTED_HERE
-from qr_codes.codes import new_code, normalise
+from qr_codes.codes import normalise
 
 from .conftest import PORTRAIT, screenshot
-from .terminal_setup import DEVICE, SCHOOL, card_url, code_id, logged_votes, school_contest_cycle
+from .terminal_setup import DEVICE, SCHOOL, card_url, code_id, fixed_code, logged_votes, school_contest_cycle
 from .test_browser_accessibility import check_screen
 
-CODE = new_code()
+CODE = fixed_code("browser school vote")
 CONTEST = 61
 POLL_WAIT_MS = 3000
 

@@ -40,14 +40,15 @@ from .terminal_setup import (
     card_url,
     code_id,
     enrolled_store,
+    fixed_code,
     logged_votes,
     make_package,
     school_contest_cycle,
     school_programme_cycle,
 )
 
-CODE, SECOND_CODE, REVOKED_LATER = new_code(), new_code(), new_code()
-OTHER_SCHOOLS_CODE = new_code()
+CODE, SECOND_CODE, REVOKED_LATER = fixed_code("code"), fixed_code("second"), fixed_code("revoked later")
+OTHER_SCHOOLS_CODE = fixed_code("other school")
 CONTEST, OTHER_CONTEST = 61, 62
 NO_CARD = NoCard("Fake Reader 00 00")
 
