@@ -18,10 +18,12 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/spilno server demo
 
+# Two workers, one per core; --dist loadfile keeps a module's tests on one worker, so a
+# module-wide fixture (the fault drills' server and terminals) is built once.
 test: $(STAMP)
 	./scripts/ensure-postgres.sh
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q --durations=15
+	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
 
 bench: $(STAMP)
 	./scripts/ensure-postgres.sh

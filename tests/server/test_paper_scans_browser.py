@@ -48,6 +48,10 @@ def no_axe_violations(page, name: str) -> None:
 
 
 def no_broken_images(page) -> None:
+    # Every image has loaded or failed by the load event; before it, an image still
+    # coming looks broken (a click returns once the next page is committed).
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => [...document.images].every(i => i.complete)")
     broken = page.evaluate(
         "() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
     )
