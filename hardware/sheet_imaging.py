@@ -12,6 +12,7 @@ contract); image points are pixels (x right, y down).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cv2
@@ -173,21 +174,20 @@ def find_corner_marks(gray: np.ndarray, view: Overview | None = None) -> CornerM
     return _four_marks(_mark_candidates(view), view.factor)
 
 
-def corner_mark_options(gray: np.ndarray, view: Overview | None = None) -> list[CornerMarks]:
+def corner_mark_options(gray: np.ndarray, view: Overview | None = None) -> Iterator[CornerMarks]:
     """Every plausible set of corner marks, the likeliest first: the four found, then
     sets of three found marks whose fourth lies outside the picture (a scan rotated or
     shifted so that one corner mark is cut off), completed as a parallelogram. For a
     scan that is exact (the glass moves the page by rotation, shift, scale and skew
     only); for a photo it is close, and the reader re-finds every box's printed border
-    and refuses a page where too few are where the marks say."""
+    and refuses a page where too few are where the marks say. Lazily: a page read from
+    its four marks never pays for the others."""
     view = view if view is not None else overview(gray)
     candidates = _mark_candidates(view)
-    options = []
     four = _four_marks(candidates, view.factor)
     if four is not None:
-        options.append(four)
-    options.extend(_three_marks(candidates, view.factor, gray.shape[:2]))
-    return options
+        yield four
+    yield from _three_marks(candidates, view.factor, gray.shape[:2])
 
 
 def _mark_candidates(view: Overview) -> np.ndarray:
@@ -211,10 +211,16 @@ def _mark_candidates(view: Overview) -> np.ndarray:
         x, y, w, h = cv2.boundingRect(contour)
         if not (min_side * 0.8 <= max(w, h) <= max_side * 1.5):
             continue
+        # Cheap tests first (most shapes of this size are letters): a square's upright
+        # bounding box is square at any turn, and it fills at least half of it (at 45°).
+        if min(w, h) < 0.6 * max(w, h):
+            continue
+        area = cv2.contourArea(contour)
+        if area < 0.45 * w * h:
+            continue
         (_cx, _cy), (rw, rh), _angle = cv2.minAreaRect(contour)
         if min(rw, rh) < 0.7 * max(rw, rh) or not (min_side <= max(rw, rh) <= max_side):
             continue
-        area = cv2.contourArea(contour)
         if area < 0.8 * rw * rh:  # not a square: a blob, a tick, a corner of the table
             continue
         # Solid, not a frame: a checkbox's or a QR finder's outline has the same
