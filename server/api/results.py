@@ -1,5 +1,6 @@
 """GET /api/v1/cycles/{cycle_id}/results: the platform pulls the same results the
-console shows (server.services.results), for its own community's cycles only."""
+console shows (server.services.results), for its own community's public-budget cycles
+only, and only once a moderator has published them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from flask import Response, jsonify
 from server import db
 from server.i18n import _
 from server.models import Cycle
+from server.models.cycle import CycleKind
 from server.services.results import cycle_results
 
 from .auth import current_client
@@ -24,6 +26,14 @@ def cycle_results_pull(cycle_id: int) -> Response:
     # Another community's cycle is "not found": a client learns nothing about it.
     if cycle is None or cycle.community_id != current_client().community_id:
         raise ApiError(404, "not_found", _("Такого циклу у вашій громаді немає."))
+    # School budgets are the schools' own: their contests are published per school on
+    # the students' pages, and their results are not the platform's to show.
+    if cycle.kind != CycleKind.PUBLIC.value:
+        raise ApiError(404, "not_found", _("Результати шкільних бюджетів через API не надаються."))
+    # Unpublished results never leave the console: running figures shown somewhere else
+    # during the vote would sway it, and a moderator decides when results are final.
+    if cycle.results_published_at is None:
+        raise ApiError(409, "not_published", _("Результати цього циклу ще не оприлюднено."))
     return jsonify(cycle_results(db.session(), cycle).as_dict())
 
 
@@ -43,7 +53,7 @@ EXTRA_SCHEMAS["CycleResults"] = _object(
                 "community_id": {"type": "integer"},
                 "title": {"type": "string"},
                 "slug": {"type": "string"},
-                "kind": {"type": "string", "enum": ["public", "school"]},
+                "kind": {"type": "string", "enum": ["public"]},
                 "voting_starts_at": {"type": "string", "format": "date-time"},
                 "voting_ends_at": {"type": "string", "format": "date-time"},
                 "results_published_at": {"type": ["string", "null"], "format": "date-time"},
@@ -150,13 +160,14 @@ EXTRA_PATHS["/api/v1/cycles/{cycle_id}/results"] = {
     "get": {
         "operationId": "getCycleResults",
         "summary": "A cycle's results: ranked projects, funding, channels, turnout",
-        "description": "Computed from the running tallies; the same figures as the console. "
-        "Available before publication too, so the platform can show interim results.",
+        "description": "The same figures as the console, once a moderator has published them "
+        "(409 before). Public-budget cycles only: school budgets' results stay with the schools.",
         "parameters": [{"name": "cycle_id", "in": "path", "required": True, "schema": ID}],
         "responses": {
             "200": _json(_ref("CycleResults"), "The results."),
             "401": {"$ref": "#/components/responses/Unauthorized"},
-            "404": _error("No such cycle in this client's community."),
+            "404": _error("No such public-budget cycle in this client's community."),
+            "409": _error("The cycle's results are not published yet."),
         },
     }
 }

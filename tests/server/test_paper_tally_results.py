@@ -16,7 +16,7 @@ from openapi_schema_validator import validate
 from sqlalchemy import select, text
 
 from server.models import Community, Cycle, Project, Role
-from server.results.publishing import verify_against_records
+from server.results.publishing import publish_results, verify_against_records
 from server.services.ballot_box import store_votes
 from server.services.cycle_rules import load_cycle_rules
 from server.services.paper_tally import Outcome, current_tallies, import_tally, tally_ballot
@@ -157,6 +157,8 @@ def test_json_says_which_votes_came_from_sheets_and_that_they_are_not_deduplicat
 def test_the_platform_pulls_results_with_the_sheets_as_documented(client, session, make, run):
     enter_sheet(session, run["cycle"], run["point"], sheet_of(run))
     platform = make_platform(session, make, run["community"])
+    publish_results(session, run["cycle"])  # the API serves published results only
+    session.commit()
     response = client.get(f"/api/v1/cycles/{run['cycle'].id}/results", headers=platform.headers())
     assert response.status_code == 200
     body = response.get_json()
