@@ -345,7 +345,9 @@ def import_command(
     --watch the folders are watched for the scanner's new files, each read once complete.
     With --camera SOURCE the sheets come from the support point's camera: lay or hold each
     one still under it; it is read once while in view, and shown again later and read the
-    same, it is a duplicate. Progress is told on stderr, the readings on stdout as for files."""
+    same, it is a duplicate. Progress is told on stderr, the readings on stdout as for files.
+    A page refused before is reported as rejected again, with its reason. Exit status 1
+    when a page of the files was rejected."""
     from .reader import read_files, reader_for_package
     from .sheet_store import read_with_previews
 
@@ -390,6 +392,8 @@ def import_command(
             for reading, preview in read_with_previews(sources, reader):
                 report(reading, *keep(reading, preview))
     report.summary()
+    if report.counts["rejected"]:
+        raise SystemExit(1)  # a page was not read: a script must not take the stack as done
 
 
 class _Report:
@@ -548,7 +552,14 @@ def _sheet_keeper(package: dict, store_path: Path, sheets_path: Path | None):
         now_ms = system_clock_ms() - device_store.clock_offset_ms()
         if isinstance(item, CameraSheet):
             return keep_camera_sheet(sheets, item, cycles=cycles, serial_prefix=prefix, now_ms=now_ms)
-        return keep_reading(sheets, item, preview, cycles=cycles, serial_prefix=prefix, now_ms=now_ms)
+        outcome, reasons = keep_reading(
+            sheets, item, preview, cycles=cycles, serial_prefix=prefix, now_ms=now_ms
+        )
+        if outcome == "duplicate" and item.outcome == "rejected":
+            # A page refused before is refused again, with its reason: "already here"
+            # would tell the operator it went in.
+            return "rejected", list(item.reasons)
+        return outcome, reasons
 
     try:
         yield keep

@@ -2,29 +2,38 @@
 grayscale pages for the reader, with every bad file turned into a clear outcome.
 
 Accepted: PNG, JPEG, TIFF (one page or many, as sheet-feeding scanners write them) and
-PDF (rendered by poppler's `pdftoppm` at 200 dpi, page by page, each under a timeout).
-The format is told by the file's first bytes, never by its name.
+PDF (rendered by poppler's `pdftoppm` at 200 dpi, page by page). The format is told by
+the file's first bytes, never by its name.
 
-Limits, checked before anything is decoded: a file over 100 MB, a picture over
-12 000 px on a side (a 200 dpi A4 scan is 1654 x 2339; a 48-megapixel photo 8000 x
-6000), or a file with more than 500 pages. Sizes come from the header (PNG's IHDR,
-JPEG's SOF, TIFF's IFDs, pdfinfo), so a "decompression bomb" is refused unread.
+Nothing is decoded before its header says it fits (image_headers reads it as the
+decoder will, and refuses a header that says two things). Limits, per file: 100 MB, 500
+pages, 1 200 megapixels in all, 30 s of decoding CPU; per page: 12 000 px on a side,
+32 megapixels decoded, 192 MB for the decoder (its result and its work buffers: a
+16-bit RGBA PNG needs 8 bytes a pixel, a progressive JPEG 2 per sample). A 200 dpi A4
+scan is 1654 x 2339 (4 MP, 8 MB), a 48-megapixel photo is decoded at half size.
+A "decompression bomb" (a tiny file claiming a huge picture) is refused unread.
 
-A file with more than MAX_PAGES pages is refused whole, not read in part: the operator
-would otherwise have to find out which sheets went in and re-scan the rest, and a
-scanner's feeder holds far fewer sheets (~100), so such a file is a mistake (or an
-attack) that is best answered by "split it". The refusal is one page result with the
-reason sheet.too_large.
+A PDF is measured by `pdfinfo` and rendered by `pdftoppm` in a child process that the
+kernel holds to 512 MB of address space and the file's remaining CPU time, cropped to
+the size pdfinfo gave (so a page that renders larger than it said is cut, not grown).
+
+A file with more pages or pixels than a file may hold is refused whole, not read in
+part: the operator would otherwise have to find out which sheets went in and re-scan
+the rest, and a scanner's feeder holds far fewer sheets (~100), so such a file is a
+mistake (or an attack) that is best answered by "split it". The refusal is one page
+result with the reason sheet.too_large. A file whose pages take longer to decode than
+its CPU budget has the pages left refused with sheet.too_slow.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import re
-import struct
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,19 +43,35 @@ import numpy as np
 
 from hardware import sheet_imaging
 
+from .image_headers import PageHeader, image_kind, page_headers
+
 __all__ = ["Limits", "PageImage", "pages_from_bytes", "read_pages"]
 
 PDF_DPI = 200
+MB = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    max_bytes: int = 100 * 1024 * 1024
+    max_bytes: int = 100 * MB
     max_side_px: int = 12_000
+    # Decoded pixels of one page: a 400 dpi A4 scan is 15.5 MP, a 48 MP photo is decoded
+    # at half size (12 MP). The reader needs ~6 bytes a pixel of its own for a page, so
+    # this bounds what reading one page costs as well as decoding it.
+    max_pixels: int = 32_000_000
+    # One page's decoding: its grey result (twice: OpenCV may turn it by its EXIF
+    # orientation) and the decoder's buffers. With a server worker (~120 MB), the file's
+    # own bytes (at most 100 MB) and this, or the reader's work on the page, a process
+    # stays under 512 MB.
+    max_decode_bytes: int = 192 * MB
     max_pages: int = 500
+    max_file_pixels: int = 1_200_000_000  # 300 A4 pages at 200 dpi: ~20 s to read
+    file_cpu_s: float = 30.0  # decoding CPU for one file, all its pages
+    max_jpeg_scans: int = 100  # a progressive JPEG has ~10; each is a pass over every block
     pdf_dpi: int = PDF_DPI
-    pdf_page_timeout_s: float = 30.0  # a normal page renders in ~0.3 s
+    pdf_page_timeout_s: float = 30.0  # wall clock; a normal page renders in ~0.3 s
     pdfinfo_timeout_s: float = 15.0
+    pdf_memory_bytes: int = 512 * MB  # address space of a poppler process
     # A photo this long on its longer side is decoded at half size (JPEG scales while
     # decoding): the page then still has ~110 dpi, 3 px per QR module.
     reduce_above_px: int = 3600
@@ -98,67 +123,89 @@ def pages_from_bytes(
     if len(data) > limits.max_bytes:
         yield refused("sheet.too_large")
         return
-    kind = _kind(data)
+    kind = image_kind(data)
     if kind is None:
         yield refused("sheet.not_an_image")
         return
     if kind == "pdf":
         yield from _pdf_pages(name, data, digest, limits, pdf_path)
         return
+    transparent = kind == "png" and _png_may_be_transparent(data)
     try:
-        sizes = _image_sizes(kind, data, limits.max_pages + 1)
-    except (ValueError, struct.error, IndexError):
+        headers = page_headers(kind, data, limits.max_pages + 1, transparent=transparent)
+    except ValueError:
         yield refused("sheet.unreadable")
         return
-    if not sizes:
+    if not headers:
         yield refused("sheet.unreadable")
         return
-    if len(sizes) > limits.max_pages:
+    reduces = [_reduce(kind, header, limits) for header in headers]
+    if (
+        len(headers) > limits.max_pages
+        or sum(_pixels(h, r) for h, r in zip(headers, reduces, strict=True)) > limits.max_file_pixels
+        or (kind == "jpeg" and data.count(b"\xff\xda") > limits.max_jpeg_scans)
+    ):
         yield refused("sheet.too_large")
         return
-    if kind != "tiff":
-        width, height = sizes[0]
-        if max(width, height) > limits.max_side_px:
-            yield refused("sheet.too_large")
-            return
-        started = time.perf_counter()
-        reduce = 2 if kind == "jpeg" and max(width, height) > limits.reduce_above_px else 1
-        transparent = kind == "png" and _png_may_be_transparent(data)
-        gray = sheet_imaging.decode_image(data, reduce=reduce, transparent=transparent)
-        seconds = time.perf_counter() - started
-        yield PageImage(name, 0, digest, gray, None if gray is not None else "sheet.unreadable", seconds)
-        return
-    for index, (width, height) in enumerate(sizes):
-        if max(width, height) > limits.max_side_px:
+    budget = _CpuBudget(limits.file_cpu_s)
+    for index, (header, reduce) in enumerate(zip(headers, reduces, strict=True)):
+        if not _fits(header, reduce, limits):
             yield refused("sheet.too_large", index)
             continue
+        if budget.spent():
+            yield refused("sheet.too_slow", index)
+            continue
         started = time.perf_counter()
-        gray = sheet_imaging.decode_pages(data, index, 1)[0]
+        with budget.counting():
+            if kind == "tiff":
+                gray = sheet_imaging.decode_pages(data, index, 1)[0]
+            else:
+                gray = sheet_imaging.decode_image(data, reduce=reduce, transparent=transparent)
         seconds = time.perf_counter() - started
         yield PageImage(name, index, digest, gray, None if gray is not None else "sheet.unreadable", seconds)
 
 
-def _kind(data: bytes) -> str | None:
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if data[:4] in (b"II*\x00", b"MM\x00*"):
-        return "tiff"
-    if b"%PDF-" in data[:1024]:  # the PDF spec lets the header sit within the first 1 KB
-        return "pdf"
-    return None
+def _reduce(kind: str, header: PageHeader, limits: Limits) -> int:
+    """The JPEG decoder's own scaling for a large photo (other formats decode whole)."""
+    return 2 if kind == "jpeg" and max(header.width, header.height) > limits.reduce_above_px else 1
 
 
-def _image_sizes(kind: str, data: bytes, most: int) -> list[tuple[int, int]]:
-    """(width, height) of each page, from the header alone; ValueError when malformed."""
-    if kind == "png":
-        if data[12:16] != b"IHDR":
-            raise ValueError("PNG without IHDR")
-        return [struct.unpack(">II", data[16:24])]
-    if kind == "jpeg":
-        return [_jpeg_size(data)]
-    return _tiff_sizes(data, most)
+def _pixels(header: PageHeader, reduce: int) -> int:
+    return -(-header.width // reduce) * -(-header.height // reduce)
+
+
+def _fits(header: PageHeader, reduce: int, limits: Limits) -> bool:
+    pixels = _pixels(header, reduce)
+    return (
+        max(header.width, header.height) <= limits.max_side_px
+        and pixels <= limits.max_pixels
+        and 2 * pixels + header.work_bytes <= limits.max_decode_bytes
+    )
+
+
+class _CpuBudget:
+    """The CPU time one file's decoding has used: this thread's (OpenCV decodes on the
+    caller's thread) plus its poppler children's, each measured on its own."""
+
+    def __init__(self, seconds: float) -> None:
+        self.left = seconds
+
+    def spent(self) -> bool:
+        return self.left <= 0
+
+    def counting(self) -> _Counting:
+        return _Counting(self)
+
+
+class _Counting:
+    def __init__(self, budget: _CpuBudget) -> None:
+        self.budget = budget
+
+    def __enter__(self) -> None:
+        self.started = time.thread_time()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.budget.left -= time.thread_time() - self.started
 
 
 def _png_may_be_transparent(data: bytes) -> bool:
@@ -171,7 +218,7 @@ def _png_may_be_transparent(data: bytes) -> bool:
         return True
     at = 8
     while at + 8 <= len(data):
-        (length,) = struct.unpack(">I", data[at : at + 4])
+        length = int.from_bytes(data[at : at + 4], "big")
         tag = data[at + 4 : at + 8]
         if tag == b"tRNS":
             return True
@@ -181,91 +228,58 @@ def _png_may_be_transparent(data: bytes) -> bool:
     return False
 
 
-def _jpeg_size(data: bytes) -> tuple[int, int]:
-    at = 2
-    while at + 4 <= len(data):
-        if data[at] != 0xFF:
-            raise ValueError("JPEG segment without a marker")
-        marker = data[at + 1]
-        if marker == 0xFF:  # fill byte
-            at += 1
-            continue
-        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # no length
-            at += 2
-            continue
-        length = struct.unpack(">H", data[at + 2 : at + 4])[0]
-        # SOF0..SOF15 carry the size, except DHT (C4), JPG (C8) and DAC (CC)
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            height, width = struct.unpack(">HH", data[at + 5 : at + 9])
-            return width, height
-        if marker == 0xDA:  # the scan begins: no size came first
-            break
-        at += 2 + length
-    raise ValueError("JPEG without a frame header")
-
-
-def _tiff_sizes(data: bytes, most: int) -> list[tuple[int, int]]:
-    order = "<" if data[:2] == b"II" else ">"
-    offset = struct.unpack(order + "I", data[4:8])[0]
-    sizes: list[tuple[int, int]] = []
-    seen: set[int] = set()
-    while offset and len(sizes) < most:
-        if offset in seen or offset + 2 > len(data):  # a loop of IFDs, or one past the end
-            raise ValueError("TIFF directory chain is broken")
-        seen.add(offset)
-        (count,) = struct.unpack(order + "H", data[offset : offset + 2])
-        width = height = 0
-        for entry in range(count):
-            at = offset + 2 + 12 * entry
-            tag, kind = struct.unpack(order + "HH", data[at : at + 4])
-            if tag in (256, 257):
-                value = struct.unpack(
-                    order + ("H" if kind == 3 else "I"), data[at + 8 : at + (10 if kind == 3 else 12)]
-                )
-                if tag == 256:
-                    width = value[0]
-                else:
-                    height = value[0]
-        if not width or not height:
-            raise ValueError("TIFF page without a size")
-        sizes.append((width, height))
-        next_at = offset + 2 + 12 * count
-        (offset,) = struct.unpack(order + "I", data[next_at : next_at + 4])
-    return sizes
-
-
 _PAGES = re.compile(rb"^Pages:\s+(\d+)\s*$", re.MULTILINE)
 _PAGE_SIZE = re.compile(rb"^Page\s+(\d+) size:\s+([\d.]+) x ([\d.]+) pts", re.MULTILINE)
+_PAGE_ROTATION = re.compile(rb"^Page\s+(\d+) rot:\s+(\d+)", re.MULTILINE)
 
 
 def _pdf_pages(
     name: str, data: bytes, digest: str, limits: Limits, pdf_path: str | None
 ) -> Iterator[PageImage]:
+    def refused(code: str, index: int = 0) -> PageImage:
+        return PageImage(name, index, digest, None, code)
+
+    budget = _CpuBudget(limits.file_cpu_s)
     with tempfile.TemporaryDirectory(prefix="spilno-pdf-") as folder:
         if pdf_path is None:
             pdf_path = str(Path(folder) / "sheets.pdf")
             Path(pdf_path).write_bytes(data)
         pdf_path = os.path.abspath(pdf_path)  # a name like "-l.pdf" must not read as an option
-        info = _run(["pdfinfo", pdf_path], limits.pdfinfo_timeout_s)
+        info = _run(["pdfinfo", pdf_path], limits, limits.pdfinfo_timeout_s, budget)
         match = _PAGES.search(info or b"")
         if match is None or int(match.group(1)) < 1:
-            yield PageImage(name, 0, digest, None, "sheet.unreadable")  # a corrupt or empty PDF
+            yield refused("sheet.unreadable")  # a corrupt or empty PDF
             return
         pages = int(match.group(1))
         if pages > limits.max_pages:
-            yield PageImage(name, 0, digest, None, "sheet.too_large")
+            yield refused("sheet.too_large")
             return
-        sizes = _run(["pdfinfo", "-f", "1", "-l", str(pages), pdf_path], limits.pdfinfo_timeout_s) or b""
-        points = {int(n): (float(w), float(h)) for n, w, h in _PAGE_SIZE.findall(sizes)}
+        details = (
+            _run(["pdfinfo", "-f", "1", "-l", str(pages), pdf_path], limits, limits.pdfinfo_timeout_s, budget)
+            or b""
+        )
+        points = {int(n): (float(w), float(h)) for n, w, h in _PAGE_SIZE.findall(details)}
+        turned = {int(n) for n, r in _PAGE_ROTATION.findall(details) if int(r) % 180}
+        sizes = {n: _pdf_pixels(w, h, n in turned, limits.pdf_dpi) for n, (w, h) in points.items()}
+        if sum(w * h for w, h in sizes.values()) > limits.max_file_pixels:
+            yield refused("sheet.too_large")
+            return
         for index in range(pages):
-            width, height = points.get(index + 1, (0.0, 0.0))
-            if max(width, height) * limits.pdf_dpi / 72 > limits.max_side_px:
-                yield PageImage(name, index, digest, None, "sheet.too_large")
+            width, height = sizes.get(index + 1, (0, 0))
+            if not width or not height:
+                yield refused("sheet.unreadable", index)  # pdfinfo could not tell its size
+                continue
+            if not _fits(PageHeader(width, height, 0), 1, limits):
+                yield refused("sheet.too_large", index)
+                continue
+            if budget.spent():
+                yield refused("sheet.too_slow", index)
                 continue
             started = time.perf_counter()
             pgm = _run(
                 # -gray without -png: a PGM, the cheapest thing to decode; no output name
-                # sends the page to stdout
+                # sends the page to stdout. -W/-H crop the page to the size pdfinfo gave
+                # (plus a pixel for rounding): poppler allocates the crop, not the page.
                 [
                     "pdftoppm",
                     "-r",
@@ -275,21 +289,63 @@ def _pdf_pages(
                     str(index + 1),
                     "-l",
                     str(index + 1),
+                    "-x",
+                    "0",
+                    "-y",
+                    "0",
+                    "-W",
+                    str(width + 1),
+                    "-H",
+                    str(height + 1),
                     pdf_path,
                 ],
+                limits,
                 limits.pdf_page_timeout_s,
+                budget,
             )
-            gray = sheet_imaging.decode_image(pgm) if pgm else None
+            with budget.counting():
+                gray = sheet_imaging.decode_image(pgm) if pgm else None
             seconds = time.perf_counter() - started
-            yield PageImage(
-                name, index, digest, gray, None if gray is not None else "sheet.unreadable", seconds
-            )
+            problem = None if gray is not None else "sheet.too_slow" if budget.spent() else "sheet.unreadable"
+            yield PageImage(name, index, digest, gray, problem, seconds)
 
 
-def _run(command: list[str], timeout_s: float) -> bytes | None:
-    """A poppler tool's stdout, None when it fails or overruns (run() kills it then)."""
+def _pdf_pixels(width_pt: float, height_pt: float, turned: bool, dpi: int) -> tuple[int, int]:
+    """A page's size in pixels as pdftoppm renders it (turned by its /Rotate)."""
+    width, height = math.ceil(width_pt * dpi / 72), math.ceil(height_pt * dpi / 72)
+    return (height, width) if turned else (width, height)
+
+
+def _run(command: list[str], limits: Limits, timeout_s: float, budget: _CpuBudget) -> bytes | None:
+    """A poppler tool's stdout, None when it fails, overruns its wall-clock time (it is
+    killed) or hits its limits. The kernel holds it to `limits.pdf_memory_bytes` of
+    address space and to the file's CPU time left (whole seconds, at least one); the
+    CPU it used is taken from the budget."""
+    cpu_s = max(1, math.ceil(budget.left))
+    # The limits are set by the shell that then becomes the tool (exec): no Python code
+    # runs between fork and exec, which is not safe in a threaded server.
+    limited = [
+        "/bin/sh",
+        "-c",
+        f'ulimit -v {limits.pdf_memory_bytes // 1024} && ulimit -t {cpu_s} && exec "$0" "$@"',
+        *command,
+    ]
     try:
-        done = subprocess.run(command, capture_output=True, timeout=timeout_s, check=False)  # noqa: S603
-    except (subprocess.TimeoutExpired, OSError):
+        process = subprocess.Popen(  # noqa: S603
+            limited, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+    except OSError:
         return None
-    return done.stdout if done.returncode == 0 else None
+    timer = threading.Timer(timeout_s, process.kill)
+    timer.start()
+    try:
+        assert process.stdout is not None
+        output = process.stdout.read()
+        process.stdout.close()
+    finally:
+        timer.cancel()
+        timer.join()  # a kill already under way is done before the process is reaped
+        _pid, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+    budget.left -= usage.ru_utime + usage.ru_stime
+    return output if process.returncode == 0 else None

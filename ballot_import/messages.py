@@ -49,8 +49,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Fewer projects are chosen than the rules require",
     ),
     "sheet.blank": ("Порожній бюлетень: жодної позначки", "A blank ballot: no marks at all"),
-    "sheet.too_large": ("Файл завеликий для скану аркуша", "The file is too large for a scanned sheet"),
+    "sheet.too_large": (
+        "Файл завеликий для скану аркуша: скануйте з роздільністю 200–300 dpi",
+        "The file is too large for a scanned sheet: scan at 200–300 dpi",
+    ),
     "sheet.not_an_image": ("Файл не є зображенням чи PDF", "The file is not an image or a PDF"),
+    "sheet.too_slow": (
+        "Файл читається задовго: сторінки, що лишилися, не прочитано; розділіть його на менші",
+        "The file takes too long to read: the pages left were not read; split it into smaller files",
+    ),
     # printing forms
     "forms.no_serials": ("Немає жодного аркуша для друку", "There are no sheets to print"),
     "forms.serial": ("Неправильний номер аркуша", "A malformed sheet number"),

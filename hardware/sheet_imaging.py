@@ -104,15 +104,26 @@ def _gray8(image: np.ndarray | None) -> np.ndarray | None:
 
 def _on_white(image: np.ndarray) -> np.ndarray:
     """A picture decoded as it is stored (grey, BGR or BGRA; 8 or 16 bits) as 8-bit
-    grayscale, its transparent parts white."""
-    if image.dtype == np.uint16:  # to 8 bits as IMREAD_GRAYSCALE reads a 16-bit PNG
-        image = (image >> 8).astype(np.uint8)
-    if image.ndim == 2:
-        return image
-    if image.shape[2] == 3:
-        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    gray = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY).astype(np.uint16)
-    alpha = image[..., 3].astype(np.uint16)
+    grayscale, its transparent parts white. Band by band: the decoder's picture is the
+    only full-size copy besides the result (the caller's memory budget counts both)."""
+    gray = np.empty(image.shape[:2], np.uint8)
+    for top in range(0, image.shape[0], _BAND_ROWS):
+        gray[top : top + _BAND_ROWS] = _band_on_white(image[top : top + _BAND_ROWS])
+    return gray
+
+
+_BAND_ROWS = 256
+
+
+def _band_on_white(band: np.ndarray) -> np.ndarray:
+    if band.dtype == np.uint16:  # to 8 bits as IMREAD_GRAYSCALE reads a 16-bit PNG
+        band = (band >> 8).astype(np.uint8)
+    if band.ndim == 2:
+        return band
+    if band.shape[2] == 3:
+        return cv2.cvtColor(band, cv2.COLOR_BGR2GRAY)
+    gray = cv2.cvtColor(band, cv2.COLOR_BGRA2GRAY).astype(np.uint16)
+    alpha = band[..., 3].astype(np.uint16)
     # gray * a + 255 * (255 - a), over 255, rounded: all within 16 bits (at most 65 152)
     return ((gray * alpha + 255 * (255 - alpha) + 127) // 255).astype(np.uint8)
 

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from server.services.csv_limits import csv_problem
 from voting import IdentityError, IdentityKind, VoterKey
 from voting import message as domain_message
 
@@ -45,6 +46,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "list.malformed": (
         "Рядок {row}: файл CSV пошкоджено (наприклад, незакриті лапки); далі його не прочитати.",
         "Row {row}: the CSV file is damaged (an unclosed quote, say); it cannot be read further.",
+    ),
+    "list.field_too_long": (
+        "Рядок {row}: поле довше за {limit_kb} КБ — такого в цьому файлі бути не може;"
+        " перевірте, чи завантажено правильний файл.",
+        "Row {row}: a field is longer than {limit_kb} KB, which this file never holds;"
+        " check that it is the right file.",
     ),
     "list.too_many_rows": (
         "Забагато рядків: не більше {limit} за один файл.",
@@ -168,8 +175,9 @@ def read_list_file(
                 chunk = []
         if chunk:
             on_keys(chunk)
-    except csv.Error:
-        check.add(ListProblem(None, None, "list.malformed", {"row": row + 1}))
+    except csv.Error as error:
+        code, params = csv_problem(error, "list", row + 1)
+        check.add(ListProblem(None, None, code, params))
         return check
     except UnicodeDecodeError:
         check.add(ListProblem(None, None, "list.not_text"))

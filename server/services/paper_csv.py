@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import Community, Cycle, Device, Project, ProjectStatus, User, Vote
+from server.services.csv_limits import csv_problem
 from voting import (
     Channel,
     IdentityError,
@@ -246,8 +247,9 @@ def check_paper_csv(
                 check.problems.append(RowProblem(None, None, "paper.too_many_rows", {"limit": MAX_ROWS}))
                 return check
             parsed.append((row_number, cells))
-    except csv.Error:
-        check.problems.append(RowProblem(None, None, "paper.malformed", {"row": row_number + 1}))
+    except csv.Error as error:
+        code, params = csv_problem(error, "paper", row_number + 1)
+        check.problems.append(RowProblem(None, None, code, params))
         return check
     check.rows = len(parsed)
     if not parsed:

@@ -40,6 +40,7 @@ from ballot_import.commit import sheet_vote_id
 from ballot_import.inputs import Limits
 from ballot_import.layout import LayoutError, build_layout
 from ballot_import.reader import SheetReader
+from ballot_import.reading import REJECTED
 from ballot_import.serials import device_prefix, form_key
 from ballot_import.sheet_store import read_with_previews
 from server.models import Community, Cycle, Device, User, Vote
@@ -181,6 +182,10 @@ def import_scans(
                 outcome, reasons = review.keep_reading(
                     store, reading, preview, cycles=cycles, serial_prefix=prefix, now_ms=now_ms
                 )
+                if outcome == "duplicate" and reading.outcome == REJECTED:
+                    # A page refused before is refused again, with its reason: "already
+                    # here" would tell the moderator it went in.
+                    outcome, reasons = REJECTED, list(reading.reasons)
                 session.commit()
                 result.pages.append(
                     PageOutcome(shown, reading.page_index, reading.serial, reading.page, outcome, reasons)

@@ -26,6 +26,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
+from .csv_limits import csv_problem
 from .paper_tally_sheet import (
     SUMMARY_NAMES,
     SheetEntries,
@@ -241,8 +242,9 @@ def check_tally_csv(
                 return check
             if any(c.strip() for c in cells):
                 rows.append((row_number, cells))
-    except csv.Error:
-        check.problems.append(TallyProblem(None, None, "paper_tally.malformed", {"row": row_number + 1}))
+    except csv.Error as error:
+        code, params = csv_problem(error, "paper_tally", row_number + 1)
+        check.problems.append(TallyProblem(None, None, code, params))
         return check
     if not rows:
         check.problems.append(TallyProblem(None, None, "paper_tally.no_rows"))

@@ -21,6 +21,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Рядок {row}: файл CSV пошкоджено (наприклад, незакриті лапки); далі його не прочитати.",
         "Row {row}: the CSV file is damaged (an unclosed quote, say); it cannot be read further.",
     ),
+    "paper_tally.field_too_long": (
+        "Рядок {row}: поле довше за {limit_kb} КБ — такого в цьому файлі бути не може;"
+        " перевірте, чи завантажено правильний файл.",
+        "Row {row}: a field is longer than {limit_kb} KB, which this file never holds;"
+        " check that it is the right file.",
+    ),
     "paper_tally.too_many_rows": (
         "Забагато рядків: не більше {limit}.",
         "Too many rows: at most {limit}.",

@@ -59,7 +59,7 @@ def run(*args: str):
 
 def test_an_operator_reads_a_folder_of_scans_into_one_json_line_per_page(store_path, scans):
     result = run(str(scans), "--store", str(store_path), "--json")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the notes were not read
     lines = [json.loads(line) for line in result.output.splitlines()]
     assert [Path(line["file"]).name for line in lines] == ["a-accepted.png", "b-review.jpg", "c-notes.txt"]
     accepted, review, refused = lines
@@ -73,7 +73,7 @@ def test_an_operator_reads_a_folder_of_scans_into_one_json_line_per_page(store_p
 
 def test_plain_output_is_ukrainian_first_with_english_and_a_total(store_path, scans):
     result = run(str(scans / "a-accepted.png"), str(scans / "c-notes.txt"), "--store", str(store_path))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     assert "прийнято / accepted" in result.output
     assert "Файл не є зображенням чи PDF / The file is not an image or a PDF" in result.output
     assert "Прийнято 1, на перевірку 0, відхилено 1" in result.output
@@ -99,7 +99,7 @@ def test_sheets_need_a_package_and_bad_paths_are_reported_not_crashed_on(store_p
     hostile = tmp_path / "\u202egnp.exe\x1b[31m.png"
     hostile.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 10)
     result = run(str(hostile), str(tmp_path / "missing.png"), "--store", str(store_path))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     assert "\u202e" not in result.output and "\x1b" not in result.output
     assert result.output.count("відхилено / rejected") == 2
 
@@ -117,13 +117,16 @@ def test_with_a_store_every_page_is_kept_and_a_second_import_is_a_duplicate(stor
     from ballot_import.sheet_store import SheetStore, sheets_path_for
 
     first = run(str(scans), "--store", str(store_path), "--json")
-    assert first.exit_code == 0, first.output
+    assert first.exit_code == 1, first.output
     assert [json.loads(line)["outcome"] for line in first.output.splitlines()] == [
         "accepted", "needs_review", "rejected",
     ]  # fmt: skip
     again = run(str(scans), "--store", str(store_path), "--json")
-    assert [json.loads(line)["outcome"] for line in again.output.splitlines()] == ["duplicate"] * 3
+    assert [json.loads(line)["outcome"] for line in again.output.splitlines()] == [
+        "duplicate", "duplicate", "rejected",
+    ]  # fmt: skip
     plain = run(str(scans / "a-accepted.png"), "--store", str(store_path))
+    assert plain.exit_code == 0, plain.output
     assert "уже є / duplicate" in plain.output and "уже були 1" in plain.output
     sheets = SheetStore(sheets_path_for(store_path))
     # The fixture's two scans carry the same serial: the second is a duplicate serial.
@@ -206,3 +209,19 @@ def test_watching_needs_folders_and_a_store(store_path, scans):
     no_store = run(str(scans), "--package", str(scans / "c-notes.txt"), "--server-key", signer.public_key,
                    "--watch", "--stop-after", "1")  # fmt: skip
     assert no_store.exit_code != 0 and "Only folders can be watched" in no_store.output
+
+
+def test_a_file_rejected_before_is_rejected_again_with_its_reason_and_a_failing_status(store_path, tmp_path):
+    from tests.ballot_import.bombs import png_claiming
+
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(png_claiming(12_000, 12_000))
+    for _attempt in range(2):
+        result = run(str(bomb), "--store", str(store_path), "--json")
+        assert result.exit_code == 1, result.output
+        [line] = [json.loads(text) for text in result.output.splitlines()]
+        assert (line["outcome"], line["reasons"]) == ("rejected", ["sheet.too_large"])
+    plain = run(str(bomb), "--store", str(store_path))
+    assert plain.exit_code == 1
+    assert "відхилено / rejected — Файл завеликий для скану аркуша" in plain.output
+    assert "duplicate" not in plain.output

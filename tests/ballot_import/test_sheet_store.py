@@ -148,7 +148,13 @@ def test_rejected_pages_are_kept_for_the_record_without_a_sheet(point, tmp_path)
     notes = point.folder / "notes.txt"
     notes.write_text("not a scan")
     huge = point.folder / "\u202ehuge.png"
-    huge.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + (99_999).to_bytes(4, "big") * 2 + b"\x00" * 20)
+    # A well-formed header (8-bit grey) that claims 99 999 x 99 999 pixels, and no data.
+    huge.write_bytes(
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+        + (99_999).to_bytes(4, "big") * 2
+        + bytes([8, 0, 0, 0, 0])
+        + b"\x00" * 15
+    )
     results = point.keep(notes, huge)
     assert results == [("rejected", ["sheet.not_an_image"]), ("rejected", ["sheet.too_large"])]
     assert point.sheets.page_count() == 2 and point.sheets.sheets() == []

@@ -96,6 +96,7 @@ def test_each_good_row_becomes_a_key_and_numbers_go_nowhere():
         (b"document_number\n1234567890\n", "list.kind_needed"),
         (b"document_kind,document_number\n", "list.no_rows"),
         (b'document_kind,document_number\nrnokpp,"123\n', "list.malformed"),
+        (b"document_kind,document_number\nrnokpp," + b"1" * 140_000 + b"\n", "list.field_too_long"),
     ],
 )
 def test_a_bad_file_is_refused_whole(data, code):
@@ -337,3 +338,11 @@ def test_every_eligibility_command_has_help():
     for name, command in eligibility_group.commands.items():
         assert (command.help or "").strip(), name
         assert CliRunner().invoke(eligibility_group, [name, "--help"]).exit_code == 0
+
+
+def test_a_field_over_the_csv_limit_is_reported_as_too_long_not_as_unclosed_quotes():
+    check, _keys = read(b'document_kind,document_number\nrnokpp,"' + b"1" * 140_000 + b'"\n')
+    [problem] = check.problems
+    assert problem.message("uk").startswith("Рядок 2: поле довше за 128 КБ")
+    assert problem.message("en").startswith("Row 2: a field is longer than 128 KB")
+    assert "лапки" not in problem.message("uk") and "quote" not in problem.message("en")

@@ -237,6 +237,9 @@ def test_document_numbers_never_appear_in_the_report(ctx):
         (b"voter_key,projects,projects\r\n", "Стовпець «projects» повторюється."),
         (b"voter_key,projects\r\n", "У файлі немає жодного рядка з голосом."),
         (b'voter_key,projects\r\n"abc,1\r\n', "файл CSV пошкоджено"),
+        # one cell over csv's 128 KB field limit, quotes closed: too long, not damaged
+        (b'voter_key,projects\r\n"' + b"a" * 140_000 + b'",1\r\n', "Рядок 2: поле довше за 128 КБ"),
+        (b"voter_key,projects\r\n" + b"a" * 140_000 + b",1\r\n", "Рядок 2: поле довше за 128 КБ"),
         (b"=cmd|' /C calc'!A0,projects\r\n", "Невідомий стовпець «=cmd|' /c calc'!a0»."),
         ("voter_key,projects,\u202evoted_at\r\n".encode(), "Невідомий стовпець «voted_at»."),
     ],

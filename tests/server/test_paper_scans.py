@@ -285,6 +285,16 @@ def test_the_command_line_reads_a_folder_and_commits(app, session, setup, tmp_pa
         paper_scans_group, ["import", str(folder), "--cycle", cycle_id, "--point", "S-9999"]
     )
     assert unknown.exit_code != 0 and "S-9999" in unknown.output
+    again = runner.invoke(
+        paper_scans_group, ["import", str(folder), "--cycle", cycle_id, "--point", "S-0042", "--json"]
+    )
+    lines = [json.loads(line) for line in again.output.splitlines()]
+    # the sheet read before is a duplicate; the file refused before is refused again
+    assert [(p["file"], p["outcome"], p["reasons"]) for p in lines] == [
+        ("1.png", "duplicate", []),
+        ("2.png", "rejected", ["sheet.not_an_image"]),
+    ]
+    assert again.exit_code == 1
     assert runner.invoke(paper_scans_group, ["commit", "--cycle", "999999"]).exit_code != 0
     done = runner.invoke(paper_scans_group, ["commit", "--cycle", cycle_id, "--json"])
     assert done.exit_code == 0
@@ -394,3 +404,17 @@ def test_a_decision_made_on_the_server_can_be_changed_only_with_a_reason(session
     second = store.decisions(cycle.id, serial)[-1]
     assert (second.verdict, second.reason, second.replaces) == ("marked", "таки позначка", first.id)
     assert state.box(page.id, pid).history == (first, second)
+
+
+def test_an_image_bomb_uploaded_twice_is_refused_twice_and_changes_nothing(session, setup):
+    from tests.ballot_import.bombs import png_bomb, tiff
+
+    doubled = [(256, 4, 20_000), (256, 4, 100), (257, 4, 20_000), (257, 4, 100), (258, 3, 8), (273, 4, 0)]
+    files = [("bomb.png", png_bomb(12_000, 12_000)), ("doubled.tif", tiff([doubled]))]
+    for _attempt in range(2):
+        result = upload(session, setup, files)
+        assert [(p.file, p.outcome, p.reasons) for p in result.pages] == [
+            ("bomb.png", "rejected", ["sheet.too_large"]),
+            ("doubled.tif", "rejected", ["sheet.unreadable"]),
+        ]
+    assert session.scalar(select(func.count()).select_from(PaperScanSheet)) == 0

@@ -137,6 +137,7 @@ BAD_FILES = {
     "repeated_column": (b"project_id,votes,votes\r\n3,1,1\r\n", "paper_tally.repeated_column"),
     "formula_header": (b"=cmd|' /C calc'!A0,votes\r\n3,1\r\n", "paper_tally.unknown_column_unnamed"),
     "unclosed_quote": (b'project_id,votes\r\n3,"40\r\n4,35\r\n', "paper_tally.malformed"),
+    "field_over_128_kb": (b"project_id,votes\r\n3," + b"4" * 140_000 + b"\r\n", "paper_tally.field_too_long"),
 }
 
 
