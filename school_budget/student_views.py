@@ -1,10 +1,12 @@
 """The students' voting pages (/s/...): a code from a card's QR link or typed by hand,
 the ballot, a look at the choice, the vote, and thanks.
 
-The code is in an address only once, in the card's QR link: it is then kept in the
-signed session cookie and the student is sent on, so later addresses, the browser's
-history and Referer headers never carry it. Every page is sent with `no-store`: a phone
-passed to a friend must not show someone's ballot from its cache.
+The code is in an address only once, in the card's QR link: the student is sent on at
+once, so later addresses, the browser's history and Referer headers never carry it. The
+session cookie (signed, not encrypted: readable by whoever holds it) keeps only the
+code's row id; the code itself is opened from its sealed copy on the server when needed.
+Every page is sent with `no-store`: a phone passed to a friend must not show someone's
+ballot from its cache.
 
 Steps after a POST redirect (303) to a page that can be reloaded or shown in the other
 language without sending anything twice.
@@ -19,6 +21,7 @@ from flask import (
     Flask,
     Response,
     current_app,
+    g,
     redirect,
     render_template,
     request,
@@ -27,14 +30,22 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException, NotFound
 
-from qr_codes.codes import MAX_INPUT_LENGTH, normalise
+from qr_codes.codes import MAX_INPUT_LENGTH
 from server import db
 from server.auth.access import MAX_ID
 from server.i18n import _, get_locale
-from server.models import School, SchoolContest, utcnow
+from server.models import School, SchoolContest, VotingCode, utcnow
 from server.services.cycle_rules import ballot_for
 
-from .code_throttle import CodeLimits, Guesser, client_hash, new_client_id, record_failure, too_many_failures
+from .code_throttle import (
+    CodeLimits,
+    Guesser,
+    before_looking,
+    client_hash,
+    new_client_id,
+    not_a_guess,
+    wrong_code,
+)
 from .code_votes import CodeBallot, CodeRefused, cast_by_code, find_code
 from .contests import load_contest
 from .keys import CodeKeys, app_code_keys
@@ -43,7 +54,7 @@ from .student_ballot import TamperedForm, ballot_projects, choice_problems, pars
 bp = Blueprint("student", __name__, url_prefix="/s")
 
 # What the session cookie keeps for these pages.
-CODE = "s_code"  # the compact code being voted with
+CODE = "s_code_id"  # the row id of the code being voted with (never the code)
 SCHOOL = "s_school"  # the school entry page it came through, if any
 CHOICE = "s_choice"  # the project ids ticked, until confirmed
 THANKS = "s_thanks"  # the contest just voted in, for the thanks page
@@ -106,33 +117,49 @@ def _shown_back(text: str) -> str:
     return "".join(c for c in text[:MAX_INPUT_LENGTH] if c.isprintable())
 
 
-def _guesser(school: School | None) -> Guesser:
+def _guesser() -> Guesser:
     client = session.get(CLIENT)
     if not isinstance(client, str):
         client = session[CLIENT] = new_client_id()
-    school_id = school.id if school else None
-    return Guesser(client=client_hash(client), ip=request.remote_addr or "", school_id=school_id)
+    return Guesser(client=client_hash(client), ip=request.remote_addr or "")
+
+
+def _too_many(wait_seconds: int) -> CodeRefused:
+    g.retry_after = wait_seconds
+    return CodeRefused("code.too_many_attempts")
 
 
 def _check_code(raw: str, school: School | None) -> CodeBallot | CodeRefused:
     """The code's ballot, remembered in the session; or why not (a wrong code counted
-    against the guessing limits)."""
+    against the guessing limits, see code_throttle)."""
     s = db.session()
     now = utcnow()
     limits = CodeLimits.from_config(current_app.config)
-    guesser = _guesser(school)
-    if too_many_failures(s, limits, guesser, now):
-        return CodeRefused("code.too_many_attempts")
+    guesser = _guesser()
+    # Counted before the code is looked at and committed at once, so simultaneous
+    # tries from one browser cannot slip past its limit.
+    verdict = before_looking(s, limits, guesser, now)
+    s.commit()
+    if not verdict.allowed:
+        _forget_code()
+        return _too_many(verdict.wait_seconds)
     try:
         found = find_code(s, _keys(), raw, now=now, school_id=school.id if school else None)
     except CodeRefused as refused:
+        s.rollback()
         # A code voted with earlier on this phone must not come back after this one fails.
         _forget_code()
-        if refused.counts_as_guess:
-            record_failure(s, limits, guesser, now)
+        if not refused.counts_as_guess:
+            not_a_guess(s, limits, guesser, now)
             s.commit()
-        return refused
-    session[CODE] = normalise(raw)
+            return refused
+        verdict = wrong_code(s, limits, guesser, now)
+        s.commit()
+        return refused if verdict.allowed else _too_many(verdict.wait_seconds)
+    # A right code: the browser gets its try back, and the address is not asked at all.
+    not_a_guess(s, limits, guesser, now)
+    s.commit()
+    session[CODE] = found.code.id
     session[SCHOOL] = school.id if school else None
     session.pop(CHOICE, None)
     session.pop(THANKS, None)
@@ -192,10 +219,26 @@ def by_link(code: str):  # type: ignore[no-untyped-def]
     return _see_other(".ballot")
 
 
+def _session_code() -> str | None:
+    """The code being voted with, opened from the server's sealed copy of the code whose
+    row id the session keeps; None when there is none (or it no longer opens)."""
+    code_id = session.get(CODE)
+    if not isinstance(code_id, int) or not 0 < code_id < 2**63:
+        return None
+    row = db.session().get(VotingCode, code_id)
+    if row is None:
+        return None
+    try:
+        return _keys().unseal(row.sealed)
+    except ValueError:
+        return None
+
+
 def _current() -> CodeBallot | Response | tuple[str, int]:
     """The ballot of the code in the session, or the page to show instead."""
-    code = session.get(CODE)
-    if not isinstance(code, str):
+    code = _session_code()
+    if code is None:
+        session.pop(CODE, None)
         if session.get(THANKS) is not None:
             return _see_other(".thanks")
         return redirect(_entry_url(), 303)
@@ -273,7 +316,7 @@ def confirm():  # type: ignore[no-untyped-def]
         return _see_other(".ballot")
     s = db.session()
     try:
-        cast_by_code(s, _keys(), session[CODE], chosen, school_id=_session_school())
+        cast_by_code(s, _keys(), _session_code() or "", chosen, school_id=_session_school())
     except CodeRefused as refused:
         s.rollback()
         if refused.code == "code.ballot":
@@ -327,6 +370,8 @@ def student_error(error: HTTPException):  # type: ignore[no-untyped-def]
 @bp.after_request
 def no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
+    if response.status_code == 429 and g.get("retry_after"):
+        response.headers["Retry-After"] = str(g.retry_after)
     return response
 
 

@@ -46,9 +46,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         area.init_app(app)
     trusted = int(app.config.get("TRUSTED_PROXIES") or 0)
     if trusted > 0:
-        from werkzeug.middleware.proxy_fix import ProxyFix
+        from .proxies import TrustedProxyFix, parse_networks
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)  # type: ignore[method-assign]
+        proxies = parse_networks(app.config.get("TRUSTED_PROXY_ADDRESSES") or "")
+        app.wsgi_app = TrustedProxyFix(app.wsgi_app, trusted, proxies)  # type: ignore[method-assign]
     return app
 
 

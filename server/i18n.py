@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_datetime
 from babel.numbers import format_decimal
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 
 from spilno.po_catalog import read_catalog
 from voting import channel_label
@@ -100,5 +100,13 @@ def init_app(app: Flask) -> None:
         chosen = request.args.get("lang")
         # The API takes no cookies, so it sets none either.
         if chosen in LOCALES and not request.path.startswith("/api/"):
-            response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+            response.set_cookie(
+                "lang",
+                chosen,
+                max_age=365 * 24 * 3600,
+                samesite="Lax",
+                httponly=True,
+                # As the session cookie: Secure unless the server is set up for plain HTTP.
+                secure=bool(current_app.config.get("SESSION_COOKIE_SECURE", True)),
+            )
         return response

@@ -211,9 +211,10 @@ CSRF_TOKEN = "t" * 43
 
 def sign_in(client: Any, user: User) -> None:
     """Sign in without hashing a password (test_auth covers the real sign-in)."""
+    from server.auth.sessions import session_fields
+
     with client.session_transaction() as sess:
-        sess["user_id"] = user.id
-        sess["user_pw"] = user.password_hash[-16:]
+        sess.update(session_fields(user, client.application.secret_key))
         sess["csrf"] = CSRF_TOKEN
 
 

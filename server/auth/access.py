@@ -12,11 +12,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import abort, current_app, g, redirect, request, session, url_for
 from sqlalchemy import select
 
 from server import db
 from server.models import CodeBatch, Cycle, CycleKind, Project, Role, School, SchoolContest, User, VotingCode
+
+from .sessions import PROOF, USER_ID, is_current
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -29,12 +31,12 @@ MAX_ID = 2**31 - 1
 
 def load_user() -> None:
     g.user = None
-    user_id = session.get("user_id")
+    user_id = session.get(USER_ID)
     if user_id is None:
         return
-    user = db.session().get(User, user_id)
-    if user is None or not user.active or session.get("user_pw") != user.password_hash[-16:]:
-        # Deactivated, deleted, or password changed since this session began.
+    user = db.session().get(User, user_id) if isinstance(user_id, int) and 0 < user_id <= MAX_ID else None
+    if user is None or not user.active or not is_current(user, session.get(PROOF), current_app.secret_key):
+        # Deactivated, deleted, signed out or password changed since this session began.
         session.clear()
         return
     g.user = user

@@ -27,6 +27,10 @@ def check_csrf() -> None:
     # Unmatched /api/ paths have no blueprint; they deserve the API's 404/405, not "csrf".
     if request.path.startswith(API_PREFIX):
         return
+    # No view will run (no such page, or not this method): the 404/405 says more, and
+    # with its Allow header, than "csrf" would.
+    if request.routing_exception is not None:
+        return
     expected = session.get("csrf")
     offered = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
     if not expected or not hmac.compare_digest(expected, offered):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from sqlalchemy import func, select
@@ -14,8 +16,10 @@ from server.models import User, utcnow
 from server.services import audit
 
 from .access import current_user
+from .next_page import safe_next
 from .passwords import hash_password, verify_password
-from .throttle import clear_failures, record_failure, too_many_failures
+from .sessions import end_all_sessions, session_fields
+from .throttle import Rule, address_subject, forget, refund, take
 
 bp = Blueprint("auth", __name__)
 
@@ -27,11 +31,34 @@ def _dummy_hash() -> str:
     return hash_password(secrets.token_hex(16))
 
 
-def _safe_next(target: str | None) -> str:
-    # Only local paths: an open redirect would let a phishing link borrow our login page.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("console.dashboard")
+def sign_in_rules(config: Mapping[str, Any]) -> tuple[Rule, Rule]:
+    """Wrong passwords count per (login, address) and per address: never per login
+    alone, so nobody elsewhere can lock a moderator out of their account."""
+    return (
+        Rule.from_config("login.account", config, "LOGIN", "LOGIN_MAX_FAILURES_PER_LOGIN"),
+        Rule.from_config("login.address", config, "LOGIN", "LOGIN_MAX_FAILURES_PER_IP"),
+    )
+
+
+def sign_in_subjects(config: Mapping[str, Any], login_name: str, ip: str) -> list[tuple[Rule, str]]:
+    account, address = sign_in_rules(config)
+    where = address_subject(ip)
+    return [(account, f"{login_name}\n{where}"), (address, where)]
+
+
+def settle_right_password(config: Mapping[str, Any], login_name: str, ip: str) -> None:
+    """The attempt was right: the login starts afresh at this address, and the address
+    is not charged for it. The caller commits."""
+    (account, account_subject), (address, where) = sign_in_subjects(config, login_name, ip)
+    s = db.session()
+    forget(s, account, account_subject)
+    refund(s, address, where, utcnow())
+
+
+def too_many_attempts_text(wait_seconds: int) -> str:
+    if wait_seconds < 120:
+        return _("Забагато невдалих спроб. Спробуйте знову через {seconds} с.", seconds=wait_seconds)
+    return _("Забагато невдалих спроб. Спробуйте знову через {minutes} хв.", minutes=-(-wait_seconds // 60))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -39,42 +66,38 @@ def login():  # type: ignore[no-untyped-def]
     if request.method == "GET":
         if current_user() is not None:
             return redirect(url_for("console.dashboard"))
-        return render_template("auth/login.html", next=request.args.get("next", ""))
+        return render_template("auth/login.html", next=safe_next(request.args.get("next")) or "")
 
+    # Decided before anything else: no `next` can make the answer fail after sign-in.
+    target = safe_next(request.form.get("next")) or url_for("console.dashboard")
+    shown_next = "" if target == url_for("console.dashboard") else target
     login_name = (request.form.get("login") or "").strip().lower()[:200]
     password = request.form.get("password") or ""
-    ip = (request.remote_addr or "")[:64]
-    now = utcnow()
+    ip = request.remote_addr or ""
     cfg = current_app.config
     s = db.session()
-    if too_many_failures(
-        s,
-        login_name,
-        ip,
-        now,
-        cfg["LOGIN_WINDOW_SECONDS"],
-        cfg["LOGIN_MAX_FAILURES_PER_LOGIN"],
-        cfg["LOGIN_MAX_FAILURES_PER_IP"],
-    ):
-        flash(_("Забагато невдалих спроб. Спробуйте знову за 15 хвилин."), "error")
-        return render_template("auth/login.html", next=request.form.get("next", "")), 429
+    # Counted before the password is checked, and committed at once: simultaneous
+    # guesses cannot all slip in before the first one is counted.
+    verdict = take(s, sign_in_subjects(cfg, login_name, ip), utcnow())
+    s.commit()
+    if not verdict.allowed:
+        flash(too_many_attempts_text(verdict.wait_seconds), "error")
+        page = render_template("auth/login.html", next=shown_next)
+        return page, 429, {"Retry-After": str(verdict.wait_seconds)}
 
     user = s.scalar(select(User).where(func.lower(User.login) == login_name)) if login_name else None
     ok = verify_password(user.password_hash if user else _dummy_hash(), password)
     if user is None or not ok or not user.active:
-        record_failure(s, login_name, ip, now, cfg["LOGIN_WINDOW_SECONDS"])
-        s.commit()
         flash(_("Невірний логін або пароль."), "error")
-        return render_template("auth/login.html", next=request.form.get("next", "")), 401
+        return render_template("auth/login.html", next=shown_next), 401
 
-    clear_failures(s, login_name)
+    settle_right_password(cfg, login_name, ip)
     session.clear()  # a fresh session on sign-in: no fixation
     session.permanent = True
-    session["user_id"] = user.id
-    session["user_pw"] = user.password_hash[-16:]
+    session.update(session_fields(user, current_app.secret_key))  # type: ignore[arg-type]
     audit.record(s, "auth.login", user=user, community_id=user.community_id, target=("user", user.id))
     s.commit()
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(target)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -82,6 +105,8 @@ def logout():  # type: ignore[no-untyped-def]
     user = current_user()
     if user is not None:
         s = db.session()
+        # Every session of this user ends, a copy of this cookie kept anywhere included.
+        end_all_sessions(s, user)
         audit.record(s, "auth.logout", user=user, community_id=user.community_id, target=("user", user.id))
         s.commit()
     session.clear()

@@ -6,7 +6,9 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 
 from server import db
 from server.auth.access import current_user, login_required
-from server.auth.throttle import record_failure, too_many_failures
+from server.auth.sessions import session_fields
+from server.auth.throttle import take
+from server.auth.views import settle_right_password, sign_in_subjects, too_many_attempts_text
 from server.i18n import _
 from server.models import utcnow
 from server.services.users import WrongPassword, change_password
@@ -25,20 +27,13 @@ def change_password_page():  # type: ignore[no-untyped-def]
     if request.method == "POST":
         s = db.session()
         cfg = current_app.config
-        now = utcnow()
-        ip = (request.remote_addr or "")[:64]
+        ip = request.remote_addr or ""
         # The current password is a secret worth guessing for whoever finds an unlocked
-        # screen, so wrong guesses count against the same limit as sign-in.
-        if too_many_failures(
-            s,
-            user.login,
-            ip,
-            now,
-            cfg["LOGIN_WINDOW_SECONDS"],
-            cfg["LOGIN_MAX_FAILURES_PER_LOGIN"],
-            cfg["LOGIN_MAX_FAILURES_PER_IP"],
-        ):
-            reader.add_error("", _("Забагато невдалих спроб. Спробуйте знову за 15 хвилин."))
+        # screen, so each try counts against the same limits as sign-in, before it is checked.
+        verdict = take(s, sign_in_subjects(cfg, user.login, ip), utcnow())
+        s.commit()
+        if not verdict.allowed:
+            reader.add_error("", too_many_attempts_text(verdict.wait_seconds))
             status = 429
         else:
             try:
@@ -52,15 +47,18 @@ def change_password_page():  # type: ignore[no-untyped-def]
                     )
                 )
             except REFUSALS as exc:
-                if isinstance(exc, WrongPassword):
-                    record_failure(s, user.login, ip, now, cfg["LOGIN_WINDOW_SECONDS"])
+                if not isinstance(exc, WrongPassword):
+                    # The current password was right; only the new one was refused.
+                    settle_right_password(cfg, user.login, ip)
                     s.commit()
                 reader.errors.update(refusal_errors(exc))
                 status = 422
             else:
-                # The session remembers which password it began with; keep this one valid
-                # (every other session of this user ends at its next request).
-                session["user_pw"] = user.password_hash[-16:]
+                settle_right_password(cfg, user.login, ip)
+                s.commit()
+                # The proof covers the password hash: every other session of this user
+                # ends at its next request; this one carries on with a new proof.
+                session.update(session_fields(user, current_app.secret_key))
                 flash(_("Пароль змінено."), "success")
                 return redirect(url_for("console.dashboard"))
     return render_template("console/password.html", errors=reader.errors, values={}), status

@@ -2,15 +2,16 @@
 
 from .audit import AuditEvent
 from .base import Base, utcnow
-from .community import Community, LoginAttempt, Role, User
+from .community import Community, Role, User
 from .cycle import Category, Cycle, CycleKind, Project, ProjectStatus
 from .device import Device, DeviceKind, DeviceStatus
 from .eligibility import EligibilityList, EligibleVoter
 from .integration import ApiClient
 from .paper_scan import PaperScanCrop, PaperScanDecision, PaperScanPage, PaperScanSheet
 from .paper_tally import PaperTally, PaperTallyLine
-from .school import CodeAttempt, CodeBatch, School, SchoolContest, VotingCode
+from .school import CodeBatch, School, SchoolContest, VotingCode
 from .sync import DeviceCheckpoint, DeviceEnrolment, DeviceLogEntry, PendingBatch, SyncPackage
+from .throttle import ThrottleBucket
 from .vote import Alarm, ProjectTally, TurnoutTally, Vote
 
 __all__ = [
@@ -19,7 +20,6 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Category",
-    "CodeAttempt",
     "CodeBatch",
     "Community",
     "Cycle",
@@ -32,7 +32,6 @@ __all__ = [
     "DeviceStatus",
     "EligibilityList",
     "EligibleVoter",
-    "LoginAttempt",
     "PaperScanCrop",
     "PaperScanDecision",
     "PaperScanPage",
@@ -47,6 +46,7 @@ __all__ = [
     "School",
     "SchoolContest",
     "SyncPackage",
+    "ThrottleBucket",
     "TurnoutTally",
     "User",
     "Vote",

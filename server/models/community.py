@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, created_at, intpk, str64, str200
@@ -54,24 +53,11 @@ class User(Base):
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), default=None)
     locale: Mapped[str] = mapped_column(String(8), default="uk")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of what every console session of this user proves (server.auth.sessions):
+    # raised at sign-out, so every session begun before it ends, cookies saved or not.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[created_at]
 
     @property
     def role_enum(self) -> Role:
         return Role(self.role)
-
-
-class LoginAttempt(Base):
-    """Failed sign-ins, kept in the database so every server process sees them."""
-
-    __tablename__ = "login_attempt"
-    __table_args__ = (
-        Index("ix_login_attempt_login_at", "login", "at"),
-        Index("ix_login_attempt_ip_at", "ip", "at"),
-    )
-
-    id: Mapped[intpk]
-    login: Mapped[str200]
-    ip: Mapped[str64]
-    at: Mapped[datetime]
-    community_id: Mapped[int | None] = mapped_column(default=None)

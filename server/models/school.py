@@ -89,22 +89,3 @@ class VotingCode(Base):
     # The lost card this one replaces.
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("voting_code.id"), default=None)
     created_at: Mapped[created_at]
-
-
-class CodeAttempt(Base):
-    """A code that did not check out, kept so guessing can be slowed down across every
-    server process: per browser, per network address (a whole school may share one, so
-    that limit is generous) and per school page."""
-
-    __tablename__ = "code_attempt"
-    __table_args__ = (
-        Index("ix_code_attempt_client_at", "client", "at"),
-        Index("ix_code_attempt_ip_at", "ip", "at"),
-        Index("ix_code_attempt_school_at", "school_id", "at"),
-    )
-
-    id: Mapped[bigintpk]
-    at: Mapped[datetime]
-    client: Mapped[str] = mapped_column(String(64))  # a hash of the browser's cookie id
-    ip: Mapped[str] = mapped_column(String(64))
-    school_id: Mapped[int | None] = mapped_column(Integer, default=None)

@@ -4,8 +4,10 @@ being known by its own Ed25519 public key.
 Codes are 12 characters from a 32-character alphabet without the look-alikes 0/O and
 1/I (60 random bits), shown grouped as K7QM-2XPD-9RTA. The server keeps only a SHA-256
 hash of a code: at 60 bits and a 24-hour life, guessing one online is hopeless and a
-stolen hash is useless before the code expires. A new code for a device withdraws its
-earlier unused ones, so at most one code per device is ever live.
+stolen hash is useless before the code expires. Tries are still limited per address
+(`enrol_limit`), so nobody can hammer the endpoint: a few, then growing delays. A new
+code for a device withdraws its earlier unused ones, so at most one code per device is
+ever live.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +23,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from server.auth.throttle import Rule, address_subject
 from server.models import Community, Device, DeviceEnrolment, User, utcnow
 from server.services import audit
 from server.services.validation import Refused
@@ -113,6 +117,12 @@ def withdraw_codes(session: Session, device: Device, now: datetime | None = None
         )
         .values(expires_at=now)
     )
+
+
+def enrol_limit(config: Mapping[str, Any], ip: str) -> tuple[Rule, str]:
+    """The rule for enrolment tries and the subject it counts: the caller's address."""
+    rule = Rule.from_config("enrol.address", config, "ENROL", "ENROL_MAX_FAILURES_PER_IP")
+    return rule, address_subject(ip)
 
 
 @dataclass(frozen=True)

@@ -249,6 +249,10 @@ EXTRA_PATHS.update(
                     "403": _error("`enrolment.invalid`: unknown, used or expired code, or a revoked device."),
                     "415": _error("The body is not sent as application/json."),
                     "422": _error("Malformed request (`enrolment.malformed`, `.public_key`, `.software`)."),
+                    "429": _error(
+                        "`enrolment.too_many_attempts`: too many codes tried from this address; "
+                        "wait `retry_after` seconds (also the Retry-After header)."
+                    ),
                 },
             }
         },

@@ -41,6 +41,9 @@ def _texts() -> dict[str, str]:
         "enrolment.invalid": _(
             "Код реєстрації невідомий, уже використаний або прострочений. Попросіть модератора видати новий."
         ),
+        "enrolment.too_many_attempts": _(
+            "Забагато спроб реєстрації з цієї адреси. Зачекайте й спробуйте знову (див. Retry-After)."
+        ),
         "enrolment.malformed": _(
             "Запит на реєстрацію має бути об’єктом JSON з полями code, public_key, software."
         ),

@@ -16,13 +16,14 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from server import db
 from server.api.responses import use_request_locale
+from server.auth.throttle import refund, take
 from server.errors import TITLES
 from server.i18n import _
 from server.models import Community, Device, utcnow
 from server.services import eligibility
 
 from .auth import Contact, authenticate_device, epoch_ms, is_revoked, note_contact, signed_path
-from .enrolment import read_enrol_request, redeem_code
+from .enrolment import enrol_limit, read_enrol_request, redeem_code
 from .ingest import accept_batch, refuse_revoked_push
 from .keys import load_signing_key, server_public_key, signing_key
 from .packages import current_package
@@ -125,8 +126,22 @@ def enrol() -> Response:
     enrol_request = read_enrol_request(_json_body(request.get_data(cache=False)))
     session = db.session()
     now = utcnow()
+    # Counted before the code is looked at, committed at once: simultaneous guesses
+    # cannot slip past the limit. A code that works is given back to the address.
+    rule, address = enrol_limit(current_app.config, request.remote_addr or "")
+    verdict = take(session, [(rule, address)], now)
+    session.commit()
+    if not verdict.allowed:
+        wait = str(verdict.wait_seconds)
+        raise SyncRefused(
+            429,
+            "enrolment.too_many_attempts",
+            extra={"retry_after": verdict.wait_seconds},
+            headers={"Retry-After": wait},
+        )
     try:
         enrolled = redeem_code(session, enrol_request, now)
+        refund(session, rule, address, now)
         answer = {
             "device": enrolled.device.code,
             "kind": enrolled.device.kind,

@@ -99,7 +99,7 @@ def test_student_votes_by_the_cards_link_and_the_card_is_then_spent(client, sess
     assert contest.school.name in page and contest.programme.title in page
     assert "Оберіть від 1 до 2 проєктів" in page
     assert "Шкільний проєкт 1" in page and "5 000 грн" in page
-    assert cards[0].code not in page  # the code stays in the cookie, off the page
+    assert cards[0].code not in page  # the code stays on the server, off the page
 
     chosen = choose(client, first, second)
     assert chosen.status_code == 303 and chosen.headers["Location"] == "/s/review"
@@ -533,3 +533,29 @@ def test_a_refused_code_does_not_bring_back_the_code_before_it(client, cards):
     assert open_link(client, cards[0].code).status_code == 303
     assert open_link(client, typo_of(cards[1].code)).status_code == 400
     assert client.get("/s/ballot").headers["Location"] == "/s/"
+
+
+def readable_cookie(client) -> str:
+    """What anyone holding the session cookie can read (it is signed, not encrypted)."""
+    import base64
+    import zlib
+
+    value = client.get_cookie("spilno_session").value
+    payload = value.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    return (zlib.decompress(raw) if value.startswith(".") else raw).decode()
+
+
+def test_the_code_is_never_readable_in_the_cookie(client, session, contest, cards):
+    code = cards[0].code
+    assert open_link(client, code).status_code == 303
+    cookie = readable_cookie(client)
+    compact = normalise(code)
+    assert compact not in cookie and code not in cookie and compact.lower() not in cookie
+    row = session.scalar(
+        select(VotingCode).where(VotingCode.verifier == app_code_keys(client.application).verifier(compact))
+    )
+    assert row.verifier not in cookie
+    # The ballot still knows which code it votes with, through to the vote.
+    assert choose(client, project_ids(session, contest)[0]).status_code == 303
+    assert "s_code" in cookie and confirm(client).status_code == 303 and votes(session) == 1

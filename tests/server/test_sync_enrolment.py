@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from server.auth.sessions import session_fields
 from server.models import AuditEvent, Device, DeviceEnrolment, Role
 from server.sync.enrolment import ALPHABET, code_hash, issue_enrolment_code
 from sync import protocol
@@ -20,8 +21,7 @@ TOKEN = "e" * 43
 
 def sign_in(client, user):
     with client.session_transaction() as sess:
-        sess["user_id"] = user.id
-        sess["user_pw"] = user.password_hash[-16:]
+        sess.update(session_fields(user, client.application.secret_key))
         sess["csrf"] = TOKEN
 
 
@@ -193,3 +193,53 @@ def test_enrolment_needs_json(client):
     assert (broken.status_code, broken.get_json()["error"]["code"]) == (400, "malformed_json")
     english = client.post("/api/v1/sync/enrol?lang=en", json={})
     assert "enrolment code is required" in english.get_json()["error"]["message"]
+
+
+def test_guessing_enrolment_codes_is_slowed_down_per_address(app, client, make, session):
+    """A few wrong codes, then growing delays (Retry-After); simultaneous guesses cannot
+    pass the count, and another address enrols as usual."""
+    import threading
+
+    app.config["ENROL_MAX_FAILURES_PER_IP"] = 3
+    row = make.device(make.community(), code="T-0001")
+    issued = issue_enrolment_code(session, row)
+    session.commit()
+    guessers = []
+    for _ in range(12):
+        guesser = app.test_client()
+        guesser.environ_base["REMOTE_ADDR"] = "203.0.113.5"
+        guessers.append(FakeDevice(guesser, "T-0001"))
+    start = threading.Barrier(len(guessers))
+    answers: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def guess(device) -> None:
+        start.wait()
+        response = device.enrol("K7QM-2XPD-9RTA")
+        with lock:
+            answers.append((response.status_code, response.get_json()["error"]["code"]))
+
+    threads = [threading.Thread(target=guess, args=(d,)) for d in guessers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(answers) == [(403, "enrolment.invalid")] * 3 + [(429, "enrolment.too_many_attempts")] * 9
+    refused = guessers[0].enrol(issued.code)  # even the right code waits at this address
+    error = refused.get_json()["error"]
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == str(error["retry_after"]) == "5"
+    assert "Забагато спроб реєстрації" in error["message"]
+    assert session.scalar(select(Device.public_key)) is None
+    # The technician at the support point, elsewhere, enrols the device.
+    assert FakeDevice(client, "T-0001").enrol(issued.code).status_code == 200
+
+
+def test_a_right_enrolment_code_is_not_counted_against_the_address(app, client, make, session):
+    app.config["ENROL_MAX_FAILURES_PER_IP"] = 2
+    community = make.community()
+    for n in range(4):
+        row = make.device(community, code=f"T-000{n + 1}")
+        issued = issue_enrolment_code(session, row)
+        session.commit()
+        assert FakeDevice(client, row.code).enrol(issued.code).status_code == 200
+    assert FakeDevice(client, "T-0001").enrol("K7QM-2XPD-9RTA").status_code == 403

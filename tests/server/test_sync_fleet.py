@@ -9,6 +9,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from server.auth.sessions import session_fields
 from server.console.fleet import skew_text
 from server.models import Alarm, AuditEvent, Community, Device, Role
 from server.services.devices import revoke_device
@@ -21,8 +22,7 @@ HOUR_MS = 3600 * 1000
 
 def sign_in(client, user):
     with client.session_transaction() as sess:
-        sess["user_id"] = user.id
-        sess["user_pw"] = user.password_hash[-16:]
+        sess.update(session_fields(user, client.application.secret_key))
         sess["csrf"] = TOKEN
 
 
