@@ -50,6 +50,11 @@ FAILED_STATES = frozenset({"cannot_open", "no_frames", "ended_early", "lost"})
 # USB cameras open at 640x480 unless asked: far too coarse for an A4 page (its QR code's
 # modules would be ~1 px). 1920x1080 gives ~3.6 px per mm on a page filling the height.
 DEFAULT_FRAME_SIZE = (1920, 1080)
+# The largest frame taken from a camera, a stream or a file: an 8K camera gives 33 MP.
+# A file or stream claiming more is refused before a frame is decoded (a decoded frame
+# is 3 bytes a pixel, then turned grey: 50 MP is ~200 MB at its peak).
+MAX_FRAME_PIXELS = 50_000_000
+MAX_FRAME_SIDE = 12_000
 REOPEN_AFTER_S = 2.0  # an unplugged camera, a dropped stream: look again this often
 
 
@@ -103,6 +108,17 @@ def describe_source(source: int | str | os.PathLike[str]) -> str:
     # Control and direction characters would reorder or recolour the operator's terminal.
     shown = "".join("?" if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in parsed)
     return _USERINFO.sub(r"\1", shown)[:300]
+
+
+def _too_large(width: int, height: int) -> bool:
+    return max(width, height) > MAX_FRAME_SIDE or width * height > MAX_FRAME_PIXELS
+
+
+def _too_large_detail(width: int, height: int) -> str:
+    return (
+        f"frames of {width}x{height} are larger than any camera's "
+        f"(at most {MAX_FRAME_SIDE} px a side and {MAX_FRAME_PIXELS // 1_000_000} megapixels)"
+    )
 
 
 class CaptureFrameSource:
@@ -165,6 +181,9 @@ class CaptureFrameSource:
                 int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
                 int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),
             )
+            if _too_large(*self._size):
+                capture.release()
+                return _too_large_detail(*self._size)
         except cv2.error as exc:  # a broken driver or backend: a status, not a trace
             return f"OpenCV error: {exc!s:.200}"
         self._capture = capture
@@ -197,6 +216,8 @@ class CaptureFrameSource:
                 yield frame
                 continue
             self._release()
+            if self._status.state == "cannot_open":  # a frame too large: nothing more from it
+                return
             if not self.live:
                 self._finish_file()
                 return
@@ -212,6 +233,9 @@ class CaptureFrameSource:
         except cv2.error:
             return None
         if not ok or image is None or image.size == 0:
+            return None
+        if _too_large(image.shape[1], image.shape[0]):  # larger than it said when opened
+            self._set("cannot_open", _too_large_detail(image.shape[1], image.shape[0]))
             return None
         gray = _gray8(image)
         if gray is None:

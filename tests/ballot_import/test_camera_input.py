@@ -13,6 +13,7 @@ import json
 import weakref
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -285,6 +286,22 @@ def test_video_files_give_numbered_timed_gray_frames_and_say_how_they_ended(tmp_
     broken = CaptureFrameSource(junk)
     assert list(broken.frames()) == [] and broken.status().state == "cannot_open"
     assert broken.status().failed
+
+
+def test_a_video_claiming_frames_larger_than_any_camera_is_refused_before_decoding(tmp_path):
+    """A file passed as the camera source is input like any upload: a frame over 12 000
+    px a side (or 50 MP) is refused with a status, before any frame is decoded."""
+    wide = np.full((16, 12_016, 3), 255, np.uint8)
+    video = tmp_path / "wide.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (wide.shape[1], wide.shape[0]))
+    assert writer.isOpened()
+    for _ in range(3):
+        writer.write(wide)
+    writer.release()
+    source = CaptureFrameSource(video)
+    assert list(source.frames()) == []
+    status = source.status()
+    assert status.state == "cannot_open" and status.failed and "larger than any camera" in status.detail
 
 
 def test_a_missing_camera_is_a_status_not_an_exception():
