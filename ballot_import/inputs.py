@@ -143,7 +143,7 @@ def pages_from_bytes(
     if (
         len(headers) > limits.max_pages
         or sum(_pixels(h, r) for h, r in zip(headers, reduces, strict=True)) > limits.max_file_pixels
-        or (kind == "jpeg" and data.count(b"\xff\xda") > limits.max_jpeg_scans)
+        or any(header.scans > limits.max_jpeg_scans for header in headers)
     ):
         yield refused("sheet.too_large")
         return
