@@ -387,12 +387,13 @@ def _measure_box(
     # The paper under the box, modelled from the ring's four sides (each its median, so
     # a stroke crossing one side moves it little) and blended across the box: a shadow,
     # a lamp's gradient or a stain wider than the box is the paper here, not ink.
-    sides = (
-        patch[by0:by1, ox0:bx0],  # left
-        patch[by0:by1, bx1:ox1],  # right
-        patch[oy0:by0, bx0:bx1],  # top
-        patch[by1:oy1, bx0:bx1],  # bottom
+    ring_sides = (
+        np.s_[by0:by1, ox0:bx0],  # left
+        np.s_[by0:by1, bx1:ox1],  # right
+        np.s_[oy0:by0, bx0:bx1],  # top
+        np.s_[by1:oy1, bx0:bx1],  # bottom
     )
+    sides = [patch[side] for side in ring_sides]
     levels = [_median(p) if p.size else paper for p in sides]
     # A side much darker than the page's paper here is inked (a scribble spilling out of
     # this box or a neighbour's), not paper: the page's level stands in for it. A shadow
@@ -417,12 +418,7 @@ def _measure_box(
     # from being called empty. Measured on a lightly smoothed copy: a pencil line is a
     # few pixels long in every direction, sensor and JPEG noise is not.
     soft = sheet_imaging.smooth3(patch)
-    soft_sides = (
-        soft[by0:by1, ox0:bx0],
-        soft[by0:by1, bx1:ox1],
-        soft[oy0:by0, bx0:bx1],
-        soft[by1:oy1, bx0:bx1],
-    )
+    soft_sides = [soft[side] for side in ring_sides]
     spreads = sorted(_median(np.abs(p - _median(p))) * 1.4826 for p in soft_sides if p.size)
     grain = 2.0 * (spreads[len(spreads) // 2] if spreads else 0.0) / local
     faint = (under - soft[y0:y1, x0:x1]) / local

@@ -26,7 +26,6 @@ __all__ = [
     "decode_image",
     "decode_pages",
     "encode_png",
-    "find_corner_marks",
     "homography",
     "longest_blob_side",
     "opencv_qr_texts",
@@ -175,14 +174,6 @@ def overview(gray: np.ndarray) -> Overview:
     for j in range(1, factor):
         sums += rows[:, j::factor]
     return Overview(cv2.convertScaleAbs(sums, alpha=1 / factor**2), factor)
-
-
-def find_corner_marks(gray: np.ndarray, view: Overview | None = None) -> CornerMarks | None:
-    """The four solid square marks nearest the picture's corners, or None when fewer
-    than four plausible marks are there or they do not form a sane quadrilateral.
-    `view` is overview(gray) when the caller has it already."""
-    view = view if view is not None else overview(gray)
-    return _four_marks(_mark_candidates(view), view.factor)
 
 
 def corner_mark_options(gray: np.ndarray, view: Overview | None = None) -> Iterator[CornerMarks]:
