@@ -5,7 +5,6 @@ through, even when one pupil there keeps guessing."""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -15,7 +14,8 @@ from school_budget import student_views
 from school_budget.code_throttle import CodeLimits, client_hash
 from school_budget.codes import issue_codes
 from school_budget.keys import app_code_keys
-from server.models import Project, ThrottleBucket, Vote, utcnow
+from server.models import Project, ThrottleBucket, Vote
+from tests.clocks import hand_clock
 from tests.conftest import both_databases
 from tests.factories import csrf
 
@@ -42,16 +42,7 @@ def issue(app, session, contest):
 @pytest.fixture
 def clock(monkeypatch):
     """The students' pages' clock, moved by hand."""
-
-    class Clock:
-        now = utcnow()
-
-        def advance(self, seconds: float) -> None:
-            self.now += timedelta(seconds=seconds)
-
-    clock = Clock()
-    monkeypatch.setattr(student_views, "utcnow", lambda: clock.now)
-    return clock
+    return hand_clock(monkeypatch, student_views)
 
 
 def typo_of(code: str) -> str:

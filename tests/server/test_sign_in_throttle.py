@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from server.auth import views as auth_views
 from server.auth.throttle import Rule, address_subject, take
 from server.models import Role, ThrottleBucket, utcnow
+from tests.clocks import hand_clock
 from tests.conftest import both_databases
 from tests.factories import PASSWORD, csrf
 
@@ -35,16 +36,7 @@ def sign_in(client, login: str, password: str):
 @pytest.fixture
 def clock(monkeypatch):
     """The sign-in page's clock, moved by hand."""
-
-    class Clock:
-        now = utcnow()
-
-        def advance(self, seconds: float) -> None:
-            self.now += timedelta(seconds=seconds)
-
-    clock = Clock()
-    monkeypatch.setattr(auth_views, "utcnow", lambda: clock.now)
-    return clock
+    return hand_clock(monkeypatch, auth_views)
 
 
 @both_databases
