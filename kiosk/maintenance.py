@@ -19,6 +19,33 @@ class DeviceLine:
     detail: str = ""  # the driver's own words, untranslated
 
 
+# What each device alarm means, for the technician (sync.device_store.DeviceStore.raise_alarm).
+ALARM_TEXTS = {
+    "answer.forged": N_(
+        "Відповідь, що прийшла як від сервера, змінена дорогою або дана на інший запит."
+        " Термінал нічого з неї не прийняв; голоси лишаються в черзі."
+    ),
+    "answer.unsigned": N_(
+        "Відповідь без підпису сервера (проксі, підробка або не той сервер)."
+        " Термінал нічого з неї не прийняв; голоси лишаються в черзі."
+    ),
+    "answer.other_key": N_(
+        "Відповідь підписана іншим ключем, ніж ключ сервера цього термінала."
+        " Перевірте, що всі сервери громади мають один ключ підпису."
+    ),
+}
+OTHER_ALARM = N_("Сигнал пристрою, див. подробиці.")
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmLine:
+    kind: str
+    text: str  # Ukrainian, translated when shown
+    detail: str  # the device's own words, untranslated
+    repeats: int
+    last_at: str | None
+
+
 @dataclass(frozen=True, slots=True)
 class MaintenanceReport:
     devices: list[DeviceLine]
@@ -29,6 +56,7 @@ class MaintenanceReport:
     voting_open_here: bool
     can_switch: bool
     voter_list: str  # Ukrainian: whether the community's list applies here
+    alarms: list[AlarmLine]
 
 
 def _voter_list_state(terminal: Terminal) -> str:
@@ -87,13 +115,21 @@ def maintenance_report(terminal: Terminal, devices: Devices, card_state: CardSta
         assert not isinstance(voting, OpenVoting)
         voting_state = UNAVAILABLE_TEXTS[voting]
     store = terminal.store
+    summary = store.summary()
+    alarms = [
+        AlarmLine(
+            a["kind"], ALARM_TEXTS.get(a["kind"], OTHER_ALARM), a["message"], a["repeats"], a["last_at"]
+        )
+        for a in summary["alarms"]
+    ]
     return MaintenanceReport(
         devices=lines,
-        summary=store.summary(),
+        summary=summary,
         backlog=store.backlog_count(),
         cycle_title=", ".join(titles) or None,
         voting_state=voting_state,
         voting_open_here=terminal.switch.is_open() if terminal.switch is not None else True,
         can_switch=terminal.switch is not None,
         voter_list=_voter_list_state(terminal),
+        alarms=alarms,
     )

@@ -410,6 +410,11 @@ class TerminalFlow:
             raise WrongStep("this terminal has no voting switch")
         self.terminal.switch.set_open(value)
 
+    def acknowledge_alarms(self) -> None:
+        self._require(Step.MAINTENANCE)
+        self.touch()
+        self.terminal.store.acknowledge_alarms(self.terminal.clock())
+
     def leave_maintenance(self) -> None:
         self._require(Step.MAINTENANCE)
         self._reset()

@@ -94,6 +94,12 @@ def switch_voting() -> None:
     flow().set_voting_open(request.form.get("open") == "1")
 
 
+@bp.post("/service/alarms")
+@action
+def acknowledge_alarms() -> None:
+    flow().acknowledge_alarms()
+
+
 @bp.post("/service/exit")
 @action
 def leave_maintenance() -> None:

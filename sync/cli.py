@@ -191,6 +191,10 @@ def status(store_path: Path, as_json: bool) -> None:
         if isinstance(value, dict):
             value = ", ".join(f"{k} {v}" for k, v in value.items())
         click.echo(f"{label}: {'—' if value is None else value}")
+    for alarm in summary["alarms"]:
+        click.echo(
+            f"Сигнал / alarm: {alarm['kind']} ×{alarm['repeats']}, {alarm['last_at']}: {alarm['message']}"
+        )
 
 
 @device_group.command("verify")

@@ -84,6 +84,7 @@ class HttpAnswer:
     body: bytes
     sent_ms: int  # device clock when the request went out
     received_ms: int  # device clock when the answer was read
+    request_signature: str | None = None  # the signature of the request it answers
 
     def json(self) -> Any:
         try:
@@ -138,8 +139,9 @@ class HttpTransport:
         for attempt in range(self.max_attempts):
             if attempt:
                 self._sleep(self.backoff_delay(attempt - 1))
+            sent_headers = headers()
             try:
-                answer = self._send_once(method, path, body, headers())
+                answer = self._send_once(method, path, body, sent_headers)
             except ssl.SSLCertVerificationError as exc:
                 raise SyncError("tls.certificate", str(exc)) from None  # config, not weather
             except (OSError, http.client.HTTPException) as exc:
@@ -165,8 +167,10 @@ class HttpTransport:
             connection.close()
         if len(data) > MAX_RESPONSE_BYTES:
             raise SyncError("response.too_large", f"over {MAX_RESPONSE_BYTES} bytes", response.status)
-        headers = {name.lower(): value for name, value in response.getheaders()}
-        return HttpAnswer(response.status, headers, data, sent_ms, received_ms)
+        answer_headers = {name.lower(): value for name, value in response.getheaders()}
+        return HttpAnswer(
+            response.status, answer_headers, data, sent_ms, received_ms, headers.get("X-Spilno-Signature")
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,15 +223,21 @@ class SyncClient:
             {"code": code, "public_key": protocol.public_key_b64(key), "software": software[:100]}
         )
         with self._recording_errors():
-            answer = self._checked(
-                self.transport.request(
-                    "POST",
-                    self.transport.path("/enrol"),
-                    body.encode(),
-                    lambda: {"Content-Type": "application/json"},
-                )
+            answer = self.transport.request(
+                "POST",
+                self.transport.path("/enrol"),
+                body.encode(),
+                lambda: {"Content-Type": "application/json"},
             )
+            if answer.status >= 300:
+                self._refusal(answer)  # nothing to verify it with yet; it changes nothing
             data = answer.json()
+            server_key = data.get("server_key") if isinstance(data, dict) else None
+            if not isinstance(server_key, str):
+                raise SyncError("enrolment.answer", "the enrolment answer names no server key")
+            # The key comes in this very answer (the one-time code is what makes it
+            # trustworthy); checking it still binds the answer to our own request.
+            server_ms = self._verified(answer, server_key, protocol.request_binding(None, body.encode()))
             try:
                 identity = self.store.save_enrolment(
                     device=data["device"],
@@ -235,12 +245,12 @@ class SyncClient:
                     community=data["community"],
                     private_key_pem=protocol.private_key_to_pem(key),
                     server_url=self.transport.base_url,
-                    server_key=data["server_key"],
+                    server_key=server_key,
                     now_ms=answer.received_ms,
                 )
             except (KeyError, TypeError, ValueError) as exc:
                 raise SyncError("enrolment.answer", f"malformed enrolment answer: {exc}") from None
-            self._learn_clock(answer, data)
+            self._learn_clock(answer, server_ms)
         return identity
 
     # --- packages, log, statuses -------------------------------------------------------
@@ -437,17 +447,35 @@ class SyncClient:
             signed = protocol.sign_request(key, method, path, body, identity.device, now, counter)
             return {"Content-Type": "application/json", **(extra_headers or {}), **signed}
 
-        answer = self._checked(self.transport.request(method, path, body, headers))
+        answer = self.transport.request(method, path, body, headers)
+        server_ms = self._verified(
+            answer, identity.server_key, protocol.request_binding(answer.request_signature, body)
+        )
+        self._learn_clock(answer, server_ms)
+        if answer.status >= 300:
+            self._refusal(answer)
         data = answer.json()
         if not isinstance(data, dict):
             raise SyncError("response.shape", f"expected a JSON object from {path}")
         return answer, data
 
-    def _checked(self, answer: HttpAnswer) -> HttpAnswer:
-        """Learn the clock from any answer; turn a refusal into its typed exception."""
-        self._learn_clock(answer, None)
-        if answer.status < 300:
-            return answer
+    def _verified(self, answer: HttpAnswer, server_key: str, binding: str) -> int:
+        """The server's signed clock, if the server signed this answer to this request.
+        Otherwise nothing is acted on: an alarm for the maintenance screen, and
+        SyncError. An answer a proxy or an attacker made up, or one the server gave to
+        another request, fails here."""
+        try:
+            return protocol.verify_answer(
+                server_key, binding, answer.status, answer.body, dict(answer.headers)
+            )
+        except protocol.ProtocolError as exc:
+            now = self.clock()
+            self.store.raise_alarm(exc.code, f"HTTP {answer.status}: {exc.detail}"[:300], now)
+            raise SyncError(exc.code, exc.detail, answer.status) from None
+
+    @staticmethod
+    def _refusal(answer: HttpAnswer) -> None:
+        """Turn a refusal into its typed exception."""
         try:
             error = answer.json().get("error") or {}
         except (SyncError, AttributeError):
@@ -456,14 +484,8 @@ class SyncClient:
         detail = f"HTTP {answer.status} " + json.dumps(error, ensure_ascii=False)[:300]
         raise _REFUSALS.get(answer.status, SyncRefused)(code, detail, answer.status)
 
-    def _learn_clock(self, answer: HttpAnswer, data: Any) -> None:
-        server_ms: Any = answer.headers.get("x-spilno-server-time")
-        if server_ms is None and isinstance(data, dict):
-            server_ms = data.get("server_time_ms")
-        try:
-            server_ms = int(server_ms)
-        except (TypeError, ValueError):
-            return
+    def _learn_clock(self, answer: HttpAnswer, server_ms: int) -> None:
+        """Learn the clock offset from a verified answer's signed server time."""
         offset = offset_from_exchange(answer.sent_ms, answer.received_ms, server_ms)
         if abs(offset) > MAX_CLOCK_OFFSET_MS:
             # Log entries cannot carry it (the server would refuse them); keep the old

@@ -107,7 +107,21 @@ CREATE TABLE IF NOT EXISTS request_counter (
     value INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO request_counter VALUES (1, 0);
+-- What the technician must look at: a forged or unbound server answer, a damaged log
+-- entry, a clock step. One open row per kind, counted up, so a proxy that forges every
+-- answer cannot fill the disk.
+CREATE TABLE IF NOT EXISTS alarm (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    message TEXT NOT NULL,
+    first_at_ms INTEGER NOT NULL,
+    last_at_ms INTEGER NOT NULL,
+    repeats INTEGER NOT NULL DEFAULT 1,
+    acknowledged_at_ms INTEGER
+);
+CREATE UNIQUE INDEX IF NOT EXISTS alarm_open_kind ON alarm (kind) WHERE acknowledged_at_ms IS NULL;
 """
+MAX_ALARMS = 200  # acknowledged ones beyond this are forgotten, oldest first
 
 
 class StoreError(Exception):
@@ -562,6 +576,53 @@ class DeviceStore:
                 (now_ms, message[:500], now_ms),
             )
 
+    # --- alarms ---------------------------------------------------------------------
+
+    def raise_alarm(self, kind: str, message: str, now_ms: int) -> None:
+        """Record an alarm for the maintenance screen; an open one of the same kind is
+        counted up and takes the newest message."""
+        with self._write() as db:
+            updated = db.execute(
+                "UPDATE alarm SET repeats = repeats + 1, last_at_ms = ?, message = ?"
+                " WHERE kind = ? AND acknowledged_at_ms IS NULL",
+                (now_ms, message[:500], kind[:80]),
+            ).rowcount
+            if not updated:
+                db.execute(
+                    "INSERT INTO alarm (kind, message, first_at_ms, last_at_ms) VALUES (?, ?, ?, ?)",
+                    (kind[:80], message[:500], now_ms, now_ms),
+                )
+                db.execute(
+                    "DELETE FROM alarm WHERE acknowledged_at_ms IS NOT NULL AND id NOT IN"
+                    " (SELECT id FROM alarm ORDER BY id DESC LIMIT ?)",
+                    (MAX_ALARMS,),
+                )
+
+    def alarms(self, *, open_only: bool = True) -> list[dict]:
+        where = "WHERE acknowledged_at_ms IS NULL" if open_only else ""
+        rows = self._db().execute(
+            "SELECT kind, message, first_at_ms, last_at_ms, repeats, acknowledged_at_ms"
+            f" FROM alarm {where} ORDER BY id DESC LIMIT {MAX_ALARMS}"
+        )
+        return [
+            {
+                "kind": kind,
+                "message": message,
+                "first_at": iso_from_ms(first),
+                "last_at": iso_from_ms(last),
+                "repeats": repeats,
+                "acknowledged_at": iso_from_ms(acknowledged),
+            }
+            for kind, message, first, last, repeats, acknowledged in rows
+        ]
+
+    def acknowledge_alarms(self, now_ms: int) -> int:
+        """The technician has seen the open alarms; how many were open."""
+        with self._write() as db:
+            return db.execute(
+                "UPDATE alarm SET acknowledged_at_ms = ? WHERE acknowledged_at_ms IS NULL", (now_ms,)
+            ).rowcount
+
     def summary(self) -> dict:
         """What a technician at the maintenance screen needs to see, as plain data."""
         identity = self.identity()
@@ -589,4 +650,5 @@ class DeviceStore:
             "last_error": state[4],
             "last_error_at": iso_from_ms(state[5]),
             "statuses": {status: counts.get(status, 0) for status in sorted(VOTE_STATUSES)},
+            "alarms": self.alarms(),
         }

@@ -47,7 +47,21 @@ SIGNATURE_HEADERS = [
         pattern="^[0-9]{1,9}$",
     ),
 ]
-SERVER_TIME = {"X-Spilno-Server-Time": {"description": "The server's clock, epoch ms.", "schema": EPOCH_MS}}
+SERVER_TIME = {
+    "X-Spilno-Server-Time": {"description": "The server's clock, epoch ms.", "schema": EPOCH_MS},
+    "X-Spilno-Answer-Signature": {
+        "description": "Ed25519 signature (base64) by the server's signing key over the canonical"
+        ' JSON {"answer": 1, "request": H, "status": S, "body_sha256": B, "time_ms": T}, where H binds'
+        " the answer to its request (sync.protocol.request_binding). A device acts on no answer"
+        " without a valid one.",
+        "schema": {"type": "string"},
+    },
+    "X-Spilno-Answer-Key": {
+        "description": "The public key that signed the answer (base64), to tell a host with"
+        " another signing key from a forgery.",
+        "schema": {"type": "string"},
+    },
+}
 
 
 def _ok(schema_name: str, description: str) -> dict:

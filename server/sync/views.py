@@ -2,7 +2,8 @@
 packages, push their signed logs and read their votes' standings.
 
 Views only parse, call a service and render; every answer is JSON, errors too, and
-carries X-Spilno-Server-Time so a device can learn its clock's offset even from a refusal.
+carries X-Spilno-Server-Time so a device can learn its clock's offset even from a refusal,
+and every answer is signed (sync.protocol.sign_answer) and bound to its request.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from server.errors import TITLES
 from server.i18n import _
 from server.models import Community, Device, utcnow
 from server.services import eligibility
+from sync import protocol
 
 from .auth import Contact, authenticate_device, epoch_ms, is_revoked, note_contact, signed_path
 from .enrolment import enrol_limit, read_enrol_request, redeem_code
@@ -41,8 +43,20 @@ def choose_language() -> None:
 
 
 @bp.after_request
-def add_server_time(response: Response) -> Response:
-    response.headers["X-Spilno-Server-Time"] = str(epoch_ms(utcnow()))
+def sign_answer(response: Response) -> Response:
+    """Every answer, errors included, carries the server's clock and the server's
+    signature over it, its status and its body, bound to the request it answers: a
+    device acts on nothing else (a proxy's forged acknowledgement or clock is refused)."""
+    body = response.get_data()
+    request_signature = request.headers.get("X-Spilno-Signature")
+    try:
+        sent = b"" if request_signature else request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        sent = b""  # an oversized enrolment: its refusal binds to nothing the device sent
+    binding = protocol.request_binding(request_signature, sent)
+    response.headers.update(
+        protocol.sign_answer(signing_key(), binding, response.status_code, body, epoch_ms(utcnow()))
+    )
     return response
 
 
@@ -123,7 +137,7 @@ def _refuse_if_revoked(device: Device, contact: Contact) -> None:
 
 @bp.post("/enrol")
 def enrol() -> Response:
-    enrol_request = read_enrol_request(_json_body(request.get_data(cache=False)))
+    enrol_request = read_enrol_request(_json_body(request.get_data(cache=True)))
     session = db.session()
     now = utcnow()
     # Counted before the code is looked at, committed at once: simultaneous guesses

@@ -11,7 +11,9 @@ every connection when `match` is None; other connections pass):
   meanwhile (a request that reaches the server late);
 - delay on "response": forward the request, hold the server's answer, then pass it on;
 - cut: forward the request, wait for the server's whole answer (so the server has
-  committed), and close the device's side before a single byte of it goes back.
+  committed), and close the device's side before a single byte of it goes back;
+- rewrite: forward the request, and give the device what a function makes of the
+  request and the server's answer instead (a man in the middle forging answers).
 
 Every exchange is recorded (request bytes, response bytes, what was done to it), so a
 test can wait for "a push is in flight", read what the server answered, or replay a
@@ -81,6 +83,7 @@ class _Rule:
     fault: str = "pass"
     match: str | None = None
     seconds: float = 0.0
+    rewrite: Callable[[bytes, bytes], bytes] | None = None
 
     def applies_to(self, request_line: str) -> bool:
         return self.match is None or request_line.startswith(self.match)
@@ -130,6 +133,10 @@ class FaultProxy:
 
     def cut_response(self, match: str | None = LOG_PUSH) -> None:
         self._set(_Rule("cut", match))
+
+    def rewrite(self, change: Callable[[bytes, bytes], bytes], match: str | None = LOG_PUSH) -> None:
+        """Answer matching requests with `change(request, answer)` instead of the answer."""
+        self._set(_Rule("rewrite", match, rewrite=change))
 
     def release(self) -> None:
         """End every hold now."""
@@ -228,11 +235,20 @@ class FaultProxy:
             return
         if exchange.fault == "delay_response":
             exchange.release.wait(rule.seconds)
+        if exchange.fault == "rewrite" and rule.rewrite is not None:
+            response = rule.rewrite(exchange.request, response)
         try:
             client.sendall(response)
             self._note(exchange, delivered=True)
         except OSError as exc:
             self._note(exchange, error=f"device gone: {type(exc).__name__}: {exc}")
+
+
+def http_message(head: bytes, body: bytes) -> bytes:
+    """`head` (status line and headers, without Content-Length) with `body` after it."""
+    lines = [line for line in head.split(b"\r\n") if not line.lower().startswith(b"content-length:")]
+    lines.append(b"Content-Length: " + str(len(body)).encode())
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
 def send_raw(port: int, request: bytes, host: str = "127.0.0.1") -> Exchange:

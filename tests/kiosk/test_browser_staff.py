@@ -7,8 +7,10 @@ from __future__ import annotations
 import re
 import time
 
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from tests.axe_check import run_axe
 from voting import IdentityKind, VoterKey
 
 from .conftest import SERVICE_PIN
@@ -184,3 +186,32 @@ def test_staff_confirm_the_age_of_a_resident_with_a_passport(make_kiosk, serve, 
     page.locator("#document-submit").click()
     expect(page.locator("h1")).to_have_text("Малі проєкти")
     assert logged_votes(kiosk.store) == []  # nothing yet: the vote is cast at confirmation
+
+
+def test_device_alarms_show_on_the_maintenance_screen_until_seen(make_kiosk, serve, new_page):
+    kiosk = serve(make_kiosk())
+    kiosk.store.raise_alarm(
+        "answer.forged", "HTTP 200: the signature does not match the answer", 1_800_000_000_000
+    )
+    kiosk.store.raise_alarm(
+        "answer.forged", "HTTP 200: the signature does not match the answer", 1_800_000_060_000
+    )
+    kiosk.store.raise_alarm("answer.other_key", "signed by AAAA…, not by BBBB…", 1_800_000_000_000)
+    page = new_page()
+    page.context.add_init_script(script=Axe().axe_script)
+    page.goto(kiosk.url())
+    page.locator("#start-service").click()
+    unlock(page, SERVICE_PIN)
+
+    rows = page.locator("#alarms tr.alarm")
+    expect(rows).to_have_count(2)
+    forged = page.locator('#alarms tr[data-kind="answer.forged"]')
+    expect(forged).to_contain_text("змінена дорогою")
+    expect(forged.locator("td").first).to_have_text("2")
+    expect(page.locator('#alarms tr[data-kind="answer.other_key"]')).to_contain_text("один ключ підпису")
+    assert run_axe(page).violations_count == 0
+
+    page.locator("#acknowledge-alarms").click()
+    expect(page.locator("h1")).to_have_text("Обслуговування термінала T-0042")
+    expect(page.locator("#alarms")).to_have_count(0)
+    assert kiosk.store.alarms() == [] and len(kiosk.store.alarms(open_only=False)) == 2

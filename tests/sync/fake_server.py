@@ -129,6 +129,10 @@ class FakeSyncServer:
         self.eligibility_changes: list[tuple[int, str, bool]] = []
         self.eligibility_page = 1000
         self.lose_next = False
+        # Rewrites an answer (status, body, headers) after it is signed, as a proxy would.
+        self.tamper: Callable[[int, bytes, dict], tuple[int, bytes, dict]] | None = None
+        self.answers: list[tuple[int, bytes, dict]] = []  # every answer as sent
+        self.answer_key = self.key  # what signs answers: another host's key, in a test
         self.now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000
         self._http: ThreadingHTTPServer | None = None
 
@@ -388,13 +392,13 @@ def _handler_for(server: FakeSyncServer) -> type[BaseHTTPRequestHandler]:
                 )
                 if server.failures:
                     status, code = server.failures.pop(0)
-                    return self._answer(status, {"error": {"code": code}})
+                    return self._answer(status, {"error": {"code": code}}, raw)
                 status, payload = self._route(method, raw)
                 if server.lose_next:
                     server.lose_next = False
                     self.close_connection = True
                     return None
-            return self._answer(status, payload)
+            return self._answer(status, payload, raw)
 
         def _route(self, method: str, raw: bytes) -> tuple[int, dict]:
             url = urlsplit(self.path)
@@ -420,12 +424,18 @@ def _handler_for(server: FakeSyncServer) -> type[BaseHTTPRequestHandler]:
                 return server.handle_eligibility(query)
             return 404, {"error": {"code": "not_found"}}
 
-        def _answer(self, status: int, payload: dict) -> None:
+        def _answer(self, status: int, payload: dict, raw: bytes) -> None:
             data = json.dumps(payload).encode()
+            binding = protocol.request_binding(self.headers.get("X-Spilno-Signature"), raw)
+            signed = protocol.sign_answer(server.answer_key, binding, status, data, server.now_ms())
+            if server.tamper is not None:
+                status, data, signed = server.tamper(status, data, dict(signed))
+            server.answers.append((status, data, signed))
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
-            self.send_header("X-Spilno-Server-Time", str(server.now_ms()))
+            for name, value in signed.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
 

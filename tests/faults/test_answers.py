@@ -1,0 +1,102 @@
+"""Fault drills, answers: a man in the middle between a terminal and the real server
+forges acknowledgements, moves the server's clock, or hands one request's genuine answer
+to another. The terminal acts on none of it, says so on its maintenance screen, and
+delivers every vote once the network is honest again.
+
+Real processes on loopback: gunicorn on PostgreSQL, `spilno device` processes with their
+own store files, and a fault proxy that rewrites the server's answers."""
+
+from __future__ import annotations
+
+import json
+
+from .harness import Terminal
+from .proxy import LOG_PUSH, http_message
+
+TERMINALS = 3
+DAY_MS = 86_400_000
+
+
+def _head_and_body(message: bytes) -> tuple[bytes, bytes]:
+    head, _, body = message.partition(b"\r\n\r\n")
+    return head, body
+
+
+def _forged_ack(request: bytes, response: bytes) -> bytes:
+    """Everything in the push acknowledged, with the hash copied from the push itself,
+    under the genuine answer's headers (its signature included)."""
+    batch = json.loads(_head_and_body(request)[1])
+    answer = {
+        "acked_seq": batch["checkpoint"]["seq"],
+        "acked_hash": batch["checkpoint"]["hash"],
+        "gap": False,
+        "statuses": [],
+        "server_time_ms": 0,
+    }
+    head = _head_and_body(response)[0].replace(b" 409 ", b" 200 ").replace(b" 422 ", b" 200 ")
+    return http_message(head, json.dumps(answer).encode())
+
+
+def _alarm_kinds(terminal: Terminal) -> dict[str, int]:
+    return {a["kind"]: a["repeats"] for a in terminal.status()["alarms"]}
+
+
+def test_forged_acknowledgement_marks_nothing_sent_and_every_vote_arrives_later(world, alarms):
+    (terminal,) = world.take(1)
+    terminal.cast(20)
+    world.proxy.rewrite(_forged_ack)
+    run = terminal.sync()
+    assert run.returncode == 1 and "answer.forged" in run.stdout + run.stderr, run
+    assert terminal.acked_seq() == 0, "nothing may be marked sent on a forged answer"
+    assert terminal.status()["backlog"] == 20
+    assert _alarm_kinds(terminal) == {"answer.forged": 1}
+
+    world.proxy.pass_through()
+    run = terminal.sync()
+    assert run.returncode == 0, run
+    assert terminal.acked_seq() == 20 and world.device(terminal).acked_seq == 20
+    assert alarms.kinds() == {}, "honest votes sent through a forger raise nothing on the server"
+    world.check([terminal], "after a forged acknowledgement: ")
+
+
+def test_forged_server_clock_moves_nothing_on_the_terminal(world, alarms):
+    (terminal,) = world.take(1)
+    before = terminal.status()["clock_offset_ms"]
+
+    def two_days_on(request: bytes, response: bytes) -> bytes:
+        head, body = _head_and_body(response)
+        lines = []
+        for line in head.split(b"\r\n"):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"x-spilno-server-time":
+                line = name + b": " + str(int(value.strip()) + 2 * DAY_MS).encode()
+            lines.append(line)
+        return http_message(b"\r\n".join(lines), body)
+
+    world.proxy.rewrite(two_days_on, match=None)
+    run = terminal.sync()
+    assert run.returncode == 1 and "answer.forged" in run.stdout + run.stderr, run
+    status = terminal.status()
+    assert status["clock_offset_ms"] == before, "a forged clock must not close voting here"
+    assert _alarm_kinds(terminal) == {"answer.forged": 1}
+    terminal.cast(3)  # voting is still open on the terminal
+    world.proxy.pass_through()
+    assert terminal.sync().returncode == 0
+    world.check([terminal], "after a forged clock: ")
+
+
+def test_a_genuine_answer_given_to_another_push_is_refused(world, alarms):
+    (terminal,) = world.take(1)
+    terminal.cast(2)
+    assert terminal.sync().returncode == 0
+    genuine = world.proxy.exchanges(LOG_PUSH)[-1].response
+    assert b"X-Spilno-Answer-Signature" in genuine
+
+    terminal.cast(5)
+    world.proxy.rewrite(lambda request, response: genuine)
+    run = terminal.sync()
+    assert run.returncode == 1 and "answer.forged" in run.stdout + run.stderr, run
+    assert terminal.acked_seq() == 2
+    world.proxy.pass_through()
+    assert terminal.sync().returncode == 0 and terminal.acked_seq() == 7
+    world.check([terminal], "after a replayed answer: ")

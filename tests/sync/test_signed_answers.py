@@ -1,0 +1,149 @@
+"""A terminal acts only on answers the server signed for the very request it sent:
+forged acknowledgements, a forged clock, an answer replayed from another request and an
+answer signed by another key all change nothing, and each raises a device alarm."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sync import protocol
+from sync.client import SyncClient, SyncError
+
+from .conftest import cast_votes
+
+DAY_MS = 86_400_000
+
+
+def client_for(store, **options) -> SyncClient:
+    options.setdefault("sleep", lambda _s: None)
+    return SyncClient(store, **options)
+
+
+def test_a_genuine_answer_is_acted_on(enrolled, server):
+    cast_votes(enrolled, 5)
+    result = client_for(enrolled).push_all()
+    assert result.acked_seq == 5 and enrolled.acked_seq() == 5
+    assert enrolled.alarms() == []
+
+
+def test_forged_acknowledgement_with_the_hash_copied_from_the_push_marks_nothing(enrolled, server):
+    cast_votes(enrolled, 20)
+    pushed: list[dict] = []
+
+    def forge(status: int, body: bytes, headers: dict) -> tuple[int, bytes, dict]:
+        batch = json.loads(server.requests[-1]["body"])
+        pushed.append(batch)
+        answer = {
+            "acked_seq": batch["checkpoint"]["seq"],
+            "acked_hash": batch["checkpoint"]["hash"],
+            "gap": False,
+            "statuses": [],
+        }
+        return 200, json.dumps(answer).encode(), headers  # the genuine answer's signature kept
+
+    server.tamper = forge
+    with pytest.raises(SyncError) as refused:
+        client_for(enrolled).push_once()
+    assert refused.value.code == "answer.forged"
+    assert pushed, "the push went out"
+    assert enrolled.acked_seq() == 0 and enrolled.backlog_count() == 20
+    (alarm,) = enrolled.alarms()
+    assert alarm["kind"] == "answer.forged"
+
+    server.tamper = None  # the network is honest again: every vote goes up
+    assert client_for(enrolled).push_all().acked_seq == 20
+
+
+def test_forged_answer_without_any_signature_changes_nothing(enrolled, server):
+    cast_votes(enrolled, 3)
+
+    def strip(status: int, body: bytes, headers: dict) -> tuple[int, bytes, dict]:
+        return status, body, {"X-Spilno-Server-Time": headers["X-Spilno-Server-Time"]}
+
+    server.tamper = strip
+    with pytest.raises(SyncError) as refused:
+        client_for(enrolled).push_once()
+    assert refused.value.code == "answer.unsigned"
+    assert enrolled.acked_seq() == 0
+    assert [a["kind"] for a in enrolled.alarms()] == ["answer.unsigned"]
+
+
+def test_forged_server_time_moves_no_clock(enrolled, server):
+    before = enrolled.clock_offset_ms()
+
+    def two_days_on(status: int, body: bytes, headers: dict) -> tuple[int, bytes, dict]:
+        moved = int(headers["X-Spilno-Server-Time"]) + 2 * DAY_MS
+        return status, body, {**headers, "X-Spilno-Server-Time": str(moved)}
+
+    server.tamper = two_days_on
+    with pytest.raises(SyncError) as refused:
+        client_for(enrolled).pull_package()
+    assert refused.value.code == "answer.forged"
+    assert enrolled.clock_offset_ms() == before
+    assert enrolled.alarms()[0]["kind"] == "answer.forged"
+
+
+def test_an_answer_replayed_from_an_earlier_request_is_refused(enrolled, server):
+    cast_votes(enrolled, 4)
+    client = client_for(enrolled)
+    client.push_once(batch_size=2)  # a genuine, signed answer acknowledging entries 1..2
+    earlier = server.answers[-1]
+    assert enrolled.acked_seq() == 2
+
+    server.tamper = lambda status, body, headers: earlier
+    with pytest.raises(SyncError) as refused:
+        client.push_once(batch_size=2)
+    assert refused.value.code == "answer.forged"
+    assert enrolled.acked_seq() == 2, "an answer to another request vouches for nothing here"
+
+
+def test_an_answer_signed_by_another_server_key_is_named_so(enrolled, server):
+    cast_votes(enrolled, 2)
+    server.answer_key = protocol.generate_private_key()  # a second host with its own key
+    with pytest.raises(SyncError) as refused:
+        client_for(enrolled).push_once()
+    assert refused.value.code == "answer.other_key"
+    assert enrolled.acked_seq() == 0
+    (alarm,) = enrolled.alarms()
+    assert alarm["kind"] == "answer.other_key" and "not by" in alarm["message"]
+
+
+def test_a_refusal_is_believed_only_when_signed(enrolled, server):
+    cast_votes(enrolled, 2)
+
+    def unsigned_refusal(status: int, body: bytes, headers: dict) -> tuple[int, bytes, dict]:
+        return 409, json.dumps({"error": {"code": "chain.conflict"}}).encode(), {}
+
+    server.tamper = unsigned_refusal
+    with pytest.raises(SyncError) as refused:
+        client_for(enrolled).push_once()
+    assert refused.value.code == "answer.unsigned"
+    server.tamper = None
+    assert client_for(enrolled).push_all().acked_seq == 2
+
+
+def test_repeated_forgeries_count_up_one_alarm(enrolled, server):
+    cast_votes(enrolled, 1)
+    server.tamper = lambda status, body, headers: (status, body + b" ", headers)
+    for _ in range(5):
+        with pytest.raises(SyncError):
+            client_for(enrolled).push_once()
+    (alarm,) = enrolled.alarms()
+    assert alarm["repeats"] == 5
+    assert enrolled.acknowledge_alarms(0) == 1 and enrolled.alarms() == []
+
+
+def test_a_tampered_enrolment_answer_enrols_nothing(store, server):
+    server.issue_code("K7QM-2XPD-9RTA")
+
+    def other_key(status: int, body: bytes, headers: dict) -> tuple[int, bytes, dict]:
+        data = json.loads(body)
+        data["server_key"] = protocol.public_key_b64(protocol.generate_private_key())
+        return status, json.dumps(data).encode(), headers
+
+    server.tamper = other_key
+    with pytest.raises(SyncError):
+        SyncClient(store, server.url, sleep=lambda _s: None).enrol("K7QM-2XPD-9RTA")
+    assert not store.enrolled()
