@@ -214,7 +214,8 @@ def _write_batches(
         entries = store.entries_from(seq, min(batch_size, last - seq + 1))
         if not entries or entries[0].seq != seq:
             raise BundleError("bundle.log_gap", f"entry {seq} is missing from the device log")
-        batch = protocol.make_batch(key, device, entries, store.recorded_hash(entries[-1].seq))
+        store.damaged_entries(entries, system_clock_ms())
+        batch = protocol.make_batch(key, device, entries)
         number += 1
         db.execute(
             "INSERT INTO batch VALUES (?, ?, ?, ?)",

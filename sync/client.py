@@ -274,14 +274,12 @@ class SyncClient:
         if not entries:
             return PushResult(0, self.store.acked_seq(), 0, 0)
         identity, key = self.store.require_identity(), self.store.private_key()
-        body = protocol.canonical_json(
-            protocol.make_batch(key, identity.device, entries, self.store.recorded_hash(entries[-1].seq))
-        )
+        # Damaged entries go as evidence in their places; the intact ones after them still link.
+        self.store.damaged_entries(entries, self.clock())
+        body = protocol.canonical_json(protocol.make_batch(key, identity.device, entries))
         while len(body) > MAX_REQUEST_BYTES and len(entries) > 1:  # never with today's records
             entries = entries[: len(entries) // 2]
-            body = protocol.canonical_json(
-                protocol.make_batch(key, identity.device, entries, self.store.recorded_hash(entries[-1].seq))
-            )
+            body = protocol.canonical_json(protocol.make_batch(key, identity.device, entries))
         with self._recording_errors():
             answer, data = self._signed(
                 "POST", "/log", body, extra_headers={"X-Spilno-Backlog": str(self.store.backlog_count())}

@@ -150,6 +150,52 @@ class DeviceIdentity:
     enrolled_at_ms: int
 
 
+def _link_to(row: tuple[int, bytes, bytes] | None, device: str) -> tuple[int, str]:
+    """(seq, hash) for a new entry to point back to: the last entry's hash as recorded
+    when it was written. The text is consulted only if the recorded hash itself is
+    unreadable."""
+    if row is None:
+        return 0, protocol.genesis_hash(device)
+    seq, recorded_raw, data = row
+    recorded = recorded_raw.decode("ascii", "replace")
+    if protocol.HEX64.fullmatch(recorded):
+        return seq, recorded
+    return seq, protocol.sha256_hex(data)
+
+
+def _prev_hash_in(data: bytes) -> str | None:
+    """The link an entry's stored text points back along, if it can be read."""
+    try:
+        value = json.loads(data.decode("utf-8")).get("prev_hash")
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return value if isinstance(value, str) and protocol.HEX64.fullmatch(value) else None
+
+
+def _entry_as_written(
+    seq: int, data: bytes, recorded_raw: bytes, following: str | None, device: str
+) -> protocol.AnyEntry:
+    """The entry in row `seq`, or a DamagedEntry if its text is not what was written.
+    Both columns come as bytes: a changed byte may not even be UTF-8 any more, and
+    SQLite would then refuse to hand over the row as text at all."""
+    text_hash = protocol.sha256_hex(data)
+    recorded = recorded_raw.decode("ascii", "replace")
+    recorded_ok = protocol.HEX64.fullmatch(recorded) is not None
+    if text_hash == recorded or (following is not None and text_hash == following):
+        try:
+            entry = LogEntry.from_dict(json.loads(data.decode("utf-8")))
+            VoteRecord.from_canonical_body(entry.payload)
+        except (ValueError, TypeError):
+            entry = None
+        if entry is not None and (entry.seq, entry.device, entry.entry_hash()) == (seq, device, text_hash):
+            return entry
+    # What the next entry links to wins over the recorded hash: it is what the server
+    # will check. Without a readable successor, the recorded hash is all there is.
+    linked = following or (recorded if recorded_ok else text_hash)
+    evidence = data[: protocol.MAX_EVIDENCE_CHARS].decode("utf-8", "replace")
+    return protocol.DamagedEntry(device, seq, linked, evidence)
+
+
 class DeviceStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -294,8 +340,11 @@ class DeviceStore:
         identity = self.require_identity()
         entries: list[LogEntry] = []
         with self._write() as db:
-            row = db.execute("SELECT entry_json FROM log ORDER BY seq DESC LIMIT 1").fetchone()
-            previous = LogEntry.from_dict(json.loads(row[0])) if row else None
+            row = db.execute(
+                "SELECT seq, CAST(entry_hash AS BLOB), CAST(entry_json AS BLOB) FROM log"
+                " ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+            prev_seq, prev_hash = _link_to(row, identity.device)
             version = db.execute("SELECT COALESCE(MAX(version), 0) FROM package").fetchone()[0]
             offset = db.execute("SELECT clock_offset_ms FROM sync_state").fetchone()[0]
             for record in records:
@@ -303,8 +352,8 @@ class DeviceStore:
                     raise StoreError(
                         "vote.device", f"vote {record.vote_id} names device {record.device_id!r}"
                     )
-                entry = protocol.next_entry(
-                    previous, identity.device, "vote", record.canonical_body(), version, offset
+                entry = protocol.entry_after(
+                    prev_seq, prev_hash, identity.device, "vote", record.canonical_body(), version, offset
                 )
                 try:
                     db.execute(
@@ -321,7 +370,7 @@ class DeviceStore:
                         "vote.duplicate_id", f"vote {record.vote_id} is already logged"
                     ) from None
                 entries.append(entry)
-                previous = entry
+                prev_seq, prev_hash = entry.seq, entry.entry_hash()
         return entries
 
     def acked_seq(self) -> int:
@@ -330,30 +379,67 @@ class DeviceStore:
     def last_seq(self) -> int:
         return self._one("SELECT COALESCE(MAX(seq), 0) FROM log")[0]
 
-    def pending(self, limit: int) -> list[LogEntry]:
+    def pending(self, limit: int) -> list[protocol.AnyEntry]:
         """The oldest `limit` entries the server has not acknowledged. Reads only those
-        rows: a terminal offline for weeks may hold 100 000 of them."""
+        rows: a terminal offline for weeks may hold 100 000 of them. An entry that no
+        longer reads as written comes as a protocol.DamagedEntry (see _checked)."""
         if limit < 1:
             raise ValueError("limit must be at least 1")
         rows = self._db().execute(
-            "SELECT seq, entry_json, entry_hash FROM log WHERE seq > (SELECT acked_seq FROM sync_state) "
-            "ORDER BY seq LIMIT ?",
-            (limit,),
+            "SELECT seq, CAST(entry_json AS BLOB), CAST(entry_hash AS BLOB) FROM log"
+            " WHERE seq > (SELECT acked_seq FROM sync_state) ORDER BY seq LIMIT ?",
+            (limit + 1,),  # one more, only to see what the last one's successor links to
         )
-        return self._checked(rows)
+        return self._checked(rows, limit)
 
-    def entries_from(self, seq: int, limit: int) -> list[LogEntry]:
+    def entries_from(self, seq: int, limit: int) -> list[protocol.AnyEntry]:
         """Up to `limit` entries from `seq` on, acknowledged or not: to send them again
         to a server that lost them."""
         if limit < 1:
             raise ValueError("limit must be at least 1")
         rows = self._db().execute(
-            "SELECT seq, entry_json, entry_hash FROM log WHERE seq >= ? ORDER BY seq LIMIT ?", (seq, limit)
+            "SELECT seq, CAST(entry_json AS BLOB), CAST(entry_hash AS BLOB) FROM log"
+            " WHERE seq >= ? ORDER BY seq LIMIT ?",
+            (seq, limit + 1),
         )
-        return self._checked(rows)
+        return self._checked(rows, limit)
 
-    def _checked(self, rows: Iterable[tuple[int, str, str]]) -> list[LogEntry]:
-        return [LogEntry.from_dict(json.loads(text)) for _seq, text, _hash in rows]
+    def _checked(self, rows: Iterable[tuple[int, bytes, bytes]], limit: int) -> list[protocol.AnyEntry]:
+        """Each row as the entry it was written as, or a DamagedEntry when its text no
+        longer is that entry. The text is right when it hashes to the recorded hash, or
+        (the hash column was what changed) to the hash the next entry points back to.
+        A damaged entry is sent under the hash the next entry links to, so every intact
+        entry after it is still delivered; one damaged row never blocks the log."""
+        device = self.require_identity().device
+        found: list[protocol.AnyEntry] = []
+        held: tuple[int, bytes, bytes] | None = None  # a row waits until its successor is read
+        for row in rows:
+            if held is not None:
+                found.append(_entry_as_written(*held, _prev_hash_in(row[1]), device))
+            held = row if len(found) < limit else None
+        if held is not None:
+            found.append(_entry_as_written(*held, None, device))
+        return found
+
+    def damaged_entries(self, entries: Iterable[protocol.AnyEntry], now_ms: int) -> list[int]:
+        """Note the damaged ones among `entries` (found while sending): such a vote will
+        never count, so its status says so at once, and an alarm tells the technician.
+        Their seqs."""
+        damaged = [e.seq for e in entries if isinstance(e, protocol.DamagedEntry)]
+        if not damaged:
+            return []
+        with self._write() as db:
+            db.executemany(
+                "UPDATE log SET status = 'invalid', status_reason = 'entry.damaged' WHERE seq = ?",
+                [(seq,) for seq in damaged],
+            )
+        shown = ", ".join(str(seq) for seq in damaged[:20]) + (" …" if len(damaged) > 20 else "")
+        self.raise_alarm(
+            "log.damaged",
+            f"entries {shown} no longer read as written; sent as evidence, not counted",
+            now_ms,
+        )
+        return damaged
 
     def recorded_hash(self, seq: int) -> str:
         """The hash entry `seq` had when it was written. A batch's checkpoint is signed

@@ -182,6 +182,82 @@ class LogEntry:
         return cls(device, seq, kind, data["payload"], version, offset, data["prev_hash"])
 
 
+MAX_EVIDENCE_CHARS = 20_000  # far above an honest entry (about 1 KB); bounds a hostile one
+
+
+@dataclass(frozen=True)
+class DamagedEntry:
+    """An entry the device can no longer read as it wrote it (a damaged disk sector, a
+    changed byte): sent in its place so the intact entries after it still link. It
+    carries the hash the entry had when written (the one the next entry points back
+    to, and what the signed checkpoint covers) and what is left of its text as
+    evidence. It is never counted; the server keeps it and raises an alarm."""
+
+    device: str
+    seq: int
+    recorded_hash: str
+    evidence: str
+    kind: str = "damaged"
+
+    @property
+    def prev_hash(self) -> None:
+        return None  # unknown: the link into a damaged entry cannot be checked
+
+    def entry_hash(self) -> str:
+        return self.recorded_hash
+
+    def as_dict(self) -> dict:
+        return {
+            "damaged": {
+                "device": self.device,
+                "seq": self.seq,
+                "hash": self.recorded_hash,
+                "evidence": self.evidence,
+            }
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> DamagedEntry:
+        inner = data.get("damaged") if isinstance(data, dict) and set(data) == {"damaged"} else None
+        if not isinstance(inner, dict) or set(inner) != {"device", "seq", "hash", "evidence"}:
+            raise ProtocolError("entry.shape")
+        device, seq, recorded, evidence = inner["device"], inner["seq"], inner["hash"], inner["evidence"]
+        if not isinstance(device, str) or not DEVICE_CODE.fullmatch(device):
+            raise ProtocolError("entry.device")
+        if type(seq) is not int or not 1 <= seq < 2**62:
+            raise ProtocolError("entry.seq")
+        if not isinstance(recorded, str) or not HEX64.fullmatch(recorded):
+            raise ProtocolError("entry.hash")
+        if not isinstance(evidence, str) or len(evidence) > MAX_EVIDENCE_CHARS:
+            raise ProtocolError("entry.evidence")
+        return cls(device, seq, recorded, evidence)
+
+
+AnyEntry = LogEntry | DamagedEntry
+
+
+def read_any_entry(data: Any) -> AnyEntry:
+    if isinstance(data, dict) and "damaged" in data:
+        return DamagedEntry.from_dict(data)
+    return LogEntry.from_dict(data)
+
+
+def entry_after(
+    prev_seq: int,
+    prev_hash: str,
+    device: str,
+    kind: str,
+    payload: dict,
+    package_version: int,
+    clock_offset_ms: int,
+) -> LogEntry:
+    """The entry that follows entry `prev_seq` whose hash, as recorded when it was
+    written, is `prev_hash` (0 and the genesis hash for a new log). Linking to the
+    recorded hash, not to a hash of the stored text, keeps a later change to that
+    text from breaking every entry after it."""
+    return LogEntry(device, prev_seq + 1, kind, payload, package_version, clock_offset_ms, prev_hash)
+
+
 def next_entry(
     previous: LogEntry | None,
     device: str,
@@ -198,7 +274,7 @@ def next_entry(
     )
 
 
-def check_chain(entries: list[LogEntry], device: str, prev_seq: int, prev_hash: str) -> str:
+def check_chain(entries: list[AnyEntry], device: str, prev_seq: int, prev_hash: str) -> str:
     """Check that `entries` continue a chain whose entry `prev_seq` has hash `prev_hash`
     (0 and the genesis hash for a new log). Returns the last entry's hash."""
     expected_seq, expected_prev = prev_seq + 1, prev_hash
@@ -207,7 +283,8 @@ def check_chain(entries: list[LogEntry], device: str, prev_seq: int, prev_hash: 
             raise ProtocolError("chain.device", f"entry {entry.seq} names {entry.device}")
         if entry.seq != expected_seq:
             raise ProtocolError("chain.seq", f"expected {expected_seq}, got {entry.seq}")
-        if entry.prev_hash != expected_prev:
+        # A damaged entry's own link cannot be read; the next entry still checks its hash.
+        if not isinstance(entry, DamagedEntry) and entry.prev_hash != expected_prev:
             raise ProtocolError("chain.broken", f"entry {entry.seq} does not follow entry {entry.seq - 1}")
         expected_prev = entry.entry_hash()
         expected_seq += 1
@@ -222,7 +299,7 @@ def checkpoint_bytes(device: str, seq: int, entry_hash: str) -> bytes:
 
 
 def make_batch(
-    key: Ed25519PrivateKey, device: str, entries: list[LogEntry], checkpoint_hash: str | None = None
+    key: Ed25519PrivateKey, device: str, entries: list[AnyEntry], checkpoint_hash: str | None = None
 ) -> dict:
     """A signed batch of consecutive entries, ready to send as JSON. `checkpoint_hash`
     is the last entry's hash as the device recorded it when writing it (default: as
@@ -246,7 +323,7 @@ def make_batch(
 @dataclass(frozen=True, slots=True)
 class Batch:
     device: str
-    entries: list[LogEntry]
+    entries: list[AnyEntry]
     checkpoint_seq: int
     checkpoint_hash: str
     signature: str
@@ -265,7 +342,7 @@ def read_batch(data: Any) -> Batch:
     raw_entries = data["entries"]
     if not isinstance(raw_entries, list) or not 1 <= len(raw_entries) <= MAX_BATCH_ENTRIES:
         raise ProtocolError("batch.entries")
-    entries = [LogEntry.from_dict(e) for e in raw_entries]
+    entries = [read_any_entry(e) for e in raw_entries]
     for earlier, later in itertools.pairwise(entries):
         if later.seq != earlier.seq + 1:
             raise ProtocolError("batch.not_consecutive")

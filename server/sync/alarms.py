@@ -19,6 +19,7 @@ from server.models import Alarm, utcnow
 CHAIN_CONFLICT = "chain.conflict"
 CHAIN_BROKEN = "chain.broken"
 ENTRY_INVALID = "entry.invalid"
+ENTRY_DAMAGED = "entry.damaged"  # kept as evidence, never counted; the rest of the log is taken
 CHECKPOINT_SIGNATURE = "checkpoint.signature"
 VOTE_CONFLICT = "vote_conflict"  # the kind the integration API raises too
 REVOKED_PUSH = "device.revoked_push"

@@ -19,6 +19,9 @@ def _print_text(report: RecountReport) -> None:
         click.echo(f"{chain.device}\t{chain.entries}\t{chain.verified_up_to}\t{state}")
         for problem in chain.problems:
             click.echo(f"  {problem}")
+        if chain.damaged:
+            shown = ", ".join(str(seq) for seq in chain.damaged[:20])
+            click.echo(f"  пошкоджені записи, не враховані / damaged entries, not counted: {shown}")
     for problem in report.record_problems:
         click.echo(f"record: {problem}")
     for m in report.status_mismatches:

@@ -41,6 +41,7 @@ from .tampering import (
     bad_checkpoint_signature,
     chain_conflict,
     check_links,
+    damaged_entry,
     invalid_entry,
     read_batch,
     read_pending,
@@ -51,6 +52,7 @@ from .tampering import (
 # A device that keeps sending batches past a gap it never fills is broken; this bounds
 # what it can make the server hold (about 50 MB at the largest batch size).
 MAX_PENDING_BATCHES = 50
+DAMAGED_KIND = "damaged"  # a log row kept as evidence of an entry the device could not read
 
 
 @dataclass(frozen=True)
@@ -169,12 +171,13 @@ def _accept(
     applied_pending = _apply_pending(session, device, ref, now, tally)
     if contact is not None:
         note_contact(device, contact)
-    if len(decided) == len(batch.entries) and not applied_pending:
+    votes_in_batch = [e for e in batch.entries if isinstance(e, protocol.LogEntry)]
+    if len(decided) == len(votes_in_batch) and not applied_pending:
         # All new, and nothing applied after them could have changed their standing:
         # the ballot box's answers are the current ones, no need to read them back.
         statuses = [
             EntryStatus(entry.seq, vote.vote_id, vote.status, vote.reason, vote.counted_vote_id)
-            for entry, vote in zip(batch.entries, decided, strict=True)
+            for entry, vote in zip(votes_in_batch, decided, strict=True)
         ]
     else:
         statuses = statuses_between(session, ref.id, batch.entries[0].seq, batch.entries[-1].seq)
@@ -202,9 +205,9 @@ def _keep_pending(
     """Check a batch that arrived ahead of a gap as far as it can be checked now, and
     keep it for when the gap is filled."""
     entries = batch.entries
-    check_links(ref, entries, entries[0].seq - 1, entries[0].prev_hash)
+    check_links(ref, entries, entries[0].seq - 1, entries[0].prev_hash or "")
     try:
-        read_entry_votes(session, ref, entries)
+        read_entry_votes(session, ref, _votes_only(entries))
     except EntryInvalid as invalid:
         raise invalid_entry(ref, invalid.seq, invalid.rule) from None
     same = select(PendingBatch.id).where(
@@ -270,34 +273,50 @@ def _apply(
                 raise chain_conflict(ref, entry.seq, stored.get(entry.seq), offered)
     if new:
         check_links(ref, new, device.acked_seq, acked_hash(device))
+        intact = _votes_only(new)
         try:
-            votes = read_entry_votes(session, ref, new)
+            votes = read_entry_votes(session, ref, intact)
         except EntryInvalid as invalid:
             raise invalid_entry(ref, invalid.seq, invalid.rule) from None
         try:
             decided = store_votes(session, votes.rules, votes.records, source=ref.code, now=now, tally=tally)
         except VoteConflict as conflict:
             raise vote_conflict(ref, conflict) from None
-        bulk_insert(
-            session,
-            DeviceLogEntry.__table__,
-            [
-                {
-                    "community_id": ref.community_id,
-                    "device_id": ref.id,
-                    "seq": entry.seq,
-                    "hash": entry.entry_hash(),
-                    "prev_hash": entry.prev_hash,
-                    "kind": entry.kind,
-                    "payload": entry.payload,
-                    "package_version": entry.package_version,
-                    "clock_offset_ms": entry.clock_offset_ms,
-                    "vote_id": record.vote_id,
-                    "received_at": now,
-                }
-                for entry, record in zip(new, votes.records, strict=True)
-            ],
-        )
+        vote_ids = {entry.seq: record.vote_id for entry, record in zip(intact, votes.records, strict=True)}
+        rows, link = [], acked_hash(device)
+        for entry in new:
+            if isinstance(entry, protocol.DamagedEntry):
+                # Kept as evidence in its place in the chain: it links on to the next
+                # entry by its recorded hash, carries no vote, and is never counted.
+                rows.append(_damaged_row(ref, entry, link, now))
+                refused = damaged_entry(ref, entry)
+                alarms.raise_alarm(
+                    session,
+                    community_id=ref.community_id,
+                    source=ref.code,
+                    kind=refused.alarm_kind,
+                    message=refused.message,
+                    details=refused.details,
+                    now=now,
+                )
+            else:
+                rows.append(
+                    {
+                        "community_id": ref.community_id,
+                        "device_id": ref.id,
+                        "seq": entry.seq,
+                        "hash": entry.entry_hash(),
+                        "prev_hash": entry.prev_hash,
+                        "kind": entry.kind,
+                        "payload": entry.payload,
+                        "package_version": entry.package_version,
+                        "clock_offset_ms": entry.clock_offset_ms,
+                        "vote_id": vote_ids[entry.seq],
+                        "received_at": now,
+                    }
+                )
+            link = entry.entry_hash()
+        bulk_insert(session, DeviceLogEntry.__table__, rows)
         device.acked_seq = new[-1].seq
         device.acked_hash = new[-1].entry_hash()
     known = select(DeviceCheckpoint.id).where(
@@ -317,6 +336,26 @@ def _apply(
         )
     session.flush()
     return decided
+
+
+def _votes_only(entries: list[protocol.AnyEntry]) -> list[protocol.LogEntry]:
+    return [e for e in entries if isinstance(e, protocol.LogEntry)]
+
+
+def _damaged_row(ref: DeviceRef, entry: protocol.DamagedEntry, link: str, now: datetime) -> dict:
+    return {
+        "community_id": ref.community_id,
+        "device_id": ref.id,
+        "seq": entry.seq,
+        "hash": entry.recorded_hash,
+        "prev_hash": link,  # what it should have pointed back to; its own text cannot say
+        "kind": DAMAGED_KIND,
+        "payload": {"evidence": entry.evidence},
+        "package_version": 0,
+        "clock_offset_ms": 0,
+        "vote_id": None,
+        "received_at": now,
+    }
 
 
 def _apply_pending(

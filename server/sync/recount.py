@@ -30,6 +30,8 @@ from server.services.tally import add_counts, published_tally
 from sync import protocol
 from voting import CountingInput, VoteRecord, decide, tally
 
+from .ingest import DAMAGED_KIND
+
 _STREAM = 2000  # rows fetched at a time: a device's log can be long
 
 
@@ -39,6 +41,7 @@ class ChainReport:
     entries: int = 0
     verified_up_to: int = 0  # every entry up to here checks out and is signed
     problems: list[str] = field(default_factory=list)
+    damaged: list[int] = field(default_factory=list)  # entries kept as evidence, never counted
 
     @property
     def ok(self) -> bool:
@@ -95,6 +98,7 @@ class RecountReport:
                 "verified_up_to": chain.verified_up_to,
                 "ok": chain.ok,
                 "problems": chain.problems,
+                "damaged": chain.damaged,
             }
         for problem in self.record_problems:
             yield {"type": "record", "problem": problem}
@@ -175,7 +179,13 @@ def verify_device_chain(session: Session, device: Device) -> ChainReport:
             row.clock_offset_ms,
             row.prev_hash,
         )
-        actual = entry.entry_hash()
+        # A damaged entry (the device could not read it back) is kept as evidence under
+        # the hash it was written with: its content cannot be checked, and it carries
+        # no vote, but the chain still runs through it.
+        damaged = row.kind == DAMAGED_KIND
+        if damaged:
+            report.damaged.append(row.seq)
+        actual = row.hash if damaged else entry.entry_hash()
         if row.prev_hash != previous:
             report.problems.append(f"entry {row.seq} does not follow entry {row.seq - 1}")
             sound = False

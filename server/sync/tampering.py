@@ -126,20 +126,34 @@ def bad_checkpoint_signature(ref: DeviceRef, batch: protocol.Batch) -> Tampering
     )
 
 
-def check_links(ref: DeviceRef, entries: list[protocol.LogEntry], prev_seq: int, prev_hash: str) -> None:
+def check_links(ref: DeviceRef, entries: list[protocol.AnyEntry], prev_seq: int, prev_hash: str) -> None:
     try:
         protocol.check_chain(entries, ref.code, prev_seq, prev_hash)
     except protocol.ProtocolError as error:
         # Name the first entry that does not follow, for the alarm and the device's log.
         expected, broken_at = prev_hash, None
         for entry in entries:
-            if entry.device != ref.code or entry.prev_hash != expected:
+            damaged = isinstance(entry, protocol.DamagedEntry)
+            if entry.device != ref.code or (not damaged and entry.prev_hash != expected):
                 broken_at = entry.seq
                 break
             expected = entry.entry_hash()
         if error.code == "chain.device":
             raise invalid_entry(ref, broken_at, "entry.device") from None
         raise broken(ref, broken_at, error.code) from None
+
+
+def damaged_entry(ref: DeviceRef, entry: protocol.DamagedEntry) -> Tampering:
+    """Not a refusal: the intact entries around it are taken. Only its alarm is used."""
+    return Tampering(
+        200,
+        "entry.damaged",
+        alarms.ENTRY_DAMAGED,
+        f"Пристрій {ref.code} не може прочитати запис {entry.seq} свого журналу так, як його записано "
+        "(пошкоджений диск або змінений файл). Запис збережено як доказ і не враховано; решту журналу "
+        "прийнято. Перевірте носій пристрою.",
+        {"seq": entry.seq, "hash": entry.recorded_hash},
+    )
 
 
 def vote_conflict(ref: DeviceRef, conflict: VoteConflict) -> Tampering:

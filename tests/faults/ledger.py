@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from server.models import Alarm, Cycle, Device, DeviceLogEntry, Vote
 from server.services.cycle_rules import load_cycle_rules
 from server.services.tally import running_tally
+from server.sync.ingest import DAMAGED_KIND
 from server.sync.recount import recount_cycle
 from sync import protocol
 from voting import CountingInput, VoteRecord, decide, tally
@@ -40,6 +41,16 @@ class Reference:
 def _listing(ids: Iterable[str], limit: int = 10) -> str:
     ids = sorted(ids)
     return ", ".join(ids[:limit]) + (f" ... ({len(ids)} in all)" if len(ids) > limit else "")
+
+
+def _server_copy(session: Session, device: Device, seq: int) -> str:
+    row = session.scalars(
+        select(DeviceLogEntry).where(DeviceLogEntry.device_id == device.id, DeviceLogEntry.seq == seq)
+    ).one()
+    entry = protocol.LogEntry(
+        device.code, row.seq, row.kind, row.payload, row.package_version, row.clock_offset_ms, row.prev_hash
+    )
+    return protocol.canonical_json(entry.as_dict()).decode()
 
 
 def check_counted_exactly_once(
@@ -66,13 +77,15 @@ def check_counted_exactly_once(
         for terminal in terminals:
             device = devices[terminal.code]
             rows = terminal.log_rows()
-            stored = dict(
-                session.execute(
-                    select(DeviceLogEntry.seq, DeviceLogEntry.hash).where(
-                        DeviceLogEntry.device_id == device.id
-                    )
-                ).all()
-            )
+            stored, damaged = {}, set()
+            for seq, entry_hash, kind in session.execute(
+                select(DeviceLogEntry.seq, DeviceLogEntry.hash, DeviceLogEntry.kind).where(
+                    DeviceLogEntry.device_id == device.id
+                )
+            ):
+                stored[seq] = entry_hash
+                if kind == DAMAGED_KIND:
+                    damaged.add(seq)
             if terminal.code in must_be_complete:
                 assert device.acked_seq == len(rows), (
                     f"{context}{terminal.code}: the server holds its log up to {device.acked_seq},"
@@ -95,6 +108,18 @@ def check_counted_exactly_once(
                 f" {device.acked_seq} at seq {differ[:10]}"
             )
             for seq, entry_hash, text in rows[: device.acked_seq]:
+                if seq in damaged:
+                    # Kept as evidence, never counted: only an entry that really no
+                    # longer reads as written may arrive so.
+                    assert protocol.sha256_hex(text.encode()) != entry_hash, (
+                        f"{context}{terminal.code} entry {seq} is intact but arrived as damaged"
+                    )
+                    continue
+                if protocol.sha256_hex(text.encode()) != entry_hash:
+                    # Damaged on the terminal after it was delivered: the reference is
+                    # the entry the terminal recorded the hash of when writing it, which
+                    # the server's copy must still be.
+                    text = _server_copy(session, device, seq)
                 assert protocol.sha256_hex(text.encode()) == entry_hash, (
                     f"{terminal.code} entry {seq} altered"
                 )
@@ -127,6 +152,7 @@ def check_counted_exactly_once(
         assert not extra, f"{context}{len(extra)} vote(s) on the server no terminal logged: {_listing(extra)}"
         twice = session.execute(
             select(DeviceLogEntry.vote_id, func.count())
+            .where(DeviceLogEntry.vote_id.is_not(None))  # damaged entries carry no vote
             .group_by(DeviceLogEntry.vote_id)
             .having(func.count() > 1)
         ).all()

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import Device, DeviceLogEntry
+from server.models import Device, DeviceLogEntry, Vote
 from server.services.devices import revoke_device
 from server.sync import alarms as alarm_kinds
 from sync import protocol
@@ -28,7 +28,7 @@ from .harness import Terminal, in_parallel
 from .ledger import check_counted_exactly_once
 from .proxy import LOG_PUSH, send_raw
 
-TERMINALS = 7
+TERMINALS = 8
 HOUR_MS = 3_600_000
 # Device clock minus server clock is judged from one request's signed time; on a busy
 # 2-core machine that request may wait a few seconds before the server reads it.
@@ -189,7 +189,17 @@ def _alter_one_byte(store, seq: int) -> None:
     store.write_bytes(data[:at] + replacement + data[at + 1 :])
 
 
-def test_altered_byte_in_a_terminal_log_is_refused_with_an_alarm(world, alarms):
+def _stored_kinds(world, terminal: Terminal) -> dict[int, str]:
+    with Session(world.engine) as session:
+        device = session.scalars(select(Device).where(Device.code == terminal.code)).one()
+        return dict(
+            session.execute(
+                select(DeviceLogEntry.seq, DeviceLogEntry.kind).where(DeviceLogEntry.device_id == device.id)
+            ).all()
+        )
+
+
+def test_altered_byte_isolates_that_entry_and_every_other_vote_counts(world, alarms):
     (terminal,) = world.take(1)
     terminal.cast(20)
     _synced(terminal.sync())
@@ -200,19 +210,22 @@ def test_altered_byte_in_a_terminal_log_is_refused_with_an_alarm(world, alarms):
     assert verified.returncode == 1, verified
     assert verified.json_lines()[0]["first_bad_seq"] == 25
 
-    for _ in range(2):  # the terminal keeps trying, as its worker would
-        _refused(terminal.sync(), "chain.broken")
-    assert world.device(terminal).acked_seq == 20, "nothing of the refused batch may be kept"
+    assert _synced(terminal.sync())["acked_seq"] == 30, "the intact votes after it are not blocked"
+    assert world.device(terminal).acked_seq == 30
+    kinds = _stored_kinds(world, terminal)
+    assert kinds[25] == "damaged" and {kinds[s] for s in kinds if s != 25} == {"vote"}
+    assert terminal.statuses()[terminal.vote_ids()[24]] == "invalid"
+    assert _synced(terminal.sync())["acked_seq"] == 30  # nothing more to send, nothing raised again
     (alarm,) = alarms.raised()
-    assert (alarm.kind, alarm.source) == (alarm_kinds.CHAIN_BROKEN, terminal.code)
-    assert alarm.details["seq"] == 26, "entry 26 no longer follows the altered entry 25"
-    assert alarm.repeats == 2, "a retried refusal counts up the open alarm"
-    # The server still holds the first 20 votes exactly as cast, and counts them once.
-    world.check([], "after tampering: ")
+    assert (alarm.kind, alarm.source) == (alarm_kinds.ENTRY_DAMAGED, terminal.code)
+    assert alarm.details["seq"] == 25 and alarm.repeats == 1
+    assert "log.damaged" in {a["kind"] for a in terminal.status()["alarms"]}
+    # Every other vote counts exactly once; the altered one is evidence, never a vote.
+    reference = world.check([terminal], "after damage: ")
+    assert terminal.vote_ids()[24] not in reference.votes
 
 
-def test_altered_newest_unsent_entry_is_refused_with_an_alarm(world, alarms):
-    # In a community of its own: today the server ends up counting the altered vote.
+def test_altered_newest_unsent_entry_is_kept_as_evidence_and_never_counted(world, alarms):
     _, (terminal,) = world.elsewhere("faults-newest", 1)
     terminal.cast(5)
     _synced(terminal.sync())
@@ -220,11 +233,31 @@ def test_altered_newest_unsent_entry_is_refused_with_an_alarm(world, alarms):
     _alter_one_byte(terminal.store, 8)
     assert terminal.verify().returncode == 1
 
-    run = terminal.sync()
-    assert run.returncode == 1, run
-    server_holds = world.device(terminal).acked_seq
-    assert server_holds == 5, "the altered vote must not be stored"
-    assert [(a.kind, a.source) for a in alarms.raised()] == [(alarm_kinds.CHAIN_BROKEN, terminal.code)]
+    assert _synced(terminal.sync())["acked_seq"] == 8
+    assert _stored_kinds(world, terminal)[8] == "damaged"
+    altered = terminal.vote_ids()[7]
+    with Session(world.engine) as session:
+        assert session.get(Vote, altered) is None, "the altered vote must not be stored as a vote"
+    assert [(a.kind, a.source) for a in alarms.raised()] == [(alarm_kinds.ENTRY_DAMAGED, terminal.code)]
+    terminal.cast(2)  # the next votes link to what entry 8 was written as
+    assert _synced(terminal.sync())["acked_seq"] == 10
+
+
+def test_damaged_newest_delivered_vote_never_blocks_later_votes(world, alarms):
+    (terminal,) = world.take(1)
+    terminal.cast(6)
+    _synced(terminal.sync())
+    _alter_one_byte(terminal.store, 6)  # delivered already; the next vote follows it
+
+    terminal.cast(4)
+    assert _synced(terminal.sync())["acked_seq"] == 10
+    assert _stored_kinds(world, terminal)[6] == "vote", "the server's copy of entry 6 is the intact one"
+    assert alarms.raised() == []
+    ids, statuses = terminal.vote_ids(), terminal.statuses()
+    with Session(world.engine) as session:
+        on_server = {v.id: v.status for v in session.scalars(select(Vote).where(Vote.id.in_(ids)))}
+    assert on_server == {vote_id: "counted" for vote_id in ids}, "all ten count, entry 6 as first sent"
+    assert [statuses[v] for v in ids] == ["counted"] * 10
 
 
 def test_batch_signed_with_another_key_is_refused_with_an_alarm(world, alarms):
