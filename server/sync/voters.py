@@ -4,8 +4,8 @@ voted online is told so at the terminal, even while the terminal is offline late
 
 Increments follow the votes' arrival (received_at, id). A transaction that started
 before another but commits after it can land behind a cursor already handed out, so
-every caught-up answer is re-read from a minute before its end: devices keep the keys
-as a set, and repeats cost nothing.
+every caught-up answer is re-read from a minute before now (never further back than its
+end): devices keep the keys as a set, and the repeats stay within that one minute.
 """
 
 from __future__ import annotations
@@ -81,7 +81,13 @@ def voted_since(session: Session, community_id: int, cursor: str, now: datetime)
             codes.setdefault(cycle_id, []).append(code_id)
     if len(rows) == PAGE:
         return VotedPage(voters, codes, _cursor(rows[-1].received_at, rows[-1].id), more=True)
-    end = rows[-1].received_at if rows else since
-    # Caught up: the next increment starts a minute back (see the module's docstring).
-    restart = max(min(end, now) - OVERLAP, datetime(2000, 1, 1, tzinfo=UTC))
-    return VotedPage(voters, codes, str(_micros(restart)), more=False)
+    # Caught up. Votes that arrived over a minute ago have all committed, so the cursor
+    # moves past them for good; only the last minute is re-read next time (see the
+    # module's docstring). A big push is thus re-sent for at most a minute, not on every
+    # round for as long as nothing newer arrives.
+    horizon = now - OVERLAP
+    if not rows:
+        return VotedPage(voters, codes, cursor or str(_micros(since)), more=False)
+    if rows[-1].received_at <= horizon:
+        return VotedPage(voters, codes, _cursor(rows[-1].received_at, rows[-1].id), more=False)
+    return VotedPage(voters, codes, str(_micros(max(horizon, since))), more=False)

@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from server.models import Community
+from server.models import Community, utcnow
 from server.services.ballot_box import store_votes
 from server.services.cycle_rules import load_cycle_rules
+from server.sync import views as sync_views
 from server.sync import voters as voters_module
 from voting import Channel, VoteRecord
 
@@ -92,3 +93,28 @@ def test_a_cursor_the_server_did_not_give_is_refused(client, make, session, sinc
 
 def test_voters_need_a_signed_request(client, make, session):
     assert client.get("/api/v1/sync/voters").status_code == 401
+
+
+def test_a_caught_up_terminal_is_not_sent_the_same_voters_again_after_the_overlap(
+    client, make, session, monkeypatch
+):
+    cycle = make.ballot_cycle()
+    community = session.get(Community, cycle.community_id)
+    p = project_ids(session, cycle)
+    terminal = enrolled_device(client, session, make, community)
+    online_votes(session, cycle, range(1, 41), [p[0]])
+    body = terminal.get("/api/v1/sync/voters").get_json()
+    assert len(keys_of(body)) == 40
+
+    # Within the minute, a late commit may still land behind the cursor: repeats allowed.
+    assert len(keys_of(terminal.get(f"/api/v1/sync/voters?since={body['cursor']}").get_json())) == 40
+    # A minute on, nothing new arrived: the next rounds send nothing, round after round.
+    later = utcnow() + voters_module.OVERLAP + timedelta(seconds=5)
+    monkeypatch.setattr(sync_views, "utcnow", lambda: later)
+    cursor = body["cursor"]
+    for _ in range(3):
+        page = terminal.get(f"/api/v1/sync/voters?since={cursor}").get_json()
+        cursor = page["cursor"]
+    assert keys_of(page) == set() and page["more"] is False
+    online_votes(session, cycle, [99], [p[0]])
+    assert voter_key(99) in keys_of(terminal.get(f"/api/v1/sync/voters?since={cursor}").get_json())
