@@ -25,6 +25,7 @@ from sync import protocol
 from sync.clock import Clock, offset_from_exchange, system_clock_ms
 from sync.crash import crash_point
 from sync.device_store import DeviceIdentity, DeviceStore, StoreError
+from sync.packages import package_digest
 
 API_PREFIX = "/api/v1/sync"
 SOFTWARE = "spilno-kiosk device sync"
@@ -257,8 +258,14 @@ class SyncClient:
 
     def pull_package(self) -> int | None:
         """Fetch and store a newer package; its version, or None when ours is newest."""
+        held = self.store.package()
+        query: dict[str, Any] = {"have": held.version if held else 0}
+        if held is not None:
+            # With the version, what it holds: a server restored from a backup can then
+            # see a number it issued again with other content, and issue a newer one.
+            query["digest"] = package_digest(held.package)
         with self._recording_errors():
-            _, data = self._signed("GET", "/package", query={"have": self.store.package_version()})
+            _, data = self._signed("GET", "/package", query=query)
             envelope = data.get("envelope")
             if envelope is None:
                 return None
@@ -417,7 +424,15 @@ class SyncClient:
     def sync_round(self, batch_size: int = protocol.MAX_BATCH_ENTRIES) -> RoundResult:
         """What a terminal does whenever it can: newest package, every pending entry up,
         statuses down, who has voted elsewhere, and the community's eligibility list."""
-        version = self.pull_package()
+        try:
+            version = self.pull_package()
+        except (SyncUnavailable, SyncRefused):
+            raise  # no server to push to, or one that refused the request itself
+        except (SyncError, StoreError, protocol.ProtocolError) as exc:
+            # A package this device cannot take (forged on the way, another community's,
+            # older than ours) must never hold back the votes: they go up regardless.
+            self.store.raise_alarm("package.refused", str(exc)[:300], self.clock())
+            version = None
         pushed = self.push_all(batch_size)
         statuses = self.refresh_statuses()
         self.pull_voters()

@@ -12,6 +12,7 @@ code into its verifier and finds the contest it votes in, offline.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import uuid
 from collections import Counter
@@ -37,6 +38,14 @@ class StoredPackage:
     version: int
     envelope: dict  # as signed by the server, kept so it can be checked again
     package: dict
+
+
+def package_digest(package: dict) -> str:
+    """The hash of a package's content, without its version and issue time: the server
+    makes a new version exactly when this changes, and a device sends it with the
+    version it holds so a restored server sees content it never issued."""
+    body = {k: v for k, v in package.items() if k not in ("version", "issued_at")}
+    return hashlib.sha256(protocol.canonical_json(body)).hexdigest()
 
 
 def accept_package(
@@ -125,6 +134,21 @@ def min_age_of(cycle: dict) -> int | None:
     return value if type(value) is int and 1 <= value <= 120 else None
 
 
+def funding_fields(funding: dict) -> dict:
+    """A category's funding rule from its package (server.services.cycle_rules.funding_body);
+    a package from before these rules carries none, and the defaults are that rule."""
+    return {
+        "method": funding.get("method", "greedy"),
+        "tie_break": funding.get("tie_break", "cheaper"),
+        "lot_seed": funding.get("lot_seed", ""),
+        "min_votes_share": funding.get("min_votes_share", 0),
+        "min_project_cost": funding.get("min_project_cost"),
+        "leftover_to": funding.get("leftover_to"),
+        "exclusive_groups": tuple(tuple(group) for group in funding.get("exclusive_groups", ())),
+        "completion_step": funding.get("completion_step", 100),
+    }
+
+
 def ballot_for_cycle(cycle: dict) -> Ballot:
     """The ballot rule of one packaged cycle, as voting.Ballot checks it everywhere."""
     categories = [
@@ -137,10 +161,14 @@ def ballot_for_cycle(cycle: dict) -> Ballot:
             budget_limited=c["budget_limited"],
             max_project_cost=c["max_project_cost"],
             min_votes_to_fund=c["min_votes_to_fund"],
+            **funding_fields(c.get("funding") or {}),
         )
         for c in sorted(cycle["categories"], key=lambda c: (c["position"], c["id"]))
     ]
-    projects = [BallotProject(p["id"], p["category_id"], p["cost"], p["title"]) for p in cycle["projects"]]
+    projects = [
+        BallotProject(p["id"], p["category_id"], p["cost"], p["title"], p.get("number"))
+        for p in cycle["projects"]
+    ]
     return Ballot(categories, projects, min_total=cycle["min_total"], max_total=cycle["max_total"])
 
 

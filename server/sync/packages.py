@@ -20,7 +20,6 @@ changes its list of verifiers, so terminals get the new list with the next versi
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -42,7 +41,9 @@ from server.models import (
     SyncPackage,
     VotingCode,
 )
+from server.services.cycle_rules import funding_body
 from sync import protocol
+from sync.packages import package_digest
 from voting import community_voter_secret, format_time
 
 
@@ -90,6 +91,7 @@ def _cycle(
                 "max_project_cost": c.max_project_cost,
                 "min_votes_to_fund": c.min_votes_to_fund,
                 "position": c.position,
+                "funding": funding_body(c, {p.number: p.id for p in projects}),
             }
             for c in categories
         ],
@@ -189,7 +191,7 @@ def cycle_body(session: Session, cycle: Cycle) -> dict:
 
 
 def body_hash(body: dict) -> str:
-    return hashlib.sha256(protocol.canonical_json(body)).hexdigest()
+    return package_digest(body)
 
 
 def _newest(session: Session, community_id: int) -> SyncPackage | None:
@@ -208,8 +210,12 @@ def current_package(
     signing_key: Ed25519PrivateKey,
     master_secret: bytes,
     now: datetime,
+    above: int = 0,
 ) -> Package:
-    """The community's newest package, making a new version first if the content changed.
+    """The community's newest package, making a new version first if the content changed,
+    or if its version is not above `above` (a device holds a version this server never
+    issued, or another content under the same number: the server was restored from a
+    backup, and the device would refuse anything not newer than what it holds).
     Flushes a new version into the caller's transaction; the caller commits."""
     body = package_body(
         session,
@@ -220,7 +226,7 @@ def current_package(
     )
     digest = body_hash(body)
     newest = _newest(session, community.id)
-    if newest is not None and newest.body_hash == digest:
+    if newest is not None and newest.body_hash == digest and newest.version > above:
         return Package(newest.version, newest.issued_at, body)
     if session.get_bind().dialect.name == "postgresql":
         # Devices of one community asking at the same moment must agree on one new
@@ -229,9 +235,9 @@ def current_package(
             text("SELECT pg_advisory_xact_lock(hashtext('sync_package'), :c)"), {"c": community.id}
         )
         newest = _newest(session, community.id)
-        if newest is not None and newest.body_hash == digest:
+        if newest is not None and newest.body_hash == digest and newest.version > above:
             return Package(newest.version, newest.issued_at, body)
-    version = (newest.version if newest is not None else 0) + 1
+    version = max(newest.version if newest is not None else 0, above) + 1
     try:
         with session.begin_nested():
             session.add(

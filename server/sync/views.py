@@ -24,11 +24,12 @@ from server.models import Community, Device, utcnow
 from server.services import eligibility
 from sync import protocol
 
+from . import alarms
 from .auth import Contact, authenticate_device, epoch_ms, is_revoked, note_contact, signed_path
 from .enrolment import enrol_limit, read_enrol_request, redeem_code
 from .ingest import accept_batch, refuse_revoked_push
 from .keys import load_signing_key, server_public_key, signing_key
-from .packages import current_package
+from .packages import body_hash, current_package
 from .refusals import SyncRefused, sync_text
 from .statuses import statuses_since
 from .voters import BadCursor, voted_since
@@ -178,17 +179,41 @@ def package() -> Response:
     device, contact = _signed_device()
     _refuse_if_revoked(device, contact)
     have = _counter_arg("have", "package.have")
+    if have >= 2**31 - 1:  # versions are 32-bit in the database; no honest device gets near
+        raise SyncRefused(400, "package.have")
+    digest = request.args.get("digest", "")
+    if digest and not protocol.HEX64.fullmatch(digest):
+        raise SyncRefused(400, "package.digest")
     session = db.session()
     community = session.get(Community, device.community_id)
     assert community is not None
-    newest = current_package(
-        session,
-        community,
-        signing_key=signing_key(),
-        master_secret=current_app.config["VOTER_KEY_SECRET_BYTES"],
-        now=contact.now,
-    )
-    device.package_version = newest.version
+    options = {
+        "signing_key": signing_key(),
+        "master_secret": current_app.config["VOTER_KEY_SECRET_BYTES"],
+        "now": contact.now,
+    }
+    newest = current_package(session, community, **options)
+    if have > newest.version or (have == newest.version and digest and digest != body_hash(newest.body)):
+        # The device holds a version this server never issued (or other content under
+        # this number): the server was restored from a backup. The device refuses
+        # anything not newer than what it holds, so the current content goes out under
+        # a number above it, and the moderators are told.
+        newest = current_package(session, community, above=have, **options)
+        alarms.raise_alarm(
+            session,
+            community_id=device.community_id,
+            source=device.code,
+            kind=alarms.PACKAGE_AHEAD,
+            message=(
+                f"Пристрій {device.code} має пакет версії {have}, якого цей сервер не видавав "
+                "(сервер відновлено з резервної копії?). Видано версію "
+                f"{newest.version} з поточним вмістом; пристрій перейде на неї."
+            ),
+            details={"device_version": have, "issued_version": newest.version},
+            now=contact.now,
+        )
+    # What the device holds now; its next request says whether it took the newer one.
+    device.package_version = have
     note_contact(device, contact)
     session.commit()
     envelope = None if have == newest.version else newest.envelope(signing_key())

@@ -8,21 +8,23 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from qr_codes.codes import normalise, verifier
 from school_budget.codes import issue_codes, revoke_code
 from school_budget.keys import app_code_keys
-from server.models import Category, Device, Project, SyncPackage, VotingCode
+from server.models import Alarm, Category, Device, Project, SyncPackage, VotingCode
 from sync import protocol
+from sync.packages import package_digest
 from tests.conftest import both_databases
 from voting import community_voter_secret
 
 from .test_sync_support import enrolled_device
 
 
-def pull(device, have=0):
-    response = device.get(f"/api/v1/sync/package?have={have}")
+def pull(device, have=0, digest=""):
+    query = f"have={have}" + (f"&digest={digest}" if digest else "")
+    response = device.get(f"/api/v1/sync/package?{query}")
     assert response.status_code == 200, response.get_json()
     return response.get_json()
 
@@ -100,6 +102,10 @@ def test_the_version_grows_only_when_the_content_changes(client, make, session):
     session.commit()
     assert pull(terminal, have=2)["version"] == 3
     assert session.scalars(select(SyncPackage.version).order_by(SyncPackage.version)).all() == [1, 2, 3]
+    # The fleet page shows what the device said it holds, not what it was offered.
+    assert session.scalar(select(Device.package_version).where(Device.code == terminal.code)) == 2
+    assert pull(terminal, have=3)["envelope"] is None
+    session.expire_all()
     assert session.scalar(select(Device.package_version).where(Device.code == terminal.code)) == 3
 
 
@@ -264,3 +270,67 @@ def test_another_communitys_codes_are_not_in_the_package(app, client, make, sess
     assert their_contest.cycle.id not in {c["id"] for c in package["cycles"]}
     text = json.dumps(package)
     assert not any(app_code_keys(app).verifier(normalise(c.code)) in text for c in their_codes)
+
+
+def _restore_packages_to(session, community_id: int, version: int) -> None:
+    """What restoring the database from an older backup does to the package numbers."""
+    session.execute(
+        delete(SyncPackage).where(SyncPackage.community_id == community_id, SyncPackage.version > version)
+    )
+    session.commit()
+
+
+def test_a_server_restored_below_a_devices_package_issues_above_it_and_alarms(client, make, session):
+    community = make.community()
+    cycle = make.ballot_cycle(community)
+    terminal = enrolled_device(client, session, make, community)
+    for title in ("Перша назва", "Друга назва", "Третя назва"):
+        project = session.scalar(select(Project).where(Project.cycle_id == cycle.id).limit(1))
+        project.title = title
+        session.commit()
+        pull(terminal)
+    held = pull(terminal)
+    assert held["version"] == 3
+
+    _restore_packages_to(session, community.id, 1)  # the backup knew version 1 only
+    opened = protocol.open_package(held["envelope"], terminal.server_key)
+    answer = pull(terminal, have=3, digest=package_digest(opened))
+    assert answer["version"] == 4, "above what the device holds, or it would refuse it"
+    assert protocol.open_package(answer["envelope"], terminal.server_key)["version"] == 4
+    (alarm,) = session.scalars(select(Alarm).where(Alarm.kind == "package.ahead")).all()
+    assert alarm.source == terminal.code and alarm.details == {"device_version": 3, "issued_version": 4}
+    # Once on the new version, all is ordinary again: no new version, no alarm.
+    again = pull(
+        terminal,
+        have=4,
+        digest=package_digest(protocol.open_package(answer["envelope"], terminal.server_key)),
+    )
+    assert (again["version"], again["envelope"]) == (4, None)
+    assert len(session.scalars(select(Alarm)).all()) == 1
+
+
+def test_the_same_number_with_other_content_is_issued_again_above_it(client, make, session):
+    community = make.community()
+    cycle = make.ballot_cycle(community)
+    terminal = enrolled_device(client, session, make, community)
+    first = pull(terminal)
+    held = protocol.open_package(first["envelope"], terminal.server_key)
+    # Restored to before version 1, then the content changed: the server's version 1 now
+    # is not what the device holds as version 1.
+    _restore_packages_to(session, community.id, 0)
+    project = session.scalar(select(Project).where(Project.cycle_id == cycle.id).limit(1))
+    project.title = "Інша назва після відновлення"
+    session.commit()
+    answer = pull(terminal, have=1, digest=package_digest(held))
+    assert answer["version"] == 2
+    package = protocol.open_package(answer["envelope"], terminal.server_key)
+    assert "Інша назва після відновлення" in {p["title"] for p in package["cycles"][0]["projects"]}
+    assert {a.kind for a in session.scalars(select(Alarm))} == {"package.ahead"}
+
+
+@pytest.mark.parametrize("query", ["have=2147483647", "have=1&digest=xyz", "have=1&digest=" + "A" * 64])
+def test_impossible_package_positions_are_refused(client, make, session, query):
+    terminal = enrolled_device(client, session, make, make.community())
+    response = terminal.get(f"/api/v1/sync/package?{query}")
+    assert response.status_code == 400
+    assert session.scalars(select(SyncPackage)).all() == []

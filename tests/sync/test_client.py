@@ -13,6 +13,7 @@ from sync import protocol
 from sync.client import DeviceRefused, LogConflict, LogRejected, SyncClient, SyncUnavailable
 from sync.clock import skewed_clock
 from sync.device_store import AckMismatch, DeviceStore
+from sync.packages import package_digest
 
 from .conftest import cast_votes
 
@@ -85,7 +86,10 @@ def test_pulling_stores_a_newer_package_and_then_has_nothing_to_do(store, server
     client = client_for(store, server.url)
     assert client.pull_package() == 1
     assert client.pull_package() is None
-    assert server.requests[-1]["path"] == "/api/v1/sync/package?have=1"
+    held = store.package()
+    assert held is not None
+    digest = package_digest(held.package)
+    assert server.requests[-1]["path"] == f"/api/v1/sync/package?have=1&digest={digest}"
     server.publish()
     assert client.pull_package() == 2
 

@@ -12,6 +12,7 @@ from sync import protocol
 from sync.client import SyncClient, SyncError
 
 from .conftest import cast_votes
+from .fake_server import make_package
 
 DAY_MS = 86_400_000
 
@@ -147,3 +148,28 @@ def test_a_tampered_enrolment_answer_enrols_nothing(store, server):
     with pytest.raises(SyncError):
         SyncClient(store, server.url, sleep=lambda _s: None).enrol("K7QM-2XPD-9RTA")
     assert not store.enrolled()
+
+
+def test_a_package_the_terminal_refuses_never_holds_back_its_votes(enrolled, server):
+    cast_votes(enrolled, 7)
+    other = {"id": 99, "slug": "inshe-misto", "name": "Інше місто"}
+    server.publish(make_package(server.server_key, 2, community=other))  # not ours
+    result = client_for(enrolled).sync_round()
+    assert result.package_version is None and enrolled.package_version() == 1
+    assert result.push.acked_seq == 7 and enrolled.backlog_count() == 0
+    (alarm,) = enrolled.alarms()
+    assert alarm["kind"] == "package.refused" and "package.community" in alarm["message"]
+
+
+def test_a_forged_package_answer_never_holds_back_the_votes_either(enrolled, server):
+    cast_votes(enrolled, 3)
+
+    def forge_packages_only(status: int, body: bytes, headers: dict) -> tuple[int, bytes, dict]:
+        if b"envelope" in body:
+            return status, body.replace(b'"version"', b'"versio\\u006e"'), headers
+        return status, body, headers
+
+    server.tamper = forge_packages_only
+    result = client_for(enrolled).sync_round()
+    assert result.push.acked_seq == 3
+    assert {a["kind"] for a in enrolled.alarms()} == {"package.refused", "answer.forged"}
