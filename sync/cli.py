@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 import signal
+import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import click
 
 from sync.client import SyncClient, SyncError, SyncRefused
 from sync.clock import datetime_from_ms, server_time, skewed_clock
-from sync.device_store import DeviceStore, StoreError
+from sync.device_store import DeviceStore, StoreError, disk_problem
 from sync.packages import open_cycles, simulated_vote
 from sync.protocol import ProtocolError
 from sync.worker import RoundOutcome, SyncWorker
@@ -46,8 +47,12 @@ _skew_option = click.option(
 def _open_store(path: Path, *, must_exist: bool = True) -> DeviceStore:
     if must_exist and not path.exists():
         raise click.ClickException(f"Файлу пристрою немає: {path} / no device file at {path}")
-    store = DeviceStore(path)
-    if must_exist and not store.enrolled():
+    try:
+        store = DeviceStore(path)
+        enrolled = store.enrolled()
+    except sqlite3.Error as exc:  # a full disk, a read-only mount, a file that is not SQLite
+        raise click.ClickException(disk_problem(path, exc)) from None
+    if must_exist and not enrolled:
         raise click.ClickException(f"Пристрій не зареєстровано: {path} / the device is not enrolled")
     return store
 

@@ -133,6 +133,17 @@ class StoreError(Exception):
         self.detail = detail
 
 
+def disk_problem(path: str | os.PathLike[str], exc: BaseException) -> str:
+    """What to tell a technician when SQLite cannot read or write the device file:
+    most often the disk is full. Bilingual, as every device message."""
+    return (
+        f"Файл пристрою {path} не вдається записати ({exc}). Найчастіше диск заповнений:"
+        " звільніть місце і повторіть; уже записані голоси збережено."
+        f" / The device file {path} cannot be written ({exc}). Most often the disk is full:"
+        " free some space and try again; the votes already logged are safe."
+    )
+
+
 class AckMismatch(StoreError):
     """The server acknowledged a log entry that differs from ours: the two disagree on
     history, which needs a person, never an automatic fix."""

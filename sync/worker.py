@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from sync.client import RoundResult, SyncClient, SyncError, SyncRefused
 from sync.clock import Clock, system_clock_ms
-from sync.device_store import DeviceStore, StoreError
+from sync.device_store import DeviceStore, StoreError, disk_problem
 from sync.protocol import ProtocolError
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,9 @@ class SyncWorker:
             # The server will refuse the same thing again until a person acts; keep
             # asking at the normal pace (a revoked device may be reinstated), no faster.
             return self._failed(str(exc), max(self.interval_s, self._backoff()))
-        except (SyncError, StoreError, ProtocolError, OSError, sqlite3.Error) as exc:
+        except sqlite3.Error as exc:
+            return self._failed(disk_problem(self.store.path, exc), self._backoff())
+        except (SyncError, StoreError, ProtocolError, OSError) as exc:
             return self._failed(str(exc), self._backoff())
         self.failures = 0
         return RoundOutcome(result, None, self.interval_s)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import resource
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from sync.cli import device_group
@@ -152,3 +156,43 @@ def test_a_terminal_process_syncs_in_the_background_and_stops_on_sigterm(enrolle
     assert process.returncode == 0, err
     assert json.loads(out.splitlines()[0])["sent"] == 12
     assert enrolled.backlog_count() == 0
+
+
+def _no_room_to_write() -> None:
+    """In the child: no file may grow (as on a full disk), and writing past it fails
+    with an error instead of killing the process."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1, 1))
+
+
+@pytest.mark.parametrize("command", [["sync", "--once"], ["status"], ["verify"]])
+def test_a_full_disk_gives_a_clear_message_not_a_traceback(enrolled, server, command):
+    cast_votes(enrolled, 5)
+    enrolled.close()
+    with sqlite3.connect(enrolled.path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # nothing left in a -wal file
+    conn.close()
+    for leftover in ("-wal", "-shm"):
+        Path(f"{enrolled.path}{leftover}").unlink(missing_ok=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from sync.cli import device_group; device_group()",
+            *command,
+            "--store",
+            str(enrolled.path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=_no_room_to_write,
+    )
+    assert done.returncode == 1, done
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "диск заповнений" in done.stderr + done.stdout and "disk is full" in done.stderr + done.stdout
+    reopened = DeviceStore(enrolled.path)  # nothing was lost on the way
+    try:
+        assert reopened.last_seq() == 5 and reopened.verify_log() is None
+    finally:
+        reopened.close()
