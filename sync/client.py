@@ -288,9 +288,7 @@ class SyncClient:
             entries = entries[: len(entries) // 2]
             body = protocol.canonical_json(protocol.make_batch(key, identity.device, entries))
         with self._recording_errors():
-            answer, data = self._signed(
-                "POST", "/log", body, extra_headers={"X-Spilno-Backlog": str(self.store.backlog_count())}
-            )
+            answer, data = self._signed("POST", "/log", body)
             # A fault drill may kill the device here: the server committed, nothing is marked.
             crash_point("after_answer_before_mark")
             acked_seq, acked_hash, gap = data.get("acked_seq"), data.get("acked_hash"), data.get("gap")
@@ -457,7 +455,8 @@ class SyncClient:
         def headers() -> dict[str, str]:
             now = self.clock()
             counter = self.store.next_request_counter(now)
-            signed = protocol.sign_request(key, method, path, body, identity.device, now, counter)
+            last_seq = self.store.last_seq()
+            signed = protocol.sign_request(key, method, path, body, identity.device, now, counter, last_seq)
             return {"Content-Type": "application/json", **(extra_headers or {}), **signed}
 
         answer = self.transport.request(method, path, body, headers)

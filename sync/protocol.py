@@ -360,7 +360,13 @@ def read_batch(data: Any) -> Batch:
 
 
 def request_bytes(
-    method: str, path: str, body: bytes, device: str, device_time_ms: int, counter: int | None = None
+    method: str,
+    path: str,
+    body: bytes,
+    device: str,
+    device_time_ms: int,
+    counter: int | None = None,
+    last_seq: int | None = None,
 ) -> bytes:
     fields = {
         "request": PROTOCOL_VERSION,
@@ -372,6 +378,8 @@ def request_bytes(
     }
     if counter is not None:
         fields["counter"] = counter
+    if last_seq is not None:
+        fields["last_seq"] = last_seq
     return canonical_json(fields)
 
 
@@ -379,6 +387,9 @@ REQUEST_HEADERS = ("X-Spilno-Device", "X-Spilno-Time", "X-Spilno-Signature")
 # A number that grows with every request a device sends (signed with it), so the server
 # can tell a request sent again by someone who captured it from the device's newest one.
 COUNTER_HEADER = "X-Spilno-Request"
+# The newest entry in the device's log (signed with the request): with what the server
+# holds, it gives the device's true backlog on the fleet page after every request.
+LAST_SEQ_HEADER = "X-Spilno-Last-Seq"
 
 
 def sign_request(
@@ -389,15 +400,19 @@ def sign_request(
     device: str,
     device_time_ms: int,
     counter: int | None = None,
+    last_seq: int | None = None,
 ) -> dict[str, str]:
     """Headers that authenticate a device's request."""
+    message = request_bytes(method, path, body, device, device_time_ms, counter, last_seq)
     headers = {
         "X-Spilno-Device": device,
         "X-Spilno-Time": str(device_time_ms),
-        "X-Spilno-Signature": sign(key, request_bytes(method, path, body, device, device_time_ms, counter)),
+        "X-Spilno-Signature": sign(key, message),
     }
     if counter is not None:
         headers[COUNTER_HEADER] = str(counter)
+    if last_seq is not None:
+        headers[LAST_SEQ_HEADER] = str(last_seq)
     return headers
 
 

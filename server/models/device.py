@@ -51,7 +51,8 @@ class Device(Base):
     clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
     # The newest signed request counter heard (server/sync/auth.py note_contact).
     request_counter: Mapped[int | None] = mapped_column(BigInteger, default=None)
-    # Log entries the device said it had not yet sent (X-Spilno-Backlog), at its latest request.
+    # Log entries the server does not hold yet: the device's signed last seq (X-Spilno-Last-Seq)
+    # at its latest request, less what the server holds after it.
     backlog: Mapped[int | None] = mapped_column(Integer, default=None)
     # The newest cycle package the device has pulled (0: none yet).
     package_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -26,7 +26,6 @@ from sync import protocol
 from .refusals import SyncRefused
 
 _TIME = re.compile(r"-?[0-9]{1,15}")
-_BACKLOG = re.compile(r"[0-9]{1,9}")
 _COUNTER = re.compile(r"[0-9]{1,18}")
 
 
@@ -50,7 +49,7 @@ class Contact:
 
     now: datetime
     clock_offset_ms: int  # device clock minus server clock
-    backlog: int | None  # entries the device has not sent yet, if it said
+    last_seq: int | None  # the newest entry in the device's log, signed (None: not said)
     counter: int | None = None  # the request's signed counter (None from devices without one)
 
 
@@ -81,23 +80,23 @@ def authenticate_device(
     device_time = headers.get("X-Spilno-Time", "")
     signature = headers.get("X-Spilno-Signature", "")
     raw_counter = headers.get(protocol.COUNTER_HEADER)
+    raw_last_seq = headers.get(protocol.LAST_SEQ_HEADER)
     if not protocol.DEVICE_CODE.fullmatch(code) or not _TIME.fullmatch(device_time):
         raise SyncRefused(401, "device.signature")
     if raw_counter is not None and not _COUNTER.fullmatch(raw_counter):
         raise SyncRefused(401, "device.signature")
+    if raw_last_seq is not None and not _COUNTER.fullmatch(raw_last_seq):
+        raise SyncRefused(401, "device.signature")
     counter = int(raw_counter) if raw_counter is not None else None
+    last_seq = int(raw_last_seq) if raw_last_seq is not None else None
     device = session.scalar(select(Device).where(Device.code == code))
     # Unknown, never enrolled and wrongly signed look the same from outside on purpose.
     if device is None or device.public_key is None:
         raise SyncRefused(401, "device.signature")
-    message = protocol.request_bytes(method, path, body, code, int(device_time), counter)
+    message = protocol.request_bytes(method, path, body, code, int(device_time), counter, last_seq)
     if not protocol.verify(device.public_key, message, signature):
         raise SyncRefused(401, "device.signature")
-    raw_backlog = headers.get("X-Spilno-Backlog", "")
-    # The backlog is advisory: a malformed one is ignored rather than costing the device
-    # its push, since votes waiting to be counted matter more than a gauge on a page.
-    backlog = int(raw_backlog) if _BACKLOG.fullmatch(raw_backlog) else None
-    return device, Contact(now, int(device_time) - epoch_ms(now), backlog, counter)
+    return device, Contact(now, int(device_time) - epoch_ms(now), last_seq, counter)
 
 
 def is_revoked(device: Device) -> bool:
@@ -114,5 +113,7 @@ def note_contact(device: Device, contact: Contact) -> None:
         device.request_counter = contact.counter
     device.last_seen_at = contact.now
     device.clock_offset_ms = contact.clock_offset_ms
-    if contact.backlog is not None:
-        device.backlog = contact.backlog
+    if contact.last_seq is not None:
+        # Against what the server holds now (after this request's push, if it was one):
+        # true after every request, and never from an unsigned figure.
+        device.backlog = max(0, contact.last_seq - device.acked_seq)

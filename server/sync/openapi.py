@@ -41,10 +41,11 @@ SIGNATURE_HEADERS = [
         pattern="^[0-9]{1,18}$",
     ),
     _header(
-        "X-Spilno-Backlog",
-        "Log entries the device has not sent yet (shown on the fleet page).",
+        "X-Spilno-Last-Seq",
+        "The newest entry in the device's log, signed with the request; with what the server "
+        "holds it gives the backlog shown on the fleet page.",
         required=False,
-        pattern="^[0-9]{1,9}$",
+        pattern="^[0-9]{1,18}$",
     ),
 ]
 SERVER_TIME = {

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from server import db
@@ -119,14 +120,51 @@ def _counter_arg(name: str, code: str) -> int:
 
 
 def _signed_device() -> tuple[Device, Contact]:
-    return authenticate_device(
-        db.session(),
-        request.headers,
-        method=request.method,
-        path=signed_path(request.script_root + request.path, request.query_string),
-        body=request.get_data(cache=True),
+    session = db.session()
+    try:
+        return authenticate_device(
+            session,
+            request.headers,
+            method=request.method,
+            path=signed_path(request.script_root + request.path, request.query_string),
+            body=request.get_data(cache=True),
+            now=utcnow(),
+        )
+    except SyncRefused:
+        session.rollback()
+        _note_forged_request(session)
+        raise
+
+
+def _note_forged_request(session: Any) -> None:
+    """A request in a device's name that its key did not sign: a log line always, and
+    an alarm for the device's community when the code names a device (counted up on
+    one open alarm per device and route, so a flood cannot bury the fleet page)."""
+    code = request.headers.get("X-Spilno-Device", "")[:20]
+    named = protocol.DEVICE_CODE.fullmatch(code) is not None
+    current_app.logger.warning(
+        "sync: refused a request not signed by a device key (device %r, %s %s, from %s)",
+        code if named else "?",
+        request.method,
+        request.path[:100],
+        request.remote_addr,
+    )
+    device = session.scalar(select(Device).where(Device.code == code)) if named else None
+    if device is None:
+        return
+    alarms.raise_alarm(
+        session,
+        community_id=device.community_id,
+        source=device.code,
+        kind=alarms.FORGED_REQUEST,
+        message=(
+            f"Запит від імені пристрою {device.code} не підписано його ключем. Його не виконано. "
+            "Якщо таке повторюється, хтось підробляє запити до сервера."
+        ),
+        details={"route": f"{request.method} {request.path[:100]}"},
         now=utcnow(),
     )
+    session.commit()
 
 
 def _refuse_if_revoked(device: Device, contact: Contact) -> None:

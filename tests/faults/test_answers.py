@@ -55,6 +55,7 @@ def test_forged_acknowledgement_marks_nothing_sent_and_every_vote_arrives_later(
     run = terminal.sync()
     assert run.returncode == 0, run
     assert terminal.acked_seq() == 20 and world.device(terminal).acked_seq == 20
+    assert world.device(terminal).backlog == 0, "the fleet page's backlog is true after the push"
     assert alarms.kinds() == {}, "honest votes sent through a forger raise nothing on the server"
     world.check([terminal], "after a forged acknowledgement: ")
 
@@ -78,7 +79,8 @@ def test_forged_server_clock_moves_nothing_on_the_terminal(world, alarms):
     assert run.returncode == 1 and "answer.forged" in run.stdout + run.stderr, run
     status = terminal.status()
     assert status["clock_offset_ms"] == before, "a forged clock must not close voting here"
-    assert _alarm_kinds(terminal) == {"answer.forged": 1}
+    # The package answer is refused, the round goes on to the push, which is refused too.
+    assert _alarm_kinds(terminal) == {"answer.forged": 2, "package.refused": 1}
     terminal.cast(3)  # voting is still open on the terminal
     world.proxy.pass_through()
     assert terminal.sync().returncode == 0

@@ -254,7 +254,7 @@ def test_a_device_clock_hours_off_is_accepted_and_its_offset_recorded(client, ma
         terminal = enrolled_device(client, session, make, community)
         terminal.clock_skew_ms = skew
         terminal.cast(cycle.id, [p[0]], voter=skew)
-        response = terminal.push(**{"X-Spilno-Backlog": "17"})
+        response = terminal.push(last_seq=18)  # 17 more after the one it sends
         assert response.status_code == 200
         device = session.scalar(select(Device).where(Device.code == terminal.code))
         session.refresh(device)

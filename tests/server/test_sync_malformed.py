@@ -9,7 +9,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from server.models import Community, Device, PendingBatch
+from server.models import Alarm, Community, Device, PendingBatch
 from sync import protocol
 
 from .test_sync_support import enrolled_device, project_ids, stored_counts
@@ -229,3 +229,28 @@ def test_a_body_changed_after_signing_is_refused_as_unsigned(client, make, sessi
     )
     assert (response.status_code, response.get_json()["error"]["code"]) == (401, "device.signature")
     assert stored_counts(session) == (0, 0, 0)
+
+
+def test_forged_requests_are_logged_and_alarmed_once_per_device_and_route(client, make, session, caplog):
+    cycle = make.ballot_cycle()
+    terminal = enrolled_device(client, session, make, session.get(Community, cycle.community_id))
+    stranger = protocol.generate_private_key()
+    path = "/api/v1/sync/statuses"
+    for _ in range(5):
+        headers = protocol.sign_request(stranger, "GET", path, b"", terminal.code, 1_800_000_000_000, 7)
+        assert client.get(path, headers=headers).status_code == 401
+    assert client.get("/api/v1/sync/package", headers=headers).status_code == 401
+    # Not a device at all: a log line, and nothing for any community's page.
+    ghost = protocol.sign_request(stranger, "GET", path, b"", "T-99999", 1_800_000_000_000, 7)
+    assert client.get(path, headers=ghost).status_code == 401
+
+    session.expire_all()
+    found = session.scalars(select(Alarm).order_by(Alarm.id)).all()
+    assert [(a.kind, a.source, a.details["route"]) for a in found] == [
+        ("device.forged_request", terminal.code, "GET /api/v1/sync/statuses"),
+        ("device.forged_request", terminal.code, "GET /api/v1/sync/package"),
+    ]
+    assert found[0].details["repeats"] == 5
+    assert sum("not signed by a device key" in r.getMessage() for r in caplog.records) == 7
+    # The honest device is not blocked by what was forged in its name.
+    assert terminal.get(path).status_code == 200

@@ -12,9 +12,12 @@ from sync import protocol
 from .test_sync_support import enrolled_device, now_ms
 
 
-def signed(terminal, path: str, counter: int | None, device_time_ms: int, **extra: str) -> dict:
-    headers = protocol.sign_request(terminal.key, "GET", path, b"", terminal.code, device_time_ms, counter)
-    return {**headers, **extra}
+def signed(
+    terminal, path: str, counter: int | None, device_time_ms: int, last_seq: int | None = None
+) -> dict:
+    return protocol.sign_request(
+        terminal.key, "GET", path, b"", terminal.code, device_time_ms, counter, last_seq
+    )
 
 
 def recorded(session, terminal) -> Device:
@@ -26,7 +29,7 @@ def test_a_replayed_request_is_answered_but_not_noted(client, session, make):
     community = session.get(Community, make.ballot_cycle().community_id)
     terminal = enrolled_device(client, session, make, community)
     path = "/api/v1/sync/statuses"
-    old = signed(terminal, path, 100, now_ms() - 60_000, **{"X-Spilno-Backlog": "7"})
+    old = signed(terminal, path, 100, now_ms() - 60_000, last_seq=7)
     assert client.get(path, headers=old).status_code == 200
     assert client.get(path, headers=signed(terminal, path, 101, now_ms())).status_code == 200
     newest = recorded(session, terminal)

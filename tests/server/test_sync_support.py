@@ -40,8 +40,12 @@ class FakeDevice:
 
     # --- requests ---------------------------------------------------------------------
 
-    def headers(self, method: str, path: str, body: bytes = b"", **extra: str) -> dict[str, str]:
-        signed = protocol.sign_request(self.key, method, path, body, self.code, now_ms() + self.clock_skew_ms)
+    def headers(
+        self, method: str, path: str, body: bytes = b"", last_seq: int | None = None, **extra: str
+    ) -> dict[str, str]:
+        signed = protocol.sign_request(
+            self.key, method, path, body, self.code, now_ms() + self.clock_skew_ms, last_seq=last_seq
+        )
         return {**signed, **extra}
 
     def get(self, path: str, **extra: str) -> Any:

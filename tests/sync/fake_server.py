@@ -237,7 +237,9 @@ class FakeSyncServer:
             return 401, {"error": {"code": "device.signature"}}
         raw_counter = headers.get(protocol.COUNTER_HEADER)
         counter = int(raw_counter) if raw_counter and raw_counter.isdigit() else None
-        signed = protocol.request_bytes(method, path, body, device.code, device_time_ms, counter)
+        raw_last_seq = headers.get(protocol.LAST_SEQ_HEADER)
+        last_seq = int(raw_last_seq) if raw_last_seq and raw_last_seq.isdigit() else None
+        signed = protocol.request_bytes(method, path, body, device.code, device_time_ms, counter, last_seq)
         if not protocol.verify(device.public_key, signed, signature):
             return 401, {"error": {"code": "device.signature"}}
         if device.revoked:
