@@ -42,6 +42,7 @@ class Unavailable(StrEnum):
     NO_PACKAGE = "no_package"
     NO_OPEN_CYCLE = "no_open_cycle"
     CLOSED_HERE = "closed_here"  # staff closed it on the maintenance screen
+    REVOKED = "revoked"  # the server revoked this terminal (a signed answer said so)
 
 
 UNAVAILABLE_TEXTS = {
@@ -49,6 +50,7 @@ UNAVAILABLE_TEXTS = {
     Unavailable.NO_PACKAGE: N_("Термінал ще не отримав даних голосування."),
     Unavailable.NO_OPEN_CYCLE: N_("Зараз немає відкритого голосування."),
     Unavailable.CLOSED_HERE: N_("Голосування на цьому терміналі закрито"),
+    Unavailable.REVOKED: N_("Цей термінал виведено з роботи. Проголосуйте на іншому терміналі або онлайн."),
 }
 
 
@@ -104,6 +106,8 @@ class Terminal:
         """The package votes may be cast under now, or why there is none."""
         if not self.store.enrolled():
             return Unavailable.NOT_ENROLLED
+        if self.store.revoked():
+            return Unavailable.REVOKED
         stored = self.store.package()
         if stored is None:
             return Unavailable.NO_PACKAGE

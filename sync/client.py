@@ -465,11 +465,25 @@ class SyncClient:
         )
         self._learn_clock(answer, server_ms)
         if answer.status >= 300:
-            self._refusal(answer)
+            try:
+                self._refusal(answer)
+            except DeviceRefused as refused:
+                if refused.code == "device.revoked":  # signed: the server really said so
+                    self._note_revoked()
+                raise
         data = answer.json()
         if not isinstance(data, dict):
             raise SyncError("response.shape", f"expected a JSON object from {path}")
         return answer, data
+
+    def _note_revoked(self) -> None:
+        """The server revoked this device: it takes no more votes from now on."""
+        if not self.store.revoked():
+            now = self.clock()
+            self.store.mark_revoked(now)
+            self.store.raise_alarm(
+                "device.revoked", "the server revoked this device; it takes no more votes", now
+            )
 
     def _verified(self, answer: HttpAnswer, server_key: str, binding: str) -> int:
         """The server's signed clock, if the server signed this answer to this request.

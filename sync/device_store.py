@@ -119,6 +119,12 @@ CREATE TABLE IF NOT EXISTS alarm (
     repeats INTEGER NOT NULL DEFAULT 1,
     acknowledged_at_ms INTEGER
 );
+-- Set when the server, in a signed answer, said this device is revoked: it then takes
+-- no more votes (what it holds still goes up, for a moderator to decide on).
+CREATE TABLE IF NOT EXISTS revoked (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    at_ms INTEGER NOT NULL
+);
 CREATE UNIQUE INDEX IF NOT EXISTS alarm_open_kind ON alarm (kind) WHERE acknowledged_at_ms IS NULL;
 """
 MAX_ALARMS = 200  # acknowledged ones beyond this are forgotten, oldest first
@@ -673,6 +679,15 @@ class DeviceStore:
                 (now_ms, message[:500], now_ms),
             )
 
+    # --- revocation -------------------------------------------------------------------
+
+    def mark_revoked(self, now_ms: int) -> None:
+        with self._write() as db:
+            db.execute("INSERT OR IGNORE INTO revoked VALUES (1, ?)", (now_ms,))
+
+    def revoked(self) -> bool:
+        return self._one("SELECT 1 FROM revoked WHERE id = 1") is not None
+
     # --- alarms ---------------------------------------------------------------------
 
     def raise_alarm(self, kind: str, message: str, now_ms: int) -> None:
@@ -748,4 +763,5 @@ class DeviceStore:
             "last_error_at": iso_from_ms(state[5]),
             "statuses": {status: counts.get(status, 0) for status in sorted(VOTE_STATUSES)},
             "alarms": self.alarms(),
+            "revoked": self.revoked(),
         }

@@ -1,5 +1,5 @@
 """Sync in the background: a terminal keeps taking votes while this thread, every few
-seconds or as soon as it is poked (a vote was just cast), pulls the newest package,
+seconds, as soon as it is poked, or as soon as a new vote is in the log, pulls the newest package,
 pushes everything pending and learns statuses.
 
 Offline is the normal case: network trouble makes the worker wait longer between
@@ -14,6 +14,7 @@ import logging
 import random as random_module
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 FAILURE_BASE_S = 2.0
 FAILURE_CAP_S = 300.0  # five minutes: a terminal back online syncs again soon enough
+VOTE_CHECK_S = 1.0  # how often a waiting worker looks for a vote cast by the kiosk process
 
 
 class WorkerStopping(Exception):
@@ -140,6 +142,26 @@ class SyncWorker:
                 self.rounds += 1
                 if self._on_round is not None:
                     self._on_round(outcome)
-                self._wake.wait(outcome.next_wait_s)
+                self._wait(outcome.next_wait_s)
         finally:
             self.store.close_thread_connection()
+
+    def _wait(self, seconds: float) -> None:
+        """Until the next round: `seconds`, a poke, or a new vote in the log. The kiosk
+        runs in another process and cannot poke this one, so the log is looked at every
+        VOTE_CHECK_S (a lookup on the primary key); a new vote ends even a failure
+        backoff, at most once per VOTE_CHECK_S, so a server back from an outage gets the
+        votes cast meanwhile at once, not minutes later."""
+        try:
+            seen = self.store.last_seq()
+        except sqlite3.Error:
+            seen = None
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if self._wake.wait(min(VOTE_CHECK_S, left)):
+                return
+            try:
+                if seen is not None and self.store.last_seq() > seen:
+                    return
+            except sqlite3.Error:
+                pass  # a busy or full disk: the timed round will say what is wrong

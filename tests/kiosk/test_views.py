@@ -202,6 +202,18 @@ def test_a_cycle_not_open_yet_takes_no_votes(make_kiosk):
     assert post(client, kiosk, "/staff").headers["Location"] == "/"
 
 
+def test_a_revoked_terminal_takes_no_more_votes(make_kiosk):
+    kiosk = make_kiosk()
+    client = kiosk.app.test_client()
+    kiosk.store.mark_revoked(1_800_000_000_000)  # what a signed 403 device.revoked leaves
+    page = client.get("/").get_data(as_text=True)
+    assert "Цей термінал виведено з роботи." in page
+    kiosk.reader.insert_card(CARD)
+    assert client.get("/state").json["step"] == "attract"
+    assert post(client, kiosk, "/staff").headers["Location"] == "/"
+    assert kiosk.store.last_seq() == 0
+
+
 def test_without_a_configured_pin_staff_screens_stay_locked(make_kiosk):
     kiosk = make_kiosk(SERVICE_PIN_HASH=None)
     client = kiosk.app.test_client()

@@ -173,3 +173,24 @@ def test_a_forged_package_answer_never_holds_back_the_votes_either(enrolled, ser
     result = client_for(enrolled).sync_round()
     assert result.push.acked_seq == 3
     assert {a["kind"] for a in enrolled.alarms()} == {"package.refused", "answer.forged"}
+
+
+def test_a_signed_revocation_stops_the_device_taking_votes_and_a_forged_one_does_not(enrolled, server):
+    cast_votes(enrolled, 2)
+    device = enrolled.require_identity().device
+
+    def forged_revocation(status: int, body: bytes, headers: dict) -> tuple[int, bytes, dict]:
+        return 403, json.dumps({"error": {"code": "device.revoked"}}).encode(), headers
+
+    server.tamper = forged_revocation
+    with pytest.raises(SyncError):
+        client_for(enrolled).push_once()
+    assert not enrolled.revoked(), "only the server's own word revokes a device"
+
+    server.tamper = None
+    server.revoke(device)
+    with pytest.raises(SyncError) as refused:
+        client_for(enrolled).push_once()
+    assert refused.value.code == "device.revoked"
+    assert enrolled.revoked() and enrolled.summary()["revoked"] is True
+    assert "device.revoked" in {a["kind"] for a in enrolled.alarms()}

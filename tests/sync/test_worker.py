@@ -6,7 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
-from sync.worker import SyncWorker
+from sync.device_store import DeviceStore
+from sync.worker import VOTE_CHECK_S, SyncWorker
 
 from .conftest import cast_votes
 from .test_client import closed_port_url
@@ -103,3 +104,23 @@ def test_the_kiosk_keeps_voting_while_the_worker_syncs(enrolled, server):
     assert errors == []
     assert enrolled.verify_log() is None
     assert server.device(enrolled.require_identity().device).acked_seq == 30
+
+
+def test_a_vote_cast_by_another_process_ends_even_a_failure_backoff(enrolled, server):
+    """The kiosk and the sync service are separate processes: no poke reaches the worker."""
+    server.fail_next(503, times=2)  # the server is down at first: a long backoff follows
+    worker = quick_worker(
+        enrolled, server.url, max_attempts=2, failure_base_s=600, random=lambda: 1.0, interval_s=600
+    )
+    worker.start()
+    try:
+        assert wait_until(lambda: worker.failures == 1)
+        kiosk = DeviceStore(enrolled.path)  # the kiosk's own connection to the same file
+        try:
+            cast_votes(kiosk, 2, seed=5, one_by_one=True)
+        finally:
+            kiosk.close()
+        # No poke and a ten-minute backoff, yet the votes go up within the check period.
+        assert wait_until(lambda: enrolled.backlog_count() == 0, timeout=VOTE_CHECK_S * 5)
+    finally:
+        assert worker.stop(timeout=2)
