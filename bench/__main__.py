@@ -12,6 +12,7 @@
     python -m bench kiosk card      # card tap to ballot in Chromium over the real PC/SC stack
     python -m bench eligibility     # the voter list: upload, a terminal's catch-up, a lookup
     python -m bench paper_scans     # scanned sheets read on the server into PostgreSQL, committed
+    python -m bench counting        # real elections (Pabulib): greedy and Equal Shares on Łódź 2022
 
 Needs PostgreSQL on 127.0.0.1:5432 (scripts/ensure-postgres.sh); each suite makes a
 fresh database of its own.
@@ -24,6 +25,7 @@ import sys
 
 from . import (
     ballots_bench,
+    counting_bench,
     eligibility_bench,
     hardware_bench,
     kiosk_bench,
@@ -44,6 +46,7 @@ SUITES = {
     "ballots": ballots_bench,
     "eligibility": eligibility_bench,
     "paper_scans": paper_scans_bench,
+    "counting": counting_bench,
 }
 
 

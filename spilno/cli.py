@@ -19,6 +19,7 @@ GROUPS = {
     "hardware": "hardware.cli:hardware_group",
     "school": "school_budget.cli:school_group",
     "ballots": "ballot_import.cli:ballots_group",
+    "count": "spilno.count:count_group",
 }
 
 

@@ -22,7 +22,18 @@ from .counting import (
     decide_for_voter,
     tally,
 )
-from .funding import FundingLine, FundingOutcome, allocate
+from .funding import (
+    CategoryFunding,
+    Comparison,
+    EqualSharesRound,
+    FundingLine,
+    FundingOutcome,
+    allocate,
+    fund_category,
+)
+from .funding_explain import explain, explanation
+from .funding_plan import fund_ballot
+from .funding_rules import FundingMethod, TieBreak
 from .identity import (
     IdentityError,
     IdentityKind,
@@ -36,16 +47,21 @@ from .record import VoteRecord, canonical_vote_id, format_time
 __all__ = [
     "Ballot",
     "BallotProject",
+    "CategoryFunding",
     "CategoryRule",
     "CategoryStatus",
     "Channel",
+    "Comparison",
     "CountingInput",
     "Decision",
+    "EqualSharesRound",
     "FundingLine",
+    "FundingMethod",
     "FundingOutcome",
     "IdentityError",
     "IdentityKind",
     "Problem",
+    "TieBreak",
     "VoteRecord",
     "VoteStatus",
     "VoterKey",
@@ -57,7 +73,11 @@ __all__ = [
     "community_voter_secret",
     "decide",
     "decide_for_voter",
+    "explain",
+    "explanation",
     "format_time",
+    "fund_ballot",
+    "fund_category",
     "message",
     "normalise_identifier",
     "tally",

@@ -99,6 +99,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Максимум ({max}) менший за мінімум ({min}).",
         "The maximum ({max}) is below the minimum ({min}).",
     ),
+    "rule.max_above_limit": (
+        "Обмеження {max} більше за найбільше можливе: в одному голосі не більше {limit} проєктів.",
+        "The limit {max} is above the most possible: one vote chooses at most {limit} projects.",
+    ),
     "rule.max_zero": (
         "Максимальна кількість проєктів має бути більшою за нуль.",
         "The maximum number of projects must be above zero.",
@@ -122,6 +126,82 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rule.total_min_above_categories": (
         "Загальний мінімум ({min}) неможливо набрати: у категоріях можна обрати не більше {reachable}.",
         "The total minimum ({min}) cannot be reached: the categories allow at most {reachable}.",
+    ),
+    "rule.unknown_method": (
+        "Категорія «{category}»: невідомий спосіб визначення переможців «{method}».",
+        "“{category}”: unknown funding method “{method}”.",
+    ),
+    "rule.unknown_tie_break": (
+        "Категорія «{category}»: невідоме правило рівних голосів «{tie_break}».",
+        "“{category}”: unknown tie-break “{tie_break}”.",
+    ),
+    "rule.lot_seed_missing": (
+        "Категорія «{category}»: для жеребкування потрібне зерно жеребу.",
+        "“{category}”: a lot needs its seed.",
+    ),
+    "rule.share_range": (
+        "Категорія «{category}»: частка голосів має бути від 0 до 100 %.",
+        "“{category}”: the share of votes must be between 0 and 100 %.",
+    ),
+    "rule.cost_bounds_order": (
+        "Категорія «{category}»: найменша вартість проєкту більша за найбільшу.",
+        "“{category}”: the least project cost is above the most.",
+    ),
+    "rule.project_under_floor": (
+        "Проєкт коштує {cost}, а в категорії «{category}» найменша вартість — {floor}.",
+        "The project costs {cost}; the least cost in “{category}” is {floor}.",
+    ),
+    "rule.leftover_to_self": (
+        "Категорія «{category}»: залишок не можна передати тій самій категорії.",
+        "“{category}”: the leftover cannot move to the same category.",
+    ),
+    "rule.leftover_unknown": (
+        "Категорія «{category}»: залишок передається категорії, якої немає в цьому циклі.",
+        "“{category}”: the leftover moves to a category that is not in this cycle.",
+    ),
+    "rule.leftover_cycle": (
+        "Категорія «{category}»: залишки передаються по колу.",
+        "“{category}”: leftovers move round in a circle.",
+    ),
+    "rule.exclusive_group": (
+        "Категорія «{category}»: група взаємовиключних проєктів має містити щонайменше два різні "
+        "проєкти, і проєкт може бути лише в одній групі.",
+        "“{category}”: a group of mutually exclusive projects needs at least two different "
+        "projects, and a project may be in one group only.",
+    ),
+    "rule.exclusive_group_unknown": (
+        "Категорія «{category}»: у групі взаємовиключних є проєкт не з цієї категорії.",
+        "“{category}”: a group of mutually exclusive projects names a project outside this category.",
+    ),
+    # funding: why each project was or was not funded
+    "funding.funded": ("Профінансовано.", "Funded."),
+    "funding.funded_round": (
+        "Профінансовано в раунді {round}: кожен прихильник сплатив до {price}.",
+        "Funded in round {round}: each supporter paid up to {price}.",
+    ),
+    "funding.too_few_votes": (
+        "Не профінансовано: {votes} голосів, а потрібно щонайменше {threshold}.",
+        "Not funded: {votes} votes, at least {threshold} needed.",
+    ),
+    "funding.over_budget": (
+        "Не профінансовано: коштує {cost}, а залишалося {left}.",
+        "Not funded: costs {cost}, only {left} was left.",
+    ),
+    "funding.stopped": (
+        "Не розглядався: розподіл зупинився на проєкті {project}, який не вмістився в залишок.",
+        "Not considered: funding stopped at project {project}, which did not fit.",
+    ),
+    "funding.excluded": (
+        "Не профінансовано: профінансовано взаємовиключний з ним проєкт {project}.",
+        "Not funded: project {project}, which excludes it, was funded.",
+    ),
+    "funding.cost_out_of_bounds": (
+        "Не профінансовано: вартість поза межами категорії.",
+        "Not funded: its cost is outside the category's bounds.",
+    ),
+    "funding.supporters_short": (
+        "Не профінансовано: у його прихильників залишалося {money}, а він коштує {cost}.",
+        "Not funded: its supporters had {money} left; it costs {cost}.",
     ),
     "rule.window_order": (
         "Кінець голосування має бути пізніше за початок.",

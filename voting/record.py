@@ -23,7 +23,12 @@ _VOTER_KEY = re.compile(r"[0-9a-f]{64}")
 _CODE_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 _CAST_AT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
 _BODY_KEYS = {"v", "id", "cycle", "voter_key", "code", "selections", "channel", "device", "cast_at"}
-MAX_SELECTIONS = 50
+# The most projects one vote may choose, in all categories together. The one limit every
+# part reads: the console's category and cycle limits, the ballot rule, this record, a
+# device's log check, the server's sync reader and the integration API. A category may
+# allow up to this many, so every vote the rule accepts can be recorded and delivered
+# (Wieliczka 2023: 11 voters approved more than 50 projects).
+MAX_SELECTIONS = 1000
 
 
 def canonical_vote_id(value: str) -> str:
@@ -77,6 +82,9 @@ class VoteRecord:
         if code_id is not None and not _CODE_ID.fullmatch(code_id):
             raise ValueError("code_id must be 1-64 letters, digits, '-' or '_'")
         chosen = tuple(sorted(int(s) for s in selections))
+        if len(chosen) > MAX_SELECTIONS:
+            # Refused here, where it is made, not later when the device checks its log.
+            raise ValueError(f"a vote chooses at most {MAX_SELECTIONS} projects, not {len(chosen)}")
         return cls(
             vote_id=canonical_vote_id(vote_id or str(uuid.uuid4())),
             cycle_id=int(cycle_id),
@@ -114,7 +122,7 @@ class VoteRecord:
             raise ValueError("not a canonical vote record")
         selections = body["selections"]
         if not isinstance(selections, list) or len(selections) > MAX_SELECTIONS:
-            raise ValueError("selections must be a list of at most 50 project ids")
+            raise ValueError(f"selections must be a list of at most {MAX_SELECTIONS} project ids")
         if any(type(s) is not int for s in selections) or type(body["cycle"]) is not int:
             raise ValueError("cycle and selections must be integers")
         cast_at = body["cast_at"]

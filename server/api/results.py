@@ -13,6 +13,7 @@ from server.i18n import _
 from server.models import Cycle
 from server.models.cycle import CycleKind
 from server.services.results import cycle_results
+from voting import FundingMethod, FundingOutcome, TieBreak
 
 from .auth import current_client
 from .openapi import EXTRA_PATHS, EXTRA_SCHEMAS, ID, _error, _json, _ref
@@ -74,7 +75,8 @@ EXTRA_SCHEMAS["CycleResults"] = _object(
                     "min_votes_to_fund": {"type": "integer"},
                     "projects": {
                         "type": "array",
-                        "description": "Ranked: most votes first; ties by lower cost, then smaller id.",
+                        "description": "Ranked: most votes first; ties by the category's tie_break "
+                        "(by default lower cost, then smaller id).",
                         "items": _object(
                             {
                                 "rank": {"type": "integer"},
@@ -87,7 +89,7 @@ EXTRA_SCHEMAS["CycleResults"] = _object(
                                 "share": {"type": "number"},
                                 "outcome": {
                                     "type": "string",
-                                    "enum": ["funded", "over_budget", "too_few_votes"],
+                                    "enum": [outcome.value for outcome in FundingOutcome],
                                 },
                                 "funded": {"type": "boolean"},
                                 "budget_left_after": _MONEY,
@@ -121,6 +123,47 @@ EXTRA_SCHEMAS["CycleResults"] = _object(
             "description": "Counted votes per hour and per day, Kyiv time (tally sheets have no time "
             "and are left out).",
         },
+    }
+)
+# Why each project was or was not funded, and each category's rule (voting.funding):
+# always present in new results, optional here so older clients' checks still pass.
+_CATEGORY = EXTRA_SCHEMAS["CycleResults"]["properties"]["categories"]["items"]
+_CATEGORY["properties"].update(
+    {
+        "method": {"type": "string", "enum": [method.value for method in FundingMethod]},
+        "tie_break": {"type": "string", "enum": [tie.value for tie in TieBreak]},
+        "lot_seed": {"type": "string", "description": "The published seed of a lot (tie_break lot)."},
+        "threshold": {"type": "integer", "description": "The fewest votes a project needed."},
+        "valid_ballots": {"type": ["integer", "null"]},
+        "moved_in": _MONEY,
+        "moved_out": _MONEY,
+        "moved_to": {"type": ["integer", "null"], "description": "The category the leftover moved to."},
+        "equal_shares": {
+            "type": "object",
+            "description": "Method of Equal Shares: each voter's final budget, how many times it was "
+            "raised, and each round's project with the most one supporter paid (kopiykas).",
+        },
+        "comparison": {
+            "type": "object",
+            "description": "Equal Shares against the greedy rule: voters preferring each, and the choice.",
+        },
+    }
+)
+_CATEGORY["properties"]["projects"]["items"]["properties"].update(
+    {
+        "reason": {
+            "type": "object",
+            "description": "The decision as a message code (funding.*) and its parameters: money in "
+            "kopiykas, other projects by number.",
+            "required": ["code"],
+            "properties": {"code": {"type": "string"}},
+        },
+        "threshold": {"type": "integer"},
+        "excluded_by": {"type": "integer", "description": "Number of the funded exclusive partner."},
+        "stopped_at": {"type": "integer", "description": "Number of the project that stopped the count."},
+        "round": {"type": "integer"},
+        "price": {"type": "number", "description": "Most one supporter paid, kopiykas."},
+        "supporters_money": _MONEY,
     }
 )
 # Only in the results of a cycle with tally sheets, so it is not among the required keys.

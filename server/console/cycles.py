@@ -8,6 +8,7 @@ and their addresses lead to the contest.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -33,10 +34,13 @@ from server.services.cycles import (
     update_cycle,
     voting_started,
 )
+from voting import FundingMethod, TieBreak
 
 from .forms import REFUSALS, FormReader, community_for_new_object, managed_communities, refusal_errors, save
 from .school_summary import state_label, summarise
 from .views import bp
+
+_SHARE = re.compile(r"([0-9]{1,3})(?:[.,]([0-9]{1,2}))?")
 
 # Kinds a moderator gives a cycle in its form; a contest's cycle is made with the contest.
 FORM_KINDS = (CycleKind.PUBLIC.value, CycleKind.SCHOOL.value)
@@ -258,6 +262,13 @@ def _category_page(cycle: Cycle, category: Category | None):  # type: ignore[no-
             "max_project_cost": hryvnias_input(category.max_project_cost),
             "min_votes_to_fund": str(category.min_votes_to_fund),
             "position": str(category.position),
+            "funding_method": category.funding_method,
+            "tie_break": category.tie_break,
+            "min_votes_share": share_input(category.min_votes_share),
+            "min_project_cost": hryvnias_input(category.min_project_cost),
+            "leftover_to_id": "" if category.leftover_to_id is None else str(category.leftover_to_id),
+            "exclusive_groups": category.exclusive_groups,
+            "completion_step": hryvnias_input(category.completion_step),
         }
     else:
         count = db.session().scalar(select(func.count()).where(Category.cycle_id == cycle.id)) or 0
@@ -266,7 +277,16 @@ def _category_page(cycle: Cycle, category: Category | None):  # type: ignore[no-
             "max_choices": "1",
             "min_votes_to_fund": "1",
             "position": str(count + 1),
+            "funding_method": FundingMethod.GREEDY.value,
+            "tie_break": TieBreak.CHEAPER.value,
+            "min_votes_share": "0",
+            "completion_step": "1",
         }
+    others = db.session().scalars(
+        select(Category)
+        .where(Category.cycle_id == cycle.id, Category.id != (category.id if category else -1))
+        .order_by(Category.position, Category.id)
+    )
     return render_template(
         "console/category_form.html",
         cycle=cycle,
@@ -274,7 +294,47 @@ def _category_page(cycle: Cycle, category: Category | None):  # type: ignore[no-
         values=values,
         errors=reader.errors,
         started=voting_started(cycle),
+        methods=method_options(),
+        tie_breaks=tie_break_options(),
+        leftover_targets=[(str(c.id), c.name) for c in others],
     ), (422 if reader.errors else 200)
+
+
+def method_options() -> list[tuple[str, str]]:
+    return [
+        (FundingMethod.GREEDY.value, _("За рейтингом: фінансувати те, що вміщується, пропускаючи решту")),
+        (FundingMethod.GREEDY_NO_SKIP.value, _("За рейтингом: зупинитися на першому, що не вміщується")),
+        (FundingMethod.EQUAL_SHARES.value, _("Метод рівних часток з доповненням")),
+        (
+            FundingMethod.EQUAL_SHARES_COMPARISON.value,
+            _("Метод рівних часток, порівняний із рейтингом (обирають виборці)"),
+        ),
+    ]
+
+
+def tie_break_options() -> list[tuple[str, str]]:
+    return [
+        (TieBreak.CHEAPER.value, _("Дешевший проєкт")),
+        (TieBreak.NUMBER.value, _("Раніше зареєстрований (менший номер)")),
+        (TieBreak.LOT.value, _("Жереб з оприлюдненим зерном")),
+    ]
+
+
+def share_input(hundredths: int) -> str:
+    """1 250 hundredths of a per cent as "12,5" (what the moderator typed)."""
+    whole, rest = divmod(hundredths, 100)
+    return str(whole) if not rest else f"{whole},{rest:02d}".rstrip("0")
+
+
+def read_share(reader: FormReader, name: str) -> int | None:
+    """Hundredths of a per cent from "12,5" or "12.5"; the range is the domain rule's."""
+    raw = reader.form.get(name, "").strip() or "0"
+    match = _SHARE.fullmatch(raw)
+    if match is None:
+        reader.add_error(name, _("Введіть частку у відсотках, наприклад 5 або 2,5."))
+        return None
+    whole, fraction = match.groups()
+    return int(whole) * 100 + int((fraction or "0").ljust(2, "0"))
 
 
 def _read_category(reader: FormReader) -> CategoryFields | None:
@@ -285,7 +345,11 @@ def _read_category(reader: FormReader) -> CategoryFields | None:
     min_votes = reader.integer("min_votes_to_fund")
     position = reader.integer("position")
     name = reader.text("name", required=True)
-    if None in (budget, min_choices, max_choices, min_votes, position):
+    share = read_share(reader, "min_votes_share")
+    min_project_cost = reader.money("min_project_cost", required=False)
+    step = reader.money("completion_step", required=False)
+    leftover_to = reader.integer("leftover_to_id", required=False)
+    if None in (budget, min_choices, max_choices, min_votes, position, share):
         return None
     return CategoryFields(
         name=name,
@@ -296,4 +360,11 @@ def _read_category(reader: FormReader) -> CategoryFields | None:
         max_project_cost=max_project_cost,
         min_votes_to_fund=min_votes,  # type: ignore[arg-type]
         position=position,  # type: ignore[arg-type]
+        funding_method=reader.text("funding_method") or FundingMethod.GREEDY.value,
+        tie_break=reader.text("tie_break") or TieBreak.CHEAPER.value,
+        min_votes_share=share,  # type: ignore[arg-type]
+        min_project_cost=min_project_cost,
+        leftover_to_id=leftover_to,
+        exclusive_groups=reader.text("exclusive_groups"),
+        completion_step=100 if step is None else step,
     )

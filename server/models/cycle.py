@@ -65,6 +65,19 @@ class Category(Base):
     max_project_cost: Mapped[int | None] = mapped_column(BigInteger, default=None)
     min_votes_to_fund: Mapped[int] = mapped_column(Integer, default=1)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # How votes become funded projects (voting.funding_rules): the defaults are the rule
+    # every category had before these columns.
+    funding_method: Mapped[str] = mapped_column(String(32), default="greedy")
+    tie_break: Mapped[str] = mapped_column(String(16), default="cheaper")
+    lot_seed: Mapped[str] = mapped_column(String(64), default="")  # published with the rule
+    min_votes_share: Mapped[int] = mapped_column(Integer, default=0)  # hundredths of a per cent
+    min_project_cost: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    leftover_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("category.id", ondelete="SET NULL"), default=None
+    )
+    # Mutually exclusive projects by their ballot numbers: "3,7; 12,14" (one group per ";").
+    exclusive_groups: Mapped[str] = mapped_column(Text, default="")
+    completion_step: Mapped[int] = mapped_column(Integer, default=100)  # kopiykas
 
 
 class Project(Base):

@@ -13,7 +13,7 @@ from flask import Response
 from server.i18n import _
 from server.services.results import CycleResults
 
-from .page import outcome_text
+from .page import outcome_text, reason_text
 
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection);
 # a leading apostrophe makes it plain text.
@@ -58,7 +58,7 @@ def results_rows(results: CycleResults) -> list[list[object]]:
     ]
     if tallies:
         header.append(_("З них з паперових протоколів (без перевірки повторного голосування)"))
-    header += [_("Частка зарахованих голосів, %"), _("Результат"), _("Профінансовано")]
+    header += [_("Частка зарахованих голосів, %"), _("Результат"), _("Профінансовано"), _("Причина")]
     rows: list[list[object]] = [header]
     for category in results.categories:
         for p in category.projects:
@@ -73,7 +73,12 @@ def results_rows(results: CycleResults) -> list[list[object]]:
             ]
             if tallies:
                 row.append(results.paper_tally_votes.get(p.project_id, 0))
-            row += [f"{p.share * 100:.2f}", outcome_text(p.outcome), _("так") if p.funded else _("ні")]
+            row += [
+                f"{p.share * 100:.2f}",
+                outcome_text(p.outcome),
+                _("так") if p.funded else _("ні"),
+                reason_text(category, p),
+            ]
             rows.append(row)
     return rows
 

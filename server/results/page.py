@@ -16,9 +16,10 @@ from server.services.results import (
     CategoryResult,
     ChannelTotals,
     CycleResults,
+    ProjectResult,
     TurnoutPoint,
 )
-from voting import FundingOutcome, VoteStatus, channel_label
+from voting import FundingMethod, FundingOutcome, TieBreak, VoteStatus, channel_label, explain
 
 from . import charts
 
@@ -28,7 +29,76 @@ def outcome_text(outcome: FundingOutcome) -> str:
         return _("Профінансовано")
     if outcome is FundingOutcome.OVER_BUDGET:
         return _("Не вистачило бюджету")
+    if outcome is FundingOutcome.STOPPED:
+        return _("Розподіл зупинено")
+    if outcome is FundingOutcome.EXCLUDED:
+        return _("Виключено іншим проєктом")
+    if outcome is FundingOutcome.COST_OUT_OF_BOUNDS:
+        return _("Вартість поза межами")
+    if outcome is FundingOutcome.SUPPORTERS_SHORT:
+        return _("Прихильникам не вистачило коштів")
     return _("Замало голосів")
+
+
+def _amount(kopiykas: float) -> str:
+    # Equal Shares' prices are fractions of a kopiyka: shown to the kopiyka.
+    whole = round(kopiykas)
+    return money(whole, with_kopiykas=bool(whole % 100))
+
+
+def reason_text(category: CategoryResult, project: ProjectResult) -> str:
+    """Why the project was or was not funded, in the visitor's language."""
+    if project.line is None:
+        return outcome_text(project.outcome)
+    return explain(project.line, get_locale(), number=category.number_of, money=_amount)
+
+
+def rule_text(category: CategoryResult) -> str:
+    """The category's funding rule in one sentence, with the lot's seed when there is one."""
+    funding = category.funding
+    if funding is None:
+        return ""
+    methods = {
+        FundingMethod.GREEDY: _(
+            "Проєкти фінансують за рейтингом; той, що не вміщується в залишок, пропускають."
+        ),
+        FundingMethod.GREEDY_NO_SKIP: _(
+            "Проєкти фінансують за рейтингом до першого, що не вміщується в залишок."
+        ),
+        FundingMethod.EQUAL_SHARES: _("Метод рівних часток: бюджет ділять порівну між виборцями категорії."),
+        FundingMethod.EQUAL_SHARES_COMPARISON: _(
+            "Метод рівних часток, порівняний із розподілом за рейтингом: "
+            "обрано той, якому віддає перевагу більше виборців."
+        ),
+    }
+    ties = {
+        TieBreak.CHEAPER: _("За рівної кількості голосів вище дешевший проєкт."),
+        TieBreak.NUMBER: _("За рівної кількості голосів вище раніше зареєстрований проєкт (менший номер)."),
+        TieBreak.LOT: _(
+            "За рівної кількості голосів вирішує жереб; зерно жеребу: {seed}.", seed=funding.lot_seed
+        ),
+    }
+    parts = [methods[funding.method], ties[funding.tie_break]]
+    if funding.moved_in:
+        parts.append(_("Додано залишок інших категорій: {amount}.", amount=money(funding.moved_in)))
+    if category.moved_out:
+        parts.append(_("Залишок {amount} передано іншій категорії.", amount=money(category.moved_out)))
+    if funding.completion_capped:
+        parts.append(
+            _(
+                "Доповнення зупинено після {steps} кроків: далі бюджет виборців не збільшували.",
+                steps=number(funding.completion_steps),
+            )
+        )
+    if funding.comparison is not None:
+        parts.append(
+            _(
+                "Рівним часткам віддали перевагу {shares} виборців, рейтингу — {greedy}.",
+                shares=number(funding.comparison.prefer_equal_shares),
+                greedy=number(funding.comparison.prefer_greedy),
+            )
+        )
+    return " ".join(parts)
 
 
 def status_text(status: str) -> str:
@@ -60,6 +130,9 @@ def channel_name(channel: str) -> str:
 # Helpers the results templates call.
 TEMPLATE_HELPERS = {
     "outcome_text": outcome_text,
+    "reason_text": reason_text,
+    "rule_text": rule_text,
+    "amount_text": _amount,
     "status_text": status_text,
     "device_kind_text": device_kind_text,
     "percent": percent,

@@ -3,7 +3,9 @@
 Both are recorded in the audit log. Publishing needs no recomputation: the public
 pages read the same running tallies as the console.
 
-The check covers support points' tally sheets too: the published figures are the
+The check recomputes each category's funding from the recounted totals too (a recount
+must reproduce every funding method, not only the votes). It covers support points'
+tally sheets too: the published figures are the
 running tally plus the sheets, so the recount adds the same sheets, each re-checked
 against the content hash made when it was entered.
 """
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from server.models import Cycle, Project, TurnoutTally, User, utcnow
 from server.services import audit
+from server.services.funding_recount import FundingDifference, recount_funding
 from server.services.paper_tally import TallyFinding, verify_stored_tallies
 from server.services.results import iso_utc
 from server.services.tally import published_tally, recount_with_paper_tallies, status_counts
@@ -68,11 +71,15 @@ class Verification:
     tallied_statuses: dict[str, int]
     recounted_statuses: dict[str, int]
     tally_findings: tuple[TallyFinding, ...] = ()  # tally sheets changed or broken since entry
+    funding: tuple[FundingDifference, ...] = ()  # categories funded differently by the recount
 
     @property
     def agrees(self) -> bool:
         return (
-            not self.projects and self.tallied_statuses == self.recounted_statuses and not self.tally_findings
+            not self.projects
+            and self.tallied_statuses == self.recounted_statuses
+            and not self.tally_findings
+            and not self.funding
         )
 
 
@@ -107,6 +114,8 @@ def verify_against_records(session: Session, cycle: Cycle, user: User | None = N
         tallied_statuses,
         status_counts(session, cycle.id),
         tuple(verify_stored_tallies(session, cycle)),
+        # Every category's rule again, from the recounted totals: the same projects funded.
+        recount_funding(session, cycle, recounted),
     )
     audit.record(
         session,
@@ -118,6 +127,7 @@ def verify_against_records(session: Session, cycle: Cycle, user: User | None = N
             "agrees": verification.agrees,
             "differences": len(differences),
             "tally_findings": len(verification.tally_findings),
+            "funding_differences": len(verification.funding),
         },
     )
     return verification

@@ -60,7 +60,34 @@ class CycleRules:
         return problems[0].code if problems else None
 
 
-def category_rule(category: Category) -> CategoryRule:
+MAX_GROUPS_TEXT = 2000
+
+
+def parse_exclusive_groups(text: str) -> tuple[tuple[int, ...], ...]:
+    """Groups of project numbers as a moderator writes them, "3,7; 12,14", or ValueError."""
+    if len(text) > MAX_GROUPS_TEXT:
+        raise ValueError("too long")
+    groups = []
+    for part in text.split(";"):
+        if not part.strip():
+            continue
+        numbers = [item.strip() for item in part.split(",")]
+        if not all(n.isascii() and n.isdigit() and len(n) <= 9 for n in numbers):
+            raise ValueError(f"not a list of project numbers: {part.strip()[:40]!r}")
+        groups.append(tuple(int(n) for n in numbers))
+    return tuple(groups)
+
+
+def category_rule(category: Category, id_of_number: dict[int, int] | None = None) -> CategoryRule:
+    """The category's rule. `id_of_number` maps the cycle's admitted projects' numbers to
+    their ids, for the exclusive groups (a number no longer admitted drops out)."""
+    groups: tuple[tuple[int, ...], ...] = ()
+    if category.exclusive_groups and id_of_number is not None:
+        mapped = (
+            tuple(id_of_number[n] for n in group if n in id_of_number)
+            for group in parse_exclusive_groups(category.exclusive_groups)
+        )
+        groups = tuple(g for g in mapped if len(g) >= 2)
     return CategoryRule(
         category_id=category.id,
         name=category.name,
@@ -70,7 +97,31 @@ def category_rule(category: Category) -> CategoryRule:
         budget_limited=category.budget_limited,
         max_project_cost=category.max_project_cost,
         min_votes_to_fund=category.min_votes_to_fund,
+        method=category.funding_method,
+        tie_break=category.tie_break,
+        lot_seed=category.lot_seed,
+        min_votes_share=category.min_votes_share,
+        min_project_cost=category.min_project_cost,
+        leftover_to=category.leftover_to_id,
+        exclusive_groups=groups,
+        completion_step=category.completion_step,
     )
+
+
+def funding_body(category: Category, id_of_number: dict[int, int]) -> dict:
+    """The category's funding rule as it travels in a cycle package (plain JSON data);
+    sync.packages.funding_fields reads it back. Exclusive groups go as project ids."""
+    rule = category_rule(category, id_of_number)
+    return {
+        "method": rule.method,
+        "tie_break": rule.tie_break,
+        "lot_seed": rule.lot_seed,
+        "min_votes_share": rule.min_votes_share,
+        "min_project_cost": rule.min_project_cost,
+        "leftover_to": rule.leftover_to,
+        "exclusive_groups": [list(group) for group in rule.exclusive_groups],
+        "completion_step": rule.completion_step,
+    }
 
 
 def ballot_for(session: Session, cycle: Cycle) -> Ballot:
@@ -83,9 +134,10 @@ def ballot_for(session: Session, cycle: Cycle) -> Ballot:
         .where(Project.cycle_id == cycle.id, Project.status == ProjectStatus.ADMITTED.value)
         .order_by(Project.number)
     ).all()
+    id_of_number = {p.number: p.id for p in projects}
     return Ballot(
-        categories=[category_rule(c) for c in categories],
-        projects=[BallotProject(p.id, p.category_id, p.cost, p.title) for p in projects],
+        categories=[category_rule(c, id_of_number) for c in categories],
+        projects=[BallotProject(p.id, p.category_id, p.cost, p.title, p.number) for p in projects],
         min_total=cycle.min_total,
         max_total=cycle.max_total,
     )

@@ -13,6 +13,7 @@ costs and categories, the start) is frozen. Texts can still be corrected.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from server.models import Category, Community, Cycle, CycleKind, utcnow
 from server.services import audit
-from server.services.cycle_rules import ballot_for
+from server.services.cycle_rules import ballot_for, parse_exclusive_groups
 from server.services.validation import (
     MAX_MONEY,
     Refused,
@@ -32,10 +33,12 @@ from server.services.validation import (
     clean_slug,
     clean_text,
 )
-from voting import Ballot, CategoryRule, Problem, check_ballot_rule, check_category_rule
+from voting import Ballot, CategoryRule, Problem, TieBreak, check_ballot_rule, check_category_rule
 from voting.eligibility import MIN_AGE_LIMITS
+from voting.record import MAX_SELECTIONS
 
-MAX_CHOICES = 1000
+# A category and a cycle may allow as many choices as a vote record can carry, no more.
+MAX_CHOICES = MAX_SELECTIONS
 MAX_MIN_VOTES = 10_000_000
 MAX_POSITION = 10_000
 
@@ -62,6 +65,15 @@ class CategoryFields:
     max_project_cost: int | None  # kopiykas
     min_votes_to_fund: int
     position: int
+    # How the category funds projects (voting.funding_rules); the defaults are the rule
+    # every category had before they existed.
+    funding_method: str = "greedy"
+    tie_break: str = "cheaper"
+    min_votes_share: int = 0  # hundredths of a per cent of the category's valid ballots
+    min_project_cost: int | None = None  # kopiykas
+    leftover_to_id: int | None = None
+    exclusive_groups: str = ""  # project numbers, "3,7; 12,14"
+    completion_step: int = 100  # kopiykas
 
 
 def voting_started(cycle: Cycle, now: datetime | None = None) -> bool:
@@ -211,7 +223,12 @@ def save_category(
     check_at_most(fields.min_votes_to_fund, field="min_votes_to_fund", maximum=MAX_MIN_VOTES)
     check_range(fields.position, field="position", minimum=0, maximum=MAX_POSITION)
     check_money(fields.max_project_cost, field="max_project_cost", required=False)
+    check_money(fields.min_project_cost, field="min_project_cost", required=False)
+    check_money(fields.completion_step, field="completion_step")
     fields = replace(fields, name=name)
+    ballot = ballot_for(session, cycle)
+    groups, id_groups = _exclusive_groups(fields.exclusive_groups, ballot, category)
+    _check_leftover_target(session, cycle, fields.leftover_to_id, category)
     values = {
         "name": fields.name,
         "budget": fields.budget,
@@ -221,7 +238,20 @@ def save_category(
         "max_project_cost": fields.max_project_cost,
         "min_votes_to_fund": fields.min_votes_to_fund,
         "position": fields.position,
+        "funding_method": fields.funding_method[:32],
+        "tie_break": fields.tie_break[:16],
+        "min_votes_share": fields.min_votes_share,
+        "min_project_cost": fields.min_project_cost,
+        "leftover_to_id": fields.leftover_to_id,
+        "exclusive_groups": groups,
+        "completion_step": fields.completion_step,
     }
+    # A lot's seed is drawn once, when the lot is chosen, before any vote exists, and
+    # published with the rule: nobody can pick a seed that favours a known result.
+    seed = category.lot_seed if category is not None and category.lot_seed else ""
+    if fields.tie_break == TieBreak.LOT and not seed:
+        seed = secrets.token_hex(16)
+    values["lot_seed"] = seed
     if voting_started(cycle, now):
         if category is None or any(getattr(category, k) != v for k, v in values.items() if k != "name"):
             raise Refused(
@@ -237,10 +267,17 @@ def save_category(
         budget_limited=fields.budget_limited,
         max_project_cost=fields.max_project_cost,
         min_votes_to_fund=fields.min_votes_to_fund,
+        method=values["funding_method"],
+        tie_break=values["tie_break"],
+        lot_seed=seed,
+        min_votes_share=fields.min_votes_share,
+        min_project_cost=fields.min_project_cost,
+        leftover_to=fields.leftover_to_id,
+        exclusive_groups=id_groups,
+        completion_step=fields.completion_step,
     )
-    ballot = ballot_for(session, cycle)
-    costs = [p.cost for p in ballot.projects if category is not None and p.category_id == category.id]
-    own = check_category_rule(candidate, costs)
+    own_projects = [p for p in ballot.projects if category is not None and p.category_id == category.id]
+    own = check_category_rule(candidate, [p.cost for p in own_projects], [p.project_id for p in own_projects])
     others = [c for c in ballot.categories if c.category_id != candidate.category_id]
     refuse_new_problems(ballot, replace(ballot, categories=[*others, candidate]), always=own)
 
@@ -267,6 +304,52 @@ def save_category(
             details=changes,
         )
     return category
+
+
+def _exclusive_groups(
+    text: str, ballot: Ballot, category: Category | None
+) -> tuple[str, tuple[tuple[int, ...], ...]]:
+    """The groups in their written form, tidied, and as project ids; Refused naming the
+    first number that is not an admitted project of this category."""
+    try:
+        groups = parse_exclusive_groups(text)
+    except ValueError:
+        raise Refused(
+            "Запишіть групи номерами проєктів: номери групи через кому, групи через крапку з комою, "
+            "наприклад «3, 7; 12, 14».",
+            "Write the groups as project numbers: a group's numbers separated by commas, groups by "
+            "semicolons, e.g. “3, 7; 12, 14”.",
+            field="exclusive_groups",
+        ) from None
+    own = {
+        p.number: p.project_id
+        for p in ballot.projects
+        if category is not None and p.category_id == category.id and p.number is not None
+    }
+    for group in groups:
+        for number in group:
+            if number not in own:
+                raise Refused(
+                    f"У цій категорії немає допущеного проєкту № {number}.",
+                    f"This category has no admitted project No. {number}.",
+                    field="exclusive_groups",
+                )
+    written = "; ".join(", ".join(str(n) for n in group) for group in groups)
+    return written, tuple(tuple(own[n] for n in group) for group in groups)
+
+
+def _check_leftover_target(
+    session: Session, cycle: Cycle, target_id: int | None, category: Category | None
+) -> None:
+    if target_id is None:
+        return
+    target = session.get(Category, target_id) if 0 < target_id <= 2**31 - 1 else None
+    if target is None or target.cycle_id != cycle.id or (category is not None and target.id == category.id):
+        raise Refused(
+            "Залишок можна передати лише іншій категорії цього циклу.",
+            "The leftover can only move to another category of this cycle.",
+            field="leftover_to_id",
+        )
 
 
 # --- checking and recording a change (also used by services.projects) -----------------

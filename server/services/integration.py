@@ -43,11 +43,11 @@ from voting import (
     canonical_vote_id,
     community_voter_secret,
 )
+from voting.record import MAX_SELECTIONS  # the one limit; the OpenAPI document reads it from here
 
 from .ballot_box import Conflict, StoredVote, VoteConflict, store_votes
 from .cycle_rules import CycleRules, load_cycle_rules
 
-MAX_SELECTIONS = 50
 MAX_ID = 2**31 - 1  # ids are PostgreSQL `integer`s; a bigger number could never match
 # A hostile batch could carry thousands of problems; the first hundred say enough.
 MAX_REPORTED_PROBLEMS = 100

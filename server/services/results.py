@@ -24,12 +24,20 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.models import Category, Cycle, Device, Project, ProjectStatus, TurnoutTally, utcnow
-from server.services.cycle_rules import category_rule
+from server.models import Cycle, Device, Project, ProjectStatus, TurnoutTally, utcnow
 from server.services.paper_tally import current_tallies
 from server.services.paper_tally_results import TallySheetTotals, paper_tallies_section, sheet_totals
+from server.services.results_funding import (
+    CategoryResult,
+    ProjectResult,
+    category_dict,
+    category_results,
+    project_dict,
+)
 from server.services.tally import add_counts, running_tally
-from voting import BallotProject, Channel, FundingOutcome, VoteStatus, allocate
+from voting import Channel, VoteStatus
+
+__all__ = ["CategoryResult", "CycleResults", "ProjectResult", "cycle_results"]
 
 KYIV = ZoneInfo("Europe/Kyiv")
 # Above three days an hourly chart has too many points to read; show days instead.
@@ -51,41 +59,6 @@ class StatusCounts:
 
     def as_dict(self) -> dict[str, int]:
         return {"counted": self.counted, "duplicate": self.duplicate, "invalid": self.invalid}
-
-
-@dataclass(frozen=True, slots=True)
-class ProjectResult:
-    rank: int
-    project_id: int
-    number: int
-    title: str
-    district: str
-    cost: int  # kopiykas
-    votes: int
-    share: float  # of all counted voters, 0..1
-    outcome: FundingOutcome
-    budget_left_after: int  # kopiykas left in the category after this line
-
-    @property
-    def funded(self) -> bool:
-        return self.outcome is FundingOutcome.FUNDED
-
-
-@dataclass(frozen=True, slots=True)
-class CategoryResult:
-    category_id: int
-    name: str
-    budget: int
-    min_votes_to_fund: int
-    projects: tuple[ProjectResult, ...]
-
-    @property
-    def allocated(self) -> int:
-        return sum(p.cost for p in self.projects if p.funded)
-
-    @property
-    def left(self) -> int:
-        return self.budget - self.allocated
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,9 +137,18 @@ class CycleResults:
           "voters": {"counted", "duplicate", "invalid"},   # votes by status
           "budget": {"total", "allocated", "left"},        # integer kopiykas
           "categories": [{"id", "name", "budget", "allocated", "left", "min_votes_to_fund",
+                          "method", "tie_break", "lot_seed", "threshold", "valid_ballots",
+                          "moved_in", "moved_out", "moved_to",
+                          ["equal_shares": {"voter_budget", "completion_steps",
+                                            "rounds": [{"round", "project_id", "number", "cost",
+                                                        "price", "full_payers", "partial_payers",
+                                                        "supporters"}]}],
+                          ["comparison": {"prefer_equal_shares", "prefer_greedy", "chosen"}],
                           "projects": [{"rank", "project_id", "number", "title", "district",
                                         "cost", "votes", "share", "outcome", "funded",
-                                        "budget_left_after"}]}],
+                                        "budget_left_after", "reason": {"code", ...},
+                                        "threshold", ["excluded_by"], ["stopped_at"],
+                                        ["round", "price"], ["supporters_money"]}]}],
           "channels": [{"channel", "counted", "duplicate", "invalid"}],  # every channel
           "devices": [{"device_id", "name", "kind", "counted", "duplicate", "invalid"}],
           "turnout": {"timezone": "Europe/Kyiv",
@@ -176,7 +158,13 @@ class CycleResults:
 
         Dates are ISO 8601 (UTC with "Z"; turnout starts in Kyiv time with the offset),
         money is integer kopiykas, `share` is the project's votes over counted voters
-        (0..1, six decimals), `outcome` is one of funded / over_budget / too_few_votes.
+        (0..1, six decimals), `outcome` is one of funded / over_budget / too_few_votes /
+        stopped / excluded / cost_out_of_bounds / supporters_short, and `reason` is the
+        message code (voting.messages, "funding.*") with its parameters: money in
+        kopiykas, other projects by their public number. `threshold` is the fewest
+        votes that applied (`min_votes_to_fund`, or the share of valid ballots if higher).
+        `left` is what stayed unspent in the category after any leftover moved on
+        (`moved_out` to category `moved_to`); Equal Shares' prices are in kopiykas.
         Turnout counts counted votes only, so its totals equal `voters.counted` (less the
         "paper_tally" channel, below).
 
@@ -218,6 +206,7 @@ class CycleResults:
                     "allocated": c.allocated,
                     "left": c.left,
                     "min_votes_to_fund": c.min_votes_to_fund,
+                    **category_dict(c),
                     "projects": [
                         {
                             "rank": p.rank,
@@ -231,6 +220,7 @@ class CycleResults:
                             "outcome": p.outcome.value,
                             "funded": p.funded,
                             "budget_left_after": p.budget_left_after,
+                            **project_dict(c, p),
                         }
                         for p in c.projects
                     ],
@@ -294,7 +284,8 @@ def cycle_results(session: Session, cycle: Cycle) -> CycleResults:
         duplicate=sum(c.votes.duplicate for c in channels),
         invalid=sum(c.votes.invalid for c in channels),
     )
-    categories = _category_results(session, cycle, voters.counted, paper_votes)
+    sheet_ballots = sum(s.tally.valid_ballots for s in sheets)
+    categories = _category_results(session, cycle, voters.counted, paper_votes, sheet_ballots)
     hourly = _hourly_turnout(session, cycle)
     return CycleResults(
         cycle_id=cycle.id,
@@ -317,48 +308,18 @@ def cycle_results(session: Session, cycle: Cycle) -> CycleResults:
 
 
 def _category_results(
-    session: Session, cycle: Cycle, counted_voters: int, paper_votes: dict[int, int]
+    session: Session, cycle: Cycle, counted_voters: int, paper_votes: dict[int, int], sheet_ballots: int
 ) -> tuple[CategoryResult, ...]:
-    categories = session.scalars(
-        select(Category).where(Category.cycle_id == cycle.id).order_by(Category.position, Category.id)
-    ).all()
-    projects = {
-        p.id: p
+    titles = {
+        p.id: (p.title, p.district)
         for p in session.scalars(
             select(Project).where(
                 Project.cycle_id == cycle.id, Project.status == ProjectStatus.ADMITTED.value
             )
         )
     }
-    ballot_projects = [BallotProject(p.id, p.category_id, p.cost, p.title) for p in projects.values()]
     votes = add_counts(running_tally(session, cycle.id), paper_votes)
-    results = []
-    for category in categories:
-        lines = allocate(category_rule(category), ballot_projects, votes)
-        results.append(
-            CategoryResult(
-                category_id=category.id,
-                name=category.name,
-                budget=category.budget,
-                min_votes_to_fund=category.min_votes_to_fund,
-                projects=tuple(
-                    ProjectResult(
-                        rank=line.rank,
-                        project_id=line.project_id,
-                        number=projects[line.project_id].number,
-                        title=projects[line.project_id].title,
-                        district=projects[line.project_id].district,
-                        cost=line.cost,
-                        votes=line.votes,
-                        share=line.votes / counted_voters if counted_voters else 0.0,
-                        outcome=line.outcome,
-                        budget_left_after=line.budget_left_after,
-                    )
-                    for line in lines
-                ),
-            )
-        )
-    return tuple(results)
+    return category_results(session, cycle, counted_voters, votes, sheet_ballots, titles)
 
 
 def _device_totals(session: Session, cycle: Cycle) -> tuple[DeviceTotals, ...]:

@@ -11,6 +11,7 @@ import pytest
 
 from server.models import Cycle
 from server.services.api_clients import revoke_api_client
+from voting.record import MAX_SELECTIONS
 
 from .test_api_support import (
     Platform,
@@ -102,7 +103,12 @@ MALFORMED = [
     ("selections of bools", lambda s: s.body(selections=[True]), 422, (0, "selections[0]")),
     ("selection beyond integer", lambda s: s.body(selections=[10**30]), 422, (0, "selections[0]")),
     ("selections an object", lambda s: s.body(selections={"a": 1}), 422, (0, "selections")),
-    ("51 selections", lambda s: s.body(selections=list(range(1, 52))), 422, (0, "selections")),
+    (
+        "one selection over the limit",
+        lambda s: s.body(selections=list(range(1, MAX_SELECTIONS + 2))),
+        422,
+        (0, "selections"),
+    ),
     ("naive cast_at", lambda s: s.body(cast_at="2027-05-01T10:00:00"), 422, (0, "cast_at")),
     ("date only", lambda s: s.body(cast_at="2027-05-01"), 422, (0, "cast_at")),
     ("impossible date", lambda s: s.body(cast_at="2027-02-30T10:00:00Z"), 422, (0, "cast_at")),

@@ -182,7 +182,7 @@ def test_the_pages_and_the_csv_show_the_sheets_as_a_channel_of_their_own(client,
     answer = client.get(f"/console/cycles/{cycle.id}/results.csv")
     rows = list(csv.reader(io.StringIO(answer.data.decode("utf-8-sig"))))
     column = rows[0].index("З них з паперових протоколів (без перевірки повторного голосування)")
-    assert rows[0][column - 1] == "Голоси" and rows[0][-1] == "Профінансовано"
+    assert rows[0][column - 1] == "Голоси" and rows[0][-2:] == ["Профінансовано", "Причина"]
     by_number = {int(row[2]): row for row in rows[1:]}
     assert by_number[run["l1"].number][column - 1 : column + 1] == ["6", "5"]
     assert by_number[run["l4"].number][column] == "0"

@@ -286,7 +286,10 @@ def test_as_dict_is_json_with_iso_dates_and_integer_kopiykas(session, make):
         "outcome",
         "funded",
         "budget_left_after",
+        "reason",
+        "threshold",
     }
+    assert first["reason"] == {"code": "funding.funded"}
     assert (first["title"], first["cost"], first["outcome"], first["funded"], first["share"]) == (
         "Сквер 1",
         10_000_000,

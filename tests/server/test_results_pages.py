@@ -219,7 +219,7 @@ def test_csv_opens_in_excel_and_cannot_run_formulas(client, moderator, cycle):
     assert "'-2+3" in titles and "'@SUM(A1)" in titles and "<script>alert(1)</script>" in titles
     assert not [cell for row in rows for cell in row if cell[:1] in ("=", "+", "-", "@")]
     first = rows[1]
-    assert first[1:3] != ["", ""] and first[5] == "150000.00" and first[-1] == "так"
+    assert first[1:3] != ["", ""] and first[5] == "150000.00" and first[-2:] == ["так", "Профінансовано."]
 
 
 def test_json_export_has_the_documented_shape(client, session, moderator, cycle):
