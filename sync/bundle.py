@@ -216,6 +216,10 @@ def _write_batches(
             raise BundleError("bundle.log_gap", f"entry {seq} is missing from the device log")
         store.damaged_entries(entries, system_clock_ms())
         batch = protocol.make_batch(key, device, entries)
+        # Votes of up to 1 000 selections: 500 of them can be over what a reader takes.
+        while len(protocol.canonical_json(batch)) > MAX_BATCH_BYTES and len(entries) > 1:
+            entries = entries[: len(entries) // 2]
+            batch = protocol.make_batch(key, device, entries)
         number += 1
         db.execute(
             "INSERT INTO batch VALUES (?, ?, ?, ?)",

@@ -29,7 +29,7 @@ from sync.packages import package_digest
 
 API_PREFIX = "/api/v1/sync"
 SOFTWARE = "spilno-kiosk device sync"
-MAX_REQUEST_BYTES = 2 * 1024 * 1024  # 500 entries of at most 50 selections stay far below this
+MAX_REQUEST_BYTES = 2 * 1024 * 1024  # a batch over this (votes of hundreds of selections) is halved
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024  # a package with every project's description
 RETRY_BASE_S = 0.5
 RETRY_CAP_S = 60.0
@@ -284,7 +284,7 @@ class SyncClient:
         # Damaged entries go as evidence in their places; the intact ones after them still link.
         self.store.damaged_entries(entries, self.clock())
         body = protocol.canonical_json(protocol.make_batch(key, identity.device, entries))
-        while len(body) > MAX_REQUEST_BYTES and len(entries) > 1:  # never with today's records
+        while len(body) > MAX_REQUEST_BYTES and len(entries) > 1:  # only with very long votes
             entries = entries[: len(entries) // 2]
             body = protocol.canonical_json(protocol.make_batch(key, identity.device, entries))
         with self._recording_errors():

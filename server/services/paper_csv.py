@@ -50,7 +50,8 @@ from .paper_csv_messages import paper_message
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
-MAX_CELL_CHARS = 500  # 50 project numbers with separators fit; a document number is under 64
+MAX_CELL_CHARS = 500  # a document number is under 64; a date, a kind, a code are shorter
+MAX_PROJECTS_CHARS = MAX_SELECTIONS * 11  # every allowed project number (10 digits) with a separator
 SOURCE = "paper-csv"
 KYIV = ZoneInfo("Europe/Kyiv")
 PAPER_CSV_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://spilno.example/paper-csv-row")
@@ -311,8 +312,9 @@ def _row_problems(
     values = dict(zip(names, cells + [""] * (len(names) - len(cells)), strict=True))
     problems = []
     for name, value in values.items():
-        if len(value) > MAX_CELL_CHARS:
-            problems.append(RowProblem(row, name, "paper.cell_too_long", {"limit": MAX_CELL_CHARS}))
+        limit = MAX_PROJECTS_CHARS if name == "projects" else MAX_CELL_CHARS
+        if len(value) > limit:
+            problems.append(RowProblem(row, name, "paper.cell_too_long", {"limit": limit}))
         elif name not in OPTIONAL_COLUMNS and not value.strip():
             problems.append(RowProblem(row, name, "paper.missing_value"))
     if problems:

@@ -24,6 +24,11 @@ def _print_text(report: RecountReport) -> None:
             click.echo(f"  пошкоджені записи, не враховані / damaged entries, not counted: {shown}")
     for problem in report.record_problems:
         click.echo(f"record: {problem}")
+    for difference in report.funding:
+        click.echo(
+            f"funding: {difference.name}: published {list(difference.published)},"
+            f" recounted {list(difference.recounted)}"
+        )
     for m in report.status_mismatches:
         click.echo(f"status: {m.vote_id} stored {m.stored} recomputed {m.recomputed}")
     for project_id in sorted(report.tally.keys() | report.running_tally.keys()):

@@ -25,10 +25,11 @@ from sqlalchemy.orm import Session
 
 from server.models import Cycle, Device, DeviceCheckpoint, DeviceEnrolment, DeviceLogEntry, Vote
 from server.services.cycle_rules import load_cycle_rules, resolve_codes
+from server.services.funding_recount import FundingDifference, recount_funding
 from server.services.paper_tally import current_tallies, verify_stored_tallies
 from server.services.tally import add_counts, published_tally
 from sync import protocol
-from voting import CountingInput, VoteRecord, decide, tally
+from voting import CountingInput, VoteRecord, VoteStatus, decide, tally
 
 from .ingest import DAMAGED_KIND
 
@@ -74,6 +75,9 @@ class RecountReport:
     tally: dict[int, int] = field(default_factory=dict)  # tally sheets included
     running_tally: dict[int, int] = field(default_factory=dict)  # as published: sheets included
     paper_tallies: list[PaperTallyLineReport] = field(default_factory=list)
+    # Categories whose funded projects, under the cycle's funding rule, differ between
+    # the published results and the recounted votes.
+    funding: list[FundingDifference] = field(default_factory=list)
 
     @property
     def tally_agrees(self) -> bool:
@@ -86,6 +90,7 @@ class RecountReport:
             and not self.record_problems
             and not self.status_mismatches
             and self.tally_agrees
+            and not self.funding
         )
 
     def json_lines(self) -> Iterator[dict]:
@@ -118,6 +123,8 @@ class RecountReport:
                 "ballots_spoiled": sheet.ballots_spoiled,
                 "votes": sheet.votes,
             }
+        for difference in self.funding:
+            yield difference.as_dict()
         for project_id in sorted(self.tally.keys() | self.running_tally.keys()):
             yield {
                 "type": "tally",
@@ -135,6 +142,7 @@ class RecountReport:
             "record_problems": len(self.record_problems),
             "status_mismatches": len(self.status_mismatches),
             "tally_agrees": self.tally_agrees,
+            "funding_differences": len(self.funding),
             "ok": self.ok,
         }
 
@@ -316,6 +324,9 @@ def recount_cycle(session: Session, cycle_id: int) -> RecountReport:
     ]
     report.tally = add_counts(tally(selections, decisions), *(s.votes for s in sheets))
     report.running_tally = published_tally(session, cycle_id)
+    # Funding is re-decided from the recounted ballots, by every method the cycle may use.
+    counted = [selections[v] for v, d in decisions.items() if d.status is VoteStatus.COUNTED]
+    report.funding = list(recount_funding(session, cycle, report.tally, counted))
 
     for device in session.scalars(
         select(Device).where(Device.code.in_(sorted(logged_devices))).order_by(Device.code)

@@ -201,3 +201,21 @@ def test_the_recount_command_prints_json_lines_and_fails_on_a_broken_chain(app, 
     assert text_output.exit_code == 1 and "CHAIN BROKEN" in text_output.output
     missing = runner.invoke(recount_command, ["999999"])
     assert missing.exit_code == 1 and "no cycle 999999" in missing.output
+
+
+def test_a_drifted_tally_that_changes_what_is_funded_is_named_by_category(engine, session, mixed_run):
+    cycle, *_ = mixed_run
+    clean = recount_cycle(session, cycle.id)
+    assert clean.funding == []
+    # The project with the most votes drops to nothing in the running tally that the
+    # published results are funded from; the recount funds it from the raw records.
+    top = max(clean.tally, key=lambda p: clean.tally[p])
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE project_tally SET votes = 0 WHERE project_id = :p"), {"p": top})
+    session.expire_all()
+    report = recount_cycle(session, cycle.id)
+    assert not report.ok
+    (difference,) = report.funding
+    assert top in difference.recounted and top not in difference.published
+    assert {"type": "funding", "category_id": difference.category_id}.items() <= difference.as_dict().items()
+    assert next(line for line in report.json_lines() if line["type"] == "summary")["funding_differences"] == 1

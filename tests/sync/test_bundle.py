@@ -279,3 +279,24 @@ def test_the_reader_never_writes_to_the_file(enrolled, tmp_path):
     assert path.read_bytes() == before
     assert not list(tmp_path.glob("T.spilno-*"))  # no journal or WAL left beside it
     assert bundle_module.APPLICATION_ID == 0x53504C42
+
+
+def test_votes_of_a_thousand_choices_are_split_into_batches_a_reader_takes(enrolled, tmp_path):
+    identity, now = enrolled.require_identity(), datetime.now(UTC)
+    enrolled.append_votes(
+        VoteRecord.create(
+            vote_id=str(uuid.uuid4()),
+            cycle_id=11,
+            selections=list(range(1_000_000_000, 1_000_001_000)),  # the most a vote may hold
+            channel="kiosk",
+            cast_at=now,
+            voter_key=f"{n:064x}",
+            device_id=identity.device,
+        )
+        for n in range(400)
+    )
+    exported = export_bundle(enrolled, tmp_path / "T.spilno")
+    meta, batches = read_back(tmp_path / "T.spilno")
+    assert exported.batch_count > 1 and meta.entry_count == 400
+    assert all(len(json.dumps(b.data)) <= MAX_BATCH_BYTES for b in batches)
+    assert [b.first_seq for b in batches] == [1] + [b.last_seq + 1 for b in batches[:-1]]
