@@ -236,6 +236,10 @@ def simulate_votes(store_path: Path, count: int, seed: int | None, clock_skew_ms
     clock = skewed_clock(clock_skew_ms)
     try:
         identity, stored = store.require_identity(), store.package()
+        if store.revoked():  # as the kiosk: a revoked device takes no more votes
+            raise click.ClickException(
+                "Пристрій виведено з роботи: голоси не приймаються / the device is revoked: it takes no votes"
+            )
         if stored is None:
             raise click.ClickException(
                 "Немає пакета: спершу синхронізуйте пристрій"

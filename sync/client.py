@@ -303,6 +303,8 @@ class SyncClient:
             if acked_seq > 0:
                 self.store.mark_acked(acked_seq, acked_hash)
             learned = self.store.save_statuses(statuses)
+            if data.get("revoked") is True:  # signed: votes taken for review, no more may come
+                self._note_revoked()
         backlog = self.store.backlog_count()
         if gap:
             # The server lacks entries before the ones we sent: it lost data (restored
@@ -422,8 +424,15 @@ class SyncClient:
     def sync_round(self, batch_size: int = protocol.MAX_BATCH_ENTRIES) -> RoundResult:
         """What a terminal does whenever it can: newest package, every pending entry up,
         statuses down, who has voted elsewhere, and the community's eligibility list."""
+        revoked: DeviceRefused | None = None
         try:
             version = self.pull_package()
+        except DeviceRefused as refused:
+            if refused.code != "device.revoked":
+                raise
+            # Revoked: no package, no more votes; but what it holds still goes up, to
+            # be held for a moderator, and its fate comes back as statuses.
+            revoked, version = refused, None
         except (SyncUnavailable, SyncRefused):
             raise  # no server to push to, or one that refused the request itself
         except (SyncError, StoreError, protocol.ProtocolError) as exc:
@@ -433,6 +442,8 @@ class SyncClient:
             version = None
         pushed = self.push_all(batch_size)
         statuses = self.refresh_statuses()
+        if revoked is not None:
+            raise revoked
         self.pull_voters()
         self.pull_eligibility()
         if not pushed.gap:  # a gap stays on the maintenance screen until it is resolved

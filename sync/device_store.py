@@ -37,7 +37,9 @@ from voting import VoteRecord
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000  # the worker and the UI may hold the write lock briefly at once
 DEVICE_KINDS = frozenset({"terminal", "support_point"})
-VOTE_STATUSES = frozenset({"counted", "duplicate", "invalid"})
+VOTE_STATUSES = frozenset({"counted", "duplicate", "invalid", "held"})
+# "held": waiting for a moderator (late for published results, or from a revoked device);
+# asked about again until it is decided.
 
 _SCHEMA = """
 -- Residents with a counted vote elsewhere (online, other terminals), from the server's
@@ -611,10 +613,16 @@ class DeviceStore:
         }
 
     def first_unknown_status_seq(self) -> int | None:
-        """The oldest acknowledged vote the server has not told us the status of."""
-        return self._one(
+        """The oldest acknowledged vote whose final status the server has not told us
+        (unknown, or held for a moderator)."""
+        unknown = self._one(
             "SELECT MIN(seq) FROM log WHERE status IS NULL AND seq <= (SELECT acked_seq FROM sync_state)"
         )[0]
+        # A held vote's final status comes later; without the index, but rare.
+        held = self._one(
+            "SELECT MIN(seq) FROM log WHERE status = 'held' AND seq <= (SELECT acked_seq FROM sync_state)"
+        )[0]
+        return min((s for s in (unknown, held) if s is not None), default=None)
 
     # --- packages ----------------------------------------------------------------------
 

@@ -80,7 +80,14 @@ def device_new():  # type: ignore[no-untyped-def]
 def device_revoke(device_id: int):  # type: ignore[no-untyped-def]
     device = scoped_or_404(Device, device_id)
     save(lambda: revoke_device(db.session(), device))
-    flash(_("Пристрій {code} відкликано: його голоси більше не прийматимуться.", code=device.code), "success")
+    flash(
+        _(
+            "Пристрій {code} відкликано: нових голосів він не прийматиме. Те, що він уже записав,"
+            " надійде на сторінку «Голоси на розгляді» для вашого рішення.",
+            code=device.code,
+        ),
+        "success",
+    )
     return redirect(url_for("console.devices"))
 
 
@@ -101,3 +108,4 @@ def device_enrolment_code(device_id: int):  # type: ignore[no-untyped-def]
 
 # The fleet page belongs with the devices; importing it attaches its routes.
 from . import fleet as _fleet  # noqa: E402,F401
+from . import held_votes as _held_votes  # noqa: E402,F401

@@ -10,7 +10,7 @@ from .integration import ApiClient
 from .paper_scan import PaperScanCrop, PaperScanDecision, PaperScanPage, PaperScanSheet
 from .paper_tally import PaperTally, PaperTallyLine
 from .school import CodeBatch, School, SchoolContest, VotingCode
-from .sync import DeviceCheckpoint, DeviceEnrolment, DeviceLogEntry, PendingBatch, SyncPackage
+from .sync import DeviceCheckpoint, DeviceEnrolment, DeviceLogEntry, HeldVote, PendingBatch, SyncPackage
 from .throttle import ThrottleBucket
 from .vote import Alarm, ProjectTally, TurnoutTally, Vote
 
@@ -32,6 +32,7 @@ __all__ = [
     "DeviceStatus",
     "EligibilityList",
     "EligibleVoter",
+    "HeldVote",
     "PaperScanCrop",
     "PaperScanDecision",
     "PaperScanPage",

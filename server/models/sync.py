@@ -110,3 +110,31 @@ class PendingBatch(Base):
     checkpoint_hash: Mapped[str] = mapped_column(String(64))
     batch: Mapped[dict] = mapped_column(JSON)  # as received: protocol.read_batch reads it again
     received_at: Mapped[datetime]
+
+
+class HeldVote(Base):
+    """A vote that arrived signed and intact but may not move the count by itself: its
+    cycle's results were already published, or its device had been revoked. Its log
+    entry is stored as usual; the vote waits here, visibly, until a moderator counts or
+    rejects it (server.sync.held). Never deleted: the decision stays on record."""
+
+    __tablename__ = "held_vote"
+    __table_args__ = (
+        UniqueConstraint("vote_id", name="uq_held_vote_vote_id"),
+        Index("ix_held_vote_open", "community_id", "decision"),
+    )
+
+    id: Mapped[bigintpk]
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id"))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    vote_id: Mapped[str] = mapped_column(String(36))
+    record: Mapped[dict] = mapped_column(JSON)  # VoteRecord.canonical_body(), as the device logged it
+    cast_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(32))  # "results_published" or "device_revoked"
+    held_at: Mapped[datetime]
+    decision: Mapped[str | None] = mapped_column(String(16), default=None)  # "counted" / "rejected"
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), default=None)
+    note: Mapped[str] = mapped_column(String(500), default="")

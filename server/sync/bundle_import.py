@@ -2,7 +2,8 @@
 USB stick (sync.bundle writes it, `spilno kiosk export-bundle`).
 
 Each batch in the bundle goes through the very path a push takes (ingest.apply_batch):
-the device must exist in the importer's community and not be revoked, the checkpoint
+the device must exist in the importer's community (a revoked one's votes are held for a
+moderator, server.sync.held), the checkpoint
 must carry the device's signature, the chain must continue from the device's stored
 position, entries and votes are stored in one transaction per batch, a batch after a
 gap waits aside, and tampering is refused with an alarm. Importing the same bundle

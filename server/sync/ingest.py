@@ -27,13 +27,14 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from server.db import bulk_insert
-from server.models import Device, DeviceCheckpoint, DeviceEnrolment, DeviceLogEntry, PendingBatch
+from server.models import Cycle, Device, DeviceCheckpoint, DeviceEnrolment, DeviceLogEntry, PendingBatch
 from server.services.ballot_box import StoredVote, TallyDelta, VoteConflict, store_votes
 from sync import protocol
 
 from . import alarms
 from .auth import Contact, DeviceRef, is_revoked, note_contact
 from .entries import EntryInvalid, read_entry_votes
+from .held import hold, hold_reason
 from .refusals import SyncRefused
 from .statuses import EntryStatus, statuses_between
 from .tampering import (
@@ -61,6 +62,7 @@ class PushAnswer:
     acked_hash: str
     gap: bool
     statuses: list[EntryStatus]
+    revoked: bool = False  # the device is revoked: it must take no more votes
 
     def as_dict(self) -> dict:
         return {
@@ -68,6 +70,7 @@ class PushAnswer:
             "acked_hash": self.acked_hash,
             "gap": self.gap,
             "statuses": [s.as_dict() for s in self.statuses],
+            "revoked": self.revoked,
         }
 
 
@@ -146,16 +149,14 @@ def _remember(
 def _accept(
     session: Session, device: Device, ref: DeviceRef, raw: Any, now: datetime, contact: Contact | None
 ) -> PushAnswer:
-    if is_revoked(device):
-        raise revoked(ref)
     batch = read_batch(raw, ref)
     # Everything below reads the device's position after every earlier push committed.
     device = session.scalar(
         select(Device).where(Device.id == ref.id).with_for_update().execution_options(populate_existing=True)
     )
     assert device is not None
-    if is_revoked(device):  # revoked while this request waited for the lock
-        raise revoked(ref)
+    # A revoked device's push is verified and taken like any other; its votes wait for
+    # a moderator (server.sync.held) instead of being refused and lost.
     enrolment_id = _current_enrolment(session, device)
     signed = protocol.checkpoint_bytes(ref.code, batch.checkpoint_seq, batch.checkpoint_hash)
     if not protocol.verify(device.public_key, signed, batch.signature):  # type: ignore[arg-type]
@@ -165,7 +166,7 @@ def _accept(
         _keep_pending(session, ref, batch, enrolment_id, now)
         if contact is not None:
             note_contact(device, contact)
-        return PushAnswer(device.acked_seq, acked_hash(device), True, [])
+        return PushAnswer(device.acked_seq, acked_hash(device), True, [], is_revoked(device))
     tally = TallyDelta()
     decided = _apply(session, device, ref, batch, enrolment_id, now, tally)
     applied_pending = _apply_pending(session, device, ref, now, tally)
@@ -183,7 +184,7 @@ def _accept(
         statuses = statuses_between(session, ref.id, batch.entries[0].seq, batch.entries[-1].seq)
     # Last before the commit: the shared project tally rows stay locked only that long.
     tally.apply(session)
-    return PushAnswer(device.acked_seq, acked_hash(device), False, statuses)
+    return PushAnswer(device.acked_seq, acked_hash(device), False, statuses, is_revoked(device))
 
 
 def _current_enrolment(session: Session, device: Device) -> int:
@@ -278,10 +279,20 @@ def _apply(
             votes = read_entry_votes(session, ref, intact)
         except EntryInvalid as invalid:
             raise invalid_entry(ref, invalid.seq, invalid.rule) from None
+        cycles = {c.id: c for c in session.scalars(select(Cycle).where(Cycle.id.in_(sorted(votes.rules))))}
+        to_store, to_hold = [], []
+        for entry, record in zip(intact, votes.records, strict=True):
+            reason = hold_reason(device, cycles[record.cycle_id])
+            if reason is None:
+                to_store.append(record)
+            else:
+                to_hold.append((entry, record, reason))
         try:
-            decided = store_votes(session, votes.rules, votes.records, source=ref.code, now=now, tally=tally)
+            if to_store:
+                decided = store_votes(session, votes.rules, to_store, source=ref.code, now=now, tally=tally)
         except VoteConflict as conflict:
             raise vote_conflict(ref, conflict) from None
+        hold(session, device, to_hold, now)
         vote_ids = {entry.seq: record.vote_id for entry, record in zip(intact, votes.records, strict=True)}
         rows, link = [], acked_hash(device)
         for entry in new:

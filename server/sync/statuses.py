@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from server.models import DeviceLogEntry, Vote
 
+from .held import held_statuses
+
 MAX_STATUSES = 1000
 
 
@@ -50,15 +52,29 @@ def _query(device_id: int):  # type: ignore[no-untyped-def]
     )
 
 
+def _with_held(session: Session, rows: list) -> list[EntryStatus]:
+    """Entries whose vote is not in the vote table are held for a moderator (or were
+    rejected): their status comes from there (server.sync.held)."""
+    waiting = held_statuses(session, [row.vote_id for row in rows if row.status is None])
+    found = []
+    for row in rows:
+        if row.status is None and row.vote_id in waiting:
+            status, reason = waiting[row.vote_id]
+            found.append(EntryStatus(row.seq, row.vote_id, status, reason, None))
+        else:
+            found.append(EntryStatus(*row))
+    return found
+
+
 def statuses_between(session: Session, device_id: int, first_seq: int, last_seq: int) -> list[EntryStatus]:
     """The stored vote entries first_seq..last_seq, in order."""
     rows = session.execute(
         _query(device_id).where(DeviceLogEntry.seq >= first_seq, DeviceLogEntry.seq <= last_seq)
-    )
-    return [EntryStatus(*row) for row in rows]
+    ).all()
+    return _with_held(session, rows)
 
 
 def statuses_since(session: Session, device_id: int, since_seq: int) -> list[EntryStatus]:
     """Up to MAX_STATUSES stored vote entries after since_seq, in order."""
-    rows = session.execute(_query(device_id).where(DeviceLogEntry.seq > since_seq).limit(MAX_STATUSES))
-    return [EntryStatus(*row) for row in rows]
+    rows = session.execute(_query(device_id).where(DeviceLogEntry.seq > since_seq).limit(MAX_STATUSES)).all()
+    return _with_held(session, rows)

@@ -14,10 +14,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
 
-from server.models import Alarm, Cycle, Device, DeviceLogEntry, Vote
+from server.models import Alarm, Cycle, Device, DeviceLogEntry, HeldVote, Vote
 from server.services.cycle_rules import load_cycle_rules
 from server.services.tally import running_tally
 from server.sync.ingest import DAMAGED_KIND
@@ -74,6 +74,13 @@ def check_counted_exactly_once(
             d.code: d
             for d in session.scalars(select(Device).where(Device.code.in_([t.code for t in terminals])))
         }
+        not_counted = set(
+            session.scalars(
+                select(HeldVote.vote_id).where(
+                    or_(HeldVote.decision.is_(None), HeldVote.decision == "rejected")
+                )
+            )
+        )
         for terminal in terminals:
             device = devices[terminal.code]
             rows = terminal.log_rows()
@@ -124,6 +131,8 @@ def check_counted_exactly_once(
                     f"{terminal.code} entry {seq} altered"
                 )
                 record = VoteRecord.from_canonical_body(json.loads(text)["payload"])
+                if record.vote_id in not_counted:
+                    continue  # held for a moderator (or rejected by one): not a vote yet
                 assert record.vote_id not in ref.votes, f"vote {record.vote_id} logged twice"
                 ref.votes[record.vote_id] = record
             ref.through[terminal.code] = device.acked_seq

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from server.models import Alarm, AuditEvent, Community, Device, PendingBatch, Role
+from server.models import Alarm, AuditEvent, Community, Device, HeldVote, PendingBatch, Role
 from server.services.tally import running_tally
 from server.sync.bundle_cli import import_bundle_command
 from sync import protocol
@@ -323,7 +323,7 @@ def test_a_bundle_signed_by_another_key_is_refused_whole_with_an_alarm(
     )
 
 
-def test_a_bundle_from_a_revoked_terminal_is_refused_with_an_alarm(
+def test_a_bundle_from_a_revoked_terminal_is_held_for_a_moderator(
     client, session, terminal, moderator, tmp_path
 ):
     from server.services.devices import revoke_device
@@ -333,10 +333,12 @@ def test_a_bundle_from_a_revoked_terminal_is_refused_with_an_alarm(
     revoke_device(session, session.scalar(select(Device).where(Device.code == terminal.device.code)))
     session.commit()
     response = upload(client, path)
-    assert response.status_code == 422
-    assert "Пристрій відкликано" in text_of(response)
-    assert stored_counts(session) == (0, 0, 0)
-    assert [a.kind for a in alarms(session)] == ["device.revoked_push"]
+    assert response.status_code == 200, text_of(response)
+    # The entries are kept, the votes wait: nothing counts until a moderator decides.
+    log_entries, _checkpoints, votes = stored_counts(session)
+    assert (log_entries, votes) == (2, 0)
+    assert len(session.scalars(select(HeldVote)).all()) == 2
+    assert [a.kind for a in alarms(session)] == ["votes.held"]
 
 
 # --- files and people that do not belong ----------------------------------------------------

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from server.models import Alarm, Community, Device, DeviceLogEntry, PendingBatch, Vote
+from server.models import Alarm, Community, Device, DeviceLogEntry, HeldVote, PendingBatch, Vote
 from server.services.tally import running_tally
 from sync import protocol
 from tests.conftest import both_databases
@@ -196,7 +196,7 @@ def test_a_forged_checkpoint_signature_is_refused_alarmed_and_nothing_is_stored(
     assert alarm.details["repeats"] == 2
 
 
-def test_a_revoked_device_is_refused_and_alarmed_while_its_earlier_votes_still_count(client, make, session):
+def test_a_revoked_devices_push_is_taken_and_held_while_its_earlier_votes_still_count(client, make, session):
     from server.services.devices import revoke_device
 
     cycle = make.ballot_cycle()
@@ -207,17 +207,25 @@ def test_a_revoked_device_is_refused_and_alarmed_while_its_earlier_votes_still_c
     revoke_device(session, session.scalar(select(Device).where(Device.code == terminal.code)))
     session.commit()
 
-    terminal.cast(cycle.id, [p[0]], voter=2)
-    refused = terminal.push()
-    assert (refused.status_code, refused.get_json()["error"]["code"]) == (403, "device.revoked")
-    # Refused before its body is even read.
-    assert terminal.post("/api/v1/sync/log", b"not even json").status_code == 403
-    [alarm] = alarms(session)
-    assert (alarm.kind, alarm.source, alarm.details["repeats"]) == ("device.revoked_push", terminal.code, 2)
-    assert running_tally(session, cycle.id) == {p[0]: 1}
-    assert stored_counts(session) == (1, 1, 1)
-    for path in ("/api/v1/sync/package", "/api/v1/sync/statuses"):
-        assert terminal.get(path).status_code == 403
+    second = terminal.cast(cycle.id, [p[0]], voter=2)
+    taken = terminal.push()
+    assert taken.status_code == 200, taken.get_json()
+    body = taken.get_json()
+    assert body["revoked"] is True and body["acked_seq"] == 2
+    assert [(s["seq"], s["status"], s["reason"]) for s in body["statuses"]] == [
+        (1, "counted", None),
+        (2, "held", "held.device_revoked"),
+    ]
+    assert running_tally(session, cycle.id) == {p[0]: 1}, "held, not counted"
+    assert stored_counts(session) == (2, 2, 1)
+    assert session.scalar(select(HeldVote.vote_id)) == second.payload["id"]
+    assert [a.kind for a in alarms(session)] == ["votes.held"]
+    # Malformed is still malformed; the rest of the API stays closed to it.
+    assert terminal.post("/api/v1/sync/log", b"not even json").status_code == 400
+    assert terminal.get("/api/v1/sync/package").status_code == 403
+    statuses = terminal.get("/api/v1/sync/statuses")
+    assert statuses.status_code == 200
+    assert statuses.get_json()["statuses"][-1]["status"] == "held"
 
 
 def test_the_same_vote_id_with_other_content_is_a_vote_conflict(client, make, session):

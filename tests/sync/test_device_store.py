@@ -194,7 +194,7 @@ def test_statuses_from_the_server_are_kept_per_vote(enrolled):
     assert enrolled.status_of(records[0].vote_id)["status"] == "counted"
     assert enrolled.status_of(records[1].vote_id)["reason"] == "voter.already_voted"
     assert enrolled.status_of(records[2].vote_id) is None
-    assert enrolled.summary()["statuses"] == {"counted": 1, "duplicate": 1, "invalid": 0}
+    assert enrolled.summary()["statuses"] == {"counted": 1, "duplicate": 1, "held": 0, "invalid": 0}
 
 
 def test_a_status_in_an_unknown_shape_is_refused(enrolled):

@@ -1,0 +1,98 @@
+"""Votes held for a decision (server.sync.held): late votes for published results and
+a revoked device's votes. A moderator sees each group (device, cycle, why) with its
+count and cast times, and counts or rejects it with a note; both are audited."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+
+from server import db
+from server.auth.access import (
+    COMMUNITY_MANAGERS,
+    MAX_ID,
+    current_user,
+    roles_required,
+    scoped_or_404,
+    visible_community_ids,
+)
+from server.i18n import _
+from server.models import Cycle, Device
+from server.sync.held import DEVICE_REVOKED, MAX_NOTE, REASONS, DecisionRefused, decide, open_groups
+
+from .views import NAV, bp
+
+ENDPOINT = "console.held_votes"
+MENU_LABEL = "Голоси на розгляді"
+
+
+@bp.route("/held-votes")
+@roles_required(*COMMUNITY_MANAGERS)
+def held_votes():  # type: ignore[no-untyped-def]
+    user = current_user()
+    assert user is not None
+    return render_template(
+        "console/held_votes.html",
+        groups=open_groups(db.session(), visible_community_ids(user)),
+        revoked_reason=DEVICE_REVOKED,
+        max_note=MAX_NOTE,
+    )
+
+
+@bp.route("/devices/<int:device_id>/held-votes", methods=["POST"])
+@roles_required(*COMMUNITY_MANAGERS)
+def held_votes_decide(device_id: int):  # type: ignore[no-untyped-def]
+    device = scoped_or_404(Device, device_id)
+    raw_cycle = request.form.get("cycle_id", "")
+    reason = request.form.get("reason", "")
+    choice = request.form.get("decision", "")
+    cycle_id = int(raw_cycle) if raw_cycle.isdigit() and len(raw_cycle) <= 10 else 0
+    cycle = db.session().get(Cycle, cycle_id) if 0 < cycle_id <= MAX_ID else None
+    if cycle is None or cycle.community_id != device.community_id or reason not in REASONS:
+        flash(_("Такої групи голосів на розгляді немає."), "error")
+        return redirect(url_for(ENDPOINT))
+    if choice not in ("count", "reject"):
+        flash(_("Оберіть: зарахувати чи відхилити."), "error")
+        return redirect(url_for(ENDPOINT))
+    session = db.session()
+    try:
+        decision = decide(
+            session,
+            device=device,
+            cycle=cycle,
+            reason=reason,
+            count=choice == "count",
+            note=request.form.get("note", "")[: MAX_NOTE + 1],
+            user=current_user(),
+        )
+        session.commit()
+    except DecisionRefused as refused:
+        session.rollback()
+        if refused.code == "held.note_required":
+            flash(
+                _("Напишіть, чому ви так вирішили (до {n} знаків): це потрапить до журналу дій.", n=MAX_NOTE),
+                "error",
+            )
+        else:
+            flash(_("Ці голоси вже розглянуто."), "error")
+        return redirect(url_for(ENDPOINT))
+    flash(
+        _(
+            "Голоси пристрою {code}: зараховано {counted}, відхилено {rejected}.",
+            code=device.code,
+            counted=decision.counted,
+            rejected=decision.rejected,
+        ),
+        "success",
+    )
+    return redirect(url_for(ENDPOINT))
+
+
+def _add_to_menu(_state: object) -> None:
+    # Right after the fleet page, where the alarm about held votes shows.
+    if any(endpoint == ENDPOINT for endpoint, _label, _roles in NAV):
+        return
+    after = next((i + 1 for i, (endpoint, *_rest) in enumerate(NAV) if endpoint == "console.fleet"), len(NAV))
+    NAV.insert(after, (ENDPOINT, MENU_LABEL, COMMUNITY_MANAGERS))
+
+
+bp.record(_add_to_menu)

@@ -1,0 +1,257 @@
+"""Votes held for a moderator's decision instead of being counted on arrival.
+
+Two cases, both of which used to go wrong silently:
+- the cycle's results are published: a terminal that was offline through the close and
+  syncs afterwards would move published figures (and flip other votes to duplicate)
+  with nobody deciding it. Its votes now wait here; published results move only when a
+  moderator counts them, and that decision is in the audit log.
+- the device is revoked: its honest backlog (votes thanked before the revocation) was
+  refused for ever and lost. It is now taken, verified like any push, and waits here;
+  a moderator counts the votes cast before the revocation, and those cast after it are
+  never counted.
+
+The log entries are stored as usual (the chain stays whole and the device moves on);
+only the votes wait. A device learns the status "held" for them, and the final one
+after the decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.models import Cycle, Device, HeldVote, User, utcnow
+from server.services import audit
+from server.services.ballot_box import store_votes
+from server.services.cycle_rules import load_cycle_rules, resolve_codes
+from sync.protocol import LogEntry
+from voting import VoteRecord
+
+from . import alarms
+
+RESULTS_PUBLISHED = "results_published"
+DEVICE_REVOKED = "device_revoked"
+REASONS = (RESULTS_PUBLISHED, DEVICE_REVOKED)
+COUNTED, REJECTED = "counted", "rejected"
+MAX_NOTE = 500
+
+
+class DecisionRefused(ValueError):
+    """The decision cannot be taken (nothing open, no note); `code` names why."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def hold_reason(device: Device, cycle: Cycle) -> str | None:
+    """Why a vote from `device` for `cycle` must wait for a moderator, or None."""
+    if device.revoked_at is not None:
+        return DEVICE_REVOKED
+    if cycle.results_published_at is not None:
+        return RESULTS_PUBLISHED
+    return None
+
+
+def hold(
+    session: Session,
+    device: Device,
+    held: Sequence[tuple[LogEntry, VoteRecord, str]],
+    now: datetime,
+) -> None:
+    """Keep these votes (entry, record, reason) for a decision, and raise an alarm per
+    cycle and reason so the moderators see that something waits."""
+    if not held:
+        return
+    known = set(
+        session.scalars(
+            select(HeldVote.vote_id).where(HeldVote.vote_id.in_([r.vote_id for _e, r, _w in held]))
+        )
+    )
+    waiting: dict[tuple[int, str], int] = {}
+    for entry, record, reason in held:
+        if record.vote_id in known:
+            continue  # the same vote sent again (its entry was answered as known)
+        session.add(
+            HeldVote(
+                community_id=device.community_id,
+                cycle_id=record.cycle_id,
+                device_id=device.id,
+                seq=entry.seq,
+                vote_id=record.vote_id,
+                record=record.canonical_body(),
+                cast_at=record.cast_at,
+                reason=reason,
+                held_at=now,
+            )
+        )
+        waiting[(record.cycle_id, reason)] = waiting.get((record.cycle_id, reason), 0) + 1
+    for (cycle_id, reason), count in sorted(waiting.items()):
+        why = "результати циклу вже оприлюднено" if reason == RESULTS_PUBLISHED else "пристрій відкликано"
+        alarms.raise_alarm(
+            session,
+            community_id=device.community_id,
+            source=device.code,
+            kind=alarms.VOTES_HELD,
+            message=(
+                f"Пристрій {device.code} надіслав голоси ({count}), які чекають рішення модератора:"
+                f" {why}. Вони не враховані, доки модератор не вирішить."
+            ),
+            details={"cycle_id": cycle_id, "reason": reason},
+            now=now,
+        )
+
+
+@dataclass(frozen=True)
+class HeldGroup:
+    """Votes waiting for one decision: one device, one cycle, one reason."""
+
+    device_id: int
+    device_code: str
+    cycle_id: int
+    cycle_title: str
+    reason: str
+    votes: int
+    first_cast_at: datetime
+    last_cast_at: datetime
+    revoked_at: datetime | None  # for a revoked device: votes cast after this never count
+    cast_after_revocation: int
+
+
+def open_groups(session: Session, community_ids: Collection[int] | None) -> list[HeldGroup]:
+    """Every group of votes still waiting, in the communities given (None: all)."""
+    query = (
+        select(
+            HeldVote.device_id,
+            Device.code,
+            HeldVote.cycle_id,
+            Cycle.title,
+            HeldVote.reason,
+            func.count(),
+            func.min(HeldVote.cast_at),
+            func.max(HeldVote.cast_at),
+            Device.revoked_at,
+        )
+        .join(Device, Device.id == HeldVote.device_id)
+        .join(Cycle, Cycle.id == HeldVote.cycle_id)
+        .where(HeldVote.decision.is_(None))
+        .group_by(
+            HeldVote.device_id,
+            Device.code,
+            HeldVote.cycle_id,
+            Cycle.title,
+            HeldVote.reason,
+            Device.revoked_at,
+        )
+        .order_by(Device.code, HeldVote.cycle_id, HeldVote.reason)
+    )
+    if community_ids is not None:
+        query = query.where(HeldVote.community_id.in_(sorted(community_ids)))
+    groups = []
+    for device_id, code, cycle_id, title, reason, count, first, last, revoked_at in session.execute(query):
+        late = 0
+        if revoked_at is not None:  # these never count, whatever is decided
+            late = session.scalar(
+                select(func.count()).where(
+                    HeldVote.device_id == device_id,
+                    HeldVote.cycle_id == cycle_id,
+                    HeldVote.reason == reason,
+                    HeldVote.decision.is_(None),
+                    HeldVote.cast_at > revoked_at,
+                )
+            )
+        groups.append(
+            HeldGroup(device_id, code, cycle_id, title, reason, count, first, last, revoked_at, late)
+        )
+    return groups
+
+
+@dataclass(frozen=True)
+class Decision:
+    counted: int  # votes handed to the ballot box (each then counts, or is a duplicate...)
+    rejected: int
+
+
+def decide(
+    session: Session,
+    *,
+    device: Device,
+    cycle: Cycle,
+    reason: str,
+    count: bool,
+    note: str,
+    user: User | None,
+    now: datetime | None = None,
+) -> Decision:
+    """Count or reject the open group (device, cycle, reason). Counting stores the votes
+    through the ballot box exactly as a push would have (the same counting rule, the
+    tally moves); votes a revoked device cast after its revocation are rejected either
+    way. The decision, its note and its author are kept on every vote and in the audit
+    log. The caller commits."""
+    now = now or utcnow()
+    note = note.strip()
+    if not note or len(note) > MAX_NOTE:
+        raise DecisionRefused("held.note_required")
+    rows = session.scalars(
+        select(HeldVote)
+        .where(
+            HeldVote.device_id == device.id,
+            HeldVote.cycle_id == cycle.id,
+            HeldVote.reason == reason,
+            HeldVote.decision.is_(None),
+        )
+        .order_by(HeldVote.seq)
+        .with_for_update()
+    ).all()
+    if not rows:
+        raise DecisionRefused("held.nothing_open")
+    to_count = [r for r in rows if count and (device.revoked_at is None or r.cast_at <= device.revoked_at)]
+    counted_ids = {r.id for r in to_count}
+    if to_count:
+        rules = {cycle.id: resolve_codes(session, load_cycle_rules(session, cycle), None)}
+        records = [VoteRecord.from_canonical_body(r.record) for r in to_count]
+        store_votes(session, rules, records, source=device.code, now=now)
+    for row in rows:
+        row.decision = COUNTED if row.id in counted_ids else REJECTED
+        row.decided_at = now
+        row.decided_by = user.id if user is not None else None
+        row.note = note
+    decision = Decision(len(to_count), len(rows) - len(to_count))
+    audit.record(
+        session,
+        "held_votes.count" if count else "held_votes.reject",
+        user=user,
+        community_id=device.community_id,
+        target=("device", device.code),
+        details={
+            "cycle_id": cycle.id,
+            "reason": reason,
+            "counted": decision.counted,
+            "rejected": decision.rejected,
+            "note": note,
+        },
+    )
+    session.flush()
+    return decision
+
+
+def held_statuses(session: Session, vote_ids: Collection[str]) -> dict[str, tuple[str, str]]:
+    """vote id -> (status, reason) a device is told for a vote that is or was held and is
+    not in the vote table: "held" while it waits, "invalid" once rejected."""
+    if not vote_ids:
+        return {}
+    found = {}
+    for vote_id, reason, decision in session.execute(
+        select(HeldVote.vote_id, HeldVote.reason, HeldVote.decision).where(
+            HeldVote.vote_id.in_(sorted(vote_ids))
+        )
+    ):
+        if decision is None:
+            found[vote_id] = ("held", f"held.{reason}")
+        elif decision == REJECTED:
+            found[vote_id] = ("invalid", f"held.{reason}.rejected")
+    return found

@@ -1,0 +1,139 @@
+"""Fault drills, votes held for a moderator, through gunicorn, real terminal processes
+and the fault proxy:
+
+- a terminal offline through the close syncs after the results were published: its
+  votes wait, the published figures and every other vote's standing stay as they were,
+  and only a moderator's decision (audited) moves them;
+- a terminal revoked in the middle of its push: every vote it thanked a resident for
+  reaches the server, the terminal stops taking votes, and after the moderator's
+  decision the votes cast before the revocation count, the terminal learns so."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.models import AuditEvent, Cycle, Device, HeldVote, User, Vote, utcnow
+from server.results.publishing import publish_results
+from server.services.devices import revoke_device
+from server.services.tally import running_tally
+from server.services.users import create_user
+from server.sync.held import DEVICE_REVOKED, RESULTS_PUBLISHED, decide
+
+from .proxy import LOG_PUSH
+
+TERMINALS = 1
+
+
+def _moderator(session: Session, community_id: int) -> User:
+    return create_user(
+        session,
+        login=f"moderator-{community_id}",
+        display_name="Модератор",
+        password="довгий пароль для навчань",
+        role="community_moderator",
+        community_id=community_id,
+    )
+
+
+def _statuses(terminal) -> list[str | None]:
+    return [terminal.statuses()[v] for v in terminal.vote_ids()]
+
+
+def test_a_terminal_offline_through_publication_moves_nothing_until_a_moderator_decides(world, alarms):
+    seeded, (early, late) = world.elsewhere("faults-published", 2)
+    early.cast(10)
+    assert early.sync().returncode == 0
+    late.cast(10)  # offline through the close: nothing sent
+    with Session(world.engine) as session:
+        cycle = session.get(Cycle, seeded.cycle_id)
+        publish_results(session, cycle)
+        session.commit()
+        published = running_tally(session, seeded.cycle_id)
+        standings = dict(session.execute(select(Vote.id, Vote.status).where(Vote.cycle_id == cycle.id)).all())
+
+    run = late.sync()
+    assert run.returncode == 0, run
+    assert late.acked_seq() == 10 and set(_statuses(late)) == {"held"}
+    with Session(world.engine) as session:
+        assert running_tally(session, seeded.cycle_id) == published, "published figures moved by themselves"
+        after = dict(
+            session.execute(select(Vote.id, Vote.status).where(Vote.cycle_id == seeded.cycle_id)).all()
+        )
+        assert after == standings, "no vote flipped to duplicate without a decision"
+    assert [(a.kind, a.source) for a in alarms.raised()] == [("votes.held", late.code)]
+
+    with Session(world.engine) as session:
+        device = session.scalar(select(Device).where(Device.code == late.code))
+        cycle = session.get(Cycle, seeded.cycle_id)
+        decision = decide(
+            session,
+            device=device,
+            cycle=cycle,
+            reason=RESULTS_PUBLISHED,
+            count=True,
+            note="рішення комісії",
+            user=_moderator(session, seeded.community_id),
+        )
+        session.commit()
+        assert decision.counted == 10
+        assert (
+            session.scalar(
+                select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "held_votes.count")
+            )
+            == 1
+        )
+    assert late.sync().returncode == 0
+    assert None not in _statuses(late) and "held" not in _statuses(late)
+
+
+def test_a_terminal_revoked_mid_push_loses_no_thanked_vote(world, alarms):
+    seeded, (terminal,) = world.elsewhere("faults-revoked", 1)
+    terminal.cast(1200)
+    world.proxy.delay(30, on="request", match=LOG_PUSH)  # the first push waits at the proxy
+    push = terminal.start("sync", "--once", "--json", "--timeout", "60")
+    world.proxy.wait_for(lambda: world.proxy.exchanges(LOG_PUSH), what="a push in flight")
+    with Session(world.engine) as session:
+        device = session.scalar(select(Device).where(Device.code == terminal.code))
+        revoke_device(session, device)
+        session.commit()
+    world.proxy.release()
+    world.proxy.pass_through()
+    first = terminal.finish(push, "sync during revocation")
+    assert first.returncode == 1 and "device.revoked" in first.stdout + first.stderr, first
+    assert terminal.status()["revoked"] is True
+    refused = terminal.run("simulate-votes", "--count", "1")
+    assert refused.returncode == 1 and "revoked" in refused.stderr, "a revoked terminal takes no more votes"
+
+    for _ in range(3):  # what remains goes up too, round after round, held
+        terminal.sync()
+    assert terminal.acked_seq() == 1200, "every thanked vote reached the server"
+    with Session(world.engine) as session:
+        held = session.scalar(
+            select(func.count()).select_from(HeldVote).where(HeldVote.reason == DEVICE_REVOKED)
+        )
+        counted = session.scalar(
+            select(func.count()).select_from(Vote).where(Vote.cycle_id == seeded.cycle_id)
+        )
+        assert held + counted == 1200, (held, counted)
+        device = session.scalar(select(Device).where(Device.code == terminal.code))
+        device.revoked_at = utcnow() + timedelta(seconds=1)  # as if revoked just now: all were cast before
+        decide(
+            session,
+            device=device,
+            cycle=session.get(Cycle, seeded.cycle_id),
+            reason=DEVICE_REVOKED,
+            count=True,
+            note="термінал знято з обліку, голоси справжні",
+            user=_moderator(session, seeded.community_id),
+        )
+        session.commit()
+        assert (
+            session.scalar(select(func.count()).select_from(Vote).where(Vote.cycle_id == seeded.cycle_id))
+            == 1200
+        )
+    terminal.sync()
+    assert "held" not in _statuses(terminal) and None not in _statuses(terminal)
+    assert "votes.held" in {a.kind for a in alarms.raised()}
