@@ -4,7 +4,7 @@ makes lives here (the project rule: only hardware/ imports cv2).
 What the reader needs from images is small: decode a file's bytes to grayscale pages,
 find the four solid corner marks, cut a region of the printed page out of the picture
 through a homography (so a photo taken at an angle reads like a flat scan), encode a
-crop as PNG, and a second QR decoder for when zbar finds nothing.
+crop as PNG, and QR decoders: zxing-cpp first, OpenCV's for when zbar finds nothing.
 
 Coordinates: page regions are in PDF points with the origin top-left (the layout's
 contract); image points are pixels (x right, y down).
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+import zxingcpp
 
 __all__ = [
     "CornerMarks",
@@ -33,6 +34,7 @@ __all__ = [
     "sharpen",
     "smooth3",
     "warp_region",
+    "zxing_qr_texts",
 ]
 
 cv2.utils.logging.setLogLevel(
@@ -144,27 +146,50 @@ class CornerMarks:
     side_px: float  # the marks' mean side, pixels
 
 
-@dataclass(frozen=True, slots=True)
 class Overview:
     """The picture shrunk by a whole factor to about _SEARCH_LONG_SIDE on its long side:
     what finding the marks and measuring the paper's light both look at, made once per
-    page (shrinking it a second time was ~15 % of reading a 200 dpi page)."""
+    page (shrinking it a second time was ~15 % of reading a 200 dpi page).
 
-    small: np.ndarray
-    factor: int  # one small pixel is factor x factor picture pixels
+    Each small pixel is the mean of its own block of picture pixels, so a part of it
+    (`region`) is made alone, pixel for pixel as the whole: a page whose marks are found
+    in its corners and whose paper is measured at its boxes never shrinks the rest."""
+
+    def __init__(self, gray: np.ndarray) -> None:
+        height, width = gray.shape[:2]
+        # A whole factor, on a picture cropped to a multiple of it: each small pixel is the
+        # mean of a block, as INTER_AREA makes it (10x quicker than a fractional factor).
+        self.factor = max(1, round(max(height, width) / _SEARCH_LONG_SIDE))
+        self.shape = (height // self.factor, width // self.factor)  # the small picture's rows, columns
+        self._gray = gray
+        self._small: np.ndarray | None = gray if self.factor == 1 else None
+
+    @property
+    def small(self) -> np.ndarray:
+        """The whole small picture (made on first use)."""
+        if self._small is None:
+            self._small = _shrink(self._gray, self.factor, *self.shape)
+        return self._small
+
+    def region(self, top: int, bottom: int, left: int, right: int) -> np.ndarray:
+        """Rows top..bottom-1, columns left..right-1 of the small picture."""
+        if self._small is not None:
+            return self._small[top:bottom, left:right]
+        f = self.factor
+        # OpenCV's INTER_AREA for a whole factor: the same pixels as _shrink (each the
+        # block's sum times 1 / f², rounded), and on a part of the picture the quicker.
+        part = self._gray[top * f : bottom * f, left * f : right * f]
+        return cv2.resize(part, (right - left, bottom - top), interpolation=cv2.INTER_AREA)
 
 
 def overview(gray: np.ndarray) -> Overview:
-    height, width = gray.shape[:2]
-    # A whole factor, on a picture cropped to a multiple of it: each small pixel is the
-    # mean of a block, as INTER_AREA makes it (10x quicker than a fractional factor).
-    factor = max(1, round(max(height, width) / _SEARCH_LONG_SIDE))
-    if factor == 1:
-        return Overview(gray, 1)
-    small_w, small_h = width // factor, height // factor
+    return Overview(gray)
+
+
+def _shrink(gray: np.ndarray, factor: int, small_h: int, small_w: int) -> np.ndarray:
     crop = gray[: small_h * factor, : small_w * factor]
     if factor == 2 or factor > 16:  # OpenCV's vector path for 2; 16 bits hold 16 x 16 x 255
-        return Overview(cv2.resize(crop, (small_w, small_h), interpolation=cv2.INTER_AREA), factor)
+        return cv2.resize(crop, (small_w, small_h), interpolation=cv2.INTER_AREA)
     # Block sums from strided rows, then strided columns, in 16 bits: the same pixels
     # as INTER_AREA (rounded alike), in 60-70 % of its time for a factor of 3 and up.
     rows = crop[0::factor].astype(np.uint16)
@@ -173,7 +198,7 @@ def overview(gray: np.ndarray) -> Overview:
     sums = rows[:, 0::factor].copy()
     for j in range(1, factor):
         sums += rows[:, j::factor]
-    return Overview(cv2.convertScaleAbs(sums, alpha=1 / factor**2), factor)
+    return cv2.convertScaleAbs(sums, alpha=1 / factor**2)
 
 
 def corner_mark_options(gray: np.ndarray, view: Overview | None = None) -> Iterator[CornerMarks]:
@@ -185,11 +210,90 @@ def corner_mark_options(gray: np.ndarray, view: Overview | None = None) -> Itera
     and refuses a page where too few are where the marks say. Lazily: a page read from
     its four marks never pays for the others."""
     view = view if view is not None else overview(gray)
-    candidates = _mark_candidates(view)
+    candidates = _corner_candidates(view)
+    if candidates is None:
+        candidates = _mark_candidates(view)
     four = _four_marks(candidates, view.factor)
     if four is not None:
         yield four
     yield from _three_marks(candidates, view.factor, gray.shape[:2])
+
+
+# The side of the square searched at each corner, as a share of the small picture's
+# long side, a second (larger) try when the first cannot show its answer: a scanned
+# page's mark lies ~37 small pixels from each edge, and a shape as large as a mark may
+# be (_MARK_MAX_SHARE * 1.5 of the long side, ~70 px) must fit between it and the
+# square's inner edges. Scans of the test corpora need 0.16-0.22; past 0.32 the whole
+# picture is searched.
+_CORNER_SHARES = (0.22, 0.32)
+
+
+def _corner_candidates(view: Overview) -> np.ndarray | None:
+    """The four candidates _corner_picks would choose among all of the picture's, found
+    in a square at each corner alone, or None when that cannot be shown, and the whole
+    picture is searched.
+
+    Within a corner's square every shape that does not touch its inner edges is found
+    exactly as in the whole picture (the threshold is worked out with the window it
+    needs around the square; a contour traces its own shape only). A shape that does
+    touch them, or lies outside, has a pixel on or past an inner edge and a bounding
+    box at most `reach` long, so its centre lies no nearer the corner than the inner
+    edge less `reach`. The nearest shape found well inside that line is then the
+    nearest of the whole picture. Ties fall back to the whole search (which picks the
+    first in contour order)."""
+    small_h, small_w = view.shape
+    long_side = max(small_h, small_w)
+    block = (long_side // 12) | 1
+    min_side, max_side = _MARK_MIN_SHARE * long_side, _MARK_MAX_SHARE * long_side
+    margin = max_side * 1.5 + 1.0  # the first test's largest bounding box, and a pixel
+    chosen = []
+    for corner in range(4):
+        for share in _CORNER_SHARES:
+            side = round(share * long_side)
+            if 2 * side > min(small_h, small_w):
+                return None
+            found = _nearest_in_corner(view, corner, side, block, min_side, max_side, margin)
+            if found is not None:
+                chosen.append(found)
+                break
+        else:
+            return None
+    return np.array(chosen, dtype=np.float64)
+
+
+def _nearest_in_corner(
+    view: Overview, corner: int, side: int, block: int, min_side: float, max_side: float, margin: float
+) -> np.ndarray | None:
+    """The candidate nearest corner `corner` (0..3: top-left, top-right, bottom-right,
+    bottom-left) in the square of `side` there, when it is shown to be the nearest of
+    the whole picture; else None."""
+    small_h, small_w = view.shape
+    # (rows, columns of the square; how a centre's nearness to the corner is measured,
+    # larger is nearer, as _corner_picks ranks; what it must beat to be sure)
+    top, bottom = (0, side) if corner in (0, 1) else (small_h - side, small_h)
+    left, right = (0, side) if corner in (0, 3) else (small_w - side, small_w)
+    nearness, needed = (
+        (lambda x, y: -(x + y), -(side - margin)),
+        (lambda x, y: x - y, small_w - side + margin),
+        (lambda x, y: x + y, small_w + small_h - side + margin),
+        (lambda x, y: -(x - y), -(side - margin - small_h)),
+    )[corner]
+    # The threshold's mean window reaches block // 2 past the square: at the picture's
+    # own edge both replicate the same pixels; elsewhere those are shrunk and used too.
+    half = block // 2
+    y0, y1 = max(0, top - half), min(small_h, bottom + half)
+    x0, x1 = max(0, left - half), min(small_w, right + half)
+    binary = cv2.adaptiveThreshold(
+        view.region(y0, y1, x0, x1), 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 25
+    )[top - y0 : bottom - y0, left - x0 : right - x0]
+    found = _candidates_in(binary, (left, top), min_side, max_side)
+    if len(found) == 0:
+        return None
+    scores = nearness(found[:, 0], found[:, 1])
+    best = int(np.argmax(scores))
+    if not scores[best] > needed or np.count_nonzero(scores == scores[best]) > 1:
+        return None
+    return found[best]
 
 
 def _mark_candidates(view: Overview) -> np.ndarray:
@@ -200,26 +304,24 @@ def _mark_candidates(view: Overview) -> np.ndarray:
     # around it, not against the whole picture. The window is a few marks wide.
     block = (long_side // 12) | 1
     binary = cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 25)
+    return _candidates_in(binary, (0, 0), _MARK_MIN_SHARE * long_side, _MARK_MAX_SHARE * long_side)
+
+
+def _candidates_in(
+    binary: np.ndarray, offset: tuple[int, int], min_side: float, max_side: float
+) -> np.ndarray:
+    """The mark candidates among the shapes of `binary`, a part of the small picture
+    whose top-left pixel is `offset` (x, y) in it: x, y, side per row, in the small
+    picture's pixels."""
     # Two levels, not only the outermost shapes: a photo's dark table around the page is
     # one shape with the whole page, marks included, in its hole.
-    contours, hierarchy = cv2.findContours(binary, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    min_side, max_side = _MARK_MIN_SHARE * long_side, _MARK_MAX_SHARE * long_side
+    contours, hierarchy = cv2.findContours(binary, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE, offset=offset)
+    dx, dy = offset
     candidates: list[tuple[float, float, float]] = []  # x, y, side (small-image pixels)
-    for contour, (_next, _previous, _child, parent) in zip(
-        contours, hierarchy[0] if hierarchy is not None else [], strict=False
-    ):
-        if parent != -1:  # the boundary of a hole (inside a checkbox, a letter), not of ink
-            continue
-        x, y, w, h = cv2.boundingRect(contour)
-        if not (min_side * 0.8 <= max(w, h) <= max_side * 1.5):
-            continue
-        # Cheap tests first (most shapes of this size are letters): a square's upright
-        # bounding box is square at any turn, and it fills at least half of it (at 45°).
-        if min(w, h) < 0.6 * max(w, h):
-            continue
-        area = cv2.contourArea(contour)
-        if area < 0.45 * w * h:
-            continue
+    # The first tests (size, near square, filled) for every shape at once; the rest,
+    # one by one, for the ~90 shapes left of ~570 on a 200 dpi page (mostly letters).
+    for index, x, y, w, h, area in _square_enough(contours, hierarchy, min_side, max_side):
+        contour = contours[index]
         (_cx, _cy), (rw, rh), _angle = cv2.minAreaRect(contour)
         if min(rw, rh) < 0.7 * max(rw, rh) or not (min_side <= max(rw, rh) <= max_side):
             continue
@@ -227,13 +329,63 @@ def _mark_candidates(view: Overview) -> np.ndarray:
             continue
         # Solid, not a frame: a checkbox's or a QR finder's outline has the same
         # outer contour as a filled square, but far fewer dark pixels inside it.
-        if cv2.countNonZero(binary[y : y + h, x : x + w]) < 0.85 * area:
+        if cv2.countNonZero(binary[y - dy : y - dy + h, x - dx : x - dx + w]) < 0.85 * area:
             continue
         moments = cv2.moments(contour)
         if moments["m00"] <= 0:
             continue
         candidates.append((moments["m10"] / moments["m00"], moments["m01"] / moments["m00"], (rw + rh) / 2))
     return np.array(candidates, dtype=np.float64).reshape(-1, 3)
+
+
+def _square_enough(
+    contours: tuple[np.ndarray, ...], hierarchy: np.ndarray | None, min_side: float, max_side: float
+) -> list[tuple[int, int, int, int, int, float]]:
+    """(index, x, y, w, h, area) of each outer contour (the boundary of ink, not of a
+    hole) whose upright bounding box x, y, w, h is a mark's size and near square (a
+    square's is, at any turn) and which fills at least 0.45 of that box (a square turned
+    45° fills half): most shapes of a mark's size are letters.
+
+    For all of a page's contours at once, with the very numbers the one-by-one tests
+    had: the bounding box is the points' extremes, as cv2.boundingRect gives it, and the
+    area the shoelace sum of cv2.contourArea; the points are integers, so each product
+    and sum is an exact integer either way."""
+    if hierarchy is None or not contours:
+        return []
+    outer = np.flatnonzero(hierarchy[0][:, 3] == -1)
+    if outer.size == 0:
+        return []
+    chosen = [contours[i] for i in outer]
+    lengths = np.fromiter((len(c) for c in chosen), dtype=np.intp, count=len(chosen))
+    starts = np.zeros(len(chosen), dtype=np.intp)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    points = np.concatenate(chosen).reshape(-1, 2).astype(np.int64)
+    xs, ys = points[:, 0], points[:, 1]
+    x, y = np.minimum.reduceat(xs, starts), np.minimum.reduceat(ys, starts)
+    w = np.maximum.reduceat(xs, starts) - x + 1
+    h = np.maximum.reduceat(ys, starts) - y + 1
+    longer, shorter = np.maximum(w, h), np.minimum(w, h)
+    # Each point with the one before it in its own contour (the first with its last).
+    previous = np.arange(-1, len(points) - 1)
+    previous[starts] = starts + lengths - 1
+    area = np.abs(np.add.reduceat(xs[previous] * ys - ys[previous] * xs, starts)) * 0.5
+    keep = np.flatnonzero(
+        (min_side * 0.8 <= longer)
+        & (longer <= max_side * 1.5)
+        & ~(shorter < 0.6 * longer)
+        & ~(area < 0.45 * w * h)
+    )
+    return list(
+        zip(
+            outer[keep].tolist(),
+            x[keep].tolist(),
+            y[keep].tolist(),
+            w[keep].tolist(),
+            h[keep].tolist(),
+            area[keep].tolist(),
+            strict=True,
+        )
+    )
 
 
 def _corner_picks(points: np.ndarray) -> list[int]:
@@ -328,23 +480,67 @@ def _sane_quadrilateral(points: np.ndarray) -> bool:
 class PaperMap:
     """How bright the bare paper is around any point of the picture: the page's light,
     with the ink taken out (a maximum over ~8 mm, wider than a filled-in box), so that a
-    shadow or a lamp's gradient moves the ink threshold with it."""
+    shadow or a lamp's gradient moves the ink threshold with it.
+
+    Each level is the largest value, over a window ~10 mm square, of the overview
+    smoothed by a 5x5 median (a maximum of raw pixels would follow the noise's brightest
+    specks). A page asks for it at its boxes only, so only the part of the overview
+    their windows cover is smoothed, the same pixels as the whole map (the median's
+    replicated edges included); when they cover much of the page, the whole map."""
 
     def __init__(self, gray: np.ndarray, view: Overview | None = None) -> None:
         view = view if view is not None else overview(gray)
-        small, self.factor = view.small, view.factor
-        small_h, small_w = small.shape[:2]
-        # Median first: a maximum of raw pixels would follow the noise's brightest specks.
-        smooth = cv2.medianBlur(small, 5)
-        window = max(3, (max(small_w, small_h) // 28) | 1)  # ~10 mm on a page filling the picture
-        self._levels = cv2.dilate(smooth, cv2.getStructuringElement(cv2.MORPH_RECT, (window, window)))
+        self._view, self.factor = view, view.factor
+        small_h, small_w = view.shape
+        self._window = max(3, (max(small_w, small_h) // 28) | 1)  # ~10 mm on a page filling the picture
+        self._levels: np.ndarray | None = None
 
     def level_at(self, x: float, y: float) -> float:
         """The paper's grey level (0..255) at picture pixel (x, y)."""
-        h, w = self._levels.shape
-        col = min(w - 1, max(0, int(x / self.factor)))
-        row = min(h - 1, max(0, int(y / self.factor)))
-        return float(self._levels[row, col])
+        return self.levels_at([(x, y)])[0]
+
+    def levels_at(self, points: list[tuple[float, float]]) -> list[float]:
+        """level_at for each picture pixel (x, y), at once."""
+        h, w = self._view.shape
+        f = self.factor
+        cells = [(min(h - 1, max(0, int(y / f))), min(w - 1, max(0, int(x / f)))) for x, y in points]
+        if not cells:
+            return []
+        if self._levels is not None:
+            return [float(self._levels[row, col]) for row, col in cells]
+        # The windows as the dilation sees them (the picture's edge clips them), and
+        # the median's own 2-pixel reach around those: inside it the median is the
+        # whole map's; at the picture's edge both replicate the same border pixels.
+        half = self._window // 2
+        top = max(0, min(row for row, _ in cells) - half)
+        bottom = min(h, max(row for row, _ in cells) + half + 1)
+        left = max(0, min(col for _, col in cells) - half)
+        right = min(w, max(col for _, col in cells) + half + 1)
+        if (bottom - top) * (right - left) > _PART_OF_MAP * h * w:
+            self._levels = cv2.dilate(
+                cv2.medianBlur(self._view.small, 5),
+                cv2.getStructuringElement(cv2.MORPH_RECT, (self._window, self._window)),
+            )
+            return [float(self._levels[row, col]) for row, col in cells]
+        y0, y1 = max(0, top - 2), min(h, bottom + 2)
+        x0, x1 = max(0, left - 2), min(w, right + 2)
+        # In 32-bit floats: the same medians (of whole numbers), by OpenCV's sorting
+        # network, where 8 bits take its histogram method, ~10x slower on a small part.
+        smooth = cv2.medianBlur(self._view.region(y0, y1, x0, x1).astype(np.float32), 5)
+        return [
+            float(
+                smooth[
+                    max(0, row - half) - y0 : min(h, row + half + 1) - y0,
+                    max(0, col - half) - x0 : min(w, col + half + 1) - x0,
+                ].max()
+            )
+            for row, col in cells
+        ]
+
+
+# Past this share of the overview, the boxes' windows are smoothed as the whole map
+# (OpenCV's 8-bit median and a dilation): cheaper then than a part in floats.
+_PART_OF_MAP = 0.25
 
 
 def smooth3(image: np.ndarray) -> np.ndarray:
@@ -411,3 +607,21 @@ def opencv_qr_texts(gray: np.ndarray) -> list[tuple[str, np.ndarray]]:
             if results:
                 return results
     return []
+
+
+_QR_FORMAT = zxingcpp.BarcodeFormat.QRCode
+
+
+def zxing_qr_texts(gray: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """QR codes zxing-cpp finds: (text, 4 corner points as seen, top-left first). On a
+    sheet's QR region ~10x quicker than zbar (0.3 against 3 ms), and it reads small and
+    blurred codes zbar misses. The text is the code's bytes as UTF-8, as zbar gives it.
+    An error inside zxing-cpp is raised, not taken for "no code": the caller then asks
+    the other decoders."""
+    found = []
+    for code in zxingcpp.read_barcodes(gray, formats=_QR_FORMAT):
+        p = code.position
+        corners = [p.top_left, p.top_right, p.bottom_right, p.bottom_left]
+        points = np.array([[c.x, c.y] for c in corners], dtype=np.float64)
+        found.append((code.bytes.decode("utf-8", errors="replace"), points))
+    return found
