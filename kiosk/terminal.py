@@ -18,7 +18,8 @@ from kiosk.eligibility import Refusal, VotedElsewhere, VotedHere, check_eligibil
 from kiosk.i18n import N_
 from kiosk.qr_handlers import QrContext
 from kiosk.voting_switch import VotingSwitch
-from sync.clock import Clock, datetime_from_ms, server_time, system_clock_ms
+from sync.clock import Clock, datetime_from_ms, system_clock_ms
+from sync.clock_guard import ClockGuard, monotonic_ms
 from sync.device_store import DeviceStore
 from sync.packages import (
     NOT_RESIDENTS_KINDS,
@@ -80,6 +81,7 @@ class Terminal:
         switch: VotingSwitch | None = None,
         voted_elsewhere: VotedElsewhere | None = None,
         clock: Clock = system_clock_ms,
+        monotonic: Clock = monotonic_ms,
         school_id: int | None = None,
     ) -> None:
         self.store = store
@@ -88,6 +90,7 @@ class Terminal:
         self._voted_here = VotedHere(store)
         self._voted_elsewhere = voted_elsewhere
         self.clock = clock
+        self.guard = ClockGuard(store, clock, monotonic)
         self._ballots: dict[tuple[int, int], Ballot] = {}
 
     def device_code(self) -> str | None:
@@ -100,7 +103,9 @@ class Terminal:
         return f"{identity.community_name}, {identity.device}"
 
     def server_time_ms(self) -> int:
-        return self.clock() - self.store.clock_offset_ms()
+        # Through the guard: a device clock set back or forward while offline must not
+        # reorder a resident's votes or move the close (sync.clock_guard).
+        return self.guard.server_now_ms()
 
     def _package(self) -> StoredPackage | Unavailable:
         """The package votes may be cast under now, or why there is none."""
@@ -233,7 +238,7 @@ class Terminal:
             cycle_id=voting.cycle_id,
             selections=selections,
             channel=channel,
-            cast_at=server_time(self.clock(), self.store.clock_offset_ms()),
+            cast_at=datetime_from_ms(self.server_time_ms()),
             voter_key=voter_key,
             code_id=code_id,
             device_id=self.store.require_identity().device,

@@ -17,7 +17,8 @@ from typing import Any
 import click
 
 from sync.client import SyncClient, SyncError, SyncRefused
-from sync.clock import datetime_from_ms, server_time, skewed_clock
+from sync.clock import datetime_from_ms, skewed_clock
+from sync.clock_guard import ClockGuard
 from sync.device_store import DeviceStore, StoreError, disk_problem
 from sync.packages import open_cycles, simulated_vote
 from sync.protocol import ProtocolError
@@ -245,10 +246,11 @@ def simulate_votes(store_path: Path, count: int, seed: int | None, clock_skew_ms
                 "Немає пакета: спершу синхронізуйте пристрій"
                 " / no package yet: run `spilno device sync --once` first"
             )
-        device_ms = clock()
+        guard = ClockGuard(store, clock)
         # Whether voting is open is judged on the server's time line, so a terminal with
-        # a wrong clock still opens and closes with everyone else.
-        cycles = open_cycles(stored.package, datetime_from_ms(device_ms - store.clock_offset_ms()))
+        # a wrong clock still opens and closes with everyone else; the guard catches a
+        # clock set back since the newest vote (sync.clock_guard).
+        cycles = open_cycles(stored.package, datetime_from_ms(guard.server_now_ms()))
         if not cycles:
             raise click.ClickException("Зараз немає відкритого голосування / no cycle is open for voting now")
         rng = random.Random(seed)
@@ -260,7 +262,7 @@ def simulate_votes(store_path: Path, count: int, seed: int | None, clock_skew_ms
                 device=identity.device,
                 kind=identity.kind,
                 rng=rng,
-                cast_at=server_time(clock(), store.clock_offset_ms()),
+                cast_at=datetime_from_ms(guard.server_now_ms()),
             )
             entry = store.append_vote(record)  # one durable transaction per vote, like a terminal
             if as_json:

@@ -667,6 +667,22 @@ class DeviceStore:
     def clock_offset_ms(self) -> int:
         return self._one("SELECT clock_offset_ms FROM sync_state")[0]
 
+    def time_floor_ms(self) -> int | None:
+        """The latest moment (server time line, ms) this device knows has passed: its
+        newest vote's cast time or the last server time it learned, whichever is later."""
+        known = []
+        row = self._one("SELECT entry_json FROM log ORDER BY seq DESC LIMIT 1")
+        if row is not None:
+            try:
+                payload = json.loads(row[0])["payload"]
+                known.append(int(VoteRecord.from_canonical_body(payload).cast_at.timestamp() * 1000))
+            except (ValueError, TypeError, KeyError):
+                pass  # a damaged newest entry: the server time below still bounds it
+        state = self._one("SELECT clock_offset_ms, clock_offset_at_ms FROM sync_state")
+        if state is not None and state[1] is not None:
+            known.append(state[1] - state[0])
+        return max(known) if known else None
+
     def save_clock_offset(self, offset_ms: int, now_ms: int) -> None:
         with self._write() as db:
             db.execute(

@@ -24,6 +24,7 @@ CHECKPOINT_SIGNATURE = "checkpoint.signature"
 VOTE_CONFLICT = "vote_conflict"  # the kind the integration API raises too
 REVOKED_PUSH = "device.revoked_push"
 FORGED_REQUEST = "device.forged_request"  # a request in a device's name it did not sign
+CLOCK_STEP = "clock.step"  # votes cast under an offset far from the device's true one
 VOTES_HELD = "votes.held"  # late votes for published results, or a revoked device's: a moderator decides
 PACKAGE_AHEAD = "package.ahead"  # a device holds a package this server never issued: a restore
 # Kinds that mean the device's log, as the server sees it, cannot be trusted.

@@ -53,6 +53,7 @@ from .tampering import (
 # A device that keeps sending batches past a gap it never fills is broken; this bounds
 # what it can make the server hold (about 50 MB at the largest batch size).
 MAX_PENDING_BATCHES = 50
+CLOCK_STEP_MS = 5 * 60 * 1000  # drift between syncs stays far below; a step does not
 DAMAGED_KIND = "damaged"  # a log row kept as evidence of an entry the device could not read
 
 
@@ -168,6 +169,8 @@ def _accept(
             note_contact(device, contact)
         return PushAnswer(device.acked_seq, acked_hash(device), True, [], is_revoked(device))
     tally = TallyDelta()
+    if contact is not None:
+        _note_clock_steps(session, ref, device.acked_seq, batch, contact, now)
     decided = _apply(session, device, ref, batch, enrolment_id, now, tally)
     applied_pending = _apply_pending(session, device, ref, now, tally)
     if contact is not None:
@@ -347,6 +350,37 @@ def _apply(
         )
     session.flush()
     return decided
+
+
+def _note_clock_steps(
+    session: Session, ref: DeviceRef, acked_seq: int, batch: protocol.Batch, contact: Contact, now: datetime
+) -> None:
+    """New entries cast under a clock offset far from the device's true one now: its
+    clock was stepped while it was offline and the device did not catch it (a step
+    forward across a restart). Their cast times may be off by that much; the moderators
+    see the terminal flagged on the fleet page."""
+    off = [
+        e
+        for e in batch.entries
+        if isinstance(e, protocol.LogEntry)
+        and e.seq > acked_seq
+        and abs(e.clock_offset_ms - contact.clock_offset_ms) > CLOCK_STEP_MS
+    ]
+    if not off:
+        return
+    worst = max(abs(e.clock_offset_ms - contact.clock_offset_ms) for e in off) // 60_000
+    alarms.raise_alarm(
+        session,
+        community_id=ref.community_id,
+        source=ref.code,
+        kind=alarms.CLOCK_STEP,
+        message=(
+            f"Годинник пристрою {ref.code} змінювали без зв'язку: {len(off)} голос(ів) подано з"
+            f" іншим зсувом годинника (до {worst} хв). Час їх подання може бути неточним."
+        ),
+        details={"first_seq": off[0].seq, "last_seq": off[-1].seq},
+        now=now,
+    )
 
 
 def _votes_only(entries: list[protocol.AnyEntry]) -> list[protocol.LogEntry]:

@@ -28,7 +28,7 @@ from .harness import Terminal, in_parallel
 from .ledger import check_counted_exactly_once
 from .proxy import LOG_PUSH, send_raw
 
-TERMINALS = 8
+TERMINALS = 9
 HOUR_MS = 3_600_000
 # Device clock minus server clock is judged from one request's signed time; on a busy
 # 2-core machine that request may wait a few seconds before the server reads it.
@@ -123,6 +123,25 @@ def test_votes_an_hour_off_terminal_takes_inside_the_window_count(world, alarms)
     assert not alarms.raised()
     standings = {reference.statuses[v] for v in reference.votes}
     assert standings == {("counted", None, None)}, standings
+
+
+def test_a_clock_set_back_while_offline_keeps_each_residents_first_vote_counted(world, alarms):
+    (terminal,) = world.take(1)
+    first = terminal.run("simulate-votes", "--count", "20", "--seed", "41", "--json")
+    assert first.returncode == 0, first
+    # Offline, someone sets the clock an hour back; the same twenty residents vote again.
+    again = terminal.run(
+        "simulate-votes", "--count", "20", "--seed", "41", "--json", f"--clock-skew-ms={-HOUR_MS}"
+    )
+    assert again.returncode == 0, again
+    assert "clock.step" in {a["kind"] for a in terminal.status()["alarms"]}
+    _synced(terminal.sync(skew_ms=-HOUR_MS))
+    statuses = terminal.statuses()
+    firsts = [line["vote_id"] for line in first.json_lines()]
+    seconds = [line["vote_id"] for line in again.json_lines()]
+    assert [statuses[v] for v in firsts] == ["counted"] * 20, "the earlier vote of each resident counts"
+    assert [statuses[v] for v in seconds] == ["duplicate"] * 20
+    world.check([terminal], "after a clock step: ")
 
 
 def test_replayed_old_batch_gets_the_same_answer_and_changes_nothing(world, alarms):

@@ -422,3 +422,22 @@ def test_two_pushes_of_one_batch_at_the_same_moment_apply_once(app, make, sessio
     assert answers[0][1] == answers[1][1]
     assert stored_counts(session) == (50, 1, 50)
     assert running_tally(session, cycle.id) == {p[0]: 25, p[2]: 25}
+
+
+def test_votes_cast_under_a_stepped_clock_flag_the_terminal(client, make, session):
+    cycle = make.ballot_cycle()
+    p = project_ids(session, cycle)
+    terminal = enrolled_device(client, session, make, _community(session, cycle))
+    terminal.cast(cycle.id, [p[0]], voter=1)
+    assert terminal.push().status_code == 200
+    assert alarms(session) == [], "a clock in step raises nothing"
+    # Cast while its clock ran two hours ahead (it believed the offset was 0), pushed
+    # once the clock was right again.
+    terminal.clock_skew_ms = 2 * HOUR_MS
+    terminal.cast(cycle.id, [p[0]], voter=2)
+    terminal.cast(cycle.id, [p[0]], voter=3)
+    terminal.clock_skew_ms = 0
+    assert terminal.push().status_code == 200
+    (alarm,) = alarms(session)
+    assert (alarm.kind, alarm.source) == ("clock.step", terminal.code)
+    assert alarm.details == {"first_seq": 2, "last_seq": 3} and "до 120 хв" in alarm.message
