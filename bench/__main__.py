@@ -5,6 +5,8 @@
     python -m bench server console  # ...only those after loading votes that match "console"
     python -m bench sync            # the sync figures
     python -m bench qr_codes        # school voting codes: QR encoding, 10 000 cards to PDF
+    python -m bench camera          # code cards read from camera frames: read rates, frames/s
+    python -m bench camera zxing    # ...without the old zbar path for comparison
     python -m bench school check    # school codes: checking a code among 1 000 000
     python -m bench ballots         # paper sheets read: silent errors, review rate, speed
     python -m bench ballots camera  # ...only sheets read from camera frames
@@ -25,6 +27,7 @@ import sys
 
 from . import (
     ballots_bench,
+    camera_bench,
     counting_bench,
     eligibility_bench,
     hardware_bench,
@@ -40,6 +43,7 @@ SUITES = {
     "server": server_bench,
     "sync": sync_bench,
     "hardware": hardware_bench,
+    "camera": camera_bench,
     "school": school_bench,
     "kiosk": kiosk_bench,
     "qr_codes": qr_codes_bench,

@@ -1,8 +1,9 @@
 """Terminal hardware figures (issue: kiosk, part 7):
 
 - qr_decode_720p: QR codes decoded from 1280x720 camera frames, read from a Motion-JPEG
-  video through the scanner's own path (read, grey, scale to 960 px, zbar), on one
-  core. Target: at least 20 frames/s.
+  video through the scanner's own path (read the video, grey, zxing-cpp at full size
+  via hardware.qr_reading), on one core. Target: at least 20 frames/s. Read rates
+  per condition (small, blurred, tilted cards...) are `python -m bench camera`.
 - card_state_ms: a card tap to CardPresent from `state()` through the real PC/SC stack
   (a private pcscd + vsmartcard's vpcd + the tests' emulated card), polling every 10 ms.
   Most of it is pcscd polling a reader without card events every ~400 ms: USB CCID

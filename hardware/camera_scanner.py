@@ -1,5 +1,5 @@
 """The real QR scanner: frames from OpenCV (a camera, a video file or a stream), QR codes
-decoded with zbar (pyzbar), or OpenCV's own detector when zbar is not installed.
+read with zxing-cpp through `hardware.qr_reading` (see there for the passes and why).
 
 A background thread reads frames and decodes them; the kiosk polls `take_code()`. A
 code held in front of the camera is on many consecutive frames (30 a second), and the
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import statistics
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -19,54 +20,32 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .qr_reading import QrReader
 from .qr_scanner import ScannerStatus
 
 log = logging.getLogger(__name__)
 
 QrDecoder = Callable[[np.ndarray], list[str]]  # a grayscale frame -> the texts of its QR codes
 
-# zbar takes ~21 ms on a 1280x720 frame and ~10 ms at 960x540 on one core of the test
-# machine; a QR code a voter holds up fills a good part of the frame, so 960 px wide
-# still resolves its modules and leaves room for 30 frames/s.
-DEFAULT_MAX_WIDTH = 960
+# zxing-cpp reads a 1280x720 frame in ~1 ms and resolves 2 px modules, so frames up to
+# full HD are decoded at their own size: shrinking a 720p frame to 960 px (what zbar
+# needed to keep up) lost every card under ~300 px wide. Only bigger frames (4K
+# cameras) are shrunk, to keep a frame under ~5 ms.
+DEFAULT_MAX_WIDTH = 1920
 # A held code drops out of single frames (motion blur, glare); ~0.25 s at 30 frames/s
 # without it means it really left the view.
 DEFAULT_FORGET_AFTER_FRAMES = 8
 # Opening or reading a network stream must not hang the kiosk (FFmpeg waits 30 s).
 STREAM_TIMEOUT_MS = 5000
+DECODER_NAME = "zxing-cpp"
 
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # no warnings per failed open
 
 
-def pyzbar_decoder() -> QrDecoder | None:
-    """zbar's decoder, or None when pyzbar or the libzbar0 library is missing."""
-    try:
-        from pyzbar.pyzbar import ZBarSymbol, decode
-    except (ImportError, OSError):  # pyzbar raises ImportError when libzbar cannot load
-        return None
-
-    def decode_with_zbar(gray: np.ndarray) -> list[str]:
-        found = decode(gray, symbols=[ZBarSymbol.QRCODE])
-        return [symbol.data.decode("utf-8", errors="replace") for symbol in found]
-
-    return decode_with_zbar
-
-
-def opencv_decoder() -> QrDecoder:
-    """OpenCV's QR detector: slower (~75 ms per 720p frame) but always there."""
-    detector = cv2.QRCodeDetector()
-
-    def decode_with_opencv(gray: np.ndarray) -> list[str]:
-        found, texts, _points, _straight = detector.detectAndDecodeMulti(gray)
-        return [text for text in texts if text] if found else []
-
-    return decode_with_opencv
-
-
 def default_decoder() -> tuple[str, QrDecoder]:
-    """zbar when it is there, otherwise OpenCV; with the name, for status and checks."""
-    zbar = pyzbar_decoder()
-    return ("zbar", zbar) if zbar is not None else ("opencv", opencv_decoder())
+    """zxing-cpp through a fresh QrReader (its counts are this decoder's); with the name,
+    for status and checks."""
+    return DECODER_NAME, QrReader().read_texts
 
 
 class CodeDebouncer:
@@ -160,6 +139,7 @@ class CameraQrScanner:
         self.reopen_after_s = reopen_after_s
         self.frames_read = 0
         self.codes_seen = 0
+        self.frames_not_decoded = 0  # the decoder raised on them (logged); the scanner went on
         self._pending: str | None = None
         self._status = ScannerStatus(False, str(self.source), "not started")
         self._lock = threading.Lock()
@@ -244,7 +224,8 @@ class CameraQrScanner:
     def _decode(self, frame: np.ndarray) -> list[str]:
         try:
             return self._decoder(prepare_frame(frame, self.max_width))
-        except (cv2.error, ValueError) as exc:  # one odd frame is not worth stopping for
+        except Exception as exc:  # one odd frame, or a decoder's bug, is not worth stopping for
+            self.frames_not_decoded += 1
             log.warning("frame %d of %s not decoded: %s", self.frames_read, self.source, exc)
             return []
 
@@ -282,14 +263,19 @@ class CameraProbe:
     opened: bool
     width: int = 0
     height: int = 0
-    measured_fps: float = 0.0  # frames actually read per second during the probe
+    measured_fps: float = 0.0  # frames read (and decoded, with a decoder) per second, as the kiosk would
     declared_fps: float = 0.0  # what the device or file claims
     frames: int = 0
     detail: str = ""
+    codes_read: int = 0  # different QR codes read on the probe's frames
+    decode_ms: float = 0.0  # median time to decode one frame, milliseconds
 
 
-def probe_camera(source: int | str | os.PathLike[str], seconds: float = 1.0) -> CameraProbe:
-    """Open the camera, read frames for `seconds`, report size and rate. Never raises."""
+def probe_camera(
+    source: int | str | os.PathLike[str], seconds: float = 1.0, *, decoder: QrDecoder | None = None
+) -> CameraProbe:
+    """Open the camera, read frames for `seconds`, report size and rate; with `decoder`,
+    also decode every frame (as the kiosk would) and count the codes. Never raises."""
     source = parse_source(source)
     capture = open_capture(source)
     try:
@@ -297,6 +283,8 @@ def probe_camera(source: int | str | os.PathLike[str], seconds: float = 1.0) -> 
             return CameraProbe(False, detail=f"cannot open {source}")
         declared = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
         frames, width, height = 0, 0, 0
+        codes: set[str] = set()
+        decode_s: list[float] = []
         started = time.monotonic()
         while time.monotonic() - started < seconds:
             ok, frame = capture.read()
@@ -304,11 +292,20 @@ def probe_camera(source: int | str | os.PathLike[str], seconds: float = 1.0) -> 
                 break
             frames += 1
             height, width = frame.shape[:2]
+            if decoder is not None:
+                decoding = time.perf_counter()
+                codes.update(decoder(prepare_frame(frame)))
+                decode_s.append(time.perf_counter() - decoding)
         elapsed = time.monotonic() - started
         if frames == 0:
             return CameraProbe(True, declared_fps=declared, detail="opened, but gave no frame")
-        return CameraProbe(True, width, height, round(frames / elapsed, 1), declared, frames)
+        decode_ms = round(statistics.median(decode_s) * 1000, 2) if decode_s else 0.0
+        return CameraProbe(
+            True, width, height, round(frames / elapsed, 1), declared, frames, "", len(codes), decode_ms
+        )
     except cv2.error as exc:
         return CameraProbe(False, detail=f"OpenCV error: {exc}")
+    except Exception as exc:  # a decoder's failure is a finding of the check, not a crash
+        return CameraProbe(True, detail=f"QR decoder failed: {exc}")
     finally:
         capture.release()

@@ -30,6 +30,8 @@ _SHOWN = (
     "measured_fps",
     "declared_fps",
     "decoder",
+    "decode_ms",
+    "codes_read",
     "detail",
 )
 

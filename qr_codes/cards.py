@@ -15,18 +15,29 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import BinaryIO, TextIO
 
+import numpy as np
 from PIL import Image
 from reportlab import rl_config
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
+from .card_address import MIN_MODULE_DOTS, CardAddressError, check_card_url
 from .codes import GROUP, format_code, normalise
 from .drawing import QUIET_ZONE, draw_qr, with_quiet_zone
 from .fonts import BOLD, MONO, REGULAR, printable, register_fonts, wrap
 from .layouts import DOT, LAYOUTS, MM, PAGE_HEIGHT, PAGE_WIDTH, CardLayout
 from .matrix import qr_matrix
 
-__all__ = ["LAYOUTS", "TEXTS", "CardLayout", "CodeCard", "cards_pdf", "code_png", "codes_csv"]
+__all__ = [
+    "LAYOUTS",
+    "TEXTS",
+    "CardAddressError",
+    "CardLayout",
+    "CodeCard",
+    "cards_pdf",
+    "code_png",
+    "codes_csv",
+]
 
 TEXTS: dict[str, dict[str, str]] = {
     "uk": {
@@ -153,12 +164,15 @@ def _draw_card(
     compact: str,
     texts: dict,
 ) -> None:
-    matrix = qr_matrix(card.url, "H")
+    matrix = _card_matrix(card.url, layout.name)
     qr_x, qr_y, qr_size, _ = layout.qr_box(slot)
     modules = matrix.shape[0] + 2 * QUIET_ZONE
     # whole dots per module (see layouts.DOT); a longer URL's bigger symbol gets smaller
     # modules, kept at the box's top left so they stay on the grid
-    drawn = max(1, int(qr_size / modules / DOT)) * modules * DOT
+    dots = int(qr_size / modules / DOT)
+    if dots < MIN_MODULE_DOTS:
+        check_card_url(card.url, layout.name)  # raises CardAddressError, with its message
+    drawn = dots * modules * DOT
     draw_qr(canvas, matrix, qr_x, qr_y + qr_size - drawn, drawn)
 
     left, bottom, width, height = layout.text_box(slot)
@@ -194,6 +208,16 @@ def _draw_card(
         writer.draw(left, bottom + (0.2 + 1.2 * n) * size, line, REGULAR, size)
 
 
+def _card_matrix(url: str, layout: str | None) -> np.ndarray:
+    """The card's QR symbol; a URL too long for any symbol is a CardAddressError that says
+    so in Ukrainian and English (nothing is written before the whole PDF is made)."""
+    try:
+        return qr_matrix(url, "H")
+    except ValueError:
+        check_card_url(url, layout)  # raises the CardAddressError for this URL
+        raise
+
+
 def _draw_footer(writer: _TextWriter, layout: CardLayout, title: str, page: int, texts: dict) -> None:
     """The batch's title and the sheet number in the bottom margin, between the marks."""
     if layout.margin_y < 6 * MM:
@@ -221,7 +245,9 @@ def cards_pdf(
 ) -> int:
     """Write a PDF of `cards` to `out` in `layout` ("8", "10" or "21"); return the number
     of pages. The same cards give the same bytes. `title` (say, "Ліцей № 5, 6-А") goes
-    into the PDF's properties and each sheet's bottom margin."""
+    into the PDF's properties and each sheet's bottom margin. A card whose address is too
+    long for a readable QR code (see card_address) is a CardAddressError, and nothing is
+    written to `out`: check_card_address() says so before printing starts."""
     chosen = _layout(layout)
     texts = _texts(locale)
     register_fonts()
@@ -261,10 +287,11 @@ def _finish_page(
 
 def code_png(url: str, *, module_px: int = 8) -> bytes:
     """One QR code (level H, with its quiet zone) as a black-and-white PNG, `module_px`
-    pixels per module: for a screen, a message or a page that prints a single card."""
+    pixels per module: for a screen, a message or a page that prints a single card.
+    CardAddressError if the URL is too long for a QR code."""
     if isinstance(module_px, bool) or not isinstance(module_px, int) or not 1 <= module_px <= 64:
         raise ValueError(f"module_px must be a whole number of pixels from 1 to 64, got {module_px!r}")
-    light = ~with_quiet_zone(qr_matrix(url, "H"))
+    light = ~with_quiet_zone(_card_matrix(url, None))
     pixels = light.repeat(module_px, axis=0).repeat(module_px, axis=1)
     image = Image.fromarray(pixels)  # a bool array makes a 1-bit image
     buffer = io.BytesIO()

@@ -1,8 +1,14 @@
 """Per-student voting codes: 20 symbols, shown as 7KQM-2X9R-TB4H-ZP3W-8CXN.
 
 A code is 19 random symbols (19 × log2(30) = 93.2 bits, from `secrets`) and one check
-symbol. The alphabet has no 0/O, 1/I/L or U, so what is printed cannot be misread as
-another symbol.
+symbol. The alphabet has no 0/O, 1/I/L or U, the worst look-alikes. It still holds
+pairs that a tired eye or a smudged print can confuse: 5/S, 8/B, 2/Z, 6/G and D/Q.
+They cannot be dropped without changing the format (every code already issued must stay
+valid), and nothing is lost by keeping them: a misread of one symbol is one wrong
+symbol, which the check below always catches, so the student is told the code has a
+mistake instead of landing on another code. Typed input is not "corrected" from one of
+a pair to the other: both are real symbols, so a guess would turn a caught mistake into
+a silent one.
 
 The check symbol. Luhn mod N cannot do what we need with 30 symbols: doubling mod 30
 maps the first and the last symbol ("2" and "Z") to the same residue, so "…2Z…" and
@@ -14,7 +20,14 @@ prime: with symbol values v_1…v_20 (their places in ALPHABET),
 
 A single wrong symbol changes the sum by i × (a − b) and a swap of any two symbols, near
 or far apart, by (i − j) × (a − b); neither is a multiple of 31, so both are always
-caught. The check value solving the equation can be 30, which has no symbol: such a
+caught. What the check does not catch: two or more wrong symbols may cancel out (1 in
+31 of such mistakes passes), and in particular a "twin" error at positions 15–16 (a
+doubled symbol copied as another doubled one, "…77…" for "…99…") always passes, since
+it changes the sum by (15 + 16) × (a − b) = 31 × (a − b); that is 1 in 19 places, about
+5 % of all twin errors. Such a code is then simply not found (93 random bits), so the
+mistake still ends in "no such code", never in another student's vote.
+
+The check value solving the equation can be 30, which has no symbol: such a
 body is never issued and is drawn again (1 body in 31, which leaves 93.18 random bits).
 Other parts of the project that check codes (a page's script, a terminal) use exactly
 this rule.

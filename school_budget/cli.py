@@ -87,6 +87,7 @@ def codes_command(
 
     The codes exist in plain form only in the files written here: keep them like exam
     papers, and hand one card to each student."""
+    from qr_codes.card_address import CardAddressError, check_card_address
     from qr_codes.cards import CodeCard, cards_pdf, code_png, codes_csv
     from qr_codes.codes import code_url
 
@@ -99,6 +100,14 @@ def codes_command(
                 "Вкажіть адресу сайту: --base-url або SPILNO_PUBLIC_URL.",
                 "Give the site's address: --base-url or SPILNO_PUBLIC_URL.",
             )
+        # Before any code is made: an address too long for a readable card must not
+        # leave a class with codes and no cards.
+        try:
+            address = check_card_address(base, layout)
+        except CardAddressError as exc:
+            raise _fail(exc.message("uk"), exc.message("en")) from None
+        if address.smaller_than_designed:
+            click.echo(f"{address.notice('uk')} / {address.notice('en')}", err=True)
         s = db.session()
         contest = _contest(school_id, contest_id)
         keys = app_code_keys(current_app)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from qr_codes.card_address import CardAddressError, check_card_address
 from qr_codes.cards import LAYOUTS
 from school_budget.classes import normalise_class_name
 from school_budget.codes import (
@@ -24,7 +25,7 @@ from school_budget.contests import Contest, load_contest
 from school_budget.keys import app_code_keys
 from server import db
 from server.auth.access import SCHOOL_STAFF, current_user, roles_required, school_scoped_or_404
-from server.i18n import _
+from server.i18n import _, get_locale
 from server.models import SchoolContest, VotingCode
 from server.services.validation import Refused
 
@@ -35,6 +36,22 @@ from .views import bp
 REASON_MAX = 200  # school_budget.codes keeps a revoke reason up to this length
 # Ten cards a sheet first (the usual print), then eight larger ones, then any other layout.
 OFFERED_LAYOUTS = sorted(LAYOUTS, key=lambda name: {"10": 0, "8": 1}.get(name, 2))
+
+
+def public_address() -> str:
+    """What every card's QR code starts with: PUBLIC_URL, else the address the console
+    was opened at."""
+    return current_app.config.get("PUBLIC_URL") or request.url_root
+
+
+def card_address_problem(layout: str | None) -> str | None:
+    """Why cards of `layout` (None: a PNG per code) cannot be printed with the public
+    address, in the visitor's language; None when they can."""
+    try:
+        check_card_address(public_address(), layout)
+    except CardAddressError as exc:
+        return exc.message(get_locale())
+    return None
 
 
 def class_or_404(contest: Contest, raw: str) -> str:
@@ -65,6 +82,13 @@ def codes_issue(contest_id: int):  # type: ignore[no-untyped-def]
     reader = FormReader()
     class_name = reader.text("class_name", required=True)
     count = reader.integer("count")  # its range is the service's to check
+    if not reader.errors:
+        # Codes whose cards cannot be printed would be codes no student can get: say so
+        # before any is made (the usual 10-a-sheet cards; other sizes are refused on the
+        # class page).
+        problem = card_address_problem(OFFERED_LAYOUTS[0])
+        if problem:
+            reader.errors[""] = [problem]
     if not reader.errors:
         try:
             issued = save(
@@ -123,11 +147,23 @@ def _class_page(
         replaced=replaced,
         batch=batch if batch.isascii() and batch.isdigit() and len(batch) <= 10 else "",
         layouts=OFFERED_LAYOUTS,
+        layout_problems={layout: card_address_problem(layout) for layout in OFFERED_LAYOUTS},
+        png_problem=card_address_problem(None),
+        address_notice=_address_notice(OFFERED_LAYOUTS[0]),
         failed_code=failed_code,
         errors=errors or {},
         values=values or {},
         reason_max=REASON_MAX,
     ), status
+
+
+def _address_notice(layout: str) -> str | None:
+    """That the public address makes the QR modules smaller than the cards were drawn
+    for (readable, but from closer), in the visitor's language."""
+    try:
+        return check_card_address(public_address(), layout).notice(get_locale())
+    except CardAddressError:
+        return None  # the page shows the refusal instead
 
 
 def _one_of(cards: list[tuple[VotingCode, bool]], raw: str | None) -> VotingCode | None:

@@ -14,7 +14,7 @@ import io
 import re
 import zipfile
 
-from flask import Response, abort, current_app, request, send_file
+from flask import Response, abort, current_app, render_template, request, send_file
 from flask.typing import ResponseReturnValue
 
 from qr_codes.cards import LAYOUTS, CodeCard, cards_pdf, code_png, codes_csv
@@ -24,10 +24,10 @@ from school_budget.contests import Contest
 from school_budget.keys import app_code_keys
 from server import db
 from server.auth.access import SCHOOL_STAFF, roles_required
-from server.i18n import get_locale
+from server.i18n import _, get_locale
 from server.services import audit
 
-from .school_codes import class_or_404, code_or_404
+from .school_codes import card_address_problem, class_or_404, code_or_404, public_address
 from .school_contests import contest_or_404
 from .views import bp
 
@@ -76,6 +76,9 @@ def codes_png_zip(contest_id: int, class_name: str) -> ResponseReturnValue:
     contest = contest_or_404(contest_id)
     name = class_or_404(contest, class_name)
     issued, batch_id = _printable(contest, name)
+    problem = card_address_problem(None)
+    if problem:
+        return _cannot_print(problem)
     cards = _cards(contest, issued)
     buffer = io.BytesIO()
     # PNGs are already compressed: stored as they are, zipping costs nothing.
@@ -113,7 +116,7 @@ def _printable(contest: Contest, class_name: str) -> tuple[list[IssuedCode], int
 
 
 def _cards(contest: Contest, issued: list[IssuedCode]) -> list[CodeCard]:
-    base = current_app.config.get("PUBLIC_URL") or request.url_root
+    base = public_address()
     return [
         CodeCard(
             code=i.code,
@@ -127,7 +130,12 @@ def _cards(contest: Contest, issued: list[IssuedCode]) -> list[CodeCard]:
     ]
 
 
-def _pdf(contest: Contest, issued: list[IssuedCode], label: str, layout: str, details: dict) -> Response:
+def _pdf(
+    contest: Contest, issued: list[IssuedCode], label: str, layout: str, details: dict
+) -> ResponseReturnValue:
+    problem = card_address_problem(layout)
+    if problem:
+        return _cannot_print(problem)
     cards = _cards(contest, issued)
     buffer = io.BytesIO()
     pages = cards_pdf(
@@ -135,6 +143,13 @@ def _pdf(contest: Contest, issued: list[IssuedCode], label: str, layout: str, de
     )
     _record(contest, "pdf", len(cards), details | {"layout": layout, "pages": pages})
     return _attachment(buffer.getvalue(), "application/pdf", _file_name(contest, label, "pdf"))
+
+
+def _cannot_print(problem: str) -> ResponseReturnValue:
+    """The public address makes no readable card: a page that says why (nothing is
+    downloaded, nothing goes into the audit log), not a server error."""
+    title = _("Картки не можна надрукувати")
+    return render_template("error.html", code=409, title=title, detail=problem), 409
 
 
 def _record(contest: Contest, form: str, count: int, details: dict) -> None:

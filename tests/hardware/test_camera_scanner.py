@@ -3,7 +3,6 @@ each code a voter holds up is reported once, spoilt frames and bad files never c
 
 from __future__ import annotations
 
-import sys
 import time
 
 import pytest
@@ -13,18 +12,13 @@ from hardware.camera_scanner import (
     CodeDebouncer,
     prepare_frame,
     probe_camera,
-    pyzbar_decoder,
 )
-from tests.hardware.conftest import require
+from hardware.qr_reading import read_qr_codes
+from tests.hardware.camera_frames import make_frame
 from tests.hardware.videos import blank_frame, blurred, frame_with, noisy, not_a_qr_code, write_video
 
 A = "https://spilno.example.ua/s/7KQM-2XPD"
 B = "SCHOOL-5B-0042-QWERTY"
-
-
-@pytest.fixture(autouse=True)
-def zbar_installed():
-    require(None if pyzbar_decoder() else "pyzbar cannot load libzbar (Debian: apt-get install libzbar0)")
 
 
 def scan(source, **options) -> tuple[CameraQrScanner, list[str]]:
@@ -147,19 +141,40 @@ def test_a_file_plays_at_its_recorded_pace_like_a_camera_and_stop_ends_it(tmp_pa
     assert scanner.status().detail.startswith("stopped after")
 
 
-def test_without_zbar_the_scanner_falls_back_to_opencv_and_reads_the_same_codes(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "pyzbar.pyzbar", None)  # as if libzbar0 were not installed
-    frames = [frame_with(A)] * 4 + [blank_frame()] * 10 + [frame_with(B, at=(300, 120))] * 4
-    scanner, reported = scan(write_video(tmp_path / "two.avi", frames))
-    assert scanner.decoder_name == "opencv"
+def test_the_scanner_reads_with_zxing_cpp(tmp_path):
+    scanner, reported = scan(write_video(tmp_path / "one.avi", [frame_with(A)] * 3))
+    assert (scanner.decoder_name, reported) == ("zxing-cpp", [A])
+
+
+def test_a_decoder_that_raises_on_a_frame_loses_that_frame_only_and_is_counted(tmp_path):
+    calls = []
+
+    def flaky(gray):
+        calls.append(gray.shape)
+        if len(calls) == 3:  # the third frame: a decoder's bug, an odd frame
+            raise RuntimeError("decoder fell over")
+        return read_qr_codes(gray)
+
+    frames = [frame_with(A)] * 2 + [frame_with(B, at=(300, 120))] * 4
+    scanner, reported = scan(write_video(tmp_path / "flaky.avi", frames), decoder=flaky)
     assert reported == [A, B]
+    assert (scanner.frames_read, scanner.frames_not_decoded) == (6, 1)
+    assert scanner.status().detail == "end of video after 6 frames"
 
 
-def test_full_hd_frames_are_scaled_down_before_decoding_and_still_read(tmp_path):
-    frame = frame_with(A, width=1920, height=1080, at=(700, 300))
-    assert prepare_frame(frame).shape == (540, 960)
-    assert prepare_frame(frame_with(A)).shape == (480, 640)  # small frames are left alone
-    _scanner, reported = scan(write_video(tmp_path / "fullhd.avi", [frame] * 3))
+def test_a_small_card_at_720p_is_decoded_at_full_size_and_read(tmp_path):
+    frame = make_frame("clean", 7, card_px=300)
+    assert prepare_frame(frame.image).shape == (720, 1280)  # not shrunk: its modules are ~2 px
+    _scanner, reported = scan(write_video(tmp_path / "small.avi", [frame.image] * 3))
+    assert reported == list(frame.texts)
+
+
+def test_frames_wider_than_full_hd_are_scaled_down_before_decoding_and_still_read(tmp_path):
+    frame = frame_with(A, width=2560, height=1440, at=(900, 500))
+    assert prepare_frame(frame).shape == (1080, 1920)
+    assert prepare_frame(frame_with(A, width=1920, height=1080)).shape == (1080, 1920)  # full HD as it is
+    assert prepare_frame(frame_with(A)).shape == (480, 640)
+    _scanner, reported = scan(write_video(tmp_path / "qhd.avi", [frame] * 3))
     assert reported == [A]
 
 
@@ -185,3 +200,19 @@ def test_probe_reads_size_and_frame_rate_of_a_video(tmp_path):
     assert (probe.opened, probe.width, probe.height, probe.declared_fps) == (True, 640, 480, 25.0)
     assert probe.frames > 0 and probe.measured_fps > 0
     assert probe_camera(str(tmp_path / "none.avi")).opened is False
+
+
+def test_probe_decodes_every_frame_and_counts_codes_without_showing_them(tmp_path):
+    path = write_video(tmp_path / "probe.avi", [frame_with(A)] * 5 + [frame_with(B, at=(300, 120))] * 5)
+    probe = probe_camera(str(path), seconds=5, decoder=read_qr_codes)
+    assert (probe.frames, probe.codes_read) == (10, 2) and probe.decode_ms > 0
+    assert A not in repr(probe) and B not in repr(probe)
+
+
+def test_probe_with_a_decoder_that_fails_reports_it_and_does_not_raise(tmp_path):
+    def broken(gray):
+        raise RuntimeError("decoder library missing a symbol")
+
+    probe = probe_camera(str(write_video(tmp_path / "p.avi", [frame_with(A)] * 3)), seconds=1, decoder=broken)
+    assert (probe.opened, probe.frames) == (True, 0)
+    assert probe.detail == "QR decoder failed: decoder library missing a symbol"

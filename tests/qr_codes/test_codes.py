@@ -38,9 +38,41 @@ def error_of(text: str) -> CodeError:
     return caught.value
 
 
-def test_the_alphabet_has_no_symbols_that_look_alike():
+def test_the_alphabet_has_none_of_the_worst_look_alikes():
     assert len(ALPHABET) == len(set(ALPHABET)) == 30
     assert not set("01OILU") & set(ALPHABET)
+
+
+# Pairs still in the alphabet (the module's text says why they stay)
+LOOKALIKE_PAIRS = ["5S", "8B", "2Z", "6G", "DQ"]
+
+
+@pytest.mark.parametrize("pair", LOOKALIKE_PAIRS)
+def test_a_look_alike_misread_anywhere_is_caught_not_corrected(pair):
+    first, second = pair
+    assert first in ALPHABET and second in ALPHABET  # both real symbols: neither is "corrected"
+    compact = complete("5S8B2Z6GDQ7KM3X9RTA")  # every symbol of every pair, then others
+    assert compact is not None
+    misreads = 0
+    for position, symbol in enumerate(compact):
+        if symbol in pair:
+            other = second if symbol == first else first
+            misreads += 1
+            assert error_of(compact[:position] + other + compact[position + 1 :]).code == "code.check_failed"
+    assert misreads >= 2
+
+
+def test_a_twin_error_at_positions_15_and_16_passes_the_check_as_documented():
+    body = "7KQM2X9RTB4HZP" + "99" + "W8C"  # positions 15-16 hold "99"
+    compact = complete(body)
+    assert compact is not None
+    for twin in "2345678ABZ":
+        if twin != "9":
+            assert normalise(compact[:14] + twin * 2 + compact[16:])  # passes: 31 × (a − b) ≡ 0
+    # the same twin error one place earlier is caught
+    shifted = complete("7KQM2X9RTB4HZ" + "99" + "PW8C")
+    assert shifted is not None
+    assert error_of(shifted[:13] + "77" + shifted[15:]).code == "code.check_failed"
 
 
 def test_the_samples_are_valid_codes():
