@@ -43,8 +43,14 @@ class VotedHere:
         self._lock = threading.Lock()
         self._read_up_to = 0
         self._voters: set[tuple[int, str]] = set()
+        self._generation = store.log_generation()
 
     def _catch_up(self) -> None:
+        generation = self._store.log_generation()
+        if generation != self._generation:
+            # Entries already read were replaced (the store resumed behind the server's
+            # copy of its log): read it all again, with the residents it had forgotten.
+            self._read_up_to, self._voters, self._generation = 0, set(), generation
         while True:
             entries = self._store.entries_from(self._read_up_to + 1, _SCAN_BATCH)
             for entry in entries:

@@ -24,7 +24,7 @@ from typing import Any
 from sync import protocol
 from sync.clock import Clock, offset_from_exchange, system_clock_ms
 from sync.crash import crash_point
-from sync.device_store import DeviceIdentity, DeviceStore, StoreError
+from sync.device_store import AckMismatch, DeviceIdentity, DeviceStore, StoreError
 from sync.packages import package_digest
 
 API_PREFIX = "/api/v1/sync"
@@ -35,6 +35,8 @@ RETRY_BASE_S = 0.5
 RETRY_CAP_S = 60.0
 DEFAULT_ATTEMPTS = 5
 STATUS_PAGE = 1000  # the server answers at most this many statuses per request
+# Conflicts that mean this store is an older copy of its own log (SyncClient.resume).
+RESUMABLE = frozenset({"chain.conflict", "ack.unknown_seq"})
 # Offsets within this of the stored one are round-trip noise; not worth a disk write.
 CLOCK_NOISE_MS = 250
 MAX_CLOCK_OFFSET_MS = 10 * 365 * 24 * 3600 * 1000  # what protocol.LogEntry accepts
@@ -185,6 +187,13 @@ class PushResult:
 
 
 @dataclass(frozen=True, slots=True)
+class ResumeResult:
+    fetched: int  # entries of our log taken from the server
+    moved_aside: int  # local entries that differed, kept in log_diverged
+    relogged: int  # of their votes, logged again as new entries
+
+
+@dataclass(frozen=True, slots=True)
 class RoundResult:
     package_version: int | None  # a newly stored package, if any
     push: PushResult
@@ -319,6 +328,73 @@ class SyncClient:
         self.store.record_sync_success(answer.received_ms)
         return PushResult(len(entries), self.store.acked_seq(), learned, backlog, False, acked_seq)
 
+    def resume(self) -> ResumeResult:
+        """This store is behind the server's copy of its own log (restored from an older
+        backup, or a copy whose twin sent first): read the server's entries from our
+        acknowledged position on, check that they continue our chain and that our own
+        key signed their checkpoint, take them in place of what we hold at those seqs,
+        and log our diverged votes again after them. Nothing is lost: every vote of
+        ours the server lacks is sent as a new entry."""
+        identity, key = self.store.require_identity(), self.store.private_key()
+        ours = protocol.public_key_b64(key)
+        from_seq, fetched, moved = self.store.acked_seq() + 1, 0, 0
+        with self._recording_errors():
+            for _ in range(100_000 // protocol.MAX_BATCH_ENTRIES + 1):  # bounded: a million entries
+                _, data = self._signed("GET", "/log", query={"from": from_seq})
+                raw, checkpoint, server_acked = (
+                    data.get("entries"),
+                    data.get("checkpoint"),
+                    data.get("acked_seq"),
+                )
+                if not isinstance(raw, list) or type(server_acked) is not int:
+                    raise SyncError("response.shape", f"log answer {data!r:.200}")
+                if not raw:
+                    break
+                entries = [protocol.read_any_entry(e) for e in raw]
+                previous = (
+                    protocol.genesis_hash(identity.device)
+                    if from_seq == 1
+                    else self.store.recorded_hash(from_seq - 1)
+                )
+                protocol.check_chain(entries, identity.device, from_seq - 1, previous)
+                if not isinstance(checkpoint, dict) or type(checkpoint.get("seq")) is not int:
+                    raise SyncError("resume.unsigned", f"no checkpoint among entries {from_seq}..")
+                at = checkpoint["seq"] - from_seq
+                signed = protocol.checkpoint_bytes(
+                    identity.device, checkpoint["seq"], str(checkpoint.get("hash"))
+                )
+                if not (
+                    0 <= at < len(entries)
+                    and entries[at].entry_hash() == checkpoint.get("hash")
+                    and protocol.verify(ours, signed, checkpoint.get("signature"))
+                ):
+                    raise SyncError(
+                        "resume.signature", f"entries {from_seq}.. are not vouched for by our key"
+                    )
+                moved += self.store.adopt_server_entries(entries[: at + 1], self.clock())
+                fetched += at + 1
+                from_seq = checkpoint["seq"] + 1
+                if checkpoint["seq"] >= server_acked:
+                    break
+            relogged = self.store.relog_diverged()
+        self.store.raise_alarm(
+            "log.resumed",
+            f"this store was behind the server's copy of its log (restored from an older copy?):"
+            f" {fetched} entries taken from the server, {moved} moved aside, {relogged} votes logged again",
+            self.clock(),
+        )
+        return ResumeResult(fetched, moved, relogged)
+
+    def catch_up_with_server(self) -> ResumeResult | None:
+        """Ask whether the server holds more of our own log than we do (this store was
+        restored from an older copy and has nothing new to push, so no push would have
+        told us); resume if it does. One small signed request a round."""
+        with self._recording_errors():
+            _, data = self._signed("GET", "/log", query={"from": self.store.last_seq() + 1})
+        if isinstance(data.get("entries"), list) and data["entries"]:
+            return self.resume()
+        return None
+
     def push_all(self, batch_size: int = protocol.MAX_BATCH_ENTRIES) -> PushResult:
         """Push batch after batch until nothing is pending. When the server reports a
         gap, send our log again from the server's position (we keep every entry), which
@@ -328,8 +404,22 @@ class SyncClient:
         result = PushResult(0, self.store.acked_seq(), 0, self.store.backlog_count())
         resend_from: int | None = None
         server_was = -1
+        resumed = False
         while result.backlog or resend_from is not None:
-            result = self.push_once(batch_size, from_seq=resend_from)
+            try:
+                result = self.push_once(batch_size, from_seq=resend_from)
+            except (LogConflict, AckMismatch) as conflict:
+                # The server holds other entries of our own log at these seqs, signed by
+                # our key, or more of it than we have: this store is an older copy. Once
+                # per round, resume behind the server and go on; a second conflict is
+                # for a person.
+                if resumed or getattr(conflict, "code", "") not in RESUMABLE:
+                    raise
+                resumed = True
+                self.resume()
+                resend_from, server_was = None, -1
+                result = PushResult(0, self.store.acked_seq(), 0, self.store.backlog_count())
+                continue
             sent, learned = sent + result.sent, learned + result.statuses
             server_at = result.server_acked_seq
             if result.sent == 0 or server_at is None or server_at <= server_was:
@@ -441,6 +531,8 @@ class SyncClient:
             self.store.raise_alarm("package.refused", str(exc)[:300], self.clock())
             version = None
         pushed = self.push_all(batch_size)
+        if not pushed.gap:
+            self.catch_up_with_server()
         statuses = self.refresh_statuses()
         if revoked is not None:
             raise revoked

@@ -127,8 +127,27 @@ CREATE TABLE IF NOT EXISTS revoked (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     at_ms INTEGER NOT NULL
 );
+-- Entries moved out of the log when it was found behind the server's copy of it (a
+-- store restored from an older backup, or a copy of a copy): their votes are logged
+-- again after the server's entries (`relogged_as`), so none is lost. Kept as evidence.
+CREATE TABLE IF NOT EXISTS log_diverged (
+    seq INTEGER NOT NULL,
+    entry_json TEXT NOT NULL,
+    vote_id TEXT,
+    moved_at_ms INTEGER NOT NULL,
+    relogged_as INTEGER
+);
+-- Grows whenever entries already read may have changed (a resume), so readers that
+-- keep what they read (the kiosk's voted-here set) read the log again.
+CREATE TABLE IF NOT EXISTS log_generation (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    value INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO log_generation VALUES (1, 0);
 CREATE UNIQUE INDEX IF NOT EXISTS alarm_open_kind ON alarm (kind) WHERE acknowledged_at_ms IS NULL;
 """
+_NEVER_DELETED = """CREATE TRIGGER IF NOT EXISTS log_is_never_deleted BEFORE DELETE ON log
+BEGIN SELECT RAISE(ABORT, 'the device log is append-only'); END"""
 MAX_ALARMS = 200  # acknowledged ones beyond this are forgotten, oldest first
 
 
@@ -391,6 +410,117 @@ class DeviceStore:
                 entries.append(entry)
                 prev_seq, prev_hash = entry.seq, entry.entry_hash()
         return entries
+
+    # --- resuming behind the server ---------------------------------------------------
+
+    def log_generation(self) -> int:
+        return self._one("SELECT value FROM log_generation WHERE id = 1")[0]
+
+    def adopt_server_entries(self, entries: list[protocol.AnyEntry], now_ms: int) -> int:
+        """Take consecutive entries of our own log as the server holds them (checked by
+        the caller against our chain and our own checkpoint signature), in place of
+        whatever this store holds at those seqs. Local entries that differ are moved to
+        log_diverged, to be logged again after the server's (relog_diverged). Marks them
+        acknowledged. How many local entries were moved aside."""
+        if not entries:
+            return 0
+        moved = 0
+        with self._write() as db:
+            local = dict(
+                db.execute(
+                    "SELECT seq, entry_hash FROM log WHERE seq BETWEEN ? AND ?",
+                    (entries[0].seq, entries[-1].seq),
+                ).fetchall()
+            )
+            first_diff = next((e.seq for e in entries if local.get(e.seq) != e.entry_hash()), None)
+            if first_diff is not None:
+                moved = self._move_aside(db, first_diff, now_ms)
+                for entry in entries:
+                    if entry.seq < first_diff:
+                        continue
+                    if isinstance(entry, protocol.DamagedEntry):
+                        text, vote_id = entry.evidence, None
+                    else:
+                        text = protocol.canonical_json(entry.as_dict()).decode()
+                        vote_id = entry.payload.get("id")
+                    db.execute(
+                        "INSERT INTO log (seq, entry_hash, entry_json, vote_id, acked)"
+                        " VALUES (?, ?, ?, ?, 1)",
+                        (entry.seq, entry.entry_hash(), text, vote_id),
+                    )
+            last = entries[-1]
+            db.execute(
+                "UPDATE log SET acked = 1 WHERE seq > (SELECT acked_seq FROM sync_state) AND seq <= ?",
+                (last.seq,),
+            )
+            db.execute(
+                "UPDATE sync_state SET acked_seq = ?, acked_hash = ? WHERE acked_seq < ?",
+                (last.seq, last.entry_hash(), last.seq),
+            )
+            db.execute("UPDATE log_generation SET value = value + 1 WHERE id = 1")
+        return moved
+
+    @staticmethod
+    def _move_aside(db: sqlite3.Connection, from_seq: int, now_ms: int) -> int:
+        """Move log rows from `from_seq` on to log_diverged (the append-only triggers are
+        lifted for this one transaction, and put back before it commits)."""
+        count = db.execute(
+            "INSERT INTO log_diverged (seq, entry_json, vote_id, moved_at_ms)"
+            " SELECT seq, entry_json, vote_id, ? FROM log WHERE seq >= ?",
+            (now_ms, from_seq),
+        ).rowcount
+        db.execute("DROP TRIGGER log_is_never_deleted")
+        db.execute("DELETE FROM log WHERE seq >= ?", (from_seq,))
+        db.execute(_NEVER_DELETED)
+        return count
+
+    def relog_diverged(self) -> int:
+        """Log again, after everything the log now holds, the votes of entries moved
+        aside that the log does not already hold (the same records: their receipts stay
+        valid). How many."""
+        identity = self.require_identity()
+        relogged = 0
+        with self._write() as db:
+            rows = db.execute(
+                "SELECT rowid, entry_json, vote_id FROM log_diverged WHERE relogged_as IS NULL"
+                " ORDER BY seq, rowid"
+            ).fetchall()
+            for rowid, text, vote_id in rows:
+                held = (
+                    vote_id is not None
+                    and db.execute("SELECT 1 FROM log WHERE vote_id = ?", (vote_id,)).fetchone()
+                )
+                try:
+                    record = VoteRecord.from_canonical_body(LogEntry.from_dict(json.loads(text)).payload)
+                except (ValueError, TypeError):
+                    record = None  # unreadable: kept aside as evidence only
+                if held or record is None:
+                    db.execute("UPDATE log_diverged SET relogged_as = 0 WHERE rowid = ?", (rowid,))
+                    continue
+                row = db.execute(
+                    "SELECT seq, CAST(entry_hash AS BLOB), CAST(entry_json AS BLOB) FROM log"
+                    " ORDER BY seq DESC LIMIT 1"
+                ).fetchone()
+                prev_seq, prev_hash = _link_to(row, identity.device)
+                version = db.execute("SELECT COALESCE(MAX(version), 0) FROM package").fetchone()[0]
+                offset = db.execute("SELECT clock_offset_ms FROM sync_state").fetchone()[0]
+                entry = protocol.entry_after(
+                    prev_seq, prev_hash, identity.device, "vote", record.canonical_body(), version, offset
+                )
+                db.execute(
+                    "INSERT INTO log (seq, entry_hash, entry_json, vote_id) VALUES (?, ?, ?, ?)",
+                    (
+                        entry.seq,
+                        entry.entry_hash(),
+                        protocol.canonical_json(entry.as_dict()).decode(),
+                        record.vote_id,
+                    ),
+                )
+                db.execute("UPDATE log_diverged SET relogged_as = ? WHERE rowid = ?", (entry.seq, rowid))
+                relogged += 1
+            if rows:
+                db.execute("UPDATE log_generation SET value = value + 1 WHERE id = 1")
+        return relogged
 
     def acked_seq(self) -> int:
         return self._one("SELECT acked_seq FROM sync_state")[0]

@@ -296,6 +296,43 @@ EXTRA_PATHS.update(
             }
         },
         "/api/v1/sync/log": {
+            "get": {
+                "operationId": "syncReadLog",
+                "summary": "The device's own log as the server holds it",
+                "description": SIGNED
+                + " Entries from `from` on (at most 500), each as the device sent it (a damaged one as"
+                " its evidence), with the newest stored checkpoint inside the page and the server's"
+                " position. A store restored from an older copy learns what it lost, checks it"
+                " against its own signatures and resumes.",
+                "security": [],
+                "parameters": [
+                    *SIGNATURE_HEADERS,
+                    {
+                        "name": "from",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"type": "integer", "minimum": 1},
+                    },
+                ],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["entries", "checkpoint", "acked_seq"],
+                            "properties": {
+                                "entries": {"type": "array", "maxItems": 500, "items": {"type": "object"}},
+                                "checkpoint": {"type": ["object", "null"]},
+                                "acked_seq": {"type": "integer", "minimum": 0},
+                                "server_time_ms": {"type": "integer"},
+                            },
+                        },
+                        "A page of the device's log.",
+                        headers=SERVER_TIME,
+                    ),
+                    "400": _error("`log.from` is not a whole number of at least 1."),
+                    **_signed_errors(),
+                },
+            },
             "post": {
                 "operationId": "syncPushLog",
                 "summary": "Push consecutive entries of the device's hash-chained log",
@@ -326,7 +363,7 @@ EXTRA_PATHS.update(
                     "429": _error("`sync.too_many_pending`: too many batches wait past a gap."),
                     "503": _error("`sync.busy`: a concurrent delivery of the same vote; send again."),
                 },
-            }
+            },
         },
         "/api/v1/sync/statuses": {
             "get": {

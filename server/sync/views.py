@@ -30,6 +30,8 @@ from .auth import Contact, authenticate_device, epoch_ms, is_revoked, note_conta
 from .enrolment import enrol_limit, read_enrol_request, redeem_code
 from .ingest import accept_batch, refuse_revoked_push
 from .keys import load_signing_key, server_public_key, signing_key
+from .log_copy import MAX_ENTRIES as MAX_LOG_ENTRIES
+from .log_copy import entries_page
 from .packages import body_hash, current_package
 from .refusals import SyncRefused, sync_text
 from .statuses import statuses_since
@@ -310,6 +312,22 @@ def push_log() -> Response:
     batch = _json_body(request.get_data(cache=True))
     answer = accept_batch(session, device, batch, contact)
     return jsonify(**answer.as_dict(), server_time_ms=epoch_ms(utcnow()))
+
+
+@bp.get("/log")
+def read_log() -> Response:
+    """The device's own log as stored here, from `from` on: for a store restored from an
+    older copy to learn what it lost (sync.resume). Open to a revoked device as well:
+    it holds nothing the device did not send."""
+    device, contact = _signed_device()
+    from_seq = _counter_arg("from", "log.from")
+    if from_seq < 1:
+        raise SyncRefused(400, "log.from")
+    session = db.session()
+    page = entries_page(session, device.id, device.code, from_seq, MAX_LOG_ENTRIES)
+    note_contact(device, contact)
+    session.commit()
+    return jsonify(**page, acked_seq=device.acked_seq, server_time_ms=epoch_ms(utcnow()))
 
 
 @bp.get("/statuses")

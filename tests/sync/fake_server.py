@@ -104,6 +104,8 @@ class DeviceRecord:
         self.statuses: dict[int, dict] = {}
         self.set_aside: dict[int, dict] = {}  # entries after a gap: kept, never dropped
         self.clock_offsets: list[int] = []  # device time minus server time, per request
+        self.entries: dict[int, dict] = {}  # seq -> the entry as received
+        self.checkpoints: dict[int, dict] = {}  # seq -> {"seq", "hash", "signature"}
 
 
 class FakeSyncServer:
@@ -289,7 +291,14 @@ class FakeSyncServer:
             if self.votes.get(record.vote_id, record.content_hash()) != record.content_hash():
                 return 409, {"error": {"code": "vote.conflict"}}
             records.append((entry, record))
+        if records:
+            device.checkpoints[last.seq] = {
+                "seq": last.seq,
+                "hash": last.entry_hash(),
+                "signature": batch.signature,
+            }
         for entry, record in records:  # "one transaction": nothing above changed state
+            device.entries[entry.seq] = entry.as_dict()
             device.hashes[entry.seq] = entry.entry_hash()
             self.votes[record.vote_id] = record.content_hash()
             counted = self.first_vote_of.setdefault((record.cycle_id, record.voter), record.vote_id)
@@ -316,6 +325,17 @@ class FakeSyncServer:
             "statuses": [device.statuses[e.seq] for e in entries if e.seq in device.statuses]
             if self.statuses_in_ack
             else [],
+            "server_time_ms": self.now_ms(),
+        }
+
+    def handle_read_log(self, device: DeviceRecord, query: dict) -> tuple[int, dict]:
+        start = int(query.get("from", ["1"])[0])
+        seqs = [s for s in sorted(device.entries) if s >= start][:500]
+        inside = [s for s in device.checkpoints if seqs and seqs[0] <= s <= seqs[-1]]
+        return 200, {
+            "entries": [device.entries[s] for s in seqs],
+            "checkpoint": device.checkpoints[max(inside)] if inside else None,
+            "acked_seq": device.acked_seq,
             "server_time_ms": self.now_ms(),
         }
 
@@ -418,6 +438,8 @@ def _handler_for(server: FakeSyncServer) -> type[BaseHTTPRequestHandler]:
                 return server.handle_package(device, query)
             if (method, url.path) == ("POST", "/api/v1/sync/log"):
                 return server.handle_log(device, body)
+            if (method, url.path) == ("GET", "/api/v1/sync/log"):
+                return server.handle_read_log(device, query)
             if (method, url.path) == ("GET", "/api/v1/sync/statuses"):
                 return server.handle_statuses(device, query)
             if (method, url.path) == ("GET", "/api/v1/sync/voters"):
