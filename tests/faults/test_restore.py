@@ -80,3 +80,26 @@ def test_a_restored_store_with_nothing_new_learns_what_it_lost(world, alarms, tm
     assert _synced(terminal.sync())["acked_seq"] == 23
     assert alarms.raised() == []
     world.check([terminal], "after a quiet restore: ")
+
+
+def test_two_copies_of_one_store_both_deliver_every_vote(world, alarms, tmp_path):
+    (original,) = world.take(1)
+    original.cast(5)
+    _synced(original.sync())
+    clone = Terminal(original.code, tmp_path / "clone.db", world.transcript)
+    _backup(original.store, clone.store)  # someone copied the store to a second machine
+
+    original.cast(6)
+    clone.cast(4)  # the same seqs, other votes
+    _synced(original.sync())
+    _synced(clone.sync())  # clashes, takes the original's entries back, logs its 4 after them
+    original.cast(3)
+    _synced(original.sync())  # now the original is behind: the same recovery
+    _synced(clone.sync())
+
+    every = set(original.vote_ids()) | set(clone.vote_ids())
+    assert len(every) == 5 + 6 + 4 + 3
+    assert world.device(original).acked_seq == 18
+    assert "log.resumed" in _alarms(original) and "log.resumed" in _alarms(clone)
+    assert {a.kind for a in alarms.raised()} == {"chain.conflict"}, "the fleet page shows the clash"
+    world.check([original, clone], "after a cloned store: ")
