@@ -35,6 +35,7 @@ RETRY_BASE_S = 0.5
 RETRY_CAP_S = 60.0
 DEFAULT_ATTEMPTS = 5
 STATUS_PAGE = 1000  # the server answers at most this many statuses per request
+FULL_STATUS_REFRESH_MS = 10 * 60 * 1000  # every status asked again this often (a page per 1 000 votes)
 # Conflicts that mean this store is an older copy of its own log (SyncClient.resume).
 RESUMABLE = frozenset({"chain.conflict", "ack.unknown_seq"})
 # Offsets within this of the stored one are round-trip noise; not worth a disk write.
@@ -533,7 +534,13 @@ class SyncClient:
         pushed = self.push_all(batch_size)
         if not pushed.gap:
             self.catch_up_with_server()
-        statuses = self.refresh_statuses()
+        if self.store.acked_seq() and self.store.status_refresh_due(self.clock(), FULL_STATUS_REFRESH_MS):
+            # Now and then every status again: a counted vote becomes a duplicate when an
+            # earlier one of the same resident arrives later from another channel.
+            statuses = self.refresh_statuses(since_seq=0)
+            self.store.note_status_refresh(self.clock())
+        else:
+            statuses = self.refresh_statuses()
         if revoked is not None:
             raise revoked
         self.pull_voters()

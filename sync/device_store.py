@@ -144,6 +144,12 @@ CREATE TABLE IF NOT EXISTS log_generation (
     value INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO log_generation VALUES (1, 0);
+-- When every acknowledged vote's status was last asked again: a status can change after
+-- it is known (an earlier vote of the same resident arrives from another channel).
+CREATE TABLE IF NOT EXISTS status_refresh (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    at_ms INTEGER NOT NULL
+);
 CREATE UNIQUE INDEX IF NOT EXISTS alarm_open_kind ON alarm (kind) WHERE acknowledged_at_ms IS NULL;
 """
 _NEVER_DELETED = """CREATE TRIGGER IF NOT EXISTS log_is_never_deleted BEFORE DELETE ON log
@@ -726,6 +732,16 @@ class DeviceStore:
                 rows,
             )
             return db.total_changes - before
+
+    def status_refresh_due(self, now_ms: int, every_ms: int) -> bool:
+        """Whether every known status should be asked again (never asked, or long ago,
+        or the clock went back)."""
+        row = self._one("SELECT at_ms FROM status_refresh WHERE id = 1")
+        return row is None or not 0 <= now_ms - row[0] < every_ms
+
+    def note_status_refresh(self, now_ms: int) -> None:
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO status_refresh VALUES (1, ?)", (now_ms,))
 
     def status_of(self, vote_id: str) -> dict | None:
         """What the server said about a vote: None while it is unknown (or not ours)."""

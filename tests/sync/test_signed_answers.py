@@ -194,3 +194,21 @@ def test_a_signed_revocation_stops_the_device_taking_votes_and_a_forged_one_does
     assert refused.value.code == "device.revoked"
     assert enrolled.revoked() and enrolled.summary()["revoked"] is True
     assert "device.revoked" in {a["kind"] for a in enrolled.alarms()}
+
+
+def test_a_status_that_changes_after_it_is_known_reaches_the_terminal(enrolled, server):
+    cast_votes(enrolled, 3)
+    now = [1_800_000_000_000]
+    client = client_for(enrolled, clock=lambda: now[0])
+    client.sync_round()
+    vote_id = enrolled.query_one("SELECT vote_id FROM log WHERE seq = 2")[0]
+    assert enrolled.status_of(vote_id)["status"] == "counted"
+    # An earlier vote of the same resident arrived from elsewhere: this one no longer counts.
+    device = server.device(enrolled.require_identity().device)
+    device.statuses[2] = {**device.statuses[2], "status": "duplicate", "reason": "voter.already_voted"}
+    now[0] += 60_000
+    client.sync_round()
+    assert enrolled.status_of(vote_id)["status"] == "counted", "not asked again within ten minutes"
+    now[0] += 10 * 60_000
+    client.sync_round()
+    assert enrolled.status_of(vote_id)["status"] == "duplicate"
