@@ -9,9 +9,15 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from .harness import Terminal
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
-TERMINALS = 2
+from server.models import Project, SyncPackage
+
+from .harness import Terminal
+from .proxy import http_message
+
+TERMINALS = 4
 
 
 def _backup(store: Path, to: Path) -> None:
@@ -103,3 +109,43 @@ def test_two_copies_of_one_store_both_deliver_every_vote(world, alarms, tmp_path
     assert "log.resumed" in _alarms(original) and "log.resumed" in _alarms(clone)
     assert {a.kind for a in alarms.raised()} == {"chain.conflict"}, "the fleet page shows the clash"
     world.check([original, clone], "after a cloned store: ")
+
+
+def test_a_server_restored_below_the_terminals_package_goes_on_taking_its_votes(world, alarms):
+    seeded, (terminal,) = world.elsewhere("faults-server-restore", 1)
+    with Session(world.engine) as session:  # two more package versions: titles changed twice
+        for title in ("Сквер біля школи", "Сквер біля школи № 2"):
+            project = session.scalars(select(Project).where(Project.cycle_id == seeded.cycle_id)).first()
+            project.title = title
+            session.commit()
+            _synced(terminal.sync())
+    held = terminal.status()["package_version"]
+    assert held >= 3
+    with Session(world.engine) as session:  # the database comes back from an older backup
+        session.execute(
+            delete(SyncPackage).where(
+                SyncPackage.community_id == seeded.community_id, SyncPackage.version > 1
+            )
+        )
+        session.commit()
+
+    terminal.cast(5)
+    line = _synced(terminal.sync())
+    assert line["acked_seq"] == 5, "the votes went up"
+    assert terminal.status()["package_version"] == held + 1, "a package above the terminal's was issued"
+    assert [a.kind for a in alarms.raised()] == ["package.ahead"]
+
+
+def test_a_forged_package_never_holds_back_the_votes(world, alarms):
+    (terminal,) = world.take(1)
+    terminal.cast(4)
+
+    def older_package(request: bytes, response: bytes) -> bytes:
+        head, _, body = response.partition(b"\r\n\r\n")
+        return http_message(head, body.replace(b'"version"', b'"versio\\u006e"'))
+
+    world.proxy.rewrite(older_package, match="GET /api/v1/sync/package")
+    run = terminal.sync()
+    assert run.returncode == 0, run  # the round went on to push
+    assert terminal.acked_seq() == 4 and world.device(terminal).acked_seq == 4
+    assert {"package.refused", "answer.forged"} <= _alarms(terminal)
