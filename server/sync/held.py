@@ -35,7 +35,10 @@ from . import alarms
 
 RESULTS_PUBLISHED = "results_published"
 DEVICE_REVOKED = "device_revoked"
-REASONS = (RESULTS_PUBLISHED, DEVICE_REVOKED)
+# The resident is not on the community's voter list as the server holds it: the
+# terminal's copy was older (or replayed), or incomplete when the vote was cast.
+NOT_LISTED = "not_listed"
+REASONS = (RESULTS_PUBLISHED, DEVICE_REVOKED, NOT_LISTED)
 COUNTED, REJECTED = "counted", "rejected"
 MAX_NOTE = 500
 
@@ -48,12 +51,16 @@ class DecisionRefused(ValueError):
         self.code = code
 
 
-def hold_reason(device: Device, cycle: Cycle) -> str | None:
-    """Why a vote from `device` for `cycle` must wait for a moderator, or None."""
+def hold_reason(device: Device, cycle: Cycle, record: VoteRecord, unlisted: Collection[str]) -> str | None:
+    """Why a vote from `device` for `cycle` must wait for a moderator, or None.
+    `unlisted`: the voter keys among the batch's that the community's list, enabled,
+    does not hold (empty when no list applies)."""
     if device.revoked_at is not None:
         return DEVICE_REVOKED
     if cycle.results_published_at is not None:
         return RESULTS_PUBLISHED
+    if record.voter_key is not None and record.voter_key in unlisted:
+        return NOT_LISTED
     return None
 
 
@@ -91,7 +98,11 @@ def hold(
         )
         waiting[(record.cycle_id, reason)] = waiting.get((record.cycle_id, reason), 0) + 1
     for (cycle_id, reason), count in sorted(waiting.items()):
-        why = "результати циклу вже оприлюднено" if reason == RESULTS_PUBLISHED else "пристрій відкликано"
+        why = {
+            RESULTS_PUBLISHED: "результати циклу вже оприлюднено",
+            DEVICE_REVOKED: "пристрій відкликано",
+            NOT_LISTED: "виборців немає в списку громади на сервері",
+        }[reason]
         alarms.raise_alarm(
             session,
             community_id=device.community_id,

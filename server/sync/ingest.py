@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from server.db import bulk_insert
 from server.models import Cycle, Device, DeviceCheckpoint, DeviceEnrolment, DeviceLogEntry, PendingBatch
+from server.services import eligibility
 from server.services.ballot_box import StoredVote, TallyDelta, VoteConflict, store_votes
 from sync import protocol
 
@@ -283,9 +284,13 @@ def _apply(
         except EntryInvalid as invalid:
             raise invalid_entry(ref, invalid.seq, invalid.rule) from None
         cycles = {c.id: c for c in session.scalars(select(Cycle).where(Cycle.id.in_(sorted(votes.rules))))}
+        # The server's own voter list decides, not the terminal's copy of it (which may
+        # be older, incomplete, or an answer replayed to it).
+        keys = sorted({r.voter_key for r in votes.records if r.voter_key is not None})
+        unlisted = (eligibility.unlisted_keys(session, ref.community_id, keys) or set()) if keys else set()
         to_store, to_hold = [], []
         for entry, record in zip(intact, votes.records, strict=True):
-            reason = hold_reason(device, cycles[record.cycle_id])
+            reason = hold_reason(device, cycles[record.cycle_id], record, unlisted)
             if reason is None:
                 to_store.append(record)
             else:

@@ -13,7 +13,18 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from server.models import Alarm, AuditEvent, Community, Device, HeldVote, Role, Vote, utcnow
+from server.models import (
+    Alarm,
+    AuditEvent,
+    Community,
+    Device,
+    EligibilityList,
+    EligibleVoter,
+    HeldVote,
+    Role,
+    Vote,
+    utcnow,
+)
 from server.results.publishing import publish_results
 from server.services.devices import revoke_device
 from server.services.tally import running_tally
@@ -21,7 +32,7 @@ from tests.axe_check import run_axe
 from tests.factories import CSRF_TOKEN, PASSWORD, sign_in
 from tests.school_budget.test_student_browser import chromium, server_url  # noqa: F401
 
-from .test_sync_support import enrolled_device, project_ids
+from .test_sync_support import enrolled_device, project_ids, voter_key
 
 
 def _setup(client, make, session):
@@ -186,3 +197,31 @@ def test_a_moderator_counts_held_votes_in_the_browser(chromium, server_url, make
         context.close()
     session.expire_all()
     assert running_tally(session, cycle.id) == {p[1]: 1}
+
+
+def test_a_resident_not_on_the_servers_list_is_held_whatever_the_terminals_copy_said(client, make, session):
+    cycle, community, terminal, p = _setup(client, make, session)
+    # The community's list: resident 1 is on it, resident 2 was removed (a terminal that
+    # missed the removal, or was shown an old list answer, still let them vote).
+    session.add(EligibilityList(community_id=community.id, enabled=True, version=2, listed_count=1))
+    session.add(EligibleVoter(community_id=community.id, voter_key=voter_key(1), listed=True, seq=1))
+    session.add(EligibleVoter(community_id=community.id, voter_key=voter_key(2), listed=False, seq=2))
+    session.commit()
+    terminal.cast(cycle.id, [p[0]], voter=1)
+    removed = terminal.cast(cycle.id, [p[0]], voter=2)
+    answer = terminal.push().get_json()
+    assert [(s["status"], s["reason"]) for s in answer["statuses"]] == [
+        ("counted", None),
+        ("held", "held.not_listed"),
+    ]
+    assert running_tally(session, cycle.id) == {p[0]: 1}
+    assert session.get(Vote, removed.payload["id"]) is None
+    (alarm,) = session.scalars(select(Alarm)).all()
+    assert alarm.kind == "votes.held" and "немає в списку" in alarm.message
+    sign_in(client, make.user(Role.COMMUNITY_MODERATOR, community))
+    assert "виборців немає в списку громади" in client.get("/console/held-votes").get_data(as_text=True)
+    _decide(client, _device(session, terminal).id, cycle.id, "not_listed", "reject", "вибув з громади")
+    session.expire_all()
+    assert running_tally(session, cycle.id) == {p[0]: 1}
+    statuses = terminal.get("/api/v1/sync/statuses").get_json()["statuses"]
+    assert statuses[-1]["status"] == "invalid" and statuses[-1]["reason"] == "held.not_listed.rejected"
