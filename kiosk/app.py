@@ -245,7 +245,11 @@ def create_kiosk_app(config: Mapping[str, Any] | None = None) -> Flask:
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        # Nothing leaves for another site, and the kiosk's own forms carry its origin:
+        # under "no-referrer" Chromium sends `Origin: null` with every POST, and the
+        # fake-card page's check (kiosk.fake_card_controls) could not tell it from a
+        # sandboxed stranger's.
+        response.headers["Referrer-Policy"] = "same-origin"
         if request.endpoint != "static":
             # A previous voter's screen must never come back from a cache (Back, restore).
             response.headers["Cache-Control"] = "no-store"

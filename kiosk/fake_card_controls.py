@@ -3,11 +3,17 @@ card on the reader or take it away, so a person can try the whole visit on a mac
 with no reader. Open it in a second window: http://127.0.0.1:8080/fake-card
 
 It exists only when the configured reader is the fake; a real terminal never has it.
+
+Only this page may press its buttons. A browser says where a form came from in the
+`Origin` header (Chromium sends it with every POST); the kiosk's pages send their own
+origin (Referrer-Policy `same-origin`, kiosk.app), so a post is taken only when its
+`Origin` is exactly this kiosk's. `Origin: null` (a sandboxed frame, a page with
+`no-referrer`, a file) and a post with no origin at all are refused like another site's.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from hardware import FakeCardReader
@@ -22,21 +28,30 @@ def _reader(app: Flask) -> FakeCardReader:
     return app.extensions["spilno.kiosk"].devices.reader
 
 
+def own_origin() -> str:
+    """This kiosk's origin as a browser writes it: "http://127.0.0.1:8080"."""
+    return f"{request.scheme}://{request.host}"
+
+
+def posted_from_this_kiosk() -> bool:
+    """Did the browser say the form came from one of this kiosk's own pages? `Origin`
+    when the browser sent one; else a `Referer` on this origin (an older browser)."""
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return origin == own_origin()
+    referer = request.headers.get("Referer", "")
+    return referer.startswith(own_origin() + "/")
+
+
 @bp.get("")
 def page() -> str:
-    from flask import current_app
-
     return render_template("fake_card.html", cards=CARDS, state=_reader(current_app).state())
 
 
 @bp.post("")
-def act() -> Response:
-    from flask import current_app
-
-    # Only this page may press the buttons: the kiosk's own voter pages never post here.
-    origin = request.headers.get("Origin") or request.headers.get("Referer") or ""
-    if origin and not origin.startswith(request.host_url.rstrip("/")):
-        abort(403)
+def act() -> Response | tuple[str, int]:
+    if not posted_from_this_kiosk():
+        return render_template("fake_card_refused.html", page_url=url_for("fake_card.page")), 403
     reader = _reader(current_app)
     action = request.form.get("action", "")
     if action in CARDS:
@@ -45,7 +60,8 @@ def act() -> Response:
         reader.remove_card()
     else:
         abort(400)
-    return redirect(url_for("fake_card.page"))
+    # 303: the browser asks for the page with GET, and a reload presses nothing again.
+    return redirect(url_for("fake_card.page"), code=303)
 
 
 def init_app(app: Flask) -> None:
