@@ -19,7 +19,15 @@ from server.i18n import _
 from server.models import ApiClient, Community
 from server.services.api_clients import create_api_client, revoke_api_client
 
-from .forms import REFUSALS, FormReader, community_for_new_object, managed_communities, refusal_errors, save
+from .forms import (
+    REFUSALS,
+    FormReader,
+    community_for_new_object,
+    confirmed,
+    managed_communities,
+    refusal_errors,
+    save,
+)
 from .views import bp
 
 
@@ -71,6 +79,8 @@ def api_client_new():  # type: ignore[no-untyped-def]
 @roles_required(*COMMUNITY_MANAGERS)
 def api_client_revoke(client_id: int):  # type: ignore[no-untyped-def]
     client = scoped_or_404(ApiClient, client_id)
+    if not confirmed():
+        return redirect(url_for("console.api_clients"))
     save(lambda: revoke_api_client(db.session(), client))
     flash(_("Доступ клієнта «{name}» відкликано.", name=client.name), "success")
     return redirect(url_for("console.api_clients"))

@@ -19,7 +19,15 @@ from server.models import Community, Device, DeviceKind
 from server.services.devices import register_device, revoke_device
 from server.sync.enrolment import issue_enrolment_code
 
-from .forms import REFUSALS, FormReader, community_for_new_object, managed_communities, refusal_errors, save
+from .forms import (
+    REFUSALS,
+    FormReader,
+    community_for_new_object,
+    confirmed,
+    managed_communities,
+    refusal_errors,
+    save,
+)
 from .views import bp
 
 
@@ -79,6 +87,8 @@ def device_new():  # type: ignore[no-untyped-def]
 @roles_required(*COMMUNITY_MANAGERS)
 def device_revoke(device_id: int):  # type: ignore[no-untyped-def]
     device = scoped_or_404(Device, device_id)
+    if not confirmed():
+        return redirect(url_for("console.devices"))
     save(lambda: revoke_device(db.session(), device))
     flash(
         _(

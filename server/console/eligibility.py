@@ -23,6 +23,7 @@ from server.services import eligibility
 from server.services.eligibility_file import KINDS, MAX_BYTES, MAX_ROWS, list_message
 from voting import community_voter_secret
 
+from .forms import confirmed
 from .views import bp
 
 UPLOAD_ENDPOINT = "console.eligibility_upload"
@@ -157,6 +158,8 @@ def eligibility_upload(community_id: int):  # type: ignore[no-untyped-def]
 @roles_required(*COMMUNITY_MANAGERS)
 def eligibility_switch(community_id: int):  # type: ignore[no-untyped-def]
     community = _community_or_404(community_id)
+    if not confirmed():
+        return redirect(url_for("console.eligibility_page", community_id=community.id))
     session = db.session()
     enable = request.form.get("enabled") == "1"
     listing = eligibility.list_state(session, community.id)

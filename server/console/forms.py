@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from flask import abort, request
+from flask import abort, flash, request
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
@@ -155,6 +155,16 @@ def problem_message(problem: Problem) -> str:
         for k, v in problem.params.items()
     }
     return problem_text(problem.code, **params)
+
+
+def confirmed() -> bool:
+    """Whether a destructive or public action was confirmed (the required checkbox of
+    _forms.confirm_post, sent as confirm=yes). A post without it (a page from an older
+    version, a script, a slip) changes nothing and says why."""
+    if request.form.get("confirm") == "yes":
+        return True
+    flash(_("Нічого не змінено: підтвердьте дію, позначивши пункт «Так, …»."), "error")
+    return False
 
 
 def save(change: Callable[[], T]) -> T:

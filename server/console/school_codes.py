@@ -29,7 +29,7 @@ from server.i18n import _, get_locale
 from server.models import SchoolContest, VotingCode
 from server.services.validation import Refused
 
-from .forms import REFUSALS, Errors, FormReader, refusal_errors, save
+from .forms import REFUSALS, Errors, FormReader, confirmed, refusal_errors, save
 from .school_contests import contest_or_404, render_contest_page
 from .views import bp
 
@@ -178,6 +178,8 @@ def _one_of(cards: list[tuple[VotingCode, bool]], raw: str | None) -> VotingCode
 @roles_required(*SCHOOL_STAFF)
 def code_revoke(code_id: int):  # type: ignore[no-untyped-def]
     code, contest = code_or_404(code_id)
+    if not confirmed():
+        return redirect(url_for("console.codes_class", contest_id=contest.id, class_name=code.class_name))
     reader = FormReader()
     try:
         save(lambda: revoke_code(db.session(), contest, code, reader.text("reason"), user=current_user()))
@@ -198,6 +200,8 @@ def code_revoke(code_id: int):  # type: ignore[no-untyped-def]
 @roles_required(*SCHOOL_STAFF)
 def code_replace(code_id: int):  # type: ignore[no-untyped-def]
     code, contest = code_or_404(code_id)
+    if not confirmed():
+        return redirect(url_for("console.codes_class", contest_id=contest.id, class_name=code.class_name))
     reader = FormReader()
     try:
         issued = save(

@@ -19,6 +19,7 @@ from server.results.page import TEMPLATE_HELPERS, results_view
 from server.results.publishing import publish_results, unpublish_results
 from server.services.results import cycle_results
 
+from .forms import confirmed
 from .school_contests import contest_or_404
 from .school_summary import state_label, summarise
 from .views import bp
@@ -47,6 +48,8 @@ def contest_results(contest_id: int) -> ResponseReturnValue:
 @roles_required(*SCHOOL_STAFF)
 def contest_results_publish(contest_id: int) -> ResponseReturnValue:
     contest = contest_or_404(contest_id)
+    if not confirmed():
+        return redirect(url_for("console.contest_results", contest_id=contest.id))
     if utcnow() < contest.cycle.voting_ends_at:
         flash(_("Результати можна опублікувати лише після завершення голосування."), "error")
     elif publish_results(db.session(), contest.cycle, current_user()):
@@ -61,6 +64,8 @@ def contest_results_publish(contest_id: int) -> ResponseReturnValue:
 @roles_required(*SCHOOL_STAFF)
 def contest_results_unpublish(contest_id: int) -> ResponseReturnValue:
     contest = contest_or_404(contest_id)
+    if not confirmed():
+        return redirect(url_for("console.contest_results", contest_id=contest.id))
     if unpublish_results(db.session(), contest.cycle, current_user()):
         db.session().commit()
         flash(_("Публікацію результатів скасовано: їх більше не видно на сайті."), "success")

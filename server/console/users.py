@@ -22,7 +22,7 @@ from server.i18n import _
 from server.models import Community, Role, School, User
 from server.services.users import assignable_roles, create_user_as, may_manage, set_user_active
 
-from .forms import REFUSALS, FormReader, managed_communities, refusal_errors, save
+from .forms import REFUSALS, FormReader, confirmed, managed_communities, refusal_errors, save
 from .views import bp
 
 
@@ -130,6 +130,8 @@ def _set_active(user_id: int, *, active: bool):  # type: ignore[no-untyped-def]
     assert actor is not None
     # Administrators belong to no community, so a moderator gets 404 for them here.
     target = scoped_or_404(User, user_id)
+    if not active and not confirmed():  # switching someone off is confirmed; back on is not
+        return redirect(url_for("console.users"))
     try:
         save(lambda: set_user_active(db.session(), actor, target, active))
     except REFUSALS as exc:

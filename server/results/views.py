@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from server import db
 from server.auth.access import COMMUNITY_MANAGERS, current_user, roles_required, scoped_or_404
+from server.console.forms import confirmed
 from server.i18n import _
 from server.models import Community, Cycle, utcnow
 from server.services.results import cycle_results
@@ -56,6 +57,8 @@ def console_cycle(cycle_id: int):  # type: ignore[no-untyped-def]
 @roles_required(*COMMUNITY_MANAGERS)
 def publish(cycle_id: int):  # type: ignore[no-untyped-def]
     cycle = scoped_or_404(Cycle, cycle_id)
+    if not confirmed():
+        return redirect(url_for("results.console_cycle", cycle_id=cycle.id))
     if publish_results(db.session(), cycle, current_user()):
         db.session().commit()
         flash(_("Результати опубліковано."), "success")
@@ -68,6 +71,8 @@ def publish(cycle_id: int):  # type: ignore[no-untyped-def]
 @roles_required(*COMMUNITY_MANAGERS)
 def unpublish(cycle_id: int):  # type: ignore[no-untyped-def]
     cycle = scoped_or_404(Cycle, cycle_id)
+    if not confirmed():
+        return redirect(url_for("results.console_cycle", cycle_id=cycle.id))
     if unpublish_results(db.session(), cycle, current_user()):
         db.session().commit()
         flash(_("Публікацію результатів скасовано: їх більше не видно на сайті."), "success")

@@ -41,7 +41,7 @@ def test_a_revoked_client_can_no_longer_use_its_token(client, make, session):
     response = post(client, "/console/api-clients/new", {"name": "Платформа"})
     token = re.search(r'value="(spl_[A-Za-z0-9_\-]+)"', response.get_data(as_text=True)).group(1)
     row = session.scalar(select(ApiClient))
-    assert post(client, f"/console/api-clients/{row.id}/revoke").status_code == 302
+    assert post(client, f"/console/api-clients/{row.id}/revoke", confirm="yes").status_code == 302
     session.refresh(row)
     assert row.revoked_at is not None
     assert client_for_token(session, token) is None

@@ -46,12 +46,12 @@ def test_a_revoked_device_is_marked_and_audited(client, make, session):
     community = make.community()
     device = make.device(community, code="T-0001")
     sign_in(client, make.user(Role.COMMUNITY_MODERATOR, community))
-    assert post(client, f"/console/devices/{device.id}/revoke").status_code == 302
+    assert post(client, f"/console/devices/{device.id}/revoke", confirm="yes").status_code == 302
     session.refresh(device)
     assert device.status == "revoked" and device.revoked_at is not None
     # Revoking again changes nothing and records nothing new.
     first_revoked_at = device.revoked_at
-    assert post(client, f"/console/devices/{device.id}/revoke").status_code == 302
+    assert post(client, f"/console/devices/{device.id}/revoke", confirm="yes").status_code == 302
     session.refresh(device)
     assert device.revoked_at == first_revoked_at
     assert session.scalars(select(AuditEvent.action)).all() == ["device.revoke"]
@@ -99,3 +99,16 @@ def test_two_registrations_given_the_same_code_at_once_leave_one_device_and_a_cl
     assert "Ці дані щойно змінив хтось інший." in response.get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(Device)) == 1
     assert session.scalar(select(func.count()).select_from(AuditEvent)) == 0
+
+
+def test_a_revocation_without_its_confirmation_changes_nothing(client, make, session):
+    community = make.community()
+    device = make.device(community)
+    sign_in(client, make.user(Role.COMMUNITY_MODERATOR, community))
+    for form in ({}, {"confirm": "no"}, {"confirm": "YES "}):
+        answer = post(client, f"/console/devices/{device.id}/revoke", **form)
+        assert answer.status_code == 302
+        session.expire_all()
+        assert session.get(Device, device.id).status == "active", form
+    page = client.get("/console/devices").get_data(as_text=True)
+    assert "Нічого не змінено: підтвердьте дію" in page

@@ -174,7 +174,7 @@ def test_a_school_moderator_prints_codes_for_two_classes_and_follows_their_use(a
 
     # A student lost card № 2: it is replaced; the old code no longer votes.
     lost = session.scalar(select(VotingCode).where(VotingCode.class_name == "6-А", VotingCode.number == 2))
-    replaced = post(client, f"/console/codes/{lost.id}/replace", reason="загубив у їдальні")
+    replaced = post(client, f"/console/codes/{lost.id}/replace", confirm="yes", reason="загубив у їдальні")
     assert replaced.status_code == 302
     session.expire_all()
     with pytest.raises(CodeRefused) as refused:
@@ -359,7 +359,7 @@ def test_a_bad_reason_revokes_nothing(app, client, session, school_setup, action
     [issued, *_rest] = issue_codes(session, contest, "6-А", 2, app_code_keys(app))
     session.commit()
     sign_in(client, moderator)
-    response = post(client, f"/console/codes/{issued.code_id}/{action}", reason=reason)
+    response = post(client, f"/console/codes/{issued.code_id}/{action}", confirm="yes", reason=reason)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     session.expire_all()
@@ -378,7 +378,7 @@ def test_a_used_card_is_neither_revoked_nor_replaced(app, client, session, schoo
     session.commit()
     sign_in(client, moderator)
     for action in ("revoke", "replace"):
-        response = post(client, f"/console/codes/{issued.code_id}/{action}", reason="втрачено")
+        response = post(client, f"/console/codes/{issued.code_id}/{action}", confirm="yes", reason="втрачено")
         assert response.status_code == 422
         assert "Цим кодом уже проголосували" in response.get_data(as_text=True)
     session.expire_all()
@@ -397,13 +397,18 @@ def test_a_revoked_card_stays_listed_with_its_reason_and_is_never_printed(app, c
     [first, second] = issue_codes(session, contest, "6-А", 2, keys)
     session.commit()
     sign_in(client, moderator)
-    assert post(client, f"/console/codes/{first.code_id}/revoke", reason="учень вибув").status_code == 302
+    assert (
+        post(
+            client, f"/console/codes/{first.code_id}/revoke", confirm="yes", reason="учень вибув"
+        ).status_code
+        == 302
+    )
     page = client.get(class_url(contest.id, "6-А")).get_data(as_text=True)
     assert "відкликано" in page and "учень вибув" in page
     assert client.get(f"/console/codes/{first.code_id}/card.pdf").status_code == 404
     rows = csv_rows(client.get(class_url(contest.id, "6-А", "/codes.csv")).data)
     assert [r["code"] for r in rows] == [second.code]
-    again = post(client, f"/console/codes/{first.code_id}/revoke", reason="ще раз")
+    again = post(client, f"/console/codes/{first.code_id}/revoke", confirm="yes", reason="ще раз")
     assert again.status_code == 422 and "Цей код уже відкликано." in again.get_data(as_text=True)
 
 

@@ -571,7 +571,7 @@ def test_contest_results_are_published_only_after_voting_closes(app, client, mak
     running = client.get(f"/console/contests/{contest.id}/results").get_data(as_text=True)
     assert "проміжні результати, їх бачать лише модератори" in running and project.title in running
     assert "Опублікувати результати</button>" not in running
-    refused = post(client, f"/console/contests/{contest.id}/results/publish")
+    refused = post(client, f"/console/contests/{contest.id}/results/publish", confirm="yes")
     assert refused.status_code == 302
     session.expire_all()
     assert session.get(Cycle, contest.cycle.id).results_published_at is None
@@ -581,7 +581,7 @@ def test_contest_results_are_published_only_after_voting_closes(app, client, mak
     session.commit()
     closed = client.get(f"/console/contests/{contest.id}/results").get_data(as_text=True)
     assert "Опублікувати результати</button>" in closed
-    assert post(client, f"/console/contests/{contest.id}/results/publish").status_code == 302
+    assert post(client, f"/console/contests/{contest.id}/results/publish", confirm="yes").status_code == 302
     session.expire_all()
     assert session.get(Cycle, contest.cycle.id).results_published_at is not None
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "results.publish"))
@@ -592,5 +592,5 @@ def test_contest_results_are_published_only_after_voting_closes(app, client, mak
     slug = session.get_one(Community, community).slug
     public = client.get(f"/results/{slug}/{cycle.slug}")
     assert public.status_code == 200 and project.title in public.get_data(as_text=True)
-    assert post(client, f"/console/contests/{contest.id}/results/unpublish").status_code == 302
+    assert post(client, f"/console/contests/{contest.id}/results/unpublish", confirm="yes").status_code == 302
     assert client.get(f"/results/{slug}/{cycle.slug}").status_code == 404

@@ -118,7 +118,7 @@ def test_a_moderator_deactivates_a_colleague_whose_session_then_ends(client, app
     assert operator_client.get("/console/").status_code == 200
 
     sign_in(client, make.user(Role.COMMUNITY_MODERATOR, community))
-    assert post(client, f"/console/users/{operator.id}/deactivate").status_code == 302
+    assert post(client, f"/console/users/{operator.id}/deactivate", confirm="yes").status_code == 302
     session.refresh(operator)
     assert not operator.active
     assert operator_client.get("/console/").status_code == 302
@@ -133,7 +133,7 @@ def test_a_moderator_deactivates_a_colleague_whose_session_then_ends(client, app
 def test_nobody_can_switch_themselves_off(client, make, session):
     moderator = make.user(Role.COMMUNITY_MODERATOR)
     sign_in(client, moderator)
-    response = post(client, f"/console/users/{moderator.id}/deactivate")
+    response = post(client, f"/console/users/{moderator.id}/deactivate", confirm="yes")
     assert response.status_code == 302
     assert "Власний обліковий запис вимкнути не можна." in client.get("/console/users").get_data(as_text=True)
     session.refresh(moderator)

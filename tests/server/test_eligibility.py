@@ -264,7 +264,7 @@ def test_a_moderator_uploads_the_list_and_switches_it_on(client, session, make, 
     )
     empty_switch = client.post(
         f"/console/communities/{community.id}/eligibility/switch",
-        data={"csrf_token": CSRF_TOKEN, "enabled": "1"},
+        data={"csrf_token": CSRF_TOKEN, "enabled": "1", "confirm": "yes"},
         follow_redirects=True,
     )
     assert "Список порожній" in empty_switch.get_data(as_text=True)
@@ -273,7 +273,7 @@ def test_a_moderator_uploads_the_list_and_switches_it_on(client, session, make, 
     assert answer.status_code == 200 and 'id="added">2<' in page and A not in page
     switched = client.post(
         f"/console/communities/{community.id}/eligibility/switch",
-        data={"csrf_token": CSRF_TOKEN, "enabled": "1"},
+        data={"csrf_token": CSRF_TOKEN, "enabled": "1", "confirm": "yes"},
         follow_redirects=True,
     )
     assert "Список увімкнено" in switched.get_data(as_text=True)

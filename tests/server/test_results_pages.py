@@ -95,7 +95,7 @@ def test_publishing_makes_the_public_page_appear_and_unpublishing_hides_it(clien
         assert client.get(public_url(cycle, community, ext)).status_code == 404
 
     login(client, moderator)
-    answer = post(client, f"/console/cycles/{cycle.id}/results/publish")
+    answer = post(client, f"/console/cycles/{cycle.id}/results/publish", confirm="yes")
     assert answer.status_code == 302 and answer.location.endswith(f"/console/cycles/{cycle.id}/results")
     session.refresh(cycle)
     assert cycle.results_published_at is not None
@@ -112,7 +112,7 @@ def test_publishing_makes_the_public_page_appear_and_unpublishing_hides_it(clien
     assert public_url(cycle, community) in client.get("/").get_data(as_text=True)
 
     login(client, moderator)
-    assert post(client, f"/console/cycles/{cycle.id}/results/unpublish").status_code == 302
+    assert post(client, f"/console/cycles/{cycle.id}/results/unpublish", confirm="yes").status_code == 302
     session.refresh(cycle)
     assert cycle.results_published_at is None
     for ext in ("", ".csv", ".json"):
@@ -158,7 +158,7 @@ def test_only_managers_of_the_cycles_community_may_see_or_publish(
 
 def test_an_administrator_may_publish_any_community(client, session, make, cycle):
     login(client, make.user(Role.ADMINISTRATOR))
-    assert post(client, f"/console/cycles/{cycle.id}/results/publish").status_code == 302
+    assert post(client, f"/console/cycles/{cycle.id}/results/publish", confirm="yes").status_code == 302
     session.refresh(cycle)
     assert cycle.results_published_at is not None
 

@@ -119,7 +119,12 @@ def test_a_revoked_device_cannot_enrol_and_its_codes_stop_working(client, make, 
     issued = issue_enrolment_code(session, row)
     session.commit()
     sign_in(client, make.user(Role.COMMUNITY_MODERATOR, community))
-    assert client.post(f"/console/devices/{row.id}/revoke", data={"csrf_token": TOKEN}).status_code == 302
+    assert (
+        client.post(
+            f"/console/devices/{row.id}/revoke", data={"csrf_token": TOKEN, "confirm": "yes"}
+        ).status_code
+        == 302
+    )
     response = FakeDevice(client, "T-0001").enrol(issued.code)
     assert (response.status_code, response.get_json()["error"]["code"]) == (403, "enrolment.invalid")
     # And the console gives no new one.
