@@ -87,6 +87,16 @@ class DemoSummary:
 # voter list, c is not, so a person trying a terminal sees both answers.
 DEMO_LISTED_CARDS = ("04A1B2C3D4E5F6", "04B7C8D9E0F1A2")
 DEMO_MIN_AGE = 14
+# Residents on the demo's voter list whom the demo terminal votes as, one each: the
+# server holds a vote of anyone not on its list for a moderator, so a terminal voting
+# as random people would move no count.
+DEMO_TERMINAL_RESIDENTS = 3000
+
+
+def demo_terminal_residents() -> list[str]:
+    """The taxpayer numbers the demo terminal votes as, in order (the same every run)."""
+    rng = random.Random(2027)
+    return [_random_rnokpp(rng) for _ in range(DEMO_TERMINAL_RESIDENTS)]
 
 
 @dataclass(frozen=True)
@@ -111,11 +121,12 @@ def _demo_voter_list(session: Session, community: Community, secret: bytes, now:
     )
     rows = [f"card,{card}" for card in DEMO_LISTED_CARDS]
     rows += [f"rnokpp,{voters.adult_rnokpp}", f"rnokpp,{voters.young_rnokpp}"]
+    rows += [f"rnokpp,{number}" for number in dict.fromkeys(demo_terminal_residents())]
     register = ("document_kind,document_number\n" + "\n".join(rows) + "\n").encode()
     _check, change = eligibility.apply_list_file(
         session, community, register, eligibility.ListMode.REPLACE, voter_secret=secret
     )
-    assert change is not None and change.added == len(rows)
+    assert change is not None and change.added == len(set(rows))
     eligibility.set_enabled(session, community, True)
     return voters
 

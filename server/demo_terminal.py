@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+from server.demo import demo_terminal_residents
 from sync.client import SyncClient, SyncError
 from sync.clock import datetime_from_ms, server_time, system_clock_ms
 from sync.device_store import DeviceStore
@@ -58,13 +59,15 @@ class DemoTerminal(threading.Thread):
             return
         rng = random.Random(11)
         identity = store.require_identity()
+        residents = iter(demo_terminal_residents())  # all on the demo's voter list
         while not self.stopping.wait(self.every_s):
             stored = store.package()
             if stored is None:
                 continue
             now = system_clock_ms()
             cycles = open_cycles(stored.package, datetime_from_ms(now - store.clock_offset_ms()))
-            if cycles:
+            resident = next(residents, None)
+            if cycles and resident is not None:
                 record = simulated_vote(
                     stored.package,
                     cycles[0],
@@ -72,6 +75,7 @@ class DemoTerminal(threading.Thread):
                     kind=identity.kind,
                     rng=rng,
                     cast_at=server_time(now, store.clock_offset_ms()),
+                    rnokpp=resident,
                 )
                 store.append_vote(record)
                 worker.poke()

@@ -223,11 +223,19 @@ def random_rnokpp(rng: random.Random) -> str:
 
 
 def simulated_vote(
-    package: dict, cycle: dict, *, device: str, kind: str, rng: random.Random, cast_at: datetime
+    package: dict,
+    cycle: dict,
+    *,
+    device: str,
+    kind: str,
+    rng: random.Random,
+    cast_at: datetime,
+    rnokpp: str | None = None,
 ) -> VoteRecord:
-    """One random resident's valid vote, made the way a terminal or support point makes it."""
+    """One resident's valid vote (a random one unless `rnokpp` names them), made the way
+    a terminal or support point makes it."""
     secret = bytes.fromhex(package["voter_key_secret"])
-    voter = VoterKey.derive(secret, IdentityKind.RNOKPP, random_rnokpp(rng))
+    voter = VoterKey.derive(secret, IdentityKind.RNOKPP, rnokpp or random_rnokpp(rng))
     return VoteRecord.create(
         vote_id=str(uuid.uuid4()),  # not from `rng`: a rerun with the same seed must not reuse ids
         cycle_id=cycle["id"],

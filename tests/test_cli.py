@@ -10,6 +10,7 @@ from datetime import timedelta
 import click
 from click.testing import CliRunner
 
+from server.demo import demo_terminal_residents
 from spilno.cli import main
 
 
@@ -77,7 +78,9 @@ def test_demo_builds_a_community_with_votes_and_prints_how_to_sign_in(tmp_path, 
     import sqlite3
 
     with sqlite3.connect(tmp_path / "instance" / "demo.db") as db:
-        assert db.execute("SELECT enabled, listed_count FROM eligibility_list").fetchall() == [(1, 4)]
+        # two cards, two residents to type in, and the residents the demo terminal votes as
+        listed = db.execute("SELECT enabled, listed_count FROM eligibility_list").fetchall()
+        assert listed == [(1, 4 + len(set(demo_terminal_residents())))]
         assert db.execute("SELECT min_age FROM cycle WHERE slug = 'gb-2027'").fetchall() == [(14,)]
 
 
