@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -38,7 +38,10 @@ DEVICE_REVOKED = "device_revoked"
 # The resident is not on the community's voter list as the server holds it: the
 # terminal's copy was older (or replayed), or incomplete when the vote was cast.
 NOT_LISTED = "not_listed"
-REASONS = (RESULTS_PUBLISHED, DEVICE_REVOKED, NOT_LISTED)
+# Cast before the close by the terminal's clock, after it once that clock's drift since
+# its last sync is taken out (the server learns the drift from the push itself).
+AFTER_CLOSE = "after_close"
+REASONS = (RESULTS_PUBLISHED, DEVICE_REVOKED, NOT_LISTED, AFTER_CLOSE)
 COUNTED, REJECTED = "counted", "rejected"
 MAX_NOTE = 500
 
@@ -51,16 +54,26 @@ class DecisionRefused(ValueError):
         self.code = code
 
 
-def hold_reason(device: Device, cycle: Cycle, record: VoteRecord, unlisted: Collection[str]) -> str | None:
+def hold_reason(
+    device: Device,
+    cycle: Cycle,
+    record: VoteRecord,
+    unlisted: Collection[str],
+    drift_ms: int = 0,
+) -> str | None:
     """Why a vote from `device` for `cycle` must wait for a moderator, or None.
     `unlisted`: the voter keys among the batch's that the community's list, enabled,
-    does not hold (empty when no list applies)."""
+    does not hold (empty when no list applies). `drift_ms`: how far the device's clock
+    offset moved between the vote and this push (its true offset now less the one the
+    vote was placed by): the vote's true time is its cast time plus that."""
     if device.revoked_at is not None:
         return DEVICE_REVOKED
     if cycle.results_published_at is not None:
         return RESULTS_PUBLISHED
     if record.voter_key is not None and record.voter_key in unlisted:
         return NOT_LISTED
+    if record.cast_at < cycle.voting_ends_at <= record.cast_at + timedelta(milliseconds=drift_ms):
+        return AFTER_CLOSE
     return None
 
 
@@ -102,6 +115,7 @@ def hold(
             RESULTS_PUBLISHED: "результати циклу вже оприлюднено",
             DEVICE_REVOKED: "пристрій відкликано",
             NOT_LISTED: "виборців немає в списку громади на сервері",
+            AFTER_CLOSE: "з поправкою на хід годинника пристрою голоси подано після завершення",
         }[reason]
         alarms.raise_alarm(
             session,

@@ -172,7 +172,9 @@ def _accept(
     tally = TallyDelta()
     if contact is not None:
         _note_clock_steps(session, ref, device.acked_seq, batch, contact, now)
-    decided = _apply(session, device, ref, batch, enrolment_id, now, tally)
+    decided = _apply(
+        session, device, ref, batch, enrolment_id, now, tally, contact.clock_offset_ms if contact else None
+    )
     applied_pending = _apply_pending(session, device, ref, now, tally)
     if contact is not None:
         note_contact(device, contact)
@@ -257,6 +259,7 @@ def _apply(
     enrolment_id: int,
     now: datetime,
     tally: TallyDelta,
+    offset_now_ms: int | None = None,
 ) -> list[StoredVote]:
     """Store what is new in a batch that starts at or before acked_seq + 1; the new
     entries' votes as the ballot box decided them (their tally changes added to `tally`)."""
@@ -290,7 +293,10 @@ def _apply(
         unlisted = (eligibility.unlisted_keys(session, ref.community_id, keys) or set()) if keys else set()
         to_store, to_hold = [], []
         for entry, record in zip(intact, votes.records, strict=True):
-            reason = hold_reason(device, cycles[record.cycle_id], record, unlisted)
+            # The device's clock offset as the server sees it now, less the one the vote
+            # was placed by: its drift since (a bundle or a waiting batch: unknown, 0).
+            drift = 0 if offset_now_ms is None else entry.clock_offset_ms - offset_now_ms
+            reason = hold_reason(device, cycles[record.cycle_id], record, unlisted, drift)
             if reason is None:
                 to_store.append(record)
             else:

@@ -225,3 +225,20 @@ def test_a_resident_not_on_the_servers_list_is_held_whatever_the_terminals_copy_
     assert running_tally(session, cycle.id) == {p[0]: 1}
     statuses = terminal.get("/api/v1/sync/statuses").get_json()["statuses"]
     assert statuses[-1]["status"] == "invalid" and statuses[-1]["reason"] == "held.not_listed.rejected"
+
+
+def test_a_vote_in_time_only_by_a_drifting_clock_is_held_not_counted(client, make, session):
+    cycle, _community, terminal, p = _setup(client, make, session)
+    cycle.voting_ends_at = utcnow() - timedelta(minutes=1)  # closed a minute ago
+    session.commit()
+    in_time = terminal.cast(cycle.id, [p[0]], voter=1, minutes_ago=20)
+    drifted = terminal.cast(cycle.id, [p[0]], voter=2, minutes_ago=2)  # by its clock: before the close
+    terminal.clock_skew_ms = -3 * 60_000  # ...but that clock had fallen three minutes behind
+    answer = terminal.push().get_json()
+    assert [(s["status"], s["reason"]) for s in answer["statuses"]] == [
+        ("counted", None),
+        ("held", "held.after_close"),
+    ]
+    assert session.get(Vote, in_time.payload["id"]) is not None
+    assert session.get(Vote, drifted.payload["id"]) is None
+    assert running_tally(session, cycle.id) == {p[0]: 1}
