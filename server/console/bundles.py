@@ -17,7 +17,7 @@ from server.auth.access import COMMUNITY_MANAGERS, current_user, roles_required,
 from server.i18n import _
 from server.sync.bundle_import import DEFAULT_MAX_BYTES, BundleReport, bundle_text, import_bundle
 
-from .views import NAV, bp
+from .views import bp, menu_item_after
 
 ENDPOINT = "console.bundle_import"
 MENU_LABEL = "Імпорт голосів з носія"
@@ -101,15 +101,5 @@ def _import_upload(upload: FileStorage) -> BundleReport:
         os.unlink(temp_name)
 
 
-def _add_to_menu(_state: object) -> None:
-    # After the fleet page (devices' status), where a moderator looks for a terminal's
-    # votes; once only, however many apps are made (tests make many).
-    if any(endpoint == ENDPOINT for endpoint, _label, _roles in NAV):
-        return
-    endpoints = [endpoint for endpoint, _label, _roles in NAV]
-    neighbour = next((e for e in ("console.fleet", "console.devices") if e in endpoints), None)
-    after = endpoints.index(neighbour) + 1 if neighbour else len(NAV)
-    NAV.insert(after, (ENDPOINT, MENU_LABEL, COMMUNITY_MANAGERS))
-
-
-bp.record(_add_to_menu)
+# After the fleet page, where a moderator looks for a terminal's votes.
+bp.record(menu_item_after(("console.fleet", "console.devices"), ENDPOINT, MENU_LABEL, COMMUNITY_MANAGERS))

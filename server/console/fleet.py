@@ -19,7 +19,7 @@ from server.models import Device
 from server.sync.fleet import acknowledge_alarms, fleet_state
 
 from .forms import save
-from .views import NAV, bp
+from .views import bp, menu_item_after
 
 ENDPOINT = "console.fleet"
 MENU_LABEL = "Термінали й пункти: стан"
@@ -77,16 +77,5 @@ def device_alarms_acknowledge(device_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for(ENDPOINT))
 
 
-def _add_to_menu(_state: object) -> None:
-    # Right after "Пристрої". The menu's other items are added when the console module
-    # finishes importing, after this one, so the place is found when the blueprint is
-    # registered; once only, however many apps are made (tests make many).
-    if any(endpoint == ENDPOINT for endpoint, _label, _roles in NAV):
-        return
-    after = next(
-        (i + 1 for i, (endpoint, *_rest) in enumerate(NAV) if endpoint == "console.devices"), len(NAV)
-    )
-    NAV.insert(after, (ENDPOINT, MENU_LABEL, COMMUNITY_MANAGERS))
-
-
-bp.record(_add_to_menu)
+# Right after «Пристрої».
+bp.record(menu_item_after(("console.devices",), ENDPOINT, MENU_LABEL, COMMUNITY_MANAGERS))

@@ -19,7 +19,7 @@ from server.i18n import _
 from server.models import Cycle, Device
 from server.sync.held import DEVICE_REVOKED, MAX_NOTE, REASONS, DecisionRefused, decide, open_groups
 
-from .views import NAV, bp
+from .views import bp, menu_item_after
 
 ENDPOINT = "console.held_votes"
 MENU_LABEL = "Голоси на розгляді"
@@ -87,12 +87,5 @@ def held_votes_decide(device_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for(ENDPOINT))
 
 
-def _add_to_menu(_state: object) -> None:
-    # Right after the fleet page, where the alarm about held votes shows.
-    if any(endpoint == ENDPOINT for endpoint, _label, _roles in NAV):
-        return
-    after = next((i + 1 for i, (endpoint, *_rest) in enumerate(NAV) if endpoint == "console.fleet"), len(NAV))
-    NAV.insert(after, (ENDPOINT, MENU_LABEL, COMMUNITY_MANAGERS))
-
-
-bp.record(_add_to_menu)
+# Right after the fleet page, where the alarm about held votes shows.
+bp.record(menu_item_after(("console.fleet",), ENDPOINT, MENU_LABEL, COMMUNITY_MANAGERS))

@@ -4,6 +4,7 @@ own module and adds its routes to this blueprint (see the imports at the bottom)
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 
 from flask import Blueprint, Flask, current_app, render_template
 from sqlalchemy import func, select
@@ -26,6 +27,25 @@ NAV: list[tuple[str, str, tuple[Role, ...]]] = []
 
 def nav_item(endpoint: str, label: str, roles: tuple[Role, ...]) -> None:
     NAV.append((endpoint, label, roles))
+
+
+def menu_item_after(
+    neighbours: tuple[str, ...], endpoint: str, label: str, roles: tuple[Role, ...]
+) -> Callable[[object], None]:
+    """A blueprint `record` callback that puts a page in the menu right after the first
+    of `neighbours` the menu holds (last if none). The menu's other items are added when
+    the console module finishes importing, after the page's module, so the place is found
+    when the blueprint is registered; once only, however many apps are made (tests make
+    many)."""
+
+    def place(_state: object) -> None:
+        endpoints = [e for e, _label, _roles in NAV]
+        if endpoint in endpoints:
+            return
+        neighbour = next((n for n in neighbours if n in endpoints), None)
+        NAV.insert(endpoints.index(neighbour) + 1 if neighbour else len(NAV), (endpoint, label, roles))
+
+    return place
 
 
 @bp.app_context_processor
