@@ -137,15 +137,22 @@ def _remember(
     if device is not None and contact is not None:
         note_contact(device, contact)
     if refused is not None:
-        alarms.raise_alarm(
-            session,
-            community_id=ref.community_id,
-            source=ref.code,
-            kind=refused.alarm_kind,
-            message=refused.message,
-            details=refused.details,
-            now=now,
-        )
+        _alarm(session, ref, refused, now)
+
+
+def _alarm(
+    session: Session, ref: DeviceRef, refused: Tampering, now: datetime, **more_details: object
+) -> None:
+    """The moderators' alarm for what `refused` describes (counted up if already open)."""
+    alarms.raise_alarm(
+        session,
+        community_id=ref.community_id,
+        source=ref.code,
+        kind=refused.alarm_kind,
+        message=refused.message,
+        details={**refused.details, **more_details},
+        now=now,
+    )
 
 
 def _accept(
@@ -314,16 +321,7 @@ def _apply(
                 # Kept as evidence in its place in the chain: it links on to the next
                 # entry by its recorded hash, carries no vote, and is never counted.
                 rows.append(_damaged_row(ref, entry, link, now))
-                refused = damaged_entry(ref, entry)
-                alarms.raise_alarm(
-                    session,
-                    community_id=ref.community_id,
-                    source=ref.code,
-                    kind=refused.alarm_kind,
-                    message=refused.message,
-                    details=refused.details,
-                    now=now,
-                )
+                _alarm(session, ref, damaged_entry(ref, entry), now)
             else:
                 rows.append(
                     {
@@ -440,14 +438,6 @@ def _apply_pending(
                     _apply(session, device, ref, batch, pending.enrolment_id, now, pending_tally)
                 tally.merge(pending_tally)
             except Tampering as refused:
-                alarms.raise_alarm(
-                    session,
-                    community_id=ref.community_id,
-                    source=ref.code,
-                    kind=refused.alarm_kind,
-                    message=refused.message,
-                    details={**refused.details, "pending_from_seq": pending.first_seq},
-                    now=now,
-                )
+                _alarm(session, ref, refused, now, pending_from_seq=pending.first_seq)
             session.delete(pending)
         session.flush()
