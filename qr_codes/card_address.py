@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .codes import ALPHABET, CODE_LENGTH, format_code
+from .codes import ALPHABET, CODE_LENGTH, ExplainedError, format_code
 from .drawing import QUIET_ZONE
 from .layouts import DOT, LAYOUTS, MM
 from .matrix import MAX_VERSION, qr_version
@@ -78,19 +78,11 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-class CardAddressError(ValueError):
+class CardAddressError(ExplainedError):
     """An address whose cards would be unreadable or cannot be made. `.code` names the
     rule (a key of MESSAGES); `.message(locale)` is the sentence for a person."""
 
-    def __init__(self, code: str, **params: object) -> None:
-        super().__init__(f"{code} {params}" if params else code)
-        self.code = code
-        self.params = params
-
-    def message(self, locale: str = "uk") -> str:
-        texts = MESSAGES[self.code]
-        text = texts["en"] if locale.lower().startswith("en") else texts["uk"]
-        return text.format(**self.params)
+    texts = MESSAGES
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ import hmac
 import re
 import secrets
 import unicodedata
+from typing import ClassVar
 
 __all__ = [
     "ALPHABET",
@@ -100,8 +101,11 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-class CodeError(ValueError):
-    """Text that is not a voting code. `.code` names the rule (a key of MESSAGES)."""
+class ExplainedError(ValueError):
+    """A refusal named by a rule `code` (a key of the class's `texts`), with the sentence
+    for a person in Ukrainian or English."""
+
+    texts: ClassVar[dict[str, dict[str, str]]] = {}
 
     def __init__(self, code: str, **params: object) -> None:
         super().__init__(f"{code} {params}" if params else code)
@@ -109,10 +113,16 @@ class CodeError(ValueError):
         self.params = params
 
     def message(self, locale: str = "uk") -> str:
-        """The sentence to show the student: Ukrainian, or English for an "en…" locale."""
-        texts = MESSAGES[self.code]
+        """The sentence to show: Ukrainian, or English for an "en…" locale."""
+        texts = self.texts[self.code]
         text = texts["en"] if locale.lower().startswith("en") else texts["uk"]
         return text.format(**self.params)
+
+
+class CodeError(ExplainedError):
+    """Text that is not a voting code. `.code` names the rule (a key of MESSAGES)."""
+
+    texts = MESSAGES
 
 
 def _check_value(body: str) -> int:
