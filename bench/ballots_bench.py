@@ -291,11 +291,12 @@ def bench_hostile() -> Iterator[dict]:
     yield {**total, "seconds": round(time.perf_counter() - started, 1)}
 
 
-def _read_long_batch(args: tuple[int, int]) -> tuple[int, int, int, int, int, int]:
-    """Sheets `first`... of the long run, made and read in a worker: (sheets, positions,
+def _read_long_batch(args: tuple[int, int]) -> tuple[list[int], list[dict]]:
+    """Sheets `first`... of the long run, made and read in a worker: ([sheets, positions,
     silent errors, errors caught by review, ordinary sheets sent to review, ordinary
-    sheets). Eighteen boxes a page, ordinary marks (pen ticks, crosses,
-    fills, and a share of faint pencil and cancelled boxes), scans and photos mixed."""
+    sheets], one line per silent error, so that it can be made again). Eighteen boxes a
+    page, ordinary marks (pen ticks, crosses, fills, and a share of faint pencil and
+    cancelled boxes), scans and photos mixed."""
     from ballot_import.inputs import pages_from_bytes
     from tests.ballot_import.corpus import encode, make_sheet, random_distortion
     from tests.ballot_import.hostile import hostile_cycle
@@ -305,6 +306,7 @@ def _read_long_batch(args: tuple[int, int]) -> tuple[int, int, int, int, int, in
     cycle = hostile_cycle()
     kinds = _kinds()
     sheets = positions = silent = caught = ordinary_reviews = ordinary = 0
+    found: list[dict] = []
     for number in range(first, first + count):
         capture = "photo" if number % 3 == 0 else "scan"
         marks = {p["id"]: rng.choice(kinds) for p in cycle["projects"]}
@@ -321,13 +323,21 @@ def _read_long_batch(args: tuple[int, int]) -> tuple[int, int, int, int, int, in
             wrong = sum(v not in answer.boxes[p].acceptable for p, v in verdicts.items())
             if reading.outcome == "accepted":
                 silent += wrong
+                found += [
+                    {"sheet": number, "batch": first, "box": box.project_id,
+                     "read": box.verdict, "drawn": answer.boxes[box.project_id].kind,
+                     "score": round(box.score, 4),
+                     "capture": capture, "dpi": dpi}
+                    for box in reading.boxes
+                    if box.verdict not in answer.boxes[box.project_id].acceptable
+                ]  # fmt: skip
             else:
                 caught += wrong
             unsure = reading.outcome == "rejected" or "marginal" in verdicts.values()
             if all(a.kind in ("none", "tick", "cross", "filled") for a in answer.boxes.values()):
                 ordinary += 1
                 ordinary_reviews += unsure
-    return sheets, positions, silent, caught, ordinary_reviews, ordinary
+    return [sheets, positions, silent, caught, ordinary_reviews, ordinary], found
 
 
 def bench_long() -> Iterator[dict]:
@@ -340,9 +350,11 @@ def bench_long() -> Iterator[dict]:
     jobs = [(start, min(chunk, sheets_wanted - start)) for start in range(0, sheets_wanted, chunk)]
     started = time.perf_counter()
     totals = [0] * 6
+    found: list[dict] = []
     with ProcessPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as pool:
-        for result in pool.map(_read_long_batch, jobs):
+        for result, errors in pool.map(_read_long_batch, jobs):
             totals = [a + b for a, b in zip(totals, result, strict=True)]
+            found += errors
     sheets, positions, silent, caught, ordinary_reviews, ordinary = totals
     yield {
         "bench": "ballot_read_long_run",
@@ -355,6 +367,7 @@ def bench_long() -> Iterator[dict]:
         "seconds": round(time.perf_counter() - started, 1),
         "target_silent_errors": 0,
         "vvsg": _vvsg(positions, silent),
+        "silent_error_boxes": found,
     }
 
 
