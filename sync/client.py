@@ -315,6 +315,8 @@ class SyncClient:
             learned = self.store.save_statuses(statuses)
             if data.get("revoked") is True:  # signed: votes taken for review, no more may come
                 self._note_revoked()
+            if data.get("superseded") is True:  # signed: the device was enrolled on another store
+                self._note_superseded()
         backlog = self.store.backlog_count()
         if gap:
             # The server lacks entries before the ones we sent: it lost data (restored
@@ -339,6 +341,7 @@ class SyncClient:
         identity, key = self.store.require_identity(), self.store.private_key()
         ours = protocol.public_key_b64(key)
         from_seq, fetched, moved = self.store.acked_seq() + 1, 0, 0
+        others: list[str] = []
         with self._recording_errors():
             for _ in range(100_000 // protocol.MAX_BATCH_ENTRIES + 1):  # bounded: a million entries
                 _, data = self._signed("GET", "/log", query={"from": from_seq})
@@ -349,6 +352,9 @@ class SyncClient:
                 )
                 if not isinstance(raw, list) or type(server_acked) is not int:
                     raise SyncError("response.shape", f"log answer {data!r:.200}")
+                # The keys of this device's other enrolments, from the server's signed
+                # answer: a store enrolled anew takes back what its predecessor signed.
+                others = _device_keys(data.get("device_keys"), ours)
                 if not raw:
                     break
                 entries = [protocol.read_any_entry(e) for e in raw]
@@ -367,7 +373,7 @@ class SyncClient:
                 if not (
                     0 <= at < len(entries)
                     and entries[at].entry_hash() == checkpoint.get("hash")
-                    and protocol.verify(ours, signed, checkpoint.get("signature"))
+                    and any(protocol.verify(k, signed, checkpoint.get("signature")) for k in [ours, *others])
                 ):
                     raise SyncError(
                         "resume.signature", f"entries {from_seq}.. are not vouched for by our key"
@@ -519,7 +525,7 @@ class SyncClient:
         try:
             version = self.pull_package()
         except DeviceRefused as refused:
-            if refused.code != "device.revoked":
+            if refused.code not in ("device.revoked", "device.superseded"):
                 raise
             # Revoked: no package, no more votes; but what it holds still goes up, to
             # be held for a moderator, and its fate comes back as statuses.
@@ -580,6 +586,8 @@ class SyncClient:
             except DeviceRefused as refused:
                 if refused.code == "device.revoked":  # signed: the server really said so
                     self._note_revoked()
+                elif refused.code == "device.superseded":
+                    self._note_superseded()
                 raise
         data = answer.json()
         if not isinstance(data, dict):
@@ -593,6 +601,18 @@ class SyncClient:
             self.store.mark_revoked(now)
             self.store.raise_alarm(
                 "device.revoked", "the server revoked this device; it takes no more votes", now
+            )
+
+    def _note_superseded(self) -> None:
+        """The device was enrolled again on another store: this one delivers what it
+        holds (a moderator decides on its new votes) and takes no more."""
+        if not self.store.revoked():
+            now = self.clock()
+            self.store.mark_revoked(now)
+            self.store.raise_alarm(
+                "device.superseded",
+                "the device was enrolled again with another store; this store only delivers its votes",
+                now,
             )
 
     def _verified(self, answer: HttpAnswer, server_key: str, binding: str) -> int:
@@ -641,6 +661,21 @@ class SyncClient:
         except (SyncError, StoreError, protocol.ProtocolError) as exc:
             self.store.record_sync_error(str(exc), self.clock())
             raise
+
+
+def _device_keys(raw: Any, ours: str) -> list[str]:
+    """The other keys a signed log answer names for this device (at most 21, each a
+    well-formed Ed25519 key); anything else in the list is ignored."""
+    if not isinstance(raw, list):
+        return []
+    keys = []
+    for item in raw[:21]:
+        if isinstance(item, str) and item != ours:
+            try:
+                keys.append(protocol.public_key_b64(protocol.load_public_key(item)))
+            except (protocol.ProtocolError, ValueError, TypeError):
+                continue
+    return keys
 
 
 def _cursor_version(cursor: str) -> int:

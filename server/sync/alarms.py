@@ -27,6 +27,8 @@ FORGED_REQUEST = "device.forged_request"  # a request in a device's name it did 
 CLOCK_STEP = "clock.step"  # votes cast under an offset far from the device's true one
 VOTES_HELD = "votes.held"  # late votes for published results, or a revoked device's: a moderator decides
 PACKAGE_AHEAD = "package.ahead"  # a device holds a package this server never issued: a restore
+# A store the device was enrolled past (an earlier key) delivered votes, or asked for more.
+SUPERSEDED_STORE = "device.superseded_store"
 # Kinds that mean the device's log, as the server sees it, cannot be trusted.
 CHAIN_KINDS = frozenset({CHAIN_CONFLICT, CHAIN_BROKEN, CHECKPOINT_SIGNATURE})
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from server.models import Device, DeviceStatus
 from sync import protocol
 
+from .device_keys import device_keys, signer
 from .refusals import SyncRefused
 
 _TIME = re.compile(r"-?[0-9]{1,15}")
@@ -51,6 +52,9 @@ class Contact:
     clock_offset_ms: int  # device clock minus server clock
     last_seq: int | None  # the newest entry in the device's log, signed (None: not said)
     counter: int | None = None  # the request's signed counter (None from devices without one)
+    # Signed by a key of an earlier enrolment: a store the device was enrolled past, which
+    # may deliver what it holds but takes no more votes (server.sync.device_keys).
+    superseded: bool = False
 
 
 def epoch_ms(moment: datetime) -> int:
@@ -94,9 +98,13 @@ def authenticate_device(
     if device is None or device.public_key is None:
         raise SyncRefused(401, "device.signature")
     message = protocol.request_bytes(method, path, body, code, int(device_time), counter, last_seq)
+    superseded = False
     if not protocol.verify(device.public_key, message, signature):
-        raise SyncRefused(401, "device.signature")
-    return device, Contact(now, int(device_time) - epoch_ms(now), last_seq, counter)
+        earlier = [k for k in device_keys(session, device) if not k.current]
+        if signer(earlier, message, signature) is None:
+            raise SyncRefused(401, "device.signature")
+        superseded = True
+    return device, Contact(now, int(device_time) - epoch_ms(now), last_seq, counter, superseded)
 
 
 def is_revoked(device: Device) -> bool:
@@ -106,7 +114,10 @@ def is_revoked(device: Device) -> bool:
 def note_contact(device: Device, contact: Contact) -> None:
     """Remember when the device was last heard from, its clock and its backlog, unless
     the request is older than one already noted (a replay, or an earlier request that
-    arrived late): its signed time is not the device's clock now."""
+    arrived late): its signed time is not the device's clock now. A superseded store's
+    requests note nothing: the fleet page describes the store the device uses now."""
+    if contact.superseded:
+        return
     if contact.counter is not None:
         if device.request_counter is not None and contact.counter <= device.request_counter:
             return

@@ -41,7 +41,10 @@ NOT_LISTED = "not_listed"
 # Cast before the close by the terminal's clock, after it once that clock's drift since
 # its last sync is taken out (the server learns the drift from the push itself).
 AFTER_CLOSE = "after_close"
-REASONS = (RESULTS_PUBLISHED, DEVICE_REVOKED, NOT_LISTED, AFTER_CLOSE)
+# Delivered by a store the device was enrolled past (its key is an earlier enrolment's):
+# honest votes it never sent, or a lost or stolen store's; a person decides.
+STORE_SUPERSEDED = "store_superseded"
+REASONS = (RESULTS_PUBLISHED, DEVICE_REVOKED, NOT_LISTED, AFTER_CLOSE, STORE_SUPERSEDED)
 COUNTED, REJECTED = "counted", "rejected"
 MAX_NOTE = 500
 
@@ -60,14 +63,19 @@ def hold_reason(
     record: VoteRecord,
     unlisted: Collection[str],
     drift_ms: int = 0,
+    *,
+    superseded: bool = False,
 ) -> str | None:
     """Why a vote from `device` for `cycle` must wait for a moderator, or None.
     `unlisted`: the voter keys among the batch's that the community's list, enabled,
     does not hold (empty when no list applies). `drift_ms`: how far the device's clock
     offset moved between the vote and this push (its true offset now less the one the
-    vote was placed by): the vote's true time is its cast time plus that."""
+    vote was placed by): the vote's true time is its cast time plus that. `superseded`:
+    the vote came signed by an earlier enrolment's key."""
     if device.revoked_at is not None:
         return DEVICE_REVOKED
+    if superseded:
+        return STORE_SUPERSEDED
     if cycle.results_published_at is not None:
         return RESULTS_PUBLISHED
     if record.voter_key is not None and record.voter_key in unlisted:
@@ -116,6 +124,7 @@ def hold(
             DEVICE_REVOKED: "пристрій відкликано",
             NOT_LISTED: "виборців немає в списку громади на сервері",
             AFTER_CLOSE: "з поправкою на хід годинника пристрою голоси подано після завершення",
+            STORE_SUPERSEDED: "їх надіслало старе сховище пристрою, який зареєстровано знову",
         }[reason]
         alarms.raise_alarm(
             session,

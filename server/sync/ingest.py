@@ -27,13 +27,14 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from server.db import bulk_insert
-from server.models import Cycle, Device, DeviceCheckpoint, DeviceEnrolment, DeviceLogEntry, PendingBatch
+from server.models import Cycle, Device, DeviceCheckpoint, DeviceLogEntry, PendingBatch
 from server.services import eligibility
 from server.services.ballot_box import StoredVote, TallyDelta, VoteConflict, store_votes
 from sync import protocol
 
 from . import alarms
 from .auth import Contact, DeviceRef, is_revoked, note_contact
+from .device_keys import device_keys, signer
 from .entries import EntryInvalid, read_entry_votes
 from .held import hold, hold_reason
 from .refusals import SyncRefused
@@ -48,6 +49,8 @@ from .tampering import (
     read_batch,
     read_pending,
     revoked,
+    superseded,
+    superseded_delivery,
     vote_conflict,
 )
 
@@ -65,6 +68,7 @@ class PushAnswer:
     gap: bool
     statuses: list[EntryStatus]
     revoked: bool = False  # the device is revoked: it must take no more votes
+    superseded: bool = False  # signed by an earlier enrolment's key: that store takes no more
 
     def as_dict(self) -> dict:
         return {
@@ -73,6 +77,7 @@ class PushAnswer:
             "gap": self.gap,
             "statuses": [s.as_dict() for s in self.statuses],
             "revoked": self.revoked,
+            "superseded": self.superseded,
         }
 
 
@@ -130,6 +135,16 @@ def refuse_revoked_push(session: Session, device: Device, contact: Contact) -> N
     raise SyncRefused(refused.status, refused.code)
 
 
+def refuse_superseded(session: Session, device: Device, contact: Contact) -> NoReturn:
+    """A store the device was enrolled past asked for more than delivering its votes:
+    refuse (its answer tells it to take no more), and tell the moderators."""
+    ref = DeviceRef.of(device)
+    refused = superseded(ref)
+    _remember(session, ref, contact.now, contact, refused)
+    session.commit()
+    raise SyncRefused(refused.status, refused.code)
+
+
 def _remember(
     session: Session, ref: DeviceRef, now: datetime, contact: Contact | None, refused: Tampering | None
 ) -> None:
@@ -165,22 +180,37 @@ def _accept(
     )
     assert device is not None
     # A revoked device's push is verified and taken like any other; its votes wait for
-    # a moderator (server.sync.held) instead of being refused and lost.
-    enrolment_id = _current_enrolment(session, device)
+    # a moderator (server.sync.held) instead of being refused and lost. So do the votes of
+    # a store the device was enrolled past (signed by an earlier key): never stranded,
+    # never counted by themselves (server.sync.device_keys).
     signed = protocol.checkpoint_bytes(ref.code, batch.checkpoint_seq, batch.checkpoint_hash)
-    if not protocol.verify(device.public_key, signed, batch.signature):  # type: ignore[arg-type]
+    key = signer(device_keys(session, device), signed, batch.signature)
+    if key is None:
+        if device.public_key is None:
+            raise SyncRefused(401, "device.signature")
         raise bad_checkpoint_signature(ref, batch)
+    enrolment_id, was_superseded = key.enrolment_id, not key.current
+    if was_superseded:
+        _alarm(session, ref, superseded_delivery(ref), now)
     first_new = next((e for e in batch.entries if e.seq > device.acked_seq), None)
     if first_new is not None and first_new.seq > device.acked_seq + 1:
         _keep_pending(session, ref, batch, enrolment_id, now)
         if contact is not None:
             note_contact(device, contact)
-        return PushAnswer(device.acked_seq, acked_hash(device), True, [], is_revoked(device))
+        return PushAnswer(device.acked_seq, acked_hash(device), True, [], is_revoked(device), was_superseded)
     tally = TallyDelta()
     if contact is not None:
         _note_clock_steps(session, ref, device.acked_seq, batch, contact, now)
     decided = _apply(
-        session, device, ref, batch, enrolment_id, now, tally, contact.clock_offset_ms if contact else None
+        session,
+        device,
+        ref,
+        batch,
+        enrolment_id,
+        now,
+        tally,
+        contact.clock_offset_ms if contact else None,
+        superseded=was_superseded,
     )
     applied_pending = _apply_pending(session, device, ref, now, tally)
     if contact is not None:
@@ -197,20 +227,9 @@ def _accept(
         statuses = statuses_between(session, ref.id, batch.entries[0].seq, batch.entries[-1].seq)
     # Last before the commit: the shared project tally rows stay locked only that long.
     tally.apply(session)
-    return PushAnswer(device.acked_seq, acked_hash(device), False, statuses, is_revoked(device))
-
-
-def _current_enrolment(session: Session, device: Device) -> int:
-    """The enrolment whose key the device signs with now (its checkpoints name it)."""
-    enrolment_id = session.scalar(
-        select(DeviceEnrolment.id)
-        .where(DeviceEnrolment.device_id == device.id, DeviceEnrolment.public_key == device.public_key)
-        .order_by(DeviceEnrolment.used_at.desc(), DeviceEnrolment.id.desc())
-        .limit(1)
+    return PushAnswer(
+        device.acked_seq, acked_hash(device), False, statuses, is_revoked(device), was_superseded
     )
-    if enrolment_id is None:
-        raise SyncRefused(401, "device.signature")
-    return enrolment_id
 
 
 def _keep_pending(
@@ -267,6 +286,8 @@ def _apply(
     now: datetime,
     tally: TallyDelta,
     offset_now_ms: int | None = None,
+    *,
+    superseded: bool = False,
 ) -> list[StoredVote]:
     """Store what is new in a batch that starts at or before acked_seq + 1; the new
     entries' votes as the ballot box decided them (their tally changes added to `tally`)."""
@@ -303,7 +324,9 @@ def _apply(
             # The device's clock offset as the server sees it now, less the one the vote
             # was placed by: its drift since (a bundle or a waiting batch: unknown, 0).
             drift = 0 if offset_now_ms is None else entry.clock_offset_ms - offset_now_ms
-            reason = hold_reason(device, cycles[record.cycle_id], record, unlisted, drift)
+            reason = hold_reason(
+                device, cycles[record.cycle_id], record, unlisted, drift, superseded=superseded
+            )
             if reason is None:
                 to_store.append(record)
             else:
@@ -420,6 +443,7 @@ def _apply_pending(
     device still has it and will send it again, and then hear the refusal itself.
     Whether any was there."""
     found = False
+    current = {k.enrolment_id for k in device_keys(session, device) if k.current}
     while True:
         ready = session.scalars(
             select(PendingBatch)
@@ -435,7 +459,16 @@ def _apply_pending(
             try:
                 with session.begin_nested():
                     batch = read_pending(ref, pending.batch)
-                    _apply(session, device, ref, batch, pending.enrolment_id, now, pending_tally)
+                    _apply(
+                        session,
+                        device,
+                        ref,
+                        batch,
+                        pending.enrolment_id,
+                        now,
+                        pending_tally,
+                        superseded=pending.enrolment_id not in current,
+                    )
                 tally.merge(pending_tally)
             except Tampering as refused:
                 _alarm(session, ref, refused, now, pending_from_seq=pending.first_seq)

@@ -27,8 +27,9 @@ from sync import protocol
 
 from . import alarms
 from .auth import Contact, authenticate_device, epoch_ms, is_revoked, note_contact, signed_path
+from .device_keys import device_keys
 from .enrolment import enrol_limit, read_enrol_request, redeem_code
-from .ingest import accept_batch, refuse_revoked_push
+from .ingest import accept_batch, refuse_revoked_push, refuse_superseded
 from .keys import load_signing_key, server_public_key, signing_key
 from .log_copy import MAX_ENTRIES as MAX_LOG_ENTRIES
 from .log_copy import entries_page
@@ -174,6 +175,10 @@ def _refuse_if_revoked(device: Device, contact: Contact) -> None:
     # revoked terminal's ordinary sync round starts by asking for the package.
     if is_revoked(device):
         refuse_revoked_push(db.session(), device, contact)
+    if contact.superseded:
+        # A store the device was enrolled past: it may deliver what it holds and read
+        # its log back, nothing more; the refusal tells it to take no more votes.
+        refuse_superseded(db.session(), device, contact)
 
 
 @bp.post("/enrol")
@@ -325,9 +330,18 @@ def read_log() -> Response:
         raise SyncRefused(400, "log.from")
     session = db.session()
     page = entries_page(session, device.id, device.code, from_seq, MAX_LOG_ENTRIES)
+    # Every key this device has signed with: a store enrolled anew takes back entries an
+    # earlier key signed, on the strength of this signed answer.
+    keys = [key.public_key for key in device_keys(session, device)]
     note_contact(device, contact)
     session.commit()
-    return jsonify(**page, acked_seq=device.acked_seq, server_time_ms=epoch_ms(utcnow()))
+    return jsonify(
+        **page,
+        acked_seq=device.acked_seq,
+        device_keys=keys,
+        superseded=contact.superseded,
+        server_time_ms=epoch_ms(utcnow()),
+    )
 
 
 @bp.get("/statuses")

@@ -12,12 +12,15 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from server.models import Project, SyncPackage
+from server.models import Cycle, Device, HeldVote, Project, SyncPackage, User
+from server.services.users import create_user
+from server.sync.enrolment import issue_enrolment_code
+from server.sync.held import STORE_SUPERSEDED, decide
 
 from .harness import Terminal
 from .proxy import http_message
 
-TERMINALS = 4
+TERMINALS = 5
 
 
 def _backup(store: Path, to: Path) -> None:
@@ -109,6 +112,77 @@ def test_two_copies_of_one_store_both_deliver_every_vote(world, alarms, tmp_path
     assert "log.resumed" in _alarms(original) and "log.resumed" in _alarms(clone)
     assert {a.kind for a in alarms.raised()} == {"chain.conflict"}, "the fleet page shows the clash"
     world.check([original, clone], "after a cloned store: ")
+
+
+def _new_code(world, terminal: Terminal) -> str:
+    """A moderator issues a new enrolment code for the terminal's device."""
+    with Session(world.engine) as session:
+        device = session.scalars(select(Device).where(Device.code == terminal.code)).one()
+        code = issue_enrolment_code(session, device).code
+        session.commit()
+        return code
+
+
+def test_a_device_enrolled_again_on_a_new_store_strands_no_vote_of_the_old_one(world, alarms, tmp_path):
+    """The terminal's disk is replaced and the device enrolled again with a fresh store
+    while the old store, set aside, still holds votes it never sent. The new store takes
+    back the log the old key signed and goes on; the old store, once it is connected
+    again, delivers its votes (held: whoever has an old store has its key) and takes no
+    more; the moderator counts them. Every vote once, none lost."""
+    (old,) = world.take(1)
+    old.cast(10)
+    _synced(old.sync())
+    old.cast(5)  # thanked for, never sent: the disk is taken out now
+    unsent = old.vote_ids()[10:]
+
+    new = Terminal(old.code, tmp_path / "new.db", world.transcript)
+    world.all_terminals.append(new)
+    assert new.enrol(world.proxy.url, _new_code(world, old)).returncode == 0
+    _synced(new.sync())  # a fresh store takes back the 10 entries the old key signed
+    assert new.acked_seq() == 10 and len(new.vote_ids()) == 10
+    new.cast(4)  # seqs 11..14: the old store's unsent 11..15 now clash with them
+    assert _synced(new.sync())["acked_seq"] == 14
+
+    run = old.sync()  # the old disk is connected again
+    assert run.returncode != 0, "the old store must learn it is superseded"
+    assert world.device(old).acked_seq == 19, "its 5 votes arrived, after the new store's"
+    assert "device.superseded" in _alarms(old)
+    assert old.run("simulate-votes", "--count", "1", "--json").returncode != 0, "it takes no more votes"
+    assert set(old.statuses()[v] for v in unsent) == {"held"}
+    assert "device.superseded_store" in {a.kind for a in alarms.raised()}
+
+    _synced(new.sync())  # the new store takes the old one's entries back into its log
+    assert len(set(new.vote_ids())) == 19 and new.verify().returncode == 0
+    new.cast(2)
+    assert _synced(new.sync())["acked_seq"] == 21, "the new store goes on as before"
+
+    with Session(world.engine) as session:
+        device = session.scalars(select(Device).where(Device.code == old.code)).one()
+        held = session.scalars(select(HeldVote.vote_id).where(HeldVote.device_id == device.id)).all()
+        assert sorted(held) == sorted(unsent)
+        moderator = create_user(
+            session,
+            login="moderator-superseded",
+            display_name="Модератор",
+            password="довгий пароль для навчань",
+            role="community_moderator",
+            community_id=world.community_id,
+        )
+        decide(
+            session,
+            device=device,
+            cycle=session.get(Cycle, world.cycle_id),
+            reason=STORE_SUPERSEDED,
+            count=True,
+            note="старий диск термінала, голоси до заміни",
+            user=session.get(User, moderator.id),
+        )
+        session.commit()
+    _synced(new.sync())
+    assert set(new.statuses()[v] for v in unsent) == {"counted"}
+    old.sync()  # still refused, but it follows the log and learns its votes' fate
+    assert set(old.statuses()[v] for v in unsent) == {"counted"} and old.vote_ids() == new.vote_ids()
+    world.check([new, old], "after a device was enrolled again: ")
 
 
 def test_a_server_restored_below_the_terminals_package_goes_on_taking_its_votes(world, alarms):

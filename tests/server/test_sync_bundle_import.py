@@ -341,6 +341,25 @@ def test_a_bundle_from_a_revoked_terminal_is_held_for_a_moderator(
     assert [a.kind for a in alarms(session)] == ["votes.held"]
 
 
+def test_a_bundle_from_a_store_the_device_was_enrolled_past_is_held_for_a_moderator(
+    client, session, terminal, moderator, tmp_path
+):
+    from server.sync.enrolment import issue_enrolment_code
+
+    terminal.vote(3)  # never sent: the terminal's disk was replaced, and carried in later
+    path = terminal.bundle(tmp_path / "T.spilno")
+    device = session.scalar(select(Device).where(Device.code == terminal.device.code))
+    code = issue_enrolment_code(session, device).code
+    session.commit()
+    assert FakeDevice(client, terminal.device.code).enrol(code).status_code == 200
+    response = upload(client, path)
+    assert response.status_code == 200, text_of(response)
+    log_entries, _checkpoints, votes = stored_counts(session)
+    assert (log_entries, votes) == (3, 0), "kept, not counted by themselves"
+    assert {h.reason for h in session.scalars(select(HeldVote))} == {"store_superseded"}
+    assert [a.kind for a in alarms(session)] == ["device.superseded_store", "votes.held"]
+
+
 # --- files and people that do not belong ----------------------------------------------------
 
 

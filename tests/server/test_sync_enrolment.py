@@ -144,8 +144,17 @@ def test_a_new_code_withdraws_the_old_one_and_re_enrolling_replaces_the_key(clie
     third = issue_enrolment_code(session, row)
     session.commit()
     assert new.enrol(third.code).status_code == 200
-    assert old.get("/api/v1/sync/statuses").status_code == 401
     assert new.get("/api/v1/sync/statuses").status_code == 200
+    # The old key's store may still read its standing and deliver (server.sync.device_keys),
+    # but gets nothing to vote with: it is told it was superseded.
+    assert old.get("/api/v1/sync/statuses").status_code == 200
+    refused = old.get("/api/v1/sync/package")
+    assert (refused.status_code, refused.get_json()["error"]["code"]) == (403, "device.superseded")
+    assert old.get("/api/v1/sync/voters").status_code == 403
+    assert FakeDevice(client, "T-0001").get("/api/v1/sync/statuses").status_code == 401, "never enrolled"
+    log = new.get("/api/v1/sync/log?from=1").get_json()
+    keys = [protocol.public_key_b64(d.key) for d in (new, old)]
+    assert log["device_keys"] == keys and log["superseded"] is False
 
 
 @pytest.mark.parametrize(

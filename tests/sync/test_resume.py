@@ -96,3 +96,14 @@ def test_the_kiosk_knows_again_who_voted_in_the_entries_it_took_back(enrolled, s
         assert voted_here.contains(lost.cycle_id, lost.voter), "a resident of a lost entry is known again"
     finally:
         store.close()
+
+
+def test_the_keys_a_log_answer_names_are_read_strictly():
+    from sync.client import _device_keys
+
+    ours, other = (protocol.public_key_b64(protocol.generate_private_key()) for _ in range(2))
+    assert _device_keys(None, ours) == [] and _device_keys({"k": other}, ours) == []
+    hostile = [ours, 7, None, "", "A" * 10_000, "not base64!", "\u202e" + other, other]
+    assert _device_keys(hostile, ours) == [other], "only well-formed keys other than ours"
+    many = [protocol.public_key_b64(protocol.generate_private_key()) for _ in range(40)]
+    assert len(_device_keys(many, ours)) == 21, "bounded however many arrive"
