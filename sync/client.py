@@ -312,7 +312,7 @@ class SyncClient:
                 raise SyncError("response.shape", f"log answer {data!r:.200}")
             if acked_seq > 0:
                 self.store.mark_acked(acked_seq, acked_hash)
-            learned = self.store.save_statuses(statuses)
+            learned = self.store.save_statuses(statuses, self.clock())
             if data.get("revoked") is True:  # signed: votes taken for review, no more may come
                 self._note_revoked()
             if data.get("superseded") is True:  # signed: the device was enrolled on another store
@@ -453,7 +453,7 @@ class SyncClient:
                 page = data.get("statuses")
                 if not isinstance(page, list):
                     raise SyncError("response.shape", f"statuses answer {data!r:.200}")
-                learned += self.store.save_statuses(page)
+                learned += self.store.save_statuses(page, self.clock())
                 if len(page) < STATUS_PAGE or page[-1]["seq"] <= since_seq:
                     return learned
                 since_seq = page[-1]["seq"]

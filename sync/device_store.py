@@ -38,6 +38,7 @@ SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000  # the worker and the UI may hold the write lock briefly at once
 DEVICE_KINDS = frozenset({"terminal", "support_point"})
 VOTE_STATUSES = frozenset({"counted", "duplicate", "invalid", "held"})
+NOT_COUNTED = frozenset({"invalid", "held"})  # not a resident's other vote: staff should know
 # "held": waiting for a moderator (late for published results, or from a revoked device);
 # asked about again until it is decided.
 
@@ -713,10 +714,12 @@ class DeviceStore:
 
     # --- vote statuses -----------------------------------------------------------------
 
-    def save_statuses(self, statuses: Iterable[dict]) -> int:
+    def save_statuses(self, statuses: Iterable[dict], now_ms: int | None = None) -> int:
         """Store what the server decided about our votes; returns how many matched one.
         Statuses may change later (an earlier vote by the same resident arrives from
-        another channel), so a newer answer replaces an older one."""
+        another channel), so a newer answer replaces an older one. A vote the terminal
+        thanked a resident for that the server holds for a moderator or finds invalid
+        raises the alarm `votes.not_counted` (with `now_ms`), so staff hear of it."""
         rows = []
         for item in statuses:
             if (
@@ -734,13 +737,30 @@ class DeviceStore:
         if not rows:
             return 0
         with self._write() as db:
+            # Usually none: only votes turning held or invalid are looked up first.
+            turning = [r for r in rows if r[0] in NOT_COUNTED]
+            newly: dict[tuple[str, str | None], int] = {}
+            for status, reason, _counted, seq, vote_id in turning:
+                was = db.execute("SELECT status FROM log WHERE seq = ? AND vote_id = ?", (seq, vote_id))
+                found = was.fetchone()
+                if found is not None and found[0] != status:
+                    newly[(status, reason)] = newly.get((status, reason), 0) + 1
             before = db.total_changes
             db.executemany(
                 "UPDATE log SET status = ?, status_reason = ?, counted_vote_id = ?"
                 " WHERE seq = ? AND vote_id = ?",
                 rows,
             )
-            return db.total_changes - before
+            changed = db.total_changes - before
+        if newly and now_ms is not None:
+            counts = sorted((status, reason or "-", n) for (status, reason), n in newly.items())
+            parts = ", ".join(f"{n} {status} ({reason})" for status, reason, n in counts)
+            self.raise_alarm(
+                "votes.not_counted",
+                f"the server did not count votes this terminal took: {parts}",
+                now_ms,
+            )
+        return changed
 
     def status_refresh_due(self, now_ms: int, every_ms: int) -> bool:
         """Whether every known status should be asked again (never asked, or long ago,

@@ -57,6 +57,7 @@ def test_a_terminal_offline_through_publication_moves_nothing_until_a_moderator_
     run = late.sync()
     assert run.returncode == 0, run
     assert late.acked_seq() == 10 and set(_statuses(late)) == {"held"}
+    assert "votes.not_counted" in {a["kind"] for a in late.status()["alarms"]}, "staff hear of it"
     with Session(world.engine) as session:
         assert running_tally(session, seeded.cycle_id) == published, "published figures moved by themselves"
         after = dict(
@@ -137,3 +138,42 @@ def test_a_terminal_revoked_mid_push_loses_no_thanked_vote(world, alarms):
     terminal.sync()
     assert "held" not in _statuses(terminal) and None not in _statuses(terminal)
     assert "votes.held" in {a.kind for a in alarms.raised()}
+
+
+def test_residents_the_servers_list_does_not_hold_wait_for_a_moderator(world, alarms):
+    """The community switches its voter list on while a terminal is offline with votes
+    its older copy let through: none counts by itself, the terminal's staff hear of it,
+    and the moderator's decision reaches the terminal."""
+    from server.models import EligibilityList, EligibleVoter
+    from server.sync.held import NOT_LISTED
+
+    seeded, (terminal,) = world.elsewhere("faults-not-listed", 1)
+    terminal.cast(6)
+    listed = "0" * 64  # the list holds one other resident; the six are not on it
+    community_id = seeded.community_id
+    with Session(world.engine) as session:
+        session.add(EligibilityList(community_id=community_id, enabled=True, version=1, listed_count=1))
+        session.add(EligibleVoter(community_id=community_id, voter_key=listed, listed=True, seq=1))
+        session.commit()
+
+    assert terminal.sync().returncode == 0
+    assert terminal.acked_seq() == 6 and set(_statuses(terminal)) == {"held"}
+    assert "votes.not_counted" in {a["kind"] for a in terminal.status()["alarms"]}
+    with Session(world.engine) as session:
+        assert (
+            session.scalar(select(func.count()).select_from(Vote).where(Vote.cycle_id == seeded.cycle_id))
+            == 0
+        ), "nothing counted by itself"
+        decide(
+            session,
+            device=session.scalar(select(Device).where(Device.code == terminal.code)),
+            cycle=session.get(Cycle, seeded.cycle_id),
+            reason=NOT_LISTED,
+            count=False,
+            note="не мешканці громади",
+            user=_moderator(session, seeded.community_id),
+        )
+        session.commit()
+    assert terminal.sync().returncode == 0
+    assert set(_statuses(terminal)) == {"invalid"}
+    assert [(a.kind, a.source) for a in alarms.raised()] == [("votes.held", terminal.code)]

@@ -197,6 +197,26 @@ def test_statuses_from_the_server_are_kept_per_vote(enrolled):
     assert enrolled.summary()["statuses"] == {"counted": 1, "duplicate": 1, "held": 0, "invalid": 0}
 
 
+def test_votes_the_server_does_not_count_raise_one_alarm_for_staff(enrolled):
+    records = cast_votes(enrolled, 4)
+
+    def status(i, value, reason=None):
+        return {"seq": i + 1, "vote_id": records[i].vote_id, "status": value, "reason": reason,
+                "counted_vote_id": None}  # fmt: skip
+
+    enrolled.save_statuses([status(0, "counted"), status(1, "duplicate", "voter.already_voted")], 1000)
+    assert enrolled.alarms() == [], "a resident's earlier vote elsewhere is the rule, not a fault"
+    enrolled.save_statuses([status(2, "held", "after_close"), status(3, "held", None)], 2000)
+    [alarm] = enrolled.alarms()
+    assert alarm["kind"] == "votes.not_counted" and "1 held (after_close)" in alarm["message"]
+    assert "1 held (-)" in alarm["message"]
+    enrolled.save_statuses([status(2, "held", "after_close")], 3000)  # asked again: nothing new
+    assert enrolled.alarms()[0]["repeats"] == 1
+    enrolled.save_statuses([status(2, "invalid", "held.rejected")], 4000)  # the moderator rejected it
+    [alarm] = enrolled.alarms()
+    assert alarm["repeats"] == 2 and "1 invalid (held.rejected)" in alarm["message"]
+
+
 def test_a_status_in_an_unknown_shape_is_refused(enrolled):
     [record] = cast_votes(enrolled, 1)
     with pytest.raises(protocol.ProtocolError) as refused:
