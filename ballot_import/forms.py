@@ -38,6 +38,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "exactly": "оберіть {most}",
         "budget": "; разом на суму не більше {budget}",
         "continued": " (продовження)",
+        "district": " — лише для мешканців району «{district}»",
         "footer": "аркуш {serial} · сторінка {page} з {pages}",
         "currency": "грн",
         "document": "Бюлетені",
@@ -54,6 +55,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "exactly": "choose {most}",
         "budget": "; costing at most {budget} in total",
         "continued": " (continued)",
+        "district": " — residents of “{district}” only",
         "footer": "sheet {serial} · page {page} of {pages}",
         "currency": "UAH",
         "document": "Ballots",
@@ -121,8 +123,16 @@ class _Page:
         return "\n".join(self.parts)
 
 
-def _static_page(canvas: Canvas, layout: L.Layout, page: L.PageLayout, plan: L.PagePlan, texts: dict) -> str:
-    """Everything on a page that is the same on every sheet."""
+def _static_page(
+    canvas: Canvas,
+    layout: L.Layout,
+    page: L.PageLayout,
+    plan: L.PagePlan,
+    texts: dict,
+    districts: dict[int, str] | None = None,
+) -> str:
+    """Everything on a page that is the same on every sheet. `districts`: category id ->
+    the district whose residents alone vote in it (voting.district), said in its heading."""
     out = _Page(canvas)
     for mark in page.marks:
         out.fill(mark)
@@ -139,6 +149,8 @@ def _static_page(canvas: Canvas, layout: L.Layout, page: L.PageLayout, plan: L.P
     for y, category_id, continued in plan.headings:
         category = rules[category_id]
         name = category.name + (texts["continued"] if continued else "")
+        if (districts or {}).get(category_id):
+            name += texts["district"].format(district=printable((districts or {})[category_id]))
         out.text(L.CONTENT_LEFT, y + 13, wrap(name, BOLD, 11, content_width, 1)[0], BOLD, 11)
         out.text(L.CONTENT_LEFT, y + 25, rule_text(category, texts), REGULAR, 8.5)
     for row in plan.rows:
@@ -175,8 +187,15 @@ def print_forms(
     canvas = Canvas(out, pagesize=L.PAGE_SIZE, pageCompression=1, invariant=1, initialFontName=REGULAR)
     canvas.setTitle(f"{texts['document']}: {printable(layout.cycle_title)[:200]}")
     canvas.setCreator("spilno ballot_import")
+    # A district category says so in its heading: a sheet's choices there count only for
+    # the district's residents (docs/district-categories.md).
+    districts = {
+        c["id"]: c["district"]
+        for c in cycle["categories"]
+        if isinstance(c.get("district"), str) and c["district"].strip()
+    }
     statics = [
-        _static_page(canvas, layout, page, plan, texts)
+        _static_page(canvas, layout, page, plan, texts, districts)
         for page, plan in zip(layout.pages, plans, strict=True)
     ]
     pages = len(layout.pages)

@@ -326,6 +326,14 @@ def plan_sheet(cycle: dict) -> tuple[Layout, list[PagePlan]]:
         "min_total": cycle.get("min_total", 0),
         "max_total": cycle.get("max_total"),
     }
+    districts = {
+        str(c["id"]): c["district"]
+        for c in categories
+        if isinstance(c.get("district"), str) and c["district"]
+    }
+    if districts:
+        # Printed in the headings (forms.py); only when set, so other sheets keep their hash.
+        printed["districts"] = districts
     layout = Layout(
         cycle_id=cycle["id"],
         cycle_title=printed["title"],

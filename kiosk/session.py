@@ -222,6 +222,12 @@ class TerminalFlow:
         if notice is not None:
             self._refuse(notice)
             return
+        # Only the categories this voter may vote in: every resident's, and their own
+        # district's (voting.district).
+        voting = self.terminal.for_voter(voting, voter.voter_key)
+        if not voting.ballot.categories:
+            self._refuse(Notice("ballot.no_category_for_resident", domain=True))
+            return
         self.token = secrets.token_urlsafe(12)
         self.voter, self.voting = voter, voting
         self.selections, self.category_index = [], 0
@@ -300,6 +306,10 @@ class TerminalFlow:
         assert self.voting is not None
         self.touch()
         rule = self.voting.ballot.categories[self.category_index]
+        foreign = self.voting.district_problems([project_id])
+        if foreign:  # a crafted request for a project of another district's category
+            self.notice = Notice(foreign[0].code, foreign[0].params, domain=True)
+            return
         result = ballot_view.toggle(self.voting.ballot, self.selections, project_id, rule.category_id)
         if isinstance(result, list):
             self.selections, self.notice = result, None
@@ -354,6 +364,16 @@ class TerminalFlow:
         voter, voting = self.voter, self.terminal.voting_in(self.voting.cycle_id)
         if not isinstance(voting, OpenVoting):
             self._refuse(Notice(VOTING_ENDED))
+            return
+        # The list may have moved the resident to another district since the visit began.
+        voting = self.terminal.for_voter(voting, voter.voter_key)
+        foreign = voting.district_problems(self.selections)
+        if foreign:
+            # Its choices there are dropped (they could not be seen to be unchosen) and the
+            # resident reviews the rest, told why.
+            self.voting = voting
+            self.selections = [p for p in self.selections if voting.ballot.project(p) is not None]
+            self._go(Step.REVIEW, Notice(foreign[0].code, foreign[0].params, domain=True))
             return
         if voting.package_version != self.voting.package_version:
             # A sync brought a new package mid-visit: the choice is checked against it.

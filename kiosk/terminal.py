@@ -10,7 +10,8 @@ wrong clock opens and closes together with everyone else.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -31,7 +32,8 @@ from sync.packages import (
     open_school_contests,
     window_state,
 )
-from voting import Ballot, Channel, IdentityKind, VoteRecord, VoterKey
+from voting import Ballot, Channel, IdentityKind, Problem, VoteRecord, VoterKey
+from voting.district import ballot_for_resident, district_problems
 
 CODE_NOT_VALID_HERE = N_("Цей код не дійсний у цьому голосуванні. Зверніться до вчителя.")
 
@@ -63,6 +65,14 @@ class OpenVoting:
     ballot: Ballot
     voter_secret: bytes
     package_version: int
+    # Once a voter is known (Terminal.for_voter): the whole cycle's ballot, of which
+    # `ballot` is the part offered to them, and the district the list gives them.
+    full_ballot: Ballot | None = None
+    resident_district: str | None = None
+
+    def district_problems(self, selections: list[int]) -> list[Problem]:
+        """Choices in a district category the voter does not live in (voting.district)."""
+        return district_problems(self.full_ballot or self.ballot, selections, self.resident_district)
 
     @property
     def cycle_id(self) -> int:
@@ -83,8 +93,11 @@ class Terminal:
         clock: Clock = system_clock_ms,
         monotonic: Clock = monotonic_ms,
         school_id: int | None = None,
+        districts: Callable[[str], str | None] | None = None,
     ) -> None:
         self.store = store
+        # Where the community's list says a resident lives (voter key -> district).
+        self._district_of = districts or listed_district(store)
         self.school_id = school_id  # a school's own terminal takes only that school's codes
         self.switch = switch  # None: staff cannot close this terminal (tests, demos)
         self._voted_here = VotedHere(store)
@@ -123,12 +136,28 @@ class Terminal:
     def _open(self, stored: StoredPackage, cycle: dict) -> OpenVoting:
         key = (stored.version, int(cycle["id"]))
         if key not in self._ballots:
-            self._ballots[key] = ballot_for_cycle(cycle)
+            self._ballots[key] = with_package_districts(ballot_for_cycle(cycle), cycle)
         return OpenVoting(
             cycle=cycle,
             ballot=self._ballots[key],
             voter_secret=bytes.fromhex(stored.package["voter_key_secret"]),
             package_version=stored.version,
+        )
+
+    def for_voter(self, voting: OpenVoting, voter_key: str | None) -> OpenVoting:
+        """The voting as this voter sees it: the categories open to every resident and
+        those of the district the list gives them. A voter with no key (a code) or no
+        district in the list is offered no district category at all."""
+        if voting.full_ballot is not None:
+            voting = replace(voting, ballot=voting.full_ballot, full_ballot=None, resident_district=None)
+        if not any(c.district for c in voting.ballot.categories):
+            return voting
+        district = self._district_of(voter_key) if voter_key else None
+        return replace(
+            voting,
+            ballot=ballot_for_resident(voting.ballot, district),
+            full_ballot=voting.ballot,
+            resident_district=district,
         )
 
     def _server_now(self) -> datetime:
@@ -233,6 +262,9 @@ class Terminal:
     ) -> VoteRecord:
         """Record the vote; it is on disk (vote and log entry, one transaction) when
         this returns. Raises StoreError or sqlite3.Error if it could not be written."""
+        if voting.district_problems(selections):
+            # The screens never offer such a choice; a crafted request must not store it.
+            raise ValueError("a choice in a district category the voter does not live in")
         record = VoteRecord.create(
             vote_id=str(uuid.uuid4()),
             cycle_id=voting.cycle_id,
@@ -245,3 +277,28 @@ class Terminal:
         )
         self.store.append_vote(record)
         return record
+
+
+def with_package_districts(ballot: Ballot, cycle: dict) -> Ballot:
+    """The ballot with each category's district as the package names it (server.sync.
+    packages: "district", null for a category open to all)."""
+    named = {c.get("id"): c.get("district") for c in cycle.get("categories", ())}
+    if not any(isinstance(d, str) and d for d in named.values()):
+        return ballot
+    categories = [
+        replace(c, district=d) if isinstance(d := named.get(c.category_id), str) and d else c
+        for c in ballot.categories
+    ]
+    return replace(ballot, categories=categories)
+
+
+def listed_district(store: DeviceStore) -> Callable[[str], str | None]:
+    """Where the device's copy of the community's list places a resident. The copy holds
+    districts once the sync client stores the ones the server sends with the list
+    (server.services.eligibility.changes_since: `districts`) as `district_of`; a copy
+    without them places nobody, so no district category is offered (fail closed) and
+    residents vote in those on the other channels, where the server checks them."""
+    lookup = getattr(store.eligibility, "district_of", None)
+    if callable(lookup):
+        return lookup
+    return lambda _voter_key: None

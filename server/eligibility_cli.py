@@ -46,8 +46,9 @@ def _community(slug: str) -> Community:
 def load_command(
     file: Path, slug: str, mode: str, kind: str | None, skip_bad_rows: bool, as_json: bool
 ) -> None:
-    """Load a CSV file of residents (document_kind,document_number or voter_key) into the
-    community's list. Exit status 1 when the list was not changed."""
+    """Load a CSV file of residents (document_kind,document_number or voter_key, and
+    optionally district, for district categories) into the community's list. Exit status
+    1 when the list was not changed."""
     if file.stat().st_size > MAX_BYTES:
         raise click.ClickException(
             f"Файл завеликий: не більше {MAX_BYTES // 2**20} МБ / the file is larger than "
@@ -78,6 +79,7 @@ def load_command(
         "changed": change is not None,
         "added": change.added if change else 0,
         "removed": change.removed if change else 0,
+        "moved": change.moved if change else 0,
         "version": change.version if change else None,
         "listed": change.listed_count if change else None,
         "problems": [
@@ -102,8 +104,9 @@ def load_command(
             )
         if change is not None:
             click.echo(
-                f"Додано {change.added}, вилучено {change.removed}, у списку {change.listed_count} "
-                f"/ added {change.added}, removed {change.removed}, listed {change.listed_count}"
+                f"Додано {change.added}, вилучено {change.removed}, змінено район {change.moved}, "
+                f"у списку {change.listed_count} / added {change.added}, removed {change.removed}, "
+                f"moved {change.moved}, listed {change.listed_count}"
             )
     if change is None:
         if not as_json:

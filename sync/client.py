@@ -489,12 +489,14 @@ class SyncClient:
                 _, data = self._signed("GET", "/eligibility", query={"since": cursor})
                 enabled, version = data.get("enabled"), data.get("version")
                 listed, unlisted = data.get("listed"), data.get("unlisted")
+                districts = data.get("districts", {})
                 next_cursor, more = data.get("cursor"), data.get("more")
                 if (
                     type(enabled) is not bool
                     or type(version) is not int
                     or not isinstance(listed, list)
                     or not isinstance(unlisted, list)
+                    or not isinstance(districts, dict)
                     or not isinstance(next_cursor, str)
                     or type(more) is not bool
                 ):
@@ -510,6 +512,7 @@ class SyncClient:
                         unlisted=unlisted,
                         cursor=next_cursor,
                         more=more,
+                        districts=districts,
                     )
                 except ValueError as exc:
                     raise SyncError("response.shape", str(exc)) from None

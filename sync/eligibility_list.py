@@ -14,7 +14,7 @@ Voter keys are stored as their 64 hex characters, as the server sends them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -37,9 +37,26 @@ CREATE TABLE IF NOT EXISTS eligibility_state (
     listed_count INTEGER NOT NULL DEFAULT 0
 );
 INSERT OR IGNORE INTO eligibility_state (id) VALUES (1);
+-- Where the list places a resident, for district categories (voting.district); only
+-- residents with a district have a row.
+CREATE TABLE IF NOT EXISTS eligible_district (
+    voter_key TEXT PRIMARY KEY,
+    district TEXT NOT NULL
+) WITHOUT ROWID;
+-- A store that read its list before districts were sent reads it again from the start,
+-- keeping the list it has in force meanwhile. The cursor "0:0" asks for every entry,
+-- removals included (the empty cursor of an empty store skips those).
+CREATE TABLE IF NOT EXISTS eligibility_format (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    districts INTEGER NOT NULL
+);
+UPDATE eligibility_state SET cursor = '0:0'
+    WHERE id = 1 AND cursor != '' AND NOT EXISTS (SELECT 1 FROM eligibility_format);
+INSERT OR IGNORE INTO eligibility_format VALUES (1, 1);
 """
 
 _KEY = re.compile(r"[0-9a-f]{64}")
+MAX_DISTRICT = 100  # as the server's column
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +87,14 @@ class DeviceEligibility:
 
     def is_listed(self, voter_key: str) -> bool:
         return self._store.query_one("SELECT 1 FROM eligible WHERE voter_key = ?", (voter_key,)) is not None
+
+    def district_of(self, voter_key: str) -> str | None:
+        """Where the list places a resident (None: nowhere, or not listed). Used even
+        while the list itself is off: districts record where people live."""
+        row = self._store.query_one(
+            "SELECT district FROM eligible_district WHERE voter_key = ?", (voter_key,)
+        )
+        return row[0] if row else None
 
     def refusal(
         self,
@@ -102,16 +127,29 @@ class DeviceEligibility:
         unlisted: Iterable[str],
         cursor: str,
         more: bool,
+        districts: Mapping[str, str] | None = None,
     ) -> None:
         """Take one page of changes, all of it or nothing (ValueError for a key that is
-        not one: the page is not taken and the cursor stays)."""
+        not one, or a district that is not a listed key's short text: the page is not
+        taken and the cursor stays). `districts`: where the page's listed residents
+        live; a listed resident not in it lives in no district (any older one goes)."""
         listed, unlisted = list(listed), list(unlisted)
         for key in (*listed, *unlisted):
             if not isinstance(key, str) or not _KEY.fullmatch(key):
                 raise ValueError(f"not a voter key: {key!r:.80}")
+        districts = dict(districts or {})
+        page_keys = set(listed)
+        for key, district in districts.items():
+            if key not in page_keys or not isinstance(district, str) or not _district_text(district):
+                raise ValueError(f"not a district of a listed key: {key!r:.80} {district!r:.120}")
         with self._store.transaction() as db:
             db.executemany("INSERT OR IGNORE INTO eligible VALUES (?)", ((k,) for k in listed))
             db.executemany("DELETE FROM eligible WHERE voter_key = ?", ((k,) for k in unlisted))
+            db.executemany(
+                "DELETE FROM eligible_district WHERE voter_key = ?",
+                ((k,) for k in (*unlisted, *(k for k in listed if k not in districts))),
+            )
+            db.executemany("INSERT OR REPLACE INTO eligible_district VALUES (?, ?)", districts.items())
             count = db.execute("SELECT count(*) FROM eligible").fetchone()[0]
             db.execute(
                 "UPDATE eligibility_state SET enabled = ?, version = ?, cursor = ?, "
@@ -123,10 +161,17 @@ class DeviceEligibility:
         """Forget the list (the server's list started again, say after a restore)."""
         with self._store.transaction() as db:
             db.execute("DELETE FROM eligible")
+            db.execute("DELETE FROM eligible_district")
             db.execute(
                 "UPDATE eligibility_state SET enabled = 0, version = 0, cursor = '', complete = 0, "
                 "listed_count = 0 WHERE id = 1"
             )
+
+
+def _district_text(district: str) -> bool:
+    """A district name as the server sends it: short, printable, one line (the server
+    has normalised it: voting.district)."""
+    return 0 < len(district) <= MAX_DISTRICT and district.isprintable() and district == district.strip()
 
 
 def cycle_zone(cycle: dict) -> ZoneInfo:

@@ -58,6 +58,9 @@ class CategoryRule:
     # Equal Shares' completion raises every voter's budget by this much each time
     # (kopiykas; 100 = 1 грн, the "one unit" cities use).
     completion_step: int = 100
+    # Only residents of this district (as the community's voter list names it) may vote
+    # in the category; "": every resident (voting.district).
+    district: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +202,10 @@ def check_category_rule(
         problems.append(Problem("rule.negative"))
     if category.max_choices == 0:
         problems.append(Problem("rule.max_zero"))
+    if category.district and category.min_choices > 0:
+        # Residents of other districts never see it: a minimum there would make every
+        # one of their votes invalid.
+        problems.append(Problem("rule.district_min_choices", {"category": category.name}))
     if category.max_choices > MAX_SELECTIONS:
         limits = {"max": category.max_choices, "limit": MAX_SELECTIONS}
         problems.append(Problem("rule.max_above_limit", limits))

@@ -61,6 +61,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Please ask a member of staff to check your document.",
     ),
     # ballot rule (a selection against the rule)
+    "ballot.wrong_district": (
+        "Категорія «{category}» — лише для мешканців району «{district}». За списком громади "
+        "ви не мешкаєте в цьому районі, тому голосувати в ній не можете.",
+        "The category “{category}” is only for residents of the district “{district}”. By the "
+        "community's list you do not live there, so you cannot vote in it.",
+    ),
+    "ballot.no_category_for_resident": (
+        "У цьому голосуванні немає категорій для вашого району. Зверніться до працівника.",
+        "This vote has no categories for your district. Please ask a member of staff.",
+    ),
+    # district names (a category's, a voter-list entry's)
+    "district.too_long": (
+        "Назва району задовга: не більше {limit} символів.",
+        "The district name is too long: at most {limit} characters.",
+    ),
+    "district.bad_character": (
+        "У назві району є недозволені символи: лише літери, цифри, пробіли, дефіс, апостроф, крапка, "
+        "кома, дужки.",
+        "The district name has characters that are not allowed: only letters, digits, spaces, "
+        "hyphen, apostrophe, full stop, comma, brackets.",
+    ),
+    "district.mixed_alphabets": (
+        "У назві району змішано кирилицю й латиницю (наприклад, латинська «i» замість «і»): виправте назву.",
+        "The district name mixes Cyrillic and Latin letters (a Latin “i” for “і”, say): correct it.",
+    ),
     "ballot.unknown_project": (
         "Проєкту {project} немає в цьому бюлетені.",
         "Project {project} is not on this ballot.",
@@ -102,6 +127,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rule.max_above_limit": (
         "Обмеження {max} більше за найбільше можливе: в одному голосі не більше {limit} проєктів.",
         "The limit {max} is above the most possible: one vote chooses at most {limit} projects.",
+    ),
+    "rule.district_min_choices": (
+        "Категорія «{category}» — районна: мінімальна кількість проєктів у ній має бути 0 "
+        "(мешканці інших районів її не бачать).",
+        "“{category}” is a district category: its minimum number of projects must be 0 "
+        "(residents of other districts do not see it).",
     ),
     "rule.max_zero": (
         "Максимальна кількість проєктів має бути більшою за нуль.",

@@ -151,11 +151,12 @@ def _schemas(max_batch: int) -> dict[str, Any]:
             "properties": {
                 "id": UUID,
                 "outcome": {"const": "accepted", "description": "Stored; safe to mark as sent."},
-                "status": {"type": "string", "enum": [s.value for s in VoteStatus]},
+                "status": {"type": "string", "enum": [*(s.value for s in VoteStatus), "held"]},
                 "reason": {
                     "type": ["string", "null"],
                     "description": "Why not counted, e.g. duplicate.same_voter, "
-                    "ballot.too_many_in_category, vote.outside_window.",
+                    "ballot.too_many_in_category, vote.outside_window; for `held` (a moderator "
+                    "decides, then GET /votes/{id} tells), held.wrong_district.",
                 },
                 "counted_vote_id": {
                     **UUID,
@@ -181,7 +182,7 @@ def _schemas(max_batch: int) -> dict[str, Any]:
             "properties": {
                 "id": UUID,
                 "cycle_id": ID,
-                "status": {"type": "string", "enum": [s.value for s in VoteStatus]},
+                "status": {"type": "string", "enum": [*(s.value for s in VoteStatus), "held"]},
                 "reason": {"type": ["string", "null"]},
                 "counted_vote_id": {**UUID, "type": ["string", "null"]},
                 "cast_at": MOMENT,
@@ -224,6 +225,13 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                     "description": "The chosen projects together may not cost more than the budget.",
                 },
                 "max_project_cost": {**KOPIYKAS, "type": ["integer", "null"]},
+                "district": {
+                    "type": ["string", "null"],
+                    "description": "Only residents whose entry in the community's voter list names "
+                    "this district may vote in the category (null: every resident). A pushed vote "
+                    "choosing here for anyone else is held for a moderator, not counted "
+                    "(status `held`, reason `held.wrong_district`).",
+                },
                 "projects": {
                     "type": "array",
                     "description": "Admitted projects, by number.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from server.models import Category, Project, Vote
+from server.models import Category, HeldVote, Project, Vote
 from server.services.ballot_box import StoredVote
 from server.services.integration import CycleCatalogue
 from voting import format_time
@@ -36,6 +36,7 @@ def render_category(category: Category, projects: list[Project]) -> dict[str, An
         "max_choices": category.max_choices,
         "budget_limited": category.budget_limited,
         "max_project_cost": category.max_project_cost,
+        "district": category.district,
         "projects": [render_project(p) for p in projects if p.category_id == category.id],
     }
 
@@ -75,4 +76,18 @@ def render_vote(vote: Vote) -> dict[str, Any]:
         "counted_vote_id": vote.counted_vote_id,
         "cast_at": moment(vote.cast_at),
         "received_at": moment(vote.received_at),
+    }
+
+
+def render_held_vote(held: HeldVote) -> dict[str, Any]:
+    """A pushed vote a moderator has yet to decide on ("held"), or rejected ("invalid")."""
+    waiting = held.decision is None
+    return {
+        "id": held.vote_id,
+        "cycle_id": held.cycle_id,
+        "status": "held" if waiting else "invalid",
+        "reason": f"held.{held.reason}" + ("" if waiting else ".rejected"),
+        "counted_vote_id": None,
+        "cast_at": moment(held.cast_at),
+        "received_at": moment(held.held_at),
     }

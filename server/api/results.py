@@ -130,6 +130,10 @@ EXTRA_SCHEMAS["CycleResults"] = _object(
 _CATEGORY = EXTRA_SCHEMAS["CycleResults"]["properties"]["categories"]["items"]
 _CATEGORY["properties"].update(
     {
+        "district": {
+            "type": ["string", "null"],
+            "description": "A district category: only that district's residents voted in it.",
+        },
         "method": {"type": "string", "enum": [method.value for method in FundingMethod]},
         "tie_break": {"type": "string", "enum": [tie.value for tie in TieBreak]},
         "lot_seed": {"type": "string", "description": "The published seed of a lot (tie_break lot)."},

@@ -18,13 +18,14 @@ from server.services.integration import (
     StoreBusy,
     accept_votes,
     community_catalogue,
+    pushed_held_vote,
     pushed_vote,
     read_vote_batch,
 )
 
 from .auth import authenticate, current_client
 from .openapi import build_openapi
-from .render import render_cycle, render_result, render_vote
+from .render import render_cycle, render_held_vote, render_result, render_vote
 from .responses import ApiError, error_response, read_json_body, render_problem, use_request_locale
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -127,10 +128,14 @@ def push_votes() -> Response:
 
 @bp.get("/votes/<vote_id>")
 def vote_status(vote_id: str) -> Response:
-    vote = pushed_vote(db.session(), current_client().community_id, vote_id)
-    if vote is None:
+    session = db.session()
+    vote = pushed_vote(session, current_client().community_id, vote_id)
+    if vote is not None:
+        return jsonify(render_vote(vote))
+    held = pushed_held_vote(session, current_client().community_id, vote_id)
+    if held is None:
         raise ApiError(404, "not_found", _("Такого голосу від вашої громади не отримано."))
-    return jsonify(render_vote(vote))
+    return jsonify(render_held_vote(held))
 
 
 def init_app(app: Flask) -> None:

@@ -269,6 +269,7 @@ def _category_page(cycle: Cycle, category: Category | None):  # type: ignore[no-
             "leftover_to_id": "" if category.leftover_to_id is None else str(category.leftover_to_id),
             "exclusive_groups": category.exclusive_groups,
             "completion_step": hryvnias_input(category.completion_step),
+            "district": category.district or "",
         }
     else:
         count = db.session().scalar(select(func.count()).where(Category.cycle_id == cycle.id)) or 0
@@ -367,4 +368,5 @@ def _read_category(reader: FormReader) -> CategoryFields | None:
         leftover_to_id=leftover_to,
         exclusive_groups=reader.text("exclusive_groups"),
         completion_step=100 if step is None else step,
+        district=reader.text("district")[:1000],
     )

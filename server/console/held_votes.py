@@ -1,6 +1,7 @@
-"""Votes held for a decision (server.sync.held): late votes for published results and
-a revoked device's votes. A moderator sees each group (device, cycle, why) with its
-count and cast times, and counts or rejects it with a note; both are audited."""
+"""Votes held for a decision (server.sync.held): late votes for published results, a
+revoked device's votes, votes for another district's category (also pushed online). A
+moderator sees each group (device or source, cycle, why) with its count and cast times,
+and counts or rejects it with a note; both are audited."""
 
 from __future__ import annotations
 
@@ -17,7 +18,15 @@ from server.auth.access import (
 )
 from server.i18n import _
 from server.models import Cycle, Device
-from server.sync.held import DEVICE_REVOKED, MAX_NOTE, REASONS, DecisionRefused, decide, open_groups
+from server.sync.held import (
+    DEVICE_REVOKED,
+    MAX_NOTE,
+    REASONS,
+    WRONG_DISTRICT,
+    DecisionRefused,
+    decide,
+    open_groups,
+)
 
 from .views import bp, menu_item_after
 
@@ -44,12 +53,16 @@ def held_votes_decide(device_id: int):  # type: ignore[no-untyped-def]
     device = scoped_or_404(Device, device_id)
     raw_cycle = request.form.get("cycle_id", "")
     reason = request.form.get("reason", "")
-    choice = request.form.get("decision", "")
     cycle_id = int(raw_cycle) if raw_cycle.isdigit() and len(raw_cycle) <= 10 else 0
     cycle = db.session().get(Cycle, cycle_id) if 0 < cycle_id <= MAX_ID else None
     if cycle is None or cycle.community_id != device.community_id or reason not in REASONS:
         flash(_("Такої групи голосів на розгляді немає."), "error")
         return redirect(url_for(ENDPOINT))
+    return _decide(device, cycle, reason, device.code)
+
+
+def _decide(device: Device | None, cycle: Cycle, reason: str, source: str):  # type: ignore[no-untyped-def]
+    choice = request.form.get("decision", "")
     if choice not in ("count", "reject"):
         flash(_("Оберіть: зарахувати чи відхилити."), "error")
         return redirect(url_for(ENDPOINT))
@@ -63,6 +76,7 @@ def held_votes_decide(device_id: int):  # type: ignore[no-untyped-def]
             count=choice == "count",
             note=request.form.get("note", "")[: MAX_NOTE + 1],
             user=current_user(),
+            source=source,
         )
         session.commit()
     except DecisionRefused as refused:
@@ -78,13 +92,36 @@ def held_votes_decide(device_id: int):  # type: ignore[no-untyped-def]
     flash(
         _(
             "Голоси пристрою {code}: зараховано {counted}, відхилено {rejected}.",
-            code=device.code,
+            code=source,
             counted=decision.counted,
             rejected=decision.rejected,
         ),
         "success",
     )
     return redirect(url_for(ENDPOINT))
+
+
+@bp.route("/held-votes/pushed", methods=["POST"])
+@roles_required(*COMMUNITY_MANAGERS)
+def held_votes_decide_pushed():  # type: ignore[no-untyped-def]
+    """A group of votes the online platform pushed ("api:<client id>"): held only for the
+    wrong district (server.sync.held.WRONG_DISTRICT)."""
+    user = current_user()
+    assert user is not None
+    source = request.form.get("source", "")[:64]
+    raw_cycle = request.form.get("cycle_id", "")
+    cycle_id = int(raw_cycle) if raw_cycle.isdigit() and len(raw_cycle) <= 10 else 0
+    cycle = db.session().get(Cycle, cycle_id) if 0 < cycle_id <= MAX_ID else None
+    visible = visible_community_ids(user)
+    if (
+        cycle is None
+        or (visible is not None and cycle.community_id not in visible)
+        or not source.startswith("api:")
+        or request.form.get("reason") != WRONG_DISTRICT
+    ):
+        flash(_("Такої групи голосів на розгляді немає."), "error")
+        return redirect(url_for(ENDPOINT))
+    return _decide(None, cycle, WRONG_DISTRICT, source)
 
 
 # Right after the fleet page, where the alarm about held votes shows.

@@ -78,6 +78,9 @@ class Category(Base):
     # Mutually exclusive projects by their ballot numbers: "3,7; 12,14" (one group per ";").
     exclusive_groups: Mapped[str] = mapped_column(Text, default="")
     completion_step: Mapped[int] = mapped_column(Integer, default=100)  # kopiykas
+    # Only residents of this district (their voter-list entry names it) may vote in the
+    # category; None: every resident. Stored as voting.district.clean_district makes it.
+    district: Mapped[str | None] = mapped_column(String(100), default=None)
 
 
 class Project(Base):

@@ -41,3 +41,6 @@ class EligibleVoter(Base):
     voter_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     listed: Mapped[bool] = mapped_column(Boolean)
     seq: Mapped[int] = mapped_column(BigInteger)
+    # The district the resident lives in, for district categories (voting.district);
+    # None: none given. A change of district is a change of the entry (a new `seq`).
+    district: Mapped[str | None] = mapped_column(String(100), default=None)

@@ -127,12 +127,15 @@ class HeldVote(Base):
     id: Mapped[bigintpk]
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
-    device_id: Mapped[int] = mapped_column(ForeignKey("device.id"))
-    seq: Mapped[int] = mapped_column(BigInteger)
+    # The device whose log carried the vote, and its entry; None for a vote the online
+    # platform pushed (held for the wrong district), named by `source` alone.
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id"))
+    seq: Mapped[int | None] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(64), default="")  # device code or "api:<client id>"
     vote_id: Mapped[str] = mapped_column(String(36))
     record: Mapped[dict] = mapped_column(JSON)  # VoteRecord.canonical_body(), as the device logged it
     cast_at: Mapped[datetime]
-    reason: Mapped[str] = mapped_column(String(32))  # "results_published" or "device_revoked"
+    reason: Mapped[str] = mapped_column(String(32))  # server.sync.held.REASONS
     held_at: Mapped[datetime]
     decision: Mapped[str | None] = mapped_column(String(16), default=None)  # "counted" / "rejected"
     decided_at: Mapped[datetime | None] = mapped_column(default=None)

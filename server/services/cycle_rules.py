@@ -105,6 +105,7 @@ def category_rule(category: Category, id_of_number: dict[int, int] | None = None
         leftover_to=category.leftover_to_id,
         exclusive_groups=groups,
         completion_step=category.completion_step,
+        district=category.district or "",
     )
 
 

@@ -34,6 +34,8 @@ from server.services.validation import (
     clean_text,
 )
 from voting import Ballot, CategoryRule, Problem, TieBreak, check_ballot_rule, check_category_rule
+from voting import message as domain_message
+from voting.district import DistrictError, clean_district
 from voting.eligibility import MIN_AGE_LIMITS
 from voting.record import MAX_SELECTIONS
 
@@ -74,6 +76,8 @@ class CategoryFields:
     leftover_to_id: int | None = None
     exclusive_groups: str = ""  # project numbers, "3,7; 12,14"
     completion_step: int = 100  # kopiykas
+    # Only residents of this district may vote in the category ("": all residents).
+    district: str = ""
 
 
 def voting_started(cycle: Cycle, now: datetime | None = None) -> bool:
@@ -225,6 +229,14 @@ def save_category(
     check_money(fields.max_project_cost, field="max_project_cost", required=False)
     check_money(fields.min_project_cost, field="min_project_cost", required=False)
     check_money(fields.completion_step, field="completion_step")
+    try:
+        district = clean_district(fields.district) or None
+    except DistrictError as error:
+        raise Refused(
+            domain_message(error.code, "uk", **error.params),
+            domain_message(error.code, "en", **error.params),
+            field="district",
+        ) from None
     fields = replace(fields, name=name)
     ballot = ballot_for(session, cycle)
     groups, id_groups = _exclusive_groups(fields.exclusive_groups, ballot, category)
@@ -245,6 +257,7 @@ def save_category(
         "leftover_to_id": fields.leftover_to_id,
         "exclusive_groups": groups,
         "completion_step": fields.completion_step,
+        "district": district,
     }
     # A lot's seed is drawn once, when the lot is chosen, before any vote exists, and
     # published with the rule: nobody can pick a seed that favours a known result.
@@ -275,6 +288,7 @@ def save_category(
         leftover_to=fields.leftover_to_id,
         exclusive_groups=id_groups,
         completion_step=fields.completion_step,
+        district=district or "",
     )
     own_projects = [p for p in ballot.projects if category is not None and p.category_id == category.id]
     own = check_category_rule(candidate, [p.cost for p in own_projects], [p.project_id for p in own_projects])

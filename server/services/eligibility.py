@@ -8,12 +8,18 @@ version v never misses a key changed at v or before.
 
 A terminal that starts from nothing reads only listed keys; one that has read before
 reads every change after its cursor, removals included.
+
+An entry may name the resident's district (for district categories, voting.district).
+A file with a `district` column sets it for every resident in the file (an empty cell:
+none); a file without one leaves the districts of residents already listed as they are,
+and the residents it adds have none. A resident moved to another district is a change
+like any other: their entry gets the upload's version, so terminals read it again.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sqlalchemy import select, text
@@ -23,7 +29,7 @@ from sqlalchemy.orm import Session
 from server.models import Community, EligibilityList, EligibleVoter, User, utcnow
 
 from . import audit
-from .eligibility_file import ListFileCheck, read_list_file
+from .eligibility_file import ListFileCheck, ListProblem, read_list_file
 
 PAGE = 20_000  # ~1.4 MB of JSON: a million residents arrive in 50 requests
 _CURSOR = re.compile(r"(?P<seq>[0-9]{1,18}):(?P<key>[0-9a-f]{0,64})")
@@ -45,6 +51,7 @@ class ListChange:
     removed: int
     version: int
     listed_count: int
+    moved: int = 0  # residents already listed whose district the file changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +62,7 @@ class ChangesPage:
     unlisted: list[str]
     cursor: str
     more: bool
+    districts: dict[str, str] = field(default_factory=dict)  # listed key -> its district, where named
 
 
 def list_state(session: Session, community_id: int) -> EligibilityList | None:
@@ -81,43 +89,62 @@ def _locked_list(session: Session, community_id: int) -> EligibilityList:
 def _stage(session: Session) -> None:
     # Temporary tables per connection: keys of the file being read, never kept.
     session.execute(
-        text("CREATE TEMPORARY TABLE IF NOT EXISTS eligibility_staging (voter_key VARCHAR(64) PRIMARY KEY)")
+        text(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS eligibility_staging "
+            "(voter_key VARCHAR(64) PRIMARY KEY, district VARCHAR(100))"
+        )
     )
     session.execute(text("DELETE FROM eligibility_staging"))
-    if _postgres(session):
-        # COPY takes the keys as they come (a file may repeat a resident), unindexed;
-        # _unstage folds them into the staging table once.
-        session.execute(text("CREATE TEMPORARY TABLE IF NOT EXISTS eligibility_copy (voter_key VARCHAR(64))"))
-        session.execute(text("TRUNCATE eligibility_copy"))
+    # The keys as they come (a file may repeat a resident), unindexed; _unstage folds
+    # them into the staging table once, and finds a resident given two districts.
+    session.execute(
+        text(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS eligibility_copy "
+            "(voter_key VARCHAR(64), district VARCHAR(100))"
+        )
+    )
+    session.execute(text("DELETE FROM eligibility_copy"))
 
 
 def _postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _stage_keys(session: Session, keys: list[str]) -> None:
+def _stage_keys(session: Session, rows: list[tuple[str, str | None]]) -> None:
     if _postgres(session):
         # COPY rather than an INSERT per key: a register of a million residents streams in.
         driver = session.connection().connection.driver_connection
-        with driver.cursor() as cursor, cursor.copy("COPY eligibility_copy (voter_key) FROM STDIN") as copy:
-            for key in keys:
-                copy.write_row((key,))
+        statement = "COPY eligibility_copy (voter_key, district) FROM STDIN"
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
     else:
         session.execute(
-            text("INSERT OR IGNORE INTO eligibility_staging VALUES (:k)"), [{"k": k} for k in keys]
+            text("INSERT INTO eligibility_copy VALUES (:k, :d)"), [{"k": k, "d": d} for k, d in rows]
         )
 
 
-def _unstage(session: Session) -> None:
-    if _postgres(session):
-        session.execute(
+def _unstage(session: Session, with_districts: bool) -> int:
+    """Fold the copied rows into the staging table, one per key; how many keys the file
+    gave different districts (then nothing is folded: the file is refused). A file with
+    no district column is folded in one pass, as before districts existed."""
+    if with_districts:
+        conflicts = session.scalar(
             text(
-                "INSERT INTO eligibility_staging SELECT DISTINCT voter_key FROM eligibility_copy "
-                "ON CONFLICT DO NOTHING"
+                "SELECT count(*) FROM (SELECT voter_key FROM eligibility_copy GROUP BY voter_key "
+                "HAVING count(DISTINCT coalesce(district, '')) > 1) AS twice"
             )
         )
-        session.execute(text("TRUNCATE eligibility_copy"))
+        if conflicts:
+            return int(conflicts)
+        fold = "SELECT voter_key, max(district) FROM eligibility_copy GROUP BY voter_key"
+    else:
+        fold = "SELECT DISTINCT voter_key, NULL FROM eligibility_copy"
+    session.execute(text(f"INSERT INTO eligibility_staging (voter_key, district) {fold}"))
+    session.execute(text("DELETE FROM eligibility_copy"))
+    if _postgres(session):
         session.execute(text("ANALYZE eligibility_staging"))
+    return 0
 
 
 def apply_list_file(
@@ -137,24 +164,48 @@ def apply_list_file(
     listing = _locked_list(session, community.id)
     _stage(session)
     check = read_list_file(
-        data, voter_secret, lambda keys: _stage_keys(session, keys), default_kind=default_kind
+        data,
+        voter_secret,
+        lambda rows: _stage_keys(session, rows),
+        default_kind=default_kind,
+        with_districts=True,
     )
     if check.file_refused or check.good_rows == 0 or (check.bad_rows and not skip_bad_rows):
         return check, None  # the caller rolls back: the staged keys go with it
-    _unstage(session)
+    conflicts = _unstage(session, check.has_district)
+    if conflicts:
+        check.add(ListProblem(None, "district", "list.district_conflict", {"count": conflicts}))
+        return check, None
     version = listing.version + 1
-    params = {"c": community.id, "v": version}
-    added = removed = 0
+    # With the column every listed resident's district is the file's; without it, only
+    # the residents the file (re)lists get one, none.
+    params = {"c": community.id, "v": version, "d": check.has_district}
+    differs = "IS DISTINCT FROM" if _postgres(session) else "IS NOT"
+    added = removed = moved = 0
     if mode in (ListMode.REPLACE, ListMode.ADD):
-        added = session.execute(
+        if check.has_district:
+            moved = session.scalar(
+                text(
+                    "SELECT count(*) FROM eligibility_staging s JOIN eligible_voter e "
+                    "ON e.community_id = :c AND e.voter_key = s.voter_key "
+                    f"WHERE e.listed AND e.district {differs} s.district"
+                ),
+                params,
+            )
+        changed = session.execute(
             text(
-                "INSERT INTO eligible_voter (community_id, voter_key, listed, seq) "
-                "SELECT :c, voter_key, TRUE, :v FROM eligibility_staging WHERE TRUE ORDER BY voter_key "
-                "ON CONFLICT (community_id, voter_key) DO UPDATE SET listed = TRUE, seq = excluded.seq "
-                "WHERE eligible_voter.listed = FALSE"
+                "INSERT INTO eligible_voter (community_id, voter_key, listed, seq, district) "
+                "SELECT :c, voter_key, TRUE, :v, CASE WHEN :d THEN district END "
+                "FROM eligibility_staging WHERE TRUE ORDER BY voter_key "
+                "ON CONFLICT (community_id, voter_key) DO UPDATE SET listed = TRUE, seq = excluded.seq, "
+                "district = CASE WHEN :d OR NOT eligible_voter.listed THEN excluded.district "
+                "ELSE eligible_voter.district END "
+                "WHERE eligible_voter.listed = FALSE "
+                f"OR (:d AND eligible_voter.district {differs} excluded.district)"
             ),
             params,
         ).rowcount
+        added = changed - moved
     if mode is ListMode.REPLACE:
         removed = session.execute(
             text(
@@ -174,7 +225,7 @@ def apply_list_file(
             params,
         ).rowcount
     session.execute(text("DELETE FROM eligibility_staging"))
-    if added or removed:
+    if added or removed or moved:
         listing.version = version
         listing.listed_count += added - removed
         listing.updated_at = utcnow()
@@ -191,10 +242,12 @@ def apply_list_file(
             "skipped_rows": check.bad_rows,
             "added": added,
             "removed": removed,
+            "moved": moved,
+            "district_column": check.has_district,
             "version": listing.version,
         },
     )
-    return check, ListChange(added, removed, listing.version, listing.listed_count)
+    return check, ListChange(added, removed, listing.version, listing.listed_count, moved)
 
 
 def set_enabled(session: Session, community: Community, enabled: bool, *, user: User | None = None) -> int:
@@ -253,7 +306,7 @@ def changes_since(session: Session, community_id: int, cursor: str, limit: int |
     if listing is None:
         return ChangesPage(False, 0, [], [], cursor, more=False)
     query = (
-        select(EligibleVoter.voter_key, EligibleVoter.listed, EligibleVoter.seq)
+        select(EligibleVoter.voter_key, EligibleVoter.listed, EligibleVoter.seq, EligibleVoter.district)
         .where(EligibleVoter.community_id == community_id)
         .order_by(EligibleVoter.seq, EligibleVoter.voter_key)
         .limit(limit)
@@ -267,5 +320,26 @@ def changes_since(session: Session, community_id: int, cursor: str, limit: int |
     rows = session.execute(query).all()
     listed = [r.voter_key for r in rows if r.listed]
     unlisted = [r.voter_key for r in rows if not r.listed]
+    districts = {r.voter_key: r.district for r in rows if r.listed and r.district}
     next_cursor = f"{rows[-1].seq}:{rows[-1].voter_key}" if rows else cursor or f"{listing.version}:"
-    return ChangesPage(listing.enabled, listing.version, listed, unlisted, next_cursor, len(rows) == limit)
+    return ChangesPage(
+        listing.enabled, listing.version, listed, unlisted, next_cursor, len(rows) == limit, districts
+    )
+
+
+def districts_of(session: Session, community_id: int, keys: list[str]) -> dict[str, str | None]:
+    """The district the community's list names for each of `keys` that it lists (None:
+    listed with no district); keys it does not list are absent. Whether the list is
+    switched on does not matter: the district is where the resident lives."""
+    found: dict[str, str | None] = {}
+    for start in range(0, len(keys), 5000):
+        chunk = keys[start : start + 5000]
+        rows = session.execute(
+            select(EligibleVoter.voter_key, EligibleVoter.district).where(
+                EligibleVoter.community_id == community_id,
+                EligibleVoter.listed.is_(True),
+                EligibleVoter.voter_key.in_(chunk),
+            )
+        )
+        found.update((key, district) for key, district in rows)
+    return found

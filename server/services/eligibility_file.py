@@ -5,6 +5,8 @@ A CSV with a header, one resident a row, in one of two shapes:
   resident card's id, as the card register exports it);
 - `voter_key`: keys made by this system (a list exported before, say).
 A file of one column `document_number` takes its kind from the upload form.
+Any of these may carry one more column, `district`: the district the resident lives in,
+for the cycle's district categories (voting.district); an empty cell names none.
 
 Every number becomes a voter key as soon as its row is read (the community's secret,
 voting.VoterKey) and is dropped: it reaches no problem, log or audit entry. Keys are
@@ -25,6 +27,7 @@ from typing import Any
 from server.services.csv_limits import csv_problem
 from voting import IdentityError, IdentityKind, VoterKey
 from voting import message as domain_message
+from voting.district import DistrictError, clean_district
 
 MAX_BYTES = 80 * 1024 * 1024  # a million rows of "rnokpp,0123456789" is ~18 MB
 MAX_ROWS = 2_000_000
@@ -60,9 +63,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "list.no_rows": ("У файлі немає жодного рядка з мешканцем.", "The file has no rows with residents."),
     "list.bad_header": (
         "Перший рядок має містити назви стовпців: document_kind,document_number "
-        "(або лише document_number) чи voter_key.",
+        "(або лише document_number) чи voter_key, і за бажанням district.",
         "The first row must name the columns: document_kind,document_number "
-        "(or document_number alone) or voter_key.",
+        "(or document_number alone) or voter_key, and optionally district.",
+    ),
+    "list.district_conflict": (
+        "Для {count} мешканців у файлі вказано різні райони в різних рядках: залиште для кожного один.",
+        "{count} residents have different districts in different rows of the file: keep one for each.",
     ),
     "list.kind_needed": (
         "У файлі немає стовпця document_kind: оберіть тип документа у формі.",
@@ -106,6 +113,7 @@ class ListFileCheck:
     good_rows: int = 0
     bad_rows: int = 0
     problems: list[ListProblem] = field(default_factory=list)  # the first MAX_PROBLEMS_KEPT
+    has_district: bool = False  # the file has a `district` column
 
     @property
     def file_refused(self) -> bool:
@@ -130,11 +138,14 @@ def read_list_file(
     on_keys: Callable[[list[str]], None],
     *,
     default_kind: str | None = None,
+    with_districts: bool = False,
 ) -> ListFileCheck:
     """Read `data`, pass the voter keys of its good rows to `on_keys` in chunks, and
     report every problem with its row and column. A problem with the file itself (too
     large, not text, no header) stops reading; keys passed before then are the caller's
-    to discard."""
+    to discard. `with_districts`: pass (key, district) pairs instead, the district as
+    voting.district.clean_district keeps it (None when the cell is empty or the file
+    has no `district` column; `check.has_district` tells which)."""
     check = ListFileCheck(sha256=hashlib.sha256(data).hexdigest())
     if len(data) > MAX_BYTES:
         check.add(ListProblem(None, None, "list.too_large", {"limit_mb": MAX_BYTES // 2**20}))
@@ -155,7 +166,8 @@ def read_list_file(
         if problem is not None:
             check.add(problem)
             return check
-        chunk: list[str] = []
+        check.has_district = "district" in header
+        chunk: list = []
         for row, cells in enumerate(csv.reader(lines, delimiter=delimiter, strict=True), start=2):
             if not any(c.strip() for c in cells):
                 continue  # a blank line, as spreadsheets leave at the end
@@ -168,8 +180,16 @@ def read_list_file(
                 check.bad_rows += 1
                 check.add(problem)
                 continue
+            district: str | None = None
+            if check.has_district:
+                try:
+                    district = clean_district(cells[header.index("district")]) or None
+                except DistrictError as error:
+                    check.bad_rows += 1
+                    check.add(ListProblem(row, "district", error.code, dict(error.params)))
+                    continue
             check.good_rows += 1
-            chunk.append(key)
+            chunk.append((key, district) if with_districts else key)
             if len(chunk) >= CHUNK:
                 on_keys(chunk)
                 chunk = []
@@ -188,6 +208,8 @@ def read_list_file(
 
 
 def _read_header(header: list[str], default_kind: str | None) -> tuple[str | None, ListProblem | None]:
+    if header.count("district") == 1:
+        header = [name for name in header if name != "district"]
     if header == ["voter_key"]:
         return None, None
     if header == ["document_kind", "document_number"]:
@@ -205,6 +227,7 @@ def _row_key(
     if len(cells) != len(header):
         return "", ListProblem(row, None, "list.wrong_cells", {"found": len(cells), "expected": len(header)})
     values = dict(zip(header, cells, strict=True))
+    values.pop("district", None)
     if "voter_key" in values:
         key = values["voter_key"].strip().lower()
         if not _VOTER_KEY.fullmatch(key):

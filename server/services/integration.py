@@ -29,17 +29,21 @@ from server.models import (
     Community,
     Cycle,
     CycleKind,
+    HeldVote,
     Project,
     ProjectStatus,
     Vote,
     utcnow,
 )
+from server.sync.held import COUNTED as COUNTED_DECISION
+from server.sync.held import WRONG_DISTRICT, batch_districts, hold_pushed, wrong_district
 from voting import (
     Channel,
     IdentityError,
     IdentityKind,
     VoteRecord,
     VoterKey,
+    VoteStatus,
     canonical_vote_id,
     community_voter_secret,
 )
@@ -307,7 +311,7 @@ def accept_votes(
     source = api_source(client_id)
     for attempt in (1, 2):
         try:
-            results = store_votes(session, batch.rules, batch.records, source)
+            results = _store_or_hold(session, batch, source, community_id)
             session.commit()
             return results
         except VoteConflict as conflict:
@@ -329,6 +333,70 @@ def accept_votes(
             if attempt == 2:
                 raise StoreBusy from None
     raise AssertionError("unreachable")
+
+
+def _store_or_hold(session: Session, batch: ReadBatch, source: str, community_id: int) -> list[StoredVote]:
+    """Store the batch's votes, except those that choose in a district category their
+    voter does not live in by the community's list: those wait for a moderator
+    (server.sync.held, reason wrong_district) and are answered "held". A vote sent again
+    gets the answer it got before."""
+    if not any(c.district for rules in batch.rules.values() for c in rules.ballot.categories):
+        # No district category (nearly every cycle): nothing is ever held on this channel.
+        return store_votes(session, batch.rules, batch.records, source)
+    districts = batch_districts(session, community_id, batch.rules, batch.records)
+    ids = sorted({r.vote_id for r in batch.records})
+    held_before = {h.vote_id: h for h in session.scalars(select(HeldVote).where(HeldVote.vote_id.in_(ids)))}
+    conflicts = []
+    answers: dict[str, StoredVote] = {}
+    to_store, to_hold = [], []
+    for record in batch.records:
+        earlier = held_before.get(record.vote_id)
+        if earlier is not None and earlier.decision != COUNTED_DECISION:
+            offered = record.content_hash()
+            kept = VoteRecord.from_canonical_body(earlier.record).content_hash()
+            if offered != kept:
+                conflicts.append(Conflict(record.vote_id, kept, offered))
+            waiting = earlier.decision is None
+            answers[record.vote_id] = StoredVote(
+                record.vote_id,
+                "held" if waiting else VoteStatus.INVALID.value,
+                f"held.{earlier.reason}" + ("" if waiting else ".rejected"),
+                None,
+            )
+        elif earlier is None and wrong_district(batch.rules[record.cycle_id].ballot, record, districts):
+            to_hold.append(record)
+        else:
+            to_store.append(record)  # counted by a moderator: answered from the ballot box
+    if conflicts:
+        raise VoteConflict(conflicts)
+    if to_hold:
+        # Stored on an earlier push, before the list moved its voter: that decision stands.
+        in_box = set(session.scalars(select(Vote.id).where(Vote.id.in_([r.vote_id for r in to_hold]))))
+        to_store += [r for r in to_hold if r.vote_id in in_box]
+        to_hold = [r for r in to_hold if r.vote_id not in in_box]
+    stored = store_votes(session, batch.rules, to_store, source) if to_store else []
+    hold_pushed(session, community_id, source, to_hold, utcnow())
+    answers.update({s.vote_id: s for s in stored})
+    answers.update(
+        {r.vote_id: StoredVote(r.vote_id, "held", f"held.{WRONG_DISTRICT}", None) for r in to_hold}
+    )
+    return [answers[r.vote_id] for r in batch.records]
+
+
+def pushed_held_vote(session: Session, community_id: int, vote_id: str) -> HeldVote | None:
+    """A vote the community's platform pushed that waits (or waited) for a moderator and
+    is not in the vote table: held, or rejected."""
+    try:
+        vote_id = canonical_vote_id(vote_id)
+    except ValueError:
+        return None
+    return session.scalar(
+        select(HeldVote).where(
+            HeldVote.vote_id == vote_id,
+            HeldVote.community_id == community_id,
+            HeldVote.device_id.is_(None),
+        )
+    )
 
 
 def record_conflict_alarm(

@@ -40,6 +40,7 @@ from voting import (
     community_voter_secret,
     normalise_identifier,
 )
+from voting.district import district_problems
 from voting.eligibility import EligibilityRules, birth_date, refusal_code
 from voting.record import MAX_SELECTIONS
 
@@ -93,6 +94,9 @@ class PaperContext:
     # the resident's document, so an age the number cannot show counts as checked.
     min_age: int | None = None
     unlisted: Callable[[list[str]], set[str] | None] = lambda _keys: None
+    # Where the community's list places each voter (voting.district): a row that chooses
+    # in another district's category is refused, like a row of a voter not listed.
+    districts: Callable[[list[str]], Mapping[str, str | None]] = lambda _keys: {}
 
 
 @dataclass
@@ -271,6 +275,17 @@ def check_paper_csv(
             if key in unlisted
         )
         candidates = [c for c in candidates if c[1] not in unlisted]
+    if any(c.district for c in ctx.rules.ballot.categories):
+        districts = ctx.districts([key for _row, key, *_rest in candidates])
+        kept = []
+        for candidate in candidates:
+            row, key, selections, _voted_at = candidate
+            wrong = district_problems(ctx.rules.ballot, selections, districts.get(key))
+            if wrong:
+                check.problems.append(RowProblem(row, "projects", wrong[0].code, wrong[0].params))
+            else:
+                kept.append(candidate)
+        candidates = kept
 
     # A row keeps the time of its first import; only then can its window be judged.
     ids = {row: vote_id_for(ctx.rules.cycle_id, check.sha256, row) for row, *_rest in candidates}
@@ -369,6 +384,7 @@ def context_for(session: Session, cycle: Cycle, device: Device, master_secret: b
         device_code=device.code,
         min_age=cycle.min_age,
         unlisted=lambda keys: eligibility.unlisted_keys(session, community.id, keys),
+        districts=lambda keys: eligibility.districts_of(session, community.id, keys),
     )
 
 

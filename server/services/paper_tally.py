@@ -95,7 +95,7 @@ def tally_ballot(session: Session, cycle: Cycle) -> TallyBallot:
     return TallyBallot(
         cycle_id=cycle.id,
         projects=tuple(TallyProject(p.id, p.number, p.title, p.category_id) for p in projects),
-        categories=tuple(TallyCategory(c.id, c.name, c.max_choices) for c in categories),
+        categories=tuple(TallyCategory(c.id, c.name, c.max_choices, c.district or "") for c in categories),
         max_total=cycle.max_total,
     )
 

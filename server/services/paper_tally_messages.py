@@ -125,6 +125,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{votes} votes is more than the valid ballots ({ballots}): one ballot gives a project at "
         "most one vote.",
     ),
+    "paper_tally.district_category": (
+        "Категорія «{category}» — лише для мешканців району «{district}», а протокол не називає "
+        "виборців: {votes} голосів у ній не можна зарахувати. Такі бюлетені видають персонально "
+        "(паперовий бюлетень на мешканця) або рахують у терміналах.",
+        "The category “{category}” is only for residents of “{district}”, and a tally sheet names "
+        "no voters: its {votes} votes there cannot count. Issue such ballots to residents in "
+        "person (a personal paper ballot) or vote on terminals.",
+    ),
     "paper_tally.category_over_limit": (
         "Категорія «{category}»: разом {votes} голосів, а {ballots} дійсних бюлетенів × {max_choices} "
         "(найбільше проєктів у бюлетені) дають не більше {limit}.",

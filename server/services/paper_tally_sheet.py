@@ -59,6 +59,7 @@ class TallyCategory:
     category_id: int
     name: str
     max_choices: int
+    district: str = ""  # a district category: a hand count cannot vote in it
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,17 @@ def sheet_problems(
         votes = sum(
             sheet.votes.get(p.project_id, 0) for p in ballot.projects if p.category_id == category.category_id
         )
+        if category.district and votes:
+            # A tally sheet names no voters, so nobody can tell whether its votes there
+            # came from the district's residents (voting.district): they cannot count.
+            problems.append(
+                TallyProblem(
+                    None,
+                    None,
+                    "paper_tally.district_category",
+                    {"category": category.name, "district": category.district, "votes": votes},
+                )
+            )
         limit = valid * category.max_choices
         if votes > limit:
             problems.append(

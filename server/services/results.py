@@ -136,7 +136,7 @@ class CycleResults:
           "computed_at": ISO 8601 UTC,
           "voters": {"counted", "duplicate", "invalid"},   # votes by status
           "budget": {"total", "allocated", "left"},        # integer kopiykas
-          "categories": [{"id", "name", "budget", "allocated", "left", "min_votes_to_fund",
+          "categories": [{"id", "name", "district", "budget", "allocated", "left", "min_votes_to_fund",
                           "method", "tie_break", "lot_seed", "threshold", "valid_ballots",
                           "moved_in", "moved_out", "moved_to",
                           ["equal_shares": {"voter_budget", "completion_steps",
@@ -163,6 +163,7 @@ class CycleResults:
         message code (voting.messages, "funding.*") with its parameters: money in
         kopiykas, other projects by their public number. `threshold` is the fewest
         votes that applied (`min_votes_to_fund`, or the share of valid ballots if higher).
+        `district`: only residents of this district voted in the category (None: all).
         `left` is what stayed unspent in the category after any leftover moved on
         (`moved_out` to category `moved_to`); Equal Shares' prices are in kopiykas.
         Turnout counts counted votes only, so its totals equal `voters.counted` (less the
@@ -202,6 +203,7 @@ class CycleResults:
                 {
                     "id": c.category_id,
                     "name": c.name,
+                    "district": c.district or None,
                     "budget": c.budget,
                     "allocated": c.allocated,
                     "left": c.left,

@@ -64,6 +64,7 @@ class CategoryResult:
     funding: CategoryFunding | None = None
     numbers: dict[int, int] | None = None  # project id -> its public number, for the reasons
     moved_out: int = 0  # leftover handed to another category
+    district: str = ""  # only this district's residents voted in the category ("": all)
 
     @property
     def allocated(self) -> int:
@@ -123,7 +124,10 @@ def fund_cycle(
         for category in ballot.categories:
             own = {p.project_id for p in ballot.projects if p.category_id == category.category_id}
             in_category = sum(1 for selections in ballots if own.intersection(selections))
-            valid_ballots[category.category_id] = in_category + sheet_ballots
+            # A district category counts only its own residents' ballots; a tally sheet's
+            # ballots carry no residents (and sheets may not vote there at all).
+            sheets = 0 if category.district else sheet_ballots
+            valid_ballots[category.category_id] = in_category + sheets
     else:
         ballots = None  # greedy rules read only the totals
         return fund_ballot(ballot, votes, ballots=ballots, valid_ballots=valid_ballots)
@@ -171,6 +175,7 @@ def category_results(
             CategoryResult(
                 category_id=category.category_id,
                 name=names[category.category_id],
+                district=category.district,
                 budget=category.budget,
                 min_votes_to_fund=category.min_votes_to_fund,
                 projects=tuple(

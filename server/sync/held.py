@@ -10,6 +10,13 @@ Two cases, both of which used to go wrong silently:
   a moderator counts the votes cast before the revocation, and those cast after it are
   never counted.
 
+- the vote chooses projects in a district category (voting.district) while the voter's
+  entry in the community's list names another district, or none (an anonymous paper
+  sheet has none): a terminal's list may be older than the server's, a support point
+  cannot see a blank sheet's voter, and the online platform does not hold the list.
+  Nothing of such a vote counts until a moderator decides; the same holds for votes
+  the platform pushes (they have no device: their group is named by their source).
+
 The log entries are stored as usual (the chain stays whole and the device moves on);
 only the votes wait. A device learns the status "held" for them, and the final one
 after the decision.
@@ -17,7 +24,7 @@ after the decision.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,11 +32,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.models import Cycle, Device, HeldVote, User, utcnow
-from server.services import audit
+from server.services import audit, eligibility
 from server.services.ballot_box import store_votes
-from server.services.cycle_rules import load_cycle_rules, resolve_codes
+from server.services.cycle_rules import CycleRules, load_cycle_rules, resolve_codes
 from sync.protocol import LogEntry
-from voting import VoteRecord
+from voting import Ballot, VoteRecord
+from voting.district import district_problems
 
 from . import alarms
 
@@ -44,7 +52,10 @@ AFTER_CLOSE = "after_close"
 # Delivered by a store the device was enrolled past (its key is an earlier enrolment's):
 # honest votes it never sent, or a lost or stolen store's; a person decides.
 STORE_SUPERSEDED = "store_superseded"
-REASONS = (RESULTS_PUBLISHED, DEVICE_REVOKED, NOT_LISTED, AFTER_CLOSE, STORE_SUPERSEDED)
+# Chooses in a district category, and the server's list gives the voter another
+# district or none (voting.district).
+WRONG_DISTRICT = "wrong_district"
+REASONS = (RESULTS_PUBLISHED, DEVICE_REVOKED, NOT_LISTED, AFTER_CLOSE, STORE_SUPERSEDED, WRONG_DISTRICT)
 COUNTED, REJECTED = "counted", "rejected"
 MAX_NOTE = 500
 
@@ -65,13 +76,16 @@ def hold_reason(
     drift_ms: int = 0,
     *,
     superseded: bool = False,
+    ballot: Ballot | None = None,
+    districts: Mapping[str, str | None] | None = None,
 ) -> str | None:
     """Why a vote from `device` for `cycle` must wait for a moderator, or None.
     `unlisted`: the voter keys among the batch's that the community's list, enabled,
     does not hold (empty when no list applies). `drift_ms`: how far the device's clock
     offset moved between the vote and this push (its true offset now less the one the
     vote was placed by): the vote's true time is its cast time plus that. `superseded`:
-    the vote came signed by an earlier enrolment's key."""
+    the vote came signed by an earlier enrolment's key. `ballot` and `districts`
+    (batch_districts): the district check, skipped when the ballot is not given."""
     if device.revoked_at is not None:
         return DEVICE_REVOKED
     if superseded:
@@ -80,9 +94,27 @@ def hold_reason(
         return RESULTS_PUBLISHED
     if record.voter_key is not None and record.voter_key in unlisted:
         return NOT_LISTED
+    if ballot is not None and wrong_district(ballot, record, districts or {}):
+        return WRONG_DISTRICT
     if record.cast_at < cycle.voting_ends_at <= record.cast_at + timedelta(milliseconds=drift_ms):
         return AFTER_CLOSE
     return None
+
+
+def wrong_district(ballot: Ballot, record: VoteRecord, districts: Mapping[str, str | None]) -> bool:
+    """Does the vote choose in a district category its voter does not live in?"""
+    resident = districts.get(record.voter_key) if record.voter_key is not None else None
+    return bool(district_problems(ballot, record.selections, resident))
+
+
+def batch_districts(
+    session: Session, community_id: int, rules: Mapping[int, CycleRules], records: Sequence[VoteRecord]
+) -> dict[str, str | None]:
+    """The list's districts for the voters of `records` whose cycle has a district
+    category (no query at all when none has)."""
+    district_cycles = {i for i, r in rules.items() if any(c.district for c in r.ballot.categories)}
+    keys = sorted({r.voter_key for r in records if r.cycle_id in district_cycles and r.voter_key is not None})
+    return eligibility.districts_of(session, community_id, keys) if keys else {}
 
 
 def hold(
@@ -93,6 +125,32 @@ def hold(
 ) -> None:
     """Keep these votes (entry, record, reason) for a decision, and raise an alarm per
     cycle and reason so the moderators see that something waits."""
+    _hold(
+        session,
+        device.community_id,
+        device.code,
+        device.id,
+        [(entry.seq, record, reason) for entry, record, reason in held],
+        now,
+    )
+
+
+def hold_pushed(
+    session: Session, community_id: int, source: str, held: Sequence[VoteRecord], now: datetime
+) -> None:
+    """Keep votes the online platform pushed (`source`: "api:<client id>") that choose
+    in a district category their voter does not live in."""
+    _hold(session, community_id, source, None, [(None, r, WRONG_DISTRICT) for r in held], now)
+
+
+def _hold(
+    session: Session,
+    community_id: int,
+    source: str,
+    device_id: int | None,
+    held: Sequence[tuple[int | None, VoteRecord, str]],
+    now: datetime,
+) -> None:
     if not held:
         return
     known = set(
@@ -101,15 +159,17 @@ def hold(
         )
     )
     waiting: dict[tuple[int, str], int] = {}
-    for entry, record, reason in held:
+    for seq, record, reason in held:
         if record.vote_id in known:
             continue  # the same vote sent again (its entry was answered as known)
+        known.add(record.vote_id)
         session.add(
             HeldVote(
-                community_id=device.community_id,
+                community_id=community_id,
                 cycle_id=record.cycle_id,
-                device_id=device.id,
-                seq=entry.seq,
+                device_id=device_id,
+                seq=seq,
+                source=source,
                 vote_id=record.vote_id,
                 record=record.canonical_body(),
                 cast_at=record.cast_at,
@@ -125,14 +185,16 @@ def hold(
             NOT_LISTED: "виборців немає в списку громади на сервері",
             AFTER_CLOSE: "з поправкою на хід годинника пристрою голоси подано після завершення",
             STORE_SUPERSEDED: "їх надіслало старе сховище пристрою, який зареєстровано знову",
+            WRONG_DISTRICT: "вони обирають у районній категорії, а список громади вказує інший район",
         }[reason]
         alarms.raise_alarm(
             session,
-            community_id=device.community_id,
-            source=device.code,
+            community_id=community_id,
+            source=source,
             kind=alarms.VOTES_HELD,
             message=(
-                f"Пристрій {device.code} надіслав голоси ({count}), які чекають рішення модератора:"
+                f"{'Пристрій' if device_id is not None else 'Онлайн-платформа'} {source} надіслав(ла) голоси"
+                f" ({count}), які чекають рішення модератора:"
                 f" {why}. Вони не враховані, доки модератор не вирішить."
             ),
             details={"cycle_id": cycle_id, "reason": reason},
@@ -142,9 +204,10 @@ def hold(
 
 @dataclass(frozen=True)
 class HeldGroup:
-    """Votes waiting for one decision: one device, one cycle, one reason."""
+    """Votes waiting for one decision: one device (or, for votes the online platform
+    pushed, one source), one cycle, one reason."""
 
-    device_id: int
+    device_id: int | None  # None: pushed by the platform, `device_code` is "api:<client id>"
     device_code: str
     cycle_id: int
     cycle_title: str
@@ -161,7 +224,7 @@ def open_groups(session: Session, community_ids: Collection[int] | None) -> list
     query = (
         select(
             HeldVote.device_id,
-            Device.code,
+            HeldVote.source,
             HeldVote.cycle_id,
             Cycle.title,
             HeldVote.reason,
@@ -170,18 +233,18 @@ def open_groups(session: Session, community_ids: Collection[int] | None) -> list
             func.max(HeldVote.cast_at),
             Device.revoked_at,
         )
-        .join(Device, Device.id == HeldVote.device_id)
+        .outerjoin(Device, Device.id == HeldVote.device_id)
         .join(Cycle, Cycle.id == HeldVote.cycle_id)
         .where(HeldVote.decision.is_(None))
         .group_by(
             HeldVote.device_id,
-            Device.code,
+            HeldVote.source,
             HeldVote.cycle_id,
             Cycle.title,
             HeldVote.reason,
             Device.revoked_at,
         )
-        .order_by(Device.code, HeldVote.cycle_id, HeldVote.reason)
+        .order_by(HeldVote.source, HeldVote.cycle_id, HeldVote.reason)
     )
     if community_ids is not None:
         query = query.where(HeldVote.community_id.in_(sorted(community_ids)))
@@ -213,27 +276,34 @@ class Decision:
 def decide(
     session: Session,
     *,
-    device: Device,
+    device: Device | None,
     cycle: Cycle,
     reason: str,
     count: bool,
     note: str,
     user: User | None,
     now: datetime | None = None,
+    source: str = "",
 ) -> Decision:
     """Count or reject the open group (device, cycle, reason). Counting stores the votes
     through the ballot box exactly as a push would have (the same counting rule, the
     tally moves); votes a revoked device cast after its revocation are rejected either
     way. The decision, its note and its author are kept on every vote and in the audit
-    log. The caller commits."""
+    log. With `device` None, the group is the one the online platform pushed as `source`.
+    The caller commits."""
     now = now or utcnow()
+    if device is not None:
+        group = HeldVote.device_id == device.id
+        source = device.code
+    else:
+        group = HeldVote.device_id.is_(None) & (HeldVote.source == source)
     note = note.strip()
     if not note or len(note) > MAX_NOTE:
         raise DecisionRefused("held.note_required")
     rows = session.scalars(
         select(HeldVote)
         .where(
-            HeldVote.device_id == device.id,
+            group,
             HeldVote.cycle_id == cycle.id,
             HeldVote.reason == reason,
             HeldVote.decision.is_(None),
@@ -243,12 +313,13 @@ def decide(
     ).all()
     if not rows:
         raise DecisionRefused("held.nothing_open")
-    to_count = [r for r in rows if count and (device.revoked_at is None or r.cast_at <= device.revoked_at)]
+    revoked_at = device.revoked_at if device is not None else None
+    to_count = [r for r in rows if count and (revoked_at is None or r.cast_at <= revoked_at)]
     counted_ids = {r.id for r in to_count}
     if to_count:
         rules = {cycle.id: resolve_codes(session, load_cycle_rules(session, cycle), None)}
         records = [VoteRecord.from_canonical_body(r.record) for r in to_count]
-        store_votes(session, rules, records, source=device.code, now=now)
+        store_votes(session, rules, records, source=source, now=now)
     for row in rows:
         row.decision = COUNTED if row.id in counted_ids else REJECTED
         row.decided_at = now
@@ -259,8 +330,8 @@ def decide(
         session,
         "held_votes.count" if count else "held_votes.reject",
         user=user,
-        community_id=device.community_id,
-        target=("device", device.code),
+        community_id=cycle.community_id,
+        target=("device", source) if device is not None else ("api_client", source),
         details={
             "cycle_id": cycle.id,
             "reason": reason,

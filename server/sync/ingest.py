@@ -36,7 +36,7 @@ from . import alarms
 from .auth import Contact, DeviceRef, is_revoked, note_contact
 from .device_keys import device_keys, signer
 from .entries import EntryInvalid, read_entry_votes
-from .held import hold, hold_reason
+from .held import batch_districts, hold, hold_reason
 from .refusals import SyncRefused
 from .statuses import EntryStatus, statuses_between
 from .tampering import (
@@ -319,13 +319,22 @@ def _apply(
         # be older, incomplete, or an answer replayed to it).
         keys = sorted({r.voter_key for r in votes.records if r.voter_key is not None})
         unlisted = (eligibility.unlisted_keys(session, ref.community_id, keys) or set()) if keys else set()
+        # The same list says where each voter lives, for district categories.
+        districts = batch_districts(session, ref.community_id, votes.rules, votes.records)
         to_store, to_hold = [], []
         for entry, record in zip(intact, votes.records, strict=True):
             # The device's clock offset as the server sees it now, less the one the vote
             # was placed by: its drift since (a bundle or a waiting batch: unknown, 0).
             drift = 0 if offset_now_ms is None else entry.clock_offset_ms - offset_now_ms
             reason = hold_reason(
-                device, cycles[record.cycle_id], record, unlisted, drift, superseded=superseded
+                device,
+                cycles[record.cycle_id],
+                record,
+                unlisted,
+                drift,
+                superseded=superseded,
+                ballot=votes.rules[record.cycle_id].ballot,
+                districts=districts,
             )
             if reason is None:
                 to_store.append(record)

@@ -176,6 +176,15 @@ EXTRA_SCHEMAS.update(
                     "when the missing entries arrive. acked_seq is unchanged.",
                 },
                 "statuses": {"type": "array", "items": _ref("SyncEntryStatus")},
+                "revoked": {
+                    "type": "boolean",
+                    "description": "true: the device is revoked; its votes are held, it must take no more.",
+                },
+                "superseded": {
+                    "type": "boolean",
+                    "description": "true: signed by an earlier enrolment's key; this store's new votes "
+                    "are held and it must take no more (the device was enrolled again).",
+                },
                 "server_time_ms": EPOCH_MS,
             }
         ),
@@ -201,6 +210,14 @@ EXTRA_SCHEMAS.update(
                     "type": "array",
                     "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                     "description": "Voter keys taken off the list.",
+                },
+                "districts": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string", "maxLength": 100},
+                    "description": (
+                        "Where the list places this page's listed residents (voter key: district),"
+                        " for district categories; a listed key not named here lives in none."
+                    ),
                 },
                 "cursor": {
                     "type": "string",
@@ -323,6 +340,13 @@ EXTRA_PATHS.update(
                                 "entries": {"type": "array", "maxItems": 500, "items": {"type": "object"}},
                                 "checkpoint": {"type": ["object", "null"]},
                                 "acked_seq": {"type": "integer", "minimum": 0},
+                                "device_keys": {
+                                    "type": "array",
+                                    "items": {"type": "string"},
+                                    "description": "Every key the device enrolled with, the current "
+                                    "one first: a store enrolled anew checks earlier checkpoints with them.",
+                                },
+                                "superseded": {"type": "boolean"},
                                 "server_time_ms": {"type": "integer"},
                             },
                         },

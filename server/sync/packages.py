@@ -92,6 +92,8 @@ def _cycle(
                 "min_votes_to_fund": c.min_votes_to_fund,
                 "position": c.position,
                 "funding": funding_body(c, {p.number: p.id for p in projects}),
+                # Only residents whose list entry names this district vote here (None: all).
+                "district": c.district,
             }
             for c in categories
         ],

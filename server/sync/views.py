@@ -301,6 +301,7 @@ def eligibility_changes() -> Response:
         version=page.version,
         listed=page.listed,
         unlisted=page.unlisted,
+        districts=page.districts,
         cursor=page.cursor,
         more=page.more,
         server_time_ms=epoch_ms(utcnow()),

@@ -130,6 +130,7 @@ class FakeSyncServer:
         self.eligibility_version = 0
         self.eligibility_changes: list[tuple[int, str, bool]] = []
         self.eligibility_page = 1000
+        self.eligibility_districts: dict[str, str] = {}
         self.lose_next = False
         # Rewrites an answer (status, body, headers) after it is signed, as a proxy would.
         self.tamper: Callable[[int, bytes, dict], tuple[int, bytes, dict]] | None = None
@@ -345,10 +346,19 @@ class FakeSyncServer:
         return 200, {"statuses": found, "server_time_ms": self.now_ms()}
 
     def change_eligibility(
-        self, *, listed: list[str] = (), unlisted: list[str] = (), enabled: bool | None = None
+        self,
+        *,
+        listed: list[str] = (),
+        unlisted: list[str] = (),
+        enabled: bool | None = None,
+        districts: dict[str, str] | None = None,
     ) -> None:
-        """One change of the list, as an upload or a switch in the console makes it."""
+        """One change of the list, as an upload or a switch in the console makes it
+        (`districts`: where some of the listed residents live)."""
         with self.lock:
+            for key in (*listed, *unlisted):
+                self.eligibility_districts.pop(key, None)
+            self.eligibility_districts.update(districts or {})
             self.eligibility_version += 1
             if enabled is not None:
                 self.eligibility_enabled = enabled
@@ -368,6 +378,11 @@ class FakeSyncServer:
             "version": self.eligibility_version,
             "listed": [k for _v, k, on in page if on],
             "unlisted": [k for _v, k, on in page if not on],
+            "districts": {
+                k: self.eligibility_districts[k]
+                for _v, k, on in page
+                if on and k in self.eligibility_districts
+            },
             "cursor": last,
             "more": len(rows) > len(page),
             "server_time_ms": self.now_ms(),

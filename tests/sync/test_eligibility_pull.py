@@ -113,3 +113,68 @@ def test_the_counter_does_not_go_back_with_the_clock(store):
     first = store.next_request_counter(1_800_000_000_000)
     assert store.next_request_counter(1_700_000_000_000) == first + 1  # the clock was stepped back
     assert store.next_request_counter(1_900_000_000_000) == 1_900_000_000_000
+
+
+def test_districts_arrive_with_the_list_and_follow_moves_and_removals(enrolled, server):
+    server.change_eligibility(listed=KEYS[:3], enabled=True, districts={KEYS[0]: "Шевченківський"})
+    pull(enrolled, server)
+    assert enrolled.eligibility.district_of(KEYS[0]) == "Шевченківський"
+    assert enrolled.eligibility.district_of(KEYS[1]) is None, "listed in no district"
+    server.change_eligibility(listed=[KEYS[0], KEYS[1]], districts={KEYS[1]: "Подільський"})  # moved
+    pull(enrolled, server)
+    assert enrolled.eligibility.district_of(KEYS[0]) is None and enrolled.eligibility.district_of(KEYS[1])
+    server.change_eligibility(unlisted=[KEYS[1]])
+    pull(enrolled, server)
+    assert enrolled.eligibility.district_of(KEYS[1]) is None, "a removed resident lives nowhere here"
+
+
+@pytest.mark.parametrize(
+    "districts",
+    [
+        {KEYS[0]: ""},
+        {KEYS[0]: "Р" * 101},
+        {KEYS[0]: "Подільський\nрайон"},
+        {KEYS[0]: " Подільський"},
+        {KEYS[0]: 7},
+        {KEYS[6]: "Подільський"},  # not a key listed on this page
+        ["Подільський"],
+    ],
+)
+def test_a_page_with_a_malformed_district_is_not_taken(enrolled, server, districts):
+    server.change_eligibility(listed=KEYS[:3], enabled=True)
+    original = server.handle_eligibility
+
+    def forged(query):
+        status, body = original(query)
+        return status, {**body, "districts": districts}
+
+    server.handle_eligibility = forged
+    with pytest.raises(SyncError):
+        pull(enrolled, server)
+    state = enrolled.eligibility.state()
+    assert (state.cursor, state.listed_count) == ("", 0), "nothing of the page was taken"
+
+
+def test_a_store_that_read_its_list_before_districts_reads_it_again_keeping_it_in_force(
+    enrolled, server, tmp_path
+):
+    server.change_eligibility(listed=KEYS[:4], enabled=True)
+    pull(enrolled, server)
+    # As an older version left it: no district tables, a cursor at the end of its read.
+    with enrolled.transaction() as db:
+        db.execute("DROP TABLE eligibility_format")
+        db.execute("DROP TABLE eligible_district")
+    server.change_eligibility(unlisted=[KEYS[3]], districts={})
+    server.change_eligibility(listed=[KEYS[0]], districts={KEYS[0]: "Подільський"})
+    path = enrolled.path
+    enrolled.close()
+    reopened = DeviceStore(path)
+    try:
+        state = reopened.eligibility.state()
+        assert state.cursor == "0:0" and state.applies, "read again, the list still in force"
+        pull(reopened, server)
+        assert reopened.eligibility.district_of(KEYS[0]) == "Подільський"
+        assert not reopened.eligibility.is_listed(KEYS[3]), "a removal made meanwhile arrives too"
+        assert reopened.eligibility.state().listed_count == 3
+    finally:
+        reopened.close()
