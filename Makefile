@@ -3,6 +3,8 @@ VENV   ?= .venv
 PYTHON ?= python3
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# `make demo PORT=5100` when 8000 is taken.
+PORT   ?= 8000
 
 .PHONY: setup demo test bench lint clean
 
@@ -16,7 +18,7 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/spilno server demo
+	$(BIN)/spilno server demo --port $(PORT)
 
 # Two workers, one per core; --dist loadfile keeps a module's tests on one worker, so a
 # module-wide fixture (the fault drills' server and terminals) is built once.

@@ -1,15 +1,13 @@
 """The receipt a voter takes away: a short code, on screen and on paper.
 
-The code is derived from the vote id alone, so it says nothing about who voted or
-how, and the server can compute the same code from the record it received. Eight
-base32 characters (40 bits) keep collisions between a community's votes negligible
-and stay short enough to copy by hand; base32 has no 0/1/8/9, so no O-or-0 doubt.
+The code is derived from the vote id alone (qr_codes.receipt_codes), so it says nothing
+about who voted or how, and the server finds the vote it names: a resident types it on
+the server's «Перевірити свій голос» page (/check) to learn whether the vote has arrived
+and counts. Eight symbols without look-alikes (no O, I or L beside 0 and 1).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,17 +15,11 @@ from enum import StrEnum
 
 from hardware import Receipt, ReceiptPrinter
 from kiosk.i18n import N_, translate
+from qr_codes.receipt_codes import receipt_code
 
 log = logging.getLogger(__name__)
 
-RECEIPT_CODE_LENGTH = 8
-
-
-def receipt_code(vote_id: str) -> str:
-    """e.g. "7KQM-2XPD": the first 8 base32 characters of sha256(vote id), in two groups."""
-    digest = hashlib.sha256(vote_id.encode()).digest()
-    letters = base64.b32encode(digest).decode()[:RECEIPT_CODE_LENGTH]
-    return f"{letters[:4]}-{letters[4:]}"
+__all__ = ["PrintOutcome", "PrintStatus", "print_receipt", "receipt_code", "receipt_for"]
 
 
 class PrintStatus(StrEnum):
@@ -42,7 +34,17 @@ class PrintOutcome:
     detail: str = ""  # the printer's complaint, for the maintenance log only
 
 
-RECEIPT_LINES = (N_("Ваш голос записано."), N_("Збережіть цей код квитанції."))
+RECEIPT_LINES = (
+    N_("Ваш голос записано."),
+    N_("Збережіть цей код квитанції."),
+    N_("Перевірити голос за цим кодом: «Перевірити свій голос» на сайті громади."),
+)
+
+
+def check_address(server_url: str | None) -> str | None:
+    """The server's «Перевірити свій голос» page, for the voter to note: the address the
+    terminal was enrolled with, plus /check. None before enrolment."""
+    return f"{server_url.rstrip('/')}/check" if server_url else None
 
 
 def receipt_for(code: str, *, cycle_title: str, terminal: str, cast_at: datetime, locale: str) -> Receipt:

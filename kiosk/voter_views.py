@@ -9,6 +9,7 @@ from flask import Blueprint, jsonify, request
 from werkzeug.wrappers import Response
 
 from kiosk import ballot_view, school_codes
+from kiosk.receipt import check_address
 from kiosk.terminal import UNAVAILABLE_TEXTS, OpenVoting
 from kiosk.visit import Step
 from kiosk.web import (
@@ -197,7 +198,9 @@ def back_to_review() -> None:
 @bp.get("/receipt")
 @screen(Step.RECEIPT)
 def receipt() -> str:
-    return render("receipt.html", receipt=flow().receipt)
+    identity = flow().terminal.store.identity()
+    address = check_address(identity.server_url if identity else None)
+    return render("receipt.html", receipt=flow().receipt, check_address=address)
 
 
 @bp.get("/refused")

@@ -53,6 +53,12 @@ DEFAULTS = {
     "CODE_FIRST_DELAY_SECONDS": 2,
     "CODE_MAX_DELAY_SECONDS": 60,
     "CODE_WINDOW_SECONDS": 10 * 60,
+    # «Перевірити свій голос» (/check): receipt codes looked up per address back to back,
+    # then growing delays. A resident checks a receipt or two; a few tries with typos fit.
+    "RECEIPT_CHECKS_PER_IP": 20,
+    "RECEIPT_CHECK_FIRST_DELAY_SECONDS": 2,
+    "RECEIPT_CHECK_MAX_DELAY_SECONDS": 60,
+    "RECEIPT_CHECK_WINDOW_SECONDS": 10 * 60,
     # Device enrolment codes tried per address, then growing delays.
     "ENROL_MAX_FAILURES_PER_IP": 10,
     "ENROL_FIRST_DELAY_SECONDS": 5,

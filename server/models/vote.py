@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, IntList, bigintpk, intpk, str64
@@ -24,6 +24,11 @@ class Vote(Base):
         Index("ix_vote_cycle_status", "cycle_id", "status"),
         # Terminals learn who has voted in increments by arrival (server/sync/voters.py).
         Index("ix_vote_cycle_received", "cycle_id", "received_at"),
+        # «Перевірити свій голос» finds a vote by its receipt code, the first five bytes of
+        # sha256(id) (server.services.receipt_check). PostgreSQL only: SQLite has no sha256.
+        Index("ix_vote_receipt", text("substr(sha256(decode(id, 'escape')), 1, 5)")).ddl_if(
+            dialect="postgresql"
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # made where cast

@@ -27,4 +27,7 @@ def home():  # type: ignore[no-untyped-def]
 
 
 def init_app(app: Flask) -> None:
+    from . import check
+
     app.register_blueprint(bp)
+    check.init_app(app)

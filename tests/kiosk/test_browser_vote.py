@@ -45,7 +45,7 @@ def test_a_resident_votes_with_a_card_and_gets_a_receipt(make_kiosk, serve, new_
 
     expect(page.locator("h1")).to_have_text("Дякуємо! Ваш голос записано.")
     code = page.locator("#receipt-code").inner_text()
-    assert re.fullmatch(r"[A-Z2-7]{4}-[A-Z2-7]{4}", code)
+    assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}", code)
     votes = logged_votes(kiosk.store)
     assert len(votes) == 1
     assert votes[0]["selections"] == [101, 103, 201]
@@ -53,6 +53,8 @@ def test_a_resident_votes_with_a_card_and_gets_a_receipt(make_kiosk, serve, new_
     assert votes[0]["voter_key"] == voter_key_of_card(CARD)
     assert [r.receipt_code for r in kiosk.printer.printed] == [code]
     expect(page.locator("#print-status")).to_contain_text("Квитанцію надруковано")
+    # Where to check it: the server's «Перевірити свій голос» page.
+    expect(page.locator("#check-address")).to_contain_text("/check")
 
     page.locator("#done").click()
     expect(page).to_have_url(kiosk.url("/"))
