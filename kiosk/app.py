@@ -25,6 +25,7 @@ from flask import Flask, Response, g, request
 
 from hardware import CardState, NoReader
 from kiosk.devices import Devices, build_devices
+from kiosk.freshness import DEFAULT_STALE_AFTER_MIN
 from kiosk.qr_handlers import default_qr_handlers
 from kiosk.service_pin import PinGuard
 from kiosk.session import TerminalFlow
@@ -60,6 +61,9 @@ DEFAULTS: dict[str, Any] = {
     # The longest a /state?wait= poll is held until something changes (0: every poll is
     # answered at once, and the page falls back to asking every POLL_INTERVAL_MS).
     "STATE_WAIT_MAX_MS": 20_000,
+    # Past this long without a complete sync round, the ballot and the receipt tell the
+    # resident that the server will check the vote later (kiosk.freshness).
+    "DATA_STALE_AFTER_MIN": DEFAULT_STALE_AFTER_MIN,
     "VOTING_SWITCH_PATH": None,  # default: beside the store, "<store>.voting-switch.json"
     "VOTED_ELSEWHERE": None,  # callable (cycle_id, voter) -> bool, from the sync layer
     "QR_HANDLERS": None,  # a kiosk.qr_handlers.QrHandlers; default: students' code cards

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from hardware import CardError, CardPresent, CardState, NoCard, NoReader
 from kiosk.devices import Devices
+from kiosk.freshness import DEFAULT_STALE_AFTER_MIN, terminal_data_age
 from kiosk.i18n import N_
 from kiosk.terminal import UNAVAILABLE_TEXTS, OpenVoting, Terminal
 
@@ -78,6 +79,7 @@ class MaintenanceReport:
     can_switch: bool
     voter_list: str  # Ukrainian: whether the community's list applies here
     alarms: list[AlarmLine]
+    data_stale: bool = False  # no complete sync round for a while (kiosk.freshness)
 
 
 def _voter_list_state(terminal: Terminal) -> str:
@@ -102,7 +104,12 @@ def _reader_line(state: CardState) -> DeviceLine:
     return DeviceLine(name, False, N_("картку не прочитано"), state.detail)
 
 
-def maintenance_report(terminal: Terminal, devices: Devices, card_state: CardState) -> MaintenanceReport:
+def maintenance_report(
+    terminal: Terminal,
+    devices: Devices,
+    card_state: CardState,
+    stale_after_min: float = DEFAULT_STALE_AFTER_MIN,
+) -> MaintenanceReport:
     lines = [_reader_line(card_state)]
     if devices.scanner is None:
         lines.append(DeviceLine(N_("Камера"), True, N_("не налаштовано")))
@@ -153,4 +160,5 @@ def maintenance_report(terminal: Terminal, devices: Devices, card_state: CardSta
         can_switch=terminal.switch is not None,
         voter_list=_voter_list_state(terminal),
         alarms=alarms,
+        data_stale=terminal_data_age(terminal, stale_after_min).stale,
     )

@@ -3,7 +3,7 @@ the maintenance screen. The PIN form and the document form never echo what was t
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 
 from kiosk.i18n import N_
 from kiosk.maintenance import maintenance_report
@@ -84,7 +84,12 @@ def enter_service_pin() -> None:
 @screen(Step.MAINTENANCE)
 def maintenance() -> str:
     current = kiosk()
-    report = maintenance_report(current.terminal, current.devices, current.card_state())
+    report = maintenance_report(
+        current.terminal,
+        current.devices,
+        current.card_state(),
+        float(current_app.config["DATA_STALE_AFTER_MIN"]),
+    )
     return render("maintenance.html", report=report)
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
 from kiosk import ballot_view, school_codes
+from kiosk.freshness import terminal_data_age
+from kiosk.i18n import moment_text
 from kiosk.receipt import check_address
 from kiosk.terminal import UNAVAILABLE_TEXTS, OpenVoting
 from kiosk.visit import Step
@@ -123,7 +125,7 @@ def ballot() -> str:
     page = ballot_view.category_page(
         current.voting.ballot, current.voting.cycle, current.selections, current.category_index
     )
-    return render("ballot.html", voting=current.voting, page=page)
+    return render("ballot.html", voting=current.voting, page=page, **_data_age())
 
 
 @bp.post("/ballot/toggle")
@@ -200,7 +202,15 @@ def back_to_review() -> None:
 def receipt() -> str:
     identity = flow().terminal.store.identity()
     address = check_address(identity.server_url if identity else None)
-    return render("receipt.html", receipt=flow().receipt, check_address=address)
+    return render("receipt.html", receipt=flow().receipt, check_address=address, **_data_age())
+
+
+def _data_age() -> dict[str, Any]:
+    """Whether to tell the resident that the server will check the vote later, and
+    when the terminal last heard from it (kiosk.freshness)."""
+    age = terminal_data_age(flow().terminal, float(current_app.config["DATA_STALE_AFTER_MIN"]))
+    since = moment_text(age.last_contact, flow().prefs.locale) if age.last_contact else None
+    return {"data_stale": age.stale, "last_contact": since}
 
 
 @bp.get("/refused")

@@ -864,6 +864,10 @@ class DeviceStore:
                 "UPDATE sync_state SET clock_offset_ms = ?, clock_offset_at_ms = ?", (int(offset_ms), now_ms)
             )
 
+    def last_contact_ms(self) -> int | None:
+        """When the last sync round completed (device clock), None if none has."""
+        return self._one("SELECT last_success_at_ms FROM sync_state")[0]
+
     def record_sync_success(self, now_ms: int) -> None:
         with self._write() as db:
             db.execute(

@@ -62,6 +62,8 @@ def test_every_screen_passes_axe_and_has_large_targets(make_kiosk, serve, new_pa
     page.locator("#project-101").click()
     page.locator("#project-102").click()  # now full: the other cards are shown blocked
     expect(page.locator("#project-103")).to_be_disabled()
+    # This terminal never synced: the ballot and the receipt say the server checks later.
+    expect(page.locator("#data-stale-before")).to_be_visible()
     check_screen(page, "ballot-category-full")
     page.locator("#toggle-contrast").click()
     check_screen(page, "ballot-high-contrast")
@@ -79,6 +81,7 @@ def test_every_screen_passes_axe_and_has_large_targets(make_kiosk, serve, new_pa
     check_screen(page, "confirm")
     page.locator("#cast").click()
     expect(page.locator("#print-status")).to_have_text("Квитанцію не надруковано, голос записано")
+    expect(page.locator("#data-stale")).to_contain_text("Термінал ще не зв’язувався з сервером.")
     check_screen(page, "receipt-printer-failed")
     kiosk.reader.remove_card()
     page.locator("#done").click()
