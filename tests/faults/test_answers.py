@@ -9,11 +9,15 @@ own store files, and a fault proxy that rewrites the server's answers."""
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
+
+from sync import protocol
 
 from .harness import Terminal
 from .proxy import LOG_PUSH, http_message
 
-TERMINALS = 3
+TERMINALS = 5
 DAY_MS = 86_400_000
 
 
@@ -102,3 +106,66 @@ def test_a_genuine_answer_given_to_another_push_is_refused(world, alarms):
     world.proxy.pass_through()
     assert terminal.sync().returncode == 0 and terminal.acked_seq() == 7
     world.check([terminal], "after a replayed answer: ")
+
+
+def _header(head: bytes, name: bytes) -> bytes | None:
+    for line in head.split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == name.lower():
+            return value.strip()
+    return None
+
+
+def test_a_server_host_with_another_signing_key_changes_nothing_and_says_why(world, alarms):
+    """A second host behind the balancer was set up with its own key: its answers are
+    genuinely signed, by a key this terminal does not know. Nothing in them is acted on,
+    the alarm names the cause, and the votes go up once the right host answers."""
+    (terminal,) = world.take(1)
+    terminal.cast(6)
+    other = protocol.generate_private_key()
+
+    def other_host(request: bytes, response: bytes) -> bytes:
+        head, body = _head_and_body(response)
+        signature = _header(_head_and_body(request)[0], b"X-Spilno-Signature")
+        binding = protocol.request_binding(signature.decode() if signature else None, b"")
+        status = int(head.split(b" ", 2)[1])
+        kept = [
+            line
+            for line in head.split(b"\r\n")
+            if line.split(b":")[0].strip().lower()
+            not in (b"x-spilno-answer-signature", b"x-spilno-answer-key", b"x-spilno-server-time")
+        ]
+        server_time = int(_header(head, b"X-Spilno-Server-Time") or 0)
+        signed = protocol.sign_answer(other, binding, status, body, server_time)
+        extra = [f"{k}: {v}".encode() for k, v in signed.items()]
+        return http_message(b"\r\n".join(kept + extra), body)
+
+    world.proxy.rewrite(other_host, match=None)
+    run = terminal.sync()
+    assert run.returncode == 1 and "answer.other_key" in run.stdout + run.stderr, run
+    assert terminal.acked_seq() == 0 and "answer.other_key" in _alarm_kinds(terminal)
+    world.proxy.pass_through()
+    assert terminal.sync().returncode == 0 and terminal.acked_seq() == 6
+    world.check([terminal], "after a host with another key: ")
+
+
+def test_requests_forged_in_a_terminals_name_raise_one_counted_alarm(world, alarms):
+    (terminal,) = world.take(1)
+    for attempt in range(12):  # a flood, each with a made-up signature
+        request = urllib.request.Request(
+            world.proxy.url + "/api/v1/sync/package?have=0",
+            headers={
+                "X-Spilno-Device": terminal.code,
+                "X-Spilno-Time": "1800000000000",
+                "X-Spilno-Signature": protocol.sign(protocol.generate_private_key(), b"x"),
+                protocol.COUNTER_HEADER: str(attempt + 1),
+            },
+        )
+        try:
+            urllib.request.urlopen(request, timeout=10)
+            raise AssertionError("a forged request was answered as genuine")
+        except urllib.error.HTTPError as refused:
+            assert refused.code == 401
+    assert alarms.kinds() == {("device.forged_request", terminal.code): 12}
+    assert len(alarms.raised()) == 1, "one alarm counted up, not twelve"
+    assert terminal.sync().returncode == 0, "the terminal itself is not locked out"
