@@ -177,3 +177,32 @@ def test_residents_the_servers_list_does_not_hold_wait_for_a_moderator(world, al
     assert terminal.sync().returncode == 0
     assert set(_statuses(terminal)) == {"invalid"}
     assert [(a.kind, a.source) for a in alarms.raised()] == [("votes.held", terminal.code)]
+
+
+def test_a_close_moved_earlier_while_a_terminal_was_offline_counts_nothing_after_it(world, alarms):
+    """The commission moves the close earlier; a terminal that has not synced since
+    still takes votes by its package. The server judges them by the close it knows
+    (invalid, never counted), the terminal learns it and tells its staff, and its new
+    package closes voting there."""
+    seeded, (terminal,) = world.elsewhere("faults-close-moved", 1)
+    terminal.cast(3)
+    assert terminal.sync().returncode == 0
+    with Session(world.engine) as session:
+        cycle = session.get(Cycle, seeded.cycle_id)
+        cycle.voting_ends_at = utcnow() - timedelta(minutes=1)  # moved earlier: closed now
+        session.commit()
+    terminal.cast(4)  # by its package voting is still open; it thanks four residents
+
+    assert terminal.sync().returncode == 0
+    statuses = _statuses(terminal)
+    assert statuses[:3] == ["counted"] * 3 and statuses[3:] == ["invalid"] * 4
+    assert "votes.not_counted" in {a["kind"] for a in terminal.status()["alarms"]}
+    refused = terminal.run("simulate-votes", "--count", "1")
+    assert refused.returncode == 1, "the new package closed voting on the terminal"
+    with Session(world.engine) as session:
+        counted = session.scalar(
+            select(func.count())
+            .select_from(Vote)
+            .where(Vote.cycle_id == seeded.cycle_id, Vote.status == "counted")
+        )
+        assert counted == 3
