@@ -5,6 +5,11 @@
 - sync_server_memory: the gunicorn workers' resident memory before and after.
 - sync_catch_up_100k: one terminal with 100 000 unsent votes pushes them all; its peak
   memory compared with a terminal that has 1 000 (the backlog must be streamed).
+- sync_push_new_cycle_beside_1m (`python -m bench sync growth`): a new cycle opens in a
+  vote table already holding 1 000 000 votes of an earlier one, analysed before the new
+  cycle existed (as autovacuum leaves a big table for ~100 000 changes); ten pushes of
+  500 votes in a row, no ANALYZE by hand: the last must be at least 0.9 as fast as the
+  first (a plan that scans the cycle once per voter gets slower with every push).
 """
 
 from __future__ import annotations
@@ -20,23 +25,26 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from server.db import make_engine
 from server.demo import make_cycle
-from server.models import Community, Device, utcnow
+from server.models import Community, Device, Project, utcnow
 from server.sync.enrolment import issue_enrolment_code
 from sync.client import SyncClient
 from sync.clock import datetime_from_ms, system_clock_ms
 from sync.device_store import DeviceStore
 from sync.packages import open_cycles, simulated_vote
 
-from .pgdb import fresh_database
+from .pgdb import bulk_votes, fresh_database
 from .server_bench import gunicorn
 
 TERMINALS = int(os.environ.get("SPILNO_BENCH_TERMINALS", "20"))
 VOTES_EACH = int(os.environ.get("SPILNO_BENCH_VOTES_EACH", "5000"))
 CATCH_UP = int(os.environ.get("SPILNO_BENCH_CATCH_UP", "100000"))
+GROWTH_TABLE = int(os.environ.get("SPILNO_BENCH_VOTES", "1000000"))
+GROWTH_PUSHES, GROWTH_BATCH = 10, 500
 
 # Run in a child process: push everything, print the peak resident memory (KiB).
 _PUSH_ALL = """
@@ -121,6 +129,76 @@ def _push_process(store: Path, base_url: str) -> subprocess.Popen:
 
 
 def run(wanted: str = "") -> Iterator[dict]:
+    if wanted != "growth":
+        yield from bench_push()
+    yield from bench_growth()
+
+
+def bench_growth() -> Iterator[dict]:
+    url = fresh_database("spilno_bench_growth")
+    engine = make_engine(url)
+    with Session(engine, expire_on_commit=False) as s:
+        community = Community(slug="bench-growth", name="Громада з мільйоном голосів")
+        s.add(community)
+        s.flush()
+        now = utcnow()
+        old = make_cycle(
+            s, community, "Торішній цикл", "old", now - timedelta(days=60), now - timedelta(days=30)
+        )
+        s.commit()
+        projects: dict[int, list[int]] = {}
+        for p in s.scalars(select(Project).where(Project.cycle_id == old.id)):
+            projects.setdefault(p.category_id, []).append(p.id)
+    started = time.perf_counter()
+    bulk_votes(url, old, projects, GROWTH_TABLE)
+    with engine.connect() as conn:
+        conn.execute(text("ANALYZE vote"))  # statistics that know the table, not the new cycle
+        conn.commit()
+    loaded = time.perf_counter() - started
+    with Session(engine, expire_on_commit=False) as s:
+        make_cycle(
+            s,
+            s.get(Community, community.id),
+            "Новий цикл",
+            "new",
+            now - timedelta(hours=1),
+            now + timedelta(days=30),
+        )
+        device = Device(community_id=community.id, kind="terminal", code="T-0001", name="Термінал 1")
+        s.add(device)
+        s.flush()
+        code = issue_enrolment_code(s, device).code
+        s.commit()
+    engine.dispose()
+    with tempfile.TemporaryDirectory() as tmp, gunicorn(url, workers=2) as (port, _master):
+        store_path = Path(tmp) / "t.db"
+        _terminal(store_path, f"http://127.0.0.1:{port}", code, GROWTH_PUSHES * GROWTH_BATCH, seed=7)
+        store = DeviceStore(store_path)
+        client = SyncClient(store, f"http://127.0.0.1:{port}", timeout=120)
+        times = []
+        for _ in range(GROWTH_PUSHES):
+            t0 = time.perf_counter()
+            result = client.push_once(GROWTH_BATCH)
+            times.append(time.perf_counter() - t0)
+            assert result.sent == GROWTH_BATCH and not result.gap, result
+        store.close()
+    first, last = GROWTH_BATCH / times[0], GROWTH_BATCH / times[-1]
+    yield {
+        "bench": "sync_push_new_cycle_beside_1m",
+        "table_votes": GROWTH_TABLE,
+        "pushes": GROWTH_PUSHES,
+        "votes_each": GROWTH_BATCH,
+        "first_votes_per_s": round(first),
+        "last_votes_per_s": round(last),
+        "slowest_votes_per_s": round(GROWTH_BATCH / max(times)),
+        "last_over_first": round(last / first, 2),
+        "each_votes_per_s": [round(GROWTH_BATCH / t) for t in times],
+        "target_last_over_first": 0.9,
+        "setup_seconds": round(loaded, 1),
+    }
+
+
+def bench_push() -> Iterator[dict]:
     url = fresh_database("spilno_bench_sync")
     _community, codes = _seed(url, TERMINALS + 2)
     with tempfile.TemporaryDirectory() as tmp, gunicorn(url, workers=2) as (port, master_pid):

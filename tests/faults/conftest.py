@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 
 from server.db import make_engine, upgrade
 from server.demo import make_cycle
-from server.models import Community, Device, utcnow
+from server.models import Community, Device, User, utcnow
 from server.services.devices import register_device
+from server.services.users import create_user
 from server.sync.enrolment import issue_enrolment_code
 from sync.protocol import generate_private_key, private_key_to_pem
 from tests.conftest import IN_CI, PG_ADMIN_URL, _pg_reachable
@@ -95,6 +96,20 @@ def seed_community(
             codes.append((device.code, issue_enrolment_code(session, device).code))
         session.commit()
         return SeededCommunity(community.id, cycle.id, codes)
+
+
+def moderator_of(session: Session, community_id: int) -> User:
+    """The community's moderator, made on first use (a drill's decisions need an author)."""
+    login = f"moderator-{community_id}"
+    found = session.scalar(select(User).where(User.login == login))
+    return found or create_user(
+        session,
+        login=login,
+        display_name="Модератор",
+        password="довгий пароль для навчань",
+        role="community_moderator",
+        community_id=community_id,
+    )
 
 
 @dataclass

@@ -15,27 +15,16 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.models import AuditEvent, Cycle, Device, HeldVote, User, Vote, utcnow
+from server.models import AuditEvent, Cycle, Device, HeldVote, Vote, utcnow
 from server.results.publishing import publish_results
 from server.services.devices import revoke_device
 from server.services.tally import running_tally
-from server.services.users import create_user
 from server.sync.held import DEVICE_REVOKED, RESULTS_PUBLISHED, decide
 
+from .conftest import moderator_of
 from .proxy import LOG_PUSH
 
 TERMINALS = 1
-
-
-def _moderator(session: Session, community_id: int) -> User:
-    return create_user(
-        session,
-        login=f"moderator-{community_id}",
-        display_name="Модератор",
-        password="довгий пароль для навчань",
-        role="community_moderator",
-        community_id=community_id,
-    )
 
 
 def _statuses(terminal) -> list[str | None]:
@@ -76,7 +65,7 @@ def test_a_terminal_offline_through_publication_moves_nothing_until_a_moderator_
             reason=RESULTS_PUBLISHED,
             count=True,
             note="рішення комісії",
-            user=_moderator(session, seeded.community_id),
+            user=moderator_of(session, seeded.community_id),
         )
         session.commit()
         assert decision.counted == 10
@@ -128,7 +117,7 @@ def test_a_terminal_revoked_mid_push_loses_no_thanked_vote(world, alarms):
             reason=DEVICE_REVOKED,
             count=True,
             note="термінал знято з обліку, голоси справжні",
-            user=_moderator(session, seeded.community_id),
+            user=moderator_of(session, seeded.community_id),
         )
         session.commit()
         assert (
@@ -171,7 +160,7 @@ def test_residents_the_servers_list_does_not_hold_wait_for_a_moderator(world, al
             reason=NOT_LISTED,
             count=False,
             note="не мешканці громади",
-            user=_moderator(session, seeded.community_id),
+            user=moderator_of(session, seeded.community_id),
         )
         session.commit()
     assert terminal.sync().returncode == 0

@@ -12,11 +12,11 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from server.models import Cycle, Device, HeldVote, Project, SyncPackage, User
-from server.services.users import create_user
+from server.models import Cycle, Device, HeldVote, Project, SyncPackage
 from server.sync.enrolment import issue_enrolment_code
 from server.sync.held import STORE_SUPERSEDED, decide
 
+from .conftest import moderator_of
 from .harness import Terminal
 from .proxy import http_message
 
@@ -160,14 +160,7 @@ def test_a_device_enrolled_again_on_a_new_store_strands_no_vote_of_the_old_one(w
         device = session.scalars(select(Device).where(Device.code == old.code)).one()
         held = session.scalars(select(HeldVote.vote_id).where(HeldVote.device_id == device.id)).all()
         assert sorted(held) == sorted(unsent)
-        moderator = create_user(
-            session,
-            login="moderator-superseded",
-            display_name="Модератор",
-            password="довгий пароль для навчань",
-            role="community_moderator",
-            community_id=world.community_id,
-        )
+        moderator = moderator_of(session, world.community_id)
         decide(
             session,
             device=device,
@@ -175,7 +168,7 @@ def test_a_device_enrolled_again_on_a_new_store_strands_no_vote_of_the_old_one(w
             reason=STORE_SUPERSEDED,
             count=True,
             note="старий диск термінала, голоси до заміни",
-            user=session.get(User, moderator.id),
+            user=moderator,
         )
         session.commit()
     _synced(new.sync())
