@@ -79,9 +79,12 @@ class Thresholds:
     marked: float = 0.10  # at least this: marked (a pen tick covers 0.25-0.45)
     stroke_pt: float = 4.0  # ~1.4 mm: the shortest piece of ink that makes a mark
     speck_pt: float = 2.8  # ~1 mm: a piece of ink this long is more than a speck
-    # Mean faint darkness above the paper's grain: clean paper 0-0.003 even on a noisy
-    # photo; a light pencil tick 0.01-0.03, an erased cross or a smudge more.
-    trace: float = 0.004
+    # Mean faint darkness above the paper's grain: clean paper under 0.001 in 99 boxes of
+    # 100 even on a noisy photo (0.004 at most, seen); a light pencil tick 0.01-0.03, an
+    # erased cross or a smudge more, but a faint tick on a blurred, noisy 150 dpi photo
+    # only 0.003 (the 300 000-position run's three misses, read as empty under 0.004).
+    # The few empty boxes between cost a person a look; a missed mark costs a vote.
+    trace: float = 0.0025
 
 
 def _rect_centre(r: Rect) -> tuple[float, float]:

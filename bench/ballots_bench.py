@@ -291,6 +291,30 @@ def bench_hostile() -> Iterator[dict]:
     yield {**total, "seconds": round(time.perf_counter() - started, 1)}
 
 
+def long_run_sheets(first: int, count: int, only: int | None = None) -> Iterator[tuple]:
+    """Sheets `first`... of the long run's batch starting at `first`, made exactly as the
+    run makes them: (number, capture, dpi, file bytes, answer). `only`: just that sheet
+    (the ones before it are skipped without being drawn), to look at one again."""
+    from tests.ballot_import.corpus import encode, make_sheet, random_distortion
+    from tests.ballot_import.hostile import hostile_cycle
+
+    rng = random.Random(f"long:{first}")
+    cycle = hostile_cycle()
+    kinds = _kinds()
+    for number in range(first, first + count):
+        capture = "photo" if number % 3 == 0 else "scan"
+        marks = {p["id"]: rng.choice(kinds) for p in cycle["projects"]}
+        dpi = rng.choice((150, 200, 300) if capture == "scan" else (150, 200))
+        distortion, seed = random_distortion(rng, capture), rng.randrange(2**31)
+        strays = rng.choice((0, 0, 1, 2))
+        if only is not None and number != only:
+            continue
+        image, answer = make_sheet(
+            cycle, marks, distortion, dpi, seed, serial=f"S0001-{number % 8 + 1:06d}", stray_marks=strays
+        )
+        yield number, capture, dpi, encode(image, answer), answer
+
+
 def _read_long_batch(args: tuple[int, int]) -> tuple[list[int], list[dict]]:
     """Sheets `first`... of the long run, made and read in a worker: ([sheets, positions,
     silent errors, errors caught by review, ordinary sheets sent to review, ordinary
@@ -298,24 +322,12 @@ def _read_long_batch(args: tuple[int, int]) -> tuple[list[int], list[dict]]:
     page, ordinary marks (pen ticks, crosses, fills, and a share of faint pencil and
     cancelled boxes), scans and photos mixed."""
     from ballot_import.inputs import pages_from_bytes
-    from tests.ballot_import.corpus import encode, make_sheet, random_distortion
-    from tests.ballot_import.hostile import hostile_cycle
 
     first, count = args
-    rng = random.Random(f"long:{first}")
-    cycle = hostile_cycle()
-    kinds = _kinds()
     sheets = positions = silent = caught = ordinary_reviews = ordinary = 0
     found: list[dict] = []
-    for number in range(first, first + count):
-        capture = "photo" if number % 3 == 0 else "scan"
-        marks = {p["id"]: rng.choice(kinds) for p in cycle["projects"]}
-        dpi = rng.choice((150, 200, 300) if capture == "scan" else (150, 200))
-        image, answer = make_sheet(
-            cycle, marks, random_distortion(rng, capture), dpi, rng.randrange(2**31),
-            serial=f"S0001-{number % 8 + 1:06d}", stray_marks=rng.choice((0, 0, 1, 2)),
-        )  # fmt: skip
-        for page in pages_from_bytes(f"long-{number}", encode(image, answer)):
+    for number, capture, dpi, data, answer in long_run_sheets(first, count):
+        for page in pages_from_bytes(f"long-{number}", data):
             reading = _hostile_reader().read(page)
             verdicts = {box.project_id: box.verdict for box in reading.boxes}
             sheets += 1
