@@ -24,6 +24,7 @@ demo: $(STAMP)
 # module-wide fixture (the fault drills' server and terminals) is built once.
 test: $(STAMP)
 	./scripts/ensure-postgres.sh
+	./scripts/ensure-redis.sh
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
 

@@ -460,16 +460,31 @@ def _preview_jpeg(gray: np.ndarray) -> bytes | None:
 
 
 def read_with_previews(
-    paths: Iterable[str | os.PathLike[str]], reader: SheetReader, limits: Limits = Limits()
+    paths: Iterable[str | os.PathLike[str]],
+    reader: SheetReader,
+    limits: Limits = Limits(),
+    skip_pages: int = 0,
 ) -> Iterator[tuple[SheetReading, bytes | None]]:
     """Like reader.read_files, each reading with its page's preview (None when the page
-    could not be decoded): the picture exists only here, while the page is read."""
+    could not be decoded): the picture exists only here, while the page is read. The
+    first `skip_pages` pages, across the files, are passed over unread (a job resumed
+    after a crash has kept them already)."""
+    left = [skip_pages]
+    yield from _read_with_previews(paths, reader, limits, left)
+
+
+def _read_with_previews(
+    paths: Iterable[str | os.PathLike[str]], reader: SheetReader, limits: Limits, left: list[int]
+) -> Iterator[tuple[SheetReading, bytes | None]]:
     for path in paths:
         if os.path.isdir(path):
             inside = sorted(entry.path for entry in os.scandir(path) if entry.is_file())
-            yield from read_with_previews(inside, reader, limits)
+            yield from _read_with_previews(inside, reader, limits, left)
             continue
         for page in read_pages(path, limits):
+            if left[0] > 0:
+                left[0] -= 1
+                continue
             reading = reader.read(page)
             preview = _preview_jpeg(page.gray) if page.gray is not None else None
             yield reading, preview

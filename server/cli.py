@@ -68,6 +68,22 @@ def run(host: str, port: int) -> None:
     app.run(host=host, port=port, debug=False)
 
 
+@server_group.command("jobs-worker")
+@click.option(
+    "--threads", default=1, show_default=True, type=click.IntRange(1, 32), help="Jobs run at the same time."
+)
+def jobs_worker(threads: int) -> None:
+    """Run background jobs (scan uploads, voter lists) until stopped; see docs/jobs.md."""
+    import logging
+
+    from server.jobs.worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    app = _app()
+    with app.app_context():
+        run_worker(app, workers=threads)
+
+
 @server_group.command("tally")
 @click.argument("cycle_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")

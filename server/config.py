@@ -40,6 +40,15 @@ DEFAULTS = {
     "TRUSTED_PROXY_ADDRESSES": "127.0.0.1, ::1",
     # Strict-Transport-Security on answers sent over HTTPS (seconds; 0: none).
     "HSTS_SECONDS": 365 * 24 * 3600,
+    # Background jobs (server.jobs, docs/jobs.md): the Huey queue. "redis://host:6379/0"
+    # in production; a file path for a SQLite queue; None: jobs.sqlite in the instance
+    # folder (the demo: no extra server). IMMEDIATE runs each job inside the request that
+    # starts it (tests only). A running job whose worker has not been heard from for
+    # LEASE_SECONDS is taken over by another worker (its heartbeat comes every third of it).
+    "JOBS_URL": None,
+    "JOBS_QUEUE": "spilno-jobs",
+    "JOBS_IMMEDIATE": False,
+    "JOBS_LEASE_SECONDS": 60,
     # Integration API batches.
     "API_MAX_BATCH": 1000,
     # The address students' code cards point to ("https://vote.example.gov.ua"); the QR

@@ -196,6 +196,11 @@ def _serve(paths: DemoPaths, host: str, port: int, listener, built: BuiltDemo, e
         leftover.unlink(missing_ok=True)
     terminal = DemoTerminal(store, host, port, built.enrolment_code)
     terminal.start()
+    # The demo's jobs (scan uploads, voter lists) run in this process, on its SQLite queue.
+    from server.jobs.worker import InProcessWorker
+
+    jobs = InProcessWorker(app)
+    jobs.start()
     lines = [
         *built.sign_in,
         f"  Термінал {DEMO_TERMINAL} голосує й синхронізується / terminal votes and syncs: "
@@ -210,5 +215,6 @@ def _serve(paths: DemoPaths, host: str, port: int, listener, built: BuiltDemo, e
         pass  # one that arrived outside its loop
     finally:
         terminal.stopping.set()
+        jobs.stopped.set()
         server.server_close()
     echo("Демо зупинено / demo stopped.")

@@ -21,6 +21,8 @@ from server.db import make_engine, upgrade
 from sync.protocol import generate_private_key, private_key_to_pem
 
 PG_ADMIN_URL = os.environ.get("SPILNO_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+# The job queue's broker, as in production (scripts/ensure-redis.sh starts it for make test).
+REDIS_URL = os.environ.get("SPILNO_TEST_REDIS", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -154,6 +156,11 @@ def app(database_url: str):
             "VOTER_KEY_SECRET": secrets.token_hex(32),
             "SIGNING_KEY": private_key_to_pem(generate_private_key()).decode(),
             "SESSION_COOKIE_SECURE": False,
+            # Jobs run inside the request that starts them (Huey's immediate mode); the
+            # tests of the worker itself (tests/server/test_jobs_worker.py) run a real one.
+            "JOBS_URL": REDIS_URL,
+            "JOBS_IMMEDIATE": True,
+            "JOBS_QUEUE": f"spilno-test-{os.getpid()}",
         }
     )
     yield app
@@ -189,6 +196,20 @@ def make(session):
     from tests.factories import Factories
 
     return Factories(session)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis the job queue runs on; under CI a missing one fails the run."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if IN_CI:
+            pytest.fail(f"Redis is required under CI and is not reachable at {REDIS_URL}: {exc}")
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+    return REDIS_URL
 
 
 # --- browser ---------------------------------------------------------------------------

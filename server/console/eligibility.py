@@ -18,17 +18,19 @@ from server.auth.access import (
     visible_community_ids,
 )
 from server.i18n import _, get_locale
-from server.models import Community, EligibilityList
+from server.jobs.kinds.voter_list import KIND as LIST_UPLOAD
+from server.jobs.kinds.voter_list import start_voter_list
+from server.jobs.queue import enqueue
+from server.models import Community, EligibilityList, utcnow
 from server.services import eligibility
 from server.services.eligibility_file import KINDS, MAX_BYTES, MAX_ROWS, list_message
-from voting import community_voter_secret
 
 from .forms import confirmed
+from .jobs import recent_jobs
 from .views import bp
 
 UPLOAD_ENDPOINT = "console.eligibility_upload"
 FORM_OVERHEAD_BYTES = 64 * 1024
-MAX_PROBLEMS_SHOWN = 200
 KIND_LABELS = {
     "rnokpp": "РНОКПП",
     "unzr": "УНЗР (запис ЄДДР)",
@@ -102,6 +104,7 @@ def _render(community: Community, status: int = 200, **extra):  # type: ignore[n
         modes=[(m.value, label) for m, label in MODE_LABELS.items()],
         limit_mb=MAX_BYTES // 2**20,
         max_rows=MAX_ROWS,
+        **recent_jobs(LIST_UPLOAD, "community", community.id),
         **extra,
     ), status
 
@@ -128,30 +131,23 @@ def eligibility_upload(community_id: int):  # type: ignore[no-untyped-def]
     if errors:
         return _render(community, 422, errors=errors)
     assert upload is not None and mode is not None
+    # The file is stored with the job before the answer; a job worker checks and applies
+    # it while the job's page shows the progress (server.jobs.kinds.voter_list).
     session = db.session()
-    secret = community_voter_secret(current_app.config["VOTER_KEY_SECRET_BYTES"], community.key_id)
-    check, change = eligibility.apply_list_file(
+    job = start_voter_list(
         session,
         community,
+        upload.filename or "list.csv",
         upload.stream.read(MAX_BYTES + 1),
-        mode,
-        voter_secret=secret,
+        mode=mode,
         default_kind=kind if kind in KINDS else None,
         skip_bad_rows=request.form.get("skip_bad_rows") == "1",
         user=current_user(),
+        now=utcnow(),
     )
-    if change is None:
-        session.rollback()
-    else:
-        session.commit()
-    locale = get_locale()
-    return _render(
-        community,
-        422 if change is None else 200,
-        check=check,
-        change=change,
-        problems=[(p, p.message(locale)) for p in check.problems[:MAX_PROBLEMS_SHOWN]],
-    )
+    session.commit()
+    enqueue(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+    return redirect(url_for("console.job_page", job_id=job.id), 303)
 
 
 @bp.route("/communities/<int:community_id>/eligibility/switch", methods=["POST"])

@@ -23,6 +23,9 @@ from ballot_import.serials import is_serial
 from server import db
 from server.auth.access import COMMUNITY_MANAGERS, current_user, roles_required
 from server.i18n import _, datetime_text, get_locale
+from server.jobs.kinds.scan_upload import KIND as SCAN_UPLOAD
+from server.jobs.kinds.scan_upload import start_scan_upload
+from server.jobs.queue import enqueue
 from server.models import Cycle, Device, utcnow
 from server.services import paper_scans as scans
 from server.services.paper_scan_store import ServerSheetStore, ms
@@ -30,6 +33,7 @@ from server.services.paper_tally_messages import tally_message
 from server.sync.packages import cycle_body
 from sync.clock import datetime_from_ms
 
+from .jobs import recent_jobs
 from .paper_imports import active_support_points, chosen_support_point, public_cycle_or_404
 from .views import bp
 
@@ -108,6 +112,7 @@ def _queue_page(cycle: Cycle, **extra: Any):  # type: ignore[no-untyped-def]
         max_pages=scans.MAX_UPLOAD_PAGES,
         max_files=scans.MAX_UPLOAD_FILES,
         accepted_types=ACCEPTED_TYPES,
+        **recent_jobs(SCAN_UPLOAD, "cycle", cycle.id),
         **extra,
     )
 
@@ -117,7 +122,7 @@ def _queue_page(cycle: Cycle, **extra: Any):  # type: ignore[no-untyped-def]
 def paper_scans(cycle_id: int):  # type: ignore[no-untyped-def]
     cycle = public_cycle_or_404(cycle_id)
     if request.method == "GET":
-        return _queue_page(cycle, errors=[], result=None, values={})
+        return _queue_page(cycle, errors=[], values={})
     errors: list[str] = []
     device = chosen_support_point(cycle, errors)
     uploads = [f for f in request.files.getlist("files") if f is not None and f.filename]
@@ -125,22 +130,23 @@ def paper_scans(cycle_id: int):  # type: ignore[no-untyped-def]
         errors.append(_("Оберіть файли сканів."))
     elif len(uploads) > scans.MAX_UPLOAD_FILES:
         errors.append(_("Не більше {count} файлів за одне завантаження.", count=scans.MAX_UPLOAD_FILES))
-    result = None
-    if device is not None and not errors:
-        result = scans.import_scans(
-            db.session(),
-            cycle,
-            device,
-            ((upload.filename or "", upload.stream.read()) for upload in uploads),
-            master_secret=current_app.config["VOTER_KEY_SECRET_BYTES"],
-            user=current_user(),
-            now_ms=ms(utcnow()),
-        )
-        if result.refused:
-            errors.append(scan_message(result.refused))
     values = {"device_id": request.form.get("device_id", "")[:12]}
-    status = 422 if errors else 200
-    return _queue_page(cycle, errors=errors, result=result, values=values), status
+    if errors or device is None:
+        return _queue_page(cycle, errors=errors, values=values), 422
+    # The scans are stored with the job before the answer; a job worker reads them while
+    # the job's page shows the progress (server.jobs.kinds.scan_upload).
+    session = db.session()
+    job = start_scan_upload(
+        session,
+        cycle,
+        device,
+        [(upload.filename or "", upload.stream.read()) for upload in uploads],
+        user=current_user(),
+        now=utcnow(),
+    )
+    session.commit()
+    enqueue(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+    return redirect(url_for("console.job_page", job_id=job.id), 303)
 
 
 @bp.route("/cycles/<int:cycle_id>/paper-scans/commit", methods=["POST"])

@@ -145,6 +145,7 @@ AREAS = (
     "paper_tallies",
     "paper_scans",
     "eligibility",
+    "jobs",
     "users",
     "api_clients",
     "audit_log",

@@ -7,6 +7,7 @@ from .cycle import Category, Cycle, CycleKind, Project, ProjectStatus
 from .device import Device, DeviceKind, DeviceStatus
 from .eligibility import EligibilityList, EligibleVoter
 from .integration import ApiClient
+from .job import Job, JobFile
 from .paper_scan import PaperScanCrop, PaperScanDecision, PaperScanPage, PaperScanSheet
 from .paper_tally import PaperTally, PaperTallyLine
 from .school import CodeBatch, School, SchoolContest, VotingCode
@@ -33,6 +34,8 @@ __all__ = [
     "EligibilityList",
     "EligibleVoter",
     "HeldVote",
+    "Job",
+    "JobFile",
     "PaperScanCrop",
     "PaperScanDecision",
     "PaperScanPage",

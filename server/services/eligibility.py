@@ -19,6 +19,7 @@ like any other: their entry gets the upload's version, so terminals read it agai
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -157,19 +158,25 @@ def apply_list_file(
     default_kind: str | None = None,
     skip_bad_rows: bool = False,
     user: User | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> tuple[ListFileCheck, ListChange | None]:
     """Read the file and change the list by it, in the caller's transaction; None as the
     change (and nothing to commit) when the file is refused or has bad rows the
-    moderator did not agree to skip."""
+    moderator did not agree to skip. `on_progress(keys)` is told how many good rows are
+    read after each chunk; an exception it raises stops the reading (the caller rolls
+    back: a job cancelled midway)."""
     listing = _locked_list(session, community.id)
     _stage(session)
-    check = read_list_file(
-        data,
-        voter_secret,
-        lambda rows: _stage_keys(session, rows),
-        default_kind=default_kind,
-        with_districts=True,
-    )
+    staged = 0
+
+    def stage(rows: list) -> None:
+        nonlocal staged
+        _stage_keys(session, rows)
+        staged += len(rows)
+        if on_progress is not None:
+            on_progress(staged)
+
+    check = read_list_file(data, voter_secret, stage, default_kind=default_kind, with_districts=True)
     if check.file_refused or check.good_rows == 0 or (check.bad_rows and not skip_bad_rows):
         return check, None  # the caller rolls back: the staged keys go with it
     conflicts = _unstage(session, check.has_district)

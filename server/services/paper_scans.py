@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -63,14 +63,17 @@ __all__ = [
     "ScanImport",
     "commit_ready",
     "import_scans",
+    "keep_scans",
     "scan_reader",
     "server_sheet_vote_id",
     "store_for",
+    "upload_details",
 ]
 
 SOURCE = "paper-scan"
-# An upload is read while the moderator waits: ~15 pages a second, so 300 pages take
-# about 20 s. A larger stack goes in several uploads or through the command line.
+# An upload is read by a job worker (server.jobs) while the console shows its progress:
+# ~15 pages a second, so 300 pages take about 20 s. A larger stack goes in several
+# uploads or through the command line.
 MAX_UPLOAD_PAGES = 300
 MAX_UPLOAD_FILES = 50
 MAX_UPLOAD_BYTES = 150 * 1024 * 1024
@@ -155,60 +158,103 @@ def import_scans(
     """Read every page of the uploaded files (name, bytes) and keep each reading; each
     page is committed as it is kept. Returns what became of every page."""
     result = ScanImport()
-    try:
-        reader, body = scan_reader(session, cycle, master_secret)
-    except LayoutError:
-        result.refused = "forms.no_projects"
-        return result
-    store = store_for(session, cycle, device=device, user=user)
-    prefix = device_prefix(device.code)
-    cycles = {cycle.id: body}
-    with tempfile.TemporaryDirectory(prefix="spilno-scans-") as folder:
-        for index, (name, data) in enumerate(files):
-            if len(result.pages) >= max_pages:
-                result.truncated = True
-                break
-            # The reader opens files by path: each upload goes to a private temporary
-            # file under a neutral name (the uploaded name is never a path here).
-            path = os.path.join(folder, f"upload-{index}")
-            with open(path, "wb") as handle:
-                handle.write(data)
-            shown = _shown_name(name)
-            for reading, preview in read_with_previews([path], reader, limits):
-                if len(result.pages) >= max_pages:
-                    result.truncated = True
-                    break
-                reading.file = shown
-                outcome, reasons = review.keep_reading(
-                    store, reading, preview, cycles=cycles, serial_prefix=prefix, now_ms=now_ms
-                )
-                if outcome == "duplicate" and reading.outcome == REJECTED:
-                    # A page refused before is refused again, with its reason: "already
-                    # here" would tell the moderator it went in.
-                    outcome, reasons = REJECTED, list(reading.reasons)
-                session.commit()
-                result.pages.append(
-                    PageOutcome(shown, reading.page_index, reading.serial, reading.page, outcome, reasons)
-                )
-            os.unlink(path)
+    for _page in keep_scans(
+        session,
+        cycle,
+        device,
+        files,
+        result,
+        master_secret=master_secret,
+        user=user,
+        now_ms=now_ms,
+        limits=limits,
+        max_pages=max_pages,
+    ):
+        session.commit()
+    if result.refused:
+        return result  # nothing was read
     audit.record(
         session,
         "paper_scans.upload",
         user=user,
         community_id=cycle.community_id,
         target=("cycle", cycle.id),
-        details={
-            "device": device.code,
-            "pages": len(result.pages),
-            "accepted": result.count("accepted"),
-            "needs_review": result.count("needs_review"),
-            "rejected": result.count("rejected"),
-            "duplicate": result.count("duplicate"),
-            "truncated": result.truncated,
-        },
+        details=upload_details(device, result),
     )
     session.commit()
     return result
+
+
+def upload_details(device: Device, result: ScanImport, pages_before: dict | None = None) -> dict:
+    """The audit record's figures of an upload (`pages_before`: the counts of a job's
+    earlier runs, whose pages `result` does not hold)."""
+    counts = {
+        "pages": len(result.pages),
+        "accepted": result.count("accepted"),
+        "needs_review": result.count("needs_review"),
+        "rejected": result.count("rejected"),
+        "duplicate": result.count("duplicate"),
+    }
+    for name, count in (pages_before or {}).items():
+        if name in counts:
+            counts[name] += count
+    return {"device": device.code, **counts, "truncated": result.truncated}
+
+
+def keep_scans(
+    session: Session,
+    cycle: Cycle,
+    device: Device,
+    files: Iterable[tuple[str, bytes]],
+    result: ScanImport,
+    *,
+    master_secret: bytes,
+    user: User | None,
+    now_ms: int,
+    limits: Limits = Limits(),
+    max_pages: int = MAX_UPLOAD_PAGES,
+    skip_pages: int = 0,
+) -> Iterator[PageOutcome]:
+    """Read the pages of the files (name, bytes) and keep each reading, yielding each
+    page's outcome once it is kept and before it is committed: the caller commits (with
+    its own bookkeeping: a job's progress) before asking for the next. The first
+    `skip_pages` pages are passed over (a job resumed after a crash kept them). What
+    became of the pages, or why none was read, is in `result`."""
+    try:
+        reader, body = scan_reader(session, cycle, master_secret)
+    except LayoutError:
+        result.refused = "forms.no_projects"
+        return
+    store = store_for(session, cycle, device=device, user=user)
+    prefix = device_prefix(device.code)
+    cycles = {cycle.id: body}
+    with tempfile.TemporaryDirectory(prefix="spilno-scans-") as folder:
+        # The reader opens files by path: each upload goes to a private temporary file
+        # under a neutral name (the uploaded name is never a path here).
+        shown: dict[str, str] = {}
+        for index, (name, data) in enumerate(files):
+            path = os.path.join(folder, f"upload-{index:04d}")
+            with open(path, "wb") as handle:
+                handle.write(data)
+            shown[path] = _shown_name(name)
+        readings = read_with_previews(list(shown), reader, limits, skip_pages=skip_pages)
+        for reading, preview in readings:
+            if skip_pages + len(result.pages) >= max_pages:
+                result.truncated = True
+                break
+            reading.file = shown.get(reading.file, _shown_name(reading.file))
+            outcome, reasons = review.keep_reading(
+                store, reading, preview, cycles=cycles, serial_prefix=prefix, now_ms=now_ms
+            )
+            if outcome == "duplicate" and reading.outcome == REJECTED:
+                # A page refused before is refused again, with its reason: "already
+                # here" would tell the moderator it went in.
+                outcome, reasons = REJECTED, list(reading.reasons)
+            page = PageOutcome(
+                reading.file, reading.page_index, reading.serial, reading.page, outcome, reasons
+            )
+            result.pages.append(page)
+            yield page
 
 
 def _shown_name(name: str) -> str:

@@ -17,12 +17,14 @@ from sqlalchemy import func, select
 
 from school_budget.codes import issue_codes
 from school_budget.keys import app_code_keys
+from server.jobs.store import create_job
 from server.models import (
     AuditEvent,
     Category,
     CodeBatch,
     Cycle,
     Device,
+    Job,
     Project,
     Role,
     School,
@@ -30,6 +32,7 @@ from server.models import (
     User,
     Vote,
     VotingCode,
+    utcnow,
 )
 from server.services.api_clients import create_api_client
 from tests.factories import CSRF_TOKEN, sign_in
@@ -67,6 +70,17 @@ def community_a(app, make, session):
     school = make.school(community, name="Ліцей № 1")
     contest = make.school_contest(school, open_now=False)
     [code, *_others] = issue_codes(session, contest, "6-А", 3, app_code_keys(app))
+    job = create_job(
+        session,
+        community_id=community.id,
+        kind="eligibility.upload",
+        user=None,
+        unit="rows",
+        params={"mode": "add"},
+        files=[("list.csv", b"voter_key\n")],
+        target=("community", community.id),
+        now=utcnow(),
+    )
     session.commit()
     return {
         "community_id": community.id,
@@ -82,6 +96,7 @@ def community_a(app, make, session):
         "code_id": code.code_id,
         "serial": "S0001-000001",  # a scanned paper sheet's serial
         "page_id": 1,  # a scanned page
+        "job_id": job.id,  # a background job (queued)
     }
 
 
@@ -98,6 +113,7 @@ def snapshot(session):
         [(c.id, c.revoked_at) for c in session.scalars(select(VotingCode).order_by(VotingCode.id))],
         session.scalar(select(func.count()).select_from(CodeBatch)),
         session.scalar(select(func.count()).select_from(Vote)),
+        [(j.state, j.cancel_requested) for j in session.scalars(select(Job))],
     )
 
 

@@ -46,9 +46,13 @@ def test_upload_review_and_commit_through_the_console(client, session, signed_in
     clear = png(setup, {small[0]: MarkKind.TICK, large[0]: MarkKind.CROSS}, serial="S0042-000001")
     unclear = png(setup, {small[2]: MarkKind.CANCELLED, large[1]: MarkKind.TICK}, serial="S0042-000002")
     response = post_files(client, setup, [("clear.png", clear), ("unclear.png", unclear)])
-    assert response.status_code == 200
-    body = response.get_data(as_text=True)
-    assert 'data-outcome="accepted"' in body and 'data-outcome="needs_review"' in body
+    # The upload becomes a job: stored, then answered at once with the job's page (the
+    # tests run jobs in the request; tests/server/test_jobs_worker.py runs a real worker).
+    assert response.status_code == 303 and "/console/jobs/" in response.headers["Location"]
+    job_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert re.search(r'data-outcome-count="accepted">\s*1<', job_page)
+    assert 'data-outcome="needs_review"' in job_page and 'data-outcome="accepted"' not in job_page
+    body = client.get(page_url(setup)).get_data(as_text=True)
     assert re.search(r'data-state="review">\s*1<', body) and re.search(r'data-state="ready">\s*1<', body)
 
     sheet_url = f"{page_url(setup)}/sheets/S0042-000002"
