@@ -289,7 +289,29 @@ def check_ballot_rule(ballot: Ballot) -> list[Problem]:
                 {"min": ballot.min_total, "reachable": reachable},
             )
         )
+    problems.extend(_district_reach(ballot))
     return problems
+
+
+def _district_reach(ballot: Ballot) -> list[Problem]:
+    """A resident sees the categories open to all and their own district's (none, for a
+    resident the list places nowhere). The server judges every vote by the whole
+    cycle's minimum, so whoever can choose anything at all must be able to reach it;
+    otherwise their terminal's vote would be found invalid later."""
+    from voting.district import district_key  # voting.district builds on this module
+
+    if not any(c.district for c in ballot.categories):
+        return []
+    open_to_all = sum(c.max_choices for c in ballot.categories if not c.district)
+    reach = {"": open_to_all}
+    for c in ballot.categories:
+        if c.district:
+            key = district_key(c.district)
+            reach[key] = reach.get(key, open_to_all) + c.max_choices
+    short = min((r for r in reach.values() if r > 0), default=None)
+    if short is None or ballot.min_total <= short:
+        return []
+    return [Problem("rule.total_min_above_open_categories", {"min": ballot.min_total, "reachable": short})]
 
 
 def check_leftover_chain(categories: Sequence[CategoryRule]) -> list[Problem]:

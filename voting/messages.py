@@ -158,6 +158,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Загальний мінімум ({min}) неможливо набрати: у категоріях можна обрати не більше {reachable}.",
         "The total minimum ({min}) cannot be reached: the categories allow at most {reachable}.",
     ),
+    "rule.total_min_above_open_categories": (
+        "Загальний мінімум ({min}) недосяжний для частини мешканців: без району або в одному"
+        " з районів можна обрати не більше {reachable}. Зменшіть мінімум або змініть категорії.",
+        "The total minimum ({min}) is out of some residents' reach: in no district, or in one of"
+        " the districts, they can choose at most {reachable}. Lower the minimum or change the categories.",
+    ),
     "rule.unknown_method": (
         "Категорія «{category}»: невідомий спосіб визначення переможців «{method}».",
         "“{category}”: unknown funding method “{method}”.",

@@ -120,3 +120,25 @@ def test_hostile_district_names_are_refused_with_a_reason(raw, code):
         clean_district(raw)
     assert refused.value.code == code
     assert message(code, "uk", **refused.value.params) and message(code, "en", **refused.value.params)
+
+
+def test_a_cycle_minimum_out_of_reach_of_a_resident_in_no_district_is_refused():
+    from dataclasses import replace
+
+    from voting.ballot import check_ballot_rule
+
+    assert check_ballot_rule(replace(BALLOT, min_total=2)) == [], "two city-wide choices reach it"
+    [problem] = check_ballot_rule(replace(BALLOT, min_total=3))
+    assert problem.code == "rule.total_min_above_open_categories"
+    assert "без району" in message(problem.code, "uk", **problem.params)
+    assert "in no district" in message(problem.code, "en", **problem.params)
+    assert problem.params == {"min": 3, "reachable": 2}
+    no_districts = Ballot(categories=[CITY], projects=BALLOT.projects[:2], min_total=2, max_total=2)
+    assert check_ballot_rule(no_districts) == []
+    # Districts only: a resident in none cannot vote at all (told so), nobody's vote is lost.
+    only = Ballot(categories=[SHEVCHENKIVSKYI], projects=[BALLOT.projects[2]], min_total=1, max_total=1)
+    assert check_ballot_rule(only) == []
+    # Two categories of one district add up for its residents.
+    second = replace(HALYTSKYI, category_id=4, name="Шевченківський, малі", district="шевченківський")
+    both = replace(BALLOT, categories=[SHEVCHENKIVSKYI, second], projects=[], min_total=2)
+    assert check_ballot_rule(both) == []
