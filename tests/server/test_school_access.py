@@ -205,6 +205,7 @@ def test_school_moderators_are_refused_every_community_wide_page(app, client, ma
         "client_id": 1,
         "serial": "S0001-000001",
         "page_id": 1,
+        "job_id": 1,
     } | {k: v for k, v in a.items() if k in SCHOOL_PARAMETERS}
     refused = 0
     for rule in app.url_map.iter_rules():
