@@ -195,6 +195,18 @@ class DeviceIdentity:
     enrolled_at_ms: int
 
 
+def _next_entry_basis(db: sqlite3.Connection, device: str) -> tuple[int, str, int, int]:
+    """What a new entry is made from, read in the writer's transaction: the last entry's
+    seq and recorded hash (_link_to), the package version and the clock offset now."""
+    row = db.execute(
+        "SELECT seq, CAST(entry_hash AS BLOB), CAST(entry_json AS BLOB) FROM log ORDER BY seq DESC LIMIT 1"
+    ).fetchone()
+    prev_seq, prev_hash = _link_to(row, device)
+    version = db.execute("SELECT COALESCE(MAX(version), 0) FROM package").fetchone()[0]
+    offset = db.execute("SELECT clock_offset_ms FROM sync_state").fetchone()[0]
+    return prev_seq, prev_hash, version, offset
+
+
 def _link_to(row: tuple[int, bytes, bytes] | None, device: str) -> tuple[int, str]:
     """(seq, hash) for a new entry to point back to: the last entry's hash as recorded
     when it was written. The text is consulted only if the recorded hash itself is
@@ -394,13 +406,7 @@ class DeviceStore:
         identity = self.require_identity()
         entries: list[LogEntry] = []
         with self._write() as db:
-            row = db.execute(
-                "SELECT seq, CAST(entry_hash AS BLOB), CAST(entry_json AS BLOB) FROM log"
-                " ORDER BY seq DESC LIMIT 1"
-            ).fetchone()
-            prev_seq, prev_hash = _link_to(row, identity.device)
-            version = db.execute("SELECT COALESCE(MAX(version), 0) FROM package").fetchone()[0]
-            offset = db.execute("SELECT clock_offset_ms FROM sync_state").fetchone()[0]
+            prev_seq, prev_hash, version, offset = _next_entry_basis(db, identity.device)
             for record in records:
                 if record.device_id != identity.device:
                     raise StoreError(
@@ -513,13 +519,7 @@ class DeviceStore:
                 if held or record is None:
                     db.execute("UPDATE log_diverged SET relogged_as = 0 WHERE rowid = ?", (rowid,))
                     continue
-                row = db.execute(
-                    "SELECT seq, CAST(entry_hash AS BLOB), CAST(entry_json AS BLOB) FROM log"
-                    " ORDER BY seq DESC LIMIT 1"
-                ).fetchone()
-                prev_seq, prev_hash = _link_to(row, identity.device)
-                version = db.execute("SELECT COALESCE(MAX(version), 0) FROM package").fetchone()[0]
-                offset = db.execute("SELECT clock_offset_ms FROM sync_state").fetchone()[0]
+                prev_seq, prev_hash, version, offset = _next_entry_basis(db, identity.device)
                 entry = protocol.entry_after(
                     prev_seq, prev_hash, identity.device, "vote", record.canonical_body(), version, offset
                 )

@@ -50,7 +50,6 @@ from .tampering import (
     read_pending,
     revoked,
     superseded,
-    superseded_delivery,
     vote_conflict,
 )
 
@@ -184,14 +183,27 @@ def _accept(
     # a store the device was enrolled past (signed by an earlier key): never stranded,
     # never counted by themselves (server.sync.device_keys).
     signed = protocol.checkpoint_bytes(ref.code, batch.checkpoint_seq, batch.checkpoint_hash)
-    key = signer(device_keys(session, device), signed, batch.signature)
+    keys = device_keys(session, device)
+    key = signer(keys, signed, batch.signature)
     if key is None:
         if device.public_key is None:
             raise SyncRefused(401, "device.signature")
         raise bad_checkpoint_signature(ref, batch)
     enrolment_id, was_superseded = key.enrolment_id, not key.current
     if was_superseded:
-        _alarm(session, ref, superseded_delivery(ref), now)
+        alarms.raise_alarm(
+            session,
+            community_id=ref.community_id,
+            source=ref.code,
+            kind=alarms.SUPERSEDED_STORE,
+            message=(
+                f"Стара копія сховища пристрою {ref.code} (з ключем попередньої реєстрації) "
+                "передала журнал. Її нові голоси чекають рішення модератора на сторінці "
+                "«Голоси на розгляді»."
+            ),
+            details={},
+            now=now,
+        )
     first_new = next((e for e in batch.entries if e.seq > device.acked_seq), None)
     if first_new is not None and first_new.seq > device.acked_seq + 1:
         _keep_pending(session, ref, batch, enrolment_id, now)
@@ -212,7 +224,8 @@ def _accept(
         contact.clock_offset_ms if contact else None,
         superseded=was_superseded,
     )
-    applied_pending = _apply_pending(session, device, ref, now, tally)
+    current = {k.enrolment_id for k in keys if k.current}
+    applied_pending = _apply_pending(session, device, ref, now, tally, current)
     if contact is not None:
         note_contact(device, contact)
     votes_in_batch = [e for e in batch.entries if isinstance(e, protocol.LogEntry)]
@@ -445,14 +458,14 @@ def _damaged_row(ref: DeviceRef, entry: protocol.DamagedEntry, link: str, now: d
 
 
 def _apply_pending(
-    session: Session, device: Device, ref: DeviceRef, now: datetime, tally: TallyDelta
+    session: Session, device: Device, ref: DeviceRef, now: datetime, tally: TallyDelta, current: set[int]
 ) -> bool:
     """Apply the waiting batches the device's log now reaches, in order. One that no
     longer fits (it conflicts with what arrived meanwhile) is dropped with an alarm; the
     device still has it and will send it again, and then hear the refusal itself.
-    Whether any was there."""
+    `current`: the enrolment whose key the device signs with now (a batch another
+    enrolment signed is a superseded store's). Whether any was there."""
     found = False
-    current = {k.enrolment_id for k in device_keys(session, device) if k.current}
     while True:
         ready = session.scalars(
             select(PendingBatch)

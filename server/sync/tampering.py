@@ -61,17 +61,6 @@ def superseded(ref: DeviceRef) -> Tampering:
     )
 
 
-def superseded_delivery(ref: DeviceRef) -> Tampering:
-    """Not a refusal: the alarm for votes a superseded store delivered (held for review)."""
-    return Tampering(
-        200,
-        "device.superseded",
-        alarms.SUPERSEDED_STORE,
-        f"Стара копія сховища пристрою {ref.code} (з ключем попередньої реєстрації) передала "
-        "журнал. Її нові голоси чекають рішення модератора на сторінці «Голоси на розгляді».",
-    )
-
-
 def read_batch(raw: Any, ref: DeviceRef) -> protocol.Batch:
     """The batch, strictly read. Malformed structure is a plain 422; an entry that is not
     an entry, or entries that do not hash to their signed checkpoint, is tampering."""
