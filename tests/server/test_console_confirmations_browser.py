@@ -12,8 +12,8 @@ Under CI (CI=true) a missing Chromium fails these tests instead of skipping them
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -23,12 +23,12 @@ from school_budget.codes import issue_codes
 from school_budget.keys import app_code_keys
 from server.models import ApiClient, Cycle, Device, Role, User, VotingCode
 from server.services.api_clients import create_api_client
-from tests.axe_check import run_axe
+from tests.axe_check import assert_accessible
 from tests.factories import PASSWORD
 from tests.school_budget.test_student_browser import chromium, server_url  # noqa: F401
 from voting.identity import community_voter_secret
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console-confirmations"
+no_axe_violations = functools.partial(assert_accessible, folder="console-confirmations")
 
 
 @pytest.fixture
@@ -68,14 +68,6 @@ def sign_in(page, server_url: str, user: User) -> None:
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     expect(page.locator("#login")).to_have_count(0)
-
-
-def no_axe_violations(page, name: str) -> None:
-    results = run_axe(page).response
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    violations = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results["violations"]]
-    assert violations == [], f"{name}: {violations}"
 
 
 def press_without_the_tick(page, confirm_id: str, button: str = "submit") -> None:

@@ -9,7 +9,7 @@ Under CI (CI=true) a missing Chromium fails this test instead of skipping it."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import functools
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -18,12 +18,12 @@ from sqlalchemy import update
 
 from server.jobs.kinds.scan_upload import start_scan_upload
 from server.models import Job, utcnow
-from tests.axe_check import run_axe
+from tests.axe_check import assert_accessible
 from tests.factories import PASSWORD
 from tests.school_budget.test_student_browser import chromium, server_url  # noqa: F401
 from tests.server.test_paper_scans import setup, sheet_key  # noqa: F401
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "jobs"
+no_axe_violations = functools.partial(assert_accessible, folder="jobs")
 
 
 @pytest.fixture
@@ -33,14 +33,6 @@ def desk(chromium):
     context.add_init_script(script=Axe().axe_script)
     yield context.new_page()
     context.close()
-
-
-def no_axe_violations(page, name: str) -> None:
-    results = run_axe(page).response
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    violations = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results["violations"]]
-    assert violations == [], f"{name}: {violations}"
 
 
 def advance(session, job_id: int, **values) -> None:

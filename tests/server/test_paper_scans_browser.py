@@ -11,7 +11,7 @@ Under CI (CI=true) a missing Chromium fails this test instead of skipping it.
 
 from __future__ import annotations
 
-from pathlib import Path
+import functools
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -19,13 +19,13 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from server.models import PaperScanDecision, Vote
-from tests.axe_check import run_axe
+from tests.axe_check import assert_accessible
 from tests.ballot_import.corpus import MarkKind
 from tests.factories import PASSWORD
 from tests.school_budget.test_student_browser import chromium, server_url  # noqa: F401
 from tests.server.test_paper_scans import png, setup, sheet_key  # noqa: F401
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "paper-scans"
+no_axe_violations = functools.partial(assert_accessible, folder="paper-scans")
 
 
 @pytest.fixture
@@ -35,16 +35,6 @@ def desk(chromium):
     context.add_init_script(script=Axe().axe_script)
     yield context.new_page()
     context.close()
-
-
-def no_axe_violations(page, name: str) -> None:
-    # run_axe waits for the page's load event: a click returns once the next page is
-    # committed, and axe started then meets a document still being built.
-    results = run_axe(page).response
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    violations = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results["violations"]]
-    assert violations == [], f"{name}: {violations}"
 
 
 def no_broken_images(page) -> None:

@@ -7,9 +7,9 @@ axe-core finds no WCAG 2.1 A/AA violation on any of these screens.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -20,11 +20,11 @@ from qr_codes.receipt_codes import receipt_code
 from server.models import Project
 from server.services.ballot_box import store_votes
 from server.services.cycle_rules import load_cycle_rules
-from tests.axe_check import run_axe
+from tests.axe_check import assert_accessible
 from tests.school_budget.test_student_browser import chromium, server_url  # noqa: F401
 from voting import VoteRecord
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "receipt-check"
+no_axe_violations = functools.partial(assert_accessible, folder="receipt-check")
 PHONE = {"width": 360, "height": 740}
 
 
@@ -35,14 +35,6 @@ def phone(chromium):
     context.add_init_script(script=Axe().axe_script)
     yield context.new_page()
     context.close()
-
-
-def no_axe_violations(page, name: str) -> None:
-    results = run_axe(page).response
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    violations = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results["violations"]]
-    assert violations == [], f"{name}: {violations}"
 
 
 def test_a_resident_checks_a_receipt_on_a_phone_in_ukrainian_and_english(phone, server_url, session, make):
