@@ -76,6 +76,7 @@ class PaperScanSheet(Base):
     __table_args__ = (
         CheckConstraint("state IN ('review', 'ready', 'spoiled', 'committed')", name="state_known"),
         Index("ix_paper_scan_sheet_state", "cycle_id", "state", "first_seen"),
+        UniqueConstraint("community_id", "vote_id", name="uq_paper_scan_sheet_community_vote"),
     )
 
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"), primary_key=True)
@@ -88,7 +89,7 @@ class PaperScanSheet(Base):
     reasons: Mapped[list] = mapped_column(JSON)
     selections: Mapped[list] = mapped_column(JSON)
     ready_at: Mapped[datetime | None] = mapped_column(default=None)  # the vote's cast time
-    vote_id: Mapped[str | None] = mapped_column(String(36), unique=True, default=None)
+    vote_id: Mapped[str | None] = mapped_column(String(36), default=None)
     committed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 

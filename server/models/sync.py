@@ -120,7 +120,7 @@ class HeldVote(Base):
 
     __tablename__ = "held_vote"
     __table_args__ = (
-        UniqueConstraint("vote_id", name="uq_held_vote_vote_id"),
+        UniqueConstraint("community_id", "vote_id", name="uq_held_vote_community_vote"),
         Index("ix_held_vote_open", "community_id", "decision"),
     )
 

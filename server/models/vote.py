@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, IntList, bigintpk, intpk, str64
@@ -19,6 +19,9 @@ from .base import Base, IntList, bigintpk, intpk, str64
 class Vote(Base):
     __tablename__ = "vote"
     __table_args__ = (
+        # Ids are made where votes are cast, by devices and clients of every community:
+        # an id names a vote only within its community (migration 0014).
+        PrimaryKeyConstraint("community_id", "id", name="pk_vote"),
         Index("ix_vote_cycle_voter_key", "cycle_id", "voter_key"),
         Index("ix_vote_cycle_code", "cycle_id", "code_id"),
         Index("ix_vote_cycle_status", "cycle_id", "status"),
@@ -31,7 +34,7 @@ class Vote(Base):
         ),
     )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # made where cast
+    id: Mapped[str] = mapped_column(String(36))  # made where cast
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
     voter_key: Mapped[str | None] = mapped_column(String(64))

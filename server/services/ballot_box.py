@@ -253,11 +253,17 @@ def store_votes(
             {"keys": _array_literal(lock_ids)},
         )
 
+    # Ids are each community's own: another community may use the same id for another
+    # vote. A batch comes from one device or client, so nearly always one community.
+    by_community: dict[int, list[str]] = defaultdict(list)
+    for vote_id, record in batch.items():
+        by_community[rules[record.cycle_id].community_id].append(vote_id)
     existing = {
         row.id: row
+        for community_id, ids in sorted(by_community.items())
         for row in session.execute(
             select(Vote.id, Vote.content_hash, Vote.status, Vote.status_reason, Vote.counted_vote_id).where(
-                _one_of(Vote.id, list(batch), is_postgres)
+                Vote.community_id == community_id, _one_of(Vote.id, ids, is_postgres)
             )
         )
     }
@@ -324,6 +330,7 @@ def store_votes(
                     delta.add(row, decision.status, +1)
                     changed_rows.append(
                         {
+                            "b_community": row["community_id"],
                             "b_id": row["id"],
                             "status": decision.status.value,
                             "status_reason": decision.reason,
@@ -344,7 +351,7 @@ def store_votes(
         table = Vote.__table__
         session.connection().execute(
             update(table)
-            .where(table.c.id == bindparam("b_id"))
+            .where(table.c.community_id == bindparam("b_community"), table.c.id == bindparam("b_id"))
             .values(
                 status=bindparam("status"),
                 status_reason=bindparam("status_reason"),

@@ -345,7 +345,12 @@ def _store_or_hold(session: Session, batch: ReadBatch, source: str, community_id
         return store_votes(session, batch.rules, batch.records, source)
     districts = batch_districts(session, community_id, batch.rules, batch.records)
     ids = sorted({r.vote_id for r in batch.records})
-    held_before = {h.vote_id: h for h in session.scalars(select(HeldVote).where(HeldVote.vote_id.in_(ids)))}
+    held_before = {
+        h.vote_id: h
+        for h in session.scalars(
+            select(HeldVote).where(HeldVote.community_id == community_id, HeldVote.vote_id.in_(ids))
+        )
+    }
     conflicts = []
     answers: dict[str, StoredVote] = {}
     to_store, to_hold = [], []
@@ -371,7 +376,13 @@ def _store_or_hold(session: Session, batch: ReadBatch, source: str, community_id
         raise VoteConflict(conflicts)
     if to_hold:
         # Stored on an earlier push, before the list moved its voter: that decision stands.
-        in_box = set(session.scalars(select(Vote.id).where(Vote.id.in_([r.vote_id for r in to_hold]))))
+        in_box = set(
+            session.scalars(
+                select(Vote.id).where(
+                    Vote.community_id == community_id, Vote.id.in_([r.vote_id for r in to_hold])
+                )
+            )
+        )
         to_store += [r for r in to_hold if r.vote_id in in_box]
         to_hold = [r for r in to_hold if r.vote_id not in in_box]
     stored = store_votes(session, batch.rules, to_store, source) if to_store else []

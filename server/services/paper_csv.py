@@ -388,12 +388,15 @@ def context_for(session: Session, cycle: Cycle, device: Device, master_secret: b
     )
 
 
-def _stored_cast_at(session: Session) -> Callable[[Sequence[str]], Mapping[str, datetime]]:
+def _stored_cast_at(session: Session, community_id: int) -> Callable[[Sequence[str]], Mapping[str, datetime]]:
     def lookup(vote_ids: Sequence[str]) -> Mapping[str, datetime]:
         found: dict[str, datetime] = {}
         for start in range(0, len(vote_ids), 5000):
             chunk = list(vote_ids[start : start + 5000])
-            found.update(session.execute(select(Vote.id, Vote.cast_at).where(Vote.id.in_(chunk))).all())
+            stored = select(Vote.id, Vote.cast_at).where(
+                Vote.community_id == community_id, Vote.id.in_(chunk)
+            )
+            found.update(session.execute(stored).all())
         return found
 
     return lookup
@@ -412,7 +415,7 @@ def import_paper_csv(
 ) -> PaperImport:
     """Check the file and store its votes in one transaction (committed here), or nothing."""
     ctx = context_for(session, cycle, device, master_secret)
-    check = check_paper_csv(data, ctx, now=now, stored_cast_at=_stored_cast_at(session))
+    check = check_paper_csv(data, ctx, now=now, stored_cast_at=_stored_cast_at(session, cycle.community_id))
     result = PaperImport(check)
     if check.file_refused or not check.records or (check.problems and not only_good_rows):
         result.refused = True

@@ -280,7 +280,13 @@ def commit_ready(session: Session, cycle: Cycle, *, user: User | None, now: date
         point_ids = {sheet_vote_id(points[s.serial], cycle.id, s.serial): s for s in ready}
         already: set[str] = set()
         if point_ids:
-            already = set(session.scalars(select(Vote.id).where(Vote.id.in_(list(point_ids)))))
+            already = set(
+                session.scalars(
+                    select(Vote.id).where(
+                        Vote.community_id == cycle.community_id, Vote.id.in_(list(point_ids))
+                    )
+                )
+            )
         for point_id, sheet in point_ids.items():
             # Judged again now: a sheet left ready must still keep the rules as they stand.
             state = review.refresh(store, cycle.id, sheet.serial, {cycle.id: body}, ms(now))

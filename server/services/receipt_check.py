@@ -65,30 +65,38 @@ def find_votes(session: Session, numbers: Sequence[int]) -> list[FoundVote]:
     `numbers` (qr_codes.receipt_codes.receipt_numbers)."""
     keys = [number.to_bytes(KEY_BYTES, "big") for number in numbers]
     wanted = set(numbers)
-    found: dict[str, FoundVote] = {}
+    # Keyed by (community, id): an id names a vote only within its community.
+    found: dict[tuple[int, str], FoundVote] = {}
     stored = session.execute(
-        select(Vote.id, Vote.status, Vote.received_at, Cycle.title, Community.name)
+        select(Vote.community_id, Vote.id, Vote.status, Vote.received_at, Cycle.title, Community.name)
         .join(Cycle, Cycle.id == Vote.cycle_id)
         .join(Community, Community.id == Vote.community_id)
         .where(_key_of(session, "vote.id").in_(keys))
     )
-    for vote_id, status, received_at, cycle, community in stored:
+    for community_id, vote_id, status, received_at, cycle, community in stored:
         if receipt_number(vote_id) in wanted:  # what the index found, checked again
             state = {
                 VoteStatus.COUNTED.value: ReceiptState.COUNTED,
                 VoteStatus.DUPLICATE.value: ReceiptState.DUPLICATE,
             }.get(status, ReceiptState.INVALID)
-            found[vote_id] = FoundVote(state, community, cycle, received_at)
+            found[(community_id, vote_id)] = FoundVote(state, community, cycle, received_at)
     held = session.execute(
-        select(HeldVote.vote_id, HeldVote.decision, HeldVote.held_at, Cycle.title, Community.name)
+        select(
+            HeldVote.community_id,
+            HeldVote.vote_id,
+            HeldVote.decision,
+            HeldVote.held_at,
+            Cycle.title,
+            Community.name,
+        )
         .join(Cycle, Cycle.id == HeldVote.cycle_id)
         .join(Community, Community.id == HeldVote.community_id)
         .where(_key_of(session, "held_vote.vote_id").in_(keys))
     )
-    for vote_id, decision, held_at, cycle, community in held:
+    for community_id, vote_id, decision, held_at, cycle, community in held:
         # A held vote a moderator counted went to the vote table: that answer stands.
-        if vote_id in found or decision == COUNTED or receipt_number(vote_id) not in wanted:
+        if (community_id, vote_id) in found or decision == COUNTED or receipt_number(vote_id) not in wanted:
             continue
         state = ReceiptState.HELD if decision is None else ReceiptState.REJECTED
-        found[vote_id] = FoundVote(state, community, cycle, held_at)
+        found[(community_id, vote_id)] = FoundVote(state, community, cycle, held_at)
     return sorted(found.values(), key=lambda v: v.since)

@@ -155,7 +155,10 @@ def _hold(
         return
     known = set(
         session.scalars(
-            select(HeldVote.vote_id).where(HeldVote.vote_id.in_([r.vote_id for _e, r, _w in held]))
+            select(HeldVote.vote_id).where(
+                HeldVote.community_id == community_id,
+                HeldVote.vote_id.in_([r.vote_id for _e, r, _w in held]),
+            )
         )
     )
     waiting: dict[tuple[int, str], int] = {}
@@ -344,15 +347,18 @@ def decide(
     return decision
 
 
-def held_statuses(session: Session, vote_ids: Collection[str]) -> dict[str, tuple[str, str]]:
-    """vote id -> (status, reason) a device is told for a vote that is or was held and is
-    not in the vote table: "held" while it waits, "invalid" once rejected."""
+def held_statuses(
+    session: Session, community_id: int, vote_ids: Collection[str]
+) -> dict[str, tuple[str, str]]:
+    """vote id -> (status, reason) a device of the community is told for a vote that is
+    or was held and is not in the vote table: "held" while it waits, "invalid" once
+    rejected."""
     if not vote_ids:
         return {}
     found = {}
     for vote_id, reason, decision in session.execute(
         select(HeldVote.vote_id, HeldVote.reason, HeldVote.decision).where(
-            HeldVote.vote_id.in_(sorted(vote_ids))
+            HeldVote.community_id == community_id, HeldVote.vote_id.in_(sorted(vote_ids))
         )
     ):
         if decision is None:

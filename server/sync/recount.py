@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from server.models import Cycle, Device, DeviceCheckpoint, DeviceEnrolment, DeviceLogEntry, Vote
@@ -233,11 +233,17 @@ def verify_device_chain(session: Session, device: Device) -> ChainReport:
     return report
 
 
+def _entry_of_vote():  # type: ignore[no-untyped-def]
+    # A vote id names a vote within its community: another community's device may log
+    # the same id for a vote of its own.
+    return and_(DeviceLogEntry.community_id == Vote.community_id, DeviceLogEntry.vote_id == Vote.id)
+
+
 def _device_votes_match_their_entries(session: Session, cycle_id: int, report: RecountReport) -> set[str]:
     """Compare each device vote with the vote in its log entry; return their devices' codes."""
     rows = session.execute(
         select(Device.code, DeviceLogEntry.seq, DeviceLogEntry.payload, Vote.id, Vote.content_hash)
-        .join(DeviceLogEntry, DeviceLogEntry.vote_id == Vote.id)
+        .join(DeviceLogEntry, _entry_of_vote())
         .join(Device, Device.id == DeviceLogEntry.device_id)
         .where(Vote.cycle_id == cycle_id)
         .execution_options(yield_per=_STREAM)
@@ -269,9 +275,7 @@ def recount_cycle(session: Session, cycle_id: int) -> RecountReport:
     unlogged: dict[str, list[str]] = {}  # source -> vote ids with no log entry
     logged_votes = set(
         session.scalars(
-            select(DeviceLogEntry.vote_id)
-            .join(Vote, Vote.id == DeviceLogEntry.vote_id)
-            .where(Vote.cycle_id == cycle_id)
+            select(DeviceLogEntry.vote_id).join(Vote, _entry_of_vote()).where(Vote.cycle_id == cycle_id)
         )
     )
     for vote in session.scalars(

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from server.models import DeviceLogEntry, Vote
+from server.models import Device, DeviceLogEntry, Vote
 
 from .held import held_statuses
 
@@ -46,16 +46,23 @@ def _query(device_id: int):  # type: ignore[no-untyped-def]
             Vote.status_reason,
             Vote.counted_vote_id,
         )
-        .outerjoin(Vote, Vote.id == DeviceLogEntry.vote_id)
+        # A vote id names a vote within its community (the entry's, the device's).
+        .outerjoin(
+            Vote, and_(Vote.community_id == DeviceLogEntry.community_id, Vote.id == DeviceLogEntry.vote_id)
+        )
         .where(DeviceLogEntry.device_id == device_id, DeviceLogEntry.vote_id.is_not(None))
         .order_by(DeviceLogEntry.seq)
     )
 
 
-def _with_held(session: Session, rows: list) -> list[EntryStatus]:
+def _with_held(session: Session, device_id: int, rows: list) -> list[EntryStatus]:
     """Entries whose vote is not in the vote table are held for a moderator (or were
     rejected): their status comes from there (server.sync.held)."""
-    waiting = held_statuses(session, [row.vote_id for row in rows if row.status is None])
+    missing = [row.vote_id for row in rows if row.status is None]
+    waiting = {}
+    if missing:
+        community_id = session.scalar(select(Device.community_id).where(Device.id == device_id))
+        waiting = held_statuses(session, community_id, missing)
     found = []
     for row in rows:
         if row.status is None and row.vote_id in waiting:
@@ -71,10 +78,10 @@ def statuses_between(session: Session, device_id: int, first_seq: int, last_seq:
     rows = session.execute(
         _query(device_id).where(DeviceLogEntry.seq >= first_seq, DeviceLogEntry.seq <= last_seq)
     ).all()
-    return _with_held(session, rows)
+    return _with_held(session, device_id, rows)
 
 
 def statuses_since(session: Session, device_id: int, since_seq: int) -> list[EntryStatus]:
     """Up to MAX_STATUSES stored vote entries after since_seq, in order."""
     rows = session.execute(_query(device_id).where(DeviceLogEntry.seq > since_seq).limit(MAX_STATUSES)).all()
-    return _with_held(session, rows)
+    return _with_held(session, device_id, rows)

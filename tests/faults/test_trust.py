@@ -23,6 +23,7 @@ from server.sync import alarms as alarm_kinds
 from sync import protocol
 from sync.client import SyncClient
 from sync.device_store import DeviceStore
+from tests.factories import stored_vote
 
 from .harness import Terminal, in_parallel
 from .ledger import check_counted_exactly_once
@@ -256,7 +257,7 @@ def test_altered_newest_unsent_entry_is_kept_as_evidence_and_never_counted(world
     assert _stored_kinds(world, terminal)[8] == "damaged"
     altered = terminal.vote_ids()[7]
     with Session(world.engine) as session:
-        assert session.get(Vote, altered) is None, "the altered vote must not be stored as a vote"
+        assert stored_vote(session, altered) is None, "the altered vote must not be stored as a vote"
     assert [(a.kind, a.source) for a in alarms.raised()] == [(alarm_kinds.ENTRY_DAMAGED, terminal.code)]
     terminal.cast(2)  # the next votes link to what entry 8 was written as
     assert _synced(terminal.sync())["acked_seq"] == 10

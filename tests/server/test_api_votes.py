@@ -16,6 +16,7 @@ from server.services.ballot_box import store_votes
 from server.services.cycle_rules import load_cycle_rules
 from server.services.integration import read_cast_at
 from server.services.tally import running_tally
+from tests.factories import stored_vote
 from voting import Channel, VoteRecord
 
 from .test_api_support import (
@@ -81,7 +82,7 @@ def test_pushed_votes_are_counted_and_answered_in_order(client, session, make):
         (votes[2]["id"], "accepted", "invalid", "ballot.too_many_in_category"),
     ]
     assert body["results"][1]["counted_vote_id"] == votes[0]["id"]
-    stored = session.get(Vote, votes[0]["id"])
+    stored = stored_vote(session, votes[0]["id"])
     assert (stored.channel, stored.device_id, stored.source) == ("web", None, f"api:{platform.client.id}")
     assert running_tally(session, cycle.id) == {small[0]: 1}
 
@@ -136,7 +137,7 @@ def test_same_id_with_other_content_is_refused_alarmed_and_nothing_of_the_batch_
     error = response.get_json()["error"]
     assert error["conflicting_ids"] == [original["id"]]
     assert "модератора повідомлено" in error["message"]
-    assert session.get(Vote, innocent["id"]) is None
+    assert stored_vote(session, innocent["id"]) is None
     assert running_tally(session, cycle.id) == {p1: 1}
     [alarm] = session.scalars(select(Alarm)).all()
     assert (alarm.kind, alarm.source, alarm.community_id) == (
@@ -146,7 +147,7 @@ def test_same_id_with_other_content_is_refused_alarmed_and_nothing_of_the_batch_
     )
     [conflict] = alarm.details["conflicts"]
     assert conflict["vote_id"] == original["id"]
-    assert conflict["stored_hash"] == session.get(Vote, original["id"]).content_hash
+    assert conflict["stored_hash"] == stored_vote(session, original["id"]).content_hash
     assert conflict["offered_hash"] != conflict["stored_hash"]
     assert "305912748" not in str(alarm.details) + alarm.message
 
@@ -192,7 +193,7 @@ def test_one_resident_gets_unrelated_voter_keys_in_two_communities(client, sessi
         cycle = make.ballot_cycle(platform.community)
         vote = identity_vote(cycle, [project_ids(session, cycle)[0]], "id_card", "004812345")
         assert platform.push(client, [vote]).status_code == 200
-        keys.append(session.get(Vote, vote["id"]).voter_key)
+        keys.append(stored_vote(session, vote["id"]).voter_key)
     assert keys[0] != keys[1]
 
 
@@ -331,7 +332,7 @@ def test_a_vote_id_is_answered_in_its_canonical_form(client, session, make):
     vote["id"] = vote["id"].upper()
     [result] = platform.push(client, [vote]).get_json()["results"]
     assert result["id"] == vote["id"].lower()
-    assert session.get(Vote, str(uuid.UUID(vote["id"]))) is not None
+    assert stored_vote(session, str(uuid.UUID(vote["id"]))) is not None
 
 
 def test_a_lowercase_rfc_3339_time_is_accepted(client, session, make):

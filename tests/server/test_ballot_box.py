@@ -13,6 +13,7 @@ from server.services.ballot_box import VoteConflict, store_votes
 from server.services.cycle_rules import load_cycle_rules
 from server.services.tally import recount_from_records, running_tally, status_counts
 from tests.conftest import both_databases
+from tests.factories import stored_vote
 from voting import Channel, VoteRecord
 
 pytestmark = both_databases
@@ -76,7 +77,7 @@ def test_same_id_with_other_content_is_refused_and_nothing_of_the_batch_is_writt
         store(session, cycle, [innocent, forged])
     session.rollback()
     assert [c.vote_id for c in caught.value.conflicts] == [record.vote_id]
-    assert session.get(Vote, innocent.vote_id) is None
+    assert stored_vote(session, innocent.vote_id) is None
     assert running_tally(session, cycle.id) == {p1.id: 1}
 
 
@@ -99,8 +100,8 @@ def test_an_earlier_vote_arriving_late_takes_the_counted_place(session, make):
     kiosk_earlier = vote(cycle, 9, [p1.id], minutes=5, channel=Channel.KIOSK, device_id="T-0002")
     store(session, cycle, [online_later])
     store(session, cycle, [kiosk_earlier])
-    assert session.get(Vote, kiosk_earlier.vote_id).status == "counted"
-    replaced = session.get(Vote, online_later.vote_id)
+    assert stored_vote(session, kiosk_earlier.vote_id).status == "counted"
+    replaced = stored_vote(session, online_later.vote_id)
     session.refresh(replaced)
     assert (replaced.status, replaced.counted_vote_id) == ("duplicate", kiosk_earlier.vote_id)
     assert running_tally(session, cycle.id) == {p1.id: 1} == recount_from_records(session, cycle.id)

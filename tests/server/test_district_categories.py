@@ -21,7 +21,6 @@ from server.models import (
     HeldVote,
     Project,
     Role,
-    Vote,
 )
 from server.services import eligibility
 from server.services.paper_csv import check_paper_csv
@@ -38,7 +37,7 @@ from server.services.tally import running_tally
 from server.sync.packages import cycle_body
 from server.sync.recount import recount_cycle
 from tests.conftest import both_databases
-from tests.factories import CSRF_TOKEN, post, sign_in
+from tests.factories import CSRF_TOKEN, post, sign_in, stored_vote
 from voting import Ballot, BallotProject, CategoryRule, VoterKey, community_voter_secret
 
 from .test_api_support import make_platform, web_vote
@@ -102,7 +101,7 @@ def test_a_terminals_vote_in_another_districts_category_is_held_and_counts_only_
         ("held", "held.wrong_district"),
     ]
     assert running_tally(session, cycle.id) == {p[0]: 2, p[1]: 1}, "nothing partial is counted"
-    assert session.get(Vote, unknown.payload["id"]) is None
+    assert stored_vote(session, unknown.payload["id"]) is None
     (alarm,) = session.scalars(select(Alarm)).all()
     assert alarm.kind == "votes.held" and "районній категорії" in alarm.message
 

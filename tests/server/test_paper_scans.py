@@ -20,6 +20,7 @@ from server.services.paper_scans import commit_ready, import_scans, server_sheet
 from server.sync.packages import cycle_body
 from tests.ballot_import import corpus
 from tests.ballot_import.corpus import Distortion, MarkKind, make_sheet
+from tests.factories import stored_vote
 from voting import VoteRecord, community_voter_secret
 
 SECRET = b"s" * 32
@@ -94,7 +95,7 @@ def test_a_clear_sheet_is_read_kept_and_committed_as_one_paper_vote(session, set
     assert outcome.refused is None and outcome.held == []
     vote_id = server_sheet_vote_id("S-0042", setup["cycle"].id, "S0042-000001")
     assert outcome.committed == [("S0042-000001", vote_id)]
-    vote = session.get(Vote, vote_id)
+    vote = stored_vote(session, vote_id)
     assert vote.channel == "paper" and vote.code_id == "sheet_S0042-000001" and vote.device_id == "S-0042"
     assert sorted(vote.selections) == sorted([small[0], large[1]])
     assert vote.status == "counted"
@@ -369,7 +370,7 @@ def test_a_shadow_overvote_is_fixed_box_by_box_and_committed(session, setup):
     assert all(d.decided_at is not None and d.replaces is None for d in decisions)
     outcome = commit_ready(session, cycle, user=setup["user"], now=utcnow())
     assert [s for s, _v in outcome.committed] == [serial]
-    vote = session.get(Vote, outcome.committed[0][1])
+    vote = stored_vote(session, outcome.committed[0][1])
     assert sorted(vote.selections) == sorted([small[0], large[0]])
 
 

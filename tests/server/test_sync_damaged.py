@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from server.models import Alarm, Community, DeviceLogEntry, Vote
+from server.models import Alarm, Community, DeviceLogEntry
 from server.services.tally import running_tally
 from server.sync.recount import recount_cycle
 from sync import protocol
+from tests.factories import stored_vote
 
 from .test_sync_support import enrolled_device, project_ids, stored_counts
 
@@ -46,7 +47,7 @@ def test_a_damaged_entry_is_kept_as_evidence_and_the_votes_around_it_count(clien
     rows = session.scalars(select(DeviceLogEntry).order_by(DeviceLogEntry.seq)).all()
     assert [r.kind for r in rows] == ["vote", "vote", "damaged", "vote", "vote"]
     assert rows[2].vote_id is None and rows[2].payload == {"evidence": '{"device":"T-0001","seq":'}
-    assert session.get(Vote, terminal.log[2].payload["id"]) is None
+    assert stored_vote(session, terminal.log[2].payload["id"]) is None
     assert running_tally(session, cycle.id) == {p[0]: 4}
     (alarm,) = session.scalars(select(Alarm)).all()
     assert (alarm.kind, alarm.source, alarm.details["seq"]) == ("entry.damaged", terminal.code, 3)

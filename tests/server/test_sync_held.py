@@ -22,14 +22,13 @@ from server.models import (
     EligibleVoter,
     HeldVote,
     Role,
-    Vote,
     utcnow,
 )
 from server.results.publishing import publish_results
 from server.services.devices import revoke_device
 from server.services.tally import running_tally
 from tests.axe_check import run_axe
-from tests.factories import CSRF_TOKEN, PASSWORD, sign_in
+from tests.factories import CSRF_TOKEN, PASSWORD, sign_in, stored_vote
 from tests.school_budget.test_student_browser import chromium, server_url  # noqa: F401
 
 from .test_sync_support import enrolled_device, project_ids, voter_key
@@ -64,7 +63,7 @@ def test_late_votes_for_published_results_wait_and_count_only_by_a_moderators_de
     answer = terminal.push().get_json()
     assert [s["status"] for s in answer["statuses"]] == ["counted", "held", "held"]
     assert running_tally(session, cycle.id) == {p[0]: 1}, "published figures do not move by themselves"
-    assert session.get(Vote, late[0].payload["id"]) is None
+    assert stored_vote(session, late[0].payload["id"]) is None
     (alarm,) = session.scalars(select(Alarm)).all()
     assert alarm.kind == "votes.held" and "оприлюднено" in alarm.message
 
@@ -215,7 +214,7 @@ def test_a_resident_not_on_the_servers_list_is_held_whatever_the_terminals_copy_
         ("held", "held.not_listed"),
     ]
     assert running_tally(session, cycle.id) == {p[0]: 1}
-    assert session.get(Vote, removed.payload["id"]) is None
+    assert stored_vote(session, removed.payload["id"]) is None
     (alarm,) = session.scalars(select(Alarm)).all()
     assert alarm.kind == "votes.held" and "немає в списку" in alarm.message
     sign_in(client, make.user(Role.COMMUNITY_MODERATOR, community))
@@ -239,6 +238,6 @@ def test_a_vote_in_time_only_by_a_drifting_clock_is_held_not_counted(client, mak
         ("counted", None),
         ("held", "held.after_close"),
     ]
-    assert session.get(Vote, in_time.payload["id"]) is not None
-    assert session.get(Vote, drifted.payload["id"]) is None
+    assert stored_vote(session, in_time.payload["id"]) is not None
+    assert stored_vote(session, drifted.payload["id"]) is None
     assert running_tally(session, cycle.id) == {p[0]: 1}

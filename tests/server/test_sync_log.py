@@ -13,6 +13,7 @@ from server.models import Alarm, Community, Device, DeviceLogEntry, HeldVote, Pe
 from server.services.tally import running_tally
 from sync import protocol
 from tests.conftest import both_databases
+from tests.factories import stored_vote
 from voting import VoteRecord
 
 from .test_sync_support import FakeDevice, enrolled_device, project_ids, stored_counts
@@ -57,7 +58,7 @@ def test_pushed_votes_are_counted_and_acknowledged_once_committed(client, make, 
 
     # Acknowledged means committed: another connection already sees all of it.
     assert stored_counts(session) == (3, 1, 3)
-    vote = session.get(Vote, first.payload["id"])
+    vote = stored_vote(session, first.payload["id"])
     assert (vote.channel, vote.device_id, vote.source) == ("kiosk", terminal.code, terminal.code)
     assert running_tally(session, cycle.id) == {p[0]: 1}
     device = session.scalar(select(Device).where(Device.code == terminal.code))
@@ -242,7 +243,7 @@ def test_the_same_vote_id_with_other_content_is_a_vote_conflict(client, make, se
     assert response.status_code == 409
     error = response.get_json()["error"]
     assert (error["code"], error["conflicting_ids"]) == ("vote.conflict", [original.payload["id"]])
-    assert session.get(Vote, innocent.payload["id"]) is None
+    assert stored_vote(session, innocent.payload["id"]) is None
     assert stored_counts(session) == (1, 1, 1)
     [alarm] = alarms(session)
     assert (alarm.kind, alarm.source) == ("vote_conflict", terminal.code)
