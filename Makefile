@@ -30,6 +30,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	./scripts/ensure-postgres.sh
+	./scripts/ensure-redis.sh
 	$(BIN)/python -m bench
 
 lint: $(STAMP)

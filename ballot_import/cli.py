@@ -24,6 +24,8 @@ from pathlib import Path
 
 import click
 
+from spilno.progress import FILES, Progress, progress_bar
+
 from .issue_cli import cancel_command, issue_command
 from .messages import message
 
@@ -379,18 +381,21 @@ def import_command(
         if ended.state in ("no_frames", "ended_early"):
             raise _fail(f"camera.{ended.state}", ended.detail, frames=ended.frames, total=ended.total)
         return
-    if store_path is None:
-        for reading in read_files(paths, reader):
-            report(reading, reading.outcome, reading.reasons)
-    else:
-        sources: Iterable[Path] = paths
-        if watch:
-            from .watch import settled_files
+    # A bar of files read, on a terminal: not while watching (the folder has no end).
+    with progress_bar(FILES, quiet=as_json or watch) as bar:
+        report.bar = bar
+        if store_path is None:
+            for reading in read_files(paths, reader, on_progress=bar.on_progress):
+                report(reading, reading.outcome, reading.reasons)
+        else:
+            sources: Iterable[Path] = paths
+            if watch:
+                from .watch import settled_files
 
-            sources = settled_files(paths, interval_s=interval, stop=stop)
-        with _sheet_keeper(package, store_path, sheets_path) as keep:
-            for reading, preview in read_with_previews(sources, reader):
-                report(reading, *keep(reading, preview))
+                sources = settled_files(paths, interval_s=interval, stop=stop)
+            with _sheet_keeper(package, store_path, sheets_path) as keep:
+                for reading, preview in read_with_previews(sources, reader, on_progress=bar.on_progress):
+                    report(reading, *keep(reading, preview))
     report.summary()
     if report.counts["rejected"]:
         raise SystemExit(1)  # a page was not read: a script must not take the stack as done
@@ -405,6 +410,7 @@ class _Report:
     def __init__(self, as_json: bool) -> None:
         self.as_json = as_json
         self.counts = dict.fromkeys(self.LABELS, 0)
+        self.bar = Progress("", shown=False)  # each line goes above the files' bar, if any
 
     def __call__(self, reading, outcome: str, reasons: list[str], **extra: object) -> None:
         self.counts[outcome] += 1
@@ -430,12 +436,13 @@ class _Report:
             sys.stdout.flush()  # watching, or a camera: each page is reported as it is read
             return
         why = "; ".join(f"{message(code, 'uk')} / {message(code, 'en')}" for code in reasons)
-        click.echo(
-            f"{_printable_name(reading.file)} [{reading.page_index + 1}] {reading.serial or '—'}:"
-            f" {self.LABELS[outcome]}{' — ' + why if why else ''};"
-            f" позначено / marked: {verdicts['marked'] or '—'}"
-        )
-        sys.stdout.flush()
+        with self.bar.above():
+            click.echo(
+                f"{_printable_name(reading.file)} [{reading.page_index + 1}] {reading.serial or '—'}:"
+                f" {self.LABELS[outcome]}{' — ' + why if why else ''};"
+                f" позначено / marked: {verdicts['marked'] or '—'}"
+            )
+            sys.stdout.flush()
 
     def summary(self) -> None:
         if self.as_json:

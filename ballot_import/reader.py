@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +43,7 @@ from .layout import BoxRect, Layout, LayoutError, PageLayout, Rect, build_layout
 from .reading import ACCEPTED, MARGINAL, MARKED, NEEDS_REVIEW, REJECTED, UNMARKED, BoxReading, SheetReading
 from .serials import QrFields, SerialError, form_key, parse_qr_text
 
-__all__ = ["SheetReader", "Thresholds", "read_files", "reader_for_package"]
+__all__ = ["SheetReader", "Thresholds", "listed_files", "read_files", "reader_for_package"]
 
 try:  # zbar is the first decoder; OpenCV's (in hardware.sheet_imaging) the fallback
     from pyzbar.pyzbar import ZBarSymbol
@@ -555,11 +555,34 @@ def reader_for_package(package: dict, thresholds: Thresholds = Thresholds()) -> 
     return SheetReader(layouts, form_key(bytes.fromhex(secret)), thresholds)
 
 
+def listed_files(paths: Iterable[str | os.PathLike[str]]) -> list[str | os.PathLike[str]]:
+    """The files `paths` stand for, in reading order: a folder stands for the files in it
+    (sorted, not recursive); anything else is itself (the reader says what is wrong)."""
+    files: list[str | os.PathLike[str]] = []
+    for path in paths:
+        if os.path.isdir(path):
+            files += sorted(entry.path for entry in os.scandir(path) if entry.is_file())
+        else:
+            files.append(path)
+    return files
+
+
 def read_files(
-    paths: Iterable[str | os.PathLike[str]], reader: SheetReader, limits: Limits = Limits()
+    paths: Iterable[str | os.PathLike[str]],
+    reader: SheetReader,
+    limits: Limits = Limits(),
+    on_progress: Callable[[int, int | None], None] | None = None,
 ) -> Iterator[SheetReading]:
     """Every page of every file, in order; a folder stands for the files in it (sorted,
-    not recursive). Each page gives exactly one reading, whatever is wrong with it."""
+    not recursive). Each page gives exactly one reading, whatever is wrong with it.
+    `on_progress(files_read, files)` is told after each file, the folders listed first."""
+    if on_progress is not None:
+        files = listed_files(paths)
+        on_progress(0, len(files))
+        for done, path in enumerate(files, 1):
+            yield from read_files([path], reader, limits)
+            on_progress(done, len(files))
+        return
     for path in paths:
         if os.path.isdir(path):
             inside = sorted(entry.path for entry in os.scandir(path) if entry.is_file())

@@ -32,7 +32,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +41,7 @@ import numpy as np
 
 from . import issue_store
 from .inputs import Limits, read_pages
-from .reader import SheetReader
+from .reader import SheetReader, listed_files
 from .reading import REJECTED, BoxReading, SheetReading
 
 __all__ = ["Decision", "SheetRow", "SheetStore", "StoredPage", "read_with_previews", "sheets_path_for"]
@@ -464,13 +464,22 @@ def read_with_previews(
     reader: SheetReader,
     limits: Limits = Limits(),
     skip_pages: int = 0,
+    on_progress: Callable[[int, int | None], None] | None = None,
 ) -> Iterator[tuple[SheetReading, bytes | None]]:
     """Like reader.read_files, each reading with its page's preview (None when the page
     could not be decoded): the picture exists only here, while the page is read. The
     first `skip_pages` pages, across the files, are passed over unread (a job resumed
-    after a crash has kept them already)."""
+    after a crash has kept them already). `on_progress(files_read, files)` is told
+    after each file, the folders listed first."""
     left = [skip_pages]
-    yield from _read_with_previews(paths, reader, limits, left)
+    if on_progress is None:
+        yield from _read_with_previews(paths, reader, limits, left)
+        return
+    files = listed_files(paths)
+    on_progress(0, len(files))
+    for done, path in enumerate(files, 1):
+        yield from _read_with_previews([path], reader, limits, left)
+        on_progress(done, len(files))
 
 
 def _read_with_previews(

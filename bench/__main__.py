@@ -15,9 +15,11 @@
     python -m bench eligibility     # the voter list: upload, a terminal's catch-up, a lookup
     python -m bench paper_scans     # scanned sheets read on the server into PostgreSQL, committed
     python -m bench counting        # real elections (Pabulib): greedy and Equal Shares on Łódź 2022
+    python -m bench jobs            # scan upload and voter list as jobs: Redis queue, a real worker
+    python -m bench jobs scan       # ...only the scan upload
 
 Needs PostgreSQL on 127.0.0.1:5432 (scripts/ensure-postgres.sh); each suite makes a
-fresh database of its own.
+fresh database of its own. The jobs suite needs Redis too (scripts/ensure-redis.sh).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from . import (
     counting_bench,
     eligibility_bench,
     hardware_bench,
+    jobs_bench,
     kiosk_bench,
     paper_scans_bench,
     qr_codes_bench,
@@ -51,6 +54,7 @@ SUITES = {
     "eligibility": eligibility_bench,
     "paper_scans": paper_scans_bench,
     "counting": counting_bench,
+    "jobs": jobs_bench,
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import BinaryIO, TextIO
@@ -241,13 +241,20 @@ def _save(canvas: Canvas) -> None:
 
 
 def cards_pdf(
-    cards: Iterable[CodeCard], out: BinaryIO, *, layout: str = "10", title: str = "", locale: str = "uk"
+    cards: Iterable[CodeCard],
+    out: BinaryIO,
+    *,
+    layout: str = "10",
+    title: str = "",
+    locale: str = "uk",
+    on_progress: Callable[[int, int | None], None] | None = None,
 ) -> int:
     """Write a PDF of `cards` to `out` in `layout` ("8", "10" or "21"); return the number
     of pages. The same cards give the same bytes. `title` (say, "Ліцей № 5, 6-А") goes
     into the PDF's properties and each sheet's bottom margin. A card whose address is too
     long for a readable QR code (see card_address) is a CardAddressError, and nothing is
-    written to `out`: check_card_address() says so before printing starts."""
+    written to `out`: check_card_address() says so before printing starts.
+    `on_progress(cards_drawn, cards)` is told after each card (None: `cards` has no length)."""
     chosen = _layout(layout)
     texts = _texts(locale)
     register_fonts()
@@ -259,9 +266,12 @@ def cards_pdf(
     canvas.setCreator("spilno qr_codes")
     writer = _TextWriter(canvas)
     pages = slot = 0
-    for card in cards:
+    total = len(cards) if isinstance(cards, Sized) else None
+    for drawn, card in enumerate(cards, 1):
         compact = _checked(card)
         _draw_card(canvas, writer, chosen, slot, card, compact, texts)
+        if on_progress is not None:
+            on_progress(drawn, total)
         slot += 1
         if slot == chosen.per_page:
             pages += 1

@@ -15,6 +15,7 @@ from server import db
 from server.cli_context import app_context
 from server.models import School, SchoolContest, utcnow
 from server.services.validation import Refused
+from spilno.progress import CARDS, progress_bar
 
 from .codes import IssuedCode, issue_codes, printable_codes
 from .contests import Contest, contests_of_school, load_contest
@@ -139,20 +140,31 @@ def codes_command(
             for c in issued
         ]
         written: list[Path] = []
+        # The bar counts cards drawn: once in the PDF, once more as PNGs when asked.
+        total = len(cards) * (2 if png_dir is not None else 1)
         try:
-            with open(out, "wb") as f:
-                written.append(out)
-                pages = cards_pdf(cards, f, layout=layout, title=f"{contest.school.name}, {class_name}")
-            if csv_path is not None:
-                with open(csv_path, "w", encoding="utf-8", newline="") as f:
-                    written.append(csv_path)
-                    codes_csv(cards, f)
-            if png_dir is not None:
-                png_dir.mkdir(parents=True, exist_ok=True)
-                for card in cards:
-                    path = png_dir / f"{card.class_name}-{card.number:03d}.png"
-                    written.append(path)
-                    path.write_bytes(code_png(card.url))
+            with progress_bar(CARDS, quiet=as_json) as bar:
+                shown = bar.on_progress
+                with open(out, "wb") as f:
+                    written.append(out)
+                    pages = cards_pdf(
+                        cards,
+                        f,
+                        layout=layout,
+                        title=f"{contest.school.name}, {class_name}",
+                        on_progress=None if shown is None else lambda drawn, _cards: shown(drawn, total),
+                    )
+                if csv_path is not None:
+                    with open(csv_path, "w", encoding="utf-8", newline="") as f:
+                        written.append(csv_path)
+                        codes_csv(cards, f)
+                if png_dir is not None:
+                    png_dir.mkdir(parents=True, exist_ok=True)
+                    for drawn, card in enumerate(cards, len(cards) + 1):
+                        path = png_dir / f"{card.class_name}-{card.number:03d}.png"
+                        written.append(path)
+                        path.write_bytes(code_png(card.url))
+                        bar.update(drawn, total)
             s.commit()  # the codes exist only once their cards are on disk
         except BaseException:
             s.rollback()

@@ -16,6 +16,7 @@ from server.cli_context import app_context
 from server.models import Community
 from server.services import eligibility
 from server.services.eligibility_file import KINDS, MAX_BYTES
+from spilno.progress import ROWS, progress_bar
 from voting import community_voter_secret
 
 eligibility_group = click.Group(
@@ -28,6 +29,12 @@ def _community(slug: str) -> Community:
     if community is None:
         raise click.ClickException(f"Громади «{slug}» немає / no community {slug!r}")
     return community
+
+
+def _rows_in(data: bytes) -> int:
+    """The rows of a list file for its bar: the lines after the header, give or take a
+    quoted line break or a blank line (the bar's total, not a count that decides)."""
+    return max(data.count(b"\n") - 1 + (0 if data.endswith(b"\n") else 1), 1)
 
 
 @eligibility_group.command("load")
@@ -58,15 +65,21 @@ def load_command(
         session = db.session()
         community = _community(slug)
         secret = community_voter_secret(current_app.config["VOTER_KEY_SECRET_BYTES"], community.key_id)
-        check, change = eligibility.apply_list_file(
-            session,
-            community,
-            file.read_bytes(),
-            eligibility.ListMode(mode),
-            voter_secret=secret,
-            default_kind=kind,
-            skip_bad_rows=skip_bad_rows,
-        )
+        data = file.read_bytes()
+        with progress_bar(ROWS, quiet=as_json) as bar:
+            shown = bar.on_progress
+            rows = _rows_in(data) if shown else 0
+            check, change = eligibility.apply_list_file(
+                session,
+                community,
+                data,
+                eligibility.ListMode(mode),
+                voter_secret=secret,
+                default_kind=kind,
+                skip_bad_rows=skip_bad_rows,
+                on_progress=None if shown is None else lambda staged: shown(staged, rows),
+            )
+            bar.update(check.rows, check.rows)  # the good rows are told as read; the bad ones too
         if change is None:
             session.rollback()
         else:

@@ -19,6 +19,7 @@ from server.cli_context import app_context
 from server.models import Cycle, CycleKind, Device, DeviceKind, DeviceStatus, utcnow
 from server.services import paper_scans
 from server.services.paper_scan_store import ms
+from spilno.progress import FILES, progress_bar
 
 paper_scans_group = click.Group(
     "paper-scans", help="A support point's scanned paper ballots, read on the server: import, commit."
@@ -67,17 +68,19 @@ def import_command(paths: tuple[Path, ...], cycle_id: int, point_code: str, as_j
                 f"Діючого пункту супроводу {point_code[:20]!r} у цій громаді немає"
                 f" / no active support point {point_code[:20]!r} in the cycle's community"
             )
-        result = paper_scans.import_scans(
-            session,
-            cycle,
-            device,
-            _files(paths, limits),
-            master_secret=current_app.config["VOTER_KEY_SECRET_BYTES"],
-            user=None,
-            now_ms=ms(utcnow()),
-            limits=limits,
-            max_pages=2**31,
-        )
+        with progress_bar(FILES, quiet=as_json) as bar:
+            result = paper_scans.import_scans(
+                session,
+                cycle,
+                device,
+                _files(paths, limits),
+                master_secret=current_app.config["VOTER_KEY_SECRET_BYTES"],
+                user=None,
+                now_ms=ms(utcnow()),
+                limits=limits,
+                max_pages=2**31,
+                on_progress=bar.on_progress,
+            )
     if result.refused:
         raise click.ClickException(result.refused)
     for page in result.pages:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -154,9 +154,11 @@ def import_scans(
     now_ms: int,
     limits: Limits = Limits(),
     max_pages: int = MAX_UPLOAD_PAGES,
+    on_progress: Callable[[int, int | None], None] | None = None,
 ) -> ScanImport:
     """Read every page of the uploaded files (name, bytes) and keep each reading; each
-    page is committed as it is kept. Returns what became of every page."""
+    page is committed as it is kept. Returns what became of every page.
+    `on_progress(files_read, files)` is told after each file."""
     result = ScanImport()
     for _page in keep_scans(
         session,
@@ -169,6 +171,7 @@ def import_scans(
         now_ms=now_ms,
         limits=limits,
         max_pages=max_pages,
+        on_progress=on_progress,
     ):
         session.commit()
     if result.refused:
@@ -214,12 +217,14 @@ def keep_scans(
     limits: Limits = Limits(),
     max_pages: int = MAX_UPLOAD_PAGES,
     skip_pages: int = 0,
+    on_progress: Callable[[int, int | None], None] | None = None,
 ) -> Iterator[PageOutcome]:
     """Read the pages of the files (name, bytes) and keep each reading, yielding each
     page's outcome once it is kept and before it is committed: the caller commits (with
     its own bookkeeping: a job's progress) before asking for the next. The first
     `skip_pages` pages are passed over (a job resumed after a crash kept them). What
-    became of the pages, or why none was read, is in `result`."""
+    became of the pages, or why none was read, is in `result`. `on_progress(files_read,
+    files)` is told after each file."""
     try:
         reader, body = scan_reader(session, cycle, master_secret)
     except LayoutError:
@@ -237,7 +242,9 @@ def keep_scans(
             with open(path, "wb") as handle:
                 handle.write(data)
             shown[path] = _shown_name(name)
-        readings = read_with_previews(list(shown), reader, limits, skip_pages=skip_pages)
+        readings = read_with_previews(
+            list(shown), reader, limits, skip_pages=skip_pages, on_progress=on_progress
+        )
         for reading, preview in readings:
             if skip_pages + len(result.pages) >= max_pages:
                 result.truncated = True

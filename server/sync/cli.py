@@ -9,6 +9,7 @@ import click
 
 from server import db
 from server.cli_context import app_context
+from spilno.progress import VOTES, progress_bar
 
 from .recount import RecountReport, UnknownCycle, recount_cycle
 
@@ -47,9 +48,9 @@ def _print_text(report: RecountReport) -> None:
 def recount_command(cycle_id: int, as_json: bool) -> None:
     """Verify every device chain and checkpoint of a cycle, recount it from the raw votes,
     and compare with the stored statuses and the running tally (exit 1 on any mismatch)."""
-    with app_context():
+    with app_context(), progress_bar(VOTES, quiet=as_json) as bar:
         try:
-            report = recount_cycle(db.session(), cycle_id)
+            report = recount_cycle(db.session(), cycle_id, on_progress=bar.on_progress)
         except UnknownCycle:
             raise click.ClickException(f"Циклу {cycle_id} немає / no cycle {cycle_id}") from None
     if as_json:

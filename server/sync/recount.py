@@ -17,10 +17,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from server.models import Cycle, Device, DeviceCheckpoint, DeviceEnrolment, DeviceLogEntry, Vote
@@ -260,13 +260,19 @@ def _device_votes_match_their_entries(session: Session, cycle_id: int, report: R
     return codes
 
 
-def recount_cycle(session: Session, cycle_id: int) -> RecountReport:
-    """Recount `cycle_id` from raw records; read-only. UnknownCycle if there is none."""
+def recount_cycle(
+    session: Session, cycle_id: int, *, on_progress: Callable[[int, int | None], None] | None = None
+) -> RecountReport:
+    """Recount `cycle_id` from raw records; read-only. UnknownCycle if there is none.
+    `on_progress(votes_recounted, votes)` is told as the votes are recounted."""
     cycle = session.get(Cycle, cycle_id) if 0 < cycle_id < 2**31 else None
     if cycle is None:
         raise UnknownCycle(cycle_id)
     report = RecountReport(cycle_id)
     rules = resolve_codes(session, load_cycle_rules(session, cycle), None)
+    if on_progress is not None:
+        votes = session.scalar(select(func.count()).select_from(Vote).where(Vote.cycle_id == cycle_id))
+        on_progress(0, votes)
 
     logged_devices = _device_votes_match_their_entries(session, cycle_id, report)
     inputs: list[CountingInput] = []
@@ -282,6 +288,8 @@ def recount_cycle(session: Session, cycle_id: int) -> RecountReport:
         select(Vote).where(Vote.cycle_id == cycle_id).execution_options(yield_per=_STREAM)
     ):
         report.votes += 1
+        if on_progress is not None and report.votes % _STREAM == 0:
+            on_progress(report.votes, votes)
         record = VoteRecord.create(
             vote_id=vote.id,
             cycle_id=vote.cycle_id,
@@ -300,6 +308,8 @@ def recount_cycle(session: Session, cycle_id: int) -> RecountReport:
         selections[vote.id] = list(record.selections)
         stored[vote.id] = (vote.status, vote.status_reason, vote.counted_vote_id)
 
+    if on_progress is not None:
+        on_progress(report.votes, votes)
     # A vote that names a device as its source but has no entry in that device's log
     # was not delivered by sync: someone wrote it into the table.
     for code in sorted(session.scalars(select(Device.code).where(Device.code.in_(sorted(unlogged))))):
