@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from server.db import make_engine
 from server.demo import make_cycle
-from server.models import Community, Cycle, Project, utcnow
+from server.models import Community, Cycle, Project, School, utcnow
 from server.services.cycle_rules import load_cycle_rules
 from server.services.tally import recount_from_records
 from server.services.users import create_user
@@ -65,6 +65,20 @@ def _world(url: str) -> dict:
             password=PASSWORD,
             role="community_moderator",
             community_id=community.id,
+        )
+        # The console walk opens each page as a role that may: a school's own pages
+        # need a school moderator (an administrator is refused them, by design).
+        school = School(community_id=community.id, name="Ліцей № 1", address="")
+        s.add(school)
+        s.flush()
+        create_user(
+            s,
+            login="school",
+            display_name="Модератор школи",
+            password=PASSWORD,
+            role="school_moderator",
+            community_id=community.id,
+            school_id=school.id,
         )
         now = utcnow()
         big = make_cycle(
@@ -234,7 +248,13 @@ def bench_api(url: str, world: dict, batches: int = 40, batch_size: int = 500) -
             }
 
 
-def _console_urls(world: dict) -> list[str]:
+# Who opens a page in the walk: the first of these its route admits.
+WALKERS = {"administrator": "admin", "community_moderator": "moderator", "school_moderator": "school"}
+
+
+def _console_urls(world: dict) -> list[tuple[str, str]]:
+    """Every console GET page that needs no query, with the login of a user allowed
+    to open it (the route's own roles, server.auth.access.roles_required)."""
     from server import create_app
 
     app = create_app(
@@ -246,52 +266,70 @@ def _console_urls(world: dict) -> list[str]:
         }
     )
     values = {"cycle_id": world["cycle"].id, "community_id": world["community"].id}
-    urls = []
+    urls = {}
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/console") or "GET" not in rule.methods:
             continue
         if rule.rule.endswith((".csv", ".json")) or not set(rule.arguments) <= set(values):
             continue
+        roles = [str(r) for r in getattr(app.view_functions[rule.endpoint], "required_roles", WALKERS)]
+        walker = next((WALKERS[r] for r in WALKERS if r in roles), None)
+        if walker is None:
+            continue  # a page for a support-point operator alone
         url = rule.rule
         for name in rule.arguments:
             url = re.sub(rf"<[^>]*:?{name}>", str(values[name]), url)
-        urls.append(url)
-    return sorted(set(urls))
+        urls[url] = walker
+    return sorted(urls.items())
+
+
+def _sign_in(conn: http.client.HTTPConnection, login: str) -> str:
+    conn.request("GET", "/login")
+    response = conn.getresponse()
+    page = response.read().decode()
+    cookie = response.getheader("Set-Cookie", "").split(";")[0]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"login": login, "password": PASSWORD, "csrf_token": token})
+    conn.request(
+        "POST",
+        "/login",
+        body=form,
+        headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    response = conn.getresponse()
+    response.read()
+    assert response.status in (302, 303), f"{login} could not sign in: {response.status}"
+    return response.getheader("Set-Cookie", cookie).split(";")[0]
 
 
 def bench_console(url: str, world: dict, rounds: int = 30) -> Iterator[dict]:
     urls = _console_urls(world)
     with gunicorn(url, workers=2) as (port, _pid):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        conn.request("GET", "/login")
-        response = conn.getresponse()
-        page = response.read().decode()
-        cookie = response.getheader("Set-Cookie", "").split(";")[0]
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        form = urllib.parse.urlencode({"login": "admin", "password": PASSWORD, "csrf_token": token})
-        conn.request(
-            "POST",
-            "/login",
-            body=form,
-            headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
-        )
-        response = conn.getresponse()
-        response.read()
-        cookie = response.getheader("Set-Cookie", cookie).split(";")[0]
-        timings: dict[str, list[float]] = {u: [] for u in urls}
+        cookies = {login: _sign_in(conn, login) for login in set(WALKERS.values())}
+        timings: dict[str, list[float]] = {u: [] for u, _ in urls}
         failures: dict[str, int] = {}
         for _ in range(rounds):
-            for u in urls:
+            for u, login in urls:
                 t0 = time.perf_counter()
-                conn.request("GET", u, headers={"Cookie": cookie})
+                conn.request("GET", u, headers={"Cookie": cookies[login]})
                 response = conn.getresponse()
                 response.read()
                 timings[u].append(time.perf_counter() - t0)
-                if response.status != 200:
+                # A page that leads on (a school moderator's /console/my-school opens
+                # their school) is timed as its own answer, not a failure.
+                leads_on = response.status in (302, 303) and response.getheader("Location", "").startswith(
+                    "/console"
+                )
+                if response.status != 200 and not leads_on:
                     failures[u] = response.status
         every = sorted(t for ts in timings.values() for t in ts)
         p95 = every[int(len(every) * 0.95) - 1]
-        slowest = max(timings, key=lambda u: sorted(timings[u])[int(rounds * 0.95) - 1])
+
+        def page_p95(u: str) -> float:
+            return sorted(timings[u])[int(rounds * 0.95) - 1]
+
+        slowest = max(timings, key=page_p95)
         yield {
             "bench": "console_p95",
             "votes": MILLION,
@@ -299,7 +337,9 @@ def bench_console(url: str, world: dict, rounds: int = 30) -> Iterator[dict]:
             "requests": len(every),
             "ms_p95": round(p95 * 1000, 1),
             "slowest_page": slowest,
-            "slowest_page_ms_p95": round(sorted(timings[slowest])[int(rounds * 0.95) - 1] * 1000, 1),
+            "slowest_page_ms_p95": round(page_p95(slowest) * 1000, 1),
+            # The issue's target is every page's p95 under 100 ms: these are the ones over.
+            "pages_over_target": {u: round(page_p95(u) * 1000, 1) for u in timings if page_p95(u) >= 0.1},
             "target_ms": 100,
             "failed_pages": failures,
         }
