@@ -7,14 +7,15 @@ import importlib
 from collections.abc import Callable
 
 from flask import Blueprint, Flask, current_app, render_template
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from school_budget.contests import contests_of_school
 from server import db
 from server.auth.access import COMMUNITY_MANAGERS, current_user, login_required, visible_community_ids
 from server.i18n import get_locale
-from server.models import Community, Cycle, CycleKind, Role, School, TurnoutTally, User, utcnow
+from server.models import Community, Cycle, CycleKind, Role, School, User, utcnow
 from server.models.community import ROLE_LABELS
+from server.services.results import counted_participants
 
 from .school_summary import ContestSummary, state_label, summarise
 
@@ -96,13 +97,8 @@ def dashboard():  # type: ignore[no-untyped-def]
         communities_q = communities_q.where(Community.id.in_(scope))
         cycles_q = cycles_q.where(Cycle.community_id.in_(scope))
     cycles = s.scalars(cycles_q).all()
-    totals = dict(
-        s.execute(
-            select(TurnoutTally.cycle_id, func.sum(TurnoutTally.votes))
-            .where(TurnoutTally.cycle_id.in_([c.id for c in cycles]), TurnoutTally.status == "counted")
-            .group_by(TurnoutTally.cycle_id)
-        ).all()
-    )
+    # The same figure the cycle's results give (tally sheets included).
+    totals = counted_participants(s, [c.id for c in cycles])
     return render_template(
         "console/dashboard.html",
         communities=s.scalars(communities_q).all(),

@@ -262,6 +262,26 @@ def _status_counts(by_status: dict[str, int]) -> StatusCounts:
     )
 
 
+def counted_participants(session: Session, cycle_ids: Iterable[int]) -> dict[int, int]:
+    """cycle id -> participants with a counted vote, as its results say it
+    (`voters.counted`): counted votes of every channel plus the valid ballots of the
+    cycle's tally sheets. Every page that gives a cycle's count takes it from here, so
+    the overview and the results cannot disagree."""
+    ids = sorted(set(cycle_ids))
+    if not ids:
+        return {}
+    totals = dict.fromkeys(ids, 0)
+    for cycle_id, votes in session.execute(
+        select(TurnoutTally.cycle_id, func.sum(TurnoutTally.votes))
+        .where(TurnoutTally.cycle_id.in_(ids), TurnoutTally.status == VoteStatus.COUNTED.value)
+        .group_by(TurnoutTally.cycle_id)
+    ):
+        totals[cycle_id] += int(votes or 0)
+    for cycle_id in ids:
+        totals[cycle_id] += sum(s.tally.valid_ballots for s in current_tallies(session, cycle_id))
+    return totals
+
+
 def cycle_results(session: Session, cycle: Cycle) -> CycleResults:
     """The cycle's results from its tallies: a handful of small grouped queries."""
     sheets = current_tallies(session, cycle.id)

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from server.models import Alarm, Community, Device, DeviceLogEntry, PendingBatch, User, utcnow
+from server.models import Alarm, Community, Device, DeviceLogEntry, PendingBatch, TurnoutTally, User, utcnow
 from server.services import audit
+from voting import VoteStatus
 
 from .alarms import CHAIN_KINDS
 
@@ -23,7 +24,10 @@ _RECENT_ALARMS_SCANNED = 1000
 class DeviceState:
     device: Device
     community_name: str
-    votes_received: int = 0
+    votes_received: int = 0  # vote entries of its log the server stored
+    # Its votes counted in every cycle of its community: the figure the results give
+    # for the device (server.services.results, votes by device).
+    votes_counted: int = 0
     pending_batches: int = 0
     open_alarms: int = 0
     recent_alarms: list[Alarm] = field(default_factory=list)
@@ -52,6 +56,19 @@ def fleet_state(session: Session, community_ids: list[int] | None) -> list[Devic
         .group_by(DeviceLogEntry.device_id)
     ):
         by_id[device_id].votes_received = count
+    by_community_code = {(s.device.community_id, s.device.code): s for s in states}
+    for community_id, code, votes in session.execute(
+        select(TurnoutTally.community_id, TurnoutTally.device_id, func.sum(TurnoutTally.votes))
+        .where(
+            TurnoutTally.community_id.in_(sorted({c for c, _ in by_community_code})),
+            TurnoutTally.device_id.in_(sorted(by_code)),
+            TurnoutTally.status == VoteStatus.COUNTED.value,
+        )
+        .group_by(TurnoutTally.community_id, TurnoutTally.device_id)
+    ):
+        state = by_community_code.get((community_id, code))
+        if state is not None:
+            state.votes_counted = int(votes or 0)
     for device_id, count in session.execute(
         select(PendingBatch.device_id, func.count())
         .where(PendingBatch.device_id.in_(ids))
