@@ -3,8 +3,9 @@ VENV   ?= .venv
 PYTHON ?= python3
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# `make demo PORT=5100` when 8000 is taken.
+# `make demo PORT=5100` when 8000 is taken; KIOSK_PORT for the demo's kiosk (0: none).
 PORT   ?= 8000
+KIOSK_PORT ?= 8080
 
 .PHONY: setup demo test bench lint clean
 
@@ -18,7 +19,7 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/spilno server demo --port $(PORT)
+	$(BIN)/spilno server demo --port $(PORT) --kiosk-port $(KIOSK_PORT)
 
 # Two workers, one per core; --dist loadfile keeps a module's tests on one worker, so a
 # module-wide fixture (the fault drills' server and terminals) is built once.

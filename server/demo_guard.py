@@ -57,12 +57,14 @@ class DemoAlreadyRunning(Exception):
 class PortBusy(Exception):
     """The address cannot be listened on (taken by another program, or not ours)."""
 
-    def __init__(self, host: str, port: int, error: OSError) -> None:
+    def __init__(self, host: str, port: int, error: OSError, option: str = "port") -> None:
         super().__init__(f"cannot listen on {host}:{port}: {error}")
         self.host, self.port, self.error = host, port, error
+        self.option = option  # "port" (the console) or "kiosk-port"
 
     def message(self) -> str:
         other = self.port + 1 if self.port < 65535 else 8000
+        flag, variable = f"--{self.option}", self.option.upper().replace("-", "_")
         if self.error.errno == errno.EADDRINUSE:
             uk = f"Порт {self.port} на {self.host} уже зайнятий іншою програмою."
             en = f"Port {self.port} on {self.host} is already in use by another program."
@@ -71,9 +73,9 @@ class PortBusy(Exception):
             en = f"Cannot listen on {self.host}:{self.port}: {self.error.strerror}."
         return (
             f"{uk} Демо не запущено, нічого не змінено.\n"
-            f"Оберіть інший порт: spilno server demo --port {other} (або make demo PORT={other}).\n"
+            f"Оберіть інший порт: spilno server demo {flag} {other} (або make demo {variable}={other}).\n"
             f"{en} The demo did not start; nothing was changed.\n"
-            f"Choose another port: spilno server demo --port {other} (or make demo PORT={other})."
+            f"Choose another port: spilno server demo {flag} {other} (or make demo {variable}={other})."
         )
 
 
@@ -119,13 +121,13 @@ class DemoLock:
             self._file = None
 
 
-def reserve_port(host: str, port: int) -> socket.socket:
+def reserve_port(host: str, port: int, option: str = "port") -> socket.socket:
     """A listening socket on host:port, or PortBusy. Taken before the demo is built and
     handed to the web server later, so nothing can slip in between."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise PortBusy(host, port, OSError(errno.EADDRNOTAVAIL, str(exc.strerror))) from None
+        raise PortBusy(host, port, OSError(errno.EADDRNOTAVAIL, str(exc.strerror)), option) from None
     family, _type, _proto, _name, address = infos[0]
     listener = socket.socket(family, socket.SOCK_STREAM)
     # As the web server itself does: a port left in TIME_WAIT by the last demo is free.
@@ -135,7 +137,7 @@ def reserve_port(host: str, port: int) -> socket.socket:
         listener.listen(128)
     except OSError as exc:
         listener.close()
-        raise PortBusy(host, port, exc) from None
+        raise PortBusy(host, port, exc, option) from None
     return listener
 
 

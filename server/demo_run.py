@@ -19,6 +19,7 @@ from typing import Any
 from server.demo_guard import (
     DemoLock,
     DemoPaths,
+    PortBusy,
     building_path,
     log_to_file,
     reserve_port,
@@ -28,6 +29,9 @@ from server.demo_guard import (
 )
 
 DEMO_TERMINAL = "T-0001"
+DEMO_KIOSK = "T-0002"  # the kiosk to try in a browser (server.demo_kiosk)
+# The kiosk's screen answers on loopback only, as on a real terminal (kiosk.cli).
+KIOSK_HOST = "127.0.0.1"
 # The service PIN the README's kiosk steps set (spilno kiosk hash-pin --pin 2468).
 README_KIOSK_PIN = "2468"
 
@@ -36,6 +40,7 @@ README_KIOSK_PIN = "2468"
 class BuiltDemo:
     sign_in: list[str]  # the lines to print and keep in the sign-in file
     enrolment_code: str  # for the demo terminal
+    kiosk_code: str  # for the demo's kiosk (server.demo_kiosk)
 
 
 def demo_config(instance: Path) -> dict[str, Any]:
@@ -106,8 +111,7 @@ def sign_in_lines(summary, url: str, cards_pdf: Path, receipt: str | None) -> li
         "    картки a, b на /fake-card у списку, c — ні / cards a, b are listed, c is not",
         f"    РНОКПП з працівником / RNOKPP with staff: {voters.adult_rnokpp} (у списку / listed),",
         f"    {voters.young_rnokpp} (молодше {voters.min_age} / under {voters.min_age})",
-        f"  Кіоск на цій машині / a kiosk on this machine: README.md, сервісний PIN / service PIN "
-        f"{README_KIOSK_PIN}",
+        f"  Ще один кіоск на цій машині / another kiosk on this machine: README.md, PIN {README_KIOSK_PIN}",
         f"  API (Bearer {summary.api_token}):",
         f"    curl -H 'Authorization: Bearer {summary.api_token}' {url}/api/v1/cycles/{current.id}/results",
     ]
@@ -131,6 +135,8 @@ def build_demo(paths: DemoPaths, config: dict[str, Any], url: str, votes: int) -
         summary = seed_demo(db.session(), app.config["VOTER_KEY_SECRET_BYTES"], votes_per_cycle=votes)
         terminal = db.session().scalar(select(Device).where(Device.code == DEMO_TERMINAL))
         code = issue_enrolment_code(db.session(), terminal).code
+        kiosk = db.session().scalar(select(Device).where(Device.code == DEMO_KIOSK))
+        kiosk_code = issue_enrolment_code(db.session(), kiosk).code
         db.session().commit()
         kiosk_votes = select(Vote.id).where(Vote.channel == "kiosk", Vote.status == "counted")
         a_terminal_vote = db.session().scalar(kiosk_votes.order_by(Vote.id).limit(1))
@@ -139,14 +145,22 @@ def build_demo(paths: DemoPaths, config: dict[str, Any], url: str, votes: int) -
     swap_in(building, paths.database)
     cards_pdf = _code_cards_pdf(summary, url, paths.instance)
     receipt = receipt_code(a_terminal_vote) if a_terminal_vote else None
-    return BuiltDemo(sign_in_lines(summary, url, cards_pdf, receipt), code)
+    return BuiltDemo(sign_in_lines(summary, url, cards_pdf, receipt), code, kiosk_code)
 
 
 def run_demo(
-    instance: Path, host: str, port: int, *, serve: bool, votes: int, echo: Callable[[str], None]
+    instance: Path,
+    host: str,
+    port: int,
+    *,
+    serve: bool,
+    votes: int,
+    echo: Callable[[str], None],
+    kiosk_port: int | None = None,
 ) -> None:
-    """The whole demo: lock, port, build, serve until interrupted. Raises
-    DemoAlreadyRunning or PortBusy before touching anything."""
+    """The whole demo: lock, ports, build, serve until interrupted. Raises
+    DemoAlreadyRunning or PortBusy before touching anything. `kiosk_port`: where the
+    demo's kiosk serves (on 127.0.0.1, as a terminal's screen does); None: no kiosk."""
     instance.mkdir(exist_ok=True)
     paths = DemoPaths(instance)
     url = f"http://{host}:{port}"
@@ -155,13 +169,21 @@ def run_demo(
     try:
         lock.describe(url=url if serve else None, sign_in=str(paths.sign_in))
         listener = reserve_port(host, port) if serve else None
+        kiosk_listener = None
+        if serve and kiosk_port is not None:
+            try:
+                kiosk_listener = reserve_port(KIOSK_HOST, kiosk_port, option="kiosk-port")
+            except PortBusy:
+                assert listener is not None
+                listener.close()
+                raise
         echo("Збираю демо… / building the demo…")
         built = build_demo(paths, demo_config(instance), url, votes)
         write_private(paths.sign_in, "\n".join(built.sign_in) + "\n")
         if listener is None:
             _echo_block(echo, built.sign_in, paths, serving=False)
             return
-        _serve(paths, host, port, listener, built, echo)
+        _serve(paths, host, port, listener, built, echo, kiosk_listener)
     finally:
         lock.release()
 
@@ -181,10 +203,11 @@ def _interrupt(_signal: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _serve(paths: DemoPaths, host: str, port: int, listener, built: BuiltDemo, echo) -> None:  # type: ignore[no-untyped-def]
+def _serve(paths: DemoPaths, host: str, port: int, listener, built: BuiltDemo, echo, kiosk_listener) -> None:  # type: ignore[no-untyped-def]
     from werkzeug.serving import make_server
 
     from server import create_app
+    from server.demo_kiosk import DemoKiosk
     from server.demo_terminal import DemoTerminal
 
     log_to_file(paths.log)
@@ -206,6 +229,25 @@ def _serve(paths: DemoPaths, host: str, port: int, listener, built: BuiltDemo, e
         f"  Термінал {DEMO_TERMINAL} голосує й синхронізується / terminal votes and syncs: "
         f"http://{host}:{port}/console/fleet",
     ]
+    kiosk = None
+    if kiosk_listener is not None:
+        kiosk_url = "http://{}:{}".format(*kiosk_listener.getsockname()[:2])
+        kiosk = DemoKiosk(
+            paths.instance / f"terminal-{DEMO_KIOSK}.db",
+            f"http://{host}:{port}",
+            host,
+            port,
+            built.kiosk_code,
+            kiosk_listener,
+            README_KIOSK_PIN,
+            paths.instance / "demo-receipts",
+        )
+        kiosk.start()
+        lines += [
+            f"  Кіоск {DEMO_KIOSK} / kiosk: {kiosk_url} (сервісний PIN / service PIN {README_KIOSK_PIN});",
+            f"    картку на зчитувач / a card on the reader: {kiosk_url}/fake-card;"
+            f" квитанції / receipts: {paths.instance / 'demo-receipts'}",
+        ]
     _echo_block(echo, lines, paths, serving=True)
     # `kill` stops the demo as Ctrl+C does: the lock is released and its note cleared.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -216,5 +258,7 @@ def _serve(paths: DemoPaths, host: str, port: int, listener, built: BuiltDemo, e
     finally:
         terminal.stopping.set()
         jobs.stopped.set()
+        if kiosk is not None:
+            kiosk.stop()
         server.server_close()
     echo("Демо зупинено / demo stopped.")
