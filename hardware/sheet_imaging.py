@@ -228,6 +228,13 @@ def corner_mark_options(gray: np.ndarray, view: Overview | None = None) -> Itera
 _CORNER_SHARES = (0.22, 0.32)
 
 
+def _threshold_window(long_side: int) -> int:
+    """The local threshold's window: a few marks wide (odd, as OpenCV needs), and at
+    least 3 px, so a picture under 24 px (no sheet, but an upload may be one) is read
+    as having no marks instead of stopping the reader."""
+    return max((long_side // 12) | 1, 3)
+
+
 def _corner_candidates(view: Overview) -> np.ndarray | None:
     """The four candidates _corner_picks would choose among all of the picture's, found
     in a square at each corner alone, or None when that cannot be shown, and the whole
@@ -243,7 +250,7 @@ def _corner_candidates(view: Overview) -> np.ndarray | None:
     first in contour order)."""
     small_h, small_w = view.shape
     long_side = max(small_h, small_w)
-    block = (long_side // 12) | 1
+    block = _threshold_window(long_side)
     min_side, max_side = _MARK_MIN_SHARE * long_side, _MARK_MAX_SHARE * long_side
     margin = max_side * 1.5 + 1.0  # the first test's largest bounding box, and a pixel
     chosen = []
@@ -302,7 +309,7 @@ def _mark_candidates(view: Overview) -> np.ndarray:
     long_side = max(small.shape)
     # A local threshold: photos are lit unevenly, and a mark is dark against the paper
     # around it, not against the whole picture. The window is a few marks wide.
-    block = (long_side // 12) | 1
+    block = _threshold_window(long_side)
     binary = cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 25)
     return _candidates_in(binary, (0, 0), _MARK_MIN_SHARE * long_side, _MARK_MAX_SHARE * long_side)
 

@@ -77,8 +77,11 @@ DEFAULTS: dict[str, Any] = {
     "MAX_FORM_MEMORY_SIZE": 4 * 1024,
 }
 
-# Static files need no visit; /state takes the lock itself, for each look (Kiosk.watch).
-SELF_LOCKING_ENDPOINTS = frozenset({"static", "voter.state"})
+# Static files and project photos need no visit; /state takes the lock itself, for
+# each look (Kiosk.watch).
+SELF_LOCKING_ENDPOINTS = frozenset({"static", "voter.photo", "voter.state"})
+# Served the same to every voter (a photo is named by its content): cacheable.
+CACHEABLE_ENDPOINTS = frozenset({"static", "voter.photo"})
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -254,7 +257,7 @@ def create_kiosk_app(config: Mapping[str, Any] | None = None) -> Flask:
         # fake-card page's check (kiosk.fake_card_controls) could not tell it from a
         # sandboxed stranger's.
         response.headers["Referrer-Policy"] = "same-origin"
-        if request.endpoint != "static":
+        if request.endpoint not in CACHEABLE_ENDPOINTS:
             # A previous voter's screen must never come back from a cache (Back, restore).
             response.headers["Cache-Control"] = "no-store"
         return response

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kiosk.i18n import N_
+from sync.packages import ProjectDetails, project_details
 from voting import Ballot, BallotProject, CategoryRule, CategoryStatus, Problem
 
 # Problems that adding a project can cause; "too few" ones are for leaving a screen.
@@ -104,6 +105,45 @@ def category_page(ballot: Ballot, cycle: dict, selections: list[int], index: int
             )
         )
     return CategoryPage(index, len(ballot.categories), rule, status, cards)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectDetailPage:
+    """One project of the ballot in full (the card's "More about the project")."""
+
+    project_id: int
+    number: int | None
+    title: str
+    description: str
+    district: str | None
+    cost: int
+    category: str
+    details: ProjectDetails
+    card: ProjectCard | None  # on the category page shown now: it can be chosen from here
+
+
+def project_detail(
+    ballot: Ballot, cycle: dict, selections: list[int], index: int, project_id: int
+) -> ProjectDetailPage | None:
+    """The detail of a project on the voter's ballot; None for any other (one of a
+    category not offered to this voter, or no project at all)."""
+    project = ballot.project(project_id)
+    if project is None:
+        return None
+    extra = _details(cycle).get(project_id, {})
+    rule = next(c for c in ballot.categories if c.category_id == project.category_id)
+    page = category_page(ballot, cycle, selections, index)
+    return ProjectDetailPage(
+        project_id=project_id,
+        number=extra.get("number"),
+        title=project.title,
+        description=str(extra.get("description") or ""),
+        district=extra.get("district"),
+        cost=project.cost,
+        category=rule.name,
+        details=project_details(extra),
+        card=next((c for c in page.cards if c.project_id == project_id), None),
+    )
 
 
 def toggle(ballot: Ballot, selections: list[int], project_id: int, category_id: int) -> list[int] | Problem:

@@ -3,9 +3,10 @@ small endpoints every screen uses (/state poll, display choices, activity, cance
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, redirect, request
 from werkzeug.wrappers import Response
 
 from kiosk import ballot_view, school_codes
@@ -28,8 +29,10 @@ from kiosk.web import (
     to_current_step,
     wait_ms,
 )
+from sync.protocol import HEX64
 
 bp = Blueprint("voter", __name__)
+PROJECT_DETAIL_PATH = re.compile(r"/ballot/project/[0-9]{1,9}")
 
 
 @bp.get("/state")
@@ -73,7 +76,7 @@ def activity() -> Response:
 
 @bp.post("/prefs")
 @action
-def preferences() -> None:
+def preferences() -> Response | None:
     choice = request.form.get("choice", "")
     if choice == "contrast":
         flow().toggle_high_contrast()
@@ -81,6 +84,11 @@ def preferences() -> None:
         flow().toggle_large_text()
     elif choice.startswith("locale:"):
         flow().set_locale(choice.removeprefix("locale:"))
+    # A project's detail is part of the ballot step: the voter stays on it.
+    here = request.form.get("here", "")
+    if flow().step is Step.BALLOT and PROJECT_DETAIL_PATH.fullmatch(here):
+        return redirect(here, code=303)
+    return None
 
 
 @bp.post("/cancel")
@@ -126,6 +134,32 @@ def ballot() -> str:
         current.voting.ballot, current.voting.cycle, current.selections, current.category_index
     )
     return render("ballot.html", voting=current.voting, page=page, **_data_age())
+
+
+@bp.get("/ballot/project/<int:project_id>")
+@screen(Step.BALLOT)
+def project_detail(project_id: int) -> str | Response:
+    """A project in full, from the package (offline): photos, address, breakdown."""
+    current = flow()
+    assert current.voting is not None
+    detail = ballot_view.project_detail(
+        current.voting.ballot, current.voting.cycle, current.selections, current.category_index, project_id
+    )
+    if detail is None:
+        return to_current_step()
+    return render("project.html", voting=current.voting, detail=detail)
+
+
+@bp.get("/photo/<digest>.jpg")
+def photo(digest: str) -> Response:
+    """A project photo the package names, as the server made it (a plain JPEG)."""
+    data = kiosk().store.photo(digest) if HEX64.fullmatch(digest) else None
+    if data is None:
+        return Response(status=404)
+    answer = Response(data, mimetype="image/jpeg")
+    # Named by its content: the same name is always the same picture.
+    answer.headers["Cache-Control"] = "private, max-age=86400, immutable"
+    return answer
 
 
 @bp.post("/ballot/toggle")

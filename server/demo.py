@@ -21,6 +21,7 @@ from server.services import eligibility
 from server.services.api_clients import create_api_client
 from server.services.ballot_box import store_votes
 from server.services.cycle_rules import load_cycle_rules
+from server.services.project_details import add_photo
 from server.services.users import create_user
 from voting import Channel, VoteRecord, VoterKey, check_ballot_rule, community_voter_secret
 from voting.identity import rnokpp_check_digit
@@ -172,8 +173,9 @@ def make_cycle(
     )
     session.add_all([small, large])
     session.flush()
+    projects = []
     for number, (kind, title_, district, cost) in enumerate(PROJECTS, start=1):
-        session.add(
+        projects.append(
             Project(
                 community_id=community.id,
                 cycle_id=cycle.id,
@@ -183,13 +185,53 @@ def make_cycle(
                 district=district,
                 cost=cost * 100,
                 description=f"{title_}. Район: {district}.",
+                address=f"{district} район, біля будинку № {number * 7}",
+                budget_lines=_demo_breakdown(cost * 100),
             )
         )
+    session.add_all(projects)
     session.flush()
+    _demo_photos(session, projects[:3])
     rules = load_cycle_rules(session, cycle)
     problems = check_ballot_rule(rules.ballot)
     assert not problems, problems  # the demo must itself obey the rules it shows
     return cycle
+
+
+def _demo_photos(session: Session, projects: list[Project]) -> None:
+    """A drawn picture for each of `projects` (the demo has no photographs), uploaded
+    as a moderator would: the terminal's detail view and the public pages show them."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    for n, project in enumerate(projects):
+        picture = Image.new("RGB", (960, 640), (150 + 30 * n, 200, 240))  # sky
+        draw = ImageDraw.Draw(picture)
+        draw.rectangle((0, 430, 960, 640), fill=(70, 150, 70))  # grass
+        draw.ellipse((760 - 90 * n, 60, 860 - 90 * n, 160), fill=(255, 210, 60))  # sun
+        draw.rectangle((300, 380, 660, 420), fill=(140, 90, 50))  # what the project builds
+        draw.rectangle((320, 420, 340, 470), fill=(90, 60, 40))
+        draw.rectangle((620, 420, 640, 470), fill=(90, 60, 40))
+        out = io.BytesIO()
+        picture.save(out, "PNG")
+        add_photo(
+            session,
+            project,
+            out.getvalue(),
+            f"Малюнок: місце проєкту «{project.title}» у сонячний день",
+            "Drawing: the project's place on a sunny day",
+        )
+
+
+def _demo_breakdown(cost: int) -> list[dict]:
+    """What a project's cost is made of (kopiykas), summing to it exactly."""
+    works, design = cost * 3 // 10, cost // 10
+    return [
+        {"item": "Матеріали й обладнання", "amount": cost - works - design},
+        {"item": "Роботи", "amount": works},
+        {"item": "Проєктування", "amount": design},
+    ]
 
 
 def _votes(

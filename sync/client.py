@@ -30,7 +30,7 @@ from sync.packages import package_digest
 API_PREFIX = "/api/v1/sync"
 SOFTWARE = "spilno-kiosk device sync"
 MAX_REQUEST_BYTES = 2 * 1024 * 1024  # a batch over this (votes of hundreds of selections) is halved
-MAX_RESPONSE_BYTES = 16 * 1024 * 1024  # a package with every project's description
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024  # a package with every project's description and its photos (6 MB)
 RETRY_BASE_S = 0.5
 RETRY_CAP_S = 60.0
 DEFAULT_ATTEMPTS = 5
@@ -279,7 +279,8 @@ class SyncClient:
             envelope = data.get("envelope")
             if envelope is None:
                 return None
-            return self.store.store_package(envelope).version
+            # Photos come beside the envelope, checked against the digests it signs.
+            return self.store.store_package(envelope, photos=data.get("photos")).version
 
     def push_once(
         self, batch_size: int = protocol.MAX_BATCH_ENTRIES, from_seq: int | None = None

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sync import eligibility_list, protocol
 from sync.clock import iso_from_ms, system_clock_ms
-from sync.packages import StoredPackage, accept_package
+from sync.packages import StoredPackage, accept_package, photo_digests, verified_photos
 from sync.protocol import LogEntry, ProtocolError
 from voting import VoteRecord
 
@@ -152,6 +152,12 @@ CREATE TABLE IF NOT EXISTS status_refresh (
     at_ms INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS alarm_open_kind ON alarm (kind) WHERE acknowledged_at_ms IS NULL;
+-- Project photos the newest package names, by the SHA-256 it signed (sync.packages.
+-- verified_photos); those no package names any more are deleted when a new one comes.
+CREATE TABLE IF NOT EXISTS photo (
+    sha256 TEXT PRIMARY KEY,
+    data BLOB NOT NULL
+);
 """
 _NEVER_DELETED = """CREATE TRIGGER IF NOT EXISTS log_is_never_deleted BEFORE DELETE ON log
 BEGIN SELECT RAISE(ABORT, 'the device log is append-only'); END"""
@@ -801,9 +807,10 @@ class DeviceStore:
 
     # --- packages ----------------------------------------------------------------------
 
-    def store_package(self, envelope: Any, now_ms: int | None = None) -> StoredPackage:
+    def store_package(self, envelope: Any, now_ms: int | None = None, photos: Any = None) -> StoredPackage:
         """Keep a package only if the server's key signed it, it is for our community and
-        it is newer than ours (ProtocolError otherwise, and the current one stays)."""
+        it is newer than ours (ProtocolError otherwise, and the current one stays), with
+        the photos sent beside it that it names by digest (sync.packages.verified_photos)."""
         identity = self.require_identity()
         with self._write() as db:
             current = self._current_package(db)
@@ -822,7 +829,23 @@ class DeviceStore:
                     system_clock_ms() if now_ms is None else now_ms,
                 ),
             )
+            kept = verified_photos(package, photos)
+            db.executemany(
+                "INSERT OR IGNORE INTO photo (sha256, data) VALUES (?, ?)",
+                [(digest, data) for digest, data in kept.items()],
+            )
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS photo_named (sha256 TEXT PRIMARY KEY)")
+            db.execute("DELETE FROM photo_named")
+            db.executemany(
+                "INSERT OR IGNORE INTO photo_named VALUES (?)", [(d,) for d in photo_digests(package)]
+            )
+            db.execute("DELETE FROM photo WHERE sha256 NOT IN (SELECT sha256 FROM photo_named)")
         return StoredPackage(package["version"], envelope, package)
+
+    def photo(self, sha256: str) -> bytes | None:
+        """A project photo the current package names, as the server made it (a JPEG)."""
+        row = self._db().execute("SELECT data FROM photo WHERE sha256 = ?", (sha256,)).fetchone()
+        return bytes(row[0]) if row else None
 
     def package(self) -> StoredPackage | None:
         return self._current_package(self._db())

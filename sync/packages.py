@@ -5,6 +5,11 @@ cycles whose voting has not ended, their categories, admitted projects and rules
 the secret that turns a resident's document number into a voter key. It is trusted
 only when the key the device learned at enrolment signed it.
 
+Projects may carry details for residents (server.sync.packages): an address, a budget
+breakdown and photos named by SHA-256 with their descriptions. The photos come beside
+the envelope; `verified_photos` keeps those whose bytes have a signed digest. A package
+from before details, or a project without them, reads as no details.
+
 School contests (cycles of kind "school_contest") carry their school and the verifiers
 of their valid codes; with the package's `code_verifier_key` a terminal turns a scanned
 code into its verifier and finds the contest it votes in, offline.
@@ -12,6 +17,8 @@ code into its verifier and finds the contest it votes in, offline.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import random
 import uuid
@@ -31,6 +38,108 @@ SCHOOL_CONTEST = "school_contest"  # server.models.CycleKind.SCHOOL_CONTEST
 # ("school") has no ballot of its own, and each school's contest is voted in with its
 # codes only. Terminals, the simulators and the demo all leave these to school codes.
 NOT_RESIDENTS_KINDS = frozenset({"school", SCHOOL_CONTEST})
+
+
+# A photo the server made is at most 400 KB (server.services.photo_images); anything
+# much larger is not one of ours. A package's photos are at most 6 MB together.
+MAX_PHOTO_BYTES = 512 * 1024
+MAX_PACKAGE_PHOTO_BYTES = 6 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoRef:
+    sha256: str
+    width: int
+    height: int
+    alt_uk: str
+    alt_en: str
+
+    def alt(self, locale: str) -> str:
+        return (self.alt_en if locale == "en" else "") or self.alt_uk
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetItem:
+    item: str
+    amount: int  # kopiykas
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectDetails:
+    address: str
+    budget: tuple[BudgetItem, ...]
+    photos: tuple[PhotoRef, ...]
+
+
+def _text(value: Any, limit: int) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _digest(value: Any) -> str | None:
+    return value if isinstance(value, str) and protocol.HEX64.fullmatch(value) else None
+
+
+def project_details(project: dict) -> ProjectDetails:
+    """A packaged project's details; what is missing (an older package) or not of the
+    expected shape reads as absent, never as an error: the ballot must still work."""
+    budget = []
+    for line in project.get("budget") or ():
+        if isinstance(line, dict) and type(line.get("amount")) is int and line["amount"] > 0:
+            budget.append(BudgetItem(_text(line.get("item"), 200), line["amount"]))
+    photos = []
+    for photo in project.get("photos") or ():
+        if not isinstance(photo, dict) or _digest(photo.get("sha256")) is None:
+            continue
+        alt = photo.get("alt") if isinstance(photo.get("alt"), dict) else {}
+        width, height = photo.get("width"), photo.get("height")
+        if (
+            type(width) is not int
+            or type(height) is not int
+            or not (0 < width <= 4096 and 0 < height <= 4096)
+        ):
+            continue
+        photos.append(
+            PhotoRef(photo["sha256"], width, height, _text(alt.get("uk"), 300), _text(alt.get("en"), 300))
+        )
+    return ProjectDetails(_text(project.get("address"), 300), tuple(budget), tuple(photos))
+
+
+def photo_digests(package: dict) -> set[str]:
+    """Every photo digest the package's projects name."""
+    return {
+        photo.sha256
+        for cycle in package.get("cycles", [])
+        if isinstance(cycle, dict)
+        for project in cycle.get("projects", [])
+        if isinstance(project, dict)
+        for photo in project_details(project).photos
+    }
+
+
+def verified_photos(package: dict, photos: Any) -> dict[str, bytes]:
+    """The photos (sent beside the envelope: digest -> base64) that the signed package
+    names and whose bytes have that digest: a JPEG of bounded size. Any other is left out
+    (the detail view then shows the description without the picture)."""
+    if not isinstance(photos, dict):
+        return {}
+    wanted = photo_digests(package)
+    kept: dict[str, bytes] = {}
+    total = 0
+    for digest in sorted(wanted):
+        encoded = photos.get(digest)
+        if not isinstance(encoded, str) or len(encoded) > MAX_PHOTO_BYTES * 4 // 3 + 4:
+            continue
+        try:
+            data = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        if hashlib.sha256(data).hexdigest() != digest or not data.startswith(b"\xff\xd8\xff"):
+            continue
+        if total + len(data) > MAX_PACKAGE_PHOTO_BYTES:
+            break
+        total += len(data)
+        kept[digest] = data
+    return kept
 
 
 @dataclass(frozen=True, slots=True)

@@ -131,8 +131,9 @@
     });
   });
 
-  // After choosing a project the page comes back at that card: keep focus there.
-  if (window.location.hash.indexOf("#project-") === 0) {
+  // After choosing a project, or back from its detail, the page comes back at that
+  // card: keep focus there.
+  if (window.location.hash.indexOf("#project-") === 0 || window.location.hash.indexOf("#details-") === 0) {
     var chosen = document.getElementById(window.location.hash.slice(1));
     if (chosen && !chosen.disabled) { chosen.focus(); }
   }

@@ -1,4 +1,5 @@
-"""The audit log: who did what, newest first, 50 to a page, filterable by action.
+"""The audit log: who did what, newest first, 50 to a page, filterable by action, each
+entry in words (audit_labels) with the stored event kept beside it for an expert.
 Administrators see every community's events (and their own, which belong to none);
 a community moderator sees their community's."""
 
@@ -13,6 +14,8 @@ from server import db
 from server.auth.access import COMMUNITY_MANAGERS, current_user, roles_required, visible_community_ids
 from server.models import AuditEvent, Community
 
+from .audit_entries import describe_events
+from .audit_labels import action_label
 from .forms import page_number
 from .views import bp
 
@@ -47,11 +50,10 @@ def audit_log():  # type: ignore[no-untyped-def]
     community_names = dict(s.execute(select(Community.id, Community.name)).all()) if scope is None else {}
     return render_template(
         "console/audit_log.html",
-        events=rows[:PAGE_SIZE],
+        entries=describe_events(s, list(rows[:PAGE_SIZE]), community_names),
         has_next=len(rows) > PAGE_SIZE,
         page=page,
         action=action,
-        actions=s.scalars(actions_query).all(),
+        actions=sorted(((code, action_label(code)) for code in s.scalars(actions_query)), key=lambda a: a[1]),
         show_community=scope is None,
-        community_names=community_names,
     )

@@ -1,6 +1,8 @@
 """«Імпорт голосів з носія»: a community moderator uploads the bundle files a terminal
-without a network exported to a USB stick, and sees what each one brought. The import
-itself, with every check a push gets, is server.sync.bundle_import."""
+without a network exported to a USB stick, and sees what each one brought. Each bundle
+is a background job (server.jobs.kinds.bundle_import) whose page shows the batches
+read; a file that is no bundle of the user's communities is refused at once. The
+import itself, with every check a push gets, is server.sync.bundle_import."""
 
 from __future__ import annotations
 
@@ -8,15 +10,21 @@ import os
 import shutil
 import tempfile
 
-from flask import current_app, render_template, request
+from flask import current_app, redirect, render_template, request, url_for
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from server import db
 from server.auth.access import COMMUNITY_MANAGERS, current_user, roles_required, visible_community_ids
 from server.i18n import _
+from server.jobs.kinds.bundle_import import start_bundle_import
+from server.jobs.queue import enqueue
+from server.models import Community, Job, utcnow
 from server.sync.bundle_import import DEFAULT_MAX_BYTES, BundleReport, bundle_text, import_bundle
+from sync.bundle import BundleError
+from sync.bundle_reader import open_bundle
 
+from .jobs import progress_text, state_label
 from .views import bp, menu_item_after
 
 ENDPOINT = "console.bundle_import"
@@ -62,6 +70,7 @@ def bundle_too_large(_error: BundleTooLarge):  # type: ignore[no-untyped-def]
 def bundle_import():  # type: ignore[no-untyped-def]
     errors: list[str] = []
     reports: list[BundleReport] = []
+    jobs: list[Job] = []
     if request.method == "POST":
         uploads = [f for f in request.files.getlist(FIELD) if f.filename]
         if not uploads:
@@ -69,36 +78,78 @@ def bundle_import():  # type: ignore[no-untyped-def]
         elif len(uploads) > MAX_FILES:
             errors.append(_("Не більше {count} файлів за раз.", count=MAX_FILES))
         else:
-            reports = [_import_upload(upload) for upload in uploads]
+            for upload in uploads:
+                started = _start_upload(upload)
+                if isinstance(started, Job):
+                    jobs.append(started)
+                else:
+                    reports.append(started)
+            db.session().commit()
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+            for job in jobs:
+                enqueue(app, job.id)
+            if len(jobs) == 1 and not reports:
+                return redirect(url_for("console.job_page", job_id=jobs[0].id), 303)
     refused = bool(errors) or any(not r.ok for r in reports)
     return render_template(
         "console/bundle_import.html",
         errors=errors,
         reports=reports,
+        jobs=[db.session().get(Job, job.id, populate_existing=True) for job in jobs],  # as they stand now
+        job_state_label=state_label,
+        job_progress_text=progress_text,
         limit_mb=upload_limit() // (1024 * 1024),
         max_files=MAX_FILES,
     ), (422 if refused else 200)
 
 
-def _import_upload(upload: FileStorage) -> BundleReport:
-    """Copy the upload to a file of its own (SQLite reads files, not streams) and import it."""
+def _start_upload(upload: FileStorage) -> Job | BundleReport:
+    """A job for the bundle (the import waits for a job worker), or, for a file that is
+    no bundle of the user's communities, its refusal at once: there is nothing to
+    import, and no community to file a job under."""
     user = current_user()
     assert user is not None
     name = " ".join((upload.filename or "").split())[:200]
+    scope = visible_community_ids(user)
     handle, temp_name = tempfile.mkstemp(prefix="spilno-bundle-", suffix=".sqlite")
     try:
         with os.fdopen(handle, "wb") as temp:
             shutil.copyfileobj(upload.stream, temp, COPY_CHUNK_BYTES)
-        return import_bundle(
+        community_id, batches = _bundle_community(temp_name, scope)
+        if community_id is None or os.path.getsize(temp_name) > upload_limit():
+            # Refused in a moment, with its audit record, exactly as the job would.
+            return import_bundle(
+                db.session(), temp_name, scope=scope, user=user, file_name=name, max_bytes=upload_limit()
+            )
+        with open(temp_name, "rb") as handle_in:
+            data = handle_in.read()
+        return start_bundle_import(
             db.session(),
-            temp_name,
-            scope=visible_community_ids(user),
-            user=user,
-            file_name=name,
+            community_id,
+            name,
+            data,
+            batches=batches,
             max_bytes=upload_limit(),
+            user=user,
+            now=utcnow(),
         )
     finally:
         os.unlink(temp_name)
+
+
+def _bundle_community(path: str, scope: list[int] | None) -> tuple[int | None, int]:
+    """The community a bundle says it is from, when it is one the user manages (and
+    exists), and its number of batches; (None, 0) for anything else."""
+    try:
+        with open_bundle(path) as bundle:
+            community_id, batches = bundle.meta.community_id, bundle.batch_count
+    except BundleError:
+        return None, 0
+    if not isinstance(community_id, int) or (scope is not None and community_id not in scope):
+        return None, 0
+    if db.session().get(Community, community_id) is None:
+        return None, 0
+    return community_id, batches
 
 
 # After the fleet page, where a moderator looks for a terminal's votes.

@@ -131,8 +131,8 @@ def eligibility_upload(community_id: int):  # type: ignore[no-untyped-def]
     if errors:
         return _render(community, 422, errors=errors)
     assert upload is not None and mode is not None
-    # The file is stored with the job before the answer; a job worker checks and applies
-    # it while the job's page shows the progress (server.jobs.kinds.voter_list).
+    # The file is stored (sealed) with the job before the answer; a job worker checks and
+    # applies it while the job's page shows the progress (server.jobs.kinds.voter_list).
     session = db.session()
     job = start_voter_list(
         session,
@@ -144,6 +144,7 @@ def eligibility_upload(community_id: int):  # type: ignore[no-untyped-def]
         skip_bad_rows=request.form.get("skip_bad_rows") == "1",
         user=current_user(),
         now=utcnow(),
+        master_secret=current_app.config["VOTER_KEY_SECRET_BYTES"],
     )
     session.commit()
     enqueue(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]

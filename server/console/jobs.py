@@ -2,18 +2,22 @@
 shows its progress live (static/jobs.js polls the JSON status; no inline script), the
 elapsed time and an estimate, and once it ends its outcome with its problems and a
 link to what it made; a moderator can cancel it. Jobs of another community are "not
-found", as everything else of theirs."""
+found", as everything else of theirs. The list is for community managers; a school's
+moderator follows (and cancels) the jobs of their own school's contests only."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Response, flash, jsonify, redirect, render_template, url_for
+from flask import Response, abort, flash, jsonify, redirect, render_template, url_for
 from sqlalchemy import select
 
+from qr_codes.card_address import CardAddressError
 from server import db
 from server.auth.access import (
     COMMUNITY_MANAGERS,
+    SCHOOL_STAFF,
+    can_access_school,
     current_user,
     roles_required,
     scoped_or_404,
@@ -21,8 +25,7 @@ from server.auth.access import (
 )
 from server.i18n import _, get_locale, number
 from server.jobs import store
-from server.jobs.kinds.voter_list import problems_of
-from server.models import Community, Job, User, utcnow
+from server.models import Community, Job, Role, SchoolContest, User, utcnow
 from server.models.job import FINISHED_STATES
 from server.services.eligibility_file import list_message
 
@@ -33,7 +36,14 @@ LISTED = 50
 KIND_LABELS = {
     "paper_scans.upload": "Читання сканованих бюлетенів",
     "eligibility.upload": "Завантаження списку виборців",
+    "school_codes.cards": "Картки з кодами для голосування",
+    "votes.paper_import": "Імпорт паперових голосів",
+    "paper_tally.import": "Імпорт протоколу підрахунку",
+    "device.bundle_import": "Імпорт голосів з носія",
+    "results.verify": "Звірка результатів з первинними записами",
 }
+# Jobs a school's own moderator may follow: those of their school's contests.
+SCHOOL_TARGETS = ("school_contest",)
 STATE_LABELS = {
     "queued": "у черзі",
     "running": "виконується",
@@ -54,6 +64,12 @@ JOB_MESSAGES = {
         "Спробуйте ще раз; якщо повториться — зверніться до адміністратора."
     ),
     "job.unknown_kind": "Цей сервер не знає такого завдання.",
+    "school_codes.nothing_to_print": (
+        "Немає карток, які можна надрукувати: усі картки використано або відкликано. Нічого не створено."
+    ),
+    "school_codes.too_many_cards": (
+        "Забагато карток для одного файлу (більше {max}). Друкуйте картки за класами."
+    ),
 }
 
 
@@ -67,6 +83,16 @@ def state_label(state: str) -> str:
 
 def progress_text(job: Job) -> str:
     done = number(job.progress_done)
+    if job.progress_unit == "steps":
+        return _("Кроків перерахунку: {done} з {total}", done=done, total=number(job.progress_total or 0))
+    if job.progress_unit == "batches":
+        if job.progress_total:
+            return _("Прочитано пакетів: {done} з {total}", done=done, total=number(job.progress_total))
+        return _("Прочитано пакетів: {done}", done=done)
+    if job.progress_unit == "cards":
+        if job.progress_total:
+            return _("Намальовано карток: {done} з {total}", done=done, total=number(job.progress_total))
+        return _("Намальовано карток: {done}", done=done)
     if job.progress_unit == "rows":
         if job.progress_total:
             return _("Перевірено рядків: {done} з {total}", done=done, total=number(job.progress_total))
@@ -101,21 +127,15 @@ def job_problem(problem: dict) -> str:
     """A job-level problem in the reader's language (a page's or a row's have their own)."""
     code, params = problem.get("code", ""), dict(problem.get("params") or {})
     if code in JOB_MESSAGES:
-        return _(JOB_MESSAGES[code])
+        return _(JOB_MESSAGES[code], **params)
+    if code == "school_codes.card_address":
+        rule = str(params.pop("rule", ""))
+        return CardAddressError(rule, **params).message(get_locale())
     if code.startswith("list."):
         return list_message(code, get_locale(), **params)
     from .paper_scans import scan_message  # the scans page links here too: imported when used
 
     return scan_message(code, **params)
-
-
-def target_link(job: Job) -> tuple[str, str] | None:
-    """(address, label) of what the job made."""
-    if job.target_type == "cycle" and job.target_id:
-        return url_for("console.paper_scans", cycle_id=job.target_id), _("До сканованих бюлетенів")
-    if job.target_type == "community" and job.target_id:
-        return url_for("console.eligibility_page", community_id=job.target_id), _("До списку виборців")
-    return None
 
 
 def status(job: Job, now: datetime) -> dict:
@@ -155,8 +175,20 @@ def recent_jobs(kind: str, target_type: str, target_id: int) -> dict:
     }
 
 
-def _job_or_404(job_id: int) -> Job:
-    return scoped_or_404(Job, job_id)
+def job_or_404(job_id: int) -> Job:
+    """The job if the signed-in user may follow it: a community manager, any job of their
+    community; a school moderator, only a job of their own school's contest. Else 404."""
+    job = scoped_or_404(Job, job_id)
+    user = current_user()
+    if user is not None and user.role_enum is Role.SCHOOL_MODERATOR:
+        if job.target_type not in SCHOOL_TARGETS or job.target_id is None:
+            abort(404)
+        school_id = db.session().scalar(
+            select(SchoolContest.school_id).where(SchoolContest.id == job.target_id)
+        )
+        if not can_access_school(user, job.community_id, school_id):
+            abort(404)
+    return job
 
 
 @bp.route("/jobs")
@@ -187,18 +219,16 @@ def jobs():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/jobs/<int:job_id>")
-@roles_required(*COMMUNITY_MANAGERS)
+@roles_required(*SCHOOL_STAFF)
 def job_page(job_id: int):  # type: ignore[no-untyped-def]
-    job = _job_or_404(job_id)
+    job = job_or_404(job_id)
     s = db.session()
     now = utcnow()
     starter = s.get(User, job.created_by) if job.created_by else None
-    locale = get_locale()
+    # The pages these link to import this module (their latest jobs): imported when used.
+    from .job_outcomes import outcome_of, target_link
     from .paper_scans import scan_message
 
-    list_problems = []
-    if job.kind == "eligibility.upload":
-        list_problems = [(p, p.message(locale)) for p in problems_of(job)]
     return render_template(
         "console/job.html",
         job=job,
@@ -209,27 +239,28 @@ def job_page(job_id: int):  # type: ignore[no-untyped-def]
         badges=STATE_BADGES,
         finished=job.state in FINISHED_STATES,
         link=target_link(job),
-        job_problems=[p for p in job.problems if "outcome" not in p and "row" not in p],
-        page_problems=[p for p in job.problems if "outcome" in p],
-        list_problems=list_problems,
+        # The job's own problems; a page's, a row's or a batch's are in its kind's outcome.
+        job_problems=[p for p in job.problems if not {"outcome", "row", "batch"} & set(p)],
         job_problem=job_problem,
         m=scan_message,
+        **outcome_of(job),
+        can_list=current_user() is not None and current_user().role_enum in COMMUNITY_MANAGERS,  # type: ignore[union-attr]
     )
 
 
 @bp.route("/jobs/<int:job_id>/status.json")
-@roles_required(*COMMUNITY_MANAGERS)
+@roles_required(*SCHOOL_STAFF)
 def job_status(job_id: int) -> Response:
-    job = _job_or_404(job_id)
+    job = job_or_404(job_id)
     response = jsonify(status(job, utcnow()))
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @bp.route("/jobs/<int:job_id>/cancel", methods=["POST"])
-@roles_required(*COMMUNITY_MANAGERS)
+@roles_required(*SCHOOL_STAFF)
 def job_cancel(job_id: int) -> Response:
-    job = _job_or_404(job_id)
+    job = job_or_404(job_id)
     session = db.session()
     outcome = store.request_cancel(session, job, user=current_user(), now=utcnow())
     session.commit()

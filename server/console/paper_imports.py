@@ -1,37 +1,33 @@
 """«Імпорт паперових голосів (CSV)»: a community moderator uploads the spreadsheet a
 support point's staff typed from paper ballots, for one public-budget cycle, and sees
-every bad row. Reading, checking and storing are server.services.paper_csv."""
+every bad row. The upload is a background job (server.jobs.kinds.paper_votes) whose
+page shows the rows checked and then the outcome; reading, checking and storing are
+server.services.paper_csv."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Response, abort, current_app, render_template, request
+from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from server import db
 from server.auth.access import COMMUNITY_MANAGERS, current_user, roles_required, scoped_or_404
 from server.i18n import _, get_locale
+from server.jobs.kinds.paper_votes import KIND as PAPER_VOTES
+from server.jobs.kinds.paper_votes import start_paper_votes
+from server.jobs.queue import enqueue
 from server.models import Cycle, CycleKind, Device, DeviceKind, DeviceStatus, Project, ProjectStatus, utcnow
-from server.services.paper_csv import (
-    DOCUMENT_KINDS,
-    MAX_BYTES,
-    MAX_ROWS,
-    PaperImport,
-    example_csv,
-    import_paper_csv,
-    paper_message,
-)
+from server.services.paper_csv import DOCUMENT_KINDS, MAX_BYTES, MAX_ROWS, example_csv, paper_message
 
+from .jobs import recent_jobs
 from .views import bp
 
 ENDPOINT = "console.paper_import"
 FIELD = "file"
 # Room for the multipart boundaries, headers and the form's other fields around the file.
 FORM_OVERHEAD_BYTES = 64 * 1024
-# A page listing 50 000 problems helps nobody; the first thousand show the pattern.
-MAX_PROBLEMS_SHOWN = 1000
 
 
 class PaperCsvTooLarge(RequestEntityTooLarge):
@@ -98,7 +94,6 @@ def chosen_support_point(cycle: Cycle, errors: list[str]) -> Device | None:
 def paper_import(cycle_id: int):  # type: ignore[no-untyped-def]
     cycle = public_cycle_or_404(cycle_id)
     errors: list[str] = []
-    result: PaperImport | None = None
     values = {"device_id": request.form.get("device_id", ""), "only_good_rows": ""}
     if request.method == "POST":
         device = chosen_support_point(cycle, errors)
@@ -107,33 +102,35 @@ def paper_import(cycle_id: int):  # type: ignore[no-untyped-def]
             errors.append(_("Оберіть файл CSV."))
         if device is not None and not errors:
             assert upload is not None
-            data = upload.stream.read(MAX_BYTES + 1)
-            result = import_paper_csv(
-                db.session(),
+            # The file is stored with the job (sealed: it holds document numbers) before
+            # the answer; a job worker checks and imports it while the job's page shows
+            # the rows checked (server.jobs.kinds.paper_votes).
+            session = db.session()
+            job = start_paper_votes(
+                session,
                 cycle,
                 device,
-                data,
+                upload.filename or "",
+                upload.stream.read(MAX_BYTES + 1),
                 master_secret=current_app.config["VOTER_KEY_SECRET_BYTES"],
                 only_good_rows=request.form.get("only_good_rows") == "1",
                 user=current_user(),
                 now=utcnow(),
             )
-    refused = bool(errors) or (result is not None and result.refused)
-    locale = get_locale()
-    problems = result.check.problems if result is not None else []
+            session.commit()
+            enqueue(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+            return redirect(url_for("console.job_page", job_id=job.id), 303)
     return render_template(
         "console/paper_import.html",
         cycle=cycle,
         devices=active_support_points(cycle),
         values=values,
         errors=errors,
-        result=result,
-        problems=[(p, p.message(locale)) for p in problems[:MAX_PROBLEMS_SHOWN]],
-        problems_total=len(problems),
         limit_mb=MAX_BYTES // 2**20,
         max_rows=MAX_ROWS,
         document_kinds=DOCUMENT_KINDS,
-    ), (422 if refused else 200)
+        **recent_jobs(PAPER_VOTES, "cycle", cycle.id),
+    ), (422 if errors else 200)
 
 
 @bp.route("/cycles/<int:cycle_id>/paper-import/example.csv")

@@ -140,7 +140,8 @@ def paper_scans(cycle_id: int):  # type: ignore[no-untyped-def]
         session,
         cycle,
         device,
-        [(upload.filename or "", upload.stream.read()) for upload in uploads],
+        ((upload.filename or "", upload.stream.read()) for upload in uploads),
+        count=len(uploads),
         user=current_user(),
         now=utcnow(),
     )

@@ -1,19 +1,22 @@
 """«Імпорт протоколу підрахунку»: a community moderator enters one support point's tally
-sheet for a public-budget cycle, as a CSV file or typed into a form with one field per
-project, and sees every problem. Reading and checking are server.services.paper_tally_csv
-and paper_tally_sheet, storing and replacing server.services.paper_tally."""
+sheet for a public-budget cycle, as a CSV file (a background job, whose page shows the
+outcome) or typed into a form with one field per project, and sees every problem.
+Reading and checking are server.services.paper_tally_csv and paper_tally_sheet,
+storing and replacing server.services.paper_tally."""
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from server import db
 from server.auth.access import COMMUNITY_MANAGERS, current_user, roles_required
 from server.i18n import _, get_locale
+from server.jobs.kinds.tally_sheet import KIND as TALLY_SHEET
+from server.jobs.kinds.tally_sheet import start_tally_sheet
+from server.jobs.queue import enqueue
 from server.models import Cycle, utcnow
 from server.services.paper_tally import (
-    SOURCE_CSV,
     SOURCE_FORM,
     Outcome,
     TallyImport,
@@ -23,7 +26,7 @@ from server.services.paper_tally import (
     tally_ballot,
     window_problem,
 )
-from server.services.paper_tally_csv import MAX_BYTES, MAX_ROWS, check_tally_csv, example_csv
+from server.services.paper_tally_csv import MAX_BYTES, MAX_ROWS, example_csv
 from server.services.paper_tally_messages import tally_message
 from server.services.paper_tally_sheet import (
     FORM_FIELD_CHARS,
@@ -33,6 +36,8 @@ from server.services.paper_tally_sheet import (
     check_tally_form,
     votes_field,
 )
+
+from .jobs import recent_jobs
 
 # The support point is chosen and the cycle found exactly as for the per-voter import.
 from .paper_imports import active_support_points, chosen_support_point, public_cycle_or_404
@@ -88,11 +93,14 @@ def _place(problem: TallyProblem, mode: str) -> tuple[str, str]:
     return (_("файл") if mode == "csv" else "—"), "—"
 
 
-def _report(result: TallyImport | None, mode: str) -> list[tuple[str, str, str]]:
-    if result is None:
-        return []
+def problem_rows(problems: list[TallyProblem], mode: str) -> list[tuple[str, str, str]]:
+    """The report's (row, column, message) of each problem, in the reader's language."""
     locale = get_locale()
-    return [(*_place(p, mode), p.message(locale)) for p in result.problems]
+    return [(*_place(p, mode), p.message(locale)) for p in problems]
+
+
+def _report(result: TallyImport | None, mode: str) -> list[tuple[str, str, str]]:
+    return problem_rows(result.problems, mode) if result is not None else []
 
 
 def _typed_values(ballot: TallyBallot) -> dict[str, str]:
@@ -118,18 +126,31 @@ def paper_tally(cycle_id: int):  # type: ignore[no-untyped-def]
         upload = request.files.get("file") if mode == "csv" else None
         if mode == "csv" and (upload is None or not upload.filename):
             errors.append(_("Оберіть файл CSV."))
+        if device is not None and not errors and upload is not None:
+            # A file is a background job (server.jobs.kinds.tally_sheet): stored with
+            # the totals typed beside it, answered with the job's page.
+            job = start_tally_sheet(
+                session,
+                cycle,
+                device,
+                upload.filename or "",
+                upload.stream.read(MAX_BYTES + 1),
+                typed={n: request.form.get(n, "") for n in SUMMARY_NAMES},
+                replace=request.form.get("replace") == "1",
+                user=current_user(),
+                now=utcnow(),
+            )
+            session.commit()
+            enqueue(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+            return redirect(url_for("console.job_page", job_id=job.id), 303)
         if device is not None and not errors:
-            if upload is not None:
-                data = upload.stream.read(MAX_BYTES + 1)
-                check = check_tally_csv(data, ballot, {n: request.form.get(n, "") for n in SUMMARY_NAMES})
-            else:
-                check = check_tally_form(request.form, ballot)
+            # Numbers typed into the form: nothing to wait for, the answer is this page.
             result = import_tally(
                 session,
                 cycle,
                 device,
-                check,
-                source=SOURCE_CSV if mode == "csv" else SOURCE_FORM,
+                check_tally_form(request.form, ballot),
+                source=SOURCE_FORM,
                 replace=request.form.get("replace") == "1",
                 user=current_user(),
                 now=utcnow(),
@@ -163,6 +184,7 @@ def paper_tally(cycle_id: int):  # type: ignore[no-untyped-def]
         field_chars=FORM_FIELD_CHARS,
         limit_kb=MAX_BYTES // 1024,
         max_rows=MAX_ROWS,
+        **recent_jobs(TALLY_SHEET, "cycle", cycle.id),
     ), status
 
 

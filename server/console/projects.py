@@ -10,6 +10,8 @@ from server.auth.access import COMMUNITY_MANAGERS, roles_required, scoped_or_404
 from server.i18n import _
 from server.models import Category, Cycle, Project
 from server.services.cycles import voting_started
+from server.services.photo_images import UPLOAD_BYTES
+from server.services.project_details import MAX_PHOTOS, budget_text, parse_budget_lines, photos_of
 from server.services.projects import (
     ProjectFields,
     admit_project,
@@ -63,14 +65,7 @@ def project_edit(project_id: int):  # type: ignore[no-untyped-def]
                 return redirect(url_for("console.cycle_detail", cycle_id=cycle.id))
         values = reader.values()
     else:
-        values = {
-            "number": str(project.number),
-            "title": project.title,
-            "description": project.description,
-            "cost": hryvnias_input(project.cost),
-            "district": project.district,
-            "category_id": str(project.category_id),
-        }
+        values = project_values(project)
     return _project_form(cycle, project, values, reader)
 
 
@@ -106,16 +101,22 @@ def _status_refused(project: Project, reader: FormReader):  # type: ignore[no-un
     """The project page again, with the refusal and the reason as typed."""
     db.session().refresh(project)
     cycle = db.session().get_one(Cycle, project.cycle_id)
-    values = {
+    values = {**project_values(project), "reason": reader.text("reason")}
+    return _project_form(cycle, project, values, reader)
+
+
+def project_values(project: Project) -> dict[str, str]:
+    """The saved project as its form shows it."""
+    return {
         "number": str(project.number),
         "title": project.title,
         "description": project.description,
         "cost": hryvnias_input(project.cost),
         "district": project.district,
         "category_id": str(project.category_id),
-        "reason": reader.text("reason"),
+        "address": project.address,
+        "budget": budget_text(project.budget_lines or []),
     }
-    return _project_form(cycle, project, values, reader)
 
 
 def _read_project(reader: FormReader) -> ProjectFields | None:
@@ -123,6 +124,11 @@ def _read_project(reader: FormReader) -> ProjectFields | None:
     cost = reader.money("cost")
     category_id = reader.integer("category_id")
     title = reader.text("title", required=True)
+    try:
+        budget_lines = tuple(parse_budget_lines(reader.text("budget")))
+    except REFUSALS as exc:
+        reader.errors.update(refusal_errors(exc))
+        return None
     if number is None or cost is None or category_id is None:
         return None
     return ProjectFields(
@@ -132,10 +138,19 @@ def _read_project(reader: FormReader) -> ProjectFields | None:
         cost=cost,
         district=reader.text("district"),
         category_id=category_id,
+        address=reader.text("address"),
+        budget_lines=budget_lines,
     )
 
 
-def _project_form(cycle: Cycle, project: Project | None, values: dict[str, str], reader: FormReader):  # type: ignore[no-untyped-def]
+def _project_form(  # type: ignore[no-untyped-def]
+    cycle: Cycle,
+    project: Project | None,
+    values: dict[str, str],
+    reader: FormReader,
+    photo_values: dict[str, str] | None = None,
+    photo_errors: dict[str, list[str]] | None = None,
+):
     categories = db.session().scalars(
         select(Category).where(Category.cycle_id == cycle.id).order_by(Category.position, Category.id)
     )
@@ -147,4 +162,12 @@ def _project_form(cycle: Cycle, project: Project | None, values: dict[str, str],
         errors=reader.errors,
         category_options=[(c.id, c.name) for c in categories],
         started=voting_started(cycle),
-    ), (422 if reader.errors else 200)
+        photos=photos_of(db.session(), project.id) if project is not None else [],
+        max_photos=MAX_PHOTOS,
+        upload_mb=UPLOAD_BYTES // 2**20,
+        photo_values=photo_values or {},
+        photo_errors=photo_errors or {},
+    ), (422 if reader.errors or photo_errors else 200)
+
+
+from . import project_photos  # noqa: E402, F401  (its routes join this blueprint)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from qr_codes.cards import LAYOUTS
 from school_budget.classes import grades_text, parse_grades
 from school_budget.codes import MAX_CODES_PER_CLASS, class_usage
 from school_budget.contests import (
@@ -24,11 +25,13 @@ from school_budget.contests import (
 from server import db
 from server.auth.access import MAX_ID, SCHOOL_STAFF, roles_required, school_scoped_or_404
 from server.i18n import _
+from server.jobs.kinds.code_cards import KIND as CODE_CARDS
 from server.models import Cycle, CycleKind, Project, School, SchoolContest, utcnow
 from server.services.cycles import voting_started
 
 from .cycles import hryvnias_input, local_input, read_moment
 from .forms import REFUSALS, Errors, FormReader, refusal_errors, save
+from .jobs import recent_jobs
 from .school_summary import state_label, summarise
 from .views import bp
 
@@ -138,6 +141,9 @@ def render_contest_page(
         values=values or {},
         errors=errors or {},
         max_codes=MAX_CODES_PER_CLASS,
+        # Ten cards a sheet first (the usual print), as on a class's page.
+        card_layouts=sorted(LAYOUTS, key=lambda name: {"10": 0, "8": 1}.get(name, 2)),
+        **recent_jobs(CODE_CARDS, "school_contest", contest.id),
     )
 
 

@@ -134,6 +134,7 @@ AREAS = (
     "school_projects",
     "school_codes",
     "school_downloads",
+    "school_card_jobs",
     "school_results",
     "devices",
     "bundles",

@@ -14,11 +14,12 @@ import os
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -70,7 +71,9 @@ class JobRun:
     def files(self) -> Iterator[tuple[str, bytes]]:
         """The uploaded files, one at a time, in the order they came."""
         positions = self.session.scalars(
-            select(JobFile.position).where(JobFile.job_id == self.job.id).order_by(JobFile.position)
+            select(JobFile.position)
+            .where(JobFile.job_id == self.job.id, JobFile.position >= 0)  # not an output
+            .order_by(JobFile.position)
         ).all()
         for position in positions:
             name, data = self.session.execute(
@@ -81,6 +84,17 @@ class JobRun:
             if data is None:
                 raise JobFailed([{"code": "job.input_gone"}])
             yield name, data
+
+    def file_count(self) -> int:
+        """How many files the job was given (without reading them)."""
+        return int(
+            self.session.scalar(
+                select(func.count())
+                .select_from(JobFile)
+                .where(JobFile.job_id == self.job.id, JobFile.position >= 0)
+            )
+            or 0
+        )
 
     def save_progress(self, done: int, total: int | None, **outcome: Any) -> None:
         """Progress in the work's own transaction: commit it with the step it counts."""
@@ -102,6 +116,41 @@ class JobRun:
             if not found:
                 raise LeaseLost(self.job.id)
         self.check_cancel()
+
+    @contextmanager
+    def one_transaction(self) -> Iterator[Session]:
+        """A session for work whose service commits its own transaction (paper_csv,
+        paper_tally): its commit releases a savepoint of an outer transaction, which is
+        committed when the block ends, so the work and the job's end (store.finish in
+        this session, at the end of the block) are committed together or not at all."""
+        with self.side() as connection:
+            outer = connection.begin()
+            if connection.dialect.name == "sqlite":
+                # pysqlite begins a transaction only at the first write, so the first
+                # savepoint would be the outermost, and its release a commit.
+                connection.exec_driver_sql("BEGIN")
+            with Session(
+                connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+            ) as work:
+                yield work
+                work.commit()
+            outer.commit()
+
+    def finish_done_in(
+        self, work: Session, summary: dict, problems: list | None = None, done: int | None = None
+    ) -> None:
+        """End the job done in `work` (a one_transaction session)."""
+        store.finish(
+            work,
+            work.get_one(Job, self.job.id),
+            self.attempt,
+            "done",
+            now=utcnow(),
+            user=work.get(User, self.user.id) if self.user is not None else None,
+            summary=summary,
+            problems=(problems or [])[:MAX_PROBLEMS],
+            done=done,
+        )
 
     def check_cancel(self) -> None:
         with self.side() as connection:
@@ -177,7 +226,8 @@ def run_job(app: Flask, job_id: int) -> str | None:
         try:
             handler(run)
             session.commit()
-            return "done"
+            # Done, or (a bundle refused) failed: the handler ended it with its work.
+            return session.scalar(select(Job.state).where(Job.id == job_id))
         except JobCancelled:
             session.rollback()
             return _end(session, job, attempt, user, "cancelled")

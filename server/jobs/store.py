@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.orm import Session
 
 from server.models import Job, JobFile, User
@@ -23,11 +23,17 @@ from server.models.job import FINISHED_STATES
 from server.services import audit
 
 __all__ = [
+    "OUTPUT_KEPT",
+    "OUTPUT_POSITION",
     "LeaseLost",
+    "add_file",
     "beat",
     "claim",
     "create_job",
+    "drop_old_outputs",
     "finish",
+    "keep_output",
+    "output_of",
     "release",
     "request_cancel",
     "save_progress",
@@ -35,6 +41,11 @@ __all__ = [
 ]
 
 MAX_FILE_NAME = 255
+# What a job made for people to download (a PDF of code cards) is a job_file too, at a
+# negative position: the input (positions 0, 1, ...) is dropped when the job ends, the
+# output is kept for OUTPUT_KEPT after it (then dropped by the next job of its kind).
+OUTPUT_POSITION = -1
+OUTPUT_KEPT = timedelta(hours=24)
 
 
 class LeaseLost(Exception):
@@ -55,7 +66,9 @@ def create_job(
     total: int | None = None,
 ) -> Job:
     """A queued job with its input stored beside it, in the caller's transaction: commit,
-    then enqueue (a job committed but never enqueued is found at the worker's start)."""
+    then enqueue (a job committed but never enqueued is found at the worker's start).
+    `files` may be a generator: each file is written and let go before the next is
+    read, so a request holds one upload's bytes at a time, not the whole stack's."""
     job = Job(
         community_id=community_id,
         kind=kind,
@@ -77,19 +90,25 @@ def create_job(
     session.add(job)
     session.flush()
     for position, (name, data) in enumerate(files):
-        session.add(
-            JobFile(
-                job_id=job.id,
-                position=position,
-                community_id=community_id,
-                name=name[:MAX_FILE_NAME],
-                size=len(data),
-                sha256=hashlib.sha256(data).hexdigest(),
-                data=data,
-            )
-        )
-    session.flush()
+        add_file(session, job, position, name, data)
     return job
+
+
+def add_file(session: Session, job: Job, position: int, name: str, data: bytes) -> None:
+    """One file of the job, written at once (a job's input, position 0, 1, ...; or its
+    output, OUTPUT_POSITION). The caller commits."""
+    stored = JobFile(
+        job_id=job.id,
+        position=position,
+        community_id=job.community_id,
+        name=name[:MAX_FILE_NAME],
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        data=data,
+    )
+    session.add(stored)
+    session.flush()
+    session.expunge(stored)  # its bytes are in the transaction now, not kept here too
 
 
 def _fence(job_id: int, attempt: int) -> Any:
@@ -186,7 +205,7 @@ def finish(
         raise LeaseLost(job.id)
     session.execute(
         update(JobFile)
-        .where(JobFile.job_id == job.id)
+        .where(JobFile.job_id == job.id, JobFile.position >= 0)
         .values(data=None)
         .execution_options(synchronize_session=False)
     )
@@ -205,6 +224,38 @@ def finish(
         },
     )
     session.expire(job)
+
+
+def keep_output(session: Session, job: Job, name: str, data: bytes) -> None:
+    """What the job made, in the caller's transaction (commit it with the job's end, so
+    a run that dies first leaves none, and the next run makes it once)."""
+    session.execute(delete(JobFile).where(JobFile.job_id == job.id, JobFile.position == OUTPUT_POSITION))
+    add_file(session, job, OUTPUT_POSITION, name, data)
+
+
+def output_of(session: Session, job: Job, now: datetime) -> tuple[str, bytes] | None:
+    """The job's output (name, bytes) while it is kept; None once dropped or too old."""
+    if job.state != "done" or job.finished_at is None or job.finished_at < now - OUTPUT_KEPT:
+        return None
+    row = session.execute(
+        select(JobFile.name, JobFile.data).where(
+            JobFile.job_id == job.id, JobFile.position == OUTPUT_POSITION
+        )
+    ).first()
+    if row is None or row.data is None:
+        return None
+    return row.name, row.data
+
+
+def drop_old_outputs(session: Session, kind: str, now: datetime) -> int:
+    """Drop the outputs of jobs of `kind` that ended more than OUTPUT_KEPT ago."""
+    old = select(Job.id).where(Job.kind == kind, Job.finished_at < now - OUTPUT_KEPT)
+    return session.execute(
+        update(JobFile)
+        .where(JobFile.position == OUTPUT_POSITION, JobFile.data.is_not(None), JobFile.job_id.in_(old))
+        .values(data=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def release(session: Session, job: Job, attempt: int) -> None:

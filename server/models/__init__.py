@@ -3,7 +3,7 @@
 from .audit import AuditEvent
 from .base import Base, utcnow
 from .community import Community, Role, User
-from .cycle import Category, Cycle, CycleKind, Project, ProjectStatus
+from .cycle import Category, Cycle, CycleKind, Project, ProjectPhoto, ProjectStatus
 from .device import Device, DeviceKind, DeviceStatus
 from .eligibility import EligibilityList, EligibleVoter
 from .integration import ApiClient
@@ -44,6 +44,7 @@ __all__ = [
     "PaperTallyLine",
     "PendingBatch",
     "Project",
+    "ProjectPhoto",
     "ProjectStatus",
     "ProjectTally",
     "Role",

@@ -6,11 +6,13 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -99,6 +101,35 @@ class Project(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     cost: Mapped[int] = mapped_column(BigInteger)  # kopiykas
     district: Mapped[str] = mapped_column(String(200), default="")
+    # Where it would be built or done, as residents know the place (free text).
+    address: Mapped[str] = mapped_column(String(300), default="")
+    # What the cost is made of: [{"item": str, "amount": kopiykas}], summing to `cost`
+    # (services.project_details checks); [] when the author gave no breakdown.
+    budget_lines: Mapped[list] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(16), default=ProjectStatus.ADMITTED.value)
     rejection_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[created_at]
+
+
+class ProjectPhoto(Base):
+    """A project's photo as terminals and the public pages show it: a JPEG the server
+    made itself from the upload (services.photo_images), never the uploaded bytes."""
+
+    __tablename__ = "project_photo"
+    __table_args__ = (
+        UniqueConstraint("project_id", "sha256", name="uq_project_photo_project_sha256"),
+        Index("ix_project_photo_project", "project_id", "position"),
+    )
+
+    id: Mapped[intpk]
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str64]  # of `data`: how packages and terminals name the photo
+    size: Mapped[int] = mapped_column(Integer)  # bytes of `data`
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    alt_uk: Mapped[str] = mapped_column(String(300))  # required: what the photo shows
+    alt_en: Mapped[str] = mapped_column(String(300), default="")
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     created_at: Mapped[created_at]

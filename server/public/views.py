@@ -6,7 +6,7 @@ from flask import Blueprint, Flask, render_template
 from sqlalchemy import select
 
 from server import db
-from server.models import Community, Cycle
+from server.models import Community, Cycle, CycleKind
 
 bp = Blueprint("public", __name__)
 
@@ -23,11 +23,24 @@ def home():  # type: ignore[no-untyped-def]
         )
         .all()
     )
-    return render_template("public/home.html", published=rows)
+    # Public cycles' projects, newest first: residents read them before they vote.
+    cycles = (
+        db.session()
+        .execute(
+            select(Cycle, Community)
+            .join(Community, Community.id == Cycle.community_id)
+            .where(Cycle.kind == CycleKind.PUBLIC.value)
+            .order_by(Cycle.voting_starts_at.desc(), Cycle.id.desc())
+            .limit(50)
+        )
+        .all()
+    )
+    return render_template("public/home.html", published=rows, project_cycles=cycles)
 
 
 def init_app(app: Flask) -> None:
-    from . import check
+    from . import check, projects
 
     app.register_blueprint(bp)
+    app.register_blueprint(projects.bp)
     check.init_app(app)

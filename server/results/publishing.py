@@ -12,6 +12,7 @@ against the content hash made when it was entered.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -83,10 +84,22 @@ class Verification:
         )
 
 
-def verify_against_records(session: Session, cycle: Cycle, user: User | None = None) -> Verification:
-    """Recount from the raw records (slow: reads every vote row) and compare."""
+VERIFY_STEPS = 4  # the recount, the statuses, the tally sheets, the funding
+
+
+def verify_against_records(
+    session: Session,
+    cycle: Cycle,
+    user: User | None = None,
+    on_step: Callable[[int, int], None] | None = None,
+) -> Verification:
+    """Recount from the raw records (slow: reads every vote row) and compare.
+    `on_step(steps_done, VERIFY_STEPS)` is told after each of the slow steps (a job
+    shows it; it may raise to stop: nothing is recorded then)."""
+    step = on_step or (lambda _done, _total: None)
     tallied = published_tally(session, cycle.id)
     recounted = recount_with_paper_tallies(session, cycle.id)
+    step(1, VERIFY_STEPS)
     titles = {
         p.id: (p.number, p.title)
         for p in session.scalars(select(Project).where(Project.cycle_id == cycle.id))
@@ -109,14 +122,19 @@ def verify_against_records(session: Session, cycle: Cycle, user: User | None = N
         .group_by(TurnoutTally.status)
     ):
         tallied_statuses[status] = int(votes)
+    recounted_statuses = status_counts(session, cycle.id)
+    step(2, VERIFY_STEPS)
+    findings = tuple(verify_stored_tallies(session, cycle))
+    step(3, VERIFY_STEPS)
     verification = Verification(
         differences,
         tallied_statuses,
-        status_counts(session, cycle.id),
-        tuple(verify_stored_tallies(session, cycle)),
+        recounted_statuses,
+        findings,
         # Every category's rule again, from the recounted totals: the same projects funded.
         recount_funding(session, cycle, recounted),
     )
+    step(4, VERIFY_STEPS)
     audit.record(
         session,
         "results.verify",
@@ -131,3 +149,30 @@ def verify_against_records(session: Session, cycle: Cycle, user: User | None = N
         },
     )
     return verification
+
+
+def verification_as_dict(verification: Verification) -> dict:
+    """The verification as JSON values (a job keeps it as its outcome)."""
+    return {
+        "agrees": verification.agrees,
+        "projects": [
+            [d.project_id, d.number, d.title, d.tallied, d.recounted] for d in verification.projects
+        ],
+        "tallied_statuses": dict(verification.tallied_statuses),
+        "recounted_statuses": dict(verification.recounted_statuses),
+        "tally_findings": [[f.device, f.tally_id, f.problem] for f in verification.tally_findings],
+        "funding": [
+            [d.category_id, d.name, list(d.published), list(d.recounted)] for d in verification.funding
+        ],
+    }
+
+
+def verification_from_dict(data: dict) -> Verification:
+    """verification_as_dict's inverse."""
+    return Verification(
+        tuple(ProjectDifference(*row) for row in data.get("projects", [])),
+        dict(data.get("tallied_statuses", {})),
+        dict(data.get("recounted_statuses", {})),
+        tuple(TallyFinding(*row) for row in data.get("tally_findings", [])),
+        tuple(FundingDifference(c, n, tuple(p), tuple(r)) for c, n, p, r in data.get("funding", [])),
+    )

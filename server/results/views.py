@@ -1,7 +1,7 @@
 """Results pages for moderators and, once published, for everyone.
 
 Console (community managers of the cycle's community): the results, publish and
-unpublish, a recount from the raw records, CSV and JSON. Public: the same results,
+unpublish, a recount from the raw records (a background job), CSV and JSON. Public: the same results,
 only while published, without sign-in.
 """
 
@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, url_for
 from sqlalchemy import select
 
 from server import db
 from server.auth.access import COMMUNITY_MANAGERS, current_user, roles_required, scoped_or_404
 from server.console.forms import confirmed
 from server.i18n import _
+from server.jobs.kinds.results_verify import start_results_verify
+from server.jobs.queue import enqueue
 from server.models import Community, Cycle, utcnow
 from server.services.results import cycle_results
 
 from .export import csv_response, json_response
 from .page import TEMPLATE_HELPERS, results_view
-from .publishing import Verification, publish_results, unpublish_results, verify_against_records
+from .publishing import Verification, publish_results, unpublish_results
 
 bp = Blueprint("results", __name__)
 
@@ -84,10 +86,14 @@ def unpublish(cycle_id: int):  # type: ignore[no-untyped-def]
 @bp.post(CONSOLE + "/verify")
 @roles_required(*COMMUNITY_MANAGERS)
 def verify(cycle_id: int):  # type: ignore[no-untyped-def]
+    # The recount reads every vote row: a background job (server.jobs.kinds.results_verify)
+    # whose page shows the steps done and then the comparison.
     cycle = scoped_or_404(Cycle, cycle_id)
-    verification = verify_against_records(db.session(), cycle, current_user())
-    db.session().commit()
-    return _console_page(cycle, verification)
+    session = db.session()
+    job = start_results_verify(session, cycle, user=current_user(), now=utcnow())
+    session.commit()
+    enqueue(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+    return redirect(url_for("console.job_page", job_id=job.id), 303)
 
 
 @bp.get(f"/console/cycles/{CYCLE_ID}/results.csv")

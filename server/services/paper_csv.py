@@ -63,6 +63,7 @@ KEY_COLUMNS = ("voter_key", "projects")
 OPTIONAL_COLUMNS = ("voted_at",)
 # A clock a few minutes fast at the support point is not a vote from the future.
 FUTURE_SLACK = timedelta(minutes=10)
+PROGRESS_EVERY = 1000  # rows checked between two progress reports
 _PROJECT_NUMBER = re.compile(r"[0-9]{1,6}")
 _SEPARATORS = re.compile(r"[\s|]+")
 _VOTER_KEY = re.compile(r"[0-9a-f]{64}")
@@ -221,11 +222,14 @@ def check_paper_csv(
     *,
     now: datetime,
     stored_cast_at: Callable[[Sequence[str]], Mapping[str, datetime]] = lambda _ids: {},
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> PaperCheck:
     """Read `data` and check every row; problems name the row and the column.
 
     `stored_cast_at` answers, for vote ids, the cast time of those already stored: a row
-    without `voted_at` imported again keeps the time of its first import."""
+    without `voted_at` imported again keeps the time of its first import.
+    `on_progress(rows_checked, rows)` is told every PROGRESS_EVERY rows and at the end
+    (a job shows it; it may raise to stop the check: nothing is stored then)."""
     check = PaperCheck(sha256=hashlib.sha256(data).hexdigest())
     if len(data) > MAX_BYTES:
         check.problems.append(RowProblem(None, None, "paper.too_large", {"limit_mb": MAX_BYTES // 2**20}))
@@ -263,9 +267,13 @@ def check_paper_csv(
 
     candidates: list[tuple[int, str, list[int], datetime | None]] = []
     first_row_of: dict[str, int] = {}
-    for row, cells in parsed:
+    for checked, (row, cells) in enumerate(parsed, start=1):
         row_problems = _row_problems(row, cells, names, ctx, now, first_row_of, candidates)
         check.problems.extend(row_problems)
+        if on_progress is not None and checked % PROGRESS_EVERY == 0:
+            on_progress(checked, check.rows)
+    if on_progress is not None:
+        on_progress(check.rows, check.rows)
     unlisted = ctx.unlisted([key for _row, key, *_rest in candidates])
     if unlisted:
         column = "voter_key" if "voter_key" in names else "document_number"
@@ -412,10 +420,18 @@ def import_paper_csv(
     only_good_rows: bool,
     user: User | None,
     now: datetime,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> PaperImport:
-    """Check the file and store its votes in one transaction (committed here), or nothing."""
+    """Check the file and store its votes in one transaction (committed here), or nothing.
+    `on_progress` is told the rows checked (check_paper_csv)."""
     ctx = context_for(session, cycle, device, master_secret)
-    check = check_paper_csv(data, ctx, now=now, stored_cast_at=_stored_cast_at(session, cycle.community_id))
+    check = check_paper_csv(
+        data,
+        ctx,
+        now=now,
+        stored_cast_at=_stored_cast_at(session, cycle.community_id),
+        on_progress=on_progress,
+    )
     result = PaperImport(check)
     if check.file_refused or not check.records or (check.problems and not only_good_rows):
         result.refused = True

@@ -73,9 +73,12 @@ __all__ = [
 SOURCE = "paper-scan"
 # An upload is read by a job worker (server.jobs) while the console shows its progress:
 # ~15 pages a second, so 300 pages take about 20 s. A larger stack goes in several
-# uploads or through the command line.
+# uploads or through the command line. A page a file (as most scanners and phones
+# write them) is as many files as pages; multi-page TIFFs and PDFs count by their pages.
+# The request only stores the files (one at a time, server.jobs.store.create_job), so
+# their number costs no reading time in it.
 MAX_UPLOAD_PAGES = 300
-MAX_UPLOAD_FILES = 50
+MAX_UPLOAD_FILES = MAX_UPLOAD_PAGES
 MAX_UPLOAD_BYTES = 150 * 1024 * 1024
 # Fixed forever: a new namespace would give a sheet committed again a new vote id.
 SERVER_SHEET_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://spilno.example/paper-ballot-sheet/server")

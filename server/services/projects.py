@@ -15,6 +15,7 @@ from server.models import Category, Cycle, Project, ProjectStatus
 from server.services import audit
 from server.services.cycle_rules import ballot_for
 from server.services.cycles import apply_changes, refuse_new_problems, voting_started
+from server.services.project_details import BudgetLine, clean_address, clean_budget_lines
 from server.services.validation import Refused, check_money, check_range, clean_text
 from voting import BallotProject, Problem
 
@@ -30,6 +31,8 @@ class ProjectFields:
     cost: int  # kopiykas
     district: str
     category_id: int
+    address: str = ""
+    budget_lines: tuple[BudgetLine, ...] = ()  # empty: no breakdown given
 
 
 def create_project(
@@ -149,12 +152,22 @@ def _clean_project(
     )
     district = clean_text(fields.district, field="district", max_length=200, required=False)
     check_money(fields.cost, field="cost")
+    address = clean_address(fields.address)
+    budget_lines = tuple(clean_budget_lines(list(fields.budget_lines), fields.cost))
     category = session.get(Category, fields.category_id)
     if category is None or category.cycle_id != cycle.id:
         raise Refused(
             "Оберіть категорію цього циклу.", "Choose one of this cycle's categories.", field="category_id"
         )
-    return replace(fields, title=title, description=description, district=district), category
+    cleaned = replace(
+        fields,
+        title=title,
+        description=description,
+        district=district,
+        address=address,
+        budget_lines=budget_lines,
+    )
+    return cleaned, category
 
 
 def _project_values(fields: ProjectFields) -> dict[str, Any]:
@@ -165,6 +178,8 @@ def _project_values(fields: ProjectFields) -> dict[str, Any]:
         "cost": fields.cost,
         "district": fields.district,
         "category_id": fields.category_id,
+        "address": fields.address,
+        "budget_lines": [line.as_dict() for line in fields.budget_lines],
     }
 
 

@@ -123,7 +123,8 @@ EXTRA_SCHEMAS.update(
                     "type": "string",
                     "description": "The package as the exact canonical JSON text that was signed: "
                     "format, version, issued_at, community, server_key, voter_key_secret and the "
-                    "cycles whose voting has not ended, with categories and admitted projects.",
+                    "cycles whose voting has not ended, with categories and admitted projects (with "
+                    "their address, budget breakdown and photos' digests and descriptions, when given).",
                 },
                 "signature": {"type": "string"},
                 "key": {"type": "string"},
@@ -134,6 +135,14 @@ EXTRA_SCHEMAS.update(
                 "envelope": {
                     "oneOf": [_ref("SyncEnvelope"), {"type": "null"}],
                     "description": "null when `have` is already the newest version.",
+                },
+                "photos": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string", "contentEncoding": "base64"},
+                    "description": "The project photos the package names (its projects' "
+                    "`photos[].sha256`), SHA-256 hex -> base64 JPEG; empty without an envelope. "
+                    "A device keeps a photo only when its bytes have the digest the signed "
+                    "package gives. All of one package's photos are at most 6 MB.",
                 },
                 "version": {"type": "integer", "minimum": 1},
                 "server_time_ms": EPOCH_MS,

@@ -11,6 +11,19 @@ network. Only verifiers travel, never a plain code, and only the verifier key, n
 sealing key (school_budget/keys.py): a lost terminal gives no usable code, and a code's
 93 random bits cannot be found from its verifier by guessing.
 
+Project details (what residents decide with): a project's address, budget breakdown
+("budget": [{"item", "amount"}], kopiykas) and photos ("photos": [{"sha256", "width",
+"height", "size", "alt": {"uk", "en"}}]), each key present only when the project has
+it, so packages of projects without details are as before. The signed package names
+each photo by its SHA-256; the photos themselves (JPEGs the server made, see
+services.photo_images) travel beside the envelope in the same signed answer
+(`package_photos`), and a device keeps a photo only if its bytes have the signed digest.
+All photos of one package are at most PACKAGE_PHOTO_BYTES together: with base64 (4/3)
+and the package itself that keeps the answer well under the device's 16 MB limit
+(sync.client.MAX_RESPONSE_BYTES). Over the cap, every project's first photo is taken
+before any second one (then projects in ballot order), so each project keeps a picture
+for as long as the budget allows; the others stay on the public pages only.
+
 Versions: the body without its version and issue time is hashed; a new version is
 made only when that hash differs from the newest version's. Every change to a cycle,
 category or project (and a cycle whose voting ends) thus gives a higher version, and
@@ -20,6 +33,7 @@ changes its list of verifiers, so terminals get the new list with the next versi
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,6 +49,7 @@ from server.models import (
     Cycle,
     CycleKind,
     Project,
+    ProjectPhoto,
     ProjectStatus,
     School,
     SchoolContest,
@@ -45,6 +60,8 @@ from server.services.cycle_rules import funding_body
 from sync import protocol
 from sync.packages import package_digest
 from voting import community_voter_secret, format_time
+
+PACKAGE_PHOTO_BYTES = 6 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -66,8 +83,102 @@ class _ContestCodes:
     verifiers: list[str]  # sorted, so the body (and its hash) does not depend on row order
 
 
+def _project(p: Project, photos: dict[int, list[dict]]) -> dict:
+    body = {
+        "id": p.id,
+        "number": p.number,
+        "title": p.title,
+        "description": p.description,
+        "cost": p.cost,
+        "district": p.district,
+        "category_id": p.category_id,
+    }
+    if p.address:
+        body["address"] = p.address
+    if p.budget_lines:
+        body["budget"] = [{"item": line["item"], "amount": line["amount"]} for line in p.budget_lines]
+    if photos.get(p.id):
+        body["photos"] = photos[p.id]
+    return body
+
+
+def _photos(session: Session, projects: list[Project]) -> dict[int, list[dict]]:
+    """project id -> its photos as the package names them, within PACKAGE_PHOTO_BYTES
+    (one query, without the photos' bytes)."""
+    if not projects:
+        return {}
+    order = {p.id: i for i, p in enumerate(projects)}
+    rows = session.execute(
+        select(
+            ProjectPhoto.project_id,
+            ProjectPhoto.position,
+            ProjectPhoto.id,
+            ProjectPhoto.sha256,
+            ProjectPhoto.size,
+            ProjectPhoto.width,
+            ProjectPhoto.height,
+            ProjectPhoto.alt_uk,
+            ProjectPhoto.alt_en,
+        ).where(ProjectPhoto.project_id.in_(list(order)))
+    ).all()
+    # Each project's photos in their order; then, over the whole package, first photos
+    # first: rank within the project, then the project's place on the ballot.
+    ranked = sorted(rows, key=lambda r: (r.project_id, r.position, r.id))
+    rank: dict[int, int] = {}
+    queue = []
+    for row in ranked:
+        rank[row.project_id] = rank.get(row.project_id, -1) + 1
+        queue.append((rank[row.project_id], order[row.project_id], row))
+    queue.sort(key=lambda q: (q[0], q[1]))
+    spent, taken = 0, set()
+    for _rank, _place, row in queue:
+        if spent + row.size <= PACKAGE_PHOTO_BYTES:
+            spent += row.size
+            taken.add(row.id)
+    photos: dict[int, list[dict]] = {}
+    for row in ranked:
+        if row.id in taken:
+            photos.setdefault(row.project_id, []).append(
+                {
+                    "sha256": row.sha256,
+                    "width": row.width,
+                    "height": row.height,
+                    "size": row.size,
+                    "alt": {"uk": row.alt_uk, "en": row.alt_en},
+                }
+            )
+    return photos
+
+
+def package_photos(session: Session, body: dict) -> dict[str, str]:
+    """The photos a package names, sha256 -> base64 JPEG, to send beside its envelope
+    (loaded only when a device takes a new version)."""
+    wanted = sorted(
+        {
+            photo["sha256"]
+            for cycle in body.get("cycles", [])
+            for project in cycle.get("projects", [])
+            for photo in project.get("photos", [])
+        }
+    )
+    if not wanted:
+        return {}
+    found: dict[str, str] = {}
+    for digest, data in session.execute(
+        select(ProjectPhoto.sha256, ProjectPhoto.data).where(
+            ProjectPhoto.community_id == body["community"]["id"], ProjectPhoto.sha256.in_(wanted)
+        )
+    ):
+        found.setdefault(digest, base64.b64encode(data).decode("ascii"))
+    return found
+
+
 def _cycle(
-    cycle: Cycle, categories: list[Category], projects: list[Project], contest: _ContestCodes | None
+    cycle: Cycle,
+    categories: list[Category],
+    projects: list[Project],
+    contest: _ContestCodes | None,
+    photos: dict[int, list[dict]],
 ) -> dict:
     body = {
         "id": cycle.id,
@@ -97,18 +208,7 @@ def _cycle(
             }
             for c in categories
         ],
-        "projects": [
-            {
-                "id": p.id,
-                "number": p.number,
-                "title": p.title,
-                "description": p.description,
-                "cost": p.cost,
-                "district": p.district,
-                "category_id": p.category_id,
-            }
-            for p in projects
-        ],
+        "projects": [_project(p, photos) for p in projects],
     }
     if cycle.kind == CycleKind.SCHOOL_CONTEST.value:
         # A contest cycle without its contest row (never made by the services) gets an
@@ -146,7 +246,7 @@ def _contest_codes(session: Session, cycles: list[Cycle]) -> dict[int, _ContestC
 def package_body(
     session: Session, community: Community, *, server_key: str, master_secret: bytes, now: datetime
 ) -> dict:
-    """The package's content for `community` at `now` (three queries, two more when
+    """The package's content for `community` at `now` (four queries, two more when
     school contests are among the cycles)."""
     cycles = session.scalars(
         select(Cycle)
@@ -168,19 +268,21 @@ def package_body(
         ):
             projects[project.cycle_id].append(project)
     contests = _contest_codes(session, list(cycles))
+    photos = _photos(session, [p for c in cycles for p in projects[c.id]])
     return {
         "format": protocol.PROTOCOL_VERSION,
         "community": {"id": community.id, "slug": community.slug, "name": community.name},
         "server_key": server_key,
         "voter_key_secret": community_voter_secret(master_secret, community.key_id).hex(),
         "code_verifier_key": CodeKeys.from_master(master_secret).verifier_key.hex(),
-        "cycles": [_cycle(c, categories[c.id], projects[c.id], contests.get(c.id)) for c in cycles],
+        "cycles": [_cycle(c, categories[c.id], projects[c.id], contests.get(c.id), photos) for c in cycles],
     }
 
 
 def cycle_body(session: Session, cycle: Cycle) -> dict:
-    """One cycle as a package carries it, whether or not its voting has ended: what a
-    paper sheet's layout was built from, for reading sheets on the server after the close."""
+    """One cycle as a package carries it (but for photos), whether or not its voting has
+    ended: what a paper sheet's layout was built from, for reading sheets on the server
+    after the close."""
     categories = session.scalars(
         select(Category).where(Category.cycle_id == cycle.id).order_by(Category.position, Category.id)
     ).all()
@@ -189,7 +291,9 @@ def cycle_body(session: Session, cycle: Cycle) -> dict:
         .where(Project.cycle_id == cycle.id, Project.status == ProjectStatus.ADMITTED.value)
         .order_by(Project.number, Project.id)
     ).all()
-    return _cycle(cycle, list(categories), list(projects), _contest_codes(session, [cycle]).get(cycle.id))
+    contest = _contest_codes(session, [cycle]).get(cycle.id)
+    # Without photos: what reads sheets needs the ballot, not pictures (and no more queries).
+    return _cycle(cycle, list(categories), list(projects), contest, {})
 
 
 def body_hash(body: dict) -> str:

@@ -33,7 +33,7 @@ from .ingest import accept_batch, refuse_revoked_push, refuse_superseded
 from .keys import load_signing_key, server_public_key, signing_key
 from .log_copy import MAX_ENTRIES as MAX_LOG_ENTRIES
 from .log_copy import entries_page
-from .packages import body_hash, current_package
+from .packages import body_hash, current_package, package_photos
 from .refusals import SyncRefused, sync_text
 from .statuses import statuses_since
 from .voters import BadCursor, voted_since
@@ -262,7 +262,11 @@ def package() -> Response:
     note_contact(device, contact)
     session.commit()
     envelope = None if have == newest.version else newest.envelope(signing_key())
-    return jsonify(envelope=envelope, version=newest.version, server_time_ms=epoch_ms(utcnow()))
+    # The photos the package names, by digest, beside it (server.sync.packages).
+    photos = package_photos(session, newest.body) if envelope is not None else {}
+    return jsonify(
+        envelope=envelope, photos=photos, version=newest.version, server_time_ms=epoch_ms(utcnow())
+    )
 
 
 @bp.get("/voters")

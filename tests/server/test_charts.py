@@ -162,7 +162,7 @@ def test_share_bar_segments_split_the_full_width_in_proportion():
         for g in root.iter(f"{SVG}g")
         if g.get("class", "").startswith("segment ")
     ]
-    assert widths == [336, 168, 56]
+    assert widths == [240, 120, 40]  # 60 %, 30 %, 10 % of the bar's 400
     legend = "".join(root.find(f"{SVG}g[@class='legend']").itertext())
     assert "Онлайн — 60 %" in legend
 

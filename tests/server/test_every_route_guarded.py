@@ -97,6 +97,7 @@ def community_a(app, make, session):
         "serial": "S0001-000001",  # a scanned paper sheet's serial
         "page_id": 1,  # a scanned page
         "job_id": job.id,  # a background job (queued)
+        "photo_id": 1,  # a project's photo (none here: the project's community decides)
     }
 
 

@@ -326,3 +326,30 @@ def test_a_scan_upload_cancelled_between_pages_keeps_the_pages_read(client, sess
     assert actions(session) == ["job.cancel_requested", "job.cancelled"]
     page = client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "Сторінки, прочитані до скасування, збережено" in page
+
+
+def test_a_voter_list_waits_sealed_for_its_worker(app, session, make):
+    """A list holds residents' document numbers, which the database keeps only as voter keys."""
+    from server.jobs.sealed import open_sealed
+
+    community = make.community()
+    data = list_csv([A, B])
+    job = voter_list.start_voter_list(
+        session,
+        community,
+        "list.csv",
+        data,
+        mode=voter_list.eligibility.ListMode.REPLACE,
+        default_kind=None,
+        skip_bad_rows=False,
+        user=None,
+        now=utcnow(),
+        master_secret=app.config["VOTER_KEY_SECRET_BYTES"],
+    )
+    session.commit()
+    stored = session.scalar(select(JobFile.data).where(JobFile.job_id == job.id))
+    assert A.encode() not in stored and B.encode() not in stored
+    assert open_sealed(app.config["VOTER_KEY_SECRET_BYTES"], job.id, stored) == data
+    with app.app_context():
+        assert run_job(app, job.id) == "done"
+    assert session.scalar(select(func.count()).select_from(EligibleVoter)) == 2

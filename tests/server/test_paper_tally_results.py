@@ -238,7 +238,8 @@ def test_a_sheet_changed_in_the_database_after_entry_is_found(app, client, engin
     assert app.test_cli_runner().invoke(recount_command, [str(cycle.id)]).exit_code == 1
 
     sign_in(client, make.user(Role.COMMUNITY_MODERATOR, session.get(Community, cycle.community_id)))
-    page = post(client, f"/console/cycles/{cycle.id}/results/verify").get_data(as_text=True)
+    job_page = post(client, f"/console/cycles/{cycle.id}/results/verify").headers["Location"]  # a job
+    page = client.get(job_page).get_data(as_text=True)
     assert "Не збігається" in page and "<code>S-0042</code>" in page
 
 

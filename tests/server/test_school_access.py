@@ -18,6 +18,8 @@ from sqlalchemy import func, select
 
 from school_budget.codes import issue_codes
 from school_budget.keys import app_code_keys
+from server.jobs.kinds.code_cards import start_code_cards
+from server.jobs.runner import run_job
 from server.models import (
     AuditEvent,
     Category,
@@ -30,10 +32,11 @@ from server.models import (
     User,
     Vote,
     VotingCode,
+    utcnow,
 )
 from tests.factories import CSRF_TOKEN, sign_in
 
-SCHOOL_PARAMETERS = {"school_id", "contest_id", "project_id", "class_name", "code_id"}
+SCHOOL_PARAMETERS = {"school_id", "contest_id", "project_id", "class_name", "code_id", "job_id"}
 # Every field any school form reads, with values that would change something if a
 # request ever got through.
 HOSTILE_FORM = {
@@ -76,6 +79,21 @@ def school_with_everything(app, make, session, community, name):
     codes = issue_codes(session, contest, "6-А", 3, app_code_keys(app))
     session.commit()
     project = session.scalar(select(Project).where(Project.cycle_id == contest.cycle.id).limit(1))
+    # A PDF of the contest's cards, made by a job (its page and its download are the school's).
+    cards_job = start_code_cards(
+        session,
+        contest,
+        class_name=None,
+        layout="10",
+        base_url="https://vote.example.ua/",
+        locale="uk",
+        cards=3,
+        user=None,
+        now=utcnow(),
+    )
+    session.commit()
+    with app.app_context():
+        assert run_job(app, cards_job.id) == "done"
     return {
         "community": community,
         "school": school,
@@ -84,6 +102,7 @@ def school_with_everything(app, make, session, community, name):
         "project_id": project.id,
         "class_name": "6-А",
         "code_id": codes[0].code_id,
+        "job_id": cards_job.id,
     }
 
 
@@ -206,6 +225,7 @@ def test_school_moderators_are_refused_every_community_wide_page(app, client, ma
         "serial": "S0001-000001",
         "page_id": 1,
         "job_id": 1,
+        "photo_id": 1,
     } | {k: v for k, v in a.items() if k in SCHOOL_PARAMETERS}
     refused = 0
     for rule in app.url_map.iter_rules():

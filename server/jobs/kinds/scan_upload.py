@@ -9,6 +9,7 @@ so even a page kept twice could not be stored twice.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from flask import current_app
@@ -32,12 +33,17 @@ def start_scan_upload(
     session: Session,
     cycle: Cycle,
     device: Device,
-    files: list[tuple[str, bytes]],
+    files: Iterable[tuple[str, bytes]],
     *,
     user: User | None,
     now: datetime,
+    count: int | None = None,
 ) -> Job:
-    """The job with the scans stored beside it, in the caller's transaction."""
+    """The job with the scans stored beside it, in the caller's transaction. `files`
+    may be a generator (each upload read when it is stored) with `count` saying how many."""
+    if count is None:
+        files = list(files)
+        count = len(files)
     return store.create_job(
         session,
         community_id=cycle.community_id,
@@ -48,7 +54,7 @@ def start_scan_upload(
         files=files,
         target=("cycle", cycle.id),
         now=now,
-        total=len(files),  # a page a file, until a file turns out to hold more
+        total=count,  # a page a file, until a file turns out to hold more
     )
 
 
@@ -62,13 +68,15 @@ def run_scan_upload(run: JobRun) -> None:
     summary = dict(before)
     problems = list(job.problems)
     done = job.progress_done
-    files = list(run.files())
+    # The files are read one at a time (keep_scans writes each to a temporary file
+    # before reading any page), never the whole upload in memory at once.
+    file_count = run.file_count()
     result = scans.ScanImport()
     pages = scans.keep_scans(
         session,
         cycle,
         device,
-        files,
+        run.files(),
         result,
         master_secret=current_app.config["VOTER_KEY_SECRET_BYTES"],
         user=run.user,
@@ -90,7 +98,7 @@ def run_scan_upload(run: JobRun) -> None:
                 }
             )
         # A page a file is the estimate; a file of many pages makes the total unknown.
-        total = len(files) if done <= len(files) else None
+        total = file_count if done <= file_count else None
         run.save_progress(done, total, summary=summary, problems=problems)
         session.commit()
         run.check_cancel()

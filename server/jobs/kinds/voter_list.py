@@ -4,7 +4,8 @@ The list changes in one transaction (server.services.eligibility.apply_list_file
 which also ends the job done (a fenced write): a run killed midway changes nothing, and
 the next run applies the stored file from the start, once. Progress (rows read) goes on
 a connection of its own, since the work is not committed until the end; a cancel is
-honoured between chunks of rows, and rolls everything back.
+honoured between chunks of rows, and rolls everything back. The file holds residents'
+document numbers: from the console it waits sealed (server.jobs.sealed).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from voting import community_voter_secret
 
 from .. import store
 from ..runner import HANDLERS, JobFailed, JobRun
+from ..sealed import open_sealed, seal
 
 __all__ = ["KIND", "problems_of", "start_voter_list"]
 
@@ -38,21 +40,32 @@ def start_voter_list(
     skip_bad_rows: bool,
     user: User | None,
     now: datetime,
+    master_secret: bytes | None = None,
 ) -> Job:
-    """The job with the file stored beside it, in the caller's transaction."""
-    return store.create_job(
+    """The job with the file stored beside it, in the caller's transaction: sealed with
+    the server's `master_secret` when given (the console gives it: a list holds
+    residents' document numbers, which the database keeps only as voter keys)."""
+    job = store.create_job(
         session,
         community_id=community.id,
         kind=KIND,
         user=user,
         unit="rows",
-        params={"mode": mode.value, "default_kind": default_kind, "skip_bad_rows": skip_bad_rows},
-        files=[(name, data)],
+        params={
+            "mode": mode.value,
+            "default_kind": default_kind,
+            "skip_bad_rows": skip_bad_rows,
+            "sealed": master_secret is not None,
+        },
+        files=[(name, data)] if master_secret is None else [],
         target=("community", community.id),
         now=now,
         # Lines after the header: the rows, give or take a quoted line break or a blank line.
         total=max(data.count(b"\n") - 1 + (0 if data.endswith(b"\n") else 1), 1),
     )
+    if master_secret is not None:
+        store.add_file(session, job, 0, name, seal(master_secret, job.id, data))
+    return job
 
 
 def _summary(check: ListFileCheck) -> dict:
@@ -80,6 +93,8 @@ def run_voter_list(run: JobRun) -> None:
     [(_name, data)] = list(run.files())
     total = job.progress_total
     params = run.params
+    if params.get("sealed"):
+        data = open_sealed(current_app.config["VOTER_KEY_SECRET_BYTES"], job.id, data)
     check, change = eligibility.apply_list_file(
         session,
         community,
