@@ -32,9 +32,9 @@ from sync import eligibility_list, protocol
 from sync.clock import iso_from_ms, system_clock_ms
 from sync.packages import StoredPackage, accept_package, photo_digests, verified_photos
 from sync.protocol import LogEntry, ProtocolError
+from sync.store_migrations import Schema, bring_up_to_date
 from voting import VoteRecord
 
-SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000  # the worker and the UI may hold the write lock briefly at once
 DEVICE_KINDS = frozenset({"terminal", "support_point"})
 VOTE_STATUSES = frozenset({"counted", "duplicate", "invalid", "held"})
@@ -152,13 +152,20 @@ CREATE TABLE IF NOT EXISTS status_refresh (
     at_ms INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS alarm_open_kind ON alarm (kind) WHERE acknowledged_at_ms IS NULL;
--- Project photos the newest package names, by the SHA-256 it signed (sync.packages.
--- verified_photos); those no package names any more are deleted when a new one comes.
-CREATE TABLE IF NOT EXISTS photo (
-    sha256 TEXT PRIMARY KEY,
-    data BLOB NOT NULL
-);
 """
+
+
+def _add_photos(db: sqlite3.Connection) -> None:
+    """2: project photos the newest package names, by the SHA-256 it signed
+    (sync.packages.verified_photos); those no package names any more are deleted when a
+    new one comes."""
+    db.execute("CREATE TABLE IF NOT EXISTS photo (sha256 TEXT PRIMARY KEY, data BLOB NOT NULL)")
+
+
+# The store's schema: the baseline every release before migrations wrote (version 1),
+# then each numbered step (sync.store_migrations). Add a step; never change one.
+SCHEMA = Schema(baseline=(_SCHEMA, eligibility_list.SCHEMA), migrations={2: _add_photos})
+SCHEMA_VERSION = SCHEMA.version
 _NEVER_DELETED = """CREATE TRIGGER IF NOT EXISTS log_is_never_deleted BEFORE DELETE ON log
 BEGIN SELECT RAISE(ABORT, 'the device log is append-only'); END"""
 MAX_ALARMS = 200  # acknowledged ones beyond this are forgotten, oldest first
@@ -279,10 +286,8 @@ class DeviceStore:
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._key: Ed25519PrivateKey | None = None
-        self._db().executescript(_SCHEMA)
-        self._db().executescript(eligibility_list.SCHEMA)
+        bring_up_to_date(self._db(), SCHEMA, self.path)
         self.eligibility = eligibility_list.DeviceEligibility(self)
-        self._db().execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # --- connections -----------------------------------------------------------------
 

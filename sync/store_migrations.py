@@ -1,0 +1,102 @@
+"""Numbered schema migrations for the SQLite files a device keeps.
+
+A terminal in the field is upgraded by installing a new release over its store: the
+store must come along, votes and log chain intact. Each file records the schema it
+holds in SQLite's `user_version`; opening it with newer code runs, in order, every
+migration above that number, each in its own write transaction (BEGIN IMMEDIATE, the
+number read again inside it, so the kiosk and the sync service opening the same file at
+once migrate it once). A file from a NEWER release is refused, never written: code
+that does not know a table's meaning must not touch it.
+
+Version 1 is the schema of the releases before migrations existed (to December 2026;
+their stores wrote user_version 1, or 0 before that): tables created with CREATE ... IF
+NOT EXISTS, some added over time without a new number, so a file at 0 or 1 gets the
+baseline script first (it creates only what is missing). A migration is written once
+and never changed: a store made by any release goes through the same steps.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+class StoreTooNew(RuntimeError):
+    """The file was written by a newer release than this code."""
+
+    def __init__(self, path: object, found: int, known: int) -> None:
+        super().__init__(
+            f"{path}: схема файлу {found} новіша за відому цьому випуску ({known}); "
+            f"оновіть програму, файл не змінено / the file's schema {found} is newer than "
+            f"this release knows ({known}); upgrade the software, the file was not changed"
+        )
+        self.found, self.known = found, known
+
+
+@dataclass(frozen=True)
+class Schema:
+    """A file's baseline (version 1) and the numbered steps after it."""
+
+    baseline: Sequence[str]  # scripts, each of CREATE ... IF NOT EXISTS statements
+    migrations: Mapping[int, Migration]  # 2, 3, ...: each run once, in order
+
+    @property
+    def version(self) -> int:
+        return max(self.migrations, default=1)
+
+    def __post_init__(self) -> None:
+        if sorted(self.migrations) != list(range(2, self.version + 1)):
+            raise ValueError(f"migrations must be numbered 2..n without gaps: {sorted(self.migrations)}")
+
+
+def user_version(db: sqlite3.Connection) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def bring_up_to_date(db: sqlite3.Connection, schema: Schema, path: object = "") -> int:
+    """Migrate the file behind `db` (a connection in autocommit mode) to `schema`'s
+    version; return the version it had. StoreTooNew, changing nothing, for a newer file."""
+    found = user_version(db)
+    if found > schema.version:
+        raise StoreTooNew(path, found, schema.version)
+    if found == schema.version and found > 1:
+        return found
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        current = user_version(db)  # another process may have migrated it meanwhile
+        if current > schema.version:
+            raise StoreTooNew(path, current, schema.version)
+        if current <= 1:
+            # Releases before migrations added tables to the baseline without a new
+            # number: a version-1 file may lack some, and the script adds only those.
+            for script in schema.baseline:
+                for statement in _statements(script):
+                    db.execute(statement)
+            current = 1
+        for number in range(current + 1, schema.version + 1):
+            schema.migrations[number](db)
+        db.execute(f"PRAGMA user_version = {schema.version}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return found
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a script of CREATE ... statements, for running them inside our
+    own transaction (executescript would commit it)."""
+    statements, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        if line.lstrip().startswith("--"):
+            continue
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"an incomplete statement in a schema script: {pending.strip()[:80]}")
+    return statements
