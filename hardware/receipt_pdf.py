@@ -91,9 +91,25 @@ def _layout(receipt: Receipt) -> list[_Line]:
 
 
 def _paragraph(text: str, font: str, size: float, space_before: float = 0.0) -> list[_Line]:
-    """`text` wrapped to the paper's width; the space goes above its first line only."""
-    wrapped = simpleSplit(text, font, size, TEXT_WIDTH) or [""]
+    """`text` wrapped to the paper's width; the space goes above its first line only. A
+    word wider than the paper (a web address) is cut where it must, never off the edge."""
+    wrapped = [
+        piece for line in simpleSplit(text, font, size, TEXT_WIDTH) for piece in _cut(line, font, size)
+    ]
+    wrapped = wrapped or [""]
     return [_Line(line, font, size, space_before if n == 0 else 0.0) for n, line in enumerate(wrapped)]
+
+
+def _cut(line: str, font: str, size: float) -> list[str]:
+    pieces = []
+    while pdfmetrics.stringWidth(line, font, size) > TEXT_WIDTH and len(line) > 1:
+        fits = max(
+            (n for n in range(1, len(line)) if pdfmetrics.stringWidth(line[:n], font, size) <= TEXT_WIDTH),
+            default=1,
+        )
+        pieces.append(line[:fits])
+        line = line[fits:]
+    return [*pieces, line]
 
 
 def _fitting_size(text: str, font: str, size: float) -> float:

@@ -47,15 +47,23 @@ def check_address(server_url: str | None) -> str | None:
     return f"{server_url.rstrip('/')}/check" if server_url else None
 
 
-def receipt_for(code: str, *, cycle_title: str, terminal: str, cast_at: datetime, locale: str) -> Receipt:
+def receipt_for(
+    code: str,
+    *,
+    cycle_title: str,
+    terminal: str,
+    cast_at: datetime,
+    locale: str,
+    check_url: str | None = None,
+) -> Receipt:
     """What goes on paper: the code, the cycle, the terminal and the time, in the
-    voter's language. Nothing on it identifies the voter."""
+    voter's language, and where to check the code (`check_url`, the page the terminal's
+    server serves). Nothing on it identifies the voter."""
+    lines = [translate(line, locale) for line in RECEIPT_LINES]
+    if check_url:
+        lines.append(check_url)
     return Receipt(
-        receipt_code=code,
-        cycle_title=cycle_title,
-        terminal=terminal,
-        cast_at=cast_at,
-        lines=[translate(line, locale) for line in RECEIPT_LINES],
+        receipt_code=code, cycle_title=cycle_title, terminal=terminal, cast_at=cast_at, lines=lines
     )
 
 

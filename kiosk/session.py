@@ -405,6 +405,7 @@ class TerminalFlow:
             terminal=self.terminal.label(),
             cast_at=record.cast_at,
             locale=self.prefs.locale,
+            check_url=self.terminal.check_url(),
         )
         outcome = print_receipt(self.printer, receipt)
         # From here on nothing on screen or in memory says who voted or for what.

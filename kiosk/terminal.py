@@ -115,6 +115,12 @@ class Terminal:
         identity = self.store.require_identity()
         return f"{identity.community_name}, {identity.device}"
 
+    def check_url(self) -> str | None:
+        """The server's «Перевірити свій голос» page, printed on the receipt."""
+        from kiosk.receipt import check_address
+
+        return check_address(self.store.require_identity().server_url)
+
     def server_time_ms(self) -> int:
         # Through the guard: a device clock set back or forward while offline must not
         # reorder a resident's votes or move the close (sync.clock_guard).

@@ -77,6 +77,32 @@ def test_a_long_code_shrinks_to_one_line_and_the_same_receipt_gives_the_same_byt
     assert receipt_pdf(RECEIPT) == receipt_pdf(RECEIPT)
 
 
+def test_the_check_address_prints_whole_within_the_paper_however_long(tmp_path):
+    from reportlab.pdfbase import pdfmetrics
+
+    from hardware.receipt_pdf import TEXT_WIDTH, _layout
+    from kiosk.receipt import receipt_for
+
+    long_url = "https://gromadskyi-biudzhet.bila-tserkva-miska-rada.example.gov.ua/golosuvannia/check"
+    receipt = receipt_for(
+        "7KQM-2XPD",
+        cycle_title="Бюджет",
+        terminal="T-0001",
+        cast_at=RECEIPT.cast_at,
+        locale="uk",
+        check_url=long_url,
+    )
+    assert receipt.lines[-1] == long_url
+    lines = _layout(receipt)
+    assert all(pdfmetrics.stringWidth(line.text, line.font, line.size) <= TEXT_WIDTH for line in lines)
+    (tmp_path / "r.pdf").write_bytes(receipt_pdf(receipt))
+    printed = "".join(pdf_text(tmp_path / "r.pdf").split())
+    assert long_url in printed, "cut across lines, every character of the address is there"
+    # Before enrolment there is no server to name: no address line, the rest as ever.
+    unenrolled = receipt_for("7KQM-2XPD", cycle_title="Б", terminal="T", cast_at=RECEIPT.cast_at, locale="en")
+    assert not any("/check" in line for line in unenrolled.lines) and len(unenrolled.lines) == 3
+
+
 def test_file_printer_writes_each_receipt_as_a_pdf_and_keeps_reprints(tmp_path):
     printer = FilePrinter(tmp_path / "receipts")
     assert printer.ready().printed

@@ -52,6 +52,7 @@ def test_a_resident_votes_with_a_card_and_gets_a_receipt(make_kiosk, serve, new_
     assert votes[0]["channel"] == "kiosk" and votes[0]["device"] == DEVICE
     assert votes[0]["voter_key"] == voter_key_of_card(CARD)
     assert [r.receipt_code for r in kiosk.printer.printed] == [code]
+    assert kiosk.printer.printed[0].lines[-1].endswith("/check")  # where to check it, on paper too
     expect(page.locator("#print-status")).to_contain_text("Квитанцію надруковано")
     # Where to check it: the server's «Перевірити свій голос» page.
     expect(page.locator("#check-address")).to_contain_text("/check")
