@@ -25,7 +25,9 @@ commands disagree. `spilno COMMAND --help` prints the same on a terminal.
 
 
 def _commands(command: click.Command, path: list[str], parent: click.Context | None) -> Iterator[tuple]:
-    ctx = click.Context(command, info_name=path[-1], parent=parent)
+    # With the command's own context settings (the root's -h), as click's own make_context
+    # applies them: click caches a command's help option from the first context it sees.
+    ctx = click.Context(command, info_name=path[-1], parent=parent, **command.context_settings)
     yield path, command, ctx
     if isinstance(command, click.Group):
         for name in command.list_commands(ctx):
