@@ -82,12 +82,22 @@ def _number_in(name: str, fallback: int) -> int:
     return int(digits) if digits else fallback
 
 
+def _rows(text: str) -> list[list[str]]:
+    """The file's rows, read with room for a long VOTES cell. The csv module's field
+    limit is one for the whole process: raised here for this file only and put back, so
+    every other CSV reader keeps its own limit (a voter list's 128 KB, for one)."""
+    previous = csv.field_size_limit(MAX_FIELD)
+    try:
+        return list(csv.reader(io.StringIO(text), delimiter=";"))
+    finally:
+        csv.field_size_limit(previous)
+
+
 def read_pabulib(text: str) -> PabulibElection:
     """The election in `text`, or PabulibError naming what is wrong."""
-    csv.field_size_limit(MAX_FIELD)
     rows: dict[str, list[list[str]]] = {name: [] for name in SECTIONS}
     section = None
-    for row in csv.reader(io.StringIO(text), delimiter=";"):
+    for row in _rows(text):
         if not row:
             continue
         if len(row) == 1 and row[0].strip() in SECTIONS:

@@ -135,3 +135,22 @@ def test_a_ballot_naming_a_project_twice_counts_it_once():
     counted = report(*(lambda e: (e, count_pabulib(e)))(read_pabulib(GOOD + "v1;2,2\nv2;1\n")))
     assert {p["id"]: p["votes"] for p in counted["projects"]} == {"1": 1, "2": 1}
     assert counted["funded"] == ["2"]  # equal votes: the cheaper 2 first; then 1 (60) does not fit in 50
+
+
+def test_reading_an_election_leaves_the_process_csv_limit_as_it_was():
+    """The csv module's field limit is process-wide; the server's readers name a field
+    over it as too long (server.services.csv_limits), so reading a Pabulib file must
+    not raise it for them."""
+    import csv
+
+    from voting.pabulib import read_pabulib
+
+    before = csv.field_size_limit()
+    text = (
+        "META\nkey;value\nbudget;10\nvote_type;approval\nrule;greedy\nPROJECTS\nproject_id;cost\n1;5\nVOTES\nvoter_id;vote\nv1;"
+        + ",".join(["1"] * 70_000)
+        + "\n"
+    )
+    election = read_pabulib(text)
+    assert len(election.ballots) == 1
+    assert csv.field_size_limit() == before
