@@ -19,6 +19,7 @@ from reportlab.pdfgen.canvas import Canvas
 from qr_codes.drawing import draw_qr
 from qr_codes.fonts import BOLD, REGULAR, printable, register_fonts, wrap
 from qr_codes.matrix import qr_matrix
+from voting.plurals import plural_index
 
 from . import layout as L
 from .serials import SerialError, is_serial, make_qr_text
@@ -27,12 +28,10 @@ __all__ = ["TEXTS", "format_hryvnias", "print_forms", "rule_text"]
 
 TEXTS: dict[str, dict[str, str]] = {
     "uk": {
+        "language": "uk",
         "ballot": "Бюлетень для голосування",
         "instruction": "Поставте позначку ✓ або ✗ у квадраті біля проєкту, який підтримуєте."
         " Не пишіть поза квадратами; зіпсований бюлетень обміняйте в оператора.",
-        "total_most": "Усього можна обрати не більше {n} проєктів.",
-        "total_range": "Усього оберіть від {least} до {most} проєктів.",
-        "total_least": "Усього оберіть щонайменше {n} проєкт(и).",
         "at_most": "оберіть не більше {most}",
         "range": "оберіть від {least} до {most}",
         "exactly": "оберіть {most}",
@@ -44,12 +43,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "document": "Бюлетені",
     },
     "en": {
+        "language": "en",
         "ballot": "Ballot paper",
         "instruction": "Put a ✓ or ✗ in the box next to each project you support."
         " Do not write outside the boxes; exchange a spoilt ballot with the operator.",
-        "total_most": "In all, choose at most {n} projects.",
-        "total_range": "In all, choose {least} to {most} projects.",
-        "total_least": "In all, choose at least {n} project(s).",
         "at_most": "choose at most {most}",
         "range": "choose {least} to {most}",
         "exactly": "choose {most}",
@@ -61,6 +58,43 @@ TEXTS: dict[str, dict[str, str]] = {
         "document": "Ballots",
     },
 }
+
+
+# The lines with a count, in every form of the language (voting/plurals.py picks one):
+# Ukrainian one/few/many («до 21 проєкту», «2 проєкти», «5 проєктів»), English one/other.
+COUNTED_TEXTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "uk": {
+        "total_most": (
+            "Усього можна обрати не більше {n} проєкту.",
+            "Усього можна обрати не більше {n} проєктів.",
+            "Усього можна обрати не більше {n} проєктів.",
+        ),
+        "total_range": (
+            "Усього оберіть від {least} до {most} проєкту.",
+            "Усього оберіть від {least} до {most} проєктів.",
+            "Усього оберіть від {least} до {most} проєктів.",
+        ),
+        "total_least": (
+            "Усього оберіть щонайменше {n} проєкт.",
+            "Усього оберіть щонайменше {n} проєкти.",
+            "Усього оберіть щонайменше {n} проєктів.",
+        ),
+    },
+    "en": {
+        "total_most": ("In all, choose at most {n} project.", "In all, choose at most {n} projects."),
+        "total_range": (
+            "In all, choose {least} to {most} project.",
+            "In all, choose {least} to {most} projects.",
+        ),
+        "total_least": ("In all, choose at least {n} project.", "In all, choose at least {n} projects."),
+    },
+}
+
+
+def counted_text(texts: dict[str, str], key: str, count: int, **params: object) -> str:
+    """A line of COUNTED_TEXTS in the language of `texts`, in the form for `count`."""
+    language = texts["language"]
+    return COUNTED_TEXTS[language][key][plural_index(language, count)].format(**params)
 
 
 def format_hryvnias(kopiykas: int, currency: str = "грн") -> str:
@@ -86,10 +120,10 @@ def rule_text(rules: L.CategoryRules, texts: dict[str, str]) -> str:
 def _total_text(layout: L.Layout, texts: dict[str, str]) -> str:
     least, most = layout.min_total, layout.max_total
     if most is not None and least > 1:
-        return texts["total_range"].format(least=least, most=most)
+        return counted_text(texts, "total_range", most, least=least, most=most)
     if most is not None:
-        return texts["total_most"].format(n=most)
-    return texts["total_least"].format(n=least) if least > 1 else ""
+        return counted_text(texts, "total_most", most, n=most)
+    return counted_text(texts, "total_least", least, n=least) if least > 1 else ""
 
 
 class _Page:

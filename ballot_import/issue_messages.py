@@ -11,6 +11,7 @@ The operator reads the refusals; some of the domain's texts speak to the residen
 from __future__ import annotations
 
 from voting import messages as domain_messages
+from voting.plurals import plural_index
 
 from . import messages as ballot_messages
 
@@ -197,10 +198,62 @@ UI: dict[str, tuple[str, str]] = {
 }
 
 
+# Texts with an age in them, in every form (voting/plurals.py picks one by `min_age`):
+# Ukrainian one/few/many («з 21 року», «з 18 років»), English one/other. MESSAGES and UI
+# keep their "many"/"other" forms.
+COUNTED: dict[str, tuple[tuple[str, str, str], tuple[str, str]]] = {
+    "eligibility.too_young": (
+        (
+            "Мешканцеві ще немає {min_age} року, а голосувати можна з {min_age}. Бюлетень не видано",
+            "Мешканцеві ще немає {min_age} років, а голосувати можна з {min_age}. Бюлетень не видано",
+            "Мешканцеві ще немає {min_age} років, а голосувати можна з {min_age}. Бюлетень не видано",
+        ),
+        (MESSAGES["eligibility.too_young"][1], MESSAGES["eligibility.too_young"][1]),
+    ),
+    "eligibility.age_unknown": (
+        (
+            "За цим документом не видно віку, а голосувати можна з {min_age} року: перевірте вік"
+            " у документі й поставте позначку «Вік перевірено»",
+            "За цим документом не видно віку, а голосувати можна з {min_age} років: перевірте вік"
+            " у документі й поставте позначку «Вік перевірено»",
+            "За цим документом не видно віку, а голосувати можна з {min_age} років: перевірте вік"
+            " у документі й поставте позначку «Вік перевірено»",
+        ),
+        (MESSAGES["eligibility.age_unknown"][1], MESSAGES["eligibility.age_unknown"][1]),
+    ),
+    "min_age": (
+        (
+            "голосувати можна з {min_age} року",
+            "голосувати можна з {min_age} років",
+            "голосувати можна з {min_age} років",
+        ),
+        (UI["min_age"][1], UI["min_age"][1]),
+    ),
+}
+
+
+def _counted(code: str, locale: str, params: dict[str, object]) -> str | None:
+    """The form of a COUNTED text for its `min_age`, or None for other texts."""
+    min_age = params.get("min_age")
+    if code not in COUNTED or not isinstance(min_age, int):
+        return None
+    ukrainian, english = COUNTED[code]
+    forms: tuple[str, ...] = english if locale == "en" else ukrainian
+    return forms[plural_index(locale, min_age)].format(**params)
+
+
 def message(code: str, locale: str = "uk", **params: object) -> str:
     """The text for `code` in `locale`: this module's, the domain's, or
     ballot_import.messages' (which shows an unknown code as itself)."""
-    texts = MESSAGES.get(code) or domain_messages.MESSAGES.get(code)
+    counted = _counted(code, locale, params)
+    if counted is not None:
+        return counted
+    if code not in MESSAGES and code in domain_messages.MESSAGES:
+        try:  # the domain's own: counted texts take the form for their number
+            return domain_messages.message(code, locale, **params)
+        except (KeyError, IndexError, ValueError):
+            return domain_messages.MESSAGES[code][1 if locale == "en" else 0]
+    texts = MESSAGES.get(code)
     if texts is None:
         return ballot_messages.message(code, locale, **params)
     text = texts[1] if locale == "en" else texts[0]
@@ -212,6 +265,9 @@ def message(code: str, locale: str = "uk", **params: object) -> str:
 
 def ui_text(key: str, locale: str = "uk", **params: object) -> str:
     """A label of the issue page, or of the review page when it is not one of these."""
+    counted = _counted(key, locale, params)
+    if counted is not None:
+        return counted
     texts = UI.get(key)
     if texts is None:
         return ballot_messages.ui_text(key, locale, **params)

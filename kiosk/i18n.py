@@ -1,7 +1,9 @@
 """Ukrainian first, English on request, for one voter at a time.
 
 Texts are written in Ukrainian in the code and templates; English lives in
-`translations/en/*.po`. Unlike the server there is no cookie: the language is a
+`translations/en/*.po`; a text with a count in it goes through `ntranslate` (gettext's
+`ngettext`), its Ukrainian "few" form in `translations/uk/` (see spilno/po_catalog.py).
+Unlike the server there is no cookie: the language is a
 preference of the voter at the screen now (kept in the terminal's session) and goes
 back to Ukrainian when the next person walks up. Domain problems (voting.messages)
 come through `problem_text` so a resident reads the same words on every channel, and
@@ -20,14 +22,14 @@ from babel.dates import format_datetime
 from babel.numbers import format_decimal
 
 from qr_codes.codes import CodeError
-from spilno.po_catalog import read_catalog
+from spilno.po_catalog import Catalog, read_translations
 from voting import message as domain_message
 
 LOCALES = ("uk", "en")
 DEFAULT_LOCALE = "uk"
 KYIV = ZoneInfo("Europe/Kyiv")
 TRANSLATIONS = Path(__file__).parent / "translations"
-_catalogs: dict[str, dict[str, str]] = {}
+_catalogs: dict[str, Catalog] = {}
 
 
 def N_(text: str) -> str:
@@ -36,19 +38,32 @@ def N_(text: str) -> str:
 
 
 def load_catalog(locale: str) -> dict[str, str]:
-    return read_catalog(TRANSLATIONS, locale)
+    """The plain texts of `locale`: {Ukrainian text: translation}."""
+    return read_translations(TRANSLATIONS, locale).texts
+
+
+def translations(locale: str) -> Catalog:
+    """`locale`'s catalog, read once (Ukrainian: only the forms of counted texts)."""
+    if locale not in _catalogs:
+        _catalogs[locale] = read_translations(TRANSLATIONS, locale)
+    return _catalogs[locale]
 
 
 def catalog(locale: str) -> dict[str, str]:
-    if locale not in _catalogs:
-        _catalogs[locale] = load_catalog(locale) if locale != DEFAULT_LOCALE else {}
-    return _catalogs[locale]
+    return translations(locale).texts
 
 
 def translate(text: str, locale: str, **params: Any) -> str:
     """`text` (Ukrainian) in `locale`, with {params} filled in."""
     translated = catalog(locale).get(text, text) if locale in LOCALES else text
     return translated.format(**params) if params else translated
+
+
+def ntranslate(singular: str, plural: str, n: int, locale: str, /, **params: Any) -> str:
+    """A counted text in `locale`, in the form for `n` (gettext's ngettext): «2 проєкти»."""
+    return translations(locale if locale in LOCALES else DEFAULT_LOCALE).ngettext(
+        singular, plural, n, **params
+    )
 
 
 def problem_text(code: str, locale: str, **params: Any) -> str:

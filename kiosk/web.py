@@ -26,7 +26,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from werkzeug.wrappers import Response
 
-from kiosk.i18n import LOCALES, moment_text, money, translate
+from kiosk.i18n import LOCALES, moment_text, money, ntranslate, translate
 from kiosk.session import TerminalFlow
 from kiosk.visit import Step, WrongStep
 
@@ -184,6 +184,10 @@ def init_app(app: Flask) -> None:
         return translate(text, _locale_of(context), **params)
 
     @pass_context
+    def ngettext(context: Context, singular: str, plural: str, n: int, /, **params: Any) -> str:
+        return ntranslate(singular, plural, n, _locale_of(context), **params)
+
+    @pass_context
     def money_filter(context: Context, kopiykas: int | None) -> str:
         return money(kopiykas, _locale_of(context))
 
@@ -191,5 +195,5 @@ def init_app(app: Flask) -> None:
     def moment_filter(context: Context, moment: datetime | None) -> str:
         return moment_text(moment, _locale_of(context))
 
-    app.jinja_env.globals.update(_=gettext, LOCALES=LOCALES)
+    app.jinja_env.globals.update(_=gettext, ngettext=ngettext, LOCALES=LOCALES)
     app.jinja_env.filters.update(money=money_filter, moment=moment_filter)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.i18n import _, problem_text
+from server.i18n import _, ngettext, problem_text
 from server.models import Project, ProjectStatus
 from voting import Ballot
 
@@ -49,33 +49,20 @@ def parse_selections(values: Sequence[str]) -> list[int]:
     return chosen
 
 
-def _plural_form(n: int) -> str:
-    """Ukrainian: 1, 21 проєкт; 2-4, 22-24 проєкти; 5-20, 25-30 проєктів."""
-    if n % 10 == 1 and n % 100 != 11:
-        return "one"
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return "few"
-    return "many"
-
-
 def rule_text(min_choices: int, max_choices: int) -> str:
     """The rule as the ballot says it: «Оберіть від 1 до 2 проєктів»."""
     if min_choices == max_choices:
-        form = _plural_form(max_choices)
-        if form == "one":
-            return _("Оберіть {n} проєкт", n=max_choices)
-        if form == "few":
-            return _("Оберіть {n} проєкти", n=max_choices)
-        return _("Оберіть {n} проєктів", n=max_choices)
+        return ngettext("Оберіть {n} проєкт", "Оберіть {n} проєктів", max_choices)
     # After «до» the noun is genitive: до 1 (21) проєкту, до 2 (5, 20) проєктів.
-    singular = _plural_form(max_choices) == "one"
     if min_choices <= 0:
-        if singular:
-            return _("Оберіть до {max} проєкту", max=max_choices)
-        return _("Оберіть до {max} проєктів", max=max_choices)
-    if singular:
-        return _("Оберіть від {min} до {max} проєкту", min=min_choices, max=max_choices)
-    return _("Оберіть від {min} до {max} проєктів", min=min_choices, max=max_choices)
+        return ngettext("Оберіть до {max} проєкту", "Оберіть до {max} проєктів", max_choices, max=max_choices)
+    return ngettext(
+        "Оберіть від {min} до {max} проєкту",
+        "Оберіть від {min} до {max} проєктів",
+        max_choices,
+        min=min_choices,
+        max=max_choices,
+    )
 
 
 def choice_problems(ballot: Ballot, chosen: Sequence[int], min_choices: int, max_choices: int) -> list[str]:

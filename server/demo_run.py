@@ -27,6 +27,7 @@ from server.demo_guard import (
     swap_in,
     write_private,
 )
+from server.i18n import ngettext_bilingual
 
 DEMO_TERMINAL = "T-0001"
 DEMO_KIOSK = "T-0002"  # the kiosk to try in a browser (server.demo_kiosk)
@@ -92,7 +93,8 @@ def sign_in_lines(summary, url: str, cards_pdf: Path, receipt: str | None) -> li
     published, current = summary.cycles[0], summary.cycles[1]
     voters = summary.voters
     lines = [
-        f"Демо готове / demo ready: {summary.community.name}, {summary.votes_stored} голосів / votes",
+        f"Демо готове / demo ready: {summary.community.name}, "
+        + ngettext_bilingual("{n} голос", "{n} голосів", summary.votes_stored),
         f"  Консоль / console:         {url}/login",
         f"  Публічні результати / public results: {url}/results/{summary.community.slug}/{published.slug}",
         f"  Перевірити свій голос / check your vote: {url}/check"
@@ -106,8 +108,9 @@ def sign_in_lines(summary, url: str, cards_pdf: Path, receipt: str | None) -> li
     for card in unused[:2]:
         lines.append(f"    голосувати кодом / vote with a code ({card.class_name}): {url}/s/{card.code}")
     lines += [
-        f"  Список виборців увімкнено, голосувати з {voters.min_age} років / voter list on, "
-        f"minimum age {voters.min_age}:",
+        "  Список виборців увімкнено, "
+        + ngettext_bilingual("голосувати з {n} року", "голосувати з {n} років", voters.min_age)
+        + ":",
         "    картки a, b на /fake-card у списку, c — ні / cards a, b are listed, c is not",
         f"    РНОКПП з працівником / RNOKPP with staff: {voters.adult_rnokpp} (у списку / listed),",
         f"    {voters.young_rnokpp} (молодше {voters.min_age} / under {voters.min_age})",

@@ -1,8 +1,10 @@
 """Ukrainian first, English selectable.
 
 Texts are written in Ukrainian in the code and templates; English translations live in
-`translations/en/*.po` (one file per area of the site). `_()` picks the visitor's
-language: `?lang=` (remembered in a cookie), else the cookie, else the signed-in user's
+`translations/en/*.po` (one file per area of the site). A text with a count in it is
+marked `ngettext(singular, plural, n, **params)`, its forms in `translations/en/` and, for
+the Ukrainian "few" form, `translations/uk/` (see spilno/po_catalog.py). `_()` picks the
+visitor's language: `?lang=` (remembered in a cookie), else the cookie, else the signed-in user's
 preference, else Ukrainian. Dates and money follow the language's conventions (Babel).
 """
 
@@ -18,7 +20,7 @@ from babel.dates import format_datetime as babel_datetime
 from babel.numbers import format_decimal
 from flask import Flask, current_app, g, request
 
-from spilno.po_catalog import read_catalog
+from spilno.po_catalog import Catalog, read_translations
 from voting import channel_label
 from voting import message as domain_message
 
@@ -26,17 +28,23 @@ LOCALES = ("uk", "en")
 DEFAULT_LOCALE = "uk"
 KYIV = ZoneInfo("Europe/Kyiv")
 TRANSLATIONS = Path(__file__).parent / "translations"
-_catalogs: dict[str, dict[str, str]] = {}
+_catalogs: dict[str, Catalog] = {}
 
 
 def load_catalog(locale: str) -> dict[str, str]:
-    return read_catalog(TRANSLATIONS, locale)
+    """The plain texts of `locale`: {Ukrainian text: translation}."""
+    return read_translations(TRANSLATIONS, locale).texts
+
+
+def translations(locale: str) -> Catalog:
+    """`locale`'s catalog, read once (Ukrainian: only the forms of counted texts)."""
+    if locale not in _catalogs:
+        _catalogs[locale] = read_translations(TRANSLATIONS, locale)
+    return _catalogs[locale]
 
 
 def catalog(locale: str) -> dict[str, str]:
-    if locale not in _catalogs:
-        _catalogs[locale] = load_catalog(locale) if locale != DEFAULT_LOCALE else {}
-    return _catalogs[locale]
+    return translations(locale).texts
 
 
 def get_locale() -> str:
@@ -57,6 +65,30 @@ def gettext(text: str, **params: Any) -> str:
 
 
 _ = gettext
+
+
+def ngettext(singular: str, plural: str, n: int, /, **params: Any) -> str:
+    """A counted text in the visitor's language, in the form for `n`: «2 голоси», «5 голосів».
+
+    {n} is `n` unless given (pass n=number(n) to group digits)."""
+    return translations(get_locale()).ngettext(singular, plural, n, **params)
+
+
+def ngettext_in(locale: str, singular: str, plural: str, n: int, /, **params: Any) -> str:
+    """`ngettext` in a given language (CLIs print Ukrainian and English side by side)."""
+    return translations(locale if locale in LOCALES else DEFAULT_LOCALE).ngettext(
+        singular, plural, n, **params
+    )
+
+
+def ngettext_pair(singular: str, plural: str, n: int, /, **params: Any) -> tuple[str, str]:
+    """(Ukrainian, English) of a counted text, for messages that carry both languages."""
+    return ngettext_in("uk", singular, plural, n, **params), ngettext_in("en", singular, plural, n, **params)
+
+
+def ngettext_bilingual(singular: str, plural: str, n: int, /, **params: Any) -> str:
+    """«5 голосів / 5 votes»: a counted text as the CLIs print it, Ukrainian then English."""
+    return " / ".join(ngettext_pair(singular, plural, n, **params))
 
 
 def problem_text(code: str, **params: Any) -> str:
@@ -103,6 +135,7 @@ def datetime_text(moment: datetime | None, fmt: str = "d MMMM y, HH:mm") -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         _=gettext,
+        ngettext=ngettext,
         get_locale=get_locale,
         problem_text=problem_text,
         channel_label=lambda c: channel_label(c, get_locale()),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .plurals import plural_index
+
 MESSAGES: dict[str, tuple[str, str]] = {
     # identity
     "identity.empty": ("Введіть номер документа.", "Enter the document number."),
@@ -107,12 +109,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The chosen projects in “{category}” cost more than its budget.",
     ),
     "ballot.too_few_total": (
-        "Оберіть щонайменше {limit} проєкт(и) загалом.",
-        "Choose at least {limit} project(s) in total.",
+        "Оберіть щонайменше {limit} проєктів загалом.",
+        "Choose at least {limit} projects in total.",
     ),
     "ballot.too_many_total": (
-        "Загалом можна обрати не більше {limit} проєкт(ів).",
-        "You may choose at most {limit} project(s) in total.",
+        "Загалом можна обрати не більше {limit} проєктів.",
+        "You may choose at most {limit} projects in total.",
     ),
     "ballot.empty": ("Не обрано жодного проєкту.", "No project was chosen."),
     # rule definitions (a moderator saving an impossible rule)
@@ -268,8 +270,105 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+# Texts with a count, in every form of each language (voting/plurals.py picks one by the
+# parameter named first): Ukrainian one/few/many («з 21 року», «2 голоси», «5 голосів»),
+# English one/other. MESSAGES keeps their "many"/"other" forms for readers of the table.
+COUNTED: dict[str, tuple[str, tuple[str, str, str], tuple[str, str]]] = {
+    "eligibility.too_young": (
+        "min_age",
+        (
+            "Голосувати можна з {min_age} року.",
+            "Голосувати можна з {min_age} років.",
+            "Голосувати можна з {min_age} років.",
+        ),
+        ("You may vote from the age of {min_age}.", "You may vote from the age of {min_age}."),
+    ),
+    "eligibility.age_unknown": (
+        "min_age",
+        (
+            "За цим документом не видно віку, а голосувати можна з {min_age} року. "
+            "Зверніться до працівника: він перевірить документ.",
+            "За цим документом не видно віку, а голосувати можна з {min_age} років. "
+            "Зверніться до працівника: він перевірить документ.",
+            "За цим документом не видно віку, а голосувати можна з {min_age} років. "
+            "Зверніться до працівника: він перевірить документ.",
+        ),
+        (MESSAGES["eligibility.age_unknown"][1], MESSAGES["eligibility.age_unknown"][1]),
+    ),
+    "district.too_long": (
+        "limit",
+        (
+            "Назва району задовга: не більше {limit} символу.",
+            "Назва району задовга: не більше {limit} символів.",
+            "Назва району задовга: не більше {limit} символів.",
+        ),
+        (
+            "The district name is too long: at most {limit} character.",
+            "The district name is too long: at most {limit} characters.",
+        ),
+    ),
+    "ballot.too_few_total": (
+        "limit",
+        (
+            "Оберіть щонайменше {limit} проєкт загалом.",
+            "Оберіть щонайменше {limit} проєкти загалом.",
+            "Оберіть щонайменше {limit} проєктів загалом.",
+        ),
+        ("Choose at least {limit} project in total.", "Choose at least {limit} projects in total."),
+    ),
+    "ballot.too_many_total": (
+        "limit",
+        (
+            "Загалом можна обрати не більше {limit} проєкту.",
+            "Загалом можна обрати не більше {limit} проєктів.",
+            "Загалом можна обрати не більше {limit} проєктів.",
+        ),
+        (
+            "You may choose at most {limit} project in total.",
+            "You may choose at most {limit} projects in total.",
+        ),
+    ),
+    "rule.max_above_limit": (
+        "limit",
+        (
+            "Обмеження {max} більше за найбільше можливе: в одному голосі не більше {limit} проєкту.",
+            "Обмеження {max} більше за найбільше можливе: в одному голосі не більше {limit} проєктів.",
+            "Обмеження {max} більше за найбільше можливе: в одному голосі не більше {limit} проєктів.",
+        ),
+        (
+            "The limit {max} is above the most possible: one vote chooses at most {limit} project.",
+            "The limit {max} is above the most possible: one vote chooses at most {limit} projects.",
+        ),
+    ),
+    "funding.too_few_votes": (
+        "votes",
+        (
+            "Не профінансовано: {votes} голос, а потрібно щонайменше {threshold}.",
+            "Не профінансовано: {votes} голоси, а потрібно щонайменше {threshold}.",
+            "Не профінансовано: {votes} голосів, а потрібно щонайменше {threshold}.",
+        ),
+        (
+            "Not funded: {votes} vote, at least {threshold} needed.",
+            "Not funded: {votes} votes, at least {threshold} needed.",
+        ),
+    ),
+}
+
+
+def _count(value: Any) -> int:
+    """A count given as a number or as a number written with spaces («1 234»)."""
+    if isinstance(value, int):
+        return value
+    digits = "".join(ch for ch in str(value) if ch.isdigit())
+    return int(digits) if digits else 0
+
+
 def message(code: str, locale: str = "uk", **params: Any) -> str:
     """The text for `code` in `locale` ("uk" or "en"), with `params` filled in."""
+    if code in COUNTED and COUNTED[code][0] in params:
+        count, uk_forms, en_forms = COUNTED[code]
+        forms: tuple[str, ...] = en_forms if locale == "en" else uk_forms
+        return forms[plural_index(locale, _count(params[count]))].format(**params)
     try:
         uk, en = MESSAGES[code]
     except KeyError:

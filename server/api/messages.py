@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.i18n import _
+from server.i18n import _, ngettext
 
 
 def _texts() -> dict[str, str]:
@@ -18,14 +18,12 @@ def _texts() -> dict[str, str]:
         "api.required": _("Обов’язкове поле."),
         "api.not_string": _("Очікується рядок."),
         "api.votes_not_list": _("Поле votes має бути списком голосів."),
-        "api.batch_size": _("У пакеті має бути від 1 до {max} голосів."),
         "api.not_uuid": _("Ідентифікатор голосу має бути UUID."),
         "api.not_id": _("Очікується ціле число від 1 до {max}."),
         "api.unknown_cycle": _("Серед циклів громадського бюджету вашої громади такого немає."),
         "api.voter_one_of": _("Потрібне рівно одне з полів voter_key або identity."),
         "api.voter_key_format": _("Ключ виборця — 64 шістнадцяткові символи (0-9, a-f)."),
         "api.selections_not_list": _("Очікується список ідентифікаторів проєктів."),
-        "api.too_many_selections": _("В одному голосі не більше {max} проєктів."),
         "api.cast_at_format": _(
             "Час голосування — у форматі ISO 8601 з часовим поясом, наприклад 2027-05-01T10:00:00+03:00."
         ),
@@ -56,4 +54,19 @@ API_CODES = (
 
 def api_text(code: str, **params: Any) -> str:
     """The text for an "api.*" code in the request's language, with {params} filled in."""
+    # The texts with a count take the form for it: «до 1 голосу», «до 5 голосів».
+    if code == "api.batch_size":
+        return ngettext(
+            "У пакеті має бути від 1 до {max} голосу.",
+            "У пакеті має бути від 1 до {max} голосів.",
+            params["max"],
+            **params,
+        )
+    if code == "api.too_many_selections":
+        return ngettext(
+            "В одному голосі не більше {max} проєкту.",
+            "В одному голосі не більше {max} проєктів.",
+            params["max"],
+            **params,
+        )
     return _texts()[code].format(**params)

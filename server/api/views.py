@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from server import db
 from server.errors import TITLES
-from server.i18n import _
+from server.i18n import _, ngettext
 from server.services.ballot_box import VoteConflict
 from server.services.integration import (
     InvalidBatch,
@@ -52,7 +52,14 @@ def too_large(_error: RequestEntityTooLarge) -> Response:
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     return error_response(
         ApiError(
-            413, "request_entity_too_large", _("Запит завеликий: не більше {limit} байтів.", limit=limit)
+            413,
+            "request_entity_too_large",
+            ngettext(
+                "Запит завеликий: не більше {limit} байта.",
+                "Запит завеликий: не більше {limit} байтів.",
+                limit,
+                limit=limit,
+            ),
         )
     )
 

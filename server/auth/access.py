@@ -26,6 +26,10 @@ T = TypeVar("T")
 COMMUNITY_MANAGERS = (Role.ADMINISTRATOR, Role.COMMUNITY_MODERATOR)
 # Who may open a school's pages (each then limited to their schools by school_scoped_or_404).
 SCHOOL_STAFF = (*COMMUNITY_MANAGERS, Role.SCHOOL_MODERATOR)
+# Who may do a support point's paper work (scans, their review, tally sheets, typed paper
+# votes) for the public-budget cycles of their community: the community's managers and
+# its support-point operators. Nothing community-wide beyond paper is the operators'.
+PAPER_STAFF = (*COMMUNITY_MANAGERS, Role.SUPPORT_OPERATOR)
 MAX_ID = 2**31 - 1
 
 

@@ -16,7 +16,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from server import db
 from server.auth.access import COMMUNITY_MANAGERS, current_user, roles_required, visible_community_ids
-from server.i18n import _
+from server.i18n import _, ngettext
 from server.jobs.kinds.bundle_import import start_bundle_import
 from server.jobs.queue import enqueue
 from server.models import Community, Job, utcnow
@@ -76,7 +76,14 @@ def bundle_import():  # type: ignore[no-untyped-def]
         if not uploads:
             errors.append(bundle_text("bundle.no_file"))
         elif len(uploads) > MAX_FILES:
-            errors.append(_("Не більше {count} файлів за раз.", count=MAX_FILES))
+            errors.append(
+                ngettext(
+                    "Не більше {count} файлу за раз.",
+                    "Не більше {count} файлів за раз.",
+                    MAX_FILES,
+                    count=MAX_FILES,
+                )
+            )
         else:
             for upload in uploads:
                 started = _start_upload(upload)

@@ -16,7 +16,7 @@ from server.auth.access import (
     scoped_or_404,
     visible_community_ids,
 )
-from server.i18n import _
+from server.i18n import _, ngettext
 from server.models import Cycle, Device
 from server.sync.held import (
     DEVICE_REVOKED,
@@ -83,7 +83,11 @@ def _decide(device: Device | None, cycle: Cycle, reason: str, source: str):  # t
         session.rollback()
         if refused.code == "held.note_required":
             flash(
-                _("Напишіть, чому ви так вирішили (до {n} знаків): це потрапить до журналу дій.", n=MAX_NOTE),
+                ngettext(
+                    "Напишіть, чому ви так вирішили (до {n} знака): це потрапить до журналу дій.",
+                    "Напишіть, чому ви так вирішили (до {n} знаків): це потрапить до журналу дій.",
+                    MAX_NOTE,
+                ),
                 "error",
             )
         else:

@@ -3,7 +3,9 @@ shows its progress live (static/jobs.js polls the JSON status; no inline script)
 elapsed time and an estimate, and once it ends its outcome with its problems and a
 link to what it made; a moderator can cancel it. Jobs of another community are "not
 found", as everything else of theirs. The list is for community managers; a school's
-moderator follows (and cancels) the jobs of their own school's contests only."""
+moderator follows (and cancels) the jobs of their own school's contests only, a
+support-point operator the paper jobs (scans, tally sheets, typed paper votes) of their
+community only."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from server.jobs import store
 from server.models import Community, Job, Role, SchoolContest, User, utcnow
 from server.models.job import FINISHED_STATES
 from server.services.eligibility_file import list_message
+from server.services.operator_workspace import PAPER_JOB_KINDS
 
 from .views import bp, menu_item_after
 
@@ -44,6 +47,8 @@ KIND_LABELS = {
 }
 # Jobs a school's own moderator may follow: those of their school's contests.
 SCHOOL_TARGETS = ("school_contest",)
+# Who may open a job's page (each then limited by job_or_404).
+JOB_FOLLOWERS = (*SCHOOL_STAFF, Role.SUPPORT_OPERATOR)
 STATE_LABELS = {
     "queued": "у черзі",
     "running": "виконується",
@@ -177,9 +182,12 @@ def recent_jobs(kind: str, target_type: str, target_id: int) -> dict:
 
 def job_or_404(job_id: int) -> Job:
     """The job if the signed-in user may follow it: a community manager, any job of their
-    community; a school moderator, only a job of their own school's contest. Else 404."""
+    community; a school moderator, only a job of their own school's contest; a
+    support-point operator, only a paper job of their community. Else 404."""
     job = scoped_or_404(Job, job_id)
     user = current_user()
+    if user is not None and user.role_enum is Role.SUPPORT_OPERATOR and job.kind not in PAPER_JOB_KINDS:
+        abort(404)
     if user is not None and user.role_enum is Role.SCHOOL_MODERATOR:
         if job.target_type not in SCHOOL_TARGETS or job.target_id is None:
             abort(404)
@@ -219,7 +227,7 @@ def jobs():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/jobs/<int:job_id>")
-@roles_required(*SCHOOL_STAFF)
+@roles_required(*JOB_FOLLOWERS)
 def job_page(job_id: int):  # type: ignore[no-untyped-def]
     job = job_or_404(job_id)
     s = db.session()
@@ -249,7 +257,7 @@ def job_page(job_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/jobs/<int:job_id>/status.json")
-@roles_required(*SCHOOL_STAFF)
+@roles_required(*JOB_FOLLOWERS)
 def job_status(job_id: int) -> Response:
     job = job_or_404(job_id)
     response = jsonify(status(job, utcnow()))
@@ -258,7 +266,7 @@ def job_status(job_id: int) -> Response:
 
 
 @bp.route("/jobs/<int:job_id>/cancel", methods=["POST"])
-@roles_required(*SCHOOL_STAFF)
+@roles_required(*JOB_FOLLOWERS)
 def job_cancel(job_id: int) -> Response:
     job = job_or_404(job_id)
     session = db.session()

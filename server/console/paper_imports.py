@@ -1,8 +1,8 @@
-"""«Імпорт паперових голосів (CSV)»: a community moderator uploads the spreadsheet a
-support point's staff typed from paper ballots, for one public-budget cycle, and sees
-every bad row. The upload is a background job (server.jobs.kinds.paper_votes) whose
-page shows the rows checked and then the outcome; reading, checking and storing are
-server.services.paper_csv."""
+"""«Імпорт паперових голосів (CSV)»: a community moderator or a support-point operator
+uploads the spreadsheet a support point's staff typed from paper ballots, for one
+public-budget cycle, and sees every bad row. The upload is a background job
+(server.jobs.kinds.paper_votes) whose page shows the rows checked and then the
+outcome; reading, checking and storing are server.services.paper_csv."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from server import db
-from server.auth.access import COMMUNITY_MANAGERS, current_user, roles_required, scoped_or_404
+from server.auth.access import PAPER_STAFF, current_user, roles_required, scoped_or_404
 from server.i18n import _, get_locale
 from server.jobs.kinds.paper_votes import KIND as PAPER_VOTES
 from server.jobs.kinds.paper_votes import start_paper_votes
@@ -90,7 +90,7 @@ def chosen_support_point(cycle: Cycle, errors: list[str]) -> Device | None:
 
 
 @bp.route("/cycles/<int:cycle_id>/paper-import", methods=["GET", "POST"])
-@roles_required(*COMMUNITY_MANAGERS)
+@roles_required(*PAPER_STAFF)
 def paper_import(cycle_id: int):  # type: ignore[no-untyped-def]
     cycle = public_cycle_or_404(cycle_id)
     errors: list[str] = []
@@ -134,7 +134,7 @@ def paper_import(cycle_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/cycles/<int:cycle_id>/paper-import/example.csv")
-@roles_required(*COMMUNITY_MANAGERS)
+@roles_required(*PAPER_STAFF)
 def paper_import_example(cycle_id: int):  # type: ignore[no-untyped-def]
     cycle = public_cycle_or_404(cycle_id)
     numbers = db.session().scalars(

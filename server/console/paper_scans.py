@@ -1,7 +1,7 @@
-"""«Скановані бюлетені»: a community moderator uploads a support point's scanned paper
-ballot sheets, decides the unclear marks on the review queue (a zoomed crop of each
-unclear box, and the whole sheet), corrects any box the reader got wrong (with a
-reason), and commits the ready sheets as paper votes.
+"""«Скановані бюлетені»: a community moderator or a support-point operator uploads a
+support point's scanned paper ballot sheets, decides the unclear marks on the review
+queue (a zoomed crop of each unclear box, and the whole sheet), corrects any box the
+reader got wrong (with a reason), and commits the ready sheets as paper votes.
 
 The reading, keeping and judging are server.services.paper_scans and the support point's
 own review core (ballot_import.review); this module is the web shell. Every decision is
@@ -21,7 +21,7 @@ from ballot_import import review
 from ballot_import.messages import message as sheet_message
 from ballot_import.serials import is_serial
 from server import db
-from server.auth.access import COMMUNITY_MANAGERS, current_user, roles_required
+from server.auth.access import PAPER_STAFF, current_user, roles_required
 from server.i18n import _, datetime_text, get_locale
 from server.jobs.kinds.scan_upload import KIND as SCAN_UPLOAD
 from server.jobs.kinds.scan_upload import start_scan_upload
@@ -118,7 +118,7 @@ def _queue_page(cycle: Cycle, **extra: Any):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/cycles/<int:cycle_id>/paper-scans", methods=["GET", "POST"])
-@roles_required(*COMMUNITY_MANAGERS)
+@roles_required(*PAPER_STAFF)
 def paper_scans(cycle_id: int):  # type: ignore[no-untyped-def]
     cycle = public_cycle_or_404(cycle_id)
     if request.method == "GET":
@@ -151,7 +151,7 @@ def paper_scans(cycle_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/cycles/<int:cycle_id>/paper-scans/commit", methods=["POST"])
-@roles_required(*COMMUNITY_MANAGERS)
+@roles_required(*PAPER_STAFF)
 def paper_scans_commit(cycle_id: int) -> Response:
     cycle = public_cycle_or_404(cycle_id)
     outcome = scans.commit_ready(
@@ -182,7 +182,7 @@ def _sheet_or_404(cycle: Cycle, serial: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/cycles/<int:cycle_id>/paper-scans/sheets/<serial>")
-@roles_required(*COMMUNITY_MANAGERS)
+@roles_required(*PAPER_STAFF)
 def paper_scan_sheet(cycle_id: int, serial: str):  # type: ignore[no-untyped-def]
     cycle = public_cycle_or_404(cycle_id)
     store, sheet = _sheet_or_404(cycle, serial)
@@ -251,7 +251,7 @@ def _verdict() -> str:
 
 
 @bp.route("/cycles/<int:cycle_id>/paper-scans/sheets/<serial>/box", methods=["POST"])
-@roles_required(*COMMUNITY_MANAGERS)
+@roles_required(*PAPER_STAFF)
 def paper_scan_box(cycle_id: int, serial: str) -> Response:
     return _decide(
         cycle_id,
@@ -270,7 +270,7 @@ def paper_scan_box(cycle_id: int, serial: str) -> Response:
 
 
 @bp.route("/cycles/<int:cycle_id>/paper-scans/sheets/<serial>/page", methods=["POST"])
-@roles_required(*COMMUNITY_MANAGERS)
+@roles_required(*PAPER_STAFF)
 def paper_scan_page_choice(cycle_id: int, serial: str) -> Response:
     return _decide(
         cycle_id,
@@ -281,7 +281,7 @@ def paper_scan_page_choice(cycle_id: int, serial: str) -> Response:
 
 
 @bp.route("/cycles/<int:cycle_id>/paper-scans/sheets/<serial>/spoil", methods=["POST"])
-@roles_required(*COMMUNITY_MANAGERS)
+@roles_required(*PAPER_STAFF)
 def paper_scan_spoil(cycle_id: int, serial: str) -> Response:
     return _decide(
         cycle_id,
@@ -295,7 +295,7 @@ def paper_scan_spoil(cycle_id: int, serial: str) -> Response:
 
 
 @bp.route("/cycles/<int:cycle_id>/paper-scans/sheets/<serial>/restore", methods=["POST"])
-@roles_required(*COMMUNITY_MANAGERS)
+@roles_required(*PAPER_STAFF)
 def paper_scan_restore(cycle_id: int, serial: str) -> Response:
     return _decide(cycle_id, serial, review.restore_sheet, lambda: {"seen": _form_int("seen")})
 
@@ -310,14 +310,14 @@ def _image(data: bytes | None, mimetype: str) -> Response:
 
 
 @bp.route("/cycles/<int:cycle_id>/paper-scans/pages/<int:page_id>.jpg")
-@roles_required(*COMMUNITY_MANAGERS)
+@roles_required(*PAPER_STAFF)
 def paper_scan_preview(cycle_id: int, page_id: int) -> Response:
     cycle = public_cycle_or_404(cycle_id)
     return _image(_store(cycle).preview(page_id), "image/jpeg")
 
 
 @bp.route("/cycles/<int:cycle_id>/paper-scans/pages/<int:page_id>/boxes/<int:project_id>.png")
-@roles_required(*COMMUNITY_MANAGERS)
+@roles_required(*PAPER_STAFF)
 def paper_scan_crop(cycle_id: int, page_id: int, project_id: int) -> Response:
     cycle = public_cycle_or_404(cycle_id)
     return _image(_store(cycle).crop(page_id, project_id), "image/png")

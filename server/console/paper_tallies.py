@@ -1,8 +1,9 @@
-"""«Імпорт протоколу підрахунку»: a community moderator enters one support point's tally
-sheet for a public-budget cycle, as a CSV file (a background job, whose page shows the
-outcome) or typed into a form with one field per project, and sees every problem.
-Reading and checking are server.services.paper_tally_csv and paper_tally_sheet,
-storing and replacing server.services.paper_tally."""
+"""«Імпорт протоколу підрахунку»: a community moderator or a support-point operator
+enters one support point's tally sheet for a public-budget cycle, as a CSV file (a
+background job, whose page shows the outcome) or typed into a form with one field per
+project, and sees every problem. Reading and checking are
+server.services.paper_tally_csv and paper_tally_sheet, storing and replacing
+server.services.paper_tally."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from flask import Response, abort, current_app, redirect, render_template, reque
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from server import db
-from server.auth.access import COMMUNITY_MANAGERS, current_user, roles_required
+from server.auth.access import PAPER_STAFF, current_user, roles_required
 from server.i18n import _, get_locale
 from server.jobs.kinds.tally_sheet import KIND as TALLY_SHEET
 from server.jobs.kinds.tally_sheet import start_tally_sheet
@@ -110,7 +111,7 @@ def _typed_values(ballot: TallyBallot) -> dict[str, str]:
 
 
 @bp.route("/cycles/<int:cycle_id>/paper-tally", methods=["GET", "POST"])
-@roles_required(*COMMUNITY_MANAGERS)
+@roles_required(*PAPER_STAFF)
 def paper_tally(cycle_id: int):  # type: ignore[no-untyped-def]
     cycle = public_cycle_or_404(cycle_id)
     session = db.session()
@@ -189,7 +190,7 @@ def paper_tally(cycle_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/cycles/<int:cycle_id>/paper-tally/example.csv")
-@roles_required(*COMMUNITY_MANAGERS)
+@roles_required(*PAPER_STAFF)
 def paper_tally_example(cycle_id: int):  # type: ignore[no-untyped-def]
     cycle: Cycle = public_cycle_or_404(cycle_id)
     # The byte-order mark makes Excel read the file as UTF-8.

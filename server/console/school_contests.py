@@ -24,7 +24,7 @@ from school_budget.contests import (
 )
 from server import db
 from server.auth.access import MAX_ID, SCHOOL_STAFF, roles_required, school_scoped_or_404
-from server.i18n import _
+from server.i18n import _, ngettext
 from server.jobs.kinds.code_cards import KIND as CODE_CARDS
 from server.models import Cycle, CycleKind, Project, School, SchoolContest, utcnow
 from server.services.cycles import voting_started
@@ -180,7 +180,9 @@ def _read_contest(reader: FormReader, contest: Contest | None) -> ContestFields 
     budget = reader.money("budget")
     max_choices = reader.integer("max_choices")
     if max_choices is not None and not 1 <= max_choices <= MAX_CHOICES:
-        reader.add_error("max_choices", _("Від 1 до {n} проєктів.", n=MAX_CHOICES))
+        reader.add_error(
+            "max_choices", ngettext("Від 1 до {n} проєкту.", "Від 1 до {n} проєктів.", MAX_CHOICES)
+        )
     starts = read_moment(reader, "voting_starts_at", contest.cycle.voting_starts_at if contest else None)
     ends = read_moment(reader, "voting_ends_at", contest.cycle.voting_ends_at if contest else None)
     if starts is not None and ends is not None and ends <= starts:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-from flask import Blueprint, Flask, current_app, render_template
+from flask import Blueprint, Flask, current_app, redirect, render_template, url_for
 from sqlalchemy import select
 
 from school_budget.contests import contests_of_school
@@ -76,7 +76,12 @@ def console_helpers() -> dict:
         uk, en = ROLE_LABELS[Role(role)]
         return en if get_locale() == "en" else uk
 
-    return {"can_open": can_open, "role_label": role_label}
+    def shows_overview() -> bool:
+        """Whether the menu starts with «Огляд»: an operator's overview is «Мій пункт»."""
+        user = current_user()
+        return user is None or user.role_enum is not Role.SUPPORT_OPERATOR
+
+    return {"can_open": can_open, "role_label": role_label, "shows_overview": shows_overview}
 
 
 @bp.route("/")
@@ -84,6 +89,9 @@ def console_helpers() -> dict:
 def dashboard():  # type: ignore[no-untyped-def]
     user = current_user()
     assert user is not None
+    if user.role_enum is Role.SUPPORT_OPERATOR:
+        # An operator's overview is their workspace: sign-in and «Spilno» land there.
+        return redirect(url_for("console.my_point"))
     s = db.session()
     scope = visible_community_ids(user)
     communities_q = select(Community).order_by(Community.name)
@@ -141,6 +149,7 @@ AREAS = (
     "paper_imports",
     "paper_tallies",
     "paper_scans",
+    "my_point",
     "eligibility",
     "jobs",
     "users",
@@ -153,10 +162,12 @@ for _area in AREAS:
 
 # The menu, in the order people use it: set a cycle up (and the schools of a school
 # budget), register its devices, give people access, connect the online platform, look
-# back at what was done. A school moderator's menu is their school.
+# back at what was done. A school moderator's menu is their school; a support-point
+# operator's, their point (its paper pages are reached from there).
 nav_item("console.cycles", "Цикли", COMMUNITY_MANAGERS)
 nav_item("console.schools", "Школи", COMMUNITY_MANAGERS)
 nav_item("console.my_school", "Моя школа", (Role.SCHOOL_MODERATOR,))
+nav_item("console.my_point", "Мій пункт", (Role.SUPPORT_OPERATOR,))
 nav_item("console.devices", "Пристрої", COMMUNITY_MANAGERS)
 nav_item("console.eligibility_index", "Список виборців", COMMUNITY_MANAGERS)
 nav_item("console.users", "Користувачі", COMMUNITY_MANAGERS)

@@ -9,7 +9,7 @@ from datetime import datetime
 from babel.numbers import format_percent
 from markupsafe import Markup
 
-from server.i18n import _, datetime_text, get_locale, money, number
+from server.i18n import _, datetime_text, get_locale, money, ngettext, number
 from server.models import DeviceKind
 from server.services.results import (
     PAPER_TALLY_CHANNEL,
@@ -85,15 +85,19 @@ def rule_text(category: CategoryResult) -> str:
         parts.append(_("Залишок {amount} передано іншій категорії.", amount=money(category.moved_out)))
     if funding.completion_capped:
         parts.append(
-            _(
+            ngettext(
+                "Доповнення зупинено після {steps} кроку: далі бюджет виборців не збільшували.",
                 "Доповнення зупинено після {steps} кроків: далі бюджет виборців не збільшували.",
+                funding.completion_steps,
                 steps=number(funding.completion_steps),
             )
         )
     if funding.comparison is not None:
         parts.append(
-            _(
+            ngettext(
+                "Рівним часткам віддав перевагу {shares} виборець, рейтингу — {greedy}.",
                 "Рівним часткам віддали перевагу {shares} виборців, рейтингу — {greedy}.",
+                funding.comparison.prefer_equal_shares,
                 shares=number(funding.comparison.prefer_equal_shares),
                 greedy=number(funding.comparison.prefer_greedy),
             )

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from server.i18n import ngettext_in
 from server.services.csv_limits import csv_problem
 from voting import IdentityError, IdentityKind, VoterKey
 from voting import message as domain_message
@@ -67,10 +68,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The first row must name the columns: document_kind,document_number "
         "(or document_number alone) or voter_key, and optionally district.",
     ),
-    "list.district_conflict": (
-        "Для {count} мешканців у файлі вказано різні райони в різних рядках: залиште для кожного один.",
-        "{count} residents have different districts in different rows of the file: keep one for each.",
-    ),
     "list.kind_needed": (
         "У файлі немає стовпця document_kind: оберіть тип документа у формі.",
         "The file has no document_kind column: choose the document type in the form.",
@@ -79,14 +76,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Ключ виборця — 64 шістнадцяткові символи.",
         "A voter key is 64 hexadecimal characters.",
     ),
-    "list.wrong_cells": (
-        "У рядку {found} клітинок, а стовпців {expected}.",
-        "The row has {found} cells but there are {expected} columns.",
-    ),
 }
 
 
 def list_message(code: str, locale: str = "uk", **params: Any) -> str:
+    # The messages with a count take its form: «для 1 мешканця», «для 5 мешканців».
+    if code == "list.district_conflict":
+        return ngettext_in(
+            locale,
+            "Для {count} мешканця у файлі вказано різні райони в різних рядках: залиште для кожного один.",
+            "Для {count} мешканців у файлі вказано різні райони в різних рядках: залиште для кожного один.",
+            params["count"],
+            **params,
+        )
+    if code == "list.wrong_cells":
+        return ngettext_in(
+            locale,
+            "У рядку {found} клітинка, а стовпців {expected}.",
+            "У рядку {found} клітинок, а стовпців {expected}.",
+            params["found"],
+            **params,
+        )
     if code in MESSAGES:
         uk, en = MESSAGES[code]
         return (en if locale == "en" else uk).format(**params)

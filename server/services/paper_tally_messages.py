@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from voting.plurals import plural_index
+
 MESSAGES: dict[str, tuple[str, str]] = {
     # --- the file ---
     "paper_tally.empty_file": ("Файл порожній.", "The file is empty."),
@@ -119,32 +121,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Зіпсованих бюлетенів ({spoiled}) більше, ніж бюлетенів у скриньці ({cast}).",
         "More spoiled ballots ({spoiled}) than ballots in the box ({cast}).",
     ),
-    "paper_tally.votes_over_ballots": (
-        "{votes} голосів — більше, ніж дійсних бюлетенів ({ballots}): один бюлетень дає проєкту "
-        "не більше одного голосу.",
-        "{votes} votes is more than the valid ballots ({ballots}): one ballot gives a project at "
-        "most one vote.",
-    ),
-    "paper_tally.district_category": (
-        "Категорія «{category}» — лише для мешканців району «{district}», а протокол не називає "
-        "виборців: {votes} голосів у ній не можна зарахувати. Такі бюлетені видають персонально "
-        "(паперовий бюлетень на мешканця) або рахують у терміналах.",
-        "The category “{category}” is only for residents of “{district}”, and a tally sheet names "
-        "no voters: its {votes} votes there cannot count. Issue such ballots to residents in "
-        "person (a personal paper ballot) or vote on terminals.",
-    ),
-    "paper_tally.category_over_limit": (
-        "Категорія «{category}»: разом {votes} голосів, а {ballots} дійсних бюлетенів × {max_choices} "
-        "(найбільше проєктів у бюлетені) дають не більше {limit}.",
-        "Category “{category}”: {votes} votes in all, while {ballots} valid ballots × {max_choices} "
-        "(the most projects a ballot may choose) allow at most {limit}.",
-    ),
-    "paper_tally.total_over_limit": (
-        "Разом {votes} голосів, а {ballots} дійсних бюлетенів × {max_total} (найбільше проєктів "
-        "у бюлетені загалом) дають не більше {limit}.",
-        "{votes} votes in all, while {ballots} valid ballots × {max_total} (the most projects a "
-        "ballot may choose in all) allow at most {limit}.",
-    ),
     # --- storing ---
     "paper_tally.before_voting": (
         "Голосування ще не почалося (початок {opens} за київським часом): протокол підрахунку вносять "
@@ -177,6 +153,57 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+def _votes_forms(uk: str, en: str) -> tuple[tuple[str, str, str], tuple[str, str]]:
+    """A text about {votes} in every form: «1 голос», «2 голоси», «5 голосів»; 1 vote, 2 votes."""
+    return (
+        (
+            uk.format(votes="{votes} голос"),
+            uk.format(votes="{votes} голоси"),
+            uk.format(votes="{votes} голосів"),
+        ),
+        (en.format(votes="{votes} vote"), en.format(votes="{votes} votes")),
+    )
+
+
+# Texts with a count of votes, in every form (voting/plurals.py picks one by {votes}).
+# Each is written once with {{...}} for its other parameters and {votes} for the counted words.
+COUNTED: dict[str, tuple[tuple[str, str, str], tuple[str, str]]] = {
+    "paper_tally.votes_over_ballots": _votes_forms(
+        "{votes} — більше, ніж дійсних бюлетенів ({{ballots}}): один бюлетень дає проєкту "
+        "не більше одного голосу.",
+        "{votes} is more than the valid ballots ({{ballots}}): one ballot gives a project at most one vote.",
+    ),
+    "paper_tally.district_category": _votes_forms(
+        "Категорія «{{category}}» — лише для мешканців району «{{district}}», а протокол не називає "
+        "виборців: {votes} у ній не можна зарахувати. Такі бюлетені видають персонально "
+        "(паперовий бюлетень на мешканця) або рахують у терміналах.",
+        "The category “{{category}}” is only for residents of “{{district}}”, and a tally sheet names "
+        "no voters: its {votes} there cannot count. Issue such ballots to residents in "
+        "person (a personal paper ballot) or vote on terminals.",
+    ),
+    "paper_tally.category_over_limit": _votes_forms(
+        "Категорія «{{category}}»: разом {votes}, а дійсні бюлетені ({{ballots}}) × {{max_choices}} "
+        "(найбільше проєктів у бюлетені) дають не більше {{limit}}.",
+        "Category “{{category}}”: {votes} in all, while {{ballots}} valid ballots × {{max_choices}} "
+        "(the most projects a ballot may choose) allow at most {{limit}}.",
+    ),
+    "paper_tally.total_over_limit": _votes_forms(
+        "Разом {votes}, а дійсні бюлетені ({{ballots}}) × {{max_total}} (найбільше проєктів "
+        "у бюлетені загалом) дають не більше {{limit}}.",
+        "{votes} in all, while {{ballots}} valid ballots × {{max_total}} (the most projects a "
+        "ballot may choose in all) allow at most {{limit}}.",
+    ),
+}
+
+
+# MESSAGES names every code; a counted one keeps its general form there.
+MESSAGES.update({code: (ukrainian[2], english[1]) for code, (ukrainian, english) in COUNTED.items()})
+
+
 def tally_message(code: str, locale: str = "uk", **params: Any) -> str:
+    if code in COUNTED and isinstance(params.get("votes"), int):
+        ukrainian, english = COUNTED[code]
+        forms: tuple[str, ...] = english if locale == "en" else ukrainian
+        return forms[plural_index(locale, params["votes"])].format(**params)
     uk, en = MESSAGES[code]
     return (en if locale == "en" else uk).format(**params)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from server.i18n import ngettext_pair
 from server.models import Project, ProjectPhoto
 from server.services import audit
 from server.services.photo_images import PhotoRefused, encode_photo
@@ -69,11 +70,16 @@ def parse_budget_lines(text: str) -> list[BudgetLine]:
         lines.append(BudgetLine(item.strip(), amount))
         if len(lines) > MAX_BUDGET_LINES:
             raise Refused(
-                f"Не більше {MAX_BUDGET_LINES} рядків кошторису.",
-                f"At most {MAX_BUDGET_LINES} budget lines.",
+                *_too_many_lines(),
                 field="budget",
             )
     return lines
+
+
+def _too_many_lines() -> tuple[str, str]:
+    return ngettext_pair(
+        "Не більше {n} рядка кошторису.", "Не більше {n} рядків кошторису.", MAX_BUDGET_LINES
+    )
 
 
 def budget_text(lines: list[dict]) -> str:
@@ -89,8 +95,7 @@ def clean_budget_lines(lines: list[BudgetLine], cost: int) -> list[BudgetLine]:
     """The breakdown if every line is sound and they sum to `cost` (kopiykas)."""
     if len(lines) > MAX_BUDGET_LINES:
         raise Refused(
-            f"Не більше {MAX_BUDGET_LINES} рядків кошторису.",
-            f"At most {MAX_BUDGET_LINES} budget lines.",
+            *_too_many_lines(),
             field="budget",
         )
     cleaned = []

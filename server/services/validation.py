@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from server.i18n import ngettext_pair
 from voting import Problem
 from voting import message as domain_message
 
@@ -51,7 +52,9 @@ def clean_text(
     if required and not text:
         raise Refused("Заповніть це поле.", "Fill in this field.", field=field)
     if len(text) > max_length:
-        raise Refused(f"Не більше {max_length} символів.", f"At most {max_length} characters.", field=field)
+        raise Refused(
+            *ngettext_pair("Не більше {n} символу.", "Не більше {n} символів.", max_length), field=field
+        )
     if _CONTROL.search(text) or (not multiline and ("\n" in text or "\t" in text)):
         raise Refused(
             "Текст містить недопустимі службові символи.",
@@ -66,9 +69,11 @@ def clean_slug(value: str | None, *, field: str = "slug", max_length: int = 64) 
     slug = (value or "").strip()
     if not slug or len(slug) > max_length or not _SLUG.fullmatch(slug):
         raise Refused(
-            f"Адреса: до {max_length} символів — малі латинські літери, цифри й дефіси (наприклад, gb-2027).",
-            f"Slug: up to {max_length} characters — lowercase Latin letters, digits and hyphens "
-            "(e.g. gb-2027).",
+            *ngettext_pair(
+                "Адреса: до {n} символу — малі латинські літери, цифри й дефіси (наприклад, gb-2027).",
+                "Адреса: до {n} символів — малі латинські літери, цифри й дефіси (наприклад, gb-2027).",
+                max_length,
+            ),
             field=field,
         )
     return slug

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from server.db import bulk_insert
+from server.i18n import ngettext_in
 from server.models import Cycle, Device, DeviceCheckpoint, DeviceLogEntry, PendingBatch
 from server.services import eligibility
 from server.services.ballot_box import StoredVote, TallyDelta, VoteConflict, store_votes
@@ -428,9 +429,15 @@ def _note_clock_steps(
         community_id=ref.community_id,
         source=ref.code,
         kind=alarms.CLOCK_STEP,
-        message=(
-            f"Годинник пристрою {ref.code} змінювали без зв'язку: {len(off)} голос(ів) подано з"
-            f" іншим зсувом годинника (до {worst} хв). Час їх подання може бути неточним."
+        message=ngettext_in(
+            "uk",
+            "Годинник пристрою {code} змінювали без зв'язку: {n} голос подано з іншим зсувом "
+            "годинника (до {worst} хв). Час його подання може бути неточним.",
+            "Годинник пристрою {code} змінювали без зв'язку: {n} голосів подано з іншим зсувом "
+            "годинника (до {worst} хв). Час їх подання може бути неточним.",
+            len(off),
+            code=ref.code,
+            worst=worst,
         ),
         details={"first_seq": off[0].seq, "last_seq": off[-1].seq},
         now=now,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from server.i18n import _
+from server.i18n import _, ngettext
 
 
 class SyncRefused(Exception):
@@ -82,11 +82,17 @@ def _texts() -> dict[str, str]:
         "unsupported_media_type": _(
             "Надсилайте тіло запиту як JSON із заголовком Content-Type: application/json."
         ),
-        "request_entity_too_large": _("Запит завеликий: не більше {limit} байтів."),
     }
 
 
 def sync_text(code: str, **params: Any) -> str:
+    if code == "request_entity_too_large" and "limit" in params:  # «1 байта», «5 байтів»
+        return ngettext(
+            "Запит завеликий: не більше {limit} байта.",
+            "Запит завеликий: не більше {limit} байтів.",
+            params["limit"],
+            **params,
+        )
     text = _texts().get(code)
     if text is None:
         return code

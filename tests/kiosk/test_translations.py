@@ -62,3 +62,24 @@ def test_the_scan_finds_texts_in_code_and_templates_so_the_check_can_fail():
 def test_translate_picks_the_voters_language():
     assert translate("Цей QR-код не для голосування тут", "en") == "This QR code is not for voting here"
     assert translate("Цей QR-код не для голосування тут", "uk") == "Цей QR-код не для голосування тут"
+
+
+def test_the_ballot_counts_the_projects_a_voter_may_choose(make_kiosk):
+    kiosk = make_kiosk()
+    client = kiosk.app.test_client()
+    kiosk.reader.insert_card("04A1B2C3D4E5F6")
+    assert client.get("/state").json["step"] == "ballot"
+    assert "Можна обрати до 2 проєктів." in client.get("/ballot").get_data(as_text=True)
+    client.post("/ballot/next", data={"token": kiosk.flow.token})
+    # «Великі проєкти» allows one: «до 1 проєкту», not «до 1 проєктів».
+    assert "Можна обрати до 1 проєкту." in client.get("/ballot").get_data(as_text=True)
+
+
+def test_a_counted_kiosk_text_takes_the_form_for_its_number():
+    from kiosk.i18n import ntranslate
+
+    one, many = "Можна обрати до {max} проєкту.", "Можна обрати до {max} проєктів."
+    assert ntranslate(one, many, 21, "uk", max=21) == "Можна обрати до 21 проєкту."
+    assert ntranslate(one, many, 3, "uk", max=3) == "Можна обрати до 3 проєктів."
+    assert ntranslate(one, many, 1, "en", max=1) == "You may choose up to 1 project."
+    assert ntranslate(one, many, 3, "en", max=3) == "You may choose up to 3 projects."

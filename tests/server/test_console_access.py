@@ -149,9 +149,26 @@ def test_community_pages_are_for_administrators_only(client, make, url):
 
 
 @pytest.mark.parametrize("role", [Role.SUPPORT_OPERATOR, Role.SCHOOL_MODERATOR])
-def test_operators_and_school_moderators_see_only_the_overview_and_their_password(
-    client, make, role, community_a
-):
+def test_operators_and_school_moderators_may_manage_nothing(client, make, role, community_a):
+    sign_in(client, make.user(role, community_a["community"]))
+    for url in MANAGEMENT_PAGES + ADMIN_PAGES:
+        assert client.get(url).status_code == 403, url
+    for method, url in object_routes(community_a):
+        response = client.get(url) if method == "GET" else post(client, url)
+        assert response.status_code == 403, (method, url)
+
+
+def test_an_operators_overview_is_their_point(client, make, community_a):
+    sign_in(client, make.user(Role.SUPPORT_OPERATOR, community_a["community"]))
+    overview = client.get("/console/")
+    assert overview.status_code == 302 and overview.headers["Location"] == "/console/my-point"
+    text = client.get("/console/my-point").get_data(as_text=True)
+    assert '/console/cycles"' not in text and "/console/users" not in text
+    assert "/console/account/password" in text
+
+
+def test_school_moderators_see_only_the_overview_and_their_password(client, make, community_a):
+    role = Role.SCHOOL_MODERATOR
     sign_in(client, make.user(role, community_a["community"]))
     for url in MANAGEMENT_PAGES + ADMIN_PAGES:
         assert client.get(url).status_code == 403, url

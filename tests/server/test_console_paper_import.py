@@ -372,6 +372,20 @@ def test_a_school_moderator_may_not_import(client, make, session, setup):
     assert votes(session) == []
 
 
+def test_the_communitys_operator_imports_their_points_typed_votes(client, make, session, setup):
+    """Typing the point's ballots into a spreadsheet is the point's paper work: its
+    operator imports it; another community's operator finds nothing."""
+    data = csv_bytes(HEADER, f"rnokpp,{DOC_A},{setup['small'][0].number}")
+    sign_in(client, make.user(Role.SUPPORT_OPERATOR, make.community()))
+    assert client.get(page(setup)).status_code == 404
+    assert upload(client, setup, data).status_code == 404
+    assert votes(session) == []
+    sign_in(client, make.user(Role.SUPPORT_OPERATOR, setup["community"]))
+    assert client.get(page(setup) + "/example.csv").status_code == 200
+    assert upload(client, setup, data).status_code == 200
+    assert [(v.channel, v.device_id) for v in votes(session)] == [("paper", "S-0042")]
+
+
 def test_a_school_budget_cycle_has_no_paper_import(client, make, session, setup):
     school = make.cycle(setup["community"], kind=CycleKind.SCHOOL.value)
     assert client.get(f"/console/cycles/{school.id}/paper-import").status_code == 404

@@ -115,13 +115,13 @@ def test_a_moderator_deactivates_a_colleague_whose_session_then_ends(client, app
     operator = make.user(Role.SUPPORT_OPERATOR, community)
     operator_client = app.test_client()
     sign_in(operator_client, operator)
-    assert operator_client.get("/console/").status_code == 200
+    assert operator_client.get("/console/my-point").status_code == 200
 
     sign_in(client, make.user(Role.COMMUNITY_MODERATOR, community))
     assert post(client, f"/console/users/{operator.id}/deactivate", confirm="yes").status_code == 302
     session.refresh(operator)
     assert not operator.active
-    assert operator_client.get("/console/").status_code == 302
+    assert operator_client.get("/console/my-point").status_code == 302
     assert login(app.test_client(), operator).status_code == 401
     assert session.scalar(select(AuditEvent.action)) == "user.deactivate"
 
@@ -152,8 +152,8 @@ def test_a_user_changes_their_own_password(client, app, make, session):
     session.refresh(operator)
     assert verify_password(operator.password_hash, NEW_PASSWORD)
     # This session goes on; the one on the other device has to sign in again.
-    assert client.get("/console/").status_code == 200
-    assert other_device.get("/console/").status_code == 302
+    assert client.get("/console/my-point").status_code == 200
+    assert other_device.get("/console/my-point").status_code == 302
     assert login(app.test_client(), operator, NEW_PASSWORD).status_code == 302
     assert session.scalar(select(AuditEvent).where(AuditEvent.action == "user.password_change")) is not None
 

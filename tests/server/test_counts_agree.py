@@ -101,3 +101,16 @@ def test_the_overview_the_results_and_the_devices_page_agree(app, client, sessio
         counted = int(re.search(r'data-counted="(\d+)"', row).group(1))
         assert counted == sum(by_device.get(device.code, 0) for by_device in credited.values()), device.code
         assert counted <= received, f"{device.code}: counted votes its log never carried"
+
+    # The support-point operator's workspace gives each point the fleet page's count.
+    sign_in(client, make.user(Role.SUPPORT_OPERATOR, community))
+    workspace = client.get("/console/my-point").get_data(as_text=True)
+    points = session.scalars(
+        select(Device).where(Device.community_id == community.id, Device.kind == "support_point")
+    ).all()
+    assert points
+    for device in points:
+        card = workspace.split(f"<code>{device.code}</code>", 1)[1].split("</li>", 1)[0]
+        row = fleet.split(f"<code>{device.code}</code>", 1)[1].split("</tr>", 1)[0]
+        on_card = int(re.search(r'data-counted="(\d+)"', card).group(1))
+        assert on_card == int(re.search(r'data-counted="(\d+)"', row).group(1)), device.code

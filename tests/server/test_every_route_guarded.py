@@ -5,6 +5,10 @@ covered without anyone remembering to list it here.
 - Every console route that names an object answers 404 to a moderator of another
   community, for each method it accepts, and changes nothing. School routes are in it
   too; tests/server/test_school_access.py closes them to other schools' moderators.
+- A support-point operator opens only their point's paper work (OPERATOR_ROUTES, a
+  decision made here for every new route): every other console route is 403 to them
+  even for their own community, and the paper routes are 404 for another community's
+  objects.
 - Every integration API route but the OpenAPI document answers 401 without a token.
 """
 
@@ -43,6 +47,45 @@ PUBLIC_API = {"api.openapi_document"}
 ADMIN_ONLY_PARAMETERS = {"community_id"}
 # ...except a community's own pages its moderators run (another community's: 404).
 COMMUNITY_PAGES = {"console.eligibility_page", "console.eligibility_upload", "console.eligibility_switch"}
+# What a support-point operator may open: their overview (which is «Мій пункт»), their
+# password, and their point's paper work: scans and their review, tally sheets, typed
+# paper votes, and the jobs these start. Publishing and verifying results, users,
+# devices, voter lists, integration clients, held votes, alarms, bundles: not theirs.
+OPERATOR_ROUTES = {
+    "console.dashboard",
+    "console.my_point",
+    "console.change_password_page",
+    "console.paper_scans",
+    "console.paper_scans_commit",
+    "console.paper_scan_sheet",
+    "console.paper_scan_box",
+    "console.paper_scan_page_choice",
+    "console.paper_scan_spoil",
+    "console.paper_scan_restore",
+    "console.paper_scan_preview",
+    "console.paper_scan_crop",
+    "console.paper_tally",
+    "console.paper_tally_example",
+    "console.paper_import",
+    "console.paper_import_example",
+    "console.job_page",
+    "console.job_status",
+    "console.job_cancel",
+}
+HOSTILE_FORM = {
+    "csrf_token": TOKEN,
+    "title": "Захоплено",
+    "name": "Захоплено",
+    "reason": "x",
+    "number": "1",
+    "cost": "1",
+    "budget": "1",
+    "slug": "zakhopleno",
+    "class_name": "6-Б",
+    "count": "5",
+    "grades": "1-12",
+    "max_choices": "1",
+}
 
 
 def rules(app, prefix):
@@ -134,10 +177,16 @@ def test_every_console_route_needs_sign_in(app, client, community_a):
     assert checked >= 30
 
 
+def operator_may_open(app, rule) -> bool:
+    roles = getattr(app.view_functions[rule.endpoint], "required_roles", None)
+    return roles is None or Role.SUPPORT_OPERATOR in roles
+
+
+@pytest.mark.parametrize("role", [Role.COMMUNITY_MODERATOR, Role.SUPPORT_OPERATOR])
 def test_every_console_route_naming_an_object_is_closed_to_other_communities(
-    app, client, make, session, community_a
+    app, client, make, session, community_a, role
 ):
-    outsider = make.user(Role.COMMUNITY_MODERATOR, make.community(name="Громада Б"))
+    outsider = make.user(role, make.community(name="Громада Б"))
     sign_in(client, outsider)
     before = snapshot(session)
     audit_before = session.scalar(select(func.count()).select_from(AuditEvent))
@@ -148,29 +197,69 @@ def test_every_console_route_naming_an_object_is_closed_to_other_communities(
         unknown = set(rule.arguments) - set(community_a)
         assert not unknown, f"{rule.rule}: add {unknown} to the community_a fixture"
         admin_only = set(rule.arguments) & ADMIN_ONLY_PARAMETERS and rule.endpoint not in COMMUNITY_PAGES
-        expected = 403 if admin_only else 404
+        not_for_role = role is Role.SUPPORT_OPERATOR and not operator_may_open(app, rule)
+        expected = 403 if admin_only or not_for_role else 404
         url = fill(rule, community_a)
         for method in methods:
-            form = {
-                "csrf_token": TOKEN,
-                "title": "Захоплено",
-                "name": "Захоплено",
-                "reason": "x",
-                "number": "1",
-                "cost": "1",
-                "budget": "1",
-                "slug": "zakhopleno",
-                "class_name": "6-Б",
-                "count": "5",
-                "grades": "1-12",
-                "max_choices": "1",
-            }
-            response = client.open(url, method=method, data=form)
+            response = client.open(url, method=method, data=HOSTILE_FORM)
             assert response.status_code == expected, (method, url, response.status_code)
             checked += 1
     assert checked >= 20
     assert snapshot(session) == before
     assert session.scalar(select(func.count()).select_from(AuditEvent)) == audit_before
+
+
+def test_a_support_operator_is_refused_every_route_but_their_paper_work(
+    app, client, make, session, community_a
+):
+    """Refused even for their own community's objects; the routes left open are exactly
+    OPERATOR_ROUTES, so a route opened to operators later is a decision made there."""
+    sign_in(client, session.get(User, community_a["user_id"]))  # community A's operator
+    before = snapshot(session)
+    audit_before = session.scalar(select(func.count()).select_from(AuditEvent))
+    open_to_operators, refused = set(), 0
+    for rule, methods in rules(app, "/console"):
+        if operator_may_open(app, rule):
+            open_to_operators.add(rule.endpoint)
+            continue
+        url = fill(rule, community_a)
+        for method in methods:
+            response = client.open(url, method=method, data=HOSTILE_FORM)
+            assert response.status_code == 403, (method, url, response.status_code)
+            refused += 1
+    assert open_to_operators == OPERATOR_ROUTES
+    assert refused >= 60
+    assert snapshot(session) == before
+    assert session.scalar(select(func.count()).select_from(AuditEvent)) == audit_before
+
+
+def test_a_support_operator_opens_every_paper_page_of_their_community(app, client, session, community_a):
+    """The other side of the 403s and 404s above: their own community's pages open."""
+    cycle = session.get(Cycle, community_a["cycle_id"])
+    paper_job = create_job(
+        session,
+        community_id=cycle.community_id,
+        kind="paper_tally.import",
+        user=None,
+        unit="rows",
+        params={},
+        files=[],
+        target=("cycle", cycle.id),
+        now=utcnow(),
+    )
+    session.commit()
+    sign_in(client, session.get(User, community_a["user_id"]))
+    # No sheet was scanned here: a sheet's page and a page's images are "not found".
+    no_scans = {"console.paper_scan_sheet", "console.paper_scan_preview", "console.paper_scan_crop"}
+    opened = 0
+    for rule, methods in rules(app, "/console"):
+        if rule.endpoint not in OPERATOR_ROUTES or "GET" not in methods:
+            continue
+        response = client.get(fill(rule, community_a | {"job_id": paper_job.id}), follow_redirects=True)
+        expected = 404 if rule.endpoint in no_scans else 200
+        assert response.status_code == expected, (rule.rule, response.status_code)
+        opened += 1
+    assert opened >= 10
 
 
 def test_every_api_route_needs_a_token(app, client, community_a):

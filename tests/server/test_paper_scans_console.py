@@ -40,8 +40,12 @@ def post_files(client, setup, files, device_id=None):
     return client.post(page_url(setup), data=data, content_type="multipart/form-data")
 
 
-def test_upload_review_and_commit_through_the_console(client, session, signed_in):
+@pytest.mark.parametrize("role", [Role.COMMUNITY_MODERATOR, Role.SUPPORT_OPERATOR])
+def test_upload_review_and_commit_through_the_console(client, make, session, signed_in, role):
+    """The community's moderator, and its support-point operator whose paper work it is."""
     setup = signed_in
+    if role is Role.SUPPORT_OPERATOR:
+        sign_in(client, make.user(role, session.get(Community, setup["point"].community_id)))
     small, large = setup["small"], setup["large"]
     clear = png(setup, {small[0]: MarkKind.TICK, large[0]: MarkKind.CROSS}, serial="S0042-000001")
     unclear = png(setup, {small[2]: MarkKind.CANCELLED, large[1]: MarkKind.TICK}, serial="S0042-000002")
@@ -165,10 +169,14 @@ def test_bad_requests_change_nothing(client, session, signed_in, make):
     assert session.scalar(select(func.count()).select_from(PaperScanPage)) == 1
 
 
-def test_a_support_operator_cannot_open_the_page(client, make, session, setup):
-    staff = make.user(Role.SUPPORT_OPERATOR, session.get(Community, setup["point"].community_id))
-    sign_in(client, staff)
-    assert client.get(page_url(setup)).status_code == 403
+def test_another_communitys_operator_finds_nothing_and_changes_nothing(client, make, session, setup):
+    sign_in(client, make.user(Role.SUPPORT_OPERATOR, make.community()))
+    assert client.get(page_url(setup)).status_code == 404
+    assert (
+        post_files(client, setup, [("a.png", png(setup, {setup["small"][0]: MarkKind.TICK}))]).status_code
+        == 404
+    )
+    assert client.post(f"{page_url(setup)}/commit", data={"csrf_token": CSRF_TOKEN}).status_code == 404
     assert session.scalar(select(func.count()).select_from(PaperScanPage)) == 0
 
 

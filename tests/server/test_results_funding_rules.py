@@ -89,7 +89,7 @@ def test_no_skip_exclusion_and_thresholds_are_explained_on_the_page_and_in_the_c
     sign_in(client, moderator)
     page = client.get(f"/console/cycles/{cycle.id}/results").get_data(as_text=True)
     assert f"профінансовано взаємовиключний з ним проєкт {a.number}" in page
-    assert "Не профінансовано: 1 голосів, а потрібно щонайменше 3." in page
+    assert "Не профінансовано: 1 голос, а потрібно щонайменше 3." in page
     assert "до першого, що не вміщується" in page
     english = client.get(f"/console/cycles/{cycle.id}/results?lang=en").get_data(as_text=True)
     assert f"Not funded: project {a.number}, which excludes it, was funded." in english
