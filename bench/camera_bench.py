@@ -9,6 +9,11 @@
 - camera_qr_targets: the issue's three targets and whether they are met.
 - camera_qr_read with decoder "zbar-960": the kiosk's path before #19 (shrink to 960 px,
   zbar), on the same frames, for comparison; `python -m bench camera zxing` skips it.
+- `python -m bench camera deblur`: instead of zbar, "zxing-cpp-no-deblur", the same
+  reader without its deblurring passes (hardware/qr_deblur.py), paired on the same frames.
+
+Each zxing line also gives `passes_per_frame`, the decoder runs a frame took on average
+(3 for a sharp frame with nothing in it): a figure the machine's load does not change.
 
 Frames/s is the best of three passes over the frames (the machine is shared; the best
 is the least disturbed), decoding only: the frames are made before the clock starts.
@@ -29,29 +34,40 @@ TARGET_EMPTY_FPS = 300
 TARGET_CARD_250 = 0.95
 TARGET_DEFOCUS = 0.90
 
-# (name, condition, fixed card width or None, blur): what is measured. "defocus_close"
-# draws the card's width from 400-700 px: a fixed-focus camera blurs a card held nearer
-# than its focus, and nearer is bigger; the fixed-size rows show how it falls off.
-CASES: tuple[tuple[str, str, tuple[int, int] | None, float | None], ...] = (
-    ("clean_200", "clean", (200, 200), None),
-    ("clean_250", "clean", (250, 250), None),
-    ("clean_300", "clean", (300, 300), None),
-    ("clean_400", "clean", (400, 400), None),
-    ("defocus_close", "defocus", (400, 700), 2.0),
-    ("defocus_300", "defocus", (300, 300), 2.0),
-    ("defocus_400", "defocus", (400, 400), 2.0),
-    ("defocus_500", "defocus", (500, 500), 2.0),
-    ("motion_9", "motion", None, 9.0),
-    ("glare", "glare", None, None),
-    ("tilt", "tilt", None, None),
-    ("low_light", "low_light", None, None),
-    ("phone", "phone", None, None),
-    ("two_codes", "two_codes", None, None),
-    ("empty", "empty", None, None),
+# (name, condition, fixed card width or None, blur, motion direction or None): what is
+# measured. "defocus_close" draws the card's width from 400-700 px: a fixed-focus camera
+# blurs a card held nearer than its focus, and nearer is bigger; the fixed-size rows show
+# how it falls off. Motion rows without a direction draw one per frame.
+CASES: tuple[tuple[str, str, tuple[int, int] | None, float | None, float | None], ...] = (
+    ("clean_200", "clean", (200, 200), None, None),
+    ("clean_250", "clean", (250, 250), None, None),
+    ("clean_300", "clean", (300, 300), None, None),
+    ("clean_400", "clean", (400, 400), None, None),
+    ("defocus_close", "defocus", (400, 700), 2.0, None),
+    ("defocus_300", "defocus", (300, 300), 2.0, None),
+    ("defocus_350", "defocus", (350, 350), 2.0, None),
+    ("defocus_400", "defocus", (400, 400), 2.0, None),
+    ("defocus_450", "defocus", (450, 450), 2.0, None),
+    ("defocus_500", "defocus", (500, 500), 2.0, None),
+    ("motion_9", "motion", None, 9.0, None),
+    ("motion_9_card_300", "motion", (300, 300), 9.0, None),
+    ("motion_9_at_0", "motion", None, 9.0, 0.0),
+    ("motion_9_at_45", "motion", None, 9.0, 45.0),
+    ("motion_9_at_90", "motion", None, 9.0, 90.0),
+    ("motion_9_at_135", "motion", None, 9.0, 135.0),
+    ("glare", "glare", None, None, None),
+    ("tilt", "tilt", None, None, None),
+    ("low_light", "low_light", None, None, None),
+    ("phone", "phone", None, None, None),
+    ("two_codes", "two_codes", None, None, None),
+    ("empty", "empty", None, None, None),
 )
+DECODER_CHOICES = ("zxing", "zbar", "deblur")  # `wanted` words that pick decoders, not rows
 
 
-def _frames(condition: str, sizes: tuple[int, int] | None, blur: float | None) -> list:
+def _frames(
+    condition: str, sizes: tuple[int, int] | None, blur: float | None, motion_deg: float | None
+) -> list:
     import random
 
     from tests.hardware.camera_frames import make_frame
@@ -60,13 +76,14 @@ def _frames(condition: str, sizes: tuple[int, int] | None, blur: float | None) -
     frames = []
     for seed in range(FIRST_SEED, FIRST_SEED + FRAMES):
         card_px = widths.randint(*sizes) if sizes else None
-        frames.append(make_frame(condition, seed, card_px=card_px, blur=blur))
+        frames.append(make_frame(condition, seed, card_px=card_px, blur=blur, motion_deg=motion_deg))
     return frames
 
 
-def _measure(decode: Callable, frames: list) -> tuple[int, float]:
-    """(frames whose codes were all read, and only those; frames per second, best of REPEATS)."""
-    read = 0
+def _measure(decode: Callable, frames: list) -> tuple[int, float, int]:
+    """(frames whose codes were all read, and only those; frames per second, best of
+    REPEATS; texts read that were on none of the frame's cards, which must stay 0)."""
+    read = wrong = 0
     best = float("inf")
     for repeat in range(REPEATS):
         started = time.perf_counter()
@@ -77,7 +94,10 @@ def _measure(decode: Callable, frames: list) -> tuple[int, float]:
                 sorted(set(texts)) == sorted(frame.texts)
                 for texts, frame in zip(results, frames, strict=True)
             )
-    return read, len(frames) / best
+            wrong = sum(
+                len(set(texts) - set(frame.texts)) for texts, frame in zip(results, frames, strict=True)
+            )
+    return read, len(frames) / best, wrong
 
 
 def _zbar_960() -> Callable | None:
@@ -104,10 +124,14 @@ def _zbar_960() -> Callable | None:
 def run(wanted: str = "") -> Iterator[dict]:
     import cv2
 
-    from hardware.qr_reading import read_qr_codes
+    from hardware.qr_reading import QrReader
 
-    decoders: list[tuple[str, Callable]] = [("zxing-cpp", read_qr_codes)]
-    if "zxing" not in wanted:
+    readers = {"zxing-cpp": QrReader()}
+    decoders: list[tuple[str, Callable]] = [("zxing-cpp", readers["zxing-cpp"].read_texts)]
+    if "deblur" in wanted:
+        readers["zxing-cpp-no-deblur"] = QrReader(deblur=False)
+        decoders.append(("zxing-cpp-no-deblur", readers["zxing-cpp-no-deblur"].read_texts))
+    elif "zxing" not in wanted:
         zbar = _zbar_960()
         if zbar is None:
             yield {"bench": "camera_qr_read", "decoder": "zbar-960", "skipped": "pyzbar cannot load libzbar"}
@@ -119,12 +143,14 @@ def run(wanted: str = "") -> Iterator[dict]:
     cv2.setNumThreads(1)
     figures: dict[str, dict] = {}
     try:
-        for name, condition, sizes, blur in CASES:
-            if wanted and wanted not in ("zxing", "zbar") and wanted not in name:
+        for name, condition, sizes, blur, motion_deg in CASES:
+            if wanted and wanted not in DECODER_CHOICES and wanted not in name:
                 continue
-            frames = _frames(condition, sizes, blur)
+            frames = _frames(condition, sizes, blur, motion_deg)
             for decoder_name, decode in decoders:
-                read, fps = _measure(decode, frames)
+                reader = readers.get(decoder_name)
+                passes_before = reader.counts.passes if reader else 0
+                read, fps, wrong = _measure(decode, frames)
                 line = {
                     "bench": "camera_qr_read",
                     "case": name,
@@ -133,15 +159,20 @@ def run(wanted: str = "") -> Iterator[dict]:
                     if sizes and sizes[0] != sizes[1]
                     else (sizes or [None])[0],
                     "blur_px": blur,
+                    "motion_deg": motion_deg,
                     "decoder": decoder_name,
                     "frames": len(frames),
                     "read": read,
                     "read_rate": round(read / len(frames), 3),
+                    "wrong_texts": wrong,
                     "frames_per_second": round(fps, 1),
                     "frame": "1280x720",
                     "cores": 1,
                     "first_seed": FIRST_SEED,
                 }
+                if reader:
+                    passes = (reader.counts.passes - passes_before) / (REPEATS * len(frames))
+                    line["passes_per_frame"] = round(passes, 2)
                 if decoder_name == "zxing-cpp":
                     figures[name] = line
                 yield line

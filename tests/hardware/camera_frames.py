@@ -220,9 +220,18 @@ def camera(frame: np.ndarray, rng: np.random.Generator, *, noise: float, gain: f
 
 
 # ---- the corpus ------------------------------------------------------------------------
-def make_frame(condition: str, seed: int, *, card_px: int | None = None, blur: float | None = None) -> Frame:
+def make_frame(
+    condition: str,
+    seed: int,
+    *,
+    card_px: int | None = None,
+    blur: float | None = None,
+    motion_deg: float | None = None,
+) -> Frame:
     """One frame of `condition` (see CONDITIONS). `card_px` fixes the card's width, else
-    it is drawn for the condition; `blur` is defocus sigma or motion length in pixels."""
+    it is drawn for the condition; `blur` is defocus sigma or motion length in pixels;
+    `motion_deg` fixes the direction of a motion (degrees, counter-clockwise from x as
+    seen on screen), else it is drawn. Fixing one changes nothing else in the frame."""
     if condition not in CONDITIONS:
         raise ValueError(f"condition must be one of {', '.join(CONDITIONS)}, got {condition!r}")
     py = random.Random(f"{condition}-{seed}")
@@ -252,7 +261,8 @@ def make_frame(condition: str, seed: int, *, card_px: int | None = None, blur: f
     if condition == "defocus":
         image = cv2.GaussianBlur(image, (0, 0), blur or 2.0)
     elif condition == "motion":
-        image = motion_blur(image, int(blur or 9), rng.uniform(0, 180))
+        drawn = rng.uniform(0, 180)  # drawn even when fixed: the rest of the frame stays the same
+        image = motion_blur(image, int(blur or 9), drawn if motion_deg is None else motion_deg)
     elif condition == "glare":
         image = glare(image, box, rng)
     elif condition == "low_light":
