@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
@@ -20,6 +21,7 @@ from server.demo_kiosk import DemoKiosk
 from server.demo_run import DEMO_KIOSK
 from server.models import Device, Vote
 from server.sync.enrolment import issue_enrolment_code
+from tests.axe_check import assert_accessible
 
 
 def _free_port() -> int:
@@ -63,13 +65,17 @@ def test_the_demo_kiosk_takes_a_vote_on_the_fake_reader_and_sends_it(
         assert kiosk.ready.wait(30) and kiosk.problem is None, kiosk.problem
         context = browser.new_context(viewport={"width": 1080, "height": 1920}, locale="uk-UA")
         context.set_default_timeout(15_000)
+        context.add_init_script(script=Axe().axe_script)
         reader, screen = context.new_page(), context.new_page()
         screen.goto(kiosk_url)
         # Synced before the first page: the ballot's cycle, not «no voting data yet».
         expect(screen.locator("main")).not_to_contain_text("ще не отримав даних")
+        assert_accessible(screen, "demo-kiosk-start", folder="demo-kiosk")
         reader.goto(f"{kiosk_url}/fake-card")
+        assert_accessible(reader, "demo-kiosk-fake-card", folder="demo-kiosk")
         reader.locator("#card-a").click()  # on the demo's voter list
         expect(screen).to_have_url(re.compile(r"/ballot$"))
+        assert_accessible(screen, "demo-kiosk-ballot", folder="demo-kiosk")
         while screen.locator("#cast").count() == 0:
             first = screen.locator("button.choose:not([disabled])").first
             if first.count() and "primary" not in (first.get_attribute("class") or ""):
@@ -77,6 +83,7 @@ def test_the_demo_kiosk_takes_a_vote_on_the_fake_reader_and_sends_it(
             screen.locator("#next").click()
         screen.locator("#cast").click()
         expect(screen.locator("#receipt-code")).to_be_visible()
+        assert_accessible(screen, "demo-kiosk-receipt", folder="demo-kiosk")
         assert list((tmp_path / "receipts").iterdir()), "the receipt is printed to a file"
         context.close()
 

@@ -20,6 +20,7 @@ from server.services import eligibility
 from server.services.paper_tally import import_tally, tally_ballot
 from server.services.paper_tally_sheet import check_tally_form
 from tests.factories import sign_in
+from tests.school_budget.test_student_browser import chromium, server_url  # noqa: F401
 
 from .test_sync_support import enrolled_device
 
@@ -114,3 +115,43 @@ def test_the_overview_the_results_and_the_devices_page_agree(app, client, sessio
         row = fleet.split(f"<code>{device.code}</code>", 1)[1].split("</tr>", 1)[0]
         on_card = int(re.search(r'data-counted="(\d+)"', card).group(1))
         assert on_card == int(re.search(r'data-counted="(\d+)"', row).group(1)), device.code
+
+
+def test_a_moderator_reads_the_same_counts_in_chromium(app, session, server_url, chromium):  # noqa: F811
+    """As a person sees them: the overview's and the results' counts, and the fleet's,
+    in a real browser, with axe-core on each page."""
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import expect
+
+    from tests.axe_check import assert_accessible
+    from tests.factories import PASSWORD, Factories
+
+    summary = seed_demo(session, app.config["VOTER_KEY_SECRET_BYTES"], votes_per_cycle=15)
+    community = session.get(Community, summary.community.id)
+    current = session.get(Cycle, summary.cycles[1].id)
+    moderator = Factories(session).user(Role.COMMUNITY_MODERATOR, community)
+    context = chromium.new_context(viewport={"width": 1366, "height": 900}, locale="uk-UA")
+    context.set_default_timeout(10_000)
+    context.add_init_script(script=Axe().axe_script)
+    page = context.new_page()
+    try:
+        page.goto(f"{server_url}/login")
+        page.fill("#login", moderator.login)
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        expect(page.locator("#login")).to_have_count(0)
+        page.goto(f"{server_url}/console/")
+        assert_accessible(page, "overview", folder="counts")
+        cell = page.locator(f'tr:has(a[href="/console/cycles/{current.id}"]) td[data-counted]')
+        on_overview = int(re.sub(r"\D", "", cell.inner_text()))
+        page.goto(f"{server_url}/console/cycles/{current.id}/results")
+        shown = _counted_in_results(page.content())
+        stored = session.scalar(
+            select(func.count()).where(Vote.cycle_id == current.id, Vote.status == "counted")
+        )
+        assert on_overview == shown == stored
+        page.goto(f"{server_url}/console/fleet")
+        assert_accessible(page, "fleet", folder="counts")
+        assert page.locator("td[data-counted]").count() >= 1
+    finally:
+        context.close()
