@@ -32,7 +32,7 @@ from sync import eligibility_list, protocol
 from sync.clock import iso_from_ms, system_clock_ms
 from sync.packages import StoredPackage, accept_package, photo_digests, verified_photos
 from sync.protocol import LogEntry, ProtocolError
-from sync.store_migrations import Schema, bring_up_to_date
+from sync.store_migrations import Schema, bring_up_to_date, refuse_newer
 from voting import VoteRecord
 
 BUSY_TIMEOUT_MS = 10_000  # the worker and the UI may hold the write lock briefly at once
@@ -286,7 +286,8 @@ class DeviceStore:
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._key: Ed25519PrivateKey | None = None
-        bring_up_to_date(self._db(), SCHEMA, self.path)
+        refuse_newer(self.path, SCHEMA)  # before our connection sets anything on the file
+        bring_up_to_date(self._db(), SCHEMA, self.path, system_clock_ms())
         self.eligibility = eligibility_list.DeviceEligibility(self)
 
     # --- connections -----------------------------------------------------------------

@@ -48,6 +48,7 @@ from . import audit, eligibility
 from .ballot_box import VoteConflict, store_votes
 from .cycle_rules import CycleRules, load_cycle_rules
 from .paper_csv_messages import paper_message
+from .paper_tally import window_problem
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -433,6 +434,12 @@ def import_paper_csv(
         on_progress=on_progress,
     )
     result = PaperImport(check)
+    # The paper channel closes for every kind of paper vote at once: scanned sheets and
+    # tally sheets check the same window (a published count never moves by itself).
+    closed = window_problem(cycle, now)
+    if closed is not None:
+        code = closed.code.replace("paper_tally.", "paper.", 1)
+        check.problems.insert(0, RowProblem(None, None, code, dict(closed.params)))
     if check.file_refused or not check.records or (check.problems and not only_good_rows):
         result.refused = True
         session.rollback()

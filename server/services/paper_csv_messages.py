@@ -75,6 +75,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Цей виборець уже є в рядку {first_row}.",
         "This voter is already in row {first_row}.",
     ),
+    # The paper channel's window, as for scanned sheets and tally sheets
+    # (server.services.paper_tally.window_problem).
+    "paper.before_voting": (
+        "Голосування ще не почалося (початок {opens} за київським часом): паперові голоси вносять "
+        "після голосування. Нічого не збережено.",
+        "Voting has not started yet (it opens {opens}, Kyiv time): paper votes are entered after "
+        "the voting. Nothing was stored.",
+    ),
+    "paper.window_closed": (
+        "Паперові голоси приймали до {closed} за київським часом (голосування завершилося "
+        "{ended}). Нічого не збережено.",
+        "Paper votes were accepted until {closed}, Kyiv time (voting closed {ended}). Nothing was stored.",
+    ),
+    "paper.results_published": (
+        "Результати циклу вже опубліковано: паперові голоси змінили б їх. Щоб внести голоси, "
+        "спершу скасуйте публікацію на сторінці результатів. Нічого не збережено.",
+        "The cycle's results are already published: paper votes would change them. To enter votes, "
+        "first unpublish the results on the results page. Nothing was stored.",
+    ),
     "paper.already_imported_elsewhere": (
         "Цей файл уже імпортовано з іншим пунктом супроводу або змінено після імпорту. Нічого не збережено.",
         "This file was already imported for another support point, or changed after its import. "

@@ -444,3 +444,34 @@ def test_document_numbers_are_kept_nowhere_in_the_database(client, engine, sessi
     assert "votes.paper_import" in dump  # the dump does hold the import's traces
     for raw in (DOC_A, DOC_B, DOC_C, "654321", "КМ654321"):
         assert raw not in dump
+
+
+# --- the paper channel's window ----------------------------------------------------------
+
+
+def test_typed_paper_votes_wait_like_every_paper_vote_for_the_window_and_unpublished_results(
+    client, session, setup
+):
+    """Scanned sheets and tally sheets stop once results are published or the three
+    days after the close have passed; votes typed into a CSV stop with them, whatever
+    voting time the file gives."""
+
+    from server.results.publishing import publish_results
+
+    cycle = setup["cycle"]
+    s1 = setup["small"][0]
+    inside = (cycle.voting_starts_at + timedelta(hours=5)).strftime("%Y-%m-%d %H:%M")
+    data = csv_bytes(HEADER + ",voted_at", f"rnokpp,{DOC_A},{s1.number},{inside}")
+    publish_results(session, cycle, user=None)
+    session.commit()
+    published = upload(client, setup, data)
+    assert published.status_code == 422 and "вже опубліковано" in words(published)
+    assert votes(session) == []
+
+    cycle.results_published_at = None
+    cycle.voting_ends_at = datetime.now(UTC) - timedelta(days=4)  # the paper days are over
+    cycle.voting_starts_at = cycle.voting_ends_at - timedelta(days=10)
+    session.commit()
+    late = upload(client, setup, data, lang="en")
+    assert late.status_code == 422 and "Paper votes were accepted until" in words(late)
+    assert votes(session) == []

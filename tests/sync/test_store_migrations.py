@@ -145,3 +145,40 @@ def test_migrations_are_numbered_without_gaps():
     with pytest.raises(ValueError, match="without gaps"):
         Schema(("CREATE TABLE IF NOT EXISTS t (x);",), {2: lambda db: None, 4: lambda db: None})
     assert sorted(SCHEMA.migrations) == list(range(2, SCHEMA.version + 1))
+
+
+def test_a_terminal_rolled_back_to_the_last_release_and_upgraded_again_runs_no_step_twice(
+    release_store, monkeypatch
+):
+    DeviceStore(release_store).close()
+    # The release before migrations, started on the upgraded file, writes its number.
+    with sqlite3.connect(release_store) as db:
+        db.execute("PRAGMA user_version = 1")
+
+    def must_not_run(db: sqlite3.Connection) -> None:
+        raise AssertionError("step 2 ran twice")
+
+    monkeypatch.setitem(SCHEMA.migrations, 2, must_not_run)
+    store = DeviceStore(release_store)
+    assert store.verify_log() is None
+    store.close()
+    with sqlite3.connect(release_store) as db:
+        assert user_version(db) == SCHEMA.version
+
+
+def test_a_newer_file_is_refused_before_a_byte_of_it_is_written(tmp_path):
+    """Not even the journal mode: a file of a newer release in rollback-journal mode
+    stays in it."""
+    path = tmp_path / "newer.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE future (x)")
+        db.execute(f"PRAGMA user_version = {SCHEMA.version + 5}")
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreTooNew):
+        DeviceStore(path)
+    assert path.read_bytes() == before
+    assert not Path(f"{path}-wal").exists()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    db.close()
