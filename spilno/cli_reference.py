@@ -60,12 +60,17 @@ def _default(param: click.Option) -> str:
 
 def _options(command: click.Command, ctx: click.Context) -> list[str]:
     rows = []
-    for param in command.get_params(ctx):
+    for param in command.params:  # not get_params: click caches the help option per command
         if not isinstance(param, click.Option) or param.hidden:
             continue
         names = ", ".join(f"`{n}`" for n in [*param.opts, *param.secondary_opts])
         value = "" if param.is_flag else f"`{param.make_metavar(ctx)}`".replace("|", "\\|")
         rows.append(f"| {names} | {value} | {_default(param)} | {_cell(param.help or '')} |")
+    if command.add_help_option and ctx.help_option_names:
+        # Written from the context's names (the root's -h is inherited): click builds its
+        # help option once per command and keeps the first context's names.
+        names = ", ".join(f"`{n}`" for n in ctx.help_option_names)
+        rows.append(f"| {names} |  |  | Show this message and exit. |")
     if not rows:
         return []
     return ["| option | value | default | what it does |", "| --- | --- | --- | --- |", *rows, ""]

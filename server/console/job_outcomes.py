@@ -17,6 +17,7 @@ from server.jobs.kinds.code_cards import KIND as CODE_CARDS
 from server.jobs.kinds.paper_votes import KIND as PAPER_VOTES
 from server.jobs.kinds.paper_votes import problems_of as paper_problems_of
 from server.jobs.kinds.results_verify import KIND as RESULTS_VERIFY
+from server.jobs.kinds.scan_commit import KIND as SCAN_COMMIT
 from server.jobs.kinds.scan_upload import KIND as SCAN_UPLOAD
 from server.jobs.kinds.tally_sheet import KIND as TALLY_SHEET
 from server.jobs.kinds.tally_sheet import problems_of as tally_problems_of
@@ -68,6 +69,10 @@ def target_link(job: Job) -> tuple[str, str] | None:
         return url_for("console.contest_page", contest_id=target), _("До конкурсу")
     links = {
         SCAN_UPLOAD: lambda: (
+            url_for("console.paper_scans", cycle_id=target),
+            _("До сканованих бюлетенів"),
+        ),
+        SCAN_COMMIT: lambda: (
             url_for("console.paper_scans", cycle_id=target),
             _("До сканованих бюлетенів"),
         ),

@@ -44,6 +44,7 @@ KIND_LABELS = {
     "paper_tally.import": "Імпорт протоколу підрахунку",
     "device.bundle_import": "Імпорт голосів з носія",
     "results.verify": "Звірка результатів з первинними записами",
+    "paper_scans.commit": "Збереження готових аркушів як голосів",
 }
 # Jobs a school's own moderator may follow: those of their school's contests.
 SCHOOL_TARGETS = ("school_contest",)

@@ -23,12 +23,14 @@ from ballot_import.serials import is_serial
 from server import db
 from server.auth.access import PAPER_STAFF, current_user, roles_required
 from server.i18n import _, datetime_text, get_locale
+from server.jobs.kinds.scan_commit import start_scan_commit
 from server.jobs.kinds.scan_upload import KIND as SCAN_UPLOAD
 from server.jobs.kinds.scan_upload import start_scan_upload
 from server.jobs.queue import enqueue
 from server.models import Cycle, Device, utcnow
 from server.services import paper_scans as scans
 from server.services.paper_scan_store import ServerSheetStore, ms
+from server.services.paper_tally import window_problem
 from server.services.paper_tally_messages import tally_message
 from server.sync.packages import cycle_body
 from sync.clock import datetime_from_ms
@@ -154,21 +156,18 @@ def paper_scans(cycle_id: int):  # type: ignore[no-untyped-def]
 @roles_required(*PAPER_STAFF)
 def paper_scans_commit(cycle_id: int) -> Response:
     cycle = public_cycle_or_404(cycle_id)
-    outcome = scans.commit_ready(
-        db.session(),
-        cycle,
-        user=current_user(),
-        now=utcnow(),
-    )
-    if outcome.refused:
-        flash(scan_message(outcome.refused, **outcome.refused_params), "error")
-    else:
-        flash(_("Збережено голосів з аркушів: {count}.", count=len(outcome.committed)), "success")
-        for serial, code in outcome.held:
-            flash(
-                _("Аркуш {serial} не збережено: {reason}", serial=serial, reason=scan_message(code)), "error"
-            )
-    return redirect(url_for("console.paper_scans", cycle_id=cycle.id))
+    # A backlog of thousands of sheets is long work: a job (server.jobs.kinds.scan_commit),
+    # the request only starts it. The window is checked here too, so a closed one says
+    # so at once.
+    now = utcnow()
+    problem = window_problem(cycle, now)
+    if problem is not None:
+        flash(scan_message(problem.code, **problem.params), "error")
+        return redirect(url_for("console.paper_scans", cycle_id=cycle.id))
+    job = start_scan_commit(db.session(), cycle, user=current_user(), now=now)
+    db.session().commit()
+    enqueue(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+    return redirect(url_for("console.job_page", job_id=job.id), 303)
 
 
 def _sheet_or_404(cycle: Cycle, serial: str):  # type: ignore[no-untyped-def]

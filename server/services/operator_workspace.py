@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.jobs.kinds.paper_votes import KIND as PAPER_VOTES
+from server.jobs.kinds.scan_commit import KIND as SCAN_COMMIT
 from server.jobs.kinds.scan_upload import KIND as SCAN_UPLOAD
 from server.jobs.kinds.tally_sheet import KIND as TALLY_SHEET
 from server.models import Cycle, CycleKind, DeviceKind, DeviceStatus, Job, PaperTally
@@ -21,7 +22,7 @@ from server.services.paper_scan_store import ServerSheetStore
 from server.sync.fleet import DeviceState, fleet_state
 
 # The background jobs of a support point's paper work: an operator follows these only.
-PAPER_JOB_KINDS = (SCAN_UPLOAD, TALLY_SHEET, PAPER_VOTES)
+PAPER_JOB_KINDS = (SCAN_UPLOAD, SCAN_COMMIT, TALLY_SHEET, PAPER_VOTES)
 RECENT_JOBS = 10
 
 

@@ -274,8 +274,16 @@ def _shown_name(name: str) -> str:
     return base[:200] or "scan"
 
 
-def commit_ready(session: Session, cycle: Cycle, *, user: User | None, now: datetime) -> CommitOutcome:
-    """Store every ready sheet of the cycle as one paper vote; all in one transaction."""
+def commit_ready(
+    session: Session,
+    cycle: Cycle,
+    *,
+    user: User | None,
+    now: datetime,
+    on_progress: Callable[[int, int | None], None] | None = None,
+) -> CommitOutcome:
+    """Store every ready sheet of the cycle as one paper vote; all in one transaction.
+    `on_progress(sheets_judged, sheets)` is told as the sheets are judged again."""
     outcome = CommitOutcome()
     problem = window_problem(cycle, now)
     if problem is not None:
@@ -297,7 +305,9 @@ def commit_ready(session: Session, cycle: Cycle, *, user: User | None, now: date
                     )
                 )
             )
-        for point_id, sheet in point_ids.items():
+        for judged, (point_id, sheet) in enumerate(point_ids.items()):
+            if on_progress is not None and judged % 50 == 0:
+                on_progress(judged, len(point_ids))
             # Judged again now: a sheet left ready must still keep the rules as they stand.
             state = review.refresh(store, cycle.id, sheet.serial, {cycle.id: body}, ms(now))
             if state.state != "ready":

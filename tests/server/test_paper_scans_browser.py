@@ -109,6 +109,11 @@ def test_a_moderator_reviews_scans_in_the_browser(desk, server_url, session, set
 
     page.get_by_role("link", name="← Скановані бюлетені").click()
     page.get_by_role("button", name="Зберегти готові аркуші як голоси (2)").click()
+    # A job too (run in the request here): its page says what was stored, and leads back.
+    expect(page.locator("#job")).to_have_attribute("data-state", "done")
+    expect(page.locator("#commit-result")).to_contain_text("Збережено 2 голоси з аркушів.")
+    no_axe_violations(page, "commit-job")
+    page.get_by_role("link", name="До сканованих бюлетенів").click()
     expect(page.locator("td[data-state=committed]")).to_have_text("2")
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Vote).where(Vote.channel == "paper")) == 2
