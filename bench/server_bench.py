@@ -205,21 +205,13 @@ def _push(port: int, token: str, bodies: list[bytes], threads: int) -> tuple[flo
     return time.perf_counter() - t0, statuses
 
 
-def bench_api(url: str, world: dict, batches: int = 40, batch_size: int = 500) -> Iterator[dict]:
-    try:
-        from server.services.api_clients import create_api_client
-    except ImportError:
-        return
-    engine = make_engine(url)
-    with Session(engine) as s:
-        _client, token = create_api_client(s, community_id=world["community"].id, name="Платформа")
-        s.commit()
-    engine.dispose()
+def _api_bodies(world: dict, first: int, batches: int, batch_size: int) -> list[bytes]:
+    """`batches` request bodies of `batch_size` new online votes, voters from `first` on."""
     cycle = world["cycle"]
     small, large = list(world["projects"].values())
     now = datetime.now(UTC)
     bodies = []
-    n = 0
+    n = first
     for _b in range(batches):
         votes = []
         for _ in range(batch_size):
@@ -234,17 +226,83 @@ def bench_api(url: str, world: dict, batches: int = 40, batch_size: int = 500) -
                 }
             )
         bodies.append(json.dumps({"votes": votes}).encode())
+    return bodies
+
+
+def _copy_rate(url: str, world: dict, bodies: list[bytes]) -> float:
+    """Rows per second of COPY of the same votes (as the vote table holds them), one
+    COPY per batch, each committed: the floor no ingest path on this PostgreSQL beats.
+    Run in a transaction that is rolled back at the end, so the table is as before."""
+    import psycopg
+
+    cycle = world["cycle"]
+    batches = [json.loads(body)["votes"] for body in bodies]
+    at = datetime.now(UTC)
+    rows = 0
+    with psycopg.connect(url) as conn:
+        started = time.perf_counter()
+        for votes in batches:
+            with conn.transaction(), conn.cursor() as cur:
+                with cur.copy(
+                    "COPY vote (id, community_id, cycle_id, voter_key, selections, channel, device_id, "
+                    "cast_at, received_at, content_hash, status, source) FROM STDIN"
+                ) as copy:
+                    for vote in votes:
+                        copy.write_row(
+                            (
+                                str(uuid.uuid4()),
+                                cycle.community_id,
+                                cycle.id,
+                                vote["voter_key"].replace("0", "c", 1),
+                                vote["selections"],
+                                "web",
+                                None,
+                                at,
+                                at,
+                                "0" * 64,
+                                "counted",
+                                "bench-copy",
+                            )
+                        )
+                rows += len(votes)
+        seconds = time.perf_counter() - started
+        conn.execute("DELETE FROM vote WHERE source = 'bench-copy'")
+        conn.commit()
+    return rows / seconds
+
+
+def bench_api(url: str, world: dict, batches: int = 40, batch_size: int = 500) -> Iterator[dict]:
+    """Pushes of new online votes through gunicorn: the first pass meets freshly started
+    workers (cold), a second pass of other new votes the same workers warmed up (warm);
+    then the first pass's bodies again (repush: every vote already stored). Each figure
+    is printed beside COPY of the same rows into the same table in the same run."""
+    try:
+        from server.services.api_clients import create_api_client
+    except ImportError:
+        return
+    engine = make_engine(url)
+    with Session(engine) as s:
+        _client, token = create_api_client(s, community_id=world["community"].id, name="Платформа")
+        s.commit()
+    engine.dispose()
+    cold = _api_bodies(world, 0, batches, batch_size)
+    warm = _api_bodies(world, batches * batch_size, batches, batch_size)
+    copy_rate = _copy_rate(url, world, cold)
     with gunicorn(url) as (port, _pid):
-        for label, payload in (("api_ingest", bodies), ("api_repush", bodies)):
+        for label, payload in (("api_ingest", cold), ("api_ingest_warm", warm), ("api_repush", cold)):
             seconds, statuses = _push(port, token, payload, threads=4)
             ok = sum(1 for code in statuses if code == 200)
+            rate = ok * batch_size / seconds
             yield {
                 "bench": label,
                 "votes": ok * batch_size,
                 "batch": batch_size,
-                "votes_per_second": round(ok * batch_size / seconds),
+                "votes_per_second": round(rate),
+                "copy_rows_per_second": round(copy_rate),
+                "ratio_to_copy": round(rate / copy_rate, 2),
                 "errors": len(statuses) - ok,
                 "target_votes_per_second": 5000,
+                "target_ratio_to_copy": 0.5 if label != "api_repush" else None,
             }
 
 
