@@ -7,6 +7,7 @@ English after " / ". With --json a command prints one JSON object per line.
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import sqlite3
@@ -223,7 +224,13 @@ def verify(store_path: Path, as_json: bool) -> None:
         raise SystemExit(1)
 
 
-@device_group.command("simulate-votes")
+# Fabricated votes, signed with a real device's key, would count as residents' votes:
+# the command is not listed, and runs only where SIMULATION_VARIABLE is set (demos,
+# benches and the fault drills set it; a terminal in the field never does).
+SIMULATION_VARIABLE = "SPILNO_SIMULATION"
+
+
+@device_group.command("simulate-votes", hidden=True)
 @_store_option
 @click.option("--count", required=True, type=click.IntRange(min=1), help="How many votes to cast.")
 @click.option("--seed", type=int, default=None, help="Seed for the random residents and choices.")
@@ -232,7 +239,16 @@ def verify(store_path: Path, as_json: bool) -> None:
 def simulate_votes(store_path: Path, count: int, seed: int | None, clock_skew_ms: int, as_json: bool) -> None:
     """Cast COUNT valid votes for the package's open cycle as this device would: random
     residents with valid taxpayer numbers, choices that obey the ballot rule (for demos
-    and fault tests)."""
+    and fault tests; only with SPILNO_SIMULATION=1 set)."""
+    if os.environ.get(SIMULATION_VARIABLE) != "1":
+        raise click.ClickException(
+            "Вигадані голоси, підписані ключем цього пристрою, рахувалися б як голоси мешканців: "
+            f"команда працює лише на тестовій або демо-машині, з {SIMULATION_VARIABLE}=1. "
+            "Нічого не записано."
+            f" / Made-up votes signed with this device's key would count as residents' votes: the "
+            f"command runs only on a test or demo machine, with {SIMULATION_VARIABLE}=1 set. "
+            "Nothing was written."
+        )
     store = _open_store(store_path)
     clock = skewed_clock(clock_skew_ms)
     try:

@@ -47,7 +47,8 @@ def _clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The test's environment without SPILNO_* settings a developer may have exported
     (a clock skew, a crash point), plus unbuffered output so lines arrive as printed."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPILNO_")}
-    return env | {"PYTHONUNBUFFERED": "1"} | (extra or {})
+    # The drills cast their residents' votes with `spilno device simulate-votes`.
+    return env | {"PYTHONUNBUFFERED": "1", "SPILNO_SIMULATION": "1"} | (extra or {})
 
 
 @dataclass

@@ -21,8 +21,10 @@ from sync.device_store import DeviceStore
 from .conftest import cast_votes
 
 
-def run(*args: str):
-    return CliRunner().invoke(device_group, [str(a) for a in args])
+def run(*args: str, simulation: bool = True):
+    # simulate-votes runs only where SPILNO_SIMULATION=1 is set (sync.cli): these tests set it.
+    env = {"SPILNO_SIMULATION": "1" if simulation else ""}
+    return CliRunner().invoke(device_group, [str(a) for a in args], env=env)
 
 
 def test_every_device_command_has_help():
@@ -196,3 +198,22 @@ def test_a_full_disk_gives_a_clear_message_not_a_traceback(enrolled, server, com
         assert reopened.last_seq() == 5 and reopened.verify_log() is None
     finally:
         reopened.close()
+
+
+def test_made_up_votes_are_refused_unless_simulation_is_asked_for(tmp_path, server):
+    """A terminal in the field must not sign fabricated votes: the command is not
+    listed, and without SPILNO_SIMULATION=1 it writes nothing."""
+    path = tmp_path / "kiosk.db"
+    server.issue_code("K7QM-2XPD-9RTA")
+    server.publish()
+    assert run("enrol", "--store", path, "--server", server.url, "--code", "K7QM-2XPD-9RTA").exit_code == 0
+    assert run("sync", "--store", path, "--once").exit_code == 0
+    refused = run("simulate-votes", "--store", path, "--count", "3", simulation=False)
+    assert refused.exit_code == 1
+    assert "SPILNO_SIMULATION=1" in refused.output and "Нічого не записано" in refused.output
+    store = DeviceStore(path)
+    try:
+        assert store.summary()["last_seq"] == 0
+    finally:
+        store.close()
+    assert "simulate-votes" not in CliRunner().invoke(device_group, ["--help"]).output
