@@ -275,6 +275,7 @@ _MINIMAL_PAGE = """<!doctype html><html lang="uk"><head><meta charset="utf-8"><t
 <h2 id="title-{{ card.id }}"><span class="number">№ {{ card.number }}</span> {{ card.title }}</h2>
 <p class="cost">{{ card.cost }}</p><p class="district">{{ card.district }}</p>
 <p class="description">{{ card.description }}</p>
+<a class="button details" href="/ballot/project/{{ card.id }}" id="details-{{ card.id }}">Детальніше</a>
 <button type="submit" name="project" value="{{ card.id }}" id="project-{{ card.id }}"
  class="choose">Обрати</button>
 </article>
