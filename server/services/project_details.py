@@ -144,11 +144,8 @@ def photos_of(session: Session, project_id: int) -> list[ProjectPhoto]:
     )
 
 
-def add_photo(session: Session, project: Project, upload: bytes, alt_uk: str, alt_en: str) -> ProjectPhoto:
-    """The upload, re-encoded, as the project's last photo; Refused (nothing saved) when
-    the file is not a usable photo, the description is missing or a limit is reached."""
-    alt_uk = clean_text(alt_uk, field="alt_uk", max_length=MAX_ALT)
-    alt_en = clean_text(alt_en, field="alt_en", max_length=MAX_ALT, required=False)
+def _photos_left(session: Session, project: Project) -> int:
+    """The bytes the project's photos take; Refused when it has MAX_PHOTOS already."""
     count, stored = session.execute(
         select(func.count(ProjectPhoto.id), func.coalesce(func.sum(ProjectPhoto.size), 0)).where(
             ProjectPhoto.project_id == project.id
@@ -160,10 +157,23 @@ def add_photo(session: Session, project: Project, upload: bytes, alt_uk: str, al
             f"The project already has {MAX_PHOTOS} photos: remove one to add another.",
             field="photo",
         )
+    return int(stored)
+
+
+def add_photo(session: Session, project: Project, upload: bytes, alt_uk: str, alt_en: str) -> ProjectPhoto:
+    """The upload, re-encoded, as the project's last photo; Refused (nothing saved) when
+    the file is not a usable photo, the description is missing or a limit is reached."""
+    alt_uk = clean_text(alt_uk, field="alt_uk", max_length=MAX_ALT)
+    alt_en = clean_text(alt_en, field="alt_en", max_length=MAX_ALT, required=False)
+    _photos_left(session, project)  # a full project refuses before any decoding
     try:
         photo = encode_photo(upload)
     except PhotoRefused as exc:
         raise Refused(exc.message_uk, exc.message_en, field="photo") from None
+    # Checked again under the project's row lock (taken after the slow part): two
+    # uploads at once must not both fit into the last place or the last kilobytes.
+    session.execute(select(Project.id).where(Project.id == project.id).with_for_update())
+    stored = _photos_left(session, project)
     if stored + len(photo.data) > PROJECT_PHOTO_BYTES:
         raise Refused(
             f"Фотографії проєкту разом не можуть займати більше {PROJECT_PHOTO_BYTES // 1024} КБ.",

@@ -288,3 +288,42 @@ def test_a_photo_upload_larger_than_the_limit_is_refused_unread(client, session,
     answer = post(client, f"/console/projects/{project.id}/photos", big)
     assert answer.status_code == 413
     assert session.scalar(select(func.count()).select_from(ProjectPhoto)) == 0
+
+
+def test_two_uploads_at_once_never_take_a_project_past_its_photo_limit(app, session, project):
+    """Both decode at the same time; the project's row lock lets one take the last place
+    and tells the other it is full."""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    from server.services.project_details import add_photo
+
+    project, _moderator = project
+    for n in range(MAX_PHOTOS - 1):
+        add_photo(session, project, jpeg(80 + n, 60), f"Фото {n}", "")
+    session.commit()
+    engine = app.extensions["spilno.engine"]
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def upload(width: int) -> None:
+        with Session(engine) as own:
+            mine = own.get(Project, project.id)
+            start.wait()
+            try:
+                add_photo(own, mine, jpeg(width, 90), "Ще одне", "")
+                own.commit()
+                outcomes.append("added")
+            except Refused:
+                own.rollback()
+                outcomes.append("refused")
+
+    threads = [threading.Thread(target=upload, args=(w,)) for w in (640, 700)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    session.expire_all()
+    assert sorted(outcomes) == ["added", "refused"]
+    assert session.scalar(select(func.count()).where(ProjectPhoto.project_id == project.id)) == MAX_PHOTOS
