@@ -135,6 +135,67 @@ def _watch(browser: _Browser, job_path: str, until, timeout: float) -> tuple[str
     raise RuntimeError(f"{job_path} did not get there in {timeout} s")
 
 
+def _audited(session, action: str) -> int:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from server.models import AuditEvent
+
+    return session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action))
+
+
+def _upload_kill_restart(
+    browser: _Browser,
+    engine,  # type: ignore[no-untyped-def]
+    env: dict,
+    log: Path,
+    *,
+    page: str,
+    fields: dict[str, str],
+    files: list[tuple[str, bytes]],
+    field: str,
+    kill_when: str,
+    at_kill,  # type: ignore[no-untyped-def]
+    timeout: float,
+    post_to: str | None = None,
+) -> dict:
+    """The drill for one upload: a worker up, the form sent as the browser sends it,
+    the job page watched until `kill_when` matches it, the worker killed with SIGKILL
+    (`at_kill` says what was stored then), another started, the page watched to the
+    job's end. The figures for the bench's line."""
+    from sqlalchemy.orm import Session
+
+    from server.models import Job
+
+    worker = _worker(env, log)
+    browser.request("GET", page)  # the form, and its CSRF token
+    body, content_type = _multipart({"csrf_token": browser.token, **fields}, files, field=field)
+    status, location, _page, seconds = browser.request("POST", post_to or page, body, content_type)
+    assert status == 303 and "/console/jobs/" in location, (status, location)
+    job_id = int(location.rstrip("/").rsplit("/", 1)[1])
+    _state, seen = _watch(browser, location, lambda s, p: bool(re.search(kill_when, p)), timeout)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(10)
+    with Session(engine) as session:
+        killed = at_kill(session, job_id)
+    worker = _worker(env, log)
+    state, seen_after = _watch(
+        browser, location, lambda s, p: s in ("done", "failed", "cancelled"), 2 * timeout
+    )
+    worker.terminate()
+    worker.wait(10)
+    with Session(engine) as session:
+        attempts = session.get(Job, job_id).attempts
+    return {
+        "upload_bytes": len(body),
+        "answer_s": round(seconds, 2),
+        "answer_status": status,
+        "progress_seen": [*seen[:3], "…", *seen_after[-2:]],
+        **killed,
+        "state": state,
+        "attempts": attempts,
+    }
+
+
 def run(wanted: str = "") -> Iterator[dict]:
     import cv2
     from sqlalchemy import func, select
@@ -142,7 +203,7 @@ def run(wanted: str = "") -> Iterator[dict]:
 
     from ballot_import.serials import form_key
     from server.db import make_engine
-    from server.models import AuditEvent, Community, EligibleVoter, Job, PaperScanPage
+    from server.models import Community, EligibleVoter, Job, PaperScanPage
     from tests.ballot_import import corpus
     from tests.ballot_import.corpus import Distortion, make_sheet
     from tests.factories import PASSWORD, Factories
@@ -188,92 +249,64 @@ def run(wanted: str = "") -> Iterator[dict]:
 
     with tempfile.TemporaryDirectory() as tmp, _server(env) as port:
         log = Path(tmp) / "worker.log"
-        worker = _worker(env, log)
         browser = _Browser(port)
         browser.sign_in(moderator.login, PASSWORD)
-        browser.request("GET", f"/console/cycles/{cycle.id}/paper-scans")
-        body_bytes, content_type = _multipart(
-            {"csrf_token": browser.token, "device_id": str(point.id)}, files
+
+        def scans_at_kill(session: Session, job_id: int) -> dict:
+            return {
+                "killed_at_pages": session.get(Job, job_id).progress_done,
+                "kept_at_kill": session.scalar(select(func.count()).select_from(PaperScanPage)),
+            }
+
+        scans = _upload_kill_restart(
+            browser,
+            engine,
+            env,
+            log,
+            page=f"/console/cycles/{cycle.id}/paper-scans",
+            fields={"device_id": str(point.id)},
+            files=files,
+            field="files",
+            kill_when=r'value="([3-9]\d|\d{3})"',  # 30 pages read or more
+            at_kill=scans_at_kill,
+            timeout=300,
         )
-        status, location, _page, seconds = browser.request(
-            "POST", f"/console/cycles/{cycle.id}/paper-scans", body_bytes, content_type
-        )
-        assert status == 303 and "/console/jobs/" in location, (status, location)
-        job_id = int(location.rstrip("/").rsplit("/", 1)[1])
-        _state, seen = _watch(
-            browser, location, lambda s, p: bool(re.search(r'value="([3-9]\d|\d{3})"', p)), 300
-        )
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(10)
         with Session(engine) as session:
-            cut = session.get(Job, job_id)
-            kept_at_kill = session.scalar(select(func.count()).select_from(PaperScanPage))
-            progress_at_kill = cut.progress_done
-        worker = _worker(env, log)
-        state, seen_after = _watch(browser, location, lambda s, p: s in ("done", "failed", "cancelled"), 900)
-        worker.terminate()
-        worker.wait(10)
-        with Session(engine) as session:
-            job = session.get(Job, job_id)
-            pages = session.scalar(select(func.count()).select_from(PaperScanPage))
-            distinct = session.scalar(select(func.count(func.distinct(PaperScanPage.image_sha256))))
-            audits = session.scalar(
-                select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "paper_scans.upload")
-            )
-        yield {
-            "bench": "jobs_drill_scan_upload",
-            "pages": PAGES,
-            "upload_bytes": len(body_bytes),
-            "answer_s": round(seconds, 2),
-            "answer_status": status,
-            "progress_seen": [*seen[:3], "…", *seen_after[-2:]],
-            "killed_at_pages": progress_at_kill,
-            "kept_at_kill": kept_at_kill,
-            "state": state,
-            "attempts": job.attempts,
-            "pages_stored": pages,
-            "distinct_images": distinct,
-            "upload_audit_records": audits,
-        }
+            yield {
+                "bench": "jobs_drill_scan_upload",
+                "pages": PAGES,
+                **scans,
+                "pages_stored": session.scalar(select(func.count()).select_from(PaperScanPage)),
+                "distinct_images": session.scalar(
+                    select(func.count(func.distinct(PaperScanPage.image_sha256)))
+                ),
+                "upload_audit_records": _audited(session, "paper_scans.upload"),
+            }
         if "scan" in wanted:
             return
 
-        worker = _worker(env, log)
-        csv_bytes = list_csv(rnokpp(100_000_000 + n) for n in range(ROWS))
-        browser.request("GET", "/console/eligibility")
-        body_bytes, content_type = _multipart(
-            {"csrf_token": browser.token, "mode": "replace"}, [("list.csv", csv_bytes)], field="file"
+        def listed_at_kill(session: Session, _job_id: int) -> dict:
+            return {"listed_at_kill": session.scalar(select(func.count()).select_from(EligibleVoter))}
+
+        voters = _upload_kill_restart(
+            browser,
+            engine,
+            env,
+            log,
+            page="/console/eligibility",
+            post_to=f"/console/communities/{community.id}/eligibility/upload",
+            fields={"mode": "replace"},
+            files=[("list.csv", list_csv(rnokpp(100_000_000 + n) for n in range(ROWS)))],
+            field="file",
+            kill_when=r'value="[1-9]\d{4,}"',  # 10 000 rows checked or more
+            at_kill=listed_at_kill,
+            timeout=600,
         )
-        status, location, _page, seconds = browser.request(
-            "POST", f"/console/communities/{community.id}/eligibility/upload", body_bytes, content_type
-        )
-        assert status == 303 and "/console/jobs/" in location, (status, location)
-        job_id = int(location.rstrip("/").rsplit("/", 1)[1])
-        _state, seen = _watch(browser, location, lambda s, p: bool(re.search(r'value="[1-9]\d{4,}"', p)), 600)
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(10)
         with Session(engine) as session:
-            listed_at_kill = session.scalar(select(func.count()).select_from(EligibleVoter))
-        worker = _worker(env, log)
-        state, seen_after = _watch(browser, location, lambda s, p: s in ("done", "failed", "cancelled"), 1200)
-        worker.terminate()
-        worker.wait(10)
-        with Session(engine) as session:
-            job = session.get(Job, job_id)
-            listed = session.scalar(select(func.count()).select_from(EligibleVoter))
-            audits = session.scalar(
-                select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "eligibility.upload")
-            )
-        yield {
-            "bench": "jobs_drill_voter_list",
-            "rows": ROWS,
-            "upload_bytes": len(csv_bytes),
-            "answer_s": round(seconds, 2),
-            "answer_status": status,
-            "progress_seen": [*seen[:3], "…", *seen_after[-2:]],
-            "listed_at_kill": listed_at_kill,
-            "state": state,
-            "attempts": job.attempts,
-            "rows_listed": listed,
-            "upload_audit_records": audits,
-        }
+            yield {
+                "bench": "jobs_drill_voter_list",
+                "rows": ROWS,
+                **voters,
+                "rows_listed": session.scalar(select(func.count()).select_from(EligibleVoter)),
+                "upload_audit_records": _audited(session, "eligibility.upload"),
+            }

@@ -94,9 +94,24 @@ def run(wanted: str = "") -> Iterator[dict]:
         yield from card_tap_bench.run(wanted)
 
 
-def bench_ballot_screen() -> Iterator[dict]:
-    from hardware import FakeCardReader, FakeQrScanner, MemoryPrinter
+def _kiosk_app(path: Path, reader):  # type: ignore[no-untyped-def]
+    """The terminal's app on the store at `path`, a fake reader, no camera or printer."""
+    from hardware import FakeQrScanner, MemoryPrinter
     from kiosk import create_kiosk_app
+
+    return create_kiosk_app(
+        {
+            "STORE_PATH": str(path),
+            "CARD_READER": reader,
+            "CAMERA": FakeQrScanner(),
+            "PRINTER": MemoryPrinter(),
+            "TESTING": True,
+        }
+    )
+
+
+def bench_ballot_screen() -> Iterator[dict]:
+    from hardware import FakeCardReader
     from tests.kiosk.terminal_setup import PackageSigner, enrolled_store
     from voting import Channel, VoteRecord
 
@@ -118,15 +133,7 @@ def bench_ballot_screen() -> Iterator[dict]:
             )
         store.close()
         reader = FakeCardReader()
-        app = create_kiosk_app(
-            {
-                "STORE_PATH": str(path),
-                "CARD_READER": reader,
-                "CAMERA": FakeQrScanner(),
-                "PRINTER": MemoryPrinter(),
-                "TESTING": True,
-            }
-        )
+        app = _kiosk_app(path, reader)
         client = app.test_client()
         pages, taps = [], []
         try:
@@ -194,8 +201,7 @@ def _photos(count: int) -> dict[str, bytes]:
 def bench_project_detail() -> Iterator[dict]:
     import base64
 
-    from hardware import FakeCardReader, FakeQrScanner, MemoryPrinter
-    from kiosk import create_kiosk_app
+    from hardware import FakeCardReader
     from tests.kiosk.terminal_setup import PackageSigner, enrolled_store, make_package
 
     cycle = _big_cycle()
@@ -219,15 +225,7 @@ def bench_project_detail() -> Iterator[dict]:
         store.store_package(signer.envelope(make_package(signer.public_key, cycles=[cycle])), photos=sent)
         store.close()
         reader = FakeCardReader()
-        app = create_kiosk_app(
-            {
-                "STORE_PATH": str(path),
-                "CARD_READER": reader,
-                "CAMERA": FakeQrScanner(),
-                "PRINTER": MemoryPrinter(),
-                "TESTING": True,
-            }
-        )
+        app = _kiosk_app(path, reader)
         client = app.test_client()
         details, pictures = [], []
         try:
