@@ -88,6 +88,9 @@ def test_the_project_pages_pass_axe_on_a_phone(chromium, server_url, published):
         page.get_by_role("link", name=first.title).click()
         expect(page.locator("h1")).to_contain_text(first.title)
         page.wait_for_function("() => document.querySelector('.project-photos img').naturalWidth > 0")
+        # Measured once the page has loaded, stylesheets included: a click returns when
+        # the next page is committed, and a photo laid out before its CSS is its own width.
+        page.wait_for_load_state("load")
         assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
         assert_accessible(page, "project-uk", folder="public-projects")
         page.goto(page.url + "?lang=en")
