@@ -21,12 +21,12 @@ import psycopg
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from school_budget.code_votes import CodeRefused, cast_by_code, find_code
-from school_budget.codes import issue_codes
-from school_budget.contests import ContestFields, create_contest
-from school_budget.keys import CodeKeys
 from server.db import make_engine
 from server.models import Community, Cycle, CycleKind, Project, School
+from server.school.code_votes import CodeRefused, cast_by_code, find_code
+from server.school.codes import issue_codes
+from server.school.contests import ContestFields, create_contest
+from server.school.keys import CodeKeys
 from server.services.projects import ProjectFields, create_project
 from sync.protocol import generate_private_key, private_key_to_pem
 

@@ -34,7 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     security_headers.init_app(app)
 
-    from school_budget import student_views
+    from server.school import student_views
 
     from .api import views as api_views
     from .console import views as console_views

@@ -14,9 +14,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from school_budget.demo import SchoolDemo, seed_school_demo
-from school_budget.keys import CodeKeys
 from server.models import Category, Community, Cycle, Device, Project, utcnow
+from server.school.demo import SchoolDemo, seed_school_demo
+from server.school.keys import CodeKeys
 from server.services import eligibility
 from server.services.api_clients import create_api_client
 from server.services.ballot_box import store_votes

@@ -17,7 +17,7 @@ GROUPS = {
     "device": "sync.cli:device_group",
     "kiosk": "kiosk.cli:kiosk_group",
     "hardware": "hardware.cli:hardware_group",
-    "school": "school_budget.cli:school_group",
+    "school": "server.school.cli:school_group",
     "ballots": "ballot_import.cli:ballots_group",
     "count": "spilno.count:count_group",
 }

@@ -145,9 +145,9 @@ class Factories:
         budget: int = 50_000_00,
         grades: tuple[int, ...] = (5, 6, 7, 8, 9, 10, 11),
     ) -> Any:
-        """A school's contest with projects (a school_budget.contests.Contest), voting
+        """A school's contest with projects (a server.school.contests.Contest), voting
         open now or in ten days. Made through the service, then moved in time if open."""
-        from school_budget.contests import ContestFields, create_contest, load_contest
+        from server.school.contests import ContestFields, create_contest, load_contest
 
         school = school or self.school()
         community = self.session.get_one(Community, school.community_id)

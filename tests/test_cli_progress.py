@@ -233,7 +233,7 @@ def test_eligibility_load_shows_rows_read_on_a_terminal(app, make, session, tmp_
 
 
 def test_school_codes_show_cards_drawn_on_a_terminal(app, make, tmp_path, monkeypatch):
-    from school_budget.cli import codes_command
+    from server.school.cli import codes_command
 
     contest = make.school_contest()
     runner = app.test_cli_runner()

@@ -20,9 +20,9 @@ from ballot_import.issue_messages import COUNTED as ISSUE_COUNTED
 from ballot_import.issue_messages import message as issue_message
 from ballot_import.issue_messages import ui_text
 from kiosk import i18n as kiosk_i18n
-from school_budget.student_ballot import rule_text
 from server import i18n as server_i18n
 from server.models import Category
+from server.school.student_ballot import rule_text
 from server.services.paper_tally_messages import COUNTED as TALLY_COUNTED
 from server.services.paper_tally_messages import tally_message
 from spilno.po_catalog import UKRAINIAN_PLURAL_FORMS, Catalog, plural_rule
@@ -30,7 +30,7 @@ from voting.messages import COUNTED, MESSAGES, message
 
 ROOT = Path(__file__).resolve().parent.parent
 # Which app's catalogs hold the texts of a package (the kiosk keeps its own).
-CATALOGS = {"server": server_i18n, "school_budget": server_i18n, "kiosk": kiosk_i18n}
+CATALOGS = {"server": server_i18n, "kiosk": kiosk_i18n}
 # The literal arguments (singular, plural) of each marker, by position.
 MARKERS = {"ngettext": 0, "ngettext_in": 1, "ngettext_pair": 0, "ngettext_bilingual": 0, "ntranslate": 0}
 TEMPLATE_CALL = re.compile(
@@ -126,7 +126,7 @@ def test_every_counted_text_has_all_its_forms_in_both_languages():
 def test_the_scan_finds_counted_texts_so_the_check_above_can_fail():
     found = {(app, one) for app, one, _many, _where in counted_in_python() + counted_in_templates()}
     assert ("server", "Щоб отримати фінансування, проєкт має набрати щонайменше {n} голос.") in found
-    assert ("school_budget", "Оберіть {n} проєкт") in found
+    assert ("server", "Оберіть {n} проєкт") in found
     assert ("kiosk", "Можна обрати до {max} проєкту.") in found
 
 
@@ -240,8 +240,8 @@ def test_the_students_ballot_states_its_rule_in_good_ukrainian(app, least, most,
 
 @pytest.mark.parametrize(("most", "words"), [(1, "Оберіть 1 проєкт"), (3, "Оберіть від 1 до 3 проєктів")])
 def test_the_students_ballot_page_counts_its_projects(app, client, session, make, most, words):
-    from school_budget.codes import issue_codes
-    from school_budget.keys import app_code_keys
+    from server.school.codes import issue_codes
+    from server.school.keys import app_code_keys
 
     contest = make.school_contest(max_choices=most)
     card = issue_codes(session, contest, "6-А", 1, app_code_keys(app))[0]

@@ -10,7 +10,7 @@ from server.i18n import load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 # Python packages whose pages are served by the server and mark texts with server.i18n's _().
-SERVER_PACKAGES = ("server", "school_budget")
+SERVER_PACKAGES = ("server",)
 # `_("...")` or `_('...')` in templates (first argument, a plain literal).
 TEMPLATE_CALL = re.compile(r"""\b_\(\s*(?P<q>["'])(?P<text>.*?)(?P=q)\s*[,)]""", re.S)
 
@@ -55,7 +55,7 @@ def test_every_marked_text_has_an_english_translation():
 def test_the_scan_finds_texts_so_the_check_above_can_fail():
     texts = {text for text, _where in marked_in_python() | marked_in_templates()}
     assert "Вхід до консолі" in texts and "Невірний логін або пароль." in texts
-    # The students' pages: their Python (school_budget/) and their templates.
+    # The students' pages: their Python (server/school/) and their templates.
     assert "Обрано забагато проєктів." in texts and "Дякуємо! Ваш голос зараховано." in texts
 
 

@@ -14,7 +14,6 @@ from datetime import datetime
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from school_budget.contests import contest_for_cycle, contests_of_programme
 from server import db
 from server.auth.access import (
     COMMUNITY_MANAGERS,
@@ -26,6 +25,7 @@ from server.auth.access import (
 from server.i18n import KYIV, _
 from server.models import Category, Community, Cycle, CycleKind, Project, utcnow
 from server.results.page import percent
+from server.school.contests import contest_for_cycle, contests_of_programme
 from server.services.cycles import (
     CategoryFields,
     CycleFields,

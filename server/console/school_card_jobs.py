@@ -13,8 +13,6 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask.typing import ResponseReturnValue
 
 from qr_codes.cards import LAYOUTS
-from school_budget.codes import class_usage
-from school_budget.contests import load_contest
 from server import db
 from server.auth.access import SCHOOL_STAFF, current_user, roles_required
 from server.i18n import _, get_locale
@@ -23,6 +21,8 @@ from server.jobs.kinds.code_cards import KIND, MAX_CARDS, start_code_cards
 from server.jobs.queue import enqueue
 from server.jobs.sealed import open_sealed
 from server.models import SchoolContest, utcnow
+from server.school.codes import class_usage
+from server.school.contests import load_contest
 
 from .jobs import job_or_404
 from .school_codes import card_address_problem, public_address

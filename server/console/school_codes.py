@@ -13,27 +13,27 @@ from sqlalchemy import select
 
 from qr_codes.card_address import CardAddressError, check_card_address
 from qr_codes.cards import LAYOUTS
-from school_budget.classes import normalise_class_name
-from school_budget.codes import (
+from server import db
+from server.auth.access import SCHOOL_STAFF, current_user, roles_required, school_scoped_or_404
+from server.i18n import _, get_locale
+from server.models import SchoolContest, VotingCode
+from server.school.classes import normalise_class_name
+from server.school.codes import (
     class_usage,
     codes_of_class,
     issue_codes,
     replace_code,
     revoke_code,
 )
-from school_budget.contests import Contest, load_contest
-from school_budget.keys import app_code_keys
-from server import db
-from server.auth.access import SCHOOL_STAFF, current_user, roles_required, school_scoped_or_404
-from server.i18n import _, get_locale
-from server.models import SchoolContest, VotingCode
+from server.school.contests import Contest, load_contest
+from server.school.keys import app_code_keys
 from server.services.validation import Refused
 
 from .forms import REFUSALS, Errors, FormReader, confirmed, refusal_errors, save
 from .school_contests import contest_or_404, render_contest_page
 from .views import bp
 
-REASON_MAX = 200  # school_budget.codes keeps a revoke reason up to this length
+REASON_MAX = 200  # server.school.codes keeps a revoke reason up to this length
 # Ten cards a sheet first (the usual print), then eight larger ones, then any other layout.
 OFFERED_LAYOUTS = sorted(LAYOUTS, key=lambda name: {"10": 0, "8": 1}.get(name, 2))
 

@@ -1,7 +1,7 @@
 """A school's contest: create it for one of the community's school budgets, change its
 window, budget, rule and voting grades, and its page (projects, codes, results).
 
-The contest votes as a cycle of its own (school_budget.contests), so the window is
+The contest votes as a cycle of its own (server.school.contests), so the window is
 typed like a cycle's (Kyiv time) and the budget like a category's (hryvnias).
 """
 
@@ -11,9 +11,14 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from qr_codes.cards import LAYOUTS
-from school_budget.classes import grades_text, parse_grades
-from school_budget.codes import MAX_CODES_PER_CLASS, class_usage
-from school_budget.contests import (
+from server import db
+from server.auth.access import MAX_ID, SCHOOL_STAFF, roles_required, school_scoped_or_404
+from server.i18n import _, ngettext
+from server.jobs.kinds.code_cards import KIND as CODE_CARDS
+from server.models import Cycle, CycleKind, Project, School, SchoolContest, utcnow
+from server.school.classes import grades_text, parse_grades
+from server.school.codes import MAX_CODES_PER_CLASS, class_usage
+from server.school.contests import (
     MAX_CHOICES,
     Contest,
     ContestFields,
@@ -22,11 +27,6 @@ from school_budget.contests import (
     programmes,
     update_contest,
 )
-from server import db
-from server.auth.access import MAX_ID, SCHOOL_STAFF, roles_required, school_scoped_or_404
-from server.i18n import _, ngettext
-from server.jobs.kinds.code_cards import KIND as CODE_CARDS
-from server.models import Cycle, CycleKind, Project, School, SchoolContest, utcnow
 from server.services.cycles import voting_started
 
 from .cycles import hryvnias_input, local_input, read_moment

@@ -19,12 +19,12 @@ from flask.typing import ResponseReturnValue
 
 from qr_codes.cards import LAYOUTS, CodeCard, cards_pdf, code_png, codes_csv
 from qr_codes.codes import code_url
-from school_budget.codes import IssuedCode, printable_codes
-from school_budget.contests import Contest
-from school_budget.keys import app_code_keys
 from server import db
 from server.auth.access import SCHOOL_STAFF, roles_required
 from server.i18n import _, get_locale
+from server.school.codes import IssuedCode, printable_codes
+from server.school.contests import Contest
+from server.school.keys import app_code_keys
 from server.services import audit
 
 from .school_codes import card_address_problem, class_or_404, code_or_404, public_address

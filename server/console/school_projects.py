@@ -10,11 +10,11 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from school_budget.contests import Contest, contest_for_cycle
 from server import db
 from server.auth.access import SCHOOL_STAFF, roles_required, school_scoped_or_404
 from server.i18n import _
 from server.models import Project
+from server.school.contests import Contest, contest_for_cycle
 from server.services.cycles import voting_started
 from server.services.projects import (
     ProjectFields,

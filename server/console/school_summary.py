@@ -13,16 +13,16 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from school_budget.codes import class_usage
-from school_budget.contests import Contest, contest_state
 from server.i18n import _
 from server.models import Project, ProjectStatus, TurnoutTally
+from server.school.codes import class_usage
+from server.school.contests import Contest, contest_state
 from server.services.results import ProjectResult, cycle_results
 from voting import VoteStatus
 
 
 def state_label(state: str) -> str:
-    """A contest's state (school_budget.contests.contest_state) in the visitor's language."""
+    """A contest's state (server.school.contests.contest_state) in the visitor's language."""
     if state == "setup":
         return _("до голосування")
     if state == "voting":

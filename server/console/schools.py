@@ -10,8 +10,6 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from school_budget.contests import contests_of_school
-from school_budget.schools import SchoolFields, create_school, update_school
 from server import db
 from server.auth.access import (
     COMMUNITY_MANAGERS,
@@ -23,6 +21,8 @@ from server.auth.access import (
 )
 from server.i18n import _
 from server.models import Community, Role, School, User, utcnow
+from server.school.contests import contests_of_school
+from server.school.schools import SchoolFields, create_school, update_school
 
 from .forms import REFUSALS, FormReader, community_for_new_object, managed_communities, refusal_errors, save
 from .school_contests import open_programmes

@@ -9,12 +9,12 @@ from collections.abc import Callable
 from flask import Blueprint, Flask, current_app, redirect, render_template, url_for
 from sqlalchemy import select
 
-from school_budget.contests import contests_of_school
 from server import db
 from server.auth.access import COMMUNITY_MANAGERS, current_user, login_required, visible_community_ids
 from server.i18n import get_locale
 from server.models import Community, Cycle, CycleKind, Role, School, User, utcnow
 from server.models.community import ROLE_LABELS
+from server.school.contests import contests_of_school
 from server.services.results import counted_participants
 
 from .school_summary import ContestSummary, state_label, summarise

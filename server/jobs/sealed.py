@@ -1,7 +1,7 @@
 """Job files sealed at rest. Some inputs and outputs hold what the database otherwise
 never keeps in the clear: a paper-vote spreadsheet holds residents' document numbers
 (kept only as voter keys), a PDF of code cards holds live codes (kept only sealed,
-school_budget.keys). Such a file is sealed with a key of its own, derived from the
+server.school.keys). Such a file is sealed with a key of its own, derived from the
 server's master secret, and bound to its job (a sealed file copied onto another job's
 row does not open); a database dump or backup alone does not show it."""
 

@@ -8,7 +8,7 @@ School contests (cycles of kind `school_contest`) also carry their school and th
 verifiers of their codes that are not revoked, and the package the key that turns a
 scanned code into its verifier: a school's terminal checks a student's code with no
 network. Only verifiers travel, never a plain code, and only the verifier key, never the
-sealing key (school_budget/keys.py): a lost terminal gives no usable code, and a code's
+sealing key (server/school/keys.py): a lost terminal gives no usable code, and a code's
 93 random bits cannot be found from its verifier by guessing.
 
 Project details (what residents decide with): a project's address, budget breakdown
@@ -42,7 +42,6 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from school_budget.keys import CodeKeys
 from server.models import (
     Category,
     Community,
@@ -56,6 +55,7 @@ from server.models import (
     SyncPackage,
     VotingCode,
 )
+from server.school.keys import CodeKeys
 from server.services.cycle_rules import funding_body
 from sync import protocol
 from sync.packages import package_digest

@@ -19,7 +19,7 @@ def test_the_qr_code_library_never_imports_opencv():
 
 
 def test_checking_codes_does_not_load_the_printing_stack():
-    # school_budget checks codes on every vote: it must not pay for reportlab and Pillow
+    # server.school checks codes on every vote: it must not pay for reportlab and Pillow
     script = "import sys, qr_codes.codes; print([m for m in ('reportlab', 'PIL') if m in sys.modules])"
     loaded = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True).stdout
     assert loaded.strip() == "[]"

@@ -140,8 +140,8 @@ def test_two_votes_in_the_same_batch_for_one_voter_count_once(session, make):
 
 def test_school_codes_count_once_per_code_and_only_in_school_contests(app, session, make):
     from qr_codes.codes import normalise
-    from school_budget.codes import issue_codes
-    from school_budget.keys import app_code_keys
+    from server.school.codes import issue_codes
+    from server.school.keys import app_code_keys
 
     keys = app_code_keys(app)
     contest = make.school_contest()

@@ -20,7 +20,7 @@ from server.models import Category, Role
 from server.services import audit
 from tests.axe_check import assert_accessible
 from tests.factories import PASSWORD
-from tests.school_budget.test_student_browser import chromium, server_url  # noqa: F401
+from tests.server.school.test_student_browser import chromium, server_url  # noqa: F401
 
 from .test_results_phone_browser import sideways_overflow, small_targets
 

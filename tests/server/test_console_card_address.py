@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from school_budget.codes import issue_codes
-from school_budget.keys import app_code_keys
 from server.models import AuditEvent, Role, VotingCode
+from server.school.codes import issue_codes
+from server.school.keys import app_code_keys
 from tests.factories import post, sign_in
 from tests.server.test_console_school_codes import class_url
 

@@ -19,13 +19,13 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from school_budget.codes import issue_codes
-from school_budget.keys import app_code_keys
 from server.models import ApiClient, Cycle, Device, Role, User, VotingCode
+from server.school.codes import issue_codes
+from server.school.keys import app_code_keys
 from server.services.api_clients import create_api_client
 from tests.axe_check import assert_accessible
 from tests.factories import PASSWORD
-from tests.school_budget.test_student_browser import chromium, server_url  # noqa: F401
+from tests.server.school.test_student_browser import chromium, server_url  # noqa: F401
 from voting.identity import community_voter_secret
 
 no_axe_violations = functools.partial(assert_accessible, folder="console-confirmations")

@@ -14,12 +14,12 @@ import zxingcpp
 from PIL import Image
 from sqlalchemy import func, select
 
-from school_budget.code_votes import CodeRefused, cast_by_code, find_code
-from school_budget.codes import issue_codes
-from school_budget.contests import load_contest
-from school_budget.keys import app_code_keys
 from server.i18n import KYIV
 from server.models import AuditEvent, CodeBatch, Project, Role, SchoolContest, User, Vote, VotingCode
+from server.school.code_votes import CodeRefused, cast_by_code, find_code
+from server.school.codes import issue_codes
+from server.school.contests import load_contest
+from server.school.keys import app_code_keys
 from tests.factories import CSRF_TOKEN, post, sign_in
 
 PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")

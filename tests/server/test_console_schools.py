@@ -9,9 +9,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from school_budget.code_votes import cast_by_code
-from school_budget.codes import issue_codes
-from school_budget.keys import app_code_keys
 from server.i18n import KYIV
 from server.models import (
     AuditEvent,
@@ -23,6 +20,9 @@ from server.models import (
     SchoolContest,
     User,
 )
+from server.school.code_votes import cast_by_code
+from server.school.codes import issue_codes
+from server.school.keys import app_code_keys
 from tests.factories import CSRF_TOKEN, post, sign_in
 
 PASSWORD = "a long enough password"

@@ -20,7 +20,7 @@ from server.services import eligibility
 from server.services.paper_tally import import_tally, tally_ballot
 from server.services.paper_tally_sheet import check_tally_form
 from tests.factories import sign_in
-from tests.school_budget.test_student_browser import chromium, server_url  # noqa: F401
+from tests.server.school.test_student_browser import chromium, server_url  # noqa: F401
 
 from .test_sync_support import enrolled_device
 

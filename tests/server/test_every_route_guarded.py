@@ -19,8 +19,6 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from school_budget.codes import issue_codes
-from school_budget.keys import app_code_keys
 from server.jobs.store import create_job
 from server.models import (
     AuditEvent,
@@ -38,6 +36,8 @@ from server.models import (
     VotingCode,
     utcnow,
 )
+from server.school.codes import issue_codes
+from server.school.keys import app_code_keys
 from server.services.api_clients import create_api_client
 from tests.factories import CSRF_TOKEN, sign_in
 

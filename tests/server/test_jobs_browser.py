@@ -20,7 +20,7 @@ from server.jobs.kinds.scan_upload import start_scan_upload
 from server.models import Job, utcnow
 from tests.axe_check import assert_accessible
 from tests.factories import PASSWORD
-from tests.school_budget.test_student_browser import chromium, server_url  # noqa: F401
+from tests.server.school.test_student_browser import chromium, server_url  # noqa: F401
 from tests.server.test_paper_scans import setup, sheet_key  # noqa: F401
 
 no_axe_violations = functools.partial(assert_accessible, folder="jobs")

@@ -15,14 +15,14 @@ import zxingcpp
 from PIL import Image
 from sqlalchemy import select, update
 
-from school_budget.codes import issue_codes, revoke_code
-from school_budget.contests import load_contest
-from school_budget.keys import app_code_keys
 from server.jobs import store
 from server.jobs.kinds import code_cards
 from server.jobs.runner import JobRun, run_job
 from server.jobs.sealed import open_sealed
 from server.models import AuditEvent, Job, JobFile, Role, SchoolContest, utcnow
+from server.school.codes import issue_codes, revoke_code
+from server.school.contests import load_contest
+from server.school.keys import app_code_keys
 from tests.factories import CSRF_TOKEN, sign_in
 
 PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from tests.axe_check import assert_accessible
 from tests.factories import PASSWORD
-from tests.school_budget.test_student_browser import chromium, server_url  # noqa: F401
+from tests.server.school.test_student_browser import chromium, server_url  # noqa: F401
 from tests.server.test_my_point import point_world  # noqa: F401
 
 no_axe_violations = functools.partial(assert_accessible, folder="my-point")

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from server.models import Project
 from server.services.project_details import add_photo
 from tests.axe_check import assert_accessible
-from tests.school_budget.test_student_browser import chromium, server_url  # noqa: F401
+from tests.server.school.test_student_browser import chromium, server_url  # noqa: F401
 
 
 def photo_bytes(colour: tuple[int, int, int] = (200, 160, 40)) -> bytes:

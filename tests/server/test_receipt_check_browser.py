@@ -21,7 +21,7 @@ from server.models import Project
 from server.services.ballot_box import store_votes
 from server.services.cycle_rules import load_cycle_rules
 from tests.axe_check import assert_accessible
-from tests.school_budget.test_student_browser import chromium, server_url  # noqa: F401
+from tests.server.school.test_student_browser import chromium, server_url  # noqa: F401
 from voting import VoteRecord
 
 no_axe_violations = functools.partial(assert_accessible, folder="receipt-check")

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from server.models import Project, utcnow
 from tests.axe_check import assert_accessible, run_axe
-from tests.school_budget.test_student_browser import chromium, server_url  # noqa: F401
+from tests.server.school.test_student_browser import chromium, server_url  # noqa: F401
 from voting import Channel
 
 from .test_results import store

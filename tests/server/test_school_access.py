@@ -16,8 +16,6 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from school_budget.codes import issue_codes
-from school_budget.keys import app_code_keys
 from server.jobs.kinds.code_cards import start_code_cards
 from server.jobs.runner import run_job
 from server.models import (
@@ -34,6 +32,8 @@ from server.models import (
     VotingCode,
     utcnow,
 )
+from server.school.codes import issue_codes
+from server.school.keys import app_code_keys
 from tests.factories import CSRF_TOKEN, sign_in
 
 SCHOOL_PARAMETERS = {"school_id", "contest_id", "project_id", "class_name", "code_id", "job_id"}

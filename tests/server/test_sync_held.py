@@ -29,7 +29,7 @@ from server.services.devices import revoke_device
 from server.services.tally import running_tally
 from tests.axe_check import run_axe
 from tests.factories import CSRF_TOKEN, PASSWORD, sign_in, stored_vote
-from tests.school_budget.test_student_browser import chromium, server_url  # noqa: F401
+from tests.server.school.test_student_browser import chromium, server_url  # noqa: F401
 
 from .test_sync_support import enrolled_device, project_ids, voter_key
 

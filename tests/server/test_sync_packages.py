@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import delete, select
 
 from qr_codes.codes import normalise, verifier
-from school_budget.codes import issue_codes, revoke_code
-from school_budget.keys import app_code_keys
 from server.models import Alarm, Category, Device, Project, SyncPackage, VotingCode
+from server.school.codes import issue_codes, revoke_code
+from server.school.keys import app_code_keys
 from sync import protocol
 from sync.packages import package_digest
 from tests.conftest import both_databases

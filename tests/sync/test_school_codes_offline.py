@@ -28,10 +28,10 @@ from kiosk.session import TerminalFlow
 from kiosk.terminal import Terminal
 from kiosk.visit import Step
 from qr_codes.codes import code_url, normalise
-from school_budget.code_votes import CodeRefused, cast_by_code
-from school_budget.codes import issue_codes, revoke_code
-from school_budget.keys import app_code_keys
 from server.models import Project, ProjectTally, Vote, VotingCode
+from server.school.code_votes import CodeRefused, cast_by_code
+from server.school.codes import issue_codes, revoke_code
+from server.school.keys import app_code_keys
 from server.sync.enrolment import issue_enrolment_code
 from server.sync.recount import recount_cycle
 from sync.client import SyncClient

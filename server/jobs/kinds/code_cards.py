@@ -5,7 +5,7 @@ The PDF is made in memory and kept (sealed: it holds live codes, server.jobs.sea
 as the job's output in the same transaction that ends the job done: a run killed
 midway leaves nothing, and the next run draws the same cards again from the start,
 once. A cancel is honoured between chunks of cards. Cards already used or revoked are
-never printed (school_budget.codes.printable_codes), as with the direct downloads.
+never printed (server.school.codes.printable_codes), as with the direct downloads.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from qr_codes.card_address import CardAddressError
 from qr_codes.cards import CodeCard, cards_pdf
 from qr_codes.codes import code_url
-from school_budget.codes import IssuedCode, printable_codes
-from school_budget.contests import Contest, load_contest
-from school_budget.keys import CodeKeys
 from server.models import Job, SchoolContest, User, utcnow
+from server.school.codes import IssuedCode, printable_codes
+from server.school.contests import Contest, load_contest
+from server.school.keys import CodeKeys
 
 from .. import store
 from ..runner import HANDLERS, JobFailed, JobRun

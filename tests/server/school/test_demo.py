@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from school_budget.code_votes import CodeRefused, find_code
-from school_budget.codes import class_usage
-from school_budget.keys import app_code_keys
 from server.demo import seed_demo
+from server.school.code_votes import CodeRefused, find_code
+from server.school.codes import class_usage
+from server.school.keys import app_code_keys
 
 
 def test_demo_schools_have_open_contests_and_codes_to_try(app, session):
@@ -29,7 +29,7 @@ def test_demo_schools_have_open_contests_and_codes_to_try(app, session):
 
 
 def test_a_demo_code_cannot_be_found_with_another_servers_keys(session, app):
-    from school_budget.keys import CodeKeys
+    from server.school.keys import CodeKeys
 
     summary = seed_demo(session, app.config["VOTER_KEY_SECRET_BYTES"], votes_per_cycle=10)
     _contest, unused = summary.schools.cards[0]

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from qr_codes.codes import new_code
-from school_budget import student_views
-from school_budget.code_throttle import CodeLimits, client_hash
-from school_budget.codes import issue_codes
-from school_budget.keys import app_code_keys
 from server.models import Project, ThrottleBucket, Vote
+from server.school import student_views
+from server.school.code_throttle import CodeLimits, client_hash
+from server.school.codes import issue_codes
+from server.school.keys import app_code_keys
 from tests.clocks import hand_clock
 from tests.conftest import both_databases
 from tests.factories import csrf

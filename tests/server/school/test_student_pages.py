@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import func, select
 
 from qr_codes.codes import new_code, normalise
-from school_budget.code_votes import CodeRefused
-from school_budget.codes import issue_codes, replace_code, revoke_code
-from school_budget.keys import app_code_keys
 from server.models import Project, ProjectStatus, Vote, VotingCode
+from server.school.code_votes import CodeRefused
+from server.school.codes import issue_codes, replace_code, revoke_code
+from server.school.keys import app_code_keys
 from tests.factories import csrf
 
 SPENT_UK = "Цим кодом уже проголосували. Кожен код дає один голос."

@@ -8,10 +8,10 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from school_budget.cli import codes_command, list_command
-from school_budget.code_votes import find_code
-from school_budget.keys import app_code_keys
 from server.models import VotingCode
+from server.school.cli import codes_command, list_command
+from server.school.code_votes import find_code
+from server.school.keys import app_code_keys
 
 BASE = "https://vote.example.gov.ua"
 

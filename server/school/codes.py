@@ -2,7 +2,7 @@
 card, and how many codes of each class have been used.
 
 The plain code exists only while it is being printed: the database keeps its verifier
-and a sealed copy (school_budget.keys). "Used" is read from the votes themselves (a
+and a sealed copy (server.school.keys). "Used" is read from the votes themselves (a
 counted vote carrying the code's verifier), so there is no second record that could
 disagree with the count.
 """

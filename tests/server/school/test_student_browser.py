@@ -20,9 +20,9 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from school_budget.codes import issue_codes
-from school_budget.keys import app_code_keys
 from server.models import Project, Vote
+from server.school.codes import issue_codes
+from server.school.keys import app_code_keys
 from tests.axe_check import run_axe
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "student"

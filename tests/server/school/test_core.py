@@ -10,18 +10,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qr_codes.codes import normalise
-from school_budget.classes import grades_text, normalise_class_name, parse_grades
-from school_budget.code_votes import CodeRefused, cast_by_code, find_code
-from school_budget.codes import (
+from server.models import AuditEvent, Community, Project, Vote, VotingCode
+from server.school.classes import grades_text, normalise_class_name, parse_grades
+from server.school.code_votes import CodeRefused, cast_by_code, find_code
+from server.school.codes import (
     class_usage,
     issue_codes,
     printable_codes,
     replace_code,
     revoke_code,
 )
-from school_budget.contests import ContestFields, create_contest
-from school_budget.keys import CodeKeys, app_code_keys
-from server.models import AuditEvent, Community, Project, Vote, VotingCode
+from server.school.contests import ContestFields, create_contest
+from server.school.keys import CodeKeys, app_code_keys
 from server.services.validation import Refused
 
 

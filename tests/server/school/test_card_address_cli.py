@@ -7,8 +7,8 @@ import json
 
 from sqlalchemy import func, select
 
-from school_budget.cli import codes_command
 from server.models import VotingCode
+from server.school.cli import codes_command
 
 TOO_LONG = "https://" + "budzhet-" * 10 + "x.gov.ua"  # 96 characters: no QR code holds its cards
 LONG = "https://gromadskyi-budzhet.example.gov.ua"  # 41: readable, modules smaller
