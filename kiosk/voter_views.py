@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, redirect, request
 from werkzeug.wrappers import Response
 
-from kiosk import ballot_view, school_codes
+from kiosk import ballot_page, ballot_view, school_codes
 from kiosk.freshness import terminal_data_age
 from kiosk.i18n import moment_text
 from kiosk.receipt import check_address
@@ -133,7 +133,8 @@ def ballot() -> str:
     page = ballot_view.category_page(
         current.voting.ballot, current.voting.cycle, current.selections, current.category_index
     )
-    return render("ballot.html", voting=current.voting, page=page, **_data_age())
+    cards = ballot_page.card_views(page.cards, current.prefs.locale)
+    return render("ballot.html", voting=current.voting, page=page, cards=cards, **_data_age())
 
 
 @bp.get("/ballot/project/<int:project_id>")
