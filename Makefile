@@ -27,6 +27,7 @@ test: $(STAMP)
 	./scripts/ensure-postgres.sh
 	./scripts/ensure-redis.sh
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
 
 bench: $(STAMP)
@@ -37,6 +38,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

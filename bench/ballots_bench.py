@@ -1,6 +1,6 @@
 """Paper-ballot reading figures (issue: reading scanned and photographed sheets):
 
-- ballot_read_scans / ballot_read_photos: sheets from tests/ballot_import/corpus.py (our
+- ballot_read_scans / ballot_read_photos: sheets from tests/paper/corpus.py (our
   forms, filled in with ticks, crosses, filled boxes, faint pencil and scribbled-out
   boxes, stray marks, then distorted like a scanner or a phone), read from their file
   bytes (PNG or JPEG) to a verdict on one core. Figures:
@@ -22,7 +22,7 @@
   own sensor noise (bench._colour_scan_png), the hardest of the three to decode.
 - camera_frames_per_s (1280x720): a session at the support point's camera (each sheet
   slid in, held still, slid out, the empty table between) through the camera path's
-  gate (ballot_import.camera_input: thumbnail, frame difference, and the reader on each
+  gate (support_point.camera_input: thumbnail, frame difference, and the reader on each
   still scene), one core, frames already in memory. gate_ms_per_frame is the thumbnail
   and difference alone, what every frame costs. Sheets laid flat (scanner distortions):
   a phone-photographed A4 page does not read at 720p (its QR modules are ~1.3 px).
@@ -30,7 +30,7 @@
   for the whole stream, and sheets_per_s for reading a sheet once it is still (the
   sharpest frame, the reader, the hash, the sheet store with its preview).
 
-- ballot_read_hostile: damaged and unusual sheets from tests/ballot_import/hostile.py (stains,
+- ballot_read_hostile: damaged and unusual sheets from tests/paper/hostile.py (stains,
   coffee rings, specks, erasures, smudges, a phone's shadow, a lamp's gradient, folds,
   staple and punch holes, highlighter, pencil, red/blue/black ink, photocopies, a crumpled
   page, a corner mark cut off the picture), one line per kind and a total ("kind": "all").
@@ -72,7 +72,7 @@ VVSG_POSITIONS_PER_ERROR = 500_000
 
 
 def _kinds():
-    from tests.ballot_import.corpus import MarkKind
+    from tests.paper.corpus import MarkKind
 
     # as corpus.make_corpus: mostly empty boxes, ticks and crosses, some filled, faint, cancelled
     return [MarkKind.NONE] * 13 + [MarkKind.TICK] * 3 + [MarkKind.CROSS] * 2 + [
@@ -82,7 +82,7 @@ def _kinds():
 def _make_batch(args: tuple[str, int, int, tuple[int, ...] | None]) -> list[tuple[bytes, object]]:
     """Sheets `seed`... of one kind, as file bytes with their known answers. Eight serials
     are reused so that each printed page is rendered once per worker, not per sheet."""
-    from tests.ballot_import.corpus import (
+    from tests.paper.corpus import (
         Distortion,
         MarkKind,
         encode,
@@ -111,7 +111,7 @@ def _make_batch(args: tuple[str, int, int, tuple[int, ...] | None]) -> list[tupl
         )  # fmt: skip
         data = encode(image, answer)
         if kind == "speed_png":  # as a scanner in grayscale mode writes it: 1 byte a pixel
-            from hardware import sheet_imaging
+            from paper import sheet_imaging
 
             data = sheet_imaging.encode_png(sheet_imaging.decode_image(data))
         elif kind == "speed_colour_png":
@@ -148,15 +148,15 @@ def _corpus(kind: str, count: int, seed: int, dpis: tuple[int, ...] | None = Non
 
 
 def _reader():
-    from ballot_import.layout import build_layout
-    from ballot_import.reader import SheetReader
-    from tests.ballot_import.corpus import TEST_FORM_KEY, sample_cycle
+    from paper.layout import build_layout
+    from paper.reader import SheetReader
+    from tests.paper.corpus import TEST_FORM_KEY, sample_cycle
 
     return SheetReader([build_layout(sample_cycle())], TEST_FORM_KEY)
 
 
 def _read_all(sheets: list) -> tuple[list, float]:
-    from ballot_import.inputs import pages_from_bytes
+    from paper.inputs import pages_from_bytes
 
     reader = _reader()
     readings = []
@@ -227,10 +227,10 @@ def bench_accuracy(kind: str, count: int, seed: int, target_review: float) -> It
 
 @functools.cache
 def _hostile_reader():
-    from ballot_import.layout import build_layout
-    from ballot_import.reader import SheetReader
-    from tests.ballot_import.corpus import TEST_FORM_KEY
-    from tests.ballot_import.hostile import hostile_cycle
+    from paper.layout import build_layout
+    from paper.reader import SheetReader
+    from tests.paper.corpus import TEST_FORM_KEY
+    from tests.paper.hostile import hostile_cycle
 
     return SheetReader([build_layout(hostile_cycle())], TEST_FORM_KEY)
 
@@ -239,9 +239,9 @@ def _read_hostile_batch(args: tuple[str, int, int]) -> list[tuple[object, str, d
     """Hostile sheets `first`... of one kind, made and read in a worker (the figures count
     errors, not time): (known answer, outcome, verdict per project id) per sheet. The
     dpi follows the seed, so each worker renders a printed page once per dpi."""
-    from ballot_import.inputs import pages_from_bytes
-    from tests.ballot_import.corpus import encode
-    from tests.ballot_import.hostile import CAPTURES, make_hostile
+    from paper.inputs import pages_from_bytes
+    from tests.paper.corpus import encode
+    from tests.paper.hostile import CAPTURES, make_hostile
 
     kind, count, first = args
     captures = CAPTURES.get(kind, ("scan", "photo"))
@@ -274,7 +274,7 @@ def _hostile_figure(kind: str, scores: list) -> dict:
 
 
 def bench_hostile() -> Iterator[dict]:
-    from tests.ballot_import.hostile import HOSTILE_KINDS, score_sheet
+    from tests.paper.hostile import HOSTILE_KINDS, score_sheet
 
     started = time.perf_counter()
     chunk = 10
@@ -295,8 +295,8 @@ def long_run_sheets(first: int, count: int, only: int | None = None) -> Iterator
     """Sheets `first`... of the long run's batch starting at `first`, made exactly as the
     run makes them: (number, capture, dpi, file bytes, answer). `only`: just that sheet
     (the ones before it are skipped without being drawn), to look at one again."""
-    from tests.ballot_import.corpus import encode, make_sheet, random_distortion
-    from tests.ballot_import.hostile import hostile_cycle
+    from tests.paper.corpus import encode, make_sheet, random_distortion
+    from tests.paper.hostile import hostile_cycle
 
     rng = random.Random(f"long:{first}")
     cycle = hostile_cycle()
@@ -321,7 +321,7 @@ def _read_long_batch(args: tuple[int, int]) -> tuple[list[int], list[dict]]:
     sheets], one line per silent error, so that it can be made again). Eighteen boxes a
     page, ordinary marks (pen ticks, crosses, fills, and a share of faint pencil and
     cancelled boxes), scans and photos mixed."""
-    from ballot_import.inputs import pages_from_bytes
+    from paper.inputs import pages_from_bytes
 
     first, count = args
     sheets = positions = silent = caught = ordinary_reviews = ordinary = 0
@@ -412,14 +412,14 @@ def _speed_parts(sheets: list) -> dict:
     zoomed crops of a page in review); for a PNG, inflating the file's zlib stream
     alone, in one call, no filters undone, no colour turned to grey: with the standard
     library's zlib (what libpng's inflate costs) and with ISA-L (what the decoder now
-    uses, hardware/png_inflate.py)."""
+    uses, paper/png_inflate.py)."""
     import hashlib
     import struct
     import zlib
 
     from isal import isal_zlib
 
-    from hardware import sheet_imaging
+    from paper import sheet_imaging
 
     reader = _reader()
     sha = decode = read = inflate = isal = 0.0
@@ -467,7 +467,7 @@ def _camera_session(kind: str, size: tuple[int, int]) -> Iterator[tuple[object, 
     import cv2
 
     from hardware.sheet_camera import Frame
-    from tests.ballot_import import camera_frames as cam
+    from tests.support_point import camera_frames as cam
 
     rng = random.Random(11)
     kinds = _kinds()
@@ -488,9 +488,9 @@ def bench_camera() -> Iterator[dict]:
     import tempfile
     from pathlib import Path
 
-    from ballot_import.camera_input import CameraSheetInput, frame_difference, keep_camera_sheet, thumbnail
-    from ballot_import.sheet_store import SheetStore
-    from tests.ballot_import.corpus import sample_cycle
+    from paper.sheet_store import SheetStore
+    from support_point.camera_input import CameraSheetInput, frame_difference, keep_camera_sheet, thumbnail
+    from tests.paper.corpus import sample_cycle
 
     affinity = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {min(affinity)})  # one core, as the reading figures

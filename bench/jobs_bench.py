@@ -106,7 +106,7 @@ def run(wanted: str = "") -> Iterator[dict]:
         return
     import redis
 
-    from ballot_import.serials import form_key
+    from paper.serials import form_key
     from server import create_app
     from server.jobs.kinds.scan_upload import start_scan_upload
     from server.jobs.kinds.voter_list import start_voter_list

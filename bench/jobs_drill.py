@@ -201,12 +201,12 @@ def run(wanted: str = "") -> Iterator[dict]:
     from sqlalchemy import func, select
     from sqlalchemy.orm import Session
 
-    from ballot_import.serials import form_key
+    from paper.serials import form_key
     from server.db import make_engine
     from server.models import Community, EligibleVoter, Job, PaperScanPage
-    from tests.ballot_import import corpus
-    from tests.ballot_import.corpus import Distortion, make_sheet
     from tests.factories import PASSWORD, Factories
+    from tests.paper import corpus
+    from tests.paper.corpus import Distortion, make_sheet
     from tests.server.test_eligibility import list_csv, rnokpp
     from voting.identity import community_voter_secret
 

@@ -1,12 +1,12 @@
 """Scanned paper sheets read on the server, into PostgreSQL.
 
-- paper_scan_upload: pages a second through server.services.paper_scans.import_scans,
+- paper_scan_upload: pages a second through server.paper.scans.import_scans,
   one core, from 200 dpi JPEG scans (quality 85) of filled sheets: QR to verdict, the
   preview JPEG, the review core and one PostgreSQL transaction per page, as the console
   upload and `spilno server paper-scans import` do. A scanner feeds 1–2 sheets a second.
 - paper_scan_commit: ready sheets stored as paper votes, one transaction for the lot.
 
-Sheets come from the tests' corpus generator (tests/ballot_import/corpus.py), printed
+Sheets come from the tests' corpus generator (tests/paper/corpus.py), printed
 with the bench community's own form key.
 """
 
@@ -27,7 +27,7 @@ MASTER_SECRET = b"b" * 32
 
 
 def _sheets(body: dict, key: bytes, count: int) -> list[tuple[str, bytes]]:
-    from tests.ballot_import import corpus
+    from tests.paper import corpus
 
     corpus.TEST_FORM_KEY = key  # the corpus prints with its module's key
     corpus._RENDERS.clear()
@@ -48,11 +48,11 @@ def _sheets(body: dict, key: bytes, count: int) -> list[tuple[str, bytes]]:
 
 
 def run(wanted: str = "") -> Iterator[dict]:
-    from ballot_import.serials import form_key
+    from paper.serials import form_key
     from server.db import make_engine
     from server.models import Community, utcnow
-    from server.services.paper_scan_store import ms
-    from server.services.paper_scans import commit_ready, import_scans
+    from server.paper.scan_store import ms
+    from server.paper.scans import commit_ready, import_scans
     from server.sync.packages import cycle_body
     from tests.factories import Factories
     from voting import community_voter_secret

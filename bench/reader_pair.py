@@ -29,10 +29,10 @@ SHEETS, PASSES = 40, 5
 def _side(root: str, sheets_file: str) -> None:
     """One checkout's reader: a pass over the sheets for each line read from stdin."""
     sys.path.insert(0, root)
-    from ballot_import.inputs import pages_from_bytes
-    from ballot_import.layout import build_layout
-    from ballot_import.reader import SheetReader
-    from tests.ballot_import.corpus import TEST_FORM_KEY, sample_cycle
+    from paper.inputs import pages_from_bytes
+    from paper.layout import build_layout
+    from paper.reader import SheetReader
+    from tests.paper.corpus import TEST_FORM_KEY, sample_cycle
 
     with open(sheets_file, "rb") as handle:
         sheets = pickle.load(handle)  # written by main() below, never from outside

@@ -9,7 +9,7 @@ live camera that stops giving frames (unplugged: it is reopened until it comes b
 `FrameSource` is the Protocol; `CaptureFrameSource` the real one (the only importer of
 cv2 here besides sheet_imaging and camera_scanner); `FakeFrameSource` gives a list of
 images or what a callable draws, with control methods, so the sheet logic
-(ballot_import.camera_input) is tested without a device.
+(support_point.camera_input) is tested without a device.
 
 Time: a file's frames carry the video's own timestamps and are read as fast as they
 decode (no pacing), so "held for three seconds" means three seconds of the recording

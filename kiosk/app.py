@@ -23,11 +23,11 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, g, request
 
+from appkit.service_pin import PinGuard
 from hardware import CardState, NoReader
 from kiosk.devices import Devices, build_devices
 from kiosk.freshness import DEFAULT_STALE_AFTER_MIN
 from kiosk.qr_handlers import default_qr_handlers
-from kiosk.service_pin import PinGuard
 from kiosk.session import TerminalFlow
 from kiosk.terminal import Terminal
 from kiosk.visit import Timing

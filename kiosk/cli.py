@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from sync.cli import export_bundle_command
+from sync.packages import PACKAGE_REFUSALS
 
 kiosk_group = click.Group("kiosk", help="A voting terminal: what staff do at the terminal itself.")
 kiosk_group.add_command(export_bundle_command)
@@ -108,18 +109,6 @@ def run_command(
         app.extensions["spilno.kiosk"].close()
 
 
-PACKAGE_REFUSALS = {
-    "package.shape": "це не підписаний пакет / this is not a signed package",
-    "package.signature": "підпис недійсний: пакет не від вашого сервера або змінений"
-    " / bad signature: the package is not from your server or was altered",
-    "package.format": "невідомий формат пакета / unknown package format",
-    "package.version": "у пакеті немає правильної версії / the package has no valid version",
-    "package.community": "пакет для іншої громади / the package is for another community",
-    "package.server_key": "пакет називає інший ключ сервера / the package names another server key",
-    "package.older": "на терміналі вже новіший пакет / the terminal already holds a newer package",
-}
-
-
 @kiosk_group.command("load-package")
 @_store_option
 @click.argument("package_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -181,7 +170,7 @@ def load_package_command(store_path: Path, package_file: Path, server_key: str |
 def hash_pin_command(pin: str) -> None:
     """Print the hash of a service PIN for SPILNO_KIOSK_SERVICE_PIN_HASH (the PIN itself
     is never stored on the terminal)."""
-    from kiosk.service_pin import hash_pin
+    from appkit.service_pin import hash_pin
 
     try:
         click.echo(hash_pin(pin))

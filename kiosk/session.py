@@ -27,12 +27,12 @@ import sqlite3
 import time
 from collections.abc import Callable
 
+from appkit.service_pin import PinGuard
 from hardware import CardError, CardPresent, CardState, NoReader, ReceiptPrinter
 from kiosk import ballot_view
 from kiosk.i18n import LOCALES, N_
 from kiosk.qr_handlers import QrHandlers, QrRefusal
 from kiosk.receipt import print_receipt, receipt_code, receipt_for
-from kiosk.service_pin import PinGuard
 from kiosk.terminal import UNAVAILABLE_TEXTS, OpenVoting, Terminal, Unavailable
 from kiosk.visit import (
     IDLE_WATCHED,

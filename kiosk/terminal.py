@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 
-from kiosk.eligibility import Refusal, VotedElsewhere, VotedHere, check_eligibility
+from kiosk.eligibility import Refusal, VotedElsewhere, check_eligibility
 from kiosk.i18n import N_
 from kiosk.qr_handlers import QrContext
 from kiosk.voting_switch import VotingSwitch
@@ -32,6 +32,7 @@ from sync.packages import (
     open_school_contests,
     window_state,
 )
+from sync.voted_here import VotedHere
 from voting import Ballot, Channel, IdentityKind, Problem, VoteRecord, VoterKey
 from voting.district import ballot_for_resident, district_problems
 

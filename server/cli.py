@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import click
 from flask import Flask
@@ -15,7 +14,7 @@ from flask import Flask
 from server import db
 from server.api.cli import api_client_group
 from server.eligibility_cli import eligibility_group
-from server.paper_scans_cli import paper_scans_group
+from server.paper.scans_cli import paper_scans_group
 from server.sync.bundle_cli import import_bundle_command
 from server.sync.cli import recount_command
 
@@ -115,50 +114,6 @@ def tally_command(cycle_id: int, as_json: bool) -> None:
         click.echo("збігається / agrees" if agrees else "НЕ збігається / DISAGREES")
     if not agrees:
         raise SystemExit(1)
-
-
-@server_group.command("demo")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--port",
-    default=8000,
-    show_default=True,
-    type=click.IntRange(1, 65535),
-    help="Port to listen on (make demo PORT=...); checked before anything is built.",
-)
-@click.option(
-    "--kiosk-port",
-    default=8080,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="Port of the demo's kiosk on 127.0.0.1 (make demo KIOSK_PORT=...; 0: no kiosk).",
-)
-@click.option("--no-serve", is_flag=True, help="Only build the demo database, do not start the server.")
-@click.option("--votes", default=3000, show_default=True, type=int, help="Generated votes per cycle.")
-def demo(host: str, port: int, kiosk_port: int, no_serve: bool, votes: int) -> None:
-    """Build a fresh demo community on SQLite (instance/demo.db) and serve the console,
-    with a terminal that votes and syncs by itself and a kiosk to try in a browser
-    (the fake card reader at /fake-card), both enrolled with the demo server.
-
-    Refuses, changing nothing, while another demo runs from this folder or when a
-    port is taken. Sign-ins are kept in instance/demo-sign-in.txt; the server's and
-    the demo terminal's log in instance/demo.log."""
-    from server.demo_guard import DemoAlreadyRunning, PortBusy
-    from server.demo_run import run_demo
-
-    try:
-        run_demo(
-            Path("instance"),
-            host,
-            port,
-            serve=not no_serve,
-            votes=votes,
-            echo=click.echo,
-            kiosk_port=kiosk_port or None,
-        )
-    except (DemoAlreadyRunning, PortBusy) as refused:
-        click.echo(refused.message(), err=True)
-        raise SystemExit(1) from None
 
 
 server_group.add_command(api_client_group)

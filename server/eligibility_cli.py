@@ -11,12 +11,12 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
+from appkit.progress import ROWS, progress_bar
 from server import db
 from server.cli_context import app_context
 from server.models import Community
 from server.services import eligibility
 from server.services.eligibility_file import KINDS, MAX_BYTES
-from spilno.progress import ROWS, progress_bar
 from voting import community_voter_secret
 
 eligibility_group = click.Group(

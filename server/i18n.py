@@ -3,7 +3,7 @@
 Texts are written in Ukrainian in the code and templates; English translations live in
 `translations/en/*.po` (one file per area of the site). A text with a count in it is
 marked `ngettext(singular, plural, n, **params)`, its forms in `translations/en/` and, for
-the Ukrainian "few" form, `translations/uk/` (see spilno/po_catalog.py). `_()` picks the
+the Ukrainian "few" form, `translations/uk/` (see appkit/po_catalog.py). `_()` picks the
 visitor's language: `?lang=` (remembered in a cookie), else the cookie, else the signed-in user's
 preference, else Ukrainian. Dates and money follow the language's conventions (Babel).
 """
@@ -20,7 +20,7 @@ from babel.dates import format_datetime as babel_datetime
 from babel.numbers import format_decimal
 from flask import Flask, current_app, g, request
 
-from spilno.po_catalog import Catalog, read_translations
+from appkit.po_catalog import Catalog, read_translations
 from voting import channel_label
 from voting import message as domain_message
 

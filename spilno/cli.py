@@ -13,12 +13,12 @@ import click
 
 # name -> "module:attribute" of its click group
 GROUPS = {
-    "server": "server.cli:server_group",
+    "server": "spilno.demo_cli:server_group",  # the server's commands and its demo
     "device": "sync.cli:device_group",
     "kiosk": "kiosk.cli:kiosk_group",
     "hardware": "hardware.cli:hardware_group",
     "school": "server.school.cli:school_group",
-    "ballots": "ballot_import.cli:ballots_group",
+    "ballots": "support_point.cli:ballots_group",
     "count": "spilno.count:count_group",
 }
 

@@ -354,3 +354,17 @@ def simulated_vote(
         voter_key=voter.hex,
         device_id=device,
     )
+
+
+# A refused package's reason for a device's command line, both languages (kiosk and
+# support point alike).
+PACKAGE_REFUSALS = {
+    "package.shape": "це не підписаний пакет / this is not a signed package",
+    "package.signature": "підпис недійсний: пакет не від вашого сервера або змінений"
+    " / bad signature: the package is not from your server or was altered",
+    "package.format": "невідомий формат пакета / unknown package format",
+    "package.version": "у пакеті немає правильної версії / the package has no valid version",
+    "package.community": "пакет для іншої громади / the package is for another community",
+    "package.server_key": "пакет називає інший ключ сервера / the package names another server key",
+    "package.older": "на терміналі вже новіший пакет / the terminal already holds a newer package",
+}

@@ -48,7 +48,7 @@ def test_a_device_command_loads_neither_the_server_nor_image_code():
         "    main(['device', 'sync', '--help'])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = sorted(m for m in ('server', 'flask', 'cv2', 'ballot_import', 'reportlab')"
+        "heavy = sorted(m for m in ('server', 'flask', 'cv2', 'support_point', 'reportlab')"
         " if m in sys.modules)\n"
         "print('HEAVY', heavy)\n"
     )

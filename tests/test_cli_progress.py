@@ -2,7 +2,7 @@
 
 A person at a terminal sees files, rows, cards or votes done of the total on stderr;
 a script (stderr a file or a pipe) or `--json` gets exactly the output it got before
-there was a bar. The terminal is forced in one place (spilno.progress.stderr_is_terminal);
+there was a bar. The terminal is forced in one place (appkit.progress.stderr_is_terminal);
 the first tests check that place against a real pseudo-terminal.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from spilno import progress
+from appkit import progress
 from voting.identity import rnokpp_check_digit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +42,7 @@ def _bar_reached(text: str, final: str, label: str) -> None:
 
 SCRIPT = """
 import click
-from spilno.progress import FILES, progress_bar
+from appkit.progress import FILES, progress_bar
 with progress_bar(FILES, quiet={quiet}) as bar:
     for done in range(4):
         bar.update(done, 3)
@@ -107,8 +107,8 @@ def test_into_a_pipe_or_with_json_nothing_of_the_bar_is_written():
 def ballots(tmp_path):
     """A signed package file, its key, and a folder of three files: a sheet and two
     that are not scans (each still counts as a file read)."""
-    from tests.ballot_import.corpus import MarkKind, encode, make_sheet, sample_cycle
     from tests.kiosk.terminal_setup import PackageSigner, make_package
+    from tests.paper.corpus import MarkKind, encode, make_sheet, sample_cycle
 
     signer = PackageSigner()
     envelope = tmp_path / "package.json"
@@ -172,7 +172,7 @@ def test_ballots_import_on_a_real_terminal(ballots):
 
 def test_paper_scans_import_shows_files_read_on_a_terminal(app, make, session, tmp_path, monkeypatch):
     from server.models import Community
-    from server.paper_scans_cli import paper_scans_group
+    from server.paper.scans_cli import paper_scans_group
 
     cycle = make.ballot_cycle()
     make.device(session.get(Community, cycle.community_id), kind="support_point", code="S-0042")

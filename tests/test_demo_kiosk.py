@@ -14,13 +14,13 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from server import demo_kiosk
 from server.demo import seed_demo
 from server.demo_guard import PortBusy, reserve_port
-from server.demo_kiosk import DemoKiosk
-from server.demo_run import DEMO_KIOSK
 from server.models import Device, Vote
 from server.sync.enrolment import issue_enrolment_code
+from spilno import demo_kiosk
+from spilno.demo_kiosk import DemoKiosk
+from spilno.demo_run import DEMO_KIOSK
 from tests.axe_check import assert_accessible
 
 

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from server.demo import seed_demo
-from server.demo_terminal import DemoTerminal
 from server.models import Device, Vote
 from server.sync.enrolment import issue_enrolment_code
+from spilno.demo_terminal import DemoTerminal
 from sync.device_store import DeviceStore
 
 

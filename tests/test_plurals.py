@@ -1,6 +1,6 @@
 """Every Ukrainian count reads correctly: 1 голос, 2 голоси, 5 голосів, 21 голос.
 
-Counted texts are marked `ngettext(singular, plural, n)` (spilno/po_catalog.py explains
+Counted texts are marked `ngettext(singular, plural, n)` (appkit/po_catalog.py explains
 the forms); these tests check the rule, that every counted text has all its forms in
 both languages, and a count on the results page, a kiosk page and a students' page."""
 
@@ -15,17 +15,17 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from ballot_import.forms import COUNTED_TEXTS, TEXTS, _total_text
-from ballot_import.issue_messages import COUNTED as ISSUE_COUNTED
-from ballot_import.issue_messages import message as issue_message
-from ballot_import.issue_messages import ui_text
+from appkit.po_catalog import UKRAINIAN_PLURAL_FORMS, Catalog, plural_rule
 from kiosk import i18n as kiosk_i18n
+from paper.forms import COUNTED_TEXTS, TEXTS, _total_text
 from server import i18n as server_i18n
 from server.models import Category
+from server.paper.tally_messages import COUNTED as TALLY_COUNTED
+from server.paper.tally_messages import tally_message
 from server.school.student_ballot import rule_text
-from server.services.paper_tally_messages import COUNTED as TALLY_COUNTED
-from server.services.paper_tally_messages import tally_message
-from spilno.po_catalog import UKRAINIAN_PLURAL_FORMS, Catalog, plural_rule
+from support_point.issue_messages import COUNTED as ISSUE_COUNTED
+from support_point.issue_messages import message as issue_message
+from support_point.issue_messages import ui_text
 from voting.messages import COUNTED, MESSAGES, message
 
 ROOT = Path(__file__).resolve().parent.parent

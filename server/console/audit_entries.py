@@ -271,7 +271,7 @@ def _object_name(kind: str, raw_id: str, key: int | None, details: dict, names: 
 def _job_kind(kind: object) -> str:
     if not isinstance(kind, str) or not kind:
         return ""
-    from .jobs import kind_label  # the jobs page's own names for its kinds
+    from server.console.job_status import kind_label  # the jobs page's own names for its kinds
 
     return kind_label(kind)
 

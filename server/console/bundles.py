@@ -16,6 +16,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from server import db
 from server.auth.access import COMMUNITY_MANAGERS, current_user, roles_required, visible_community_ids
+from server.console.job_status import progress_text, state_label
 from server.i18n import _, ngettext
 from server.jobs.kinds.bundle_import import start_bundle_import
 from server.jobs.queue import enqueue
@@ -24,7 +25,6 @@ from server.sync.bundle_import import DEFAULT_MAX_BYTES, BundleReport, bundle_te
 from sync.bundle import BundleError
 from sync.bundle_reader import open_bundle
 
-from .jobs import progress_text, state_label
 from .views import bp, menu_item_after
 
 ENDPOINT = "console.bundle_import"

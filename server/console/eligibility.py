@@ -17,6 +17,7 @@ from server.auth.access import (
     roles_required,
     visible_community_ids,
 )
+from server.console.job_status import recent_jobs
 from server.i18n import _, get_locale
 from server.jobs.kinds.voter_list import KIND as LIST_UPLOAD
 from server.jobs.kinds.voter_list import start_voter_list
@@ -26,7 +27,6 @@ from server.services import eligibility
 from server.services.eligibility_file import KINDS, MAX_BYTES, MAX_ROWS, list_message
 
 from .forms import confirmed
-from .jobs import recent_jobs
 from .views import bp
 
 UPLOAD_ENDPOINT = "console.eligibility_upload"

@@ -25,11 +25,10 @@ from server.jobs.kinds.voter_list import KIND as VOTER_LIST
 from server.jobs.kinds.voter_list import problems_of as list_problems_of
 from server.models import Job, Project
 from server.models.job import FINISHED_STATES
+from server.paper.tally_report import problem_rows, summary_label
 from server.results.page import TEMPLATE_HELPERS
 from server.results.publishing import verification_from_dict
 from server.sync.bundle_import import BundleReport
-
-from .paper_tallies import problem_rows, summary_label
 
 __all__ = ["outcome_of", "target_link"]
 

@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from qr_codes.cards import LAYOUTS
 from server import db
 from server.auth.access import SCHOOL_STAFF, current_user, roles_required
+from server.console.job_status import job_or_404
 from server.i18n import _, get_locale
 from server.jobs import store
 from server.jobs.kinds.code_cards import KIND, MAX_CARDS, start_code_cards
@@ -24,7 +25,6 @@ from server.models import SchoolContest, utcnow
 from server.school.codes import class_usage
 from server.school.contests import load_contest
 
-from .jobs import job_or_404
 from .school_codes import card_address_problem, public_address
 from .school_contests import contest_or_404
 from .school_downloads import _attachment, _cannot_print, _file_name, _record

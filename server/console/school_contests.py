@@ -13,6 +13,7 @@ from sqlalchemy import select
 from qr_codes.cards import LAYOUTS
 from server import db
 from server.auth.access import MAX_ID, SCHOOL_STAFF, roles_required, school_scoped_or_404
+from server.console.job_status import recent_jobs
 from server.i18n import _, ngettext
 from server.jobs.kinds.code_cards import KIND as CODE_CARDS
 from server.models import Cycle, CycleKind, Project, School, SchoolContest, utcnow
@@ -31,7 +32,6 @@ from server.services.cycles import voting_started
 
 from .cycles import hryvnias_input, local_input, read_moment
 from .forms import REFUSALS, Errors, FormReader, refusal_errors, save
-from .jobs import recent_jobs
 from .school_summary import state_label, summarise
 from .views import bp
 

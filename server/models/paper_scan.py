@@ -1,8 +1,8 @@
 """Paper ballot sheets read on the server: scans a moderator uploads for a support point
 that does not read its own stack, the readings, and the people's decisions about them.
 
-The same four parts as a support point's sheet store (ballot_import/sheet_store.py),
-so the one review core (ballot_import/review.py) judges both:
+The same four parts as a support point's sheet store (paper/sheet_store.py),
+so the one review core (paper/review.py) judges both:
 - `paper_scan_page`: every page read, once per image and cycle (the SHA-256 of the
   uploaded file and the page's index in it), with per-box scores and verdicts, the
   reasons, and a downscaled JPEG of the page for the review page;

@@ -9,7 +9,7 @@ who voted twice.
 One sheet is current per cycle and support point. A replacement keeps the sheet it
 replaces (with `replaced_at` set), so what the results once counted stays on record;
 only current sheets count. `content_hash` is the SHA-256 of the sheet's canonical
-content (server.services.paper_tally_sheet.TallySheet.content_hash), so a recount can
+content (server.paper.tally_sheet.TallySheet.content_hash), so a recount can
 tell a line changed in the database after the import.
 """
 

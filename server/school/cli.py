@@ -11,11 +11,11 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
+from appkit.progress import CARDS, progress_bar
 from server import db
 from server.cli_context import app_context
 from server.models import School, SchoolContest, utcnow
 from server.services.validation import Refused
-from spilno.progress import CARDS, progress_bar
 
 from .codes import IssuedCode, issue_codes, printable_codes
 from .contests import Contest, contests_of_school, load_contest

@@ -14,7 +14,7 @@ from server.models import Category, Cycle, CycleKind, Project, ProjectStatus, Sc
 from voting import Ballot, BallotProject, CategoryRule, Channel, VoteRecord
 
 PAPER_SCAN_GRACE = timedelta(days=3)
-# "sheet_" + a support point's sheet serial (ballot_import.serials: S0001-000042).
+# "sheet_" + a support point's sheet serial (paper.serials: S0001-000042).
 PAPER_SHEET_CODE = re.compile(r"sheet_[A-Z0-9]{1,16}-[0-9]{6}")
 
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from server.models import Cycle
+from server.paper.tally import current_tallies
 from server.services.cycle_rules import ballot_for
-from server.services.paper_tally import current_tallies
 from server.services.results_funding import fund_cycle
 from server.services.tally import published_tally
 

@@ -17,8 +17,8 @@ from server.jobs.kinds.scan_commit import KIND as SCAN_COMMIT
 from server.jobs.kinds.scan_upload import KIND as SCAN_UPLOAD
 from server.jobs.kinds.tally_sheet import KIND as TALLY_SHEET
 from server.models import Cycle, CycleKind, DeviceKind, DeviceStatus, Job, PaperTally
+from server.paper.scan_store import ServerSheetStore
 from server.services.cycle_rules import PAPER_SCAN_GRACE
-from server.services.paper_scan_store import ServerSheetStore
 from server.sync.fleet import DeviceState, fleet_state
 
 # The background jobs of a support point's paper work: an operator follows these only.

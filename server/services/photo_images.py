@@ -1,7 +1,7 @@
 """A project photo as a moderator uploads it, made safe to send to every terminal.
 
 Only JPEG and PNG are taken, told by their first bytes (never by a name or a declared
-type). The header is read first (ballot_import.image_headers, the same reader the paper
+type). The header is read first (paper.image_headers, the same reader the paper
 scans use), so a file claiming a huge picture (an "image bomb": a few kilobytes that
 decode to gigabytes) is refused before a pixel is decoded. What passes is decoded with
 Pillow and written again as a plain baseline JPEG of bounded size, without metadata
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps
 
-from ballot_import.image_headers import image_kind, page_headers
+from paper.image_headers import image_kind, page_headers
 
 UPLOAD_BYTES = 8 * 1024 * 1024
 UPLOAD_PIXELS = 50_000_000

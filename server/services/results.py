@@ -6,7 +6,7 @@ vote, so a results page reads a few hundred tally rows instead of scanning a mil
 votes. `server.results.publishing.verify_against_records` is the slow, independent
 check: it recounts from the raw rows and says whether the tallies agree.
 
-Support points' tally sheets (server.services.paper_tally) add their per-project totals
+Support points' tally sheets (server.paper.tally) add their per-project totals
 and appear as a channel of their own, "paper_tally". They carry no voter keys, so a
 resident who also voted in another channel cannot be found: these votes are not
 deduplicated, and the pages and exports say so.
@@ -25,8 +25,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.models import Cycle, Device, Project, ProjectStatus, TurnoutTally, utcnow
-from server.services.paper_tally import current_tallies
-from server.services.paper_tally_results import TallySheetTotals, paper_tallies_section, sheet_totals
+from server.paper.tally import current_tallies
+from server.paper.tally_results import TallySheetTotals, paper_tallies_section, sheet_totals
 from server.services.results_funding import (
     CategoryResult,
     ProjectResult,

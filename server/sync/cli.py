@@ -7,9 +7,9 @@ import json
 
 import click
 
+from appkit.progress import VOTES, progress_bar
 from server import db
 from server.cli_context import app_context
-from spilno.progress import VOTES, progress_bar
 
 from .recount import RecountReport, UnknownCycle, recount_cycle
 

@@ -24,9 +24,9 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from server.models import Cycle, Device, DeviceCheckpoint, DeviceEnrolment, DeviceLogEntry, Vote
+from server.paper.tally import current_tallies, verify_stored_tallies
 from server.services.cycle_rules import load_cycle_rules, resolve_codes
 from server.services.funding_recount import FundingDifference, recount_funding
-from server.services.paper_tally import current_tallies, verify_stored_tallies
 from server.services.tally import add_counts, published_tally
 from sync import protocol
 from voting import CountingInput, VoteRecord, VoteStatus, decide, tally

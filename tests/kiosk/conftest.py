@@ -19,9 +19,9 @@ import pytest
 from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from appkit.service_pin import hash_pin
 from hardware import FakeCardReader, FakeQrScanner, MemoryPrinter
 from kiosk import create_kiosk_app
-from kiosk.service_pin import hash_pin
 from sync.device_store import DeviceStore
 
 from .terminal_setup import PackageSigner, enrolled_store

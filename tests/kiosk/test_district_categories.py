@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from appkit.service_pin import PinGuard
 from hardware import CardPresent, MemoryPrinter
-from kiosk.service_pin import PinGuard
 from kiosk.session import TerminalFlow
 from kiosk.terminal import Terminal
 from kiosk.visit import Step, Timing

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kiosk.service_pin import pin_matches
+from appkit.service_pin import pin_matches
 from spilno.cli import main
 from sync.device_store import DeviceStore
 

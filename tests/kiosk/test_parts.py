@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from appkit.service_pin import PinGuard, hash_pin, pin_matches
 from hardware import FakeCardReader, MemoryPrinter, PrintResult
 from kiosk.devices import DeviceConfigError, build_devices
-from kiosk.eligibility import VotedHere
 from kiosk.qr_handlers import NOT_FOR_VOTING_HERE, QrHandlers, QrRefusal, QrVoter
 from kiosk.receipt import PrintStatus, print_receipt, receipt_code, receipt_for
-from kiosk.service_pin import PinGuard, hash_pin, pin_matches
 from kiosk.voting_switch import VotingSwitch
+from sync.voted_here import VotedHere
 from voting import Channel, VoteRecord
 
 from .conftest import ManualClock

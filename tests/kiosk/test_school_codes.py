@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from appkit.service_pin import PinGuard
 from hardware import CardPresent, MemoryPrinter, NoCard
 from kiosk.eligibility import ALREADY_VOTED_ELSEWHERE, ALREADY_VOTED_HERE
 from kiosk.qr_handlers import NOT_FOR_VOTING_HERE, QrRefusal, default_qr_handlers
@@ -21,7 +22,6 @@ from kiosk.school_codes import (
     UNKNOWN_CODE,
     code_in_address,
 )
-from kiosk.service_pin import PinGuard
 from kiosk.session import TerminalFlow
 from kiosk.terminal import CODE_NOT_VALID_HERE, Terminal, Unavailable
 from kiosk.visit import Step, Timing

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from appkit.service_pin import PinGuard
 from hardware import CardError, CardPresent, MemoryPrinter, NoCard, NoReader
 from kiosk.eligibility import ALREADY_VOTED_ELSEWHERE, ALREADY_VOTED_HERE
 from kiosk.qr_handlers import NOT_FOR_VOTING_HERE, QrHandlers, QrRefusal, QrVoter
 from kiosk.receipt import PrintStatus
-from kiosk.service_pin import PinGuard
 from kiosk.session import NOT_RECORDED, PIN_LOCKED, PIN_WRONG, VOTING_ENDED, TerminalFlow
 from kiosk.terminal import Terminal
 from kiosk.visit import Step, Timing, WrongStep

@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 
 from server.demo import seed_demo
 from server.models import Community, Cycle, CycleKind, Device, Role, Vote
+from server.paper.tally import import_tally, tally_ballot
+from server.paper.tally_sheet import check_tally_form
 from server.services import eligibility
-from server.services.paper_tally import import_tally, tally_ballot
-from server.services.paper_tally_sheet import check_tally_form
 from tests.factories import sign_in
 from tests.server.school.test_student_browser import chromium, server_url  # noqa: F401
 

@@ -22,16 +22,16 @@ from server.models import (
     Project,
     Role,
 )
-from server.services import eligibility
-from server.services.paper_csv import check_paper_csv
-from server.services.paper_tally_messages import MESSAGES
-from server.services.paper_tally_sheet import (
+from server.paper.tally_messages import MESSAGES
+from server.paper.tally_sheet import (
     TallyBallot,
     TallyCategory,
     TallyProject,
     TallySheet,
     sheet_problems,
 )
+from server.paper.vote_csv import check_paper_csv
+from server.services import eligibility
 from server.services.results_funding import fund_cycle
 from server.services.tally import running_tally
 from server.sync.packages import cycle_body

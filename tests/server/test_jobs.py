@@ -18,8 +18,8 @@ from server.jobs.kinds import voter_list
 from server.jobs.runner import JobRun, run_job
 from server.models import AuditEvent, Community, EligibilityList, EligibleVoter, Job, JobFile, Role, utcnow
 from server.services import eligibility_file
-from tests.ballot_import.corpus import MarkKind
 from tests.factories import CSRF_TOKEN, sign_in
+from tests.paper.corpus import MarkKind
 from tests.server.test_eligibility import A, B, C, list_csv
 from tests.server.test_paper_scans import png, setup, sheet_key  # noqa: F401 - fixtures
 

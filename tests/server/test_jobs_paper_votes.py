@@ -15,7 +15,7 @@ from server.jobs import store
 from server.jobs.kinds import paper_votes
 from server.jobs.runner import JobRun, run_job
 from server.models import AuditEvent, Job, JobFile, Vote, utcnow
-from server.services import paper_csv
+from server.paper import vote_csv as paper_csv
 from tests.conftest import both_databases
 from tests.factories import CSRF_TOKEN
 from tests.server.test_console_paper_import import DOC_A, DOC_B, DOC_C, HEADER, csv_bytes, setup, words  # noqa: F401

@@ -14,7 +14,7 @@ from server.jobs.kinds import scan_commit
 from server.jobs.runner import run_job
 from server.models import AuditEvent, Cycle, Job, PaperScanSheet, Vote, utcnow
 from server.results.publishing import publish_results
-from tests.ballot_import.corpus import MarkKind
+from tests.paper.corpus import MarkKind
 from tests.server.test_paper_scans import png, setup, sheet_key, upload  # noqa: F401
 
 

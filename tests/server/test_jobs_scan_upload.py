@@ -13,8 +13,8 @@ import numpy as np
 from sqlalchemy import func, select
 
 from server.models import Job, JobFile, PaperScanPage
-from server.services import paper_scans as scans
-from tests.ballot_import.corpus import MarkKind
+from server.paper import scans
+from tests.paper.corpus import MarkKind
 from tests.server.test_jobs import actions, post_scans, signed_in
 from tests.server.test_paper_scans import png, setup, sheet_key  # noqa: F401 - fixtures
 

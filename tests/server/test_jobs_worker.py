@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import func, select
 
 from server.models import AuditEvent, Community, EligibleVoter, Job, PaperScanPage, PaperScanSheet, Role
-from tests.ballot_import.corpus import MarkKind
 from tests.factories import CSRF_TOKEN, sign_in
+from tests.paper.corpus import MarkKind
 from tests.server.test_eligibility import list_csv, rnokpp
 from tests.server.test_paper_scans import png, setup, sheet_key  # noqa: F401 - fixtures
 

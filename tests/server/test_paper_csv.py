@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from server.services.cycle_rules import CycleRules
-from server.services.paper_csv import (
+from server.paper.vote_csv import (
     MAX_BYTES,
     PaperContext,
     check_paper_csv,
     example_csv,
     vote_id_for,
 )
+from server.services.cycle_rules import CycleRules
 from voting import Ballot, BallotProject, CategoryRule, VoterKey
 from voting.identity import rnokpp_check_digit
 

@@ -10,17 +10,17 @@ import cv2
 import pytest
 from sqlalchemy import func, select, text
 
-from ballot_import import review
-from ballot_import.commit import sheet_vote_id
-from ballot_import.reading import BoxReading, SheetReading
+from paper import review
+from paper.reading import BoxReading, SheetReading
+from paper.sheet_vote import sheet_vote_id
 from server.models import AuditEvent, Community, PaperScanDecision, PaperScanSheet, Project, Vote, utcnow
+from server.paper.scan_store import ms
+from server.paper.scans import commit_ready, import_scans, server_sheet_vote_id, store_for
 from server.services.cycle_rules import PAPER_SCAN_GRACE
-from server.services.paper_scan_store import ms
-from server.services.paper_scans import commit_ready, import_scans, server_sheet_vote_id, store_for
 from server.sync.packages import cycle_body
-from tests.ballot_import import corpus
-from tests.ballot_import.corpus import Distortion, MarkKind, make_sheet
 from tests.factories import stored_vote
+from tests.paper import corpus
+from tests.paper.corpus import Distortion, MarkKind, make_sheet
 from voting import VoteRecord, community_voter_secret
 
 SECRET = b"s" * 32
@@ -45,7 +45,7 @@ def setup(app, make, session, sheet_key):
     point = make.device(community, kind="support_point", code="S-0042", name="Пункт у бібліотеці")
     moderator = make.user("community_moderator", community)
     secret = app.config["VOTER_KEY_SECRET_BYTES"]
-    from ballot_import.serials import form_key
+    from paper.serials import form_key
 
     sheet_key(form_key(community_voter_secret(secret, community.key_id)))
     projects = session.scalars(select(Project).where(Project.cycle_id == cycle.id).order_by(Project.id)).all()
@@ -267,7 +267,7 @@ def test_a_decision_can_be_neither_rewritten_nor_deleted(session, setup):
 def test_the_command_line_reads_a_folder_and_commits(app, session, setup, tmp_path):
     import json
 
-    from server.paper_scans_cli import paper_scans_group
+    from server.paper.scans_cli import paper_scans_group
 
     small = setup["small"]
     folder = tmp_path / "scans"
@@ -408,7 +408,7 @@ def test_a_decision_made_on_the_server_can_be_changed_only_with_a_reason(session
 
 
 def test_an_image_bomb_uploaded_twice_is_refused_twice_and_changes_nothing(session, setup):
-    from tests.ballot_import.bombs import png_bomb, tiff
+    from tests.paper.bombs import png_bomb, tiff
 
     doubled = [(256, 4, 20_000), (256, 4, 100), (257, 4, 20_000), (257, 4, 100), (258, 3, 8), (273, 4, 0)]
     files = [("bomb.png", png_bomb(12_000, 12_000)), ("doubled.tif", tiff([doubled]))]

@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 
 from server.models import PaperScanDecision, Vote
 from tests.axe_check import assert_accessible
-from tests.ballot_import.corpus import MarkKind
 from tests.factories import PASSWORD
+from tests.paper.corpus import MarkKind
 from tests.server.school.test_student_browser import chromium, server_url  # noqa: F401
 from tests.server.test_paper_scans import png, setup, sheet_key  # noqa: F401
 

@@ -12,10 +12,10 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from ballot_import.messages import message
+from paper.messages import message
 from server.models import Community, PaperScanDecision, PaperScanPage, Role, Vote
-from tests.ballot_import.corpus import MarkKind
 from tests.factories import CSRF_TOKEN, sign_in
+from tests.paper.corpus import MarkKind
 from tests.server.test_paper_scans import keep_shadow, png, setup, sheet_key  # noqa: F401 - fixtures
 
 

@@ -524,7 +524,7 @@ def test_a_school_budget_cycle_has_no_tally_import(client, make, session, setup)
 def test_the_database_keeps_one_current_sheet_per_point_when_two_arrive_at_once(
     client, session, setup, monkeypatch
 ):
-    import server.services.paper_tally as service
+    import server.paper.tally as service
 
     s1 = setup["small"][0]
     assert type_in(client, setup, {"ballots_cast": "12", f"votes_{s1.number}": "7"}).status_code == 200

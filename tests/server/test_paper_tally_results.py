@@ -16,11 +16,11 @@ from openapi_schema_validator import validate
 from sqlalchemy import select, text
 
 from server.models import Community, Cycle, Project, Role
+from server.paper.tally import Outcome, current_tallies, import_tally, tally_ballot
+from server.paper.tally_sheet import check_tally_form
 from server.results.publishing import publish_results, verify_against_records
 from server.services.ballot_box import store_votes
 from server.services.cycle_rules import load_cycle_rules
-from server.services.paper_tally import Outcome, current_tallies, import_tally, tally_ballot
-from server.services.paper_tally_sheet import check_tally_form
 from server.services.results import cycle_results
 from server.services.tally import published_tally, recount_with_paper_tallies, running_tally
 from server.sync.cli import recount_command

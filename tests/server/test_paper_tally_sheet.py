@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from server.services.paper_tally_csv import MAX_BYTES, MAX_ROWS, check_tally_csv, example_csv
-from server.services.paper_tally_messages import MESSAGES
-from server.services.paper_tally_sheet import (
+from server.paper.tally_csv import MAX_BYTES, MAX_ROWS, check_tally_csv, example_csv
+from server.paper.tally_messages import MESSAGES
+from server.paper.tally_sheet import (
     TallyBallot,
     TallyCategory,
     TallyProject,

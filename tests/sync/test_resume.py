@@ -8,10 +8,10 @@ import shutil
 
 import pytest
 
-from kiosk.eligibility import VotedHere
 from sync import protocol
 from sync.client import SyncClient, SyncError
 from sync.device_store import DeviceStore
+from sync.voted_here import VotedHere
 from voting import VoteRecord
 
 from .conftest import cast_votes

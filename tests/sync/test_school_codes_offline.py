@@ -19,11 +19,11 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from appkit.service_pin import PinGuard
 from hardware import NoCard
 from kiosk.eligibility import ALREADY_VOTED_ELSEWHERE, ALREADY_VOTED_HERE
 from kiosk.qr_handlers import default_qr_handlers
 from kiosk.school_codes import UNKNOWN_CODE
-from kiosk.service_pin import PinGuard
 from kiosk.session import TerminalFlow
 from kiosk.terminal import Terminal
 from kiosk.visit import Step

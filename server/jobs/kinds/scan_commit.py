@@ -1,5 +1,5 @@
 """«Зберегти готові аркуші як голоси» as a job: every ready scanned sheet of a cycle
-judged again and stored as one paper vote (server.services.paper_scans.commit_ready).
+judged again and stored as one paper vote (server.paper.scans.commit_ready).
 
 A large backlog is long work (120 sheets took 2.4 s; a support point's weekend, tens
 of thousands of sheets, would not fit a web request). commit_ready stores the lot in one
@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from server.models import Cycle, Job, User, utcnow
-from server.services.paper_scans import commit_ready
+from server.paper.scans import commit_ready
 
 from .. import store
 from ..runner import HANDLERS, JobFailed, JobRun

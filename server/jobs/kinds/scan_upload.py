@@ -1,6 +1,6 @@
 """«Скановані бюлетені» as a job: read a stack of uploaded scans page by page.
 
-Each page is kept (server.services.paper_scans.keep_scans) and committed together with
+Each page is kept (server.paper.scans.keep_scans) and committed together with
 the job's progress, its counts and the page's problems (a fenced write): a run killed
 between two pages leaves every page kept once and counted once, and the next run skips
 exactly the pages counted. A page is also unique by its image and index in the cycle,
@@ -16,9 +16,9 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from server.models import Cycle, Device, Job, User, utcnow
+from server.paper import scans
+from server.paper.scan_store import ms
 from server.services import audit
-from server.services import paper_scans as scans
-from server.services.paper_scan_store import ms
 
 from .. import store
 from ..runner import HANDLERS, MAX_PROBLEMS, JobFailed, JobRun

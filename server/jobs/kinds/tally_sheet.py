@@ -1,6 +1,6 @@
 """«Імпорт протоколу підрахунку» from a CSV file as a job: one support point's tally
 sheet, checked and stored (or put in place of the current one, when the moderator
-confirmed it) by server.services.paper_tally.
+confirmed it) by server.paper.tally.
 
 paper_tally commits its own work, so it runs in a session joined to an outer
 transaction (JobRun.one_transaction) that also ends the job: a run killed midway
@@ -17,9 +17,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from server.models import Cycle, Device, Job, User, utcnow
-from server.services.paper_tally import SOURCE_CSV, Outcome, TallyImport, import_tally, tally_ballot
-from server.services.paper_tally_csv import check_tally_csv
-from server.services.paper_tally_sheet import FORM_FIELD_CHARS, SUMMARY_NAMES, TallyProblem
+from server.paper.tally import SOURCE_CSV, Outcome, TallyImport, import_tally, tally_ballot
+from server.paper.tally_csv import check_tally_csv
+from server.paper.tally_sheet import FORM_FIELD_CHARS, SUMMARY_NAMES, TallyProblem
 
 from .. import store
 from ..runner import HANDLERS, JobFailed, JobRun

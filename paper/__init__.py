@@ -1,0 +1,25 @@
+"""Paper ballots, the library: printable forms with their layout JSON and keyed sheet
+serials (forms, layout, serials), reading scanned or photographed sheets with their
+imaging (inputs, image_headers, sheet_imaging, png_inflate, reader, reading), the
+sheet store with its serial ledger (sheet_store, issue_store) and the review core
+(review). Plain Python: no Flask, no SQLAlchemy, no app. The support point
+(support_point/) and the server (server/paper/) are built on it; docs/paper-reading.md
+says how a mark is judged."""
+
+from paper.layout import Layout, LayoutError, build_layout
+from paper.messages import MESSAGES, message
+from paper.serials import QrFields, SerialError, form_key, make_qr_text, parse_qr_text, serial_range
+
+__all__ = [
+    "MESSAGES",
+    "Layout",
+    "LayoutError",
+    "QrFields",
+    "SerialError",
+    "build_layout",
+    "form_key",
+    "make_qr_text",
+    "message",
+    "parse_qr_text",
+    "serial_range",
+]
