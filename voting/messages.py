@@ -270,6 +270,54 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+# Polls (voting/polls.py): a poll's own rule (the console) and a resident's answers.
+MESSAGES.update(
+    {
+        "poll.no_questions": ("В опитуванні немає жодного питання.", "The poll has no questions."),
+        "poll.question_few_options": (
+            "Питання {question}: потрібно щонайменше два варіанти відповіді.",
+            "Question {question}: at least two answer options are needed.",
+        ),
+        "poll.question_same_option": (
+            "Питання {question}: один варіант відповіді вказано двічі.",
+            "Question {question}: an answer option is listed twice.",
+        ),
+        "poll.question_max_choices": (
+            "Питання {question}: скільки можна обрати — від 1 до {options}.",
+            "Question {question}: how many may be chosen must be between 1 and {options}.",
+        ),
+        "poll.answer_empty": (
+            "Дайте відповідь хоча б на одне питання.",
+            "Answer at least one question.",
+        ),
+        "poll.answer_unknown_question": (
+            "Такого питання в опитуванні немає. Нічого не збережено.",
+            "The poll has no such question. Nothing was saved.",
+        ),
+        "poll.answer_shape": (
+            "Питання {question}: відповідь має неправильний вигляд.",
+            "Question {question}: the answer has the wrong form.",
+        ),
+        "poll.answer_unknown_option": (
+            "Питання {question}: такого варіанта відповіді немає.",
+            "Question {question}: there is no such answer option.",
+        ),
+        "poll.answer_option_twice": (
+            "Питання {question}: один варіант обрано двічі.",
+            "Question {question}: an option is chosen twice.",
+        ),
+        "poll.answer_none_chosen": (
+            "Питання {question}: оберіть варіант відповіді або пропустіть питання.",
+            "Question {question}: choose an answer or skip the question.",
+        ),
+        "poll.answer_one": (
+            "Питання {question}: оберіть один варіант відповіді.",
+            "Question {question}: choose one answer.",
+        ),
+    }
+)
+
+
 # Texts with a count, in every form of each language (voting/plurals.py picks one by the
 # parameter named first): Ukrainian one/few/many («з 21 року», «2 голоси», «5 голосів»),
 # English one/other. MESSAGES keeps their "many"/"other" forms for readers of the table.
@@ -352,7 +400,81 @@ COUNTED: dict[str, tuple[str, tuple[str, str, str], tuple[str, str]]] = {
             "Not funded: {votes} votes, at least {threshold} needed.",
         ),
     ),
+    "poll.too_many_questions": (
+        "limit",
+        (
+            "В опитуванні може бути не більше {limit} питання.",
+            "В опитуванні може бути не більше {limit} питань.",
+            "В опитуванні може бути не більше {limit} питань.",
+        ),
+        ("A poll has at most {limit} question.", "A poll has at most {limit} questions."),
+    ),
+    "poll.question_many_options": (
+        "limit",
+        (
+            "Питання {question}: не більше {limit} варіанта відповіді.",
+            "Питання {question}: не більше {limit} варіантів відповіді.",
+            "Питання {question}: не більше {limit} варіантів відповіді.",
+        ),
+        (
+            "Question {question}: at most {limit} answer option.",
+            "Question {question}: at most {limit} answer options.",
+        ),
+    ),
+    "poll.question_max_points": (
+        "limit",
+        (
+            "Питання {question}: найбільша кількість балів — від 1 до {limit}.",
+            "Питання {question}: найбільша кількість балів — від 1 до {limit}.",
+            "Питання {question}: найбільша кількість балів — від 1 до {limit}.",
+        ),
+        (
+            "Question {question}: the most points must be between 1 and {limit}.",
+            "Question {question}: the most points must be between 1 and {limit}.",
+        ),
+    ),
+    "poll.answer_too_many": (
+        "limit",
+        (
+            "Питання {question}: можна обрати не більше {limit} варіанта.",
+            "Питання {question}: можна обрати не більше {limit} варіантів.",
+            "Питання {question}: можна обрати не більше {limit} варіантів.",
+        ),
+        (
+            "Question {question}: choose at most {limit} option.",
+            "Question {question}: choose at most {limit} options.",
+        ),
+    ),
+    "poll.answer_rank_too_many": (
+        "limit",
+        (
+            "Питання {question}: можна впорядкувати не більше {limit} варіанта.",
+            "Питання {question}: можна впорядкувати не більше {limit} варіантів.",
+            "Питання {question}: можна впорядкувати не більше {limit} варіантів.",
+        ),
+        (
+            "Question {question}: rank at most {limit} option.",
+            "Question {question}: rank at most {limit} options.",
+        ),
+    ),
+    "poll.answer_points_range": (
+        "max",
+        (
+            "Питання {question}: кожному варіанту можна дати від 0 до {max} бала.",
+            "Питання {question}: кожному варіанту можна дати від 0 до {max} балів.",
+            "Питання {question}: кожному варіанту можна дати від 0 до {max} балів.",
+        ),
+        (
+            "Question {question}: give each option from 0 to {max} point.",
+            "Question {question}: give each option from 0 to {max} points.",
+        ),
+    ),
 }
+
+# A counted text read without its count (a table of codes, a log line) shows its
+# many / other form.
+for _code, (_param, _uk_forms, _en_forms) in COUNTED.items():
+    MESSAGES.setdefault(_code, (_uk_forms[2], _en_forms[1]))
 
 
 def _count(value: Any) -> int:
