@@ -2,10 +2,14 @@
 
 The configuration is a plain mapping (a kiosk's settings file, CLI options):
 
-    reader       "fake" (default) | "pcsc"
+    reader       "pcsc" | "fake"  (required)
     reader_name  part of the reader's name, when several are attached (pcsc only)
-    camera       "fake" (default) | a camera index (0, "0") | a video file | a stream URL
+    camera       a camera index (0, "0") | a video file | a stream URL | "fake"  (required)
     printer      "none" (default) | "memory" | "file:DIR" | "lp:QUEUE"
+
+A fake is made only when asked for by name: a terminal whose settings lost their reader
+line must refuse to start, not come up with a fake reader (whose test page lets anyone
+put any card on it). A missing or empty reader or camera is a HardwareConfigError.
 
 The real drivers are imported only when chosen, so a terminal without pyscard or
 OpenCV installed can still run on fakes.
@@ -27,7 +31,10 @@ class HardwareConfigError(ValueError):
 
 
 def get_card_reader(config: Mapping[str, Any]) -> CardReader:
-    kind = str(config.get("reader") or "fake").strip().lower()
+    setting = config.get("reader")
+    if setting is None or not str(setting).strip():
+        raise HardwareConfigError('reader is not set: "pcsc" for the real reader, "fake" for none')
+    kind = str(setting).strip().lower()
     if kind == "fake":
         return FakeCardReader()
     if kind == "pcsc":
@@ -38,8 +45,10 @@ def get_card_reader(config: Mapping[str, Any]) -> CardReader:
 
 
 def get_qr_scanner(config: Mapping[str, Any]) -> QrScanner:
-    camera = config.get("camera", "fake")
-    if camera is None or (isinstance(camera, str) and camera.strip().lower() in ("", "fake")):
+    camera = config.get("camera")
+    if camera is None or (isinstance(camera, str) and not camera.strip()):
+        raise HardwareConfigError('camera is not set: a camera index, a video file, a stream URL or "fake"')
+    if isinstance(camera, str) and camera.strip().lower() == "fake":
         return FakeQrScanner()
     if isinstance(camera, bool) or not isinstance(camera, int | str):
         raise HardwareConfigError(

@@ -20,7 +20,11 @@ from hardware.printers import FilePrinter, LpPrinter, NoPrinter
 
 @pytest.mark.parametrize(
     ("config", "kind"),
-    [({}, FakeCardReader), ({"reader": "fake"}, FakeCardReader), ({"reader": "PCSC"}, PcscCardReader)],
+    [
+        ({"reader": "fake"}, FakeCardReader),
+        ({"reader": " Fake "}, FakeCardReader),
+        ({"reader": "PCSC"}, PcscCardReader),
+    ],
 )
 def test_reader_is_chosen_by_configuration(config, kind):
     assert type(get_card_reader(config)) is kind
@@ -48,9 +52,28 @@ def test_camera_is_an_index_a_file_or_a_stream(camera, source):
     assert scanner.status().running is False  # made, not started
 
 
-@pytest.mark.parametrize("config", [{}, {"camera": "fake"}, {"camera": None}])
-def test_fake_camera_is_the_default(config):
-    assert type(get_qr_scanner(config)) is FakeQrScanner
+def test_the_fake_camera_only_when_asked_for_by_name():
+    assert type(get_qr_scanner({"camera": "fake"})) is FakeQrScanner
+    assert type(get_qr_scanner({"camera": " FAKE "})) is FakeQrScanner
+
+
+@pytest.mark.parametrize(
+    ("make", "config"),
+    [
+        (get_card_reader, {}),
+        (get_card_reader, {"reader": None}),
+        (get_card_reader, {"reader": ""}),
+        (get_card_reader, {"reader": "  "}),
+        (get_qr_scanner, {}),
+        (get_qr_scanner, {"camera": None}),
+        (get_qr_scanner, {"camera": " "}),
+    ],
+)
+def test_a_missing_device_setting_is_refused_never_a_fake(make, config):
+    """A terminal whose settings lost a line must not come up on a fake reader, whose
+    test page would let anyone put any card on it."""
+    with pytest.raises(HardwareConfigError, match="is not set"):
+        make(config)
 
 
 @pytest.mark.parametrize(
