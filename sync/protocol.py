@@ -63,6 +63,11 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _json_string(value: str) -> bytes:
+    # What canonical_json writes for a string (json.dumps with ensure_ascii uses this).
+    return json.encoder.encode_basestring_ascii(value).encode()
+
+
 # --- keys and signatures -------------------------------------------------------------
 
 
@@ -154,9 +159,54 @@ class LogEntry:
         # Entries are frozen; their payload must not be changed after hashing either.
         cached = self.__dict__.get("_hash")
         if cached is None:
-            cached = sha256_hex(canonical_json(self.as_dict()))
+            cached = sha256_hex(self.canonical_bytes())
             object.__setattr__(self, "_hash", cached)
         return cached
+
+    def payload_bytes(self) -> bytes:
+        """canonical_json(self.payload), encoded once per entry: the entry's own hash
+        covers it, and the server stores it and hashes the vote record from it."""
+        cached = self.__dict__.get("_payload_bytes")
+        if cached is None:
+            cached = canonical_json(self.payload)
+            object.__setattr__(self, "_payload_bytes", cached)
+        return cached
+
+    def canonical_bytes(self) -> bytes:
+        """canonical_json(self.as_dict()), byte for byte, around the payload's text as
+        payload_bytes() encoded it (sorted keys: the payload sits between
+        package_version and prev_hash), instead of encoding the payload a second time.
+        Fields of other types than a received entry can have take the plain way."""
+        seq, version, offset = self.seq, self.package_version, self.clock_offset_ms
+        device, kind, prev_hash = self.device, self.kind, self.prev_hash
+        if not (
+            type(seq) is int
+            and type(version) is int
+            and type(offset) is int
+            and type(device) is str
+            and type(kind) is str
+            and type(prev_hash) is str
+        ):
+            return canonical_json(self.as_dict())
+        return b"".join(
+            (
+                b'{"clock_offset_ms":',
+                str(offset).encode(),
+                b',"device":',
+                _json_string(device),
+                b',"kind":',
+                _json_string(kind),
+                b',"package_version":',
+                str(version).encode(),
+                b',"payload":',
+                self.payload_bytes(),
+                b',"prev_hash":',
+                _json_string(prev_hash),
+                b',"seq":',
+                str(seq).encode(),
+                b"}",
+            )
+        )
 
     @classmethod
     def from_dict(cls, data: Any) -> LogEntry:

@@ -17,13 +17,29 @@ imports. One call stores one batch in the caller's transaction:
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, String, any_, bindparam, cast, func, select, text, true, update
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Select,
+    String,
+    Table,
+    any_,
+    bindparam,
+    cast,
+    func,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from server.db import bulk_insert
@@ -104,6 +120,9 @@ class TallyDelta:
 
     def apply(self, session: Session) -> None:
         dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            self._apply_postgres(session)
+            return
         insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
         projects = [
             {"community_id": c, "cycle_id": y, "project_id": p, "votes": d}
@@ -137,6 +156,41 @@ class TallyDelta:
                 set_={"votes": TurnoutTally.votes + stmt.excluded.votes},
             )
             session.execute(stmt, turnout)
+
+    def _apply_postgres(self, session: Session) -> None:
+        """As `apply`, each table's rows in one statement over arrays, in sorted order
+        (the order they lock in): the ORM building a statement's parameters row by row
+        cost more than the database's work for a batch's whole tally change."""
+        projects = [(c, y, p, d) for (c, y, p), d in sorted(self.projects.items()) if d]
+        if projects:
+            session.execute(_PROJECT_TALLY_ADD, _arrays("cypd", projects))
+        turnout = [(*key, d) for key, d in sorted(self.turnout.items()) if d]
+        if turnout:
+            if any(row[2].tzinfo is None for row in turnout):
+                raise ValueError("naive datetime given where an aware one is required")
+            turnout = [(c, y, h.isoformat(), *rest) for c, y, h, *rest in turnout]
+            session.execute(_TURNOUT_TALLY_ADD, _arrays(("c", "y", "h", "ch", "dev", "st", "d"), turnout))
+
+
+def _arrays(names: Sequence[str], rows: list[tuple]) -> dict[str, str]:
+    """Each column of `rows` as one array parameter (see _array_literal), by name."""
+    return {name: _array_literal(column) for name, column in zip(names, zip(*rows, strict=True), strict=True)}
+
+
+_PROJECT_TALLY_ADD = text(
+    "INSERT INTO project_tally (community_id, cycle_id, project_id, votes) "
+    "SELECT c, y, p, d FROM unnest(CAST(:c AS integer[]), CAST(:y AS integer[]), "
+    "CAST(:p AS integer[]), CAST(:d AS integer[])) WITH ORDINALITY AS t(c, y, p, d, n) ORDER BY n "
+    "ON CONFLICT (cycle_id, project_id) DO UPDATE SET votes = project_tally.votes + excluded.votes"
+)
+_TURNOUT_TALLY_ADD = text(
+    "INSERT INTO turnout_tally (community_id, cycle_id, hour, channel, device_id, status, votes) "
+    "SELECT c, y, h, ch, dev, st, d FROM unnest(CAST(:c AS integer[]), CAST(:y AS integer[]), "
+    "CAST(:h AS timestamptz[]), CAST(:ch AS text[]), CAST(:dev AS text[]), CAST(:st AS text[]), "
+    "CAST(:d AS integer[])) WITH ORDINALITY AS t(c, y, h, ch, dev, st, d, n) ORDER BY n "
+    "ON CONFLICT (cycle_id, hour, channel, device_id, status) "
+    "DO UPDATE SET votes = turnout_tally.votes + excluded.votes"
+)
 
 
 _VOTE_COLUMNS = (
@@ -216,23 +270,31 @@ def store_votes(
     source: str,
     now: datetime | None = None,
     tally: TallyDelta | None = None,
+    content_hashes: Sequence[str] | None = None,
 ) -> list[StoredVote]:
     """Store a batch; return each vote's current standing, one per record given, in order.
 
     `rules` maps every cycle id the batch may name to that cycle's rules. The caller
     owns the transaction: commit after this returns, roll back on VoteConflict. The
     tallies move here, unless the caller passes `tally`: then the changes are added to
-    it and the caller must `tally.apply(session)` before committing.
+    it and the caller must `tally.apply(session)` before committing. `content_hashes`:
+    each record's content_hash(), in order, when the caller already has them (a device's
+    log entry carries the record's canonical text, hashed once: server.sync.entries).
     """
     now = now or utcnow()
     batch: dict[str, VoteRecord] = {}
     hashes: dict[str, str] = {}
     conflicts: list[Conflict] = []
     order: list[str] = []
-    for record in records:
+    given = None if content_hashes is None else list(content_hashes)
+    if given is not None:
+        records = list(records)
+        if len(given) != len(records):
+            raise ValueError(f"{len(given)} content hashes for {len(records)} records")
+    for n, record in enumerate(records):
         if record.cycle_id not in rules:
             raise UnknownCycle(record.cycle_id)
-        digest = record.content_hash()
+        digest = record.content_hash() if given is None else given[n]
         order.append(record.vote_id)
         if record.vote_id in batch:
             if hashes[record.vote_id] != digest:
@@ -437,7 +499,55 @@ def _refresh_statistics_as_cycles_grow(session: Session, new_rows: list[dict]) -
 def _insert_votes(session: Session, rows: list[dict]) -> None:
     # The rows carry exactly these columns (bulk_insert refuses rows that differ).
     assert rows[0].keys() == set(_INSERT_COLUMNS), sorted(rows[0])
-    bulk_insert(session, Vote.__table__, rows)
+    values = [[row[c] for c in _INSERT_COLUMNS] for row in rows]
+    if session.get_bind().dialect.name == "postgresql":
+        # The project ids in PostgreSQL's text form of an array, as COPY reads it:
+        # psycopg's list adapter is Python code, element by element.
+        at = _INSERT_COLUMNS.index("selections")
+        for row in values:
+            row[at] = "{" + ",".join(map(str, row[at])) + "}"
+    insert_rows(session, Vote.__table__, _INSERT_COLUMNS, values)
+
+
+def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
+    """Insert `rows` (values in the order of `columns`; a JSON column's value as its
+    JSON text) in the session's transaction.
+
+    On PostgreSQL by COPY on the session's own connection: against one INSERT from
+    json_populate_recordset (server.db.bulk_insert) it spares encoding the rows as JSON
+    and the database reading them back (psycopg writes each value as PostgreSQL reads
+    it; a JSON column takes the text as it is). A violated constraint (a vote id
+    inserted at the same moment by another transaction) raises the IntegrityError an
+    INSERT would, and the transaction must be rolled back as after one. Elsewhere
+    bulk_insert.
+    """
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        decode = [isinstance(table.c[c].type, JSON) for c in columns]
+        bulk_insert(
+            session,
+            table,
+            [
+                {
+                    c: json.loads(v) if d and v is not None else v
+                    for c, v, d in zip(columns, row, decode, strict=True)
+                }
+                for row in rows
+            ],
+        )
+        return
+    names = ", ".join(f'"{c}"' for c in columns)
+    statement = f'COPY "{table.name}" ({names}) FROM STDIN'
+    driver = session.connection().connection.driver_connection
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except driver.Error as error:
+        # As SQLAlchemy wraps the driver's errors for an execute: IntegrityError,
+        # OperationalError (a deadlock, a cancelled statement)...
+        raise DBAPIError.instance(statement, None, error, type(driver).Error) from error
 
 
 def _counting_input(row: Mapping, voter: str, invalid_reason: str | None) -> CountingInput:

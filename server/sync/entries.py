@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from server.models import Cycle, DeviceKind
 from server.services.cycle_rules import CycleRules, load_cycle_rules
-from sync.protocol import LogEntry
+from sync.protocol import LogEntry, sha256_hex
 from voting import Channel, VoteRecord
 
 from .auth import DeviceRef
@@ -41,6 +41,23 @@ class EntryInvalid(Exception):
 class EntryVotes:
     records: list[VoteRecord]  # one per entry, in order
     rules: dict[int, CycleRules]
+    content_hashes: list[str]  # each record's content_hash(), in the same order
+    cycles: dict[int, Cycle]  # the cycles named, by id (the keys of `rules`)
+
+
+def content_hash(entry: LogEntry, record: VoteRecord) -> str:
+    """record.content_hash() for the record read from `entry` (read_vote), from the
+    payload's canonical text the entry's hash was made of: the record's canonical body
+    is not built and encoded a second time.
+
+    read_vote took the payload only if it equals the record's canonical body. Every
+    field's type is fixed by then (from_canonical_body checks cycle, selections, device
+    and cast_at; the id, voter key, code and channel are strings equal to canonical
+    ones) except "v", where 1.0 or true would equal 1 and encode differently: such a
+    payload takes the long way."""
+    if type(entry.payload["v"]) is int:
+        return sha256_hex(entry.payload_bytes())
+    return record.content_hash()
 
 
 def read_vote(entry: LogEntry, device: DeviceRef) -> VoteRecord:
@@ -85,4 +102,6 @@ def read_entry_votes(session: Session, device: DeviceRef, entries: Sequence[LogE
         # Another community's cycle is refused exactly like one that does not exist.
         if record.cycle_id not in cycles:
             raise EntryInvalid(entry.seq, "entry.vote_cycle")
-    return EntryVotes(records, {i: load_cycle_rules(session, c) for i, c in cycles.items()})
+    rules = {i: load_cycle_rules(session, c) for i, c in cycles.items()}
+    hashes = [content_hash(entry, record) for entry, record in zip(entries, records, strict=True)]
+    return EntryVotes(records, rules, hashes, cycles)

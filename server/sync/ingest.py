@@ -23,14 +23,14 @@ from datetime import datetime
 from typing import Any, NoReturn
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from server.db import bulk_insert
 from server.i18n import ngettext_in
-from server.models import Cycle, Device, DeviceCheckpoint, DeviceLogEntry, PendingBatch
+from server.models import Device, DeviceCheckpoint, DeviceLogEntry, PendingBatch
 from server.services import eligibility
-from server.services.ballot_box import StoredVote, TallyDelta, VoteConflict, store_votes
+from server.services.ballot_box import StoredVote, TallyDelta, VoteConflict, insert_rows, store_votes
 from sync import protocol
 
 from . import alarms
@@ -59,6 +59,20 @@ from .tampering import (
 MAX_PENDING_BATCHES = 50
 CLOCK_STEP_MS = 5 * 60 * 1000  # drift between syncs stays far below; a step does not
 DAMAGED_KIND = "damaged"  # a log row kept as evidence of an entry the device could not read
+# A stored log row's columns, in the order _apply writes them.
+LOG_COLUMNS = (
+    "community_id",
+    "device_id",
+    "seq",
+    "hash",
+    "prev_hash",
+    "kind",
+    "payload",
+    "package_version",
+    "clock_offset_ms",
+    "vote_id",
+    "received_at",
+)
 
 
 @dataclass(frozen=True)
@@ -328,15 +342,21 @@ def _apply(
             votes = read_entry_votes(session, ref, intact)
         except EntryInvalid as invalid:
             raise invalid_entry(ref, invalid.seq, invalid.rule) from None
-        cycles = {c.id: c for c in session.scalars(select(Cycle).where(Cycle.id.in_(sorted(votes.rules))))}
+        cycles = votes.cycles
         # The server's own voter list decides, not the terminal's copy of it (which may
         # be older, incomplete, or an answer replayed to it).
         keys = sorted({r.voter_key for r in votes.records if r.voter_key is not None})
         unlisted = (eligibility.unlisted_keys(session, ref.community_id, keys) or set()) if keys else set()
         # The same list says where each voter lives, for district categories.
         districts = batch_districts(session, ref.community_id, votes.rules, votes.records)
-        to_store, to_hold = [], []
-        for entry, record in zip(intact, votes.records, strict=True):
+        # The district check only where the ballot has a district category: elsewhere it
+        # finds nothing, vote by vote (voting.district.district_problems).
+        district_ballots = {
+            cycle_id: rules.ballot if any(c.district for c in rules.ballot.categories) else None
+            for cycle_id, rules in votes.rules.items()
+        }
+        to_store, to_hold, store_hashes = [], [], []
+        for entry, record, digest in zip(intact, votes.records, votes.content_hashes, strict=True):
             # The device's clock offset as the server sees it now, less the one the vote
             # was placed by: its drift since (a bundle or a waiting batch: unknown, 0).
             drift = 0 if offset_now_ms is None else entry.clock_offset_ms - offset_now_ms
@@ -347,16 +367,25 @@ def _apply(
                 unlisted,
                 drift,
                 superseded=superseded,
-                ballot=votes.rules[record.cycle_id].ballot,
+                ballot=district_ballots[record.cycle_id],
                 districts=districts,
             )
             if reason is None:
                 to_store.append(record)
+                store_hashes.append(digest)
             else:
                 to_hold.append((entry, record, reason))
         try:
             if to_store:
-                decided = store_votes(session, votes.rules, to_store, source=ref.code, now=now, tally=tally)
+                decided = store_votes(
+                    session,
+                    votes.rules,
+                    to_store,
+                    source=ref.code,
+                    now=now,
+                    tally=tally,
+                    content_hashes=store_hashes,
+                )
         except VoteConflict as conflict:
             raise vote_conflict(ref, conflict) from None
         hold(session, device, to_hold, now)
@@ -369,40 +398,43 @@ def _apply(
                 rows.append(_damaged_row(ref, entry, link, now))
                 _alarm(session, ref, damaged_entry(ref, entry), now)
             else:
+                # In LOG_COLUMNS order; the payload as the text its entry hash was made
+                # of (a JSON column takes it as it is: no second encoding).
                 rows.append(
-                    {
-                        "community_id": ref.community_id,
-                        "device_id": ref.id,
-                        "seq": entry.seq,
-                        "hash": entry.entry_hash(),
-                        "prev_hash": entry.prev_hash,
-                        "kind": entry.kind,
-                        "payload": entry.payload,
-                        "package_version": entry.package_version,
-                        "clock_offset_ms": entry.clock_offset_ms,
-                        "vote_id": vote_ids[entry.seq],
-                        "received_at": now,
-                    }
+                    (
+                        ref.community_id,
+                        ref.id,
+                        entry.seq,
+                        entry.entry_hash(),
+                        entry.prev_hash,
+                        entry.kind,
+                        entry.payload_bytes().decode("ascii"),
+                        entry.package_version,
+                        entry.clock_offset_ms,
+                        vote_ids[entry.seq],
+                        now,
+                    )
                 )
             link = entry.entry_hash()
-        bulk_insert(session, DeviceLogEntry.__table__, rows)
+        insert_rows(session, DeviceLogEntry.__table__, LOG_COLUMNS, rows)
         device.acked_seq = new[-1].seq
         device.acked_hash = new[-1].entry_hash()
-    known = select(DeviceCheckpoint.id).where(
-        DeviceCheckpoint.device_id == ref.id, DeviceCheckpoint.seq == batch.checkpoint_seq
-    )
-    if session.scalar(known) is None:
-        session.add(
-            DeviceCheckpoint(
-                community_id=ref.community_id,
-                device_id=ref.id,
-                enrolment_id=enrolment_id,
-                seq=batch.checkpoint_seq,
-                hash=batch.checkpoint_hash,
-                signature=batch.signature,
-                received_at=now,
-            )
+    # Kept once: a batch sent again names a checkpoint already stored (one statement,
+    # not a look-up and then an insert).
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(
+        insert(DeviceCheckpoint)
+        .values(
+            community_id=ref.community_id,
+            device_id=ref.id,
+            enrolment_id=enrolment_id,
+            seq=batch.checkpoint_seq,
+            hash=batch.checkpoint_hash,
+            signature=batch.signature,
+            received_at=now,
         )
+        .on_conflict_do_nothing(index_elements=["device_id", "seq"])
+    )
     session.flush()
     return decided
 
@@ -448,20 +480,20 @@ def _votes_only(entries: list[protocol.AnyEntry]) -> list[protocol.LogEntry]:
     return [e for e in entries if isinstance(e, protocol.LogEntry)]
 
 
-def _damaged_row(ref: DeviceRef, entry: protocol.DamagedEntry, link: str, now: datetime) -> dict:
-    return {
-        "community_id": ref.community_id,
-        "device_id": ref.id,
-        "seq": entry.seq,
-        "hash": entry.recorded_hash,
-        "prev_hash": link,  # what it should have pointed back to; its own text cannot say
-        "kind": DAMAGED_KIND,
-        "payload": {"evidence": entry.evidence},
-        "package_version": 0,
-        "clock_offset_ms": 0,
-        "vote_id": None,
-        "received_at": now,
-    }
+def _damaged_row(ref: DeviceRef, entry: protocol.DamagedEntry, link: str, now: datetime) -> tuple:
+    return (
+        ref.community_id,
+        ref.id,
+        entry.seq,
+        entry.recorded_hash,
+        link,  # prev_hash: what it should have pointed back to; its own text cannot say
+        DAMAGED_KIND,
+        protocol.canonical_json({"evidence": entry.evidence}).decode("ascii"),
+        0,
+        0,
+        None,
+        now,
+    )
 
 
 def _apply_pending(
