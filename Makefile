@@ -28,6 +28,7 @@ test: $(STAMP)
 	./scripts/ensure-redis.sh
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
 
 bench: $(STAMP)
@@ -39,6 +40,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, TextIO, cast
 
 import click
 
@@ -82,7 +82,7 @@ class Progress:
                 show_pos=True,
                 show_eta=True,
                 item_show_func=self._rate,
-                file=self._terminal,  # type: ignore[arg-type]
+                file=cast(TextIO, self._terminal),  # has what click uses of a stream
             )
             self._bar.length = None  # until the work tells its total
 

@@ -167,7 +167,7 @@ def looks_striped(patch: np.ndarray) -> bool:
 def _orientation(image: np.ndarray, sigma: float) -> tuple[float, float]:
     """(coherence, the direction its gradients avoid) of the image's detail finer than a
     Gaussian of `sigma` px (so an outline or a shading does not decide)."""
-    detail = np.float32(image)
+    detail: np.ndarray = image.astype(np.float32)
     detail = cv2.subtract(detail, cv2.GaussianBlur(detail, (0, 0), sigma))
     gx = cv2.Sobel(detail, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(detail, cv2.CV_32F, 0, 1, ksize=3)
@@ -206,7 +206,7 @@ def _line_psf(length: int, angle_deg: float) -> np.ndarray:
     blurred cards better than a thin anti-aliased line (11 against 7 of 20 read). Always
     an odd size, symmetric about its centre pixel (an even length gets half-weight ends)."""
     size = length | 1
-    kernel = np.zeros((size, size), np.float32)
+    kernel: np.ndarray = np.zeros((size, size), np.float32)
     kernel[size // 2, :] = 1
     if size != length:
         kernel[size // 2, [0, -1]] = 0.5
@@ -229,7 +229,7 @@ def _wiener(patch: np.ndarray, blur: tuple, noise_to_signal: float) -> np.ndarra
         width - patch.shape[1] - _PAD,
         cv2.BORDER_REFLECT,
     )
-    spectrum = cv2.dft(np.float32(image))
+    spectrum = cv2.dft(image.astype(np.float32))
     spectrum = cv2.mulSpectrums(spectrum, _inverse(blur, height, width, noise_to_signal), 0)
     restored = cv2.idft(spectrum, flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE)
     inner = restored[_PAD : _PAD + patch.shape[0], _PAD : _PAD + patch.shape[1]]

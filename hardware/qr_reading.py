@@ -98,7 +98,7 @@ SHARPEN_BOX = 7
 SHARPEN_BOX_HALF = 5  # the same blur's width on a halved frame, rounded to what OpenCV does fast
 SHARPEN_AMOUNT = 3.0
 
-_QR = zxingcpp.BarcodeFormat.QRCode
+_QR = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 _GLOBAL = zxingcpp.Binarizer.GlobalHistogram
 
 
@@ -174,6 +174,7 @@ class QrReader:
             half = halved(gray)
             run("frame", half, scale=0.5)
         if self.sharpen and not found and not unread:
+            assert half is not None  # halved above: the frame gave nothing
             run("sharpened", sharpened(half, SHARPEN_BOX_HALF), scale=0.5, binarizer=_GLOBAL)
         if self.sharpen and unread:
             run("sharpened", sharpened(gray), keep_unread=False)

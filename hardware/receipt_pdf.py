@@ -65,7 +65,8 @@ def receipt_pdf(receipt: Receipt) -> bytes:
     height = 2 * MARGIN + sum(line.space_before + line.size * 1.25 for line in lines)
     out = BytesIO()
     # invariant: no creation date or random id, so the same receipt gives the same bytes
-    canvas = Canvas(out, pagesize=(PAPER_WIDTH, height), invariant=True, initialFontName=REGULAR)
+    # types-reportlab takes initialFontName for a number; reportlab wants the font's name.
+    canvas = Canvas(out, pagesize=(PAPER_WIDTH, height), invariant=True, initialFontName=REGULAR)  # type: ignore[arg-type]
     canvas.setTitle(f"Квитанція {receipt.receipt_code}")
     y = height - MARGIN
     for line in lines:

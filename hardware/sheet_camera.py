@@ -193,7 +193,7 @@ class CaptureFrameSource:
         # Motion-JPEG first: most USB cameras give 1080p at 30 frames/s only that way
         # (raw YUYV at 1080p is ~5 frames/s over USB 2). One frame buffered, so a slow
         # reader sees the newest frame, not one from a second ago.
-        capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
+        capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*"MJPG"))
         if self.frame_size is not None:
             capture.set(cv2.CAP_PROP_FRAME_WIDTH, self.frame_size[0])
             capture.set(cv2.CAP_PROP_FRAME_HEIGHT, self.frame_size[1])
@@ -388,7 +388,7 @@ def write_video(path: str | os.PathLike[str], frames: Iterable[np.ndarray], fps:
             if writer is None:
                 height, width = frame.shape[:2]
                 writer = cv2.VideoWriter(
-                    os.fspath(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (width, height)
+                    os.fspath(path), cv2.VideoWriter.fourcc(*"MJPG"), fps, (width, height)
                 )
                 if not writer.isOpened():
                     raise OSError(f"OpenCV cannot write a Motion-JPEG video at {os.fspath(path)!r}")

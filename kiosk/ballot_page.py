@@ -11,7 +11,7 @@ The kept parts held half of a page's ~870 escaped values (bench: `python -m benc
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from flask import current_app, request
 from markupsafe import Markup
@@ -47,7 +47,7 @@ def card_views(cards: list[ProjectCard], locale: str) -> list[CardView]:
     store: dict[tuple[str, str], dict[_Shown, tuple[Markup, Markup]]]
     store = current_app.extensions.setdefault("spilno.ballot_cards", {})
     kept = store.setdefault((locale, request.script_root), {})
-    macros = None
+    macros: Any = None  # the template's macros, looked up by name
     views = []
     for card in cards:
         shown = _shown(card)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from hardware import CardReader, QrScanner, ReceiptPrinter
 from hardware.factory import HardwareConfigError, get_card_reader, get_printer, get_qr_scanner
@@ -46,7 +46,7 @@ def card_reader_from(spec: Any, config: Mapping[str, Any]) -> CardReader:
 
 def scanner_from(spec: Any) -> QrScanner | None:
     if spec is None or not isinstance(spec, str | int) or isinstance(spec, bool):
-        return spec
+        return cast("QrScanner | None", spec)  # not a spec: a scanner (or a test's stand-in) as given
     spec = str(spec).strip()
     if spec in ("", "none"):
         return None

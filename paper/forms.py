@@ -10,7 +10,7 @@ a second (measured in tests/paper/test_forms.py).
 
 from __future__ import annotations
 
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from reportlab import rl_config
 from reportlab.pdfbase import pdfmetrics
@@ -161,7 +161,7 @@ def _static_page(
     layout: L.Layout,
     page: L.PageLayout,
     plan: L.PagePlan,
-    texts: dict,
+    texts: dict[str, Any],
     districts: dict[int, str] | None = None,
 ) -> str:
     """Everything on a page that is the same on every sheet. `districts`: category id ->
@@ -200,7 +200,7 @@ def _static_page(
 
 
 def print_forms(
-    cycle: dict, serials: list[str], form_key: bytes, out: BinaryIO, *, locale: str = "uk"
+    cycle: dict[str, Any], serials: list[str], form_key: bytes, out: BinaryIO, *, locale: str = "uk"
 ) -> L.Layout:
     """Write a PDF to `out`: for each serial, one ballot sheet of `cycle` (all its pages),
     each page with its QR code. Returns the layout (its JSON belongs next to the PDF).
@@ -217,7 +217,8 @@ def print_forms(
     layout, plans = L.plan_sheet(cycle)
     register_fonts()
     # initialFontName: otherwise every page sets Helvetica, a font that is not embedded
-    canvas = Canvas(out, pagesize=L.PAGE_SIZE, pageCompression=1, invariant=1, initialFontName=REGULAR)
+    # types-reportlab takes initialFontName for a number; reportlab wants the font's name.
+    canvas = Canvas(out, pagesize=L.PAGE_SIZE, pageCompression=1, invariant=1, initialFontName=REGULAR)  # type: ignore[arg-type]
     canvas.setTitle(f"{texts['document']}: {printable(layout.cycle_title)[:200]}")
     canvas.setCreator("spilno paper")
     # A district category says so in its heading: a sheet's choices there count only for

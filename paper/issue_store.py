@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from paper.serials import MAX_NUMBER, SerialError
 
@@ -121,7 +121,7 @@ class IssuedSheet:
         return self.cancelled_at_ms is None
 
 
-def _rows(store: SheetStore, sql: str, params: tuple = ()) -> list[IssuedSheet]:
+def _rows(store: SheetStore, sql: str, params: tuple[Any, ...] = ()) -> list[IssuedSheet]:
     return [IssuedSheet(*row) for row in store.query(f"SELECT {_COLUMNS} FROM issued_sheets {sql}", params)]
 
 

@@ -140,7 +140,7 @@ class Layout:
     form_version: int = FORM_VERSION
     layout_hash: str = field(default="")
 
-    def body(self) -> dict:
+    def body(self) -> dict[str, Any]:
         """The JSON object without `layout_hash`: what the hash is of."""
         data = asdict(self)
         data.pop("layout_hash")
@@ -182,7 +182,7 @@ def _canonical(value: Any) -> bytes:
 class ProjectRow:
     y: float  # top of the row
     height: float
-    project: dict
+    project: dict[str, Any]
     title_lines: tuple[str, ...]
     box: BoxRect
 
@@ -218,7 +218,7 @@ def _text(value: Any, name: str) -> str:
     return printable(value[:1000]).strip()
 
 
-def _checked_cycle(cycle: Any) -> tuple[list[dict], dict[int, list[dict]]]:
+def _checked_cycle(cycle: Any) -> tuple[list[dict[str, Any]], dict[int, list[dict[str, Any]]]]:
     """Categories in ballot order and their projects in number order, every field checked."""
     if not isinstance(cycle, dict) or not isinstance(cycle.get("categories"), list):
         raise LayoutError("forms.cycle", "not a packaged cycle")
@@ -238,7 +238,7 @@ def _checked_cycle(cycle: Any) -> tuple[list[dict], dict[int, list[dict]]]:
             raise LayoutError("forms.cycle", "budget_limited is not true/false")
         categories.append(c)
     categories.sort(key=lambda c: (c["position"], c["id"]))
-    by_category: dict[int, list[dict]] = {c["id"]: [] for c in categories}
+    by_category: dict[int, list[dict[str, Any]]] = {c["id"]: [] for c in categories}
     projects = cycle.get("projects")
     if not isinstance(projects, list):
         raise LayoutError("forms.cycle", "projects is not a list")
@@ -257,7 +257,7 @@ def _checked_cycle(cycle: Any) -> tuple[list[dict], dict[int, list[dict]]]:
     return categories, by_category
 
 
-def plan_sheet(cycle: dict) -> tuple[Layout, list[PagePlan]]:
+def plan_sheet(cycle: dict[str, Any]) -> tuple[Layout, list[PagePlan]]:
     """The layout of `cycle`'s ballot sheet and, per page, what to draw where."""
     register_fonts()  # title wrapping measures text in the printed font
     categories, by_category = _checked_cycle(cycle)
@@ -346,7 +346,7 @@ def plan_sheet(cycle: dict) -> tuple[Layout, list[PagePlan]]:
     return layout, plans
 
 
-def build_layout(cycle: dict) -> Layout:
+def build_layout(cycle: dict[str, Any]) -> Layout:
     """The layout of `cycle`'s ballot sheet (LayoutError when the cycle is malformed)."""
     return plan_sheet(cycle)[0]
 
@@ -360,7 +360,7 @@ def _number(value: Any) -> float:
     return float(value)
 
 
-def _exact(data: Any, keys: set[str]) -> dict:
+def _exact(data: Any, keys: set[str]) -> dict[str, Any]:
     if not isinstance(data, dict) or set(data) != keys:
         raise LayoutError("sheet.unknown_layout", f"expected the keys {sorted(keys)}")
     return data

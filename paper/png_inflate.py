@@ -110,6 +110,6 @@ def _inflate(pieces: list[memoryview], size: int) -> bytes | None:
             parts.append(chunk)
         if not inflater.eof or inflater.unused_data or got != size:
             return None
-    except isal_zlib.error:
+    except isal_zlib.error:  # type: ignore[misc]  # isal's stub declares `error` an instance, not the class
         return None
     return b"".join(parts)

@@ -33,6 +33,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -117,7 +118,7 @@ class SheetReader:
         self.key = key
         self.thresholds = thresholds
         # Distinct (marks, QR place) among the known pages: usually exactly one.
-        geometries: dict[tuple, tuple[np.ndarray, Rect]] = {}
+        geometries: dict[tuple[Any, ...], tuple[np.ndarray, Rect]] = {}
         for layout in self.layouts.values():
             for page in layout.pages:
                 corners = _page_corners(page)
@@ -146,7 +147,8 @@ class SheetReader:
         # degrees). Every try is checked the same way (the QR code, then each box's
         # printed border where the marks put it), so a wrong guess is refused, never read.
         options = sheet_imaging.corner_mark_options(gray, view)
-        whole_picture: dict = {}  # the QR codes found in the whole picture, searched once
+        # the QR codes found in the whole picture, searched once
+        whole_picture: dict[Callable[..., Any], Any] = {}
         self._read_with(gray, view, next(options, None), reading, whole_picture)
         for marks in options:
             if reading.outcome != REJECTED or reading.reasons not in (["sheet.unreadable"], ["sheet.no_qr"]):
@@ -164,7 +166,7 @@ class SheetReader:
         view: sheet_imaging.Overview,
         marks: sheet_imaging.CornerMarks | None,
         reading: SheetReading,
-        whole_picture: dict,
+        whole_picture: dict[Callable[..., Any], Any],
     ) -> None:
         found = self._find_qr(gray, marks, whole_picture)
         if found is None:
@@ -236,7 +238,10 @@ class SheetReader:
         return layout.pages[fields.page - 1], layout, None
 
     def _find_qr(
-        self, gray: np.ndarray, marks: sheet_imaging.CornerMarks | None, whole_picture: dict | None = None
+        self,
+        gray: np.ndarray,
+        marks: sheet_imaging.CornerMarks | None,
+        whole_picture: dict[Callable[..., Any], Any] | None = None,
     ) -> tuple[str, int | None] | None:
         """The QR text and the quarter turn (0..3) that maps the page onto the picture.
 
@@ -490,7 +495,8 @@ def _percentile(values: np.ndarray, q: float) -> float:
     below = math.floor(virtual)
     gamma = virtual - below
     flat.partition((below, below + 1))
-    a, b = flat[below].item(), flat[below + 1].item()
+    a: float = flat[below].item()
+    b: float = flat[below + 1].item()
     return b - (b - a) * (1 - gamma) if gamma >= 0.5 else a + (b - a) * gamma
 
 
@@ -534,7 +540,7 @@ def _crop_png(gray: np.ndarray, to_image: np.ndarray, box: BoxRect) -> bytes:
 
 
 def _zbar_texts(image: np.ndarray) -> list[tuple[str, np.ndarray]]:
-    found = _zbar_decode(image, symbols=[ZBarSymbol.QRCODE])  # type: ignore[misc]
+    found = _zbar_decode(image, symbols=[ZBarSymbol.QRCODE])
     return [
         (symbol.data.decode("utf-8", errors="replace"), np.array(symbol.polygon, dtype=np.float64))
         for symbol in found
@@ -545,7 +551,7 @@ _zbar_texts_or_none = _zbar_texts if _zbar_decode is not None else None
 _opencv_texts = sheet_imaging.opencv_qr_texts
 
 
-def reader_for_package(package: dict, thresholds: Thresholds = Thresholds()) -> SheetReader:
+def reader_for_package(package: dict[str, Any], thresholds: Thresholds = Thresholds()) -> SheetReader:
     """A reader for every residents' cycle in a support point's package, with the form
     key derived from its voter-key secret (ValueError when the package has none)."""
     from sync.packages import NOT_RESIDENTS_KINDS

@@ -29,16 +29,19 @@ then a new decision under their name that names the one it replaces.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from paper.reading import MARGINAL, MARKED, REJECTED, UNMARKED, SheetReading
 from paper.serials import is_serial
-from paper.sheet_store import Decision, SheetRow, SheetStore, StoredPage
+from paper.sheet_store import Decision, SheetRow, StoredPage
 
 __all__ = [
     "PageSlot",
     "ReviewError",
+    "ReviewStore",
     "SheetBox",
     "SheetState",
     "choose_page",
@@ -51,6 +54,48 @@ __all__ = [
     "restore_sheet",
     "spoil_sheet",
 ]
+
+
+class ReviewStore(Protocol):
+    """Where sheets are kept while they are reviewed: paper.sheet_store.SheetStore at a
+    support point, server.paper.scan_store.ServerSheetStore on the server."""
+
+    def write(self) -> AbstractContextManager[object]: ...
+
+    def add_reading(self, reading: SheetReading, preview: bytes | None, now_ms: int) -> StoredPage | None: ...
+
+    def sheet(self, cycle_id: int, serial: str) -> SheetRow | None: ...
+
+    def pages_of(self, cycle_id: int, serial: str) -> list[StoredPage]: ...
+
+    def decisions(self, cycle_id: int, serial: str) -> list[Decision]: ...
+
+    def save_state(
+        self,
+        cycle_id: int,
+        serial: str,
+        state: str,
+        reasons: Iterable[str],
+        selections: Iterable[int],
+        ready_at_ms: int | None,
+    ) -> None: ...
+
+    def add_decision(
+        self,
+        cycle_id: int,
+        serial: str,
+        kind: str,
+        *,
+        operator: str,
+        now_ms: int,
+        page_id: int | None = None,
+        page_no: int | None = None,
+        project_id: int | None = None,
+        verdict: str | None = None,
+        reason: str | None = None,
+        replaces: int | None = None,
+    ) -> int: ...
+
 
 MAX_OPERATOR = 80
 MAX_REASON = 300
@@ -173,7 +218,7 @@ def _latest(decisions: list[Decision], kinds: tuple[str, ...], **match: object) 
 
 
 def evaluate(
-    sheet: SheetRow, pages: list[StoredPage], decisions: list[Decision], cycle: dict | None
+    sheet: SheetRow, pages: list[StoredPage], decisions: list[Decision], cycle: dict[str, Any] | None
 ) -> SheetState:
     """What the sheet counts as now (pure: reads nothing, writes nothing)."""
     from sync.packages import ballot_for_cycle
@@ -247,7 +292,7 @@ def evaluate(
 
 
 def refresh(
-    store: SheetStore, cycle_id: int, serial: str, cycles: Mapping[int, dict], now_ms: int
+    store: ReviewStore, cycle_id: int, serial: str, cycles: Mapping[int, dict[str, Any]], now_ms: int
 ) -> SheetState:
     """Compute the sheet's state and store it. The moment a sheet becomes ready is kept
     (the vote's cast time, `now_ms` being server-corrected); a sheet that leaves ready
@@ -266,11 +311,11 @@ def refresh(
 
 
 def keep_reading(
-    store: SheetStore,
+    store: ReviewStore,
     reading: SheetReading,
     preview: bytes | None,
     *,
-    cycles: Mapping[int, dict],
+    cycles: Mapping[int, dict[str, Any]],
     serial_prefix: str,
     now_ms: int,
 ) -> tuple[str, list[str]]:
@@ -301,7 +346,9 @@ def keep_reading(
     return outcome, list(dict.fromkeys(reasons))
 
 
-def _open_sheet(store: SheetStore, cycle_id: int, serial: str, cycles: Mapping[int, dict]) -> SheetState:
+def _open_sheet(
+    store: ReviewStore, cycle_id: int, serial: str, cycles: Mapping[int, dict[str, Any]]
+) -> SheetState:
     sheet = store.sheet(cycle_id, serial)
     if sheet is None:
         raise ReviewError("review.no_sheet", f"{cycle_id}/{serial!r:.40}")
@@ -319,7 +366,7 @@ def _check_seen(current: Decision | None, seen: int) -> None:
 
 
 def decide_box(
-    store: SheetStore,
+    store: ReviewStore,
     cycle_id: int,
     serial: str,
     *,
@@ -328,7 +375,7 @@ def decide_box(
     verdict: str,
     seen: int,
     operator: str,
-    cycles: Mapping[int, dict],
+    cycles: Mapping[int, dict[str, Any]],
     now_ms: int,
     reason: str | None = None,
 ) -> SheetState:
@@ -373,14 +420,14 @@ def decide_box(
 
 
 def choose_page(
-    store: SheetStore,
+    store: ReviewStore,
     cycle_id: int,
     serial: str,
     *,
     page_id: int,
     seen: int,
     operator: str,
-    cycles: Mapping[int, dict],
+    cycles: Mapping[int, dict[str, Any]],
     now_ms: int,
 ) -> SheetState:
     """Choose which of several scans of the same page is the paper that counts."""
@@ -405,14 +452,14 @@ def choose_page(
 
 
 def spoil_sheet(
-    store: SheetStore,
+    store: ReviewStore,
     cycle_id: int,
     serial: str,
     *,
     reason: str,
     seen: int,
     operator: str,
-    cycles: Mapping[int, dict],
+    cycles: Mapping[int, dict[str, Any]],
     now_ms: int,
 ) -> SheetState:
     """Set the sheet aside as spoiled (not counted), with the operator's reason."""
@@ -435,13 +482,13 @@ def spoil_sheet(
 
 
 def restore_sheet(
-    store: SheetStore,
+    store: ReviewStore,
     cycle_id: int,
     serial: str,
     *,
     seen: int,
     operator: str,
-    cycles: Mapping[int, dict],
+    cycles: Mapping[int, dict[str, Any]],
     now_ms: int,
 ) -> SheetState:
     """Take back a spoiled sheet's spoiling (a mistake): it is judged again."""

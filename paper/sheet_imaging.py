@@ -12,8 +12,9 @@ contract); image points are pixels (x right, y down).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -286,6 +287,7 @@ def _nearest_in_corner(
     # larger is nearer, as _corner_picks ranks; what it must beat to be sure)
     top, bottom = (0, side) if corner in (0, 1) else (small_h - side, small_h)
     left, right = (0, side) if corner in (0, 3) else (small_w - side, small_w)
+    nearness: Callable[[np.ndarray, np.ndarray], np.ndarray]
     nearness, needed = (
         (lambda x, y: -(x + y), -(side - margin)),
         (lambda x, y: x - y, small_w - side + margin),
@@ -307,7 +309,8 @@ def _nearest_in_corner(
     best = int(np.argmax(scores))
     if not scores[best] > needed or np.count_nonzero(scores == scores[best]) > 1:
         return None
-    return found[best]
+    chosen: np.ndarray = found[best]
+    return chosen
 
 
 def _mark_candidates(view: Overview) -> np.ndarray:
@@ -353,7 +356,7 @@ def _candidates_in(
 
 
 def _square_enough(
-    contours: tuple[np.ndarray, ...], hierarchy: np.ndarray | None, min_side: float, max_side: float
+    contours: Sequence[np.ndarray], hierarchy: np.ndarray | None, min_side: float, max_side: float
 ) -> list[tuple[int, int, int, int, int, float]]:
     """(index, x, y, w, h, area) of each outer contour (the boundary of ink, not of a
     hole) whose upright bounding box x, y, w, h is a mark's size and near square (a
@@ -369,7 +372,7 @@ def _square_enough(
     outer = np.flatnonzero(hierarchy[0][:, 3] == -1)
     if outer.size == 0:
         return []
-    chosen = [contours[i] for i in outer]
+    chosen = [contours[i] for i in outer.tolist()]
     lengths = np.fromiter((len(c) for c in chosen), dtype=np.intp, count=len(chosen))
     starts = np.zeros(len(chosen), dtype=np.intp)
     np.cumsum(lengths[:-1], out=starts[1:])
@@ -472,7 +475,7 @@ def _square_corner(a: np.ndarray, corner: np.ndarray, b: np.ndarray) -> bool:
     degrees of square (a skewed scan or a photo's perspective, not three stray shapes)."""
     u, v = a - corner, b - corner
     cos = float(np.dot(u, v) / max(1e-9, np.linalg.norm(u) * np.linalg.norm(v)))
-    return abs(cos) < np.sin(np.radians(12))
+    return abs(cos) < float(np.sin(np.radians(12)))
 
 
 def _sane_quadrilateral(points: np.ndarray) -> bool:
@@ -603,7 +606,7 @@ def sharpen(image: np.ndarray) -> np.ndarray:
     return cv2.addWeighted(image, 2.0, blurred, -1.0, 0)
 
 
-_QR_DETECTORS: list = []
+_QR_DETECTORS: list[Any] = []
 
 
 def opencv_qr_texts(gray: np.ndarray) -> list[tuple[str, np.ndarray]]:
@@ -623,7 +626,7 @@ def opencv_qr_texts(gray: np.ndarray) -> list[tuple[str, np.ndarray]]:
     return []
 
 
-_QR_FORMAT = zxingcpp.BarcodeFormat.QRCode
+_QR_FORMAT = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
 
 def zxing_qr_texts(gray: np.ndarray) -> list[tuple[str, np.ndarray]]:

@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -182,15 +183,17 @@ _SHEET_COLUMNS = (
 )
 
 
-def _page(row: tuple) -> StoredPage:
+def _page(row: tuple[Any, ...]) -> StoredPage:
     boxes = tuple(
         BoxReading(b["project_id"], b["category_id"], b["score"], b["verdict"]) for b in json.loads(row[11])
     )
-    return StoredPage(*row[:10], tuple(json.loads(row[10])), boxes, bool(row[12]))
+    columns: tuple[Any, ...] = (*row[:10], tuple(json.loads(row[10])), boxes, bool(row[12]))
+    return StoredPage(*columns)
 
 
-def _sheet(row: tuple) -> SheetRow:
-    return SheetRow(*row[:5], tuple(json.loads(row[5])), tuple(json.loads(row[6])), *row[7:])
+def _sheet(row: tuple[Any, ...]) -> SheetRow:
+    columns: tuple[Any, ...] = (*row[:5], tuple(json.loads(row[5])), tuple(json.loads(row[6])), *row[7:])
+    return SheetRow(*columns)
 
 
 class SheetStore:
@@ -236,7 +239,7 @@ class SheetStore:
             raise
         db.execute("COMMIT")
 
-    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Rows of a read, for the modules that keep their own tables in this file."""
         return self._db().execute(sql, params).fetchall()
 
@@ -287,6 +290,7 @@ class SheetStore:
             if cursor.rowcount == 0:
                 return None
             page_id = cursor.lastrowid
+            assert page_id is not None  # the row was inserted
             db.executemany(
                 "INSERT INTO crops VALUES (?, ?, ?)",
                 [(page_id, pid, png) for pid, png in reading.crops.items()],
@@ -335,7 +339,8 @@ class SheetStore:
         return {(page_id, project_id) for page_id, project_id in rows}
 
     def page_count(self) -> int:
-        return self._db().execute("SELECT COUNT(*) FROM pages").fetchone()[0]
+        count: int = self._db().execute("SELECT COUNT(*) FROM pages").fetchone()[0]
+        return count
 
     # --- sheets ----------------------------------------------------------------------
 
@@ -438,7 +443,8 @@ class SheetStore:
                     replaces,
                 ),
             )
-            return int(cursor.lastrowid)
+            assert cursor.lastrowid is not None  # the row was inserted
+            return cursor.lastrowid
 
 
 def _preview_jpeg(gray: np.ndarray) -> bytes | None:

@@ -161,7 +161,7 @@ def check_card_url(url: str, layout: str | None = "10") -> CardAddress:
     return CardAddress(base, version, _mm(dots), _mm(_module_dots(layout, _DESIGNED_VERSION)), layout)
 
 
-def check_card_address(base_url: str | None, layout: str = "10") -> CardAddress:
+def check_card_address(base_url: str | None, layout: str | None = "10") -> CardAddress:
     """The cards a public address makes on `layout`: call before printing anything.
     CardAddressError (with a message in Ukrainian or English) if they would be
     unreadable or cannot be made."""

@@ -162,7 +162,7 @@ def _draw_card(
     slot: int,
     card: CodeCard,
     compact: str,
-    texts: dict,
+    texts: dict[str, str],
 ) -> None:
     matrix = _card_matrix(card.url, layout.name)
     qr_x, qr_y, qr_size, _ = layout.qr_box(slot)
@@ -218,7 +218,9 @@ def _card_matrix(url: str, layout: str | None) -> np.ndarray:
         raise
 
 
-def _draw_footer(writer: _TextWriter, layout: CardLayout, title: str, page: int, texts: dict) -> None:
+def _draw_footer(
+    writer: _TextWriter, layout: CardLayout, title: str, page: int, texts: dict[str, str]
+) -> None:
     """The batch's title and the sheet number in the bottom margin, between the marks."""
     if layout.margin_y < 6 * MM:
         return
@@ -259,8 +261,13 @@ def cards_pdf(
     texts = _texts(locale)
     register_fonts()
     # initialFontName: otherwise every page sets Helvetica, a font that is not embedded
+    # types-reportlab takes initialFontName for a number; reportlab wants the font's name.
     canvas = Canvas(
-        out, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), pageCompression=1, invariant=1, initialFontName=REGULAR
+        out,
+        pagesize=(PAGE_WIDTH, PAGE_HEIGHT),
+        pageCompression=1,
+        invariant=1,
+        initialFontName=REGULAR,  # type: ignore[arg-type]
     )
     canvas.setTitle(title or texts["document"])
     canvas.setCreator("spilno qr_codes")
@@ -287,7 +294,7 @@ def cards_pdf(
 
 
 def _finish_page(
-    writer: _TextWriter, layout: CardLayout, cards: int, title: str, page: int, texts: dict
+    writer: _TextWriter, layout: CardLayout, cards: int, title: str, page: int, texts: dict[str, str]
 ) -> None:
     if layout.cut_marks:
         writer.canvas.addLiteral(_cut_marks(layout, cards))

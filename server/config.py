@@ -4,8 +4,9 @@ variables (SPILNO_DATABASE_URL, SPILNO_SECRET_KEY, SPILNO_VOTER_KEY_SECRET, ...)
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-DEFAULTS = {
+DEFAULTS: dict[str, Any] = {
     # SQLite in the instance folder unless configured; PostgreSQL in production.
     "DATABASE_URL": None,
     "SECRET_KEY": None,  # required: signs session cookies

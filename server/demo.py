@@ -266,7 +266,7 @@ def _votes(
         for category in ballot.categories:
             ids = by_category[category.category_id]
             k = rng.randint(1, category.max_choices) if rng.random() > 0.1 else 0
-            picked = set()
+            picked: set[int] = set()
             while len(picked) < k:
                 picked.add(rng.choices(ids, [weights[p] for p in ids])[0])
             selections.extend(picked)

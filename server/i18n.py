@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_datetime
 from babel.numbers import format_decimal
-from flask import Flask, current_app, g, request
+from flask import Flask, Response, current_app, g, request
 
 from appkit.po_catalog import Catalog, read_translations
 from voting import channel_label
@@ -144,7 +144,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(money=money, number=number, datetime=datetime_text)
 
     @app.after_request
-    def remember_language(response):  # type: ignore[no-untyped-def]
+    def remember_language(response: Response) -> Response:
         chosen = request.args.get("lang")
         # The API takes no cookies, so it sets none either.
         if chosen in LOCALES and not request.path.startswith("/api/"):

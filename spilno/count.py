@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -97,7 +98,11 @@ def cycle_command(cycle_id: int, as_json: bool, lang: str) -> None:
             )
             if as_json:
                 reason = category.reason(p)
-                line = {"category_id": category.category_id, "project_id": p.project_id, "number": p.number}
+                line: dict[str, Any] = {
+                    "category_id": category.category_id,
+                    "project_id": p.project_id,
+                    "number": p.number,
+                }
                 line |= {"votes": p.votes, "cost": p.cost, "outcome": p.outcome.value}
                 line |= {"reason": {"code": reason[0], **reason[1]} if reason else None, "text": text}
                 click.echo(json.dumps(line, ensure_ascii=False))

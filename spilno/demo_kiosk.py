@@ -14,11 +14,15 @@ import logging
 import socket
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from spilno.demo_terminal import _wait_for_port
 from sync.client import SyncClient, SyncError
 from sync.device_store import DeviceStore
 from sync.worker import SyncWorker
+
+if TYPE_CHECKING:
+    from werkzeug.serving import BaseWSGIServer
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +52,7 @@ class DemoKiosk(threading.Thread):
         self.stopping = threading.Event()
         self.ready = threading.Event()  # set once the kiosk answers
         self.problem: str | None = None
-        self._server = None
+        self._server: BaseWSGIServer | None = None
 
     def run(self) -> None:
         try:
@@ -90,14 +94,14 @@ class DemoKiosk(threading.Thread):
             }
         )
         host, port = self.listener.getsockname()[:2]
-        self._server = make_server(host, port, app, threaded=True, fd=self.listener.fileno())
+        self._server = server = make_server(host, port, app, threaded=True, fd=self.listener.fileno())
         self.listener.close()  # the server holds its own copy of the socket
         self.ready.set()
         try:
-            self._server.serve_forever()
+            server.serve_forever()
         finally:
             worker.stop()
-            self._server.server_close()
+            server.server_close()
             app.extensions["spilno.kiosk"].close()
             store.close()
 

@@ -63,7 +63,7 @@ def demo_config(instance: Path) -> dict[str, Any]:
     return config | {"SESSION_COOKIE_SECURE": False}
 
 
-def _code_cards_pdf(summary, url: str, instance: Path) -> Path:  # type: ignore[no-untyped-def]
+def _code_cards_pdf(summary, url: str, instance: Path) -> Path:
     """The demo's unused code cards as a PDF a moderator would print."""
     from qr_codes.cards import CodeCard, cards_pdf
     from qr_codes.codes import code_url
@@ -87,7 +87,7 @@ def _code_cards_pdf(summary, url: str, instance: Path) -> Path:  # type: ignore[
     return path
 
 
-def sign_in_lines(summary, url: str, cards_pdf: Path, receipt: str | None) -> list[str]:  # type: ignore[no-untyped-def]
+def sign_in_lines(summary, url: str, cards_pdf: Path, receipt: str | None) -> list[str]:
     """Everything a person needs to try the demo: addresses, sign-ins, codes, the token;
     `receipt`: the receipt code of a terminal vote, to try «Перевірити свій голос»."""
     published, current = summary.cycles[0], summary.cycles[1]
@@ -137,8 +137,10 @@ def build_demo(paths: DemoPaths, config: dict[str, Any], url: str, votes: int) -
         db.upgrade(db.engine())
         summary = seed_demo(db.session(), app.config["VOTER_KEY_SECRET_BYTES"], votes_per_cycle=votes)
         terminal = db.session().scalar(select(Device).where(Device.code == DEMO_TERMINAL))
+        assert terminal is not None  # seed_demo made it
         code = issue_enrolment_code(db.session(), terminal).code
         kiosk = db.session().scalar(select(Device).where(Device.code == DEMO_KIOSK))
+        assert kiosk is not None
         kiosk_code = issue_enrolment_code(db.session(), kiosk).code
         db.session().commit()
         kiosk_votes = select(Vote.id).where(Vote.channel == "kiosk", Vote.status == "counted")
@@ -206,7 +208,7 @@ def _interrupt(_signal: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _serve(paths: DemoPaths, host: str, port: int, listener, built: BuiltDemo, echo, kiosk_listener) -> None:  # type: ignore[no-untyped-def]
+def _serve(paths: DemoPaths, host: str, port: int, listener, built: BuiltDemo, echo, kiosk_listener) -> None:
     from werkzeug.serving import make_server
 
     from server import create_app

@@ -88,9 +88,12 @@ _UNREADABLE_REPORTED = ("unreadable",)
 class CameraFrame(Protocol):
     """What the gate needs of a frame (hardware.sheet_camera.Frame)."""
 
-    number: int
-    seconds: float
-    gray: np.ndarray
+    @property
+    def number(self) -> int: ...
+    @property
+    def seconds(self) -> float: ...
+    @property
+    def gray(self) -> np.ndarray: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -66,6 +67,7 @@ def _package_from_store(store_path: Path, package_file: Path | None) -> tuple[di
         package = accept_package(
             envelope, server_key=identity.server_key, community_id=identity.community_id, current=None
         )
+        assert package is not None  # with nothing held there is nothing to be the same as
         return package, identity.device
     except ProtocolError as exc:
         reason = PACKAGE_REFUSALS.get(exc.code, exc.code)
@@ -651,7 +653,7 @@ def commit_command(store_path: Path, sheets_path: Path | None, as_json: bool) ->
     finally:
         sheets.close()
         device_store.close()
-    lines = [
+    lines: list[dict[str, Any]] = [
         {"cycle_id": c, "serial": s, "outcome": "committed", "vote_id": v} for c, s, v in result.committed
     ]
     lines += [{"cycle_id": c, "serial": s, "outcome": "committed", "vote_id": v, "recovered": True}

@@ -29,6 +29,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from paper import issue_store
 from paper.forms import print_forms
@@ -65,7 +66,7 @@ DOCUMENT_KINDS = (IdentityKind.RNOKPP, IdentityKind.UNZR, IdentityKind.PASSPORT,
 class IssueRefused(Exception):
     """Nothing was issued or cancelled; `code` is a message code (issue_messages)."""
 
-    def __init__(self, code: str, **params: object) -> None:
+    def __init__(self, code: str, **params: Any) -> None:
         super().__init__(code)
         self.code = code
         self.params = params

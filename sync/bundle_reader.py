@@ -91,7 +91,7 @@ class BundleReader:
 
     # --- checks ------------------------------------------------------------------------
 
-    def _guarded(self, read: Callable[[], Any], batch: int | None = None) -> Any:
+    def _guarded(self, read: Callable[..., Any], batch: int | None = None) -> Any:
         try:
             return read()
         except sqlite3.DataError:  # SQLITE_TOOBIG: a value beyond the length limit

@@ -160,6 +160,7 @@ class HttpTransport:
         connection_class = (
             http.client.HTTPSConnection if self._parts.scheme == "https" else http.client.HTTPConnection
         )
+        assert self._parts.hostname is not None  # checked in __init__
         connection = connection_class(self._parts.hostname, self._parts.port, timeout=self.timeout)
         try:
             sent_ms = self._clock()
@@ -640,7 +641,9 @@ class SyncClient:
             error = answer.json().get("error") or {}
         except (SyncError, AttributeError):
             error = {}
-        code = error.get("code") if isinstance(error.get("code"), str) else f"http.{answer.status}"
+        code = error.get("code")
+        if not isinstance(code, str):
+            code = f"http.{answer.status}"
         detail = f"HTTP {answer.status} " + json.dumps(error, ensure_ascii=False)[:300]
         raise _REFUSALS.get(answer.status, SyncRefused)(code, detail, answer.status)
 

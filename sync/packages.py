@@ -90,7 +90,9 @@ def project_details(project: dict) -> ProjectDetails:
     for photo in project.get("photos") or ():
         if not isinstance(photo, dict) or _digest(photo.get("sha256")) is None:
             continue
-        alt = photo.get("alt") if isinstance(photo.get("alt"), dict) else {}
+        alt = photo.get("alt")
+        if not isinstance(alt, dict):
+            alt = {}
         width, height = photo.get("width"), photo.get("height")
         if (
             type(width) is not int

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 from sync.device_store import DeviceStore
+from sync.protocol import LogEntry
 from voting import VoteRecord
 
 _SCAN_BATCH = 500
@@ -33,7 +34,7 @@ class VotedHere:
         while True:
             entries = self._store.entries_from(self._read_up_to + 1, _SCAN_BATCH)
             for entry in entries:
-                if entry.kind == "vote":
+                if isinstance(entry, LogEntry) and entry.kind == "vote":
                     record = VoteRecord.from_canonical_body(entry.payload)
                     self._voters.add((record.cycle_id, record.voter))
                 self._read_up_to = entry.seq

@@ -96,7 +96,8 @@ class Ballot:
         object.__setattr__(self, "_categories", {c.category_id: c for c in self.categories})
 
     def project(self, project_id: int) -> BallotProject | None:
-        return self._projects.get(project_id)  # type: ignore[attr-defined]
+        projects: dict[int, BallotProject] = self.__dict__["_projects"]  # set in __post_init__
+        return projects.get(project_id)
 
     def check(self, selections: Iterable[int]) -> list[Problem]:
         """Every way `selections` breaks the rule; an empty list means a valid vote."""

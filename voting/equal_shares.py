@@ -25,19 +25,21 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter, mul
+from typing import Any
 
 from .ballot import BallotProject, CategoryRule
 from .funding import (
     CategoryFunding,
     Comparison,
     EqualSharesRound,
+    FundingCommon,
     FundingLine,
-    FundingMethod,
     FundingOutcome,
     exclusive_partners,
     greedy_lines,
     in_cost_bounds,
 )
+from .funding_rules import FundingMethod
 
 EPSILON = 1e-9  # relative: prices this close are equal (see the module's docstring)
 
@@ -244,7 +246,9 @@ def equal_shares_with_completion(
     return run, voter_budget, raises, False
 
 
-def _prefer(ballots: Sequence[set[int]], first: set[int], second: set[int], costs: Mapping[int, int]):
+def _prefer(
+    ballots: Sequence[set[int]], first: set[int], second: set[int], costs: Mapping[int, int]
+) -> tuple[int, int]:
     """How many voters get more money spent on their chosen projects by each outcome."""
     more_first = more_second = 0
     for ballot in ballots:
@@ -262,7 +266,7 @@ def fund_by_equal_shares(
     ballots: Sequence[set[int]],
     budget: int,
     threshold: int,
-    common: dict,
+    common: FundingCommon,
 ) -> CategoryFunding:
     """The category funded by Equal Shares (and, for the comparison method, checked
     against the greedy rule), with every project's explanation."""
@@ -315,7 +319,7 @@ def fund_by_equal_shares(
     lines = []
     for rank, project in enumerate(order, start=1):
         project_votes = votes.get(project.project_id, 0)
-        extra: dict = {}
+        extra: dict[str, Any] = {}
         if project_votes < threshold:
             outcome = FundingOutcome.TOO_FEW_VOTES
         elif project.project_id not in eligible_ids:

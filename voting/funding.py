@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any, TypedDict
 
 from .ballot import SHARE_SCALE, BallotProject, CategoryRule
 from .funding_rules import FundingMethod, TieBreak, rank_key
@@ -142,7 +143,23 @@ def exclusive_partners(category: CategoryRule) -> dict[int, tuple[int, ...]]:
     return partners
 
 
-def ranked(category: CategoryRule, projects: Iterable[BallotProject], votes: Mapping[int, int]):
+class FundingCommon(TypedDict):
+    """The fields of a CategoryFunding that every method fills the same way."""
+
+    category_id: int
+    method: FundingMethod
+    tie_break: TieBreak
+    lot_seed: str
+    budget: int
+    moved_in: int
+    threshold: int
+    valid_ballots: int | None
+    moved_to: int | None
+
+
+def ranked(
+    category: CategoryRule, projects: Iterable[BallotProject], votes: Mapping[int, int]
+) -> list[BallotProject]:
     """The category's projects, most votes first, ties by the category's tie-break."""
     return sorted(
         (p for p in projects if p.category_id == category.category_id),
@@ -167,7 +184,7 @@ def greedy_lines(
     lines = []
     for rank, project in enumerate(order, start=1):
         project_votes = votes.get(project.project_id, 0)
-        extra: dict = {}
+        extra: dict[str, Any] = {}
         if project_votes < threshold:
             outcome = FundingOutcome.TOO_FEW_VOTES
         elif not in_cost_bounds(category, project.cost):
@@ -228,7 +245,7 @@ def fund_category(
     threshold = vote_threshold(category, valid_ballots)
     order = ranked(category, projects, votes)
     budget = category.budget + moved_in
-    common = dict(
+    common = FundingCommon(
         category_id=category.category_id,
         method=method,
         tie_break=TieBreak(category.tie_break),

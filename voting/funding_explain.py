@@ -21,7 +21,7 @@ def explanation(
     line: FundingLine,
     *,
     number: Callable[[int], Any] = lambda project_id: project_id,
-    money: Callable[[float], str] = _kopiykas,
+    money: Callable[[float], Any] = _kopiykas,
 ) -> tuple[str, dict[str, Any]]:
     """The message code and its parameters. `number` names another project (by its
     public number), `money` formats an amount in kopiykas."""
@@ -43,6 +43,6 @@ def explanation(
     return "funding.supporters_short", {"money": money(line.supporters_money or 0), "cost": money(line.cost)}
 
 
-def explain(line: FundingLine, locale: str = "uk", **formatters: Callable) -> str:
+def explain(line: FundingLine, locale: str = "uk", **formatters: Callable[[Any], Any]) -> str:
     code, params = explanation(line, **formatters)
     return message(code, locale, **params)

@@ -52,7 +52,7 @@ def public_number(project: BallotProject) -> int:
     return project.number if project.number is not None else project.project_id
 
 
-def tie_key(tie_break: TieBreak | str, project: BallotProject, seed: str = "") -> tuple:
+def tie_key(tie_break: TieBreak | str, project: BallotProject, seed: str = "") -> tuple[int | str, int]:
     """The order among projects with equal votes: smaller first."""
     tie_break = TieBreak(tie_break)
     if tie_break is TieBreak.NUMBER:
@@ -64,6 +64,6 @@ def tie_key(tie_break: TieBreak | str, project: BallotProject, seed: str = "") -
 
 def rank_key(
     project: BallotProject, votes: int, tie_break: TieBreak | str = TieBreak.CHEAPER, seed: str = ""
-) -> tuple:
+) -> tuple[int | str, ...]:
     """Most votes first; equal votes by the category's tie-break."""
     return (-votes, *tie_key(tie_break, project, seed))

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from .channels import Channel
 
@@ -101,7 +102,7 @@ class VoteRecord:
         """Who this vote speaks for: the unit of "one counted vote"."""
         return f"key:{self.voter_key}" if self.voter_key is not None else f"code:{self.code_id}"
 
-    def canonical_body(self) -> dict:
+    def canonical_body(self) -> dict[str, Any]:
         """The record as plain JSON data; `from_canonical_body` reads it back."""
         return {
             "v": RECORD_VERSION,
@@ -116,7 +117,7 @@ class VoteRecord:
         }
 
     @classmethod
-    def from_canonical_body(cls, body: dict) -> VoteRecord:
+    def from_canonical_body(cls, body: dict[str, Any]) -> VoteRecord:
         """Read a record written by `canonical_body`, refusing anything else (ValueError)."""
         if not isinstance(body, dict) or set(body) != _BODY_KEYS or body["v"] != RECORD_VERSION:
             raise ValueError("not a canonical vote record")

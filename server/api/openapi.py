@@ -31,7 +31,7 @@ def _error(description: str, **extra: Any) -> dict[str, Any]:
     return _json(_ref("Error"), description, **extra)
 
 
-ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+ID: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 UUID = {"type": "string", "format": "uuid", "maxLength": 64}
 MOMENT = {
     "type": "string",

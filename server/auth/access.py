@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from flask import abort, current_app, g, redirect, request, session, url_for
 from sqlalchemy import select
@@ -21,7 +21,14 @@ from server.models import CodeBatch, Cycle, CycleKind, Project, Role, School, Sc
 from .sessions import PROOF, USER_ID, is_current
 
 F = TypeVar("F", bound=Callable[..., Any])
-T = TypeVar("T")
+
+
+class _InACommunity(Protocol):
+    @property
+    def community_id(self) -> int | None: ...
+
+
+T = TypeVar("T", bound=_InACommunity)
 
 COMMUNITY_MANAGERS = (Role.ADMINISTRATOR, Role.COMMUNITY_MODERATOR)
 # Who may open a school's pages (each then limited to their schools by school_scoped_or_404).
@@ -39,7 +46,9 @@ def load_user() -> None:
     if user_id is None:
         return
     user = db.session().get(User, user_id) if isinstance(user_id, int) and 0 < user_id <= MAX_ID else None
-    if user is None or not user.active or not is_current(user, session.get(PROOF), current_app.secret_key):
+    secret_key = current_app.secret_key
+    assert secret_key is not None  # create_app refuses to start without it
+    if user is None or not user.active or not is_current(user, session.get(PROOF), secret_key):
         # Deactivated, deleted, signed out or password changed since this session began.
         session.clear()
         return
@@ -143,7 +152,7 @@ def school_scoped_or_404(model: type[T], object_id: Any) -> T:
     """
     obj = scoped_or_404(model, object_id)
     user = current_user()
-    community_id = obj.community_id  # type: ignore[attr-defined]
+    community_id = obj.community_id
     if isinstance(obj, Cycle) and obj.kind == CycleKind.SCHOOL.value:
         if user is None or user.role_enum not in SCHOOL_STAFF:
             abort(404)

@@ -98,10 +98,9 @@ def address_subject(ip: str) -> str:
 def _locked(session: Session, key: str, now: datetime) -> ThrottleBucket:
     """The bucket row, created if new, locked until the caller's transaction ends."""
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
         insert(ThrottleBucket)
         .values(key=key, failures=0, last_at=now, blocked_until=None)

@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
 from server import db
@@ -62,7 +63,7 @@ def too_many_attempts_text(wait_seconds: int) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     if request.method == "GET":
         if current_user() is not None:
             return redirect(url_for("console.dashboard"))
@@ -94,14 +95,15 @@ def login():  # type: ignore[no-untyped-def]
     settle_right_password(cfg, login_name, ip)
     session.clear()  # a fresh session on sign-in: no fixation
     session.permanent = True
-    session.update(session_fields(user, current_app.secret_key))  # type: ignore[arg-type]
+    assert current_app.secret_key is not None  # create_app refuses to start without it
+    session.update(session_fields(user, current_app.secret_key))
     audit.record(s, "auth.login", user=user, community_id=user.community_id, target=("user", user.id))
     s.commit()
     return redirect(target)
 
 
 @bp.route("/logout", methods=["POST"])
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     user = current_user()
     if user is not None:
         s = db.session()

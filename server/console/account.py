@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 
 from server import db
 from server.auth.access import current_user, login_required
@@ -19,7 +20,7 @@ from .views import bp
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-def change_password_page():  # type: ignore[no-untyped-def]
+def change_password_page() -> ResponseReturnValue:
     user = current_user()
     assert user is not None
     reader = FormReader()
@@ -58,6 +59,7 @@ def change_password_page():  # type: ignore[no-untyped-def]
                 s.commit()
                 # The proof covers the password hash: every other session of this user
                 # ends at its next request; this one carries on with a new proof.
+                assert current_app.secret_key is not None  # create_app refuses to start without it
                 session.update(session_fields(user, current_app.secret_key))
                 flash(_("Пароль змінено."), "success")
                 return redirect(url_for("console.dashboard"))

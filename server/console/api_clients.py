@@ -5,6 +5,7 @@ never stored or shown again (not even in the flash cookie)."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from server import db
@@ -33,7 +34,7 @@ from .views import bp
 
 @bp.route("/api-clients")
 @roles_required(*COMMUNITY_MANAGERS)
-def api_clients():  # type: ignore[no-untyped-def]
+def api_clients() -> ResponseReturnValue:
     user = current_user()
     assert user is not None
     query = (
@@ -51,7 +52,7 @@ def api_clients():  # type: ignore[no-untyped-def]
 
 @bp.route("/api-clients/new", methods=["GET", "POST"])
 @roles_required(*COMMUNITY_MANAGERS)
-def api_client_new():  # type: ignore[no-untyped-def]
+def api_client_new() -> ResponseReturnValue:
     reader = FormReader()
     if request.method == "POST":
         community_id = community_for_new_object(reader)
@@ -66,18 +67,20 @@ def api_client_new():  # type: ignore[no-untyped-def]
                 reader.errors.update(refusal_errors(exc))
             else:
                 return render_template("console/api_client_created.html", client=client, token=token)
+    actor = current_user()
+    assert actor is not None  # roles_required
     return render_template(
         "console/api_client_form.html",
         values=reader.values() if request.method == "POST" else {},
         errors=reader.errors,
-        choose_community=visible_community_ids(current_user()) is None,  # type: ignore[arg-type]
+        choose_community=visible_community_ids(actor) is None,
         community_options=[(c.id, c.name) for c in managed_communities()],
     ), (422 if reader.errors else 200)
 
 
 @bp.route("/api-clients/<int:client_id>/revoke", methods=["POST"])
 @roles_required(*COMMUNITY_MANAGERS)
-def api_client_revoke(client_id: int):  # type: ignore[no-untyped-def]
+def api_client_revoke(client_id: int) -> ResponseReturnValue:
     client = scoped_or_404(ApiClient, client_id)
     if not confirmed():
         return redirect(url_for("console.api_clients"))

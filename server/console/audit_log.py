@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from flask import render_template, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from server import db
@@ -25,7 +26,7 @@ _ACTION = re.compile(r"[a-z0-9_.]{1,64}")
 
 @bp.route("/audit")
 @roles_required(*COMMUNITY_MANAGERS)
-def audit_log():  # type: ignore[no-untyped-def]
+def audit_log() -> ResponseReturnValue:
     user = current_user()
     assert user is not None
     s = db.session()

@@ -11,6 +11,7 @@ import shutil
 import tempfile
 
 from flask import current_app, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -60,14 +61,14 @@ def allow_bundle_upload(endpoint: str | None, _values: dict | None) -> None:
 
 
 @bp.errorhandler(BundleTooLarge)
-def bundle_too_large(_error: BundleTooLarge):  # type: ignore[no-untyped-def]
+def bundle_too_large(_error: BundleTooLarge) -> ResponseReturnValue:
     detail = bundle_text("bundle.too_large", limit_mb=upload_limit() // (1024 * 1024))
     return render_template("error.html", code=413, title=_("Завеликий запит"), detail=detail), 413
 
 
 @bp.route("/bundles/import", methods=["GET", "POST"])
 @roles_required(*COMMUNITY_MANAGERS)
-def bundle_import():  # type: ignore[no-untyped-def]
+def bundle_import() -> ResponseReturnValue:
     errors: list[str] = []
     reports: list[BundleReport] = []
     jobs: list[Job] = []
@@ -92,7 +93,7 @@ def bundle_import():  # type: ignore[no-untyped-def]
                 else:
                     reports.append(started)
             db.session().commit()
-            app = current_app._get_current_object()  # type: ignore[attr-defined]
+            app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types the proxy as the app
             for job in jobs:
                 enqueue(app, job.id)
             if len(jobs) == 1 and not reports:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from server import db
@@ -17,14 +18,14 @@ from .views import bp
 
 @bp.route("/communities")
 @roles_required(Role.ADMINISTRATOR)
-def communities():  # type: ignore[no-untyped-def]
+def communities() -> ResponseReturnValue:
     rows = db.session().scalars(select(Community).order_by(Community.name)).all()
     return render_template("console/communities.html", communities=rows)
 
 
 @bp.route("/communities/new", methods=["GET", "POST"])
 @roles_required(Role.ADMINISTRATOR)
-def community_new():  # type: ignore[no-untyped-def]
+def community_new() -> ResponseReturnValue:
     reader = FormReader()
     if request.method == "POST":
         slug, name = reader.text("slug", required=True), reader.text("name", required=True)
@@ -41,7 +42,7 @@ def community_new():  # type: ignore[no-untyped-def]
 
 @bp.route("/communities/<int:community_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.ADMINISTRATOR)
-def community_edit(community_id: int):  # type: ignore[no-untyped-def]
+def community_edit(community_id: int) -> ResponseReturnValue:
     community = db.session().get(Community, community_id) or abort(404)
     reader = FormReader()
     if request.method == "POST":
@@ -57,7 +58,7 @@ def community_edit(community_id: int):  # type: ignore[no-untyped-def]
     return _form(community, reader)
 
 
-def _form(community: Community | None, reader: FormReader):  # type: ignore[no-untyped-def]
+def _form(community: Community | None, reader: FormReader) -> tuple[str, int]:
     if request.method == "POST":
         values = reader.values()
     else:

@@ -12,6 +12,7 @@ import re
 from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
 from server import db
@@ -25,7 +26,7 @@ from server.auth.access import (
 from server.i18n import KYIV, _
 from server.models import Category, Community, Cycle, CycleKind, Project, utcnow
 from server.results.page import percent
-from server.school.contests import contest_for_cycle, contests_of_programme
+from server.school.contests import Contest, contest_for_cycle, contests_of_programme
 from server.services.cycles import (
     CategoryFields,
     CycleFields,
@@ -66,7 +67,7 @@ def hryvnias_input(kopiykas: int | None) -> str:
 
 @bp.route("/cycles")
 @roles_required(*COMMUNITY_MANAGERS)
-def cycles():  # type: ignore[no-untyped-def]
+def cycles() -> ResponseReturnValue:
     user = current_user()
     assert user is not None
     s = db.session()
@@ -84,7 +85,7 @@ def cycles():  # type: ignore[no-untyped-def]
 
 @bp.route("/cycles/new", methods=["GET", "POST"])
 @roles_required(*COMMUNITY_MANAGERS)
-def cycle_new():  # type: ignore[no-untyped-def]
+def cycle_new() -> ResponseReturnValue:
     reader = FormReader()
     if request.method == "POST":
         community_id = community_for_new_object(reader)
@@ -103,7 +104,7 @@ def cycle_new():  # type: ignore[no-untyped-def]
 
 @bp.route("/cycles/<int:cycle_id>/edit", methods=["GET", "POST"])
 @roles_required(*COMMUNITY_MANAGERS)
-def cycle_edit(cycle_id: int):  # type: ignore[no-untyped-def]
+def cycle_edit(cycle_id: int) -> ResponseReturnValue:
     cycle = scoped_or_404(Cycle, cycle_id)
     contest = _contest_of(cycle)
     if contest is not None:
@@ -136,7 +137,7 @@ def cycle_edit(cycle_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/cycles/<int:cycle_id>")
 @roles_required(*COMMUNITY_MANAGERS)
-def cycle_detail(cycle_id: int):  # type: ignore[no-untyped-def]
+def cycle_detail(cycle_id: int) -> ResponseReturnValue:
     cycle = scoped_or_404(Cycle, cycle_id)
     contest = _contest_of(cycle)
     if contest is not None:
@@ -190,7 +191,7 @@ def _read_cycle(reader: FormReader, cycle: Cycle | None = None) -> CycleFields |
     )
 
 
-def _contest_of(cycle: Cycle):  # type: ignore[no-untyped-def]
+def _contest_of(cycle: Cycle) -> Contest | None:
     """The school contest a cycle of kind `school_contest` votes for; None for other cycles."""
     if cycle.kind != CycleKind.SCHOOL_CONTEST.value:
         return None
@@ -205,14 +206,16 @@ def read_moment(reader: FormReader, name: str, stored: datetime | None) -> datet
     return reader.local_datetime(name, KYIV.key)
 
 
-def _cycle_form(cycle: Cycle | None, values: dict[str, str], reader: FormReader):  # type: ignore[no-untyped-def]
+def _cycle_form(cycle: Cycle | None, values: dict[str, str], reader: FormReader) -> tuple[str, int]:
+    user = current_user()
+    assert user is not None  # roles_required
     return render_template(
         "console/cycle_form.html",
         cycle=cycle,
         values=values,
         errors=reader.errors,
         community_options=[(c.id, c.name) for c in managed_communities()] if cycle is None else [],
-        choose_community=cycle is None and visible_community_ids(current_user()) is None,  # type: ignore[arg-type]
+        choose_community=cycle is None and visible_community_ids(user) is None,
         started=cycle is not None and voting_started(cycle),
     ), (422 if reader.errors else 200)
 
@@ -222,20 +225,20 @@ def _cycle_form(cycle: Cycle | None, values: dict[str, str], reader: FormReader)
 
 @bp.route("/cycles/<int:cycle_id>/categories/new", methods=["GET", "POST"])
 @roles_required(*COMMUNITY_MANAGERS)
-def category_new(cycle_id: int):  # type: ignore[no-untyped-def]
+def category_new(cycle_id: int) -> ResponseReturnValue:
     cycle = scoped_or_404(Cycle, cycle_id)
     return _category_page(cycle, None)
 
 
 @bp.route("/categories/<int:category_id>/edit", methods=["GET", "POST"])
 @roles_required(*COMMUNITY_MANAGERS)
-def category_edit(category_id: int):  # type: ignore[no-untyped-def]
+def category_edit(category_id: int) -> ResponseReturnValue:
     category = scoped_or_404(Category, category_id)
     cycle = db.session().get(Cycle, category.cycle_id) or abort(404)
     return _category_page(cycle, category)
 
 
-def _category_page(cycle: Cycle, category: Category | None):  # type: ignore[no-untyped-def]
+def _category_page(cycle: Cycle, category: Category | None) -> ResponseReturnValue:
     contest = _contest_of(cycle)
     if contest is not None:
         # A contest has exactly one category, its budget and rule: changed with the contest.
@@ -350,20 +353,22 @@ def _read_category(reader: FormReader) -> CategoryFields | None:
     min_project_cost = reader.money("min_project_cost", required=False)
     step = reader.money("completion_step", required=False)
     leftover_to = reader.integer("leftover_to_id", required=False)
-    if None in (budget, min_choices, max_choices, min_votes, position, share):
+    if budget is None or min_choices is None or max_choices is None:
+        return None
+    if min_votes is None or position is None or share is None:
         return None
     return CategoryFields(
         name=name,
-        budget=budget,  # type: ignore[arg-type]
-        min_choices=min_choices,  # type: ignore[arg-type]
-        max_choices=max_choices,  # type: ignore[arg-type]
+        budget=budget,
+        min_choices=min_choices,
+        max_choices=max_choices,
         budget_limited=reader.flag("budget_limited"),
         max_project_cost=max_project_cost,
-        min_votes_to_fund=min_votes,  # type: ignore[arg-type]
-        position=position,  # type: ignore[arg-type]
+        min_votes_to_fund=min_votes,
+        position=position,
         funding_method=reader.text("funding_method") or FundingMethod.GREEDY.value,
         tie_break=reader.text("tie_break") or TieBreak.CHEAPER.value,
-        min_votes_share=share,  # type: ignore[arg-type]
+        min_votes_share=share,
         min_project_cost=min_project_cost,
         leftover_to_id=leftover_to,
         exclusive_groups=reader.text("exclusive_groups"),

@@ -4,6 +4,7 @@ enrolment codes, revoke them. Their sync state is on the fleet page (fleet.py)."
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from server import db
@@ -33,7 +34,7 @@ from .views import bp
 
 @bp.route("/devices")
 @roles_required(*COMMUNITY_MANAGERS)
-def devices():  # type: ignore[no-untyped-def]
+def devices() -> ResponseReturnValue:
     user = current_user()
     assert user is not None
     query = (
@@ -51,7 +52,7 @@ def devices():  # type: ignore[no-untyped-def]
 
 @bp.route("/devices/new", methods=["GET", "POST"])
 @roles_required(*COMMUNITY_MANAGERS)
-def device_new():  # type: ignore[no-untyped-def]
+def device_new() -> ResponseReturnValue:
     reader = FormReader()
     if request.method == "POST":
         community_id = community_for_new_object(reader)
@@ -74,18 +75,19 @@ def device_new():  # type: ignore[no-untyped-def]
                 return redirect(url_for("console.devices"))
     values = reader.values() if request.method == "POST" else {"kind": DeviceKind.TERMINAL.value}
     user = current_user()
+    assert user is not None  # roles_required
     return render_template(
         "console/device_form.html",
         values=values,
         errors=reader.errors,
-        choose_community=visible_community_ids(user) is None,  # type: ignore[arg-type]
+        choose_community=visible_community_ids(user) is None,
         community_options=[(c.id, c.name) for c in managed_communities()],
     ), (422 if reader.errors else 200)
 
 
 @bp.route("/devices/<int:device_id>/revoke", methods=["POST"])
 @roles_required(*COMMUNITY_MANAGERS)
-def device_revoke(device_id: int):  # type: ignore[no-untyped-def]
+def device_revoke(device_id: int) -> ResponseReturnValue:
     device = scoped_or_404(Device, device_id)
     if not confirmed():
         return redirect(url_for("console.devices"))
@@ -103,7 +105,7 @@ def device_revoke(device_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/devices/<int:device_id>/enrolment-code", methods=["POST"])
 @roles_required(*COMMUNITY_MANAGERS)
-def device_enrolment_code(device_id: int):  # type: ignore[no-untyped-def]
+def device_enrolment_code(device_id: int) -> ResponseReturnValue:
     """A one-time code, shown in this response only: the server keeps just its hash."""
     device = scoped_or_404(Device, device_id)
     try:

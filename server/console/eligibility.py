@@ -4,7 +4,10 @@ will get. Reading and storing are server.services.eligibility."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -62,7 +65,7 @@ def allow_list_upload(endpoint: str | None, _values: dict | None) -> None:
 
 
 @bp.errorhandler(ListFileTooLarge)
-def list_file_too_large(_error: ListFileTooLarge):  # type: ignore[no-untyped-def]
+def list_file_too_large(_error: ListFileTooLarge) -> ResponseReturnValue:
     detail = list_message("list.too_large", get_locale(), limit_mb=MAX_BYTES // 2**20)
     detail += " " + _("Нічого не збережено.")
     return render_template("error.html", code=413, title=_("Завеликий запит"), detail=detail), 413
@@ -79,7 +82,7 @@ def _community_or_404(community_id: int) -> Community:
 
 @bp.route("/eligibility")
 @roles_required(*COMMUNITY_MANAGERS)
-def eligibility_index():  # type: ignore[no-untyped-def]
+def eligibility_index() -> ResponseReturnValue:
     user = current_user()
     assert user is not None
     scope = visible_community_ids(user)
@@ -94,7 +97,7 @@ def eligibility_index():  # type: ignore[no-untyped-def]
     return render_template("console/eligibility_index.html", rows=rows)
 
 
-def _render(community: Community, status: int = 200, **extra):  # type: ignore[no-untyped-def]
+def _render(community: Community, status: int = 200, **extra: Any) -> tuple[str, int]:
     listing = eligibility.list_state(db.session(), community.id)
     return render_template(
         "console/eligibility.html",
@@ -111,13 +114,13 @@ def _render(community: Community, status: int = 200, **extra):  # type: ignore[n
 
 @bp.route("/communities/<int:community_id>/eligibility")
 @roles_required(*COMMUNITY_MANAGERS)
-def eligibility_page(community_id: int):  # type: ignore[no-untyped-def]
+def eligibility_page(community_id: int) -> ResponseReturnValue:
     return _render(_community_or_404(community_id))
 
 
 @bp.route("/communities/<int:community_id>/eligibility/upload", methods=["POST"])
 @roles_required(*COMMUNITY_MANAGERS)
-def eligibility_upload(community_id: int):  # type: ignore[no-untyped-def]
+def eligibility_upload(community_id: int) -> ResponseReturnValue:
     community = _community_or_404(community_id)
     errors: list[str] = []
     raw_mode = request.form.get("mode", "")
@@ -153,7 +156,7 @@ def eligibility_upload(community_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/communities/<int:community_id>/eligibility/switch", methods=["POST"])
 @roles_required(*COMMUNITY_MANAGERS)
-def eligibility_switch(community_id: int):  # type: ignore[no-untyped-def]
+def eligibility_switch(community_id: int) -> ResponseReturnValue:
     community = _community_or_404(community_id)
     if not confirmed():
         return redirect(url_for("console.eligibility_page", community_id=community.id))

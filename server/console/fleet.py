@@ -4,6 +4,7 @@ received, backlog, clock, chain) and its alarms, which a moderator acknowledges.
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from server import db
 from server.auth.access import (
@@ -14,8 +15,9 @@ from server.auth.access import (
     scoped_or_404,
     visible_community_ids,
 )
-from server.i18n import _
+from server.i18n import _, get_locale
 from server.models import Device
+from server.sync.alarm_texts import alarm_text
 from server.sync.fleet import acknowledge_alarms, fleet_state
 
 from .forms import save
@@ -44,7 +46,7 @@ def skew_text(offset_ms: int | None) -> str:
 
 @bp.route("/fleet")
 @roles_required(*COMMUNITY_MANAGERS)
-def fleet():  # type: ignore[no-untyped-def]
+def fleet() -> ResponseReturnValue:
     user = current_user()
     assert user is not None
     scope = visible_community_ids(user)
@@ -54,12 +56,13 @@ def fleet():  # type: ignore[no-untyped-def]
         show_community=scope is None,
         skew_text=skew_text,
         skew_warning_ms=SKEW_WARNING_MS,
+        alarm_text=lambda alarm: alarm_text(alarm.details, alarm.message, get_locale()),
     )
 
 
 @bp.route("/devices/<int:device_id>/alarms/acknowledge", methods=["POST"])
 @roles_required(*COMMUNITY_MANAGERS)
-def device_alarms_acknowledge(device_id: int):  # type: ignore[no-untyped-def]
+def device_alarms_acknowledge(device_id: int) -> ResponseReturnValue:
     device = scoped_or_404(Device, device_id)
     raw = request.form.get("alarm_id", "")
     alarm_id = int(raw) if raw.isdigit() and 0 < len(raw) <= 10 and int(raw) <= MAX_ID else None

@@ -8,14 +8,13 @@ field; "" holds messages about the form as a whole.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, request
 from sqlalchemy.exc import IntegrityError
-from werkzeug.datastructures import MultiDict
 
 from server import db
 from server.auth.access import current_user, visible_community_ids
@@ -46,7 +45,7 @@ REFUSALS = (Refused, UserError, ApiClientError)
 class FormReader:
     """Typed values from a submitted form; `errors` collects what could not be read."""
 
-    def __init__(self, form: MultiDict[str, str] | None = None) -> None:
+    def __init__(self, form: Mapping[str, str] | None = None) -> None:
         self.form = form if form is not None else request.form
         self.errors: Errors = {}
 

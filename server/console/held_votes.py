@@ -6,6 +6,7 @@ and counts or rejects it with a note; both are audited."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from server import db
 from server.auth.access import (
@@ -36,7 +37,7 @@ MENU_LABEL = "Голоси на розгляді"
 
 @bp.route("/held-votes")
 @roles_required(*COMMUNITY_MANAGERS)
-def held_votes():  # type: ignore[no-untyped-def]
+def held_votes() -> ResponseReturnValue:
     user = current_user()
     assert user is not None
     return render_template(
@@ -49,7 +50,7 @@ def held_votes():  # type: ignore[no-untyped-def]
 
 @bp.route("/devices/<int:device_id>/held-votes", methods=["POST"])
 @roles_required(*COMMUNITY_MANAGERS)
-def held_votes_decide(device_id: int):  # type: ignore[no-untyped-def]
+def held_votes_decide(device_id: int) -> ResponseReturnValue:
     device = scoped_or_404(Device, device_id)
     raw_cycle = request.form.get("cycle_id", "")
     reason = request.form.get("reason", "")
@@ -61,7 +62,7 @@ def held_votes_decide(device_id: int):  # type: ignore[no-untyped-def]
     return _decide(device, cycle, reason, device.code)
 
 
-def _decide(device: Device | None, cycle: Cycle, reason: str, source: str):  # type: ignore[no-untyped-def]
+def _decide(device: Device | None, cycle: Cycle, reason: str, source: str) -> ResponseReturnValue:
     choice = request.form.get("decision", "")
     if choice not in ("count", "reject"):
         flash(_("Оберіть: зарахувати чи відхилити."), "error")
@@ -107,7 +108,7 @@ def _decide(device: Device | None, cycle: Cycle, reason: str, source: str):  # t
 
 @bp.route("/held-votes/pushed", methods=["POST"])
 @roles_required(*COMMUNITY_MANAGERS)
-def held_votes_decide_pushed():  # type: ignore[no-untyped-def]
+def held_votes_decide_pushed() -> ResponseReturnValue:
     """A group of votes the online platform pushed ("api:<client id>"): held only for the
     wrong district (server.sync.held.WRONG_DISTRICT)."""
     user = current_user()

@@ -10,6 +10,7 @@ community only."""
 from __future__ import annotations
 
 from flask import Response, flash, jsonify, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from server import db
@@ -41,7 +42,7 @@ LISTED = 50
 
 @bp.route("/jobs")
 @roles_required(*COMMUNITY_MANAGERS)
-def jobs():  # type: ignore[no-untyped-def]
+def jobs() -> ResponseReturnValue:
     user = current_user()
     assert user is not None
     scope = visible_community_ids(user)
@@ -68,7 +69,7 @@ def jobs():  # type: ignore[no-untyped-def]
 
 @bp.route("/jobs/<int:job_id>")
 @roles_required(*JOB_FOLLOWERS)
-def job_page(job_id: int):  # type: ignore[no-untyped-def]
+def job_page(job_id: int) -> ResponseReturnValue:
     job = job_or_404(job_id)
     s = db.session()
     now = utcnow()
@@ -78,6 +79,7 @@ def job_page(job_id: int):  # type: ignore[no-untyped-def]
 
     from .job_outcomes import outcome_of, target_link
 
+    user = current_user()
     return render_template(
         "console/job.html",
         job=job,
@@ -93,7 +95,7 @@ def job_page(job_id: int):  # type: ignore[no-untyped-def]
         job_problem=job_problem,
         m=scan_message,
         **outcome_of(job),
-        can_list=current_user() is not None and current_user().role_enum in COMMUNITY_MANAGERS,  # type: ignore[union-attr]
+        can_list=user is not None and user.role_enum in COMMUNITY_MANAGERS,
     )
 
 
@@ -108,7 +110,7 @@ def job_status(job_id: int) -> Response:
 
 @bp.route("/jobs/<int:job_id>/cancel", methods=["POST"])
 @roles_required(*JOB_FOLLOWERS)
-def job_cancel(job_id: int) -> Response:
+def job_cancel(job_id: int) -> ResponseReturnValue:
     job = job_or_404(job_id)
     session = db.session()
     outcome = store.request_cancel(session, job, user=current_user(), now=utcnow())

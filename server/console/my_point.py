@@ -8,6 +8,7 @@ may open, where each object is again loaded through the community-scope checks."
 from __future__ import annotations
 
 from flask import abort, render_template
+from flask.typing import ResponseReturnValue
 
 from server import db
 from server.auth.access import current_user, roles_required
@@ -22,7 +23,7 @@ from .views import bp
 
 @bp.route("/my-point")
 @roles_required(Role.SUPPORT_OPERATOR)
-def my_point():  # type: ignore[no-untyped-def]
+def my_point() -> ResponseReturnValue:
     user = current_user()
     assert user is not None
     if user.community_id is None:

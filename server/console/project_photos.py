@@ -8,6 +8,7 @@ reason beside the file field and changes nothing.
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from server import db
@@ -42,14 +43,14 @@ def allow_photo_upload(endpoint: str | None, _values: dict | None) -> None:
 
 
 @bp.errorhandler(PhotoTooLarge)
-def photo_too_large(_error: PhotoTooLarge):  # type: ignore[no-untyped-def]
+def photo_too_large(_error: PhotoTooLarge) -> ResponseReturnValue:
     detail = _("Файл більший за {mb} МБ. Нічого не збережено.", mb=UPLOAD_BYTES // 2**20)
     return render_template("error.html", code=413, title=_("Завеликий запит"), detail=detail), 413
 
 
 @bp.route("/projects/<int:project_id>/photos", methods=["POST"])
 @roles_required(*COMMUNITY_MANAGERS)
-def project_photo_add(project_id: int):  # type: ignore[no-untyped-def]
+def project_photo_add(project_id: int) -> ResponseReturnValue:
     project = scoped_or_404(Project, project_id)
     reader = FormReader()
     upload = request.files.get("photo")
@@ -69,7 +70,7 @@ def project_photo_add(project_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/projects/<int:project_id>/photos/<int:photo_id>/remove", methods=["POST"])
 @roles_required(*COMMUNITY_MANAGERS)
-def project_photo_remove(project_id: int, photo_id: int):  # type: ignore[no-untyped-def]
+def project_photo_remove(project_id: int, photo_id: int) -> ResponseReturnValue:
     project = scoped_or_404(Project, project_id)
     if not confirmed():
         return redirect(url_for("console.project_edit", project_id=project.id) + "#photos")
@@ -85,14 +86,14 @@ def project_photo_remove(project_id: int, photo_id: int):  # type: ignore[no-unt
 
 @bp.route("/projects/<int:project_id>/photos/<int:photo_id>.jpg")
 @roles_required(*COMMUNITY_MANAGERS)
-def project_photo_file(project_id: int, photo_id: int):  # type: ignore[no-untyped-def]
+def project_photo_file(project_id: int, photo_id: int) -> ResponseReturnValue:
     from server.public.projects import photo_response
 
     scoped_or_404(Project, project_id)
     return photo_response(project_id, photo_id)
 
 
-def _page_again(project: Project, reader: FormReader):  # type: ignore[no-untyped-def]
+def _page_again(project: Project, reader: FormReader) -> tuple[str, int]:
     cycle = db.session().get(Cycle, project.cycle_id) or abort(404)
     photo_values = {k: reader.text(k) for k in ("alt_uk", "alt_en")}
     return _project_form(cycle, project, project_values(project), FormReader({}), photo_values, reader.errors)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
 from server import db
@@ -27,7 +28,7 @@ from .views import bp
 
 @bp.route("/cycles/<int:cycle_id>/projects/new", methods=["GET", "POST"])
 @roles_required(*COMMUNITY_MANAGERS)
-def project_new(cycle_id: int):  # type: ignore[no-untyped-def]
+def project_new(cycle_id: int) -> ResponseReturnValue:
     cycle = scoped_or_404(Cycle, cycle_id)
     reader = FormReader()
     if request.method == "POST":
@@ -49,7 +50,7 @@ def project_new(cycle_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/projects/<int:project_id>/edit", methods=["GET", "POST"])
 @roles_required(*COMMUNITY_MANAGERS)
-def project_edit(project_id: int):  # type: ignore[no-untyped-def]
+def project_edit(project_id: int) -> ResponseReturnValue:
     project = scoped_or_404(Project, project_id)
     cycle = db.session().get(Cycle, project.cycle_id) or abort(404)
     reader = FormReader()
@@ -71,7 +72,7 @@ def project_edit(project_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/projects/<int:project_id>/admit", methods=["POST"])
 @roles_required(*COMMUNITY_MANAGERS)
-def project_admit(project_id: int):  # type: ignore[no-untyped-def]
+def project_admit(project_id: int) -> ResponseReturnValue:
     project = scoped_or_404(Project, project_id)
     reader = FormReader()
     try:
@@ -85,7 +86,7 @@ def project_admit(project_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/projects/<int:project_id>/reject", methods=["POST"])
 @roles_required(*COMMUNITY_MANAGERS)
-def project_reject(project_id: int):  # type: ignore[no-untyped-def]
+def project_reject(project_id: int) -> ResponseReturnValue:
     project = scoped_or_404(Project, project_id)
     reader = FormReader()
     try:
@@ -97,7 +98,7 @@ def project_reject(project_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("console.project_edit", project_id=project.id))
 
 
-def _status_refused(project: Project, reader: FormReader):  # type: ignore[no-untyped-def]
+def _status_refused(project: Project, reader: FormReader) -> tuple[str, int]:
     """The project page again, with the refusal and the reason as typed."""
     db.session().refresh(project)
     cycle = db.session().get_one(Cycle, project.cycle_id)
@@ -143,14 +144,14 @@ def _read_project(reader: FormReader) -> ProjectFields | None:
     )
 
 
-def _project_form(  # type: ignore[no-untyped-def]
+def _project_form(
     cycle: Cycle,
     project: Project | None,
     values: dict[str, str],
     reader: FormReader,
     photo_values: dict[str, str] | None = None,
     photo_errors: dict[str, list[str]] | None = None,
-):
+) -> tuple[str, int]:
     categories = db.session().scalars(
         select(Category).where(Category.cycle_id == cycle.id).order_by(Category.position, Category.id)
     )

@@ -9,6 +9,7 @@ number and whether it is active, used or revoked, never what it voted for.
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from qr_codes.card_address import CardAddressError, check_card_address
@@ -77,7 +78,7 @@ def code_or_404(code_id: int) -> tuple[VotingCode, Contest]:
 
 @bp.route("/contests/<int:contest_id>/codes", methods=["POST"])
 @roles_required(*SCHOOL_STAFF)
-def codes_issue(contest_id: int):  # type: ignore[no-untyped-def]
+def codes_issue(contest_id: int) -> ResponseReturnValue:
     contest = contest_or_404(contest_id)
     reader = FormReader()
     class_name = reader.text("class_name", required=True)
@@ -118,7 +119,7 @@ def codes_issue(contest_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/contests/<int:contest_id>/classes/<class_name>")
 @roles_required(*SCHOOL_STAFF)
-def codes_class(contest_id: int, class_name: str):  # type: ignore[no-untyped-def]
+def codes_class(contest_id: int, class_name: str) -> ResponseReturnValue:
     contest = contest_or_404(contest_id)
     return _class_page(contest, class_or_404(contest, class_name))
 
@@ -176,7 +177,7 @@ def _one_of(cards: list[tuple[VotingCode, bool]], raw: str | None) -> VotingCode
 
 @bp.route("/codes/<int:code_id>/revoke", methods=["POST"])
 @roles_required(*SCHOOL_STAFF)
-def code_revoke(code_id: int):  # type: ignore[no-untyped-def]
+def code_revoke(code_id: int) -> ResponseReturnValue:
     code, contest = code_or_404(code_id)
     if not confirmed():
         return redirect(url_for("console.codes_class", contest_id=contest.id, class_name=code.class_name))
@@ -198,7 +199,7 @@ def code_revoke(code_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/codes/<int:code_id>/replace", methods=["POST"])
 @roles_required(*SCHOOL_STAFF)
-def code_replace(code_id: int):  # type: ignore[no-untyped-def]
+def code_replace(code_id: int) -> ResponseReturnValue:
     code, contest = code_or_404(code_id)
     if not confirmed():
         return redirect(url_for("console.codes_class", contest_id=contest.id, class_name=code.class_name))
@@ -230,7 +231,7 @@ def code_replace(code_id: int):  # type: ignore[no-untyped-def]
     )
 
 
-def _refused(contest: Contest, code: VotingCode, reader: FormReader, exc: Exception):  # type: ignore[no-untyped-def]
+def _refused(contest: Contest, code: VotingCode, reader: FormReader, exc: Exception) -> tuple[str, int]:
     """The class page again with the refusal beside that card, and the reason as typed."""
     db.session().refresh(code)
     return _class_page(

@@ -8,6 +8,7 @@ typed like a cycle's (Kyiv time) and the budget like a category's (hryvnias).
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from qr_codes.cards import LAYOUTS
@@ -43,7 +44,7 @@ def contest_or_404(contest_id: int) -> Contest:
 
 @bp.route("/schools/<int:school_id>/contests/new", methods=["GET", "POST"])
 @roles_required(*SCHOOL_STAFF)
-def contest_new(school_id: int):  # type: ignore[no-untyped-def]
+def contest_new(school_id: int) -> ResponseReturnValue:
     school = school_scoped_or_404(School, school_id)
     choices = open_programmes(school)
     reader = FormReader()
@@ -83,7 +84,7 @@ def contest_new(school_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/contests/<int:contest_id>/edit", methods=["GET", "POST"])
 @roles_required(*SCHOOL_STAFF)
-def contest_edit(contest_id: int):  # type: ignore[no-untyped-def]
+def contest_edit(contest_id: int) -> ResponseReturnValue:
     contest = contest_or_404(contest_id)
     reader = FormReader()
     if request.method == "POST":
@@ -118,7 +119,7 @@ def contest_edit(contest_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/contests/<int:contest_id>")
 @roles_required(*SCHOOL_STAFF)
-def contest_page(contest_id: int):  # type: ignore[no-untyped-def]
+def contest_page(contest_id: int) -> ResponseReturnValue:
     return render_contest_page(contest_or_404(contest_id))
 
 

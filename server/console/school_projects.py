@@ -8,6 +8,7 @@ project pages in who may open them (school scoping) and where they lead back to.
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
 from server import db
@@ -39,7 +40,7 @@ def _project_and_contest(project_id: int) -> tuple[Project, Contest]:
 
 @bp.route("/contests/<int:contest_id>/projects/new", methods=["GET", "POST"])
 @roles_required(*SCHOOL_STAFF)
-def school_project_new(contest_id: int):  # type: ignore[no-untyped-def]
+def school_project_new(contest_id: int) -> ResponseReturnValue:
     contest = contest_or_404(contest_id)
     reader = FormReader()
     if request.method == "POST":
@@ -63,7 +64,7 @@ def school_project_new(contest_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/school-projects/<int:project_id>/edit", methods=["GET", "POST"])
 @roles_required(*SCHOOL_STAFF)
-def school_project_edit(project_id: int):  # type: ignore[no-untyped-def]
+def school_project_edit(project_id: int) -> ResponseReturnValue:
     project, contest = _project_and_contest(project_id)
     reader = FormReader()
     if request.method == "POST":
@@ -84,7 +85,7 @@ def school_project_edit(project_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/school-projects/<int:project_id>/admit", methods=["POST"])
 @roles_required(*SCHOOL_STAFF)
-def school_project_admit(project_id: int):  # type: ignore[no-untyped-def]
+def school_project_admit(project_id: int) -> ResponseReturnValue:
     project, contest = _project_and_contest(project_id)
     reader = FormReader()
     try:
@@ -98,7 +99,7 @@ def school_project_admit(project_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/school-projects/<int:project_id>/reject", methods=["POST"])
 @roles_required(*SCHOOL_STAFF)
-def school_project_reject(project_id: int):  # type: ignore[no-untyped-def]
+def school_project_reject(project_id: int) -> ResponseReturnValue:
     project, contest = _project_and_contest(project_id)
     reader = FormReader()
     try:
@@ -119,7 +120,7 @@ def _saved_values(project: Project) -> dict[str, str]:
     }
 
 
-def _status_refused(project: Project, contest: Contest, reader: FormReader):  # type: ignore[no-untyped-def]
+def _status_refused(project: Project, contest: Contest, reader: FormReader) -> tuple[str, int]:
     """The project's page again, with the refusal and the reason as typed."""
     db.session().refresh(project)
     return _form(contest, project, _saved_values(project) | {"reason": reader.text("reason")}, reader)
@@ -142,7 +143,9 @@ def _read_project(reader: FormReader, contest: Contest) -> ProjectFields | None:
     )
 
 
-def _form(contest: Contest, project: Project | None, values: dict[str, str], reader: FormReader):  # type: ignore[no-untyped-def]
+def _form(
+    contest: Contest, project: Project | None, values: dict[str, str], reader: FormReader
+) -> tuple[str, int]:
     return render_template(
         "console/school_project_form.html",
         contest=contest,

@@ -8,6 +8,7 @@ another school, of this community or another, gets "not found".
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from server import db
@@ -32,7 +33,7 @@ from .views import bp
 
 @bp.route("/schools")
 @roles_required(*COMMUNITY_MANAGERS)
-def schools():  # type: ignore[no-untyped-def]
+def schools() -> ResponseReturnValue:
     user = current_user()
     assert user is not None
     query = (
@@ -50,7 +51,7 @@ def schools():  # type: ignore[no-untyped-def]
 
 @bp.route("/schools/new", methods=["GET", "POST"])
 @roles_required(*COMMUNITY_MANAGERS)
-def school_new():  # type: ignore[no-untyped-def]
+def school_new() -> ResponseReturnValue:
     reader = FormReader()
     if request.method == "POST":
         community_id = community_for_new_object(reader)
@@ -69,7 +70,7 @@ def school_new():  # type: ignore[no-untyped-def]
 
 @bp.route("/schools/<int:school_id>/edit", methods=["GET", "POST"])
 @roles_required(*SCHOOL_STAFF)
-def school_edit(school_id: int):  # type: ignore[no-untyped-def]
+def school_edit(school_id: int) -> ResponseReturnValue:
     # Scope first: another school's moderator learns nothing, not even that it exists.
     school = school_scoped_or_404(School, school_id)
     if not _manages_schools():
@@ -96,7 +97,7 @@ def _manages_schools() -> bool:
     return user is not None and user.role_enum in COMMUNITY_MANAGERS
 
 
-def _school_form(school: School | None, values: dict[str, str], reader: FormReader):  # type: ignore[no-untyped-def]
+def _school_form(school: School | None, values: dict[str, str], reader: FormReader) -> tuple[str, int]:
     user = current_user()
     assert user is not None
     return render_template(
@@ -111,7 +112,7 @@ def _school_form(school: School | None, values: dict[str, str], reader: FormRead
 
 @bp.route("/schools/<int:school_id>")
 @roles_required(*SCHOOL_STAFF)
-def school_page(school_id: int):  # type: ignore[no-untyped-def]
+def school_page(school_id: int) -> ResponseReturnValue:
     school = school_scoped_or_404(School, school_id)
     s = db.session()
     contests = contests_of_school(s, school.id)
@@ -135,7 +136,7 @@ def school_page(school_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/my-school")
 @roles_required(Role.SCHOOL_MODERATOR)
-def my_school():  # type: ignore[no-untyped-def]
+def my_school() -> ResponseReturnValue:
     user = current_user()
     assert user is not None
     if user.school_id is None:

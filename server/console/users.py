@@ -8,6 +8,7 @@ moderator is given one school of their community when created.
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from server import db
@@ -28,7 +29,7 @@ from .views import bp
 
 @bp.route("/users")
 @roles_required(*COMMUNITY_MANAGERS)
-def users():  # type: ignore[no-untyped-def]
+def users() -> ResponseReturnValue:
     actor = current_user()
     assert actor is not None
     query = (
@@ -49,7 +50,7 @@ def users():  # type: ignore[no-untyped-def]
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @roles_required(*COMMUNITY_MANAGERS)
-def user_new():  # type: ignore[no-untyped-def]
+def user_new() -> ResponseReturnValue:
     actor = current_user()
     assert actor is not None
     reader = FormReader()
@@ -115,17 +116,17 @@ def _school_options(choose_community: bool) -> list[tuple[int, str]]:
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
 @roles_required(*COMMUNITY_MANAGERS)
-def user_deactivate(user_id: int):  # type: ignore[no-untyped-def]
+def user_deactivate(user_id: int) -> ResponseReturnValue:
     return _set_active(user_id, active=False)
 
 
 @bp.route("/users/<int:user_id>/activate", methods=["POST"])
 @roles_required(*COMMUNITY_MANAGERS)
-def user_activate(user_id: int):  # type: ignore[no-untyped-def]
+def user_activate(user_id: int) -> ResponseReturnValue:
     return _set_active(user_id, active=True)
 
 
-def _set_active(user_id: int, *, active: bool):  # type: ignore[no-untyped-def]
+def _set_active(user_id: int, *, active: bool) -> ResponseReturnValue:
     actor = current_user()
     assert actor is not None
     # Administrators belong to no community, so a moderator gets 404 for them here.

@@ -7,6 +7,7 @@ import importlib
 from collections.abc import Callable
 
 from flask import Blueprint, Flask, current_app, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from server import db
@@ -86,7 +87,7 @@ def console_helpers() -> dict:
 
 @bp.route("/")
 @login_required
-def dashboard():  # type: ignore[no-untyped-def]
+def dashboard() -> ResponseReturnValue:
     user = current_user()
     assert user is not None
     if user.role_enum is Role.SUPPORT_OPERATOR:

@@ -161,7 +161,7 @@ def save_progress(
         values["summary"] = summary
     if problems is not None:
         values["problems"] = problems
-    found = session.execute(
+    found = session.execute(  # type: ignore[attr-defined]  # DML gives a CursorResult
         update(Job)
         .where(_fence(job.id, attempt))
         .values(**values)
@@ -198,7 +198,7 @@ def finish(
         if state == "done":
             values["progress_total"] = done
     where = _fence(job.id, attempt) if attempt is not None else (Job.id == job.id) & (Job.state == job.state)
-    found = session.execute(
+    found = session.execute(  # type: ignore[attr-defined]  # DML gives a CursorResult
         update(Job).where(where).values(**values).execution_options(synchronize_session=False)
     ).rowcount
     if not found:
@@ -250,7 +250,7 @@ def output_of(session: Session, job: Job, now: datetime) -> tuple[str, bytes] | 
 def drop_old_outputs(session: Session, kind: str, now: datetime) -> int:
     """Drop the outputs of jobs of `kind` that ended more than OUTPUT_KEPT ago."""
     old = select(Job.id).where(Job.kind == kind, Job.finished_at < now - OUTPUT_KEPT)
-    return session.execute(
+    return session.execute(  # type: ignore[attr-defined]  # DML gives a CursorResult
         update(JobFile)
         .where(JobFile.position == OUTPUT_POSITION, JobFile.data.is_not(None), JobFile.job_id.in_(old))
         .values(data=None)

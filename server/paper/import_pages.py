@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -47,7 +48,7 @@ def allow_paper_csv_upload(endpoint: str | None, _values: dict | None) -> None:
 
 
 @bp.errorhandler(PaperCsvTooLarge)
-def paper_csv_too_large(_error: PaperCsvTooLarge):  # type: ignore[no-untyped-def]
+def paper_csv_too_large(_error: PaperCsvTooLarge) -> ResponseReturnValue:
     detail = paper_message("paper.too_large", get_locale(), limit_mb=MAX_BYTES // 2**20)
     detail += " " + _("Нічого не збережено.")
     return render_template("error.html", code=413, title=_("Завеликий запит"), detail=detail), 413
@@ -90,7 +91,7 @@ def chosen_support_point(cycle: Cycle, errors: list[str]) -> Device | None:
 
 @bp.route("/cycles/<int:cycle_id>/paper-import", methods=["GET", "POST"])
 @roles_required(*PAPER_STAFF)
-def paper_import(cycle_id: int):  # type: ignore[no-untyped-def]
+def paper_import(cycle_id: int) -> ResponseReturnValue:
     cycle = public_cycle_or_404(cycle_id)
     errors: list[str] = []
     values = {"device_id": request.form.get("device_id", ""), "only_good_rows": ""}
@@ -134,7 +135,7 @@ def paper_import(cycle_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/cycles/<int:cycle_id>/paper-import/example.csv")
 @roles_required(*PAPER_STAFF)
-def paper_import_example(cycle_id: int):  # type: ignore[no-untyped-def]
+def paper_import_example(cycle_id: int) -> ResponseReturnValue:
     cycle = public_cycle_or_404(cycle_id)
     numbers = db.session().scalars(
         select(Project.number)

@@ -15,11 +15,13 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from paper import review
 from paper.messages import message as sheet_message
 from paper.serials import is_serial
+from paper.sheet_store import SheetRow
 from server import db
 from server.auth.access import PAPER_STAFF, current_user, roles_required
 from server.console.job_status import recent_jobs
@@ -61,7 +63,7 @@ def allow_scan_upload(endpoint: str | None, _values: dict | None) -> None:
 
 
 @bp.errorhandler(ScansTooLarge)
-def scans_too_large(_error: ScansTooLarge):  # type: ignore[no-untyped-def]
+def scans_too_large(_error: ScansTooLarge) -> ResponseReturnValue:
     detail = _(
         "Файли разом завеликі: не більше {limit} МБ за одне завантаження. Нічого не збережено.",
         limit=scans.MAX_UPLOAD_BYTES // 2**20,
@@ -97,7 +99,7 @@ def _projects(cycle_body: dict) -> dict[int, dict]:
     return {p["id"]: p for p in cycle_body.get("projects", [])}
 
 
-def _queue_page(cycle: Cycle, **extra: Any):  # type: ignore[no-untyped-def]
+def _queue_page(cycle: Cycle, **extra: Any) -> str:
     store = _store(cycle)
     return render_template(
         "console/paper_scans.html",
@@ -120,7 +122,7 @@ def _queue_page(cycle: Cycle, **extra: Any):  # type: ignore[no-untyped-def]
 
 @bp.route("/cycles/<int:cycle_id>/paper-scans", methods=["GET", "POST"])
 @roles_required(*PAPER_STAFF)
-def paper_scans(cycle_id: int):  # type: ignore[no-untyped-def]
+def paper_scans(cycle_id: int) -> ResponseReturnValue:
     cycle = public_cycle_or_404(cycle_id)
     if request.method == "GET":
         return _queue_page(cycle, errors=[], values={})
@@ -153,7 +155,7 @@ def paper_scans(cycle_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/cycles/<int:cycle_id>/paper-scans/commit", methods=["POST"])
 @roles_required(*PAPER_STAFF)
-def paper_scans_commit(cycle_id: int) -> Response:
+def paper_scans_commit(cycle_id: int) -> ResponseReturnValue:
     cycle = public_cycle_or_404(cycle_id)
     # A backlog of thousands of sheets is long work: a job (server.jobs.kinds.scan_commit),
     # the request only starts it. The window is checked here too, so a closed one says
@@ -169,7 +171,7 @@ def paper_scans_commit(cycle_id: int) -> Response:
     return redirect(url_for("console.job_page", job_id=job.id), 303)
 
 
-def _sheet_or_404(cycle: Cycle, serial: str):  # type: ignore[no-untyped-def]
+def _sheet_or_404(cycle: Cycle, serial: str) -> tuple[ServerSheetStore, SheetRow]:
     if not is_serial(serial):
         abort(404)
     store = _store(cycle)
@@ -181,7 +183,7 @@ def _sheet_or_404(cycle: Cycle, serial: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/cycles/<int:cycle_id>/paper-scans/sheets/<serial>")
 @roles_required(*PAPER_STAFF)
-def paper_scan_sheet(cycle_id: int, serial: str):  # type: ignore[no-untyped-def]
+def paper_scan_sheet(cycle_id: int, serial: str) -> ResponseReturnValue:
     cycle = public_cycle_or_404(cycle_id)
     store, sheet = _sheet_or_404(cycle, serial)
     cycles = _cycles(cycle)
@@ -215,7 +217,9 @@ def _form_int(name: str) -> int:
     return int(raw)
 
 
-def _decide(cycle_id: int, serial: str, action: Callable[..., Any], fields: Callable[[], dict]) -> Response:
+def _decide(
+    cycle_id: int, serial: str, action: Callable[..., Any], fields: Callable[[], dict]
+) -> ResponseReturnValue:
     """Run one review decision. The cycle and sheet are found (or 404) before the form
     is read, so another community's moderator learns nothing from a malformed form."""
     cycle = public_cycle_or_404(cycle_id)
@@ -250,7 +254,7 @@ def _verdict() -> str:
 
 @bp.route("/cycles/<int:cycle_id>/paper-scans/sheets/<serial>/box", methods=["POST"])
 @roles_required(*PAPER_STAFF)
-def paper_scan_box(cycle_id: int, serial: str) -> Response:
+def paper_scan_box(cycle_id: int, serial: str) -> ResponseReturnValue:
     return _decide(
         cycle_id,
         serial,
@@ -269,7 +273,7 @@ def paper_scan_box(cycle_id: int, serial: str) -> Response:
 
 @bp.route("/cycles/<int:cycle_id>/paper-scans/sheets/<serial>/page", methods=["POST"])
 @roles_required(*PAPER_STAFF)
-def paper_scan_page_choice(cycle_id: int, serial: str) -> Response:
+def paper_scan_page_choice(cycle_id: int, serial: str) -> ResponseReturnValue:
     return _decide(
         cycle_id,
         serial,
@@ -280,7 +284,7 @@ def paper_scan_page_choice(cycle_id: int, serial: str) -> Response:
 
 @bp.route("/cycles/<int:cycle_id>/paper-scans/sheets/<serial>/spoil", methods=["POST"])
 @roles_required(*PAPER_STAFF)
-def paper_scan_spoil(cycle_id: int, serial: str) -> Response:
+def paper_scan_spoil(cycle_id: int, serial: str) -> ResponseReturnValue:
     return _decide(
         cycle_id,
         serial,
@@ -294,7 +298,7 @@ def paper_scan_spoil(cycle_id: int, serial: str) -> Response:
 
 @bp.route("/cycles/<int:cycle_id>/paper-scans/sheets/<serial>/restore", methods=["POST"])
 @roles_required(*PAPER_STAFF)
-def paper_scan_restore(cycle_id: int, serial: str) -> Response:
+def paper_scan_restore(cycle_id: int, serial: str) -> ResponseReturnValue:
     return _decide(cycle_id, serial, review.restore_sheet, lambda: {"seen": _form_int("seen")})
 
 

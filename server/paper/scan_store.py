@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import overload
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
@@ -33,6 +34,10 @@ __all__ = ["ServerSheetStore", "ms"]
 MAX_FILE_NAME = 255
 
 
+@overload
+def ms(moment: datetime) -> int: ...
+@overload
+def ms(moment: None) -> None: ...
 def ms(moment: datetime | None) -> int | None:
     return None if moment is None else int(moment.timestamp() * 1000)
 
@@ -167,7 +172,7 @@ class ServerSheetStore:
                 PaperScanCrop(page_id=row.id, project_id=pid, community_id=self.community_id, png=png)
                 for pid, png in reading.crops.items()
             )
-            if counts and self.sheet(self.cycle_id, reading.serial) is None:
+            if counts and reading.serial is not None and self.sheet(self.cycle_id, reading.serial) is None:
                 self.session.add(
                     PaperScanSheet(
                         cycle_id=self.cycle_id,
@@ -239,9 +244,9 @@ class ServerSheetStore:
         return {(page_id, project_id) for page_id, project_id in rows}
 
     def page_count(self) -> int:
-        return self.session.scalar(
+        return self.session.execute(
             select(func.count()).select_from(PaperScanPage).where(PaperScanPage.cycle_id == self.cycle_id)
-        )
+        ).scalar_one()
 
     # --- sheets ----------------------------------------------------------------------
 

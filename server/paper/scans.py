@@ -339,7 +339,10 @@ def commit_ready(
             session.rollback()
             outcome.refused = "paper_scans.conflict"
             return outcome
-        pairs = [(cycle.id, r.code_id.removeprefix("sheet_"), r.vote_id) for r in records]
+        pairs = []
+        for r in records:
+            assert r.code_id is not None  # "sheet_" and the serial, made above
+            pairs.append((cycle.id, r.code_id.removeprefix("sheet_"), r.vote_id))
         store.mark_committed(pairs, ms(now))
     outcome.committed = [(serial, vote_id) for _c, serial, vote_id in pairs]
     audit.record(

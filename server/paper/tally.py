@@ -194,7 +194,7 @@ def import_tally(
                 .where(PaperTally.id == previous.id, PaperTally.replaced_at.is_(None))
                 .values(replaced_at=now)
             )
-            if replaced.rowcount != 1:
+            if replaced.rowcount != 1:  # type: ignore[attr-defined]  # DML gives a CursorResult
                 raise _AlreadyReplaced
         tally = _store(session, cycle, device, check, sheet, content_hash, source, user, now)
     except (IntegrityError, _AlreadyReplaced):

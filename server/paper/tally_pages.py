@@ -8,6 +8,7 @@ server.paper.tally."""
 from __future__ import annotations
 
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from server import db
@@ -66,7 +67,7 @@ def limit_tally_upload(endpoint: str | None, _values: dict | None) -> None:
 
 
 @bp.errorhandler(TallyFileTooLarge)
-def tally_file_too_large(_error: TallyFileTooLarge):  # type: ignore[no-untyped-def]
+def tally_file_too_large(_error: TallyFileTooLarge) -> ResponseReturnValue:
     detail = tally_message("paper_tally.too_large", get_locale(), limit_kb=MAX_BYTES // 1024)
     detail += " " + _("Нічого не збережено.")
     return render_template("error.html", code=413, title=_("Завеликий запит"), detail=detail), 413
@@ -84,7 +85,7 @@ def _typed_values(ballot: TallyBallot) -> dict[str, str]:
 
 @bp.route("/cycles/<int:cycle_id>/paper-tally", methods=["GET", "POST"])
 @roles_required(*PAPER_STAFF)
-def paper_tally(cycle_id: int):  # type: ignore[no-untyped-def]
+def paper_tally(cycle_id: int) -> ResponseReturnValue:
     cycle = public_cycle_or_404(cycle_id)
     session = db.session()
     ballot = tally_ballot(session, cycle)
@@ -163,7 +164,7 @@ def paper_tally(cycle_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/cycles/<int:cycle_id>/paper-tally/example.csv")
 @roles_required(*PAPER_STAFF)
-def paper_tally_example(cycle_id: int):  # type: ignore[no-untyped-def]
+def paper_tally_example(cycle_id: int) -> ResponseReturnValue:
     cycle: Cycle = public_cycle_or_404(cycle_id)
     # The byte-order mark makes Excel read the file as UTF-8.
     body = "\ufeff" + example_csv(tally_ballot(db.session(), cycle))

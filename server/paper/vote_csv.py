@@ -347,10 +347,12 @@ def _row_problems(
         key_problem = _age_problem(values, ctx, row, now)
     if key_problem:
         problems.append(key_problem)
-    elif key in first_row_of:
-        problems.append(RowProblem(row, None, "paper.repeated_voter", {"first_row": first_row_of[key]}))
     else:
-        first_row_of[key] = row
+        assert key is not None  # _voter_key gives a key or a problem
+        if key in first_row_of:
+            problems.append(RowProblem(row, None, "paper.repeated_voter", {"first_row": first_row_of[key]}))
+        else:
+            first_row_of[key] = row
     selections, selection_problems = _selections(values["projects"], ctx, row)
     problems.extend(selection_problems)
     voted_at, time_problem = _voted_at(values.get("voted_at", ""), now, row)

@@ -8,6 +8,7 @@ own pages); a photo is served only as part of such a project.
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -41,7 +42,7 @@ def _public_cycle(community_slug: str, cycle_slug: str) -> tuple[Community, Cycl
 
 
 @bp.get("/projects/<community_slug>/<cycle_slug>")
-def cycle_projects(community_slug: str, cycle_slug: str):  # type: ignore[no-untyped-def]
+def cycle_projects(community_slug: str, cycle_slug: str) -> ResponseReturnValue:
     community, cycle = _public_cycle(community_slug, cycle_slug)
     session = db.session()
     categories = session.scalars(
@@ -71,7 +72,7 @@ def cycle_projects(community_slug: str, cycle_slug: str):  # type: ignore[no-unt
 
 
 @bp.get("/projects/<community_slug>/<cycle_slug>/<int:number>")
-def project_page(community_slug: str, cycle_slug: str, number: int):  # type: ignore[no-untyped-def]
+def project_page(community_slug: str, cycle_slug: str, number: int) -> ResponseReturnValue:
     community, cycle = _public_cycle(community_slug, cycle_slug)
     session = db.session()
     project = session.scalar(

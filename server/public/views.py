@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, render_template
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from server import db
@@ -12,7 +13,7 @@ bp = Blueprint("public", __name__)
 
 
 @bp.route("/")
-def home():  # type: ignore[no-untyped-def]
+def home() -> ResponseReturnValue:
     rows = (
         db.session()
         .execute(

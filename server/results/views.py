@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from server import db
@@ -51,13 +52,13 @@ def _console_page(cycle: Cycle, verification: Verification | None = None) -> str
 
 @bp.get(CONSOLE)
 @roles_required(*COMMUNITY_MANAGERS)
-def console_cycle(cycle_id: int):  # type: ignore[no-untyped-def]
+def console_cycle(cycle_id: int) -> ResponseReturnValue:
     return _console_page(scoped_or_404(Cycle, cycle_id))
 
 
 @bp.post(CONSOLE + "/publish")
 @roles_required(*COMMUNITY_MANAGERS)
-def publish(cycle_id: int):  # type: ignore[no-untyped-def]
+def publish(cycle_id: int) -> ResponseReturnValue:
     cycle = scoped_or_404(Cycle, cycle_id)
     if not confirmed():
         return redirect(url_for("results.console_cycle", cycle_id=cycle.id))
@@ -71,7 +72,7 @@ def publish(cycle_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post(CONSOLE + "/unpublish")
 @roles_required(*COMMUNITY_MANAGERS)
-def unpublish(cycle_id: int):  # type: ignore[no-untyped-def]
+def unpublish(cycle_id: int) -> ResponseReturnValue:
     cycle = scoped_or_404(Cycle, cycle_id)
     if not confirmed():
         return redirect(url_for("results.console_cycle", cycle_id=cycle.id))
@@ -85,7 +86,7 @@ def unpublish(cycle_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post(CONSOLE + "/verify")
 @roles_required(*COMMUNITY_MANAGERS)
-def verify(cycle_id: int):  # type: ignore[no-untyped-def]
+def verify(cycle_id: int) -> ResponseReturnValue:
     # The recount reads every vote row: a background job (server.jobs.kinds.results_verify)
     # whose page shows the steps done and then the comparison.
     cycle = scoped_or_404(Cycle, cycle_id)
@@ -98,7 +99,7 @@ def verify(cycle_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get(f"/console/cycles/{CYCLE_ID}/results.csv")
 @roles_required(*COMMUNITY_MANAGERS)
-def console_csv(cycle_id: int):  # type: ignore[no-untyped-def]
+def console_csv(cycle_id: int) -> ResponseReturnValue:
     cycle = scoped_or_404(Cycle, cycle_id)
     community = db.session().get(Community, cycle.community_id)
     return csv_response(cycle_results(db.session(), cycle), community.slug if community else "")
@@ -106,7 +107,7 @@ def console_csv(cycle_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get(f"/console/cycles/{CYCLE_ID}/results.json")
 @roles_required(*COMMUNITY_MANAGERS)
-def console_json(cycle_id: int):  # type: ignore[no-untyped-def]
+def console_json(cycle_id: int) -> ResponseReturnValue:
     return json_response(cycle_results(db.session(), scoped_or_404(Cycle, cycle_id)))
 
 
@@ -137,19 +138,19 @@ def _published_or_404(community_slug: str, cycle_slug: str) -> tuple[Community, 
 
 
 @bp.get(PUBLIC)
-def public_cycle(community_slug: str, cycle_slug: str):  # type: ignore[no-untyped-def]
+def public_cycle(community_slug: str, cycle_slug: str) -> ResponseReturnValue:
     community, cycle = _published_or_404(community_slug, cycle_slug)
     return _render("results/public_cycle.html", cycle, community)
 
 
 @bp.get(PUBLIC + ".csv")
-def public_csv(community_slug: str, cycle_slug: str):  # type: ignore[no-untyped-def]
+def public_csv(community_slug: str, cycle_slug: str) -> ResponseReturnValue:
     community, cycle = _published_or_404(community_slug, cycle_slug)
     return csv_response(cycle_results(db.session(), cycle), community.slug)
 
 
 @bp.get(PUBLIC + ".json")
-def public_json(community_slug: str, cycle_slug: str):  # type: ignore[no-untyped-def]
+def public_json(community_slug: str, cycle_slug: str) -> ResponseReturnValue:
     _community, cycle = _published_or_404(community_slug, cycle_slug)
     return json_response(cycle_results(db.session(), cycle))
 

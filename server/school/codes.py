@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
@@ -70,7 +71,7 @@ def _new_codes(
     replaces_id: int | None = None,
 ) -> list[IssuedCode]:
     plain = [normalise(new_code()) for _ in numbers]
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "community_id": contest.contest.community_id,
             "contest_id": contest.id,
@@ -86,7 +87,7 @@ def _new_codes(
         for number, code in zip(numbers, plain, strict=True)
     ]
     # A class at a time (tens of rows): a plain executemany; sealed bytes stay bytes.
-    session.execute(VotingCode.__table__.insert(), rows)
+    session.execute(VotingCode.__table__.insert(), rows)  # type: ignore[attr-defined]  # it is a Table
     found = session.execute(select(VotingCode.verifier, VotingCode.id).where(VotingCode.batch_id == batch.id))
     ids = {verifier: code_id for verifier, code_id in found}
     return [
@@ -145,7 +146,7 @@ def issue_codes(
     return issued
 
 
-def _used(contest: Contest):  # type: ignore[no-untyped-def]
+def _used(contest: Contest):
     """A correlated test: this code has a counted vote in the contest."""
     return (
         select(Vote.id)

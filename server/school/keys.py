@@ -14,11 +14,15 @@ import hashlib
 import hmac
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from qr_codes.codes import verifier
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 _NONCE = 12
 _AAD = b"spilno/voting_code"
@@ -54,6 +58,6 @@ class CodeKeys:
             raise ValueError("sealed code does not open with this server's key") from exc
 
 
-def app_code_keys(app: object) -> CodeKeys:
+def app_code_keys(app: Flask) -> CodeKeys:
     """The code keys of a server Flask app (its master secret is checked at start)."""
-    return CodeKeys.from_master(app.config["VOTER_KEY_SECRET_BYTES"])  # type: ignore[attr-defined]
+    return CodeKeys.from_master(app.config["VOTER_KEY_SECRET_BYTES"])

@@ -19,7 +19,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Flask,
-    Response,
     current_app,
     g,
     redirect,
@@ -28,7 +27,9 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.wrappers import Response
 
 from qr_codes.codes import MAX_INPUT_LENGTH
 from server import db
@@ -202,17 +203,17 @@ def _code_form(school: School | None) -> Any:
 
 
 @bp.route("/", methods=["GET", "POST"])
-def code_form():  # type: ignore[no-untyped-def]
+def code_form() -> ResponseReturnValue:
     return _code_form(None)
 
 
 @bp.route("/school/<int:school_id>", methods=["GET", "POST"])
-def school_entry(school_id: int):  # type: ignore[no-untyped-def]
+def school_entry(school_id: int) -> ResponseReturnValue:
     return _code_form(_school_or_404(school_id))
 
 
 @bp.route("/<code>")
-def by_link(code: str):  # type: ignore[no-untyped-def]
+def by_link(code: str) -> ResponseReturnValue:
     result = _check_code(code, None)
     if isinstance(result, CodeRefused):
         return _refusal_page(result, url_for(".code_form"))
@@ -272,7 +273,7 @@ def _saved_choice() -> list[int]:
 
 
 @bp.route("/ballot", methods=["GET", "POST"])
-def ballot():  # type: ignore[no-untyped-def]
+def ballot() -> ResponseReturnValue:
     found = _current()
     if not isinstance(found, CodeBallot):
         return found
@@ -295,7 +296,7 @@ def ballot():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/review")
-def review():  # type: ignore[no-untyped-def]
+def review() -> ResponseReturnValue:
     found = _current()
     if not isinstance(found, CodeBallot):
         return found
@@ -307,7 +308,7 @@ def review():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/confirm", methods=["POST"])
-def confirm():  # type: ignore[no-untyped-def]
+def confirm() -> ResponseReturnValue:
     found = _current()
     if not isinstance(found, CodeBallot):
         return found
@@ -334,7 +335,7 @@ def confirm():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/thanks")
-def thanks():  # type: ignore[no-untyped-def]
+def thanks() -> ResponseReturnValue:
     contest_id = session.get(THANKS)
     row = db.session().get(SchoolContest, contest_id) if isinstance(contest_id, int) else None
     if row is None:
@@ -354,7 +355,7 @@ def student_helpers() -> dict:
 
 
 @bp.errorhandler(HTTPException)
-def student_error(error: HTTPException):  # type: ignore[no-untyped-def]
+def student_error(error: HTTPException) -> ResponseReturnValue:
     code = error.code or 500
     if code == 400 and error.description == "csrf":
         detail = _("Сторінка застаріла. Почніть знову: відкрийте посилання з картки або введіть код.")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import typing
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -168,8 +169,8 @@ class TallyDelta:
         if turnout:
             if any(row[2].tzinfo is None for row in turnout):
                 raise ValueError("naive datetime given where an aware one is required")
-            turnout = [(c, y, h.isoformat(), *rest) for c, y, h, *rest in turnout]
-            session.execute(_TURNOUT_TALLY_ADD, _arrays(("c", "y", "h", "ch", "dev", "st", "d"), turnout))
+            rows = [(c, y, h.isoformat(), *rest) for c, y, h, *rest in turnout]
+            session.execute(_TURNOUT_TALLY_ADD, _arrays(("c", "y", "h", "ch", "dev", "st", "d"), rows))
 
 
 def _arrays(names: Sequence[str], rows: list[tuple]) -> dict[str, str]:
@@ -193,6 +194,8 @@ _TURNOUT_TALLY_ADD = text(
 )
 
 
+# The vote table as Core sees it (the ORM types __table__ as any FROM clause).
+VOTE_TABLE = typing.cast(Table, Vote.__table__)
 _VOTE_COLUMNS = (
     Vote.id,
     Vote.community_id,
@@ -329,9 +332,9 @@ def store_votes(
             )
         )
     }
-    for vote_id, row in existing.items():
-        if row.content_hash != hashes[vote_id]:
-            conflicts.append(Conflict(vote_id, row.content_hash, hashes[vote_id]))
+    for vote_id, stored in existing.items():
+        if stored.content_hash != hashes[vote_id]:
+            conflicts.append(Conflict(vote_id, stored.content_hash, hashes[vote_id]))
     if conflicts:
         raise VoteConflict(conflicts)
 
@@ -353,8 +356,8 @@ def store_votes(
                 continue
             lookup = _votes_of_voters(cycle_id, column, sorted(values), is_postgres)
             found = session.execute(lookup).mappings()
-            for row in found:
-                earlier[_voter_of(row)].append(dict(row))
+            for earlier_row in found:
+                earlier[_voter_of(earlier_row)].append(dict(earlier_row))
 
         incoming: dict[str, list[dict]] = defaultdict(list)
         for record in cycle_records:
@@ -382,29 +385,29 @@ def store_votes(
                 [_counting_input(row, voter, _stored_invalid_reason(row)) for row in old]
                 + [_counting_input(row, voter, row["_invalid"]) for row in fresh]
             )
-            for row in old:
-                decision = decisions[row["id"]]
+            for old_row in old:
+                decision = decisions[old_row["id"]]
                 if (decision.status, decision.counted_vote_id) != (
-                    row["status"],
-                    row["counted_vote_id"],
+                    old_row["status"],
+                    old_row["counted_vote_id"],
                 ):
-                    delta.add(row, row["status"], -1)
-                    delta.add(row, decision.status, +1)
+                    delta.add(old_row, old_row["status"], -1)
+                    delta.add(old_row, decision.status, +1)
                     changed_rows.append(
                         {
-                            "b_community": row["community_id"],
-                            "b_id": row["id"],
+                            "b_community": old_row["community_id"],
+                            "b_id": old_row["id"],
                             "status": decision.status.value,
                             "status_reason": decision.reason,
                             "counted_vote_id": decision.counted_vote_id,
                         }
                     )
-            for row in fresh:
-                row.pop("_invalid")
-                decision = decisions[row["id"]]
-                _apply_decision(row, decision)
-                delta.add(row, decision.status, +1)
-                new_rows.append(row)
+            for fresh_row in fresh:
+                fresh_row.pop("_invalid")
+                decision = decisions[fresh_row["id"]]
+                _apply_decision(fresh_row, decision)
+                delta.add(fresh_row, decision.status, +1)
+                new_rows.append(fresh_row)
 
     if new_rows:
         if is_postgres:
@@ -412,7 +415,7 @@ def store_votes(
         _insert_votes(session, new_rows)
     if changed_rows:
         # Core executemany: an UPDATE by id for each vote whose standing changed.
-        table = Vote.__table__
+        table = VOTE_TABLE
         session.connection().execute(
             update(table)
             .where(table.c.community_id == bindparam("b_community"), table.c.id == bindparam("b_id"))
@@ -434,9 +437,9 @@ def store_votes(
         vote_id: StoredVote(vote_id, row.status, row.status_reason, row.counted_vote_id)
         for vote_id, row in existing.items()
     }
-    for row in new_rows:
-        current[row["id"]] = StoredVote(
-            row["id"], row["status"], row["status_reason"], row["counted_vote_id"]
+    for new_row in new_rows:
+        current[new_row["id"]] = StoredVote(
+            new_row["id"], new_row["status"], new_row["status_reason"], new_row["counted_vote_id"]
         )
     for change in changed_rows:
         if change["b_id"] in batch:
@@ -506,7 +509,7 @@ def _insert_votes(session: Session, rows: list[dict]) -> None:
         at = _INSERT_COLUMNS.index("selections")
         for row in values:
             row[at] = "{" + ",".join(map(str, row[at])) + "}"
-    insert_rows(session, Vote.__table__, _INSERT_COLUMNS, values)
+    insert_rows(session, VOTE_TABLE, _INSERT_COLUMNS, values)
 
 
 def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
@@ -539,15 +542,18 @@ def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: Se
         return
     names = ", ".join(f'"{c}"' for c in columns)
     statement = f'COPY "{table.name}" ({names}) FROM STDIN'
+    import psycopg  # PostgreSQL only: SQLite took the branch above
+
     driver = session.connection().connection.driver_connection
+    assert isinstance(driver, psycopg.Connection), type(driver)
     try:
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
-    except driver.Error as error:
+    except psycopg.Error as error:
         # As SQLAlchemy wraps the driver's errors for an execute: IntegrityError,
         # OperationalError (a deadlock, a cancelled statement)...
-        raise DBAPIError.instance(statement, None, error, type(driver).Error) from error
+        raise DBAPIError.instance(statement, None, error, psycopg.Error) from error
 
 
 def _counting_input(row: Mapping, voter: str, invalid_reason: str | None) -> CountingInput:

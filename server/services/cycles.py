@@ -241,7 +241,7 @@ def save_category(
     ballot = ballot_for(session, cycle)
     groups, id_groups = _exclusive_groups(fields.exclusive_groups, ballot, category)
     _check_leftover_target(session, cycle, fields.leftover_to_id, category)
-    values = {
+    values: dict[str, Any] = {
         "name": fields.name,
         "budget": fields.budget,
         "min_choices": fields.min_choices,

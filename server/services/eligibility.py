@@ -115,6 +115,7 @@ def _stage_keys(session: Session, rows: list[tuple[str, str | None]]) -> None:
     if _postgres(session):
         # COPY rather than an INSERT per key: a register of a million residents streams in.
         driver = session.connection().connection.driver_connection
+        assert driver is not None  # a live connection: psycopg's
         statement = "COPY eligibility_copy (voter_key, district) FROM STDIN"
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
             for row in rows:
@@ -199,7 +200,7 @@ def apply_list_file(
                 ),
                 params,
             )
-        changed = session.execute(
+        changed = session.execute(  # type: ignore[attr-defined]  # DML gives a CursorResult
             text(
                 "INSERT INTO eligible_voter (community_id, voter_key, listed, seq, district) "
                 "SELECT :c, voter_key, TRUE, :v, CASE WHEN :d THEN district END "
@@ -214,7 +215,7 @@ def apply_list_file(
         ).rowcount
         added = changed - moved
     if mode is ListMode.REPLACE:
-        removed = session.execute(
+        removed = session.execute(  # type: ignore[attr-defined]  # DML gives a CursorResult
             text(
                 "UPDATE eligible_voter SET listed = FALSE, seq = :v "
                 "WHERE community_id = :c AND listed AND NOT EXISTS "
@@ -223,7 +224,7 @@ def apply_list_file(
             params,
         ).rowcount
     if mode is ListMode.REMOVE:
-        removed = session.execute(
+        removed = session.execute(  # type: ignore[attr-defined]  # DML gives a CursorResult
             text(
                 "UPDATE eligible_voter SET listed = FALSE, seq = :v "
                 "WHERE community_id = :c AND listed "

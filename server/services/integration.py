@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,6 +36,7 @@ from server.models import (
     Vote,
     utcnow,
 )
+from server.sync.alarm_texts import render, text_of
 from server.sync.held import COUNTED as COUNTED_DECISION
 from server.sync.held import WRONG_DISTRICT, batch_districts, hold_pushed, wrong_district
 from voting import (
@@ -93,7 +95,7 @@ class ItemProblem:
     index: int | None
     field: str
     code: str
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = dataclass_field(default_factory=dict)
 
 
 class InvalidBatch(Exception):
@@ -152,7 +154,9 @@ def read_cast_at(value: Any) -> datetime | None:
     head, dot, tail = value.partition(".")
     if dot:
         # Python reads at most 6 fraction digits; votes keep milliseconds anyway.
-        digits = re.match(r"[0-9]+", tail).group()  # type: ignore[union-attr]
+        match = re.match(r"[0-9]+", tail)
+        assert match is not None  # _CAST_AT has digits after the dot
+        digits = match.group()
         value = f"{head}.{digits[:6]}{tail[len(digits) :]}"
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
@@ -186,6 +190,7 @@ def _read_voter_key(problems: _Problems, index: int, item: Mapping, community_se
         problems.add(index, "identity.number", "api.not_string")
     if problems.total > before:
         return None
+    assert isinstance(kind, str) and isinstance(number, str)  # checked just above
     try:
         return VoterKey.derive(community_secret, kind, number).hex
     except IdentityError as exc:
@@ -235,12 +240,14 @@ def _read_item(
             problems.add(index, "cast_at", "api.cast_at_range")
     if problems.total > before:
         return None
+    # No problem: every field is there and of its type.
+    assert vote_id is not None and cycle_id is not None and selections is not None and cast_at is not None
     return VoteRecord.create(
         vote_id=vote_id,
         cycle_id=cycle_id,
         selections=selections,
         channel=Channel.WEB,
-        cast_at=cast_at,  # type: ignore[arg-type]
+        cast_at=cast_at,
         voter_key=voter_key,
         # Fixed per client, so the same pushed content always hashes the same.
         device_id=device_id,
@@ -278,9 +285,11 @@ def read_vote_batch(
         problems.add(None, "votes", "api.batch_size", max=max_batch)
     if problems.total:
         raise InvalidBatch(problems.kept, problems.total)
+    assert isinstance(items, list)  # else a problem above
 
     community = session.get(Community, client.community_id)
-    secret = community_voter_secret(master_secret, community.key_id)  # type: ignore[union-attr]
+    assert community is not None  # the client's own community
+    secret = community_voter_secret(master_secret, community.key_id)
     device_id = ONLINE_DEVICE_ID
     records: list[VoteRecord | None] = [
         _read_item(problems, index, item, secret, device_id) for index, item in enumerate(items)
@@ -414,6 +423,7 @@ def record_conflict_alarm(
     session: Session, community_id: int, source: str, conflicts: Sequence[Conflict]
 ) -> Alarm:
     """An alarm for votes re-sent with other content: ids and hashes, never identities."""
+    text = text_of("vote_conflict.api", code=source, n=len(conflicts))
     alarm = Alarm(
         community_id=community_id,
         at=utcnow(),
@@ -423,12 +433,10 @@ def record_conflict_alarm(
             "conflicts": [
                 {"vote_id": c.vote_id, "stored_hash": c.stored_hash, "offered_hash": c.offered_hash}
                 for c in conflicts
-            ]
+            ],
+            "text": text,
         },
-        message=(
-            f"Клієнт API {source} надіслав голоси з уже відомими ідентифікаторами, "
-            f"але іншим вмістом ({len(conflicts)}). Пакет не прийнято."
-        ),
+        message=render(text, "uk"),
     )
     session.add(alarm)
     return alarm

@@ -114,7 +114,7 @@ def encode_photo(data: bytes) -> EncodedPhoto:
 
 
 def _decoded(data: bytes, kind: str, width: int, height: int) -> Image.Image:
-    picture = Image.open(io.BytesIO(data), formats=["JPEG" if kind == "jpeg" else "PNG"])
+    picture: Image.Image = Image.open(io.BytesIO(data), formats=["JPEG" if kind == "jpeg" else "PNG"])
     if picture.size != (width, height):  # Pillow read the header otherwise: ambiguous file
         raise ValueError(f"header says {width}x{height}, decoder {picture.size}")
     if getattr(picture, "n_frames", 1) != 1:

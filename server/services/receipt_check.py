@@ -56,7 +56,8 @@ def _key_of(session: Session, column: str) -> ColumnElement:
     if session.get_bind().dialect.name == "postgresql":
         return literal_column(f"substr(sha256(decode({column}, 'escape')), 1, 5)")
     raw = session.connection().connection.driver_connection
-    raw.create_function(_SQLITE_FUNCTION, 1, _sqlite_key, deterministic=True)  # type: ignore[union-attr]
+    assert raw is not None  # a live connection: sqlite3's
+    raw.create_function(_SQLITE_FUNCTION, 1, _sqlite_key, deterministic=True)
     return literal_column(f"{_SQLITE_FUNCTION}({column})")
 
 

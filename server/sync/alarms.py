@@ -3,7 +3,8 @@
 Every tampering sign becomes an alarm (server.models.Alarm) with the device code as its
 source. A device that keeps retrying the same refused request would otherwise bury the
 page in copies, so an open alarm with the same kind and the same details is counted up
-(details "repeats", "last_at") instead of repeated.
+(details "repeats", "last_at") instead of repeated. What an alarm says is kept as
+parameters and rendered in the reader's language (server/sync/alarm_texts.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import Alarm, utcnow
+from server.sync.alarm_texts import render
 
 CHAIN_CONFLICT = "chain.conflict"
 CHAIN_BROKEN = "chain.broken"
@@ -42,11 +44,15 @@ def raise_alarm(
     community_id: int,
     source: str,
     kind: str,
-    message: str,
+    text: dict[str, Any],
     details: dict[str, Any],
     now: datetime | None = None,
 ) -> Alarm:
-    """Add an alarm to the session (the caller commits), or count up an open identical one."""
+    """Add an alarm to the session (the caller commits), or count up an open identical one.
+
+    `text`: what it says, as server.sync.alarm_texts.text_of(...) makes it; kept in the
+    details and rendered in the reader's language. Not part of what makes two alarms the
+    same: a repeat keeps the first one's text."""
     now = now or utcnow()
     recent = session.scalars(
         select(Alarm)
@@ -60,7 +66,7 @@ def raise_alarm(
         .limit(_REPEAT_WINDOW)
     ).all()
     for alarm in recent:
-        evidence = {k: v for k, v in alarm.details.items() if k not in ("repeats", "last_at")}
+        evidence = {k: v for k, v in alarm.details.items() if k not in ("repeats", "last_at", "text")}
         if evidence == details:
             # A new dict, so the JSON column is seen as changed.
             alarm.details = {
@@ -70,7 +76,12 @@ def raise_alarm(
             }
             return alarm
     alarm = Alarm(
-        community_id=community_id, at=now, kind=kind, source=source, details=details, message=message
+        community_id=community_id,
+        at=now,
+        kind=kind,
+        source=source,
+        details={**details, "text": text},
+        message=render(text, "uk"),
     )
     session.add(alarm)
     return alarm

@@ -19,6 +19,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import Headers
 
 from server.models import Device, DeviceStatus
 from sync import protocol
@@ -69,7 +70,7 @@ def signed_path(path: str, query_string: bytes) -> str:
 
 def authenticate_device(
     session: Session,
-    headers: Mapping[str, str],
+    headers: Headers | Mapping[str, str],
     *,
     method: str,
     path: str,

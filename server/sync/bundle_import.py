@@ -37,6 +37,7 @@ from sync.bundle import BundleError, BundleMeta
 from sync.bundle_reader import BundleReader, open_bundle
 
 from . import alarms
+from .alarm_texts import text_of
 from .device_keys import device_keys, signer
 from .ingest import apply_batch
 from .refusals import SyncRefused, sync_text
@@ -222,10 +223,7 @@ def _alarm_forged_summary(session: Session, device: Device, meta: BundleMeta, no
         community_id=device.community_id,
         source=device.code,
         kind=BUNDLE_SIGNATURE,
-        message=(
-            f"Підпис файлу перенесення голосів пристрою {device.code} (записи {meta.first_seq}–"
-            f"{meta.last_seq}) не збігається з ключем пристрою. Файл не прийнято."
-        ),
+        text=text_of("bundle.signature", code=device.code, first=meta.first_seq, last=meta.last_seq),
         details={"first_seq": meta.first_seq, "last_seq": meta.last_seq, "last_hash": meta.last_hash},
         now=now,
     )

@@ -46,6 +46,7 @@ def device_keys(session: Session, device: Device) -> list[DeviceKey]:
     ).all()
     keys: dict[str, DeviceKey] = {}
     for enrolment_id, public_key in rows:
+        assert public_key is not None  # the query asks for enrolments with one
         if public_key not in keys:
             keys[public_key] = DeviceKey(enrolment_id, public_key, public_key == device.public_key)
     return sorted(keys.values(), key=lambda k: not k.current)

@@ -117,7 +117,7 @@ def acknowledge_alarms(session: Session, device: Device, user: User | None, alar
         query.values(acknowledged_at=utcnow(), acknowledged_by=user.id if user else None),
         execution_options={"synchronize_session": False},
     )
-    count = result.rowcount or 0
+    count = result.rowcount or 0  # type: ignore[attr-defined]  # DML gives a CursorResult
     if count:
         audit.record(
             session,

@@ -40,6 +40,7 @@ from voting import Ballot, VoteRecord
 from voting.district import district_problems
 
 from . import alarms
+from .alarm_texts import text_of
 
 RESULTS_PUBLISHED = "results_published"
 DEVICE_REVOKED = "device_revoked"
@@ -182,24 +183,13 @@ def _hold(
         )
         waiting[(record.cycle_id, reason)] = waiting.get((record.cycle_id, reason), 0) + 1
     for (cycle_id, reason), count in sorted(waiting.items()):
-        why = {
-            RESULTS_PUBLISHED: "результати циклу вже оприлюднено",
-            DEVICE_REVOKED: "пристрій відкликано",
-            NOT_LISTED: "виборців немає в списку громади на сервері",
-            AFTER_CLOSE: "з поправкою на хід годинника пристрою голоси подано після завершення",
-            STORE_SUPERSEDED: "їх надіслало старе сховище пристрою, який зареєстровано знову",
-            WRONG_DISTRICT: "вони обирають у районній категорії, а список громади вказує інший район",
-        }[reason]
+        key = "votes.held.device" if device_id is not None else "votes.held.api"
         alarms.raise_alarm(
             session,
             community_id=community_id,
             source=source,
             kind=alarms.VOTES_HELD,
-            message=(
-                f"{'Пристрій' if device_id is not None else 'Онлайн-платформа'} {source} надіслав(ла) голоси"
-                f" ({count}), які чекають рішення модератора:"
-                f" {why}. Вони не враховані, доки модератор не вирішить."
-            ),
+            text=text_of(key, code=source, n=count, why=reason),
             details={"cycle_id": cycle_id, "reason": reason},
             now=now,
         )
@@ -255,7 +245,7 @@ def open_groups(session: Session, community_ids: Collection[int] | None) -> list
     for device_id, code, cycle_id, title, reason, count, first, last, revoked_at in session.execute(query):
         late = 0
         if revoked_at is not None:  # these never count, whatever is decided
-            late = session.scalar(
+            late = session.execute(
                 select(func.count()).where(
                     HeldVote.device_id == device_id,
                     HeldVote.cycle_id == cycle_id,
@@ -263,7 +253,7 @@ def open_groups(session: Session, community_ids: Collection[int] | None) -> list
                     HeldVote.decision.is_(None),
                     HeldVote.cast_at > revoked_at,
                 )
-            )
+            ).scalar_one()
         groups.append(
             HeldGroup(device_id, code, cycle_id, title, reason, count, first, last, revoked_at, late)
         )

@@ -18,22 +18,23 @@ moderator hears about it although nothing of the batch was kept.
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NoReturn
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from server.i18n import ngettext_in
 from server.models import Device, DeviceCheckpoint, DeviceLogEntry, PendingBatch
 from server.services import eligibility
 from server.services.ballot_box import StoredVote, TallyDelta, VoteConflict, insert_rows, store_votes
 from sync import protocol
 
 from . import alarms
+from .alarm_texts import text_of
 from .auth import Contact, DeviceRef, is_revoked, note_contact
 from .device_keys import device_keys, signer
 from .entries import EntryInvalid, read_entry_votes
@@ -59,6 +60,8 @@ from .tampering import (
 MAX_PENDING_BATCHES = 50
 CLOCK_STEP_MS = 5 * 60 * 1000  # drift between syncs stays far below; a step does not
 DAMAGED_KIND = "damaged"  # a log row kept as evidence of an entry the device could not read
+# The log table as Core sees it (the ORM types __table__ as any FROM clause).
+LOG_TABLE = typing.cast(Table, DeviceLogEntry.__table__)
 # A stored log row's columns, in the order _apply writes them.
 LOG_COLUMNS = (
     "community_id",
@@ -178,7 +181,7 @@ def _alarm(
         community_id=ref.community_id,
         source=ref.code,
         kind=refused.alarm_kind,
-        message=refused.message,
+        text=refused.text,
         details={**refused.details, **more_details},
         now=now,
     )
@@ -189,10 +192,11 @@ def _accept(
 ) -> PushAnswer:
     batch = read_batch(raw, ref)
     # Everything below reads the device's position after every earlier push committed.
-    device = session.scalar(
+    locked = session.scalar(
         select(Device).where(Device.id == ref.id).with_for_update().execution_options(populate_existing=True)
     )
-    assert device is not None
+    assert locked is not None  # authenticated a moment ago in this transaction
+    device = locked
     # A revoked device's push is verified and taken like any other; its votes wait for
     # a moderator (server.sync.held) instead of being refused and lost. So do the votes of
     # a store the device was enrolled past (signed by an earlier key): never stranded,
@@ -211,11 +215,7 @@ def _accept(
             community_id=ref.community_id,
             source=ref.code,
             kind=alarms.SUPERSEDED_STORE,
-            message=(
-                f"Стара копія сховища пристрою {ref.code} (з ключем попередньої реєстрації) "
-                "передала журнал. Її нові голоси чекають рішення модератора на сторінці "
-                "«Голоси на розгляді»."
-            ),
+            text=text_of("device.superseded_delivered", code=ref.code),
             details={},
             now=now,
         )
@@ -279,7 +279,7 @@ def _keep_pending(
     )
     if session.scalar(same) is not None:
         return  # sent again while waiting: same answer, kept once
-    waiting = session.scalar(select(func.count()).where(PendingBatch.device_id == ref.id))
+    waiting = session.execute(select(func.count()).where(PendingBatch.device_id == ref.id)).scalar_one()
     if waiting >= MAX_PENDING_BATCHES:
         raise SyncRefused(429, "sync.too_many_pending", headers={"Retry-After": "60"})
     session.add(
@@ -416,7 +416,7 @@ def _apply(
                     )
                 )
             link = entry.entry_hash()
-        insert_rows(session, DeviceLogEntry.__table__, LOG_COLUMNS, rows)
+        insert_rows(session, LOG_TABLE, LOG_COLUMNS, rows)
         device.acked_seq = new[-1].seq
         device.acked_hash = new[-1].entry_hash()
     # Kept once: a batch sent again names a checkpoint already stored (one statement,
@@ -461,16 +461,7 @@ def _note_clock_steps(
         community_id=ref.community_id,
         source=ref.code,
         kind=alarms.CLOCK_STEP,
-        message=ngettext_in(
-            "uk",
-            "Годинник пристрою {code} змінювали без зв'язку: {n} голос подано з іншим зсувом "
-            "годинника (до {worst} хв). Час його подання може бути неточним.",
-            "Годинник пристрою {code} змінювали без зв'язку: {n} голосів подано з іншим зсувом "
-            "годинника (до {worst} хв). Час їх подання може бути неточним.",
-            len(off),
-            code=ref.code,
-            worst=worst,
-        ),
+        text=text_of("clock.step", code=ref.code, n=len(off), worst=worst),
         details={"first_seq": off[0].seq, "last_seq": off[-1].seq},
         now=now,
     )

@@ -233,7 +233,7 @@ def verify_device_chain(session: Session, device: Device) -> ChainReport:
     return report
 
 
-def _entry_of_vote():  # type: ignore[no-untyped-def]
+def _entry_of_vote():
     # A vote id names a vote within its community: another community's device may log
     # the same id for a vote of its own.
     return and_(DeviceLogEntry.community_id == Vote.community_id, DeviceLogEntry.vote_id == Vote.id)

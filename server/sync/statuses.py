@@ -7,7 +7,9 @@ GET /api/v1/sync/statuses?since_seq=N.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
@@ -37,7 +39,7 @@ class EntryStatus:
         }
 
 
-def _query(device_id: int):  # type: ignore[no-untyped-def]
+def _query(device_id: int):
     return (
         select(
             DeviceLogEntry.seq,
@@ -55,13 +57,14 @@ def _query(device_id: int):  # type: ignore[no-untyped-def]
     )
 
 
-def _with_held(session: Session, device_id: int, rows: list) -> list[EntryStatus]:
+def _with_held(session: Session, device_id: int, rows: Sequence[Any]) -> list[EntryStatus]:
     """Entries whose vote is not in the vote table are held for a moderator (or were
     rejected): their status comes from there (server.sync.held)."""
     missing = [row.vote_id for row in rows if row.status is None]
     waiting = {}
     if missing:
         community_id = session.scalar(select(Device.community_id).where(Device.id == device_id))
+        assert community_id is not None  # the device of these entries
         waiting = held_statuses(session, community_id, missing)
     found = []
     for row in rows:

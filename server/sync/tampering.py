@@ -15,6 +15,7 @@ from server.services.ballot_box import VoteConflict
 from sync import protocol
 
 from . import alarms
+from .alarm_texts import text_of
 from .auth import DeviceRef
 from .refusals import SyncRefused
 
@@ -29,7 +30,7 @@ class Tampering(Exception):
         status: int,
         code: str,
         alarm_kind: str,
-        message: str,
+        text: dict,
         details: dict | None = None,
         extra: dict | None = None,
     ) -> None:
@@ -37,7 +38,7 @@ class Tampering(Exception):
         self.status = status
         self.code = code
         self.alarm_kind = alarm_kind
-        self.message = message
+        self.text = text
         self.details = details or {}
         self.extra = extra or {}
 
@@ -47,7 +48,7 @@ def revoked(ref: DeviceRef) -> Tampering:
         403,
         "device.revoked",
         alarms.REVOKED_PUSH,
-        f"Відкликаний пристрій {ref.code} намагався надіслати журнал. Його не прийнято.",
+        text_of("device.revoked_push", code=ref.code),
     )
 
 
@@ -56,8 +57,7 @@ def superseded(ref: DeviceRef) -> Tampering:
         403,
         "device.superseded",
         alarms.SUPERSEDED_STORE,
-        f"Стара копія сховища пристрою {ref.code} (з ключем попередньої реєстрації) "
-        "просила дані для голосування. Їй відмовлено: вона може лише передати свої голоси.",
+        text_of("device.superseded_asked", code=ref.code),
     )
 
 
@@ -90,25 +90,26 @@ def _well_formed_checkpoint(checkpoint: dict) -> bool:
 
 
 def invalid_entry(ref: DeviceRef, seq: int | None, rule: str) -> Tampering:
-    where = f"запис {seq}" if seq is not None else "запис"
     return Tampering(
         422,
         "entry.invalid",
         alarms.ENTRY_INVALID,
-        f"Пристрій {ref.code} надіслав недійсний {where} ({rule}). Пакет не прийнято.",
+        text_of("entry.invalid", code=ref.code, seq=seq, rule=rule)
+        if seq is not None
+        else text_of("entry.invalid_unnumbered", code=ref.code, rule=rule),
         {"seq": seq, "rule": rule},
         {"seq": seq, "rule": rule},
     )
 
 
 def broken(ref: DeviceRef, seq: int | None, rule: str) -> Tampering:
-    where = f" на записі {seq}" if seq is not None else ""
     return Tampering(
         422,
         "chain.broken",
         alarms.CHAIN_BROKEN,
-        f"Ланцюжок журналу пристрою {ref.code} розірвано{where}: записи не продовжують "
-        "попередні або не збігаються з підписаною контрольною точкою. Пакет не прийнято.",
+        text_of("chain.broken", code=ref.code, seq=seq)
+        if seq is not None
+        else text_of("chain.broken_unnumbered", code=ref.code),
         {"seq": seq, "rule": rule},
         {"seq": seq},
     )
@@ -119,7 +120,7 @@ def chain_conflict(ref: DeviceRef, seq: int, stored_hash: str | None, offered_ha
         409,
         "chain.conflict",
         alarms.CHAIN_CONFLICT,
-        f"Пристрій {ref.code} надіслав запис {seq} з іншим вмістом, ніж отриманий раніше. Пакет не прийнято.",
+        text_of("chain.conflict", code=ref.code, seq=seq),
         {"seq": seq, "stored_hash": stored_hash, "offered_hash": offered_hash},
         {"seq": seq},
     )
@@ -130,8 +131,7 @@ def bad_checkpoint_signature(ref: DeviceRef, batch: protocol.Batch) -> Tampering
         422,
         "checkpoint.signature",
         alarms.CHECKPOINT_SIGNATURE,
-        f"Підпис контрольної точки {batch.checkpoint_seq} пристрою {ref.code} не збігається з його ключем. "
-        "Пакет не прийнято.",
+        text_of("checkpoint.signature", code=ref.code, seq=batch.checkpoint_seq),
         {"seq": batch.checkpoint_seq, "hash": batch.checkpoint_hash},
     )
 
@@ -159,9 +159,7 @@ def damaged_entry(ref: DeviceRef, entry: protocol.DamagedEntry) -> Tampering:
         200,
         "entry.damaged",
         alarms.ENTRY_DAMAGED,
-        f"Пристрій {ref.code} не може прочитати запис {entry.seq} свого журналу так, як його записано "
-        "(пошкоджений диск або змінений файл). Запис збережено як доказ і не враховано; решту журналу "
-        "прийнято. Перевірте носій пристрою.",
+        text_of("entry.damaged", code=ref.code, seq=entry.seq),
         {"seq": entry.seq, "hash": entry.recorded_hash},
     )
 
@@ -172,8 +170,7 @@ def vote_conflict(ref: DeviceRef, conflict: VoteConflict) -> Tampering:
         409,
         "vote.conflict",
         alarms.VOTE_CONFLICT,
-        f"Пристрій {ref.code} надіслав голоси з уже відомими ідентифікаторами, але іншим вмістом "
-        f"({len(ids)}). Пакет не прийнято.",
+        text_of("vote_conflict.device", code=ref.code, n=len(ids)),
         {
             "conflicts": [
                 {"vote_id": c.vote_id, "stored_hash": c.stored_hash, "offered_hash": c.offered_hash}

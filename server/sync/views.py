@@ -26,6 +26,7 @@ from server.services import eligibility
 from sync import protocol
 
 from . import alarms
+from .alarm_texts import text_of
 from .auth import Contact, authenticate_device, epoch_ms, is_revoked, note_contact, signed_path
 from .device_keys import device_keys
 from .enrolment import enrol_limit, read_enrol_request, redeem_code
@@ -160,10 +161,7 @@ def _note_forged_request(session: Any) -> None:
         community_id=device.community_id,
         source=device.code,
         kind=alarms.FORGED_REQUEST,
-        message=(
-            f"Запит від імені пристрою {device.code} не підписано його ключем. Його не виконано. "
-            "Якщо таке повторюється, хтось підробляє запити до сервера."
-        ),
+        text=text_of("device.forged_request", code=device.code),
         details={"route": f"{request.method} {request.path[:100]}"},
         now=utcnow(),
     )
@@ -249,11 +247,7 @@ def package() -> Response:
             community_id=device.community_id,
             source=device.code,
             kind=alarms.PACKAGE_AHEAD,
-            message=(
-                f"Пристрій {device.code} має пакет версії {have}, якого цей сервер не видавав "
-                "(сервер відновлено з резервної копії?). Видано версію "
-                f"{newest.version} з поточним вмістом; пристрій перейде на неї."
-            ),
+            text=text_of("package.ahead", code=device.code, have=have, issued=newest.version),
             details={"device_version": have, "issued_version": newest.version},
             now=contact.now,
         )

@@ -78,6 +78,7 @@ def voted_since(session: Session, community_id: int, cursor: str, now: datetime)
         if voter_key is not None:
             voters.setdefault(cycle_id, []).append(voter_key)
         else:
+            assert code_id is not None  # a vote has one of the two (VoteRecord.create)
             codes.setdefault(cycle_id, []).append(code_id)
     if len(rows) == PAGE:
         return VotedPage(voters, codes, _cursor(rows[-1].received_at, rows[-1].id), more=True)

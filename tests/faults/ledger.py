@@ -209,7 +209,7 @@ class AlarmWatch:
         for alarm_id, (alarm, repeats) in sorted(self._repeats().items()):
             earlier = self.before.get(alarm_id, (None, 0))[1]
             if repeats > earlier:
-                details = {k: v for k, v in alarm.details.items() if k not in ("repeats", "last_at")}
+                details = {k: v for k, v in alarm.details.items() if k not in ("repeats", "last_at", "text")}
                 seen.append(AlarmSeen(alarm.kind, alarm.source, repeats - earlier, details))
         return seen
 
