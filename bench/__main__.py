@@ -15,6 +15,7 @@
     python -m bench eligibility     # the voter list: upload, a terminal's catch-up, a lookup
     python -m bench paper_scans     # scanned sheets read on the server into PostgreSQL, committed
     python -m bench counting        # real elections (Pabulib): greedy and Equal Shares on Łódź 2022
+    python -m bench polls           # a poll of 20 options with 1 000 000 answers counted on PostgreSQL
     python -m bench jobs            # scan upload and voter list as jobs: Redis queue, a real worker
     python -m bench jobs scan       # ...only the scan upload
 
@@ -36,6 +37,7 @@ from . import (
     jobs_bench,
     kiosk_bench,
     paper_scans_bench,
+    polls_bench,
     qr_codes_bench,
     school_bench,
     server_bench,
@@ -54,6 +56,7 @@ SUITES = {
     "eligibility": eligibility_bench,
     "paper_scans": paper_scans_bench,
     "counting": counting_bench,
+    "polls": polls_bench,
     "jobs": jobs_bench,
 }
 

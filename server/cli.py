@@ -15,6 +15,7 @@ from server import db
 from server.api.cli import api_client_group
 from server.eligibility_cli import eligibility_group
 from server.paper.scans_cli import paper_scans_group
+from server.polls.cli import polls_group
 from server.sync.bundle_cli import import_bundle_command
 from server.sync.cli import recount_command
 
@@ -121,5 +122,6 @@ server_group.add_command(recount_command)
 server_group.add_command(import_bundle_command)
 server_group.add_command(eligibility_group)
 server_group.add_command(paper_scans_group)
+server_group.add_command(polls_group)
 
 os.environ.setdefault("FLASK_SKIP_DOTENV", "1")

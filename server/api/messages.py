@@ -28,6 +28,11 @@ def _texts() -> dict[str, str]:
             "Час голосування — у форматі ISO 8601 з часовим поясом, наприклад 2027-05-01T10:00:00+03:00."
         ),
         "api.cast_at_range": _("Час голосування поза можливими межами."),
+        "api.answers_not_list": _("Поле answers має бути списком відповідей."),
+        "api.poll_outside_window": _("Відповідь подано поза часом опитування."),
+        "api.poll_answers_shape": _(
+            "Відповіді — об’єкт: номер питання → список варіантів (для балів — пари [варіант, бали])."
+        ),
     }
 
 
@@ -49,6 +54,10 @@ API_CODES = (
     "api.too_many_selections",
     "api.cast_at_format",
     "api.cast_at_range",
+    "api.answers_not_list",
+    "api.answer_batch_size",
+    "api.poll_outside_window",
+    "api.poll_answers_shape",
 )
 
 
@@ -59,6 +68,13 @@ def api_text(code: str, **params: Any) -> str:
         return ngettext(
             "У пакеті має бути від 1 до {max} голосу.",
             "У пакеті має бути від 1 до {max} голосів.",
+            params["max"],
+            **params,
+        )
+    if code == "api.answer_batch_size":
+        return ngettext(
+            "У пакеті має бути від 1 до {max} відповіді.",
+            "У пакеті має бути від 1 до {max} відповідей.",
             params["max"],
             **params,
         )

@@ -10,6 +10,7 @@ from .integration import ApiClient
 from .job import Job, JobFile
 from .paper_scan import PaperScanCrop, PaperScanDecision, PaperScanPage, PaperScanSheet
 from .paper_tally import PaperTally, PaperTallyLine
+from .poll import Poll, PollAnswer, PollAnswerItem, PollOption, PollQuestion
 from .school import CodeBatch, School, SchoolContest, VotingCode
 from .sync import DeviceCheckpoint, DeviceEnrolment, DeviceLogEntry, HeldVote, PendingBatch, SyncPackage
 from .throttle import ThrottleBucket
@@ -43,6 +44,11 @@ __all__ = [
     "PaperTally",
     "PaperTallyLine",
     "PendingBatch",
+    "Poll",
+    "PollAnswer",
+    "PollAnswerItem",
+    "PollOption",
+    "PollQuestion",
     "Project",
     "ProjectPhoto",
     "ProjectStatus",

@@ -36,6 +36,7 @@ from server.models import (
     VotingCode,
     utcnow,
 )
+from server.polls.store import create_poll, publish_poll
 from server.school.codes import issue_codes
 from server.school.keys import app_code_keys
 from server.services.api_clients import create_api_client
@@ -124,9 +125,21 @@ def community_a(app, make, session):
         target=("community", community.id),
         now=utcnow(),
     )
+    poll = create_poll(
+        session,
+        community.id,
+        {
+            "title": "Опитування А",
+            "opens_at": "2027-05-01T09:00:00+03:00",
+            "closes_at": "2027-05-31T09:00:00+03:00",
+            "questions": [{"text": "Так чи ні?", "kind": "one", "options": ["Так", "Ні"]}],
+        },
+    )
+    publish_poll(session, poll)
     session.commit()
     return {
         "community_id": community.id,
+        "poll_id": poll.id,
         "cycle_id": cycle.id,
         "category_id": category.id,
         "project_id": project.id,

@@ -1,0 +1,373 @@
+"""Polls through the integration API: the online platform reads the community's
+published polls, pushes its residents' answers, and reads the count.
+
+    GET  /api/v1/polls                      published polls with questions and options
+    POST /api/v1/polls/<id>/answers         {"answers": [answer, ...]}, all or nothing
+    GET  /api/v1/polls/<id>/results         each question's result
+
+An answer: {"id": uuid made where cast, "voter_key": 64 hex | "identity": {...},
+"cast_at": RFC 3339, "answers": {"<question id>": [option ids] | [[option id, points]]}}.
+A batch with any problem stores nothing and names every problem; an answer that breaks
+its question's rule is refused with the domain's message (voting/messages.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, jsonify
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server import db
+from server.i18n import _
+from server.models import Community, Poll
+from server.polls.answers import PollAnswerConflict, store_answers
+from server.polls.count import count_poll
+from server.polls.store import community_poll, poll_rule, questions_of
+from server.services.integration import (
+    _check_fields,
+    _Problems,
+    _read_voter_key,
+    api_source,
+    community_voter_secret,
+    read_cast_at,
+)
+from voting.channels import Channel
+from voting.poll_count import QuestionResult
+from voting.polls import PollAnswerRecord, PollAnswerRefused, PollRule, QuestionKind
+from voting.record import canonical_vote_id
+
+from .auth import current_client
+from .openapi import EXTRA_PATHS, EXTRA_SCHEMAS, ID, MOMENT, UUID, _error, _json, _ref
+from .responses import ApiError, read_json_body, render_problem
+from .views import bp
+
+BATCH_FIELDS = frozenset({"answers"})
+ANSWER_FIELDS = frozenset({"id", "voter_key", "identity", "cast_at", "answers"})
+
+
+def _poll_or_404(poll_id: int) -> Poll:
+    poll = community_poll(db.session(), current_client().community_id, poll_id)
+    if poll is None:
+        raise ApiError(404, "not_found", _("Серед оприлюднених опитувань вашої громади такого немає."))
+    return poll
+
+
+def _render_poll(session: Session, poll: Poll) -> dict[str, Any]:
+    return {
+        "id": poll.id,
+        "title": poll.title,
+        "description": poll.description,
+        "opens_at": poll.opens_at.isoformat(),
+        "closes_at": poll.closes_at.isoformat(),
+        "questions": [
+            {
+                "id": q.id,
+                "text": q.text,
+                "kind": q.kind.value,
+                "max_choices": q.max_choices,
+                "max_points": q.max_points,
+                "options": [{"id": o, "text": t} for o, t in q.options],
+            }
+            for q in questions_of(session, poll)
+        ],
+    }
+
+
+@bp.get("/polls")
+def list_polls() -> Response:
+    session = db.session()
+    polls = session.scalars(
+        select(Poll)
+        .where(Poll.community_id == current_client().community_id, Poll.published_at.is_not(None))
+        .order_by(Poll.id)
+    ).all()
+    return jsonify(polls=[_render_poll(session, poll) for poll in polls])
+
+
+def read_answer_batch(
+    payload: Any, *, poll: Poll, rule: PollRule, secret: bytes, max_batch: int
+) -> tuple[list[PollAnswerRecord], _Problems]:
+    """The batch as canonical answer records, and every problem found (none stored)."""
+    problems = _Problems()
+    if not isinstance(payload, dict):
+        problems.add(None, "", "api.not_object")
+        return [], problems
+    _check_fields(problems, None, "", payload, BATCH_FIELDS)
+    items = payload.get("answers")
+    if not isinstance(items, list):
+        problems.add(None, "answers", "api.answers_not_list")
+        return [], problems
+    if not 1 <= len(items) <= max_batch:
+        problems.add(None, "answers", "api.answer_batch_size", max=max_batch)
+        return [], problems
+    records = []
+    for index, item in enumerate(items):
+        record = _read_answer(problems, index, item, poll, rule, secret)
+        if record is not None:
+            records.append(record)
+    return records, problems
+
+
+def _read_answer(
+    problems: _Problems, index: int, item: Any, poll: Poll, rule: PollRule, secret: bytes
+) -> PollAnswerRecord | None:
+    if not isinstance(item, dict):
+        problems.add(index, "", "api.not_object")
+        return None
+    before = problems.total
+    _check_fields(problems, index, "", item, ANSWER_FIELDS)
+    for name in ("id", "cast_at", "answers"):
+        if name not in item:
+            problems.add(index, name, "api.required")
+    answer_id = None
+    if "id" in item:
+        try:
+            answer_id = canonical_vote_id(item["id"])
+        except (ValueError, TypeError):
+            problems.add(index, "id", "api.not_uuid")
+    voter_key = _read_voter_key(problems, index, item, secret)
+    cast_at = read_cast_at(item["cast_at"]) if "cast_at" in item else None
+    if "cast_at" in item:
+        if cast_at is None:
+            problems.add(index, "cast_at", "api.cast_at_format")
+        elif not poll.opens_at <= cast_at <= poll.closes_at:
+            problems.add(index, "cast_at", "api.poll_outside_window")
+    given = item.get("answers")
+    answers: dict[int, Any] = {}
+    if "answers" in item:
+        if not isinstance(given, dict) or any(
+            not (isinstance(k, str) and k.isdigit() and len(k) <= 10) for k in given
+        ):
+            problems.add(index, "answers", "api.poll_answers_shape")
+        else:
+            answers = {int(k): v for k, v in given.items()}
+    if problems.total > before:
+        return None
+    assert answer_id is not None and cast_at is not None  # else a problem above
+    try:
+        return PollAnswerRecord.create(
+            answer_id=answer_id,
+            poll=rule,
+            answers=answers,
+            channel=Channel.WEB,
+            cast_at=cast_at,
+            voter_key=voter_key,
+        )
+    except PollAnswerRefused as refused:
+        for problem in refused.problems:
+            problems.add(index, "answers", problem.code, **problem.params)
+    except ValueError:  # not the shape an answer has (a string for a list, a float...)
+        problems.add(index, "answers", "api.poll_answers_shape")
+    return None
+
+
+@bp.post("/polls/<int:poll_id>/answers")
+def push_answers(poll_id: int) -> Response:
+    client = current_client()
+    client_id, community_id = client.id, client.community_id
+    poll = _poll_or_404(poll_id)
+    payload = read_json_body()
+    session = db.session()
+    community = session.get(Community, community_id)
+    assert community is not None  # the client's own community
+    secret = community_voter_secret(current_app.config["VOTER_KEY_SECRET_BYTES"], community.key_id)
+    rule = poll_rule(session, poll)
+    records, problems = read_answer_batch(
+        payload, poll=poll, rule=rule, secret=secret, max_batch=current_app.config["API_MAX_BATCH"]
+    )
+    if problems.total:
+        raise ApiError(
+            422,
+            "invalid_answers",
+            _("Пакет не прийнято: виправте позначені помилки. Жодної відповіді не збережено."),
+            extra={"items": [render_problem(p) for p in problems.kept], "problems_total": problems.total},
+        )
+    ranked = {q.question_id for q in rule.questions if q.kind is QuestionKind.RANK}
+    try:
+        standings = store_answers(session, poll, ranked, records, source=api_source(client_id))
+        session.commit()
+    except IntegrityError:
+        # Another request stored one of these ids a moment ago, for another voter (the
+        # lock is per voter): sent again, the batch meets it as stored and is answered.
+        session.rollback()
+        raise ApiError(
+            503,
+            "busy",
+            _("Сервер зайнятий одночасними надсиланнями тих самих відповідей. Надішліть пакет ще раз."),
+            headers={"Retry-After": "1"},
+        ) from None
+    except PollAnswerConflict as conflict:
+        session.rollback()
+        raise ApiError(
+            409,
+            "answer_conflict",
+            _("Відповіді з такими ідентифікаторами вже отримано з іншим вмістом. Пакет не прийнято."),
+            extra={"conflicting_ids": sorted({c.answer_id for c in conflict.conflicts})},
+        ) from None
+    return jsonify(
+        results=[
+            {"id": s.answer_id, "status": s.status, "counted_answer_id": s.counted_answer_id}
+            for s in standings
+        ]
+    )
+
+
+def render_result(result: QuestionResult, texts: dict[int, str]) -> dict[str, Any]:
+    options = []
+    for option in result.options:
+        shown: dict[str, Any] = {
+            "id": option.option_id,
+            "text": texts.get(option.option_id, ""),
+            "chosen": option.chosen,
+            "share": round(option.share, 6),
+        }
+        if result.kind is QuestionKind.RANK:
+            shown.update(
+                borda=option.borda,
+                mean_rank=None if option.mean_rank is None else round(option.mean_rank, 6),
+                first=option.first,
+                by_position=list(option.distribution),
+            )
+        elif result.kind is QuestionKind.POINTS:
+            shown.update(
+                points=option.points,
+                mean_points=round(option.mean_points, 6),
+                by_points=list(option.distribution),
+            )
+        options.append(shown)
+    return {
+        "id": result.question_id,
+        "kind": result.kind.value,
+        "respondents": result.respondents,
+        "order": result.order,
+        "options": options,
+    }
+
+
+@bp.get("/polls/<int:poll_id>/results")
+def poll_results(poll_id: int) -> Response:
+    poll = _poll_or_404(poll_id)
+    session = db.session()
+    questions = questions_of(session, poll)
+    texts = {o: t for q in questions for o, t in q.options}
+    results = count_poll(session, poll_rule(session, poll))
+    return jsonify(
+        poll=poll.id,
+        method={"rank": "borda", "points": "mean_points"},
+        questions=[
+            {**render_result(result, texts), "text": q.text}
+            for result, q in zip(results, questions, strict=True)
+        ],
+    )
+
+
+def _object(properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": sorted(properties), "properties": properties}
+
+
+_QUESTION = _object(
+    {
+        "id": ID,
+        "text": {"type": "string"},
+        "kind": {"type": "string", "enum": [k.value for k in QuestionKind]},
+        "max_choices": {"type": ["integer", "null"]},
+        "max_points": {"type": ["integer", "null"]},
+        "options": {
+            "type": "array",
+            "items": _object({"id": ID, "text": {"type": "string"}}),
+        },
+    }
+)
+EXTRA_SCHEMAS["Poll"] = _object(
+    {
+        "id": ID,
+        "title": {"type": "string"},
+        "description": {"type": "string"},
+        "opens_at": MOMENT,
+        "closes_at": MOMENT,
+        "questions": {"type": "array", "items": _QUESTION},
+    }
+)
+EXTRA_SCHEMAS["PollAnswer"] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "cast_at", "answers"],
+    "properties": {
+        "id": {**UUID, "description": "Made where the answer was cast; the same id is the same answer."},
+        "voter_key": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "identity": _ref("Identity"),
+        "cast_at": MOMENT,
+        "answers": {
+            "type": "object",
+            "description": "Question id -> the chosen option ids (one, up_to), the option ids best "
+            "first (rank), or [option id, points] pairs (points). Questions may be skipped.",
+            "additionalProperties": {"type": "array"},
+        },
+    },
+}
+EXTRA_PATHS["/api/v1/polls"] = {
+    "get": {
+        "operationId": "listPolls",
+        "summary": "The community's published polls, with their questions and options",
+        "responses": {
+            "200": _json(_object({"polls": {"type": "array", "items": _ref("Poll")}}), "The polls."),
+            "401": {"$ref": "#/components/responses/Unauthorized"},
+        },
+    }
+}
+EXTRA_PATHS["/api/v1/polls/{poll_id}/answers"] = {
+    "post": {
+        "operationId": "pushPollAnswers",
+        "summary": "Push residents' answers to a poll; each resident's earliest answer counts",
+        "description": "All or nothing: a batch with any problem stores nothing and lists every "
+        "problem (422). An id already received with other content refuses the batch (409).",
+        "parameters": [{"name": "poll_id", "in": "path", "required": True, "schema": ID}],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": _object({"answers": {"type": "array", "items": _ref("PollAnswer")}})
+                }
+            },
+        },
+        "responses": {
+            "200": _json(
+                _object(
+                    {
+                        "results": {
+                            "type": "array",
+                            "items": _object(
+                                {
+                                    "id": UUID,
+                                    "status": {"type": "string", "enum": ["counted", "duplicate"]},
+                                    "counted_answer_id": {"type": ["string", "null"]},
+                                }
+                            ),
+                        }
+                    }
+                ),
+                "Each answer's standing, in the order sent.",
+            ),
+            "401": {"$ref": "#/components/responses/Unauthorized"},
+            "404": _error("No such published poll in this client's community."),
+            "409": _error("An answer id already received with other content."),
+            "422": _error("Problems in the batch; nothing stored."),
+            "503": _error("The same answer ids arrived at the same moment in another request; send again."),
+        },
+    }
+}
+EXTRA_PATHS["/api/v1/polls/{poll_id}/results"] = {
+    "get": {
+        "operationId": "getPollResults",
+        "summary": "Each question's count: choices and shares; Borda points for rankings; mean points",
+        "parameters": [{"name": "poll_id", "in": "path", "required": True, "schema": ID}],
+        "responses": {
+            "200": {"description": "The count of every question, best option first."},
+            "401": {"$ref": "#/components/responses/Unauthorized"},
+            "404": _error("No such published poll in this client's community."),
+        },
+    }
+}

@@ -1,0 +1,98 @@
+"""`spilno server polls ...`: make a poll from a JSON file, publish it, read its count.
+
+The file (docs/polls.md has an example):
+    {"title": "...", "description": "...", "opens_at": "2027-05-01T09:00:00+03:00",
+     "closes_at": "...", "questions": [{"text": "...", "kind": "one" | "up_to" | "rank" |
+     "points", "max_choices": 2, "max_points": 5, "options": ["...", "..."]}]}
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from server import db
+from server.cli_context import app_context
+from server.models import Community, Poll
+from server.polls.count import count_poll
+from server.polls.store import (
+    PollSpecError,
+    PollStateError,
+    create_poll,
+    poll_rule,
+    publish_poll,
+    questions_of,
+)
+
+MAX_SPEC_BYTES = 1024 * 1024  # a poll of 50 questions of 100 options is ~0.5 MB
+
+polls_group = click.Group("polls", help="Polls beside the budget vote: make, publish, count.")
+
+
+@polls_group.command("create")
+@click.option("--community", "community_slug", required=True, help="The community's slug.")
+@click.argument("spec_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def create_command(community_slug: str, spec_file: Path) -> None:
+    """Make a draft poll from SPEC_FILE (JSON); print its id. Nothing is stored on any error."""
+    raw = spec_file.read_bytes()[: MAX_SPEC_BYTES + 1]
+    if len(raw) > MAX_SPEC_BYTES:
+        raise click.ClickException("Файл завеликий (до 1 МБ) / the file is too large (up to 1 MB)")
+    try:
+        spec = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise click.ClickException(f"Це не JSON у UTF-8 / not UTF-8 JSON: {error}") from None
+    with app_context():
+        session = db.session()
+        community = session.scalar(select(Community).where(Community.slug == community_slug))
+        if community is None:
+            raise click.ClickException(f"Громади «{community_slug}» немає / no community {community_slug!r}")
+        try:
+            poll = create_poll(session, community.id, spec)
+        except PollSpecError as error:
+            lines = [f"  {p.where}: {p.uk} / {p.en}" for p in error.problems]
+            raise click.ClickException(
+                "Опитування не створено / poll not created:\n" + "\n".join(lines)
+            ) from None
+        session.commit()
+        click.echo(f"Опитування створено (чернетка) / poll created (draft): #{poll.id}")
+
+
+@polls_group.command("publish")
+@click.argument("poll_id", type=int)
+def publish_command(poll_id: int) -> None:
+    """Publish a draft poll: answers are taken from its opening time; its questions are fixed."""
+    with app_context():
+        session = db.session()
+        poll = session.get(Poll, poll_id)
+        if poll is None:
+            raise click.ClickException(f"Опитування #{poll_id} немає / no poll #{poll_id}")
+        try:
+            publish_poll(session, poll)
+        except PollStateError as error:
+            raise click.ClickException(f"{error.uk} / {error.en}") from None
+        session.commit()
+        click.echo(f"Опитування оприлюднено / poll published: #{poll.id}")
+
+
+@polls_group.command("results")
+@click.argument("poll_id", type=int)
+def results_command(poll_id: int) -> None:
+    """Print each question's count as JSON (the same as the API's results)."""
+    from server.api.polls import render_result
+
+    with app_context():
+        session = db.session()
+        poll = session.get(Poll, poll_id)
+        if poll is None:
+            raise click.ClickException(f"Опитування #{poll_id} немає / no poll #{poll_id}")
+        questions = questions_of(session, poll)
+        texts = {o: t for q in questions for o, t in q.options}
+        results = count_poll(session, poll_rule(session, poll))
+        shown = [
+            {**render_result(result, texts), "text": q.text}
+            for result, q in zip(results, questions, strict=True)
+        ]
+        click.echo(json.dumps({"poll": poll.id, "questions": shown}, ensure_ascii=False, indent=2))

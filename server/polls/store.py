@@ -1,0 +1,261 @@
+"""Polls on the server: made from a spec (the CLI's JSON file today, the console next),
+published, and read back as the rule voting.polls judges answers by.
+
+A spec is untrusted input (a file someone wrote by hand): every field is checked and
+every problem reported at once, in both languages, and nothing is stored unless all is
+right. Once published, a poll's questions and options never change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.models import Community, Poll, PollOption, PollQuestion, utcnow
+from voting.polls import (
+    MAX_OPTIONS,
+    MAX_POINTS,
+    MAX_QUESTIONS,
+    PollRule,
+    QuestionKind,
+    QuestionRule,
+    check_poll_rule,
+)
+
+SPEC_FIELDS = frozenset({"title", "description", "opens_at", "closes_at", "questions"})
+QUESTION_FIELDS = frozenset({"text", "kind", "max_choices", "max_points", "options"})
+LIMITS = {"title": 200, "description": 2000, "text": 500, "option": 300}
+
+
+@dataclass(frozen=True)
+class SpecProblem:
+    where: str  # "title", "questions[2].options[0]"...
+    uk: str
+    en: str
+
+    def text(self, locale: str) -> str:
+        return f"{self.where}: {self.en if locale == 'en' else self.uk}"
+
+
+class PollSpecError(ValueError):
+    """The spec cannot be a poll; `problems` say every reason. Nothing was stored."""
+
+    def __init__(self, problems: list[SpecProblem]) -> None:
+        super().__init__("; ".join(p.text("en") for p in problems))
+        self.problems = problems
+
+
+class PollStateError(ValueError):
+    """What was asked cannot be done to this poll now (`code`, both languages)."""
+
+    def __init__(self, uk: str, en: str) -> None:
+        super().__init__(en)
+        self.uk, self.en = uk, en
+
+
+def _text(problems: list[SpecProblem], where: str, value: Any, limit: int, *, optional: bool = False) -> str:
+    if value is None and optional:
+        return ""
+    if not isinstance(value, str) or not value.strip():
+        problems.append(SpecProblem(where, "потрібен непорожній текст", "a non-empty text is needed"))
+        return ""
+    value = value.strip()
+    if len(value) > limit:
+        problems.append(SpecProblem(where, f"не довше {limit} символів", f"at most {limit} characters"))
+    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+        problems.append(
+            SpecProblem(where, "керівні символи не дозволено", "control characters are not allowed")
+        )
+    return value
+
+
+def _moment(problems: list[SpecProblem], where: str, value: Any) -> datetime | None:
+    try:
+        if not isinstance(value, str) or len(value) > 40:
+            raise ValueError
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise ValueError
+        return moment
+    except ValueError:
+        problems.append(
+            SpecProblem(
+                where,
+                "час у форматі ISO 8601 з часовим поясом, наприклад 2027-05-01T09:00:00+03:00",
+                "a time in ISO 8601 with its time zone, e.g. 2027-05-01T09:00:00+03:00",
+            )
+        )
+        return None
+
+
+def _count(problems: list[SpecProblem], where: str, value: Any, low: int, high: int) -> int | None:
+    if value is None:
+        return None
+    if type(value) is not int or not low <= value <= high:
+        problems.append(
+            SpecProblem(where, f"ціле число від {low} до {high}", f"an integer from {low} to {high}")
+        )
+        return None
+    return value
+
+
+def create_poll(session: Session, community_id: int, spec: Any) -> Poll:
+    """A draft poll from `spec`, added to the session (the caller commits), or
+    PollSpecError naming every problem."""
+    problems: list[SpecProblem] = []
+    if session.get(Community, community_id) is None:
+        raise PollSpecError([SpecProblem("community", "такої громади немає", "no such community")])
+    if not isinstance(spec, dict):
+        raise PollSpecError([SpecProblem("", "очікується об'єкт JSON", "a JSON object is expected")])
+    for key in sorted(set(spec) - SPEC_FIELDS, key=str):
+        problems.append(SpecProblem(str(key)[:40], "невідоме поле", "unknown field"))
+    title = _text(problems, "title", spec.get("title"), LIMITS["title"])
+    description = _text(
+        problems, "description", spec.get("description"), LIMITS["description"], optional=True
+    )
+    opens = _moment(problems, "opens_at", spec.get("opens_at"))
+    closes = _moment(problems, "closes_at", spec.get("closes_at"))
+    if opens and closes and closes <= opens:
+        problems.append(SpecProblem("closes_at", "має бути пізніше за opens_at", "must be after opens_at"))
+    questions = spec.get("questions")
+    parsed: list[tuple[str, QuestionKind, int | None, int | None, list[str]]] = []
+    if not isinstance(questions, list) or not 1 <= len(questions) <= MAX_QUESTIONS:
+        problems.append(
+            SpecProblem(
+                "questions",
+                f"список від 1 до {MAX_QUESTIONS} питань",
+                f"a list of 1 to {MAX_QUESTIONS} questions",
+            )
+        )
+        questions = []
+    for n, question in enumerate(questions):
+        where = f"questions[{n}]"
+        if not isinstance(question, dict):
+            problems.append(SpecProblem(where, "очікується об'єкт JSON", "a JSON object is expected"))
+            continue
+        for key in sorted(set(question) - QUESTION_FIELDS, key=str):
+            problems.append(SpecProblem(f"{where}.{str(key)[:40]}", "невідоме поле", "unknown field"))
+        text = _text(problems, f"{where}.text", question.get("text"), LIMITS["text"])
+        try:
+            kind = QuestionKind(str(question.get("kind")))
+        except ValueError:
+            problems.append(
+                SpecProblem(f"{where}.kind", "one, up_to, rank або points", "one of one, up_to, rank, points")
+            )
+            kind = QuestionKind.ONE
+        options = question.get("options")
+        if not isinstance(options, list) or not 2 <= len(options) <= MAX_OPTIONS:
+            problems.append(
+                SpecProblem(
+                    f"{where}.options",
+                    f"список від 2 до {MAX_OPTIONS} варіантів",
+                    f"a list of 2 to {MAX_OPTIONS} options",
+                )
+            )
+            options = []
+        names = [_text(problems, f"{where}.options[{i}]", o, LIMITS["option"]) for i, o in enumerate(options)]
+        if len({name.casefold() for name in names}) != len(names):
+            problems.append(SpecProblem(f"{where}.options", "варіанти повторюються", "an option is repeated"))
+        max_choices = _count(
+            problems, f"{where}.max_choices", question.get("max_choices"), 1, max(len(names), 1)
+        )
+        max_points = _count(problems, f"{where}.max_points", question.get("max_points"), 1, MAX_POINTS)
+        if kind is QuestionKind.POINTS and max_points is None:
+            problems.append(SpecProblem(f"{where}.max_points", "потрібне для points", "required for points"))
+        if kind is QuestionKind.UP_TO and max_choices is None:
+            problems.append(SpecProblem(f"{where}.max_choices", "потрібне для up_to", "required for up_to"))
+        parsed.append((text, kind, max_choices, max_points, names))
+    if problems:
+        raise PollSpecError(problems)
+    assert opens is not None and closes is not None  # else a problem above
+    poll = Poll(
+        community_id=community_id, title=title, description=description, opens_at=opens, closes_at=closes
+    )
+    session.add(poll)
+    session.flush()
+    for position, (text, kind, max_choices, max_points, names) in enumerate(parsed):
+        question_row = PollQuestion(
+            community_id=community_id,
+            poll_id=poll.id,
+            position=position,
+            text=text,
+            kind=kind.value,
+            max_choices=max_choices if kind in (QuestionKind.UP_TO, QuestionKind.RANK) else None,
+            max_points=max_points if kind is QuestionKind.POINTS else None,
+        )
+        session.add(question_row)
+        session.flush()
+        session.add_all(
+            PollOption(community_id=community_id, question_id=question_row.id, position=i, text=name)
+            for i, name in enumerate(names)
+        )
+    session.flush()
+    return poll
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    id: int
+    text: str
+    kind: QuestionKind
+    max_choices: int | None
+    max_points: int | None
+    options: list[tuple[int, str]]  # (option id, text), in order
+
+
+def questions_of(session: Session, poll: Poll) -> list[QuestionView]:
+    rows = session.scalars(
+        select(PollQuestion).where(PollQuestion.poll_id == poll.id).order_by(PollQuestion.position)
+    ).all()
+    options = session.execute(
+        select(PollOption.question_id, PollOption.id, PollOption.text)
+        .where(PollOption.question_id.in_([q.id for q in rows]))
+        .order_by(PollOption.question_id, PollOption.position)
+    ).all()
+    by_question: dict[int, list[tuple[int, str]]] = {q.id: [] for q in rows}
+    for question_id, option_id, text in options:
+        by_question[question_id].append((option_id, text))
+    return [
+        QuestionView(q.id, q.text, QuestionKind(q.kind), q.max_choices, q.max_points, by_question[q.id])
+        for q in rows
+    ]
+
+
+def poll_rule(session: Session, poll: Poll) -> PollRule:
+    """The rule answers to `poll` are judged by (voting.polls)."""
+    return PollRule(
+        poll.id,
+        tuple(
+            QuestionRule(q.id, q.kind, tuple(o for o, _ in q.options), q.max_choices, q.max_points)
+            for q in questions_of(session, poll)
+        ),
+    )
+
+
+def publish_poll(session: Session, poll: Poll, now: datetime | None = None) -> None:
+    """Open the poll to answers (from opens_at); its questions are fixed from now on."""
+    if poll.published_at is not None:
+        raise PollStateError("Опитування вже оприлюднено.", "The poll is already published.")
+    problems = check_poll_rule(poll_rule(session, poll))
+    if problems:  # the spec's checks make this unreachable; kept as the domain's word
+        raise PollStateError(
+            "Опитування має помилки: " + ", ".join(p.code for p in problems), "The poll has errors."
+        )
+    poll.published_at = now or utcnow()
+
+
+def community_poll(
+    session: Session, community_id: int, poll_id: Any, *, published: bool = True
+) -> Poll | None:
+    """The community's poll by id (a published one unless asked otherwise); None for
+    anything else, another community's poll included."""
+    if type(poll_id) is not int or not 1 <= poll_id <= 2**31 - 1:
+        return None
+    poll = session.get(Poll, poll_id)
+    if poll is None or poll.community_id != community_id or (published and poll.published_at is None):
+        return None
+    return poll
