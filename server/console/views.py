@@ -150,6 +150,7 @@ AREAS = (
     "server.paper.import_pages",
     "server.paper.tally_pages",
     "server.paper.scan_pages",
+    "server.polls.pages",
     "my_point",
     "eligibility",
     "jobs",
@@ -172,6 +173,7 @@ nav_item("console.my_point", "Мій пункт", (Role.SUPPORT_OPERATOR,))
 nav_item("console.devices", "Пристрої", COMMUNITY_MANAGERS)
 nav_item("console.eligibility_index", "Список виборців", COMMUNITY_MANAGERS)
 nav_item("console.users", "Користувачі", COMMUNITY_MANAGERS)
+nav_item("console.polls", "Опитування", COMMUNITY_MANAGERS)
 nav_item("console.api_clients", "Інтеграція", COMMUNITY_MANAGERS)
 nav_item("console.audit_log", "Журнал дій", COMMUNITY_MANAGERS)
 nav_item("console.communities", "Громади", (Role.ADMINISTRATOR,))

@@ -226,6 +226,7 @@ def test_school_moderators_are_refused_every_community_wide_page(app, client, ma
         "page_id": 1,
         "job_id": 1,
         "photo_id": 1,
+        "poll_id": 1,
     } | {k: v for k, v in a.items() if k in SCHOOL_PARAMETERS}
     refused = 0
     for rule in app.url_map.iter_rules():
