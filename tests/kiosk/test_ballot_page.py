@@ -89,3 +89,23 @@ def test_kept_card_parts_show_the_package_now_and_escape_its_text(make_kiosk):
     assert "Лавки &lt;b&gt;&#34;нові&#34;&lt;/b&gt; &amp; ліхтарі</h2>" in page
     assert '<p class="cost">260\u00a0000 грн</p>' in page
     check_ids(page)
+
+
+def test_on_an_english_screen_the_projects_own_ukrainian_texts_say_their_language(make_kiosk):
+    """A project's title, district and description come from the package in Ukrainian:
+    on an English screen they carry lang="uk" (a screen reader then reads them with a
+    Ukrainian voice); a Ukrainian screen needs no mark and gets none."""
+    kiosk = make_kiosk()
+    client = kiosk.app.test_client()
+    kiosk.reader.insert_card(CARD)
+    client.get("/state")
+    ukrainian = client.get("/ballot").get_data(as_text=True)
+    assert 'lang="uk"' not in ukrainian.split("<body", 1)[1]
+    post(client, kiosk, "/prefs", choice="locale:en", here="/ballot")
+    english = client.get("/ballot").get_data(as_text=True)
+    assert '<span lang="uk">Лавки в парку Слави</span></h2>' in english
+    assert english.count('<span lang="uk">') == english.count("<h2 id=\"title-")
+    assert "More about it" in english and "Choose" in english  # the screen's own words stay English
+    detail = client.get("/ballot/project/101").get_data(as_text=True)
+    assert '<span lang="uk">Лавки в парку Слави</span></h1>' in detail
+    check_ids(english)
