@@ -380,3 +380,62 @@ def test_an_administrator_makes_publishes_and_counts_a_poll_from_the_command_lin
         == 1
     )
     assert session.scalar(select(func.count()).select_from(Poll)) == 1
+
+
+def test_an_answer_id_stored_by_another_push_at_the_same_moment_is_never_stored_twice(
+    client, session, make, engine
+):
+    """Another push (for another voter) inserts the same new id while ours runs: the
+    per-voter lock does not hold them apart, so ours meets it at the primary key. Ours
+    answers 503 and keeps nothing; sent again, it is told the id is taken (409)."""
+    import threading
+    import time
+
+    from sqlalchemy import insert, text
+
+    platform = make_platform(session, make)
+    poll = _published(session, platform.community.id)
+    ids = _ids(session, poll)
+    ours = _answer(ids, voter=1)
+    other = engine.connect()
+    transaction = other.begin()
+    other.execute(
+        insert(PollAnswer).values(
+            id=ours["id"],
+            community_id=platform.community.id,
+            poll_id=poll.id,
+            voter=f"key:{2:064x}",
+            channel="web",
+            cast_at=OPENS,
+            received_at=OPENS,
+            content_hash="f" * 64,
+            body={},
+            source="api:other",
+            status="counted",
+        )
+    )
+    answers = []
+    pusher = threading.Thread(target=lambda: answers.append(_push(client, platform, poll, [ours])))
+    pusher.start()
+    try:
+        deadline = time.monotonic() + 10
+        waiting = 0
+        while not waiting and time.monotonic() < deadline:
+            time.sleep(0.02)
+            with engine.connect() as probe:
+                waiting = probe.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                )
+        assert waiting, "the push never reached the insert"
+        transaction.commit()
+    finally:
+        other.close()
+        pusher.join(timeout=10)
+    [response] = answers
+    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+    assert session.scalar(select(func.count()).select_from(PollAnswerItem)) == 0
+    again = _push(client, platform, poll, [ours])
+    assert again.status_code == 409 and again.get_json()["error"]["conflicting_ids"] == [ours["id"]]
