@@ -23,7 +23,6 @@ answer (ties: the smaller id); the count of each kind is voting/poll_count.py.
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass
@@ -32,7 +31,16 @@ from enum import StrEnum
 
 from .ballot import Problem
 from .channels import Channel
-from .record import _CAST_AT, _CODE_ID, _VOTER_KEY, canonical_time, canonical_vote_id, format_time
+from .record import (
+    canonical_json,
+    canonical_time,
+    canonical_vote_id,
+    check_device,
+    check_voter,
+    format_time,
+    read_cast_time,
+    voter_of,
+)
 
 ANSWER_VERSION = 1
 MAX_QUESTIONS = 50
@@ -221,14 +229,8 @@ class PollAnswerRecord:
     ) -> PollAnswerRecord:
         """A record in canonical form; ValueError for a malformed one, PollAnswerRefused
         (with the problems) for one that breaks the poll's rule."""
-        if (voter_key is None) == (code_id is None):
-            raise ValueError("an answer has exactly one of voter_key and code_id")
-        if voter_key is not None and not _VOTER_KEY.fullmatch(voter_key):
-            raise ValueError("voter_key must be 64 lowercase hex characters")
-        if code_id is not None and not _CODE_ID.fullmatch(code_id):
-            raise ValueError("code_id must be 1-64 letters, digits, '-' or '_'")
-        if device_id is not None and not _CODE_ID.fullmatch(device_id):
-            raise ValueError("device must be a short code")
+        check_voter(voter_key, code_id, what="an answer")
+        check_device(device_id)
         if len(answers) > MAX_QUESTIONS:
             raise ValueError(f"a poll has at most {MAX_QUESTIONS} questions")
         canonical: dict[int, QuestionAnswer] = {}
@@ -256,7 +258,7 @@ class PollAnswerRecord:
     @property
     def voter(self) -> str:
         """Who this answer speaks for: the unit of "one counted answer" (as for votes)."""
-        return f"key:{self.voter_key}" if self.voter_key is not None else f"code:{self.code_id}"
+        return voter_of(self.voter_key, self.code_id)
 
     def canonical_body(self) -> dict[str, object]:
         return {
@@ -281,15 +283,12 @@ class PollAnswerRecord:
         answers = body["answers"]
         if not isinstance(answers, dict) or any(not (isinstance(k, str) and k.isdigit()) for k in answers):
             raise ValueError("answers are keyed by question id")
-        cast_at = body["cast_at"]
-        if not isinstance(cast_at, str) or not _CAST_AT.fullmatch(cast_at):
-            raise ValueError("cast_at must look like 2027-05-01T09:00:00.123Z")
         record = cls.create(
             answer_id=body["id"],
             poll=poll,
             answers={int(k): v for k, v in answers.items()},
             channel=body["channel"],
-            cast_at=datetime.fromisoformat(cast_at),
+            cast_at=read_cast_time(body["cast_at"]),
             voter_key=body["voter_key"],
             code_id=body["code"],
             device_id=body["device"],
@@ -299,9 +298,7 @@ class PollAnswerRecord:
         return record
 
     def canonical_bytes(self) -> bytes:
-        return json.dumps(
-            self.canonical_body(), sort_keys=True, separators=(",", ":"), ensure_ascii=True
-        ).encode()
+        return canonical_json(self.canonical_body())
 
     def content_hash(self) -> str:
         return hashlib.sha256(self.canonical_bytes()).hexdigest()

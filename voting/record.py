@@ -51,6 +51,39 @@ def format_time(moment: datetime) -> str:
     return canonical_time(moment).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def check_voter(voter_key: str | None, code_id: str | None, *, what: str = "a vote") -> None:
+    """Exactly one of a voter key (residents) or a code (school codes, blank sheets), each
+    in its form, or ValueError: every record that speaks for someone (votes, poll answers)."""
+    if (voter_key is None) == (code_id is None):
+        raise ValueError(f"{what} has exactly one of voter_key and code_id")
+    if voter_key is not None and not _VOTER_KEY.fullmatch(voter_key):
+        raise ValueError("voter_key must be 64 lowercase hex characters")
+    if code_id is not None and not _CODE_ID.fullmatch(code_id):
+        raise ValueError("code_id must be 1-64 letters, digits, '-' or '_'")
+
+
+def check_device(device_id: object) -> None:
+    if device_id is not None and (not isinstance(device_id, str) or not _CODE_ID.fullmatch(device_id)):
+        raise ValueError("device must be a short code")
+
+
+def voter_of(voter_key: str | None, code_id: str | None) -> str:
+    """Who a record speaks for: the unit of "one counted" ("key:<hex>" or "code:<id>")."""
+    return f"key:{voter_key}" if voter_key is not None else f"code:{code_id}"
+
+
+def read_cast_time(value: object) -> datetime:
+    """A canonical body's cast_at ("2027-05-01T09:00:00.123Z") as a datetime, or ValueError."""
+    if not isinstance(value, str) or not _CAST_AT.fullmatch(value):
+        raise ValueError("cast_at must look like 2027-05-01T09:00:00.123Z")
+    return datetime.fromisoformat(value)  # the pattern guarantees "...Z"
+
+
+def canonical_json(body: dict[str, Any]) -> bytes:
+    """The bytes a record's content hash is taken of: sorted keys, no spaces, ASCII."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
 @dataclass(frozen=True, slots=True)
 class VoteRecord:
     vote_id: str
@@ -76,12 +109,7 @@ class VoteRecord:
         device_id: str | None = None,
     ) -> VoteRecord:
         """Build a record in canonical form, refusing what cannot be one."""
-        if (voter_key is None) == (code_id is None):
-            raise ValueError("a vote has exactly one of voter_key and code_id")
-        if voter_key is not None and not _VOTER_KEY.fullmatch(voter_key):
-            raise ValueError("voter_key must be 64 lowercase hex characters")
-        if code_id is not None and not _CODE_ID.fullmatch(code_id):
-            raise ValueError("code_id must be 1-64 letters, digits, '-' or '_'")
+        check_voter(voter_key, code_id)
         chosen = tuple(sorted(int(s) for s in selections))
         if len(chosen) > MAX_SELECTIONS:
             # Refused here, where it is made, not later when the device checks its log.
@@ -100,7 +128,7 @@ class VoteRecord:
     @property
     def voter(self) -> str:
         """Who this vote speaks for: the unit of "one counted vote"."""
-        return f"key:{self.voter_key}" if self.voter_key is not None else f"code:{self.code_id}"
+        return voter_of(self.voter_key, self.code_id)
 
     def canonical_body(self) -> dict[str, Any]:
         """The record as plain JSON data; `from_canonical_body` reads it back."""
@@ -126,18 +154,15 @@ class VoteRecord:
             raise ValueError(f"selections must be a list of at most {MAX_SELECTIONS} project ids")
         if any(type(s) is not int for s in selections) or type(body["cycle"]) is not int:
             raise ValueError("cycle and selections must be integers")
-        cast_at = body["cast_at"]
-        if not isinstance(cast_at, str) or not _CAST_AT.fullmatch(cast_at):
-            raise ValueError("cast_at must look like 2027-05-01T09:00:00.123Z")
+        cast_at = read_cast_time(body["cast_at"])
         device = body["device"]
-        if device is not None and (not isinstance(device, str) or not _CODE_ID.fullmatch(device)):
-            raise ValueError("device must be a short code")
+        check_device(device)
         record = cls.create(
             vote_id=body["id"],
             cycle_id=body["cycle"],
             selections=selections,
             channel=body["channel"],
-            cast_at=datetime.fromisoformat(cast_at),  # the pattern above guarantees "...Z"
+            cast_at=cast_at,
             voter_key=body["voter_key"],
             code_id=body["code"],
             device_id=device,
@@ -147,9 +172,7 @@ class VoteRecord:
         return record
 
     def canonical_bytes(self) -> bytes:
-        return json.dumps(
-            self.canonical_body(), sort_keys=True, separators=(",", ":"), ensure_ascii=True
-        ).encode()
+        return canonical_json(self.canonical_body())
 
     def content_hash(self) -> str:
         return hashlib.sha256(self.canonical_bytes()).hexdigest()
