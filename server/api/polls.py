@@ -27,12 +27,12 @@ from server.polls.answers import PollAnswerConflict, store_answers
 from server.polls.count import count_poll
 from server.polls.store import community_poll, poll_rule, questions_of
 from server.services.integration import (
-    _check_fields,
-    _Problems,
-    _read_voter_key,
+    Problems,
     api_source,
+    check_fields,
     community_voter_secret,
     read_cast_at,
+    read_voter_key,
 )
 from voting.channels import Channel
 from voting.poll_count import QuestionResult
@@ -89,13 +89,13 @@ def list_polls() -> Response:
 
 def read_answer_batch(
     payload: Any, *, poll: Poll, rule: PollRule, secret: bytes, max_batch: int
-) -> tuple[list[PollAnswerRecord], _Problems]:
+) -> tuple[list[PollAnswerRecord], Problems]:
     """The batch as canonical answer records, and every problem found (none stored)."""
-    problems = _Problems()
+    problems = Problems()
     if not isinstance(payload, dict):
         problems.add(None, "", "api.not_object")
         return [], problems
-    _check_fields(problems, None, "", payload, BATCH_FIELDS)
+    check_fields(problems, None, "", payload, BATCH_FIELDS)
     items = payload.get("answers")
     if not isinstance(items, list):
         problems.add(None, "answers", "api.answers_not_list")
@@ -112,13 +112,13 @@ def read_answer_batch(
 
 
 def _read_answer(
-    problems: _Problems, index: int, item: Any, poll: Poll, rule: PollRule, secret: bytes
+    problems: Problems, index: int, item: Any, poll: Poll, rule: PollRule, secret: bytes
 ) -> PollAnswerRecord | None:
     if not isinstance(item, dict):
         problems.add(index, "", "api.not_object")
         return None
     before = problems.total
-    _check_fields(problems, index, "", item, ANSWER_FIELDS)
+    check_fields(problems, index, "", item, ANSWER_FIELDS)
     for name in ("id", "cast_at", "answers"):
         if name not in item:
             problems.add(index, name, "api.required")
@@ -128,7 +128,7 @@ def _read_answer(
             answer_id = canonical_vote_id(item["id"])
         except (ValueError, TypeError):
             problems.add(index, "id", "api.not_uuid")
-    voter_key = _read_voter_key(problems, index, item, secret)
+    voter_key = read_voter_key(problems, index, item, secret)
     cast_at = read_cast_at(item["cast_at"]) if "cast_at" in item else None
     if "cast_at" in item:
         if cast_at is None:
@@ -185,9 +185,8 @@ def push_answers(poll_id: int) -> Response:
             _("Пакет не прийнято: виправте позначені помилки. Жодної відповіді не збережено."),
             extra={"items": [render_problem(p) for p in problems.kept], "problems_total": problems.total},
         )
-    ranked = {q.question_id for q in rule.questions if q.kind is QuestionKind.RANK}
     try:
-        standings = store_answers(session, poll, ranked, records, source=api_source(client_id))
+        standings = store_answers(session, poll, rule, records, source=api_source(client_id))
         session.commit()
     except IntegrityError:
         # Another request stored one of these ids a moment ago, for another voter (the

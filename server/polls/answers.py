@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from server.models import Poll, PollAnswer, PollAnswerItem, utcnow
 from voting.counting import CountingInput, VoteStatus, decide_for_voter
-from voting.polls import PollAnswerRecord
+from voting.polls import PollAnswerRecord, PollRule, QuestionKind
 
 
 @dataclass(frozen=True)
@@ -75,16 +75,17 @@ def items_of(
 def store_answers(
     session: Session,
     poll: Poll,
-    ranked_questions: set[int],
+    rule: PollRule,
     records: Sequence[PollAnswerRecord],
     *,
     source: str,
     now: datetime | None = None,
 ) -> list[AnswerStanding]:
-    """Store a batch of answers to `poll` in the caller's transaction; each one's
-    standing, in the order given. `ranked_questions`: the poll's rank questions (their
-    items carry positions)."""
+    """Store a batch of answers to `poll` (judged by `rule`, server.polls.store.poll_rule)
+    in the caller's transaction; each one's standing, in the order given."""
     now = now or utcnow()
+    # A rank question's items carry the option's position; the others' carry 1 or points.
+    ranked = {q.question_id for q in rule.questions if q.kind is QuestionKind.RANK}
     batch: dict[str, PollAnswerRecord] = {}
     hashes: dict[str, str] = {}
     conflicts: list[AnswerConflict] = []
@@ -184,7 +185,7 @@ def store_answers(
                     "counted_answer_id": decision.counted_vote_id,
                 }
             )
-            new_items.extend(items_of(record, community_id, counted, ranked_questions))
+            new_items.extend(items_of(record, community_id, counted, ranked))
             standing[record.answer_id] = AnswerStanding(
                 record.answer_id, decision.status.value, decision.counted_vote_id
             )

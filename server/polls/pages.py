@@ -72,12 +72,16 @@ def polls() -> ResponseReturnValue:
     if scope is not None:
         query = query.where(Poll.community_id.in_(scope))
     rows = [(poll, community, n, *_state(poll)) for poll, community, n in db.session().execute(query).all()]
+    return _list_page(rows, [], scope is None), 200
+
+
+def _list_page(rows: list, problems: list[str], show_community: bool) -> str:
     return render_template(
         "console/polls.html",
         rows=rows,
-        show_community=scope is None,
+        show_community=show_community,
         community_options=[(c.id, c.name) for c in managed_communities()],
-        problems=[],
+        problems=problems,
     )
 
 
@@ -114,14 +118,7 @@ def poll_create() -> ResponseReturnValue:
                 return redirect(url_for("console.poll_detail", poll_id=poll.id), code=303)
     user = current_user()
     assert user is not None
-    scope = visible_community_ids(user)
-    return render_template(
-        "console/polls.html",
-        rows=[],
-        show_community=scope is None,
-        community_options=[(c.id, c.name) for c in managed_communities()],
-        problems=problems,
-    ), 422
+    return _list_page([], problems, visible_community_ids(user) is None), 422
 
 
 def _measure(result: QuestionResult) -> list[tuple[int, int, str]]:

@@ -115,7 +115,10 @@ class ReadBatch:
     rules: dict[int, CycleRules]
 
 
-class _Problems:
+class Problems:
+    """What is wrong with a pushed batch, by item and field: every problem counted, the
+    first MAX_REPORTED_PROBLEMS kept for the answer (votes and poll answers alike)."""
+
     def __init__(self) -> None:
         self.kept: list[ItemProblem] = []
         self.total = 0
@@ -136,8 +139,8 @@ def _is_id(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 
 
-def _check_fields(
-    problems: _Problems, index: int | None, prefix: str, given: Mapping, allowed: frozenset
+def check_fields(
+    problems: Problems, index: int | None, prefix: str, given: Mapping, allowed: frozenset
 ) -> None:
     for key in given:
         if key not in allowed:
@@ -164,7 +167,7 @@ def read_cast_at(value: Any) -> datetime | None:
         return None
 
 
-def _read_voter_key(problems: _Problems, index: int, item: Mapping, community_secret: bytes) -> str | None:
+def read_voter_key(problems: Problems, index: int, item: Mapping, community_secret: bytes) -> str | None:
     has_key, has_identity = "voter_key" in item, "identity" in item
     if has_key == has_identity:
         problems.add(index, "voter_key", "api.voter_one_of")
@@ -180,7 +183,7 @@ def _read_voter_key(problems: _Problems, index: int, item: Mapping, community_se
         problems.add(index, "identity", "api.not_object")
         return None
     before = problems.total
-    _check_fields(problems, index, "identity.", identity, IDENTITY_FIELDS)
+    check_fields(problems, index, "identity.", identity, IDENTITY_FIELDS)
     kind, number = identity.get("kind"), identity.get("number")
     if not isinstance(kind, str) or kind not in {k.value for k in IdentityKind}:
         problems.add(index, "identity.kind", "identity.unknown_kind")
@@ -200,13 +203,13 @@ def _read_voter_key(problems: _Problems, index: int, item: Mapping, community_se
 
 
 def _read_item(
-    problems: _Problems, index: int, item: Any, community_secret: bytes, device_id: str | None
+    problems: Problems, index: int, item: Any, community_secret: bytes, device_id: str | None
 ) -> VoteRecord | None:
     if not isinstance(item, dict):
         problems.add(index, "", "api.not_object")
         return None
     before = problems.total
-    _check_fields(problems, index, "", item, VOTE_FIELDS)
+    check_fields(problems, index, "", item, VOTE_FIELDS)
     for name in ("id", "cycle_id", "selections", "cast_at"):
         if name not in item:
             problems.add(index, name, "api.required")
@@ -220,7 +223,7 @@ def _read_item(
     cycle_id = item.get("cycle_id")
     if "cycle_id" in item and not _is_id(cycle_id):
         problems.add(index, "cycle_id", "api.not_id", max=MAX_ID)
-    voter_key = _read_voter_key(problems, index, item, community_secret)
+    voter_key = read_voter_key(problems, index, item, community_secret)
     selections = item.get("selections")
     if "selections" in item:
         if not isinstance(selections, list):
@@ -273,11 +276,11 @@ def read_vote_batch(
 ) -> ReadBatch:
     """The batch as canonical records with their cycles' rules, or InvalidBatch naming
     every problem. Reads the database (cycles) but writes nothing."""
-    problems = _Problems()
+    problems = Problems()
     if not isinstance(payload, dict):
         problems.add(None, "", "api.not_object")
         raise InvalidBatch(problems.kept, problems.total)
-    _check_fields(problems, None, "", payload, BATCH_FIELDS)
+    check_fields(problems, None, "", payload, BATCH_FIELDS)
     items = payload.get("votes")
     if not isinstance(items, list):
         problems.add(None, "votes", "api.votes_not_list")

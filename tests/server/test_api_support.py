@@ -87,3 +87,24 @@ def identity_vote(cycle: Cycle, selections: list[int], kind: str, number: str, *
     vote = web_vote(cycle, selections, identity={"kind": kind, "number": number}, **kw)
     del vote["voter_key"]
     return vote
+
+
+def wait_until_blocked(engine: Any, seconds: float = 10) -> None:
+    """Until a request of the app waits on a row lock another connection holds (a push
+    racing an insert of the same id), or AssertionError after `seconds`."""
+    import time
+
+    from sqlalchemy import text
+
+    deadline = time.monotonic() + seconds
+    waiting = 0
+    while not waiting and time.monotonic() < deadline:
+        time.sleep(0.02)
+        with engine.connect() as probe:
+            waiting = probe.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+    assert waiting, "the push never reached the insert"

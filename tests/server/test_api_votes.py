@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 
 from server.models import Alarm, Base, Vote
 from server.services.ballot_box import store_votes
@@ -26,6 +25,7 @@ from .test_api_support import (
     project_ids,
     rnokpp,
     vote_count,
+    wait_until_blocked,
     web_vote,
 )
 
@@ -303,18 +303,7 @@ def test_a_push_racing_the_same_new_vote_is_retried_and_answered(client, session
     pusher = threading.Thread(target=lambda: answers.append(platform.push(client, [vote])))
     pusher.start()
     try:
-        deadline = time.monotonic() + 10
-        waiting = 0
-        while not waiting and time.monotonic() < deadline:
-            time.sleep(0.02)
-            with engine.connect() as probe:
-                waiting = probe.scalar(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity "
-                        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                    )
-                )
-        assert waiting, "the push never reached the insert"
+        wait_until_blocked(engine)
         transaction.commit()
     finally:
         other.close()

@@ -18,7 +18,7 @@ from server.polls.store import PollSpecError, PollStateError, create_poll, poll_
 from voting.poll_count import count_poll as count_in_memory
 from voting.polls import PollAnswerRecord
 
-from .test_api_support import make_platform, rnokpp
+from .test_api_support import make_platform, rnokpp, wait_until_blocked
 
 
 def assert_matches(schema_name: str, body: object) -> None:
@@ -389,9 +389,8 @@ def test_an_answer_id_stored_by_another_push_at_the_same_moment_is_never_stored_
     per-voter lock does not hold them apart, so ours meets it at the primary key. Ours
     answers 503 and keeps nothing; sent again, it is told the id is taken (409)."""
     import threading
-    import time
 
-    from sqlalchemy import insert, text
+    from sqlalchemy import insert
 
     platform = make_platform(session, make)
     poll = _published(session, platform.community.id)
@@ -418,18 +417,7 @@ def test_an_answer_id_stored_by_another_push_at_the_same_moment_is_never_stored_
     pusher = threading.Thread(target=lambda: answers.append(_push(client, platform, poll, [ours])))
     pusher.start()
     try:
-        deadline = time.monotonic() + 10
-        waiting = 0
-        while not waiting and time.monotonic() < deadline:
-            time.sleep(0.02)
-            with engine.connect() as probe:
-                waiting = probe.scalar(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity "
-                        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                    )
-                )
-        assert waiting, "the push never reached the insert"
+        wait_until_blocked(engine)
         transaction.commit()
     finally:
         other.close()

@@ -71,7 +71,7 @@ def api_item(count: int) -> dict:
 
 @pytest.mark.parametrize("count, accepted", [(55, True), (MAX_SELECTIONS, True), (MAX_SELECTIONS + 1, False)])
 def test_the_integration_api_takes_exactly_what_a_record_can_carry(count, accepted):
-    problems = integration._Problems()
+    problems = integration.Problems()
     record = integration._read_item(problems, 0, api_item(count), b"x" * 32, "online")
     assert (record is not None) is accepted
     if not accepted:
