@@ -104,12 +104,17 @@ def test_a_resident_reads_a_project_in_full_and_returns_to_the_ballot(make_kiosk
     expect(last).to_have_attribute("alt", "План розміщення")
     expect(last).to_have_attribute("lang", "uk")
     expect(page.locator("main")).to_contain_text("Budget breakdown")
+    # The project's own texts stay Ukrainian and say so, for a screen reader's voice.
+    expect(page.locator('h1 span[lang="uk"]')).to_have_text("Лавки в парку Слави")
+    expect(page.locator('table.budget td[lang="uk"]').first).to_have_text("Лавки, 20 шт.")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     assert_accessible(page, "project-detail-en", folder="kiosk")
 
     tab_to(page, "back-to-ballot")
     page.keyboard.press("Enter")
     expect(page.locator("#project-103")).to_contain_text("Chosen")  # the choice is kept
     expect(page.locator("#details-101")).to_be_focused()  # back at the card it came from
+    expect(page.locator('#title-101 span[lang="uk"]')).to_have_text("Лавки в парку Слави")
 
     # A project with no details opens too, and can be chosen from its detail.
     page.locator("#details-102").click()

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from server.models import Alarm, Community, Role
 from server.sync import alarms
 from server.sync.alarm_texts import COUNTED, HELD_REASONS, PLAIN, alarm_text, render, text_of
+from tests.server.school.test_student_browser import chromium, server_url  # noqa: F401
 
 from .test_sync_fleet import busy_fleet, row_of, sign_in  # noqa: F401
 
@@ -127,3 +128,34 @@ def test_the_fleet_page_shows_each_alarm_in_the_readers_language(client, make, s
     english = client.get("/console/fleet?lang=en").get_data(as_text=True)
     assert "Старе речення тривоги." in row_of(english, forger.code)
     assert session.get(Community, community.id) is not None
+
+
+def test_in_chromium_a_moderator_reads_the_alarms_in_english(chromium, server_url, make, busy_fleet):  # noqa: F811
+    """The fleet page as a browser gets it: the alarms' sentences in the reader's
+    language, and axe-core finds no violation."""
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import expect
+
+    from tests.axe_check import assert_accessible
+    from tests.factories import PASSWORD
+
+    community, _fast, forger, gone, _never = busy_fleet
+    user = make.user(Role.COMMUNITY_MODERATOR, community, login="fleet@example.org")
+    context = chromium.new_context(viewport={"width": 1366, "height": 900}, locale="en-GB")
+    context.add_init_script(script=Axe().axe_script)
+    page = context.new_page()
+    try:
+        page.goto(f"{server_url}/login")
+        page.fill("#login", user.login)
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        expect(page.locator("#login")).to_have_count(0)
+        page.goto(f"{server_url}/console/fleet?lang=en")
+        forger_row = page.locator("tr", has=page.locator(f"code:text-is('{forger.code}')"))
+        expect(forger_row).to_contain_text("The log chain of device")
+        gone_row = page.locator("tr", has=page.locator(f"code:text-is('{gone.code}')"))
+        expect(gone_row).to_contain_text("waits for a moderator")
+        assert "розірвано" not in page.locator("main").inner_text()
+        assert_accessible(page, "fleet-alarms-en", folder="console-fleet")
+    finally:
+        context.close()
