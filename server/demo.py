@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from server.models import Category, Community, Cycle, Device, Project, utcnow
+from server.polls.answers import store_answers
+from server.polls.store import create_poll, poll_rule, publish_poll
 from server.school.demo import SchoolDemo, seed_school_demo
 from server.school.keys import CodeKeys
 from server.services import eligibility
@@ -25,6 +27,7 @@ from server.services.project_details import add_photo
 from server.services.users import create_user
 from voting import Channel, VoteRecord, VoterKey, check_ballot_rule, community_voter_secret
 from voting.identity import rnokpp_check_digit
+from voting.polls import PollAnswerRecord
 
 PROJECTS = [
     # (category, title, district, cost in hryvnias)
@@ -293,6 +296,67 @@ def _votes(
     return records
 
 
+def _demo_poll(session: Session, community: Community, rng: random.Random, now: datetime) -> None:
+    """A published poll of the four kinds with a few hundred online answers, so the
+    console's poll page and the API's results show something (docs/polls.md)."""
+    opens = now - timedelta(days=9)
+    spec = {
+        "title": "Який вигляд має мати парк «Олександрія» біля входу?",
+        "description": "Опитування мешканців перед проєктуванням.",
+        "opens_at": opens.isoformat(),
+        "closes_at": (now + timedelta(days=21)).isoformat(),
+        "questions": [
+            {
+                "text": "Чи потрібна біля входу нова площа?",
+                "kind": "one",
+                "options": ["Так", "Ні", "Не знаю"],
+            },
+            {
+                "text": "Що на ній має бути? (до двох)",
+                "kind": "up_to",
+                "max_choices": 2,
+                "options": ["Лави в тіні", "Фонтан", "Сцена", "Укриття від дощу"],
+            },
+            {
+                "text": "Упорядкуйте, що зробити першим",
+                "kind": "rank",
+                "max_choices": 3,
+                "options": ["Освітлення", "Доріжки", "Туалет", "Велостоянка"],
+            },
+            {
+                "text": "Оцініть від 0 до 5, наскільки це важливо",
+                "kind": "points",
+                "max_points": 5,
+                "options": ["Безпека ввечері", "Чистота", "Доступність для візків"],
+            },
+        ],
+    }
+    poll = create_poll(session, community.id, spec)
+    publish_poll(session, poll, now=opens)
+    rule = poll_rule(session, poll)
+    one, up_to, rank, points = rule.questions
+    records = []
+    for _ in range(400):
+        answers: dict[int, object] = {one.question_id: [rng.choices(one.option_ids, (6, 2, 1))[0]]}
+        if rng.random() < 0.8:
+            answers[up_to.question_id] = rng.sample(up_to.option_ids, rng.randint(1, 2))
+        if rng.random() < 0.7:
+            answers[rank.question_id] = rng.sample(rank.option_ids, rng.randint(1, 3))
+        if rng.random() < 0.6:
+            answers[points.question_id] = {o: rng.randint(0, 5) for o in points.option_ids}
+        records.append(
+            PollAnswerRecord.create(
+                answer_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                poll=rule,
+                answers=answers,
+                channel="web",
+                cast_at=opens + timedelta(minutes=rng.randrange(9 * 24 * 60)),
+                voter_key=f"{rng.getrandbits(256):064x}",
+            )
+        )
+    store_answers(session, poll, rule, records, source="demo")
+
+
 def seed_demo(
     session: Session, master_secret: bytes, now: datetime | None = None, votes_per_cycle: int = 3000
 ) -> DemoSummary:
@@ -343,6 +407,7 @@ def seed_demo(
             stored += len(store_votes(session, {cycle.id: rules}, records[start : start + 500], "demo"))
     last_year.results_published_at = datetime(2026, 6, 5, 9, 0, tzinfo=UTC)
     _client, token = create_api_client(session, community_id=community.id, name="Платформа е-демократії")
+    _demo_poll(session, community, rng, now)
     schools = seed_school_demo(session, community, CodeKeys.from_master(master_secret), now, rng)
     users.append(schools.moderator)
     session.commit()

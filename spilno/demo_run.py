@@ -117,6 +117,8 @@ def sign_in_lines(summary, url: str, cards_pdf: Path, receipt: str | None) -> li
         f"  Ще один кіоск на цій машині / another kiosk on this machine: README.md, PIN {README_KIOSK_PIN}",
         f"  API (Bearer {summary.api_token}):",
         f"    curl -H 'Authorization: Bearer {summary.api_token}' {url}/api/v1/cycles/{current.id}/results",
+        f"    curl -H 'Authorization: Bearer {summary.api_token}' {url}/api/v1/polls",
+        f"  Опитування / a poll: {url}/console/polls (модератор / moderator)",
     ]
     return lines
 

@@ -171,3 +171,21 @@ def test_in_chromium_a_moderator_uploads_publishes_and_reads_the_count(
     desk.reload()
     expect(desk.locator("svg[role=img]")).to_have_count(4)
     no_axe_violations(desk, "poll-results")
+
+
+def test_the_demo_has_an_open_poll_with_answers_counted_in_the_console(app, client, session):
+    from server.demo import seed_demo
+    from server.models import User
+    from server.polls.count import count_poll
+    from server.polls.store import poll_rule
+
+    summary = seed_demo(session, app.config["VOTER_KEY_SECRET_BYTES"], votes_per_cycle=20)
+    poll = session.scalar(select(Poll).where(Poll.community_id == summary.community.id))
+    assert poll is not None and poll.published_at is not None
+    results = count_poll(session, poll_rule(session, poll))
+    assert results[0].respondents == 400  # every demo resident answered the first question
+    assert [r.kind.value for r in results] == ["one", "up_to", "rank", "points"]
+    moderator = session.scalar(select(User).where(User.role == Role.COMMUNITY_MODERATOR.value))
+    sign_in(client, moderator)
+    page = client.get(f"/console/polls/{poll.id}").get_data(as_text=True)
+    assert page.count('role="img"') == 4 and "400 учасників відповіли" in page
