@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from server.texts import Text, _l
+
 MIN_LENGTH = 10
 MAX_LENGTH = 200  # hashing a megabyte "password" is a denial of service, not a login
 
@@ -18,10 +20,10 @@ def verify_password(password_hash: str, password: str) -> bool:
     return check_password_hash(password_hash, password)
 
 
-def password_problem(password: str) -> str | None:
-    """A Ukrainian message (translated by the caller) when the password is too weak."""
+def password_problem(password: str) -> Text | None:
+    """Why the password cannot be used (too short or too long), or None."""
     if len(password) < MIN_LENGTH:
-        return "Пароль має містити щонайменше 10 символів."
+        return _l("Пароль має містити щонайменше 10 символів.")
     if len(password) > MAX_LENGTH:
-        return "Пароль задовгий."
+        return _l("Пароль задовгий.")
     return None

@@ -24,6 +24,7 @@ from server.models import Community
 from server.services.api_clients import ApiClientError
 from server.services.users import UserError
 from server.services.validation import Refused
+from server.texts import _l
 from voting import Problem
 
 T = TypeVar("T")
@@ -179,10 +180,7 @@ def save(change: Callable[[], T]) -> T:
         raise
     except IntegrityError:
         s.rollback()
-        raise Refused(
-            "Ці дані щойно змінив хтось інший. Перевірте їх і спробуйте ще раз.",
-            "Someone else has just changed this data. Check it and try again.",
-        ) from None
+        raise Refused(_l("Ці дані щойно змінив хтось інший. Перевірте їх і спробуйте ще раз.")) from None
     except Exception:
         s.rollback()
         raise

@@ -72,7 +72,7 @@ def publish_command(poll_id: int) -> None:
         try:
             publish_poll(session, poll)
         except PollStateError as error:
-            raise click.ClickException(f"{error.uk} / {error.en}") from None
+            raise click.ClickException(f"{error.message_uk} / {error.message_en}") from None
         session.commit()
         click.echo(f"Опитування оприлюднено / poll published: #{poll.id}")
 

@@ -187,7 +187,7 @@ def poll_publish(poll_id: int) -> ResponseReturnValue:
         try:
             publish_poll(session, poll)
         except PollStateError as error:
-            flash(error.en if get_locale() == "en" else error.uk, "error")
+            flash(error.in_language(get_locale()), "error")
         else:
             audit.record(session, "poll.publish", community_id=poll.community_id, target=("poll", poll.id))
             session.commit()

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import Community, Poll, PollOption, PollQuestion, utcnow
+from server.texts import Explained, _l
 from voting.polls import (
     MAX_OPTIONS,
     MAX_POINTS,
@@ -49,12 +50,8 @@ class PollSpecError(ValueError):
         self.problems = problems
 
 
-class PollStateError(ValueError):
-    """What was asked cannot be done to this poll now (`code`, both languages)."""
-
-    def __init__(self, uk: str, en: str) -> None:
-        super().__init__(en)
-        self.uk, self.en = uk, en
+class PollStateError(Explained, ValueError):
+    """What was asked cannot be done to this poll now."""
 
 
 def _text(problems: list[SpecProblem], where: str, value: Any, limit: int, *, optional: bool = False) -> str:
@@ -239,12 +236,10 @@ def poll_rule(session: Session, poll: Poll) -> PollRule:
 def publish_poll(session: Session, poll: Poll, now: datetime | None = None) -> None:
     """Open the poll to answers (from opens_at); its questions are fixed from now on."""
     if poll.published_at is not None:
-        raise PollStateError("Опитування вже оприлюднено.", "The poll is already published.")
+        raise PollStateError(_l("Опитування вже оприлюднено."))
     problems = check_poll_rule(poll_rule(session, poll))
     if problems:  # the spec's checks make this unreachable; kept as the domain's word
-        raise PollStateError(
-            "Опитування має помилки: " + ", ".join(p.code for p in problems), "The poll has errors."
-        )
+        raise PollStateError(_l("Опитування має помилки: {codes}", codes=", ".join(p.code for p in problems)))
     poll.published_at = now or utcnow()
 
 

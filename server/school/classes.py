@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from server.services.validation import Refused
+from server.texts import _l
 
 MIN_GRADE, MAX_GRADE = 1, 12
 # Latin letters a hurried typist puts in place of their Cyrillic twins.
@@ -19,8 +20,7 @@ def normalise_class_name(raw: str | None, *, field: str = "class_name") -> tuple
     grade = int(match["grade"]) if match else 0
     if match is None or not MIN_GRADE <= grade <= MAX_GRADE:
         raise Refused(
-            "Клас: номер від 1 до 12 і, за потреби, літера — наприклад, 6-А.",
-            "Class: a grade from 1 to 12 and, if needed, a letter — e.g. 6-А.",
+            _l("Клас: номер від 1 до 12 і, за потреби, літера — наприклад, 6-А."),
             field=field,
         )
     return (f"{grade}-{match['letter']}" if match["letter"] else str(grade)), grade
@@ -31,8 +31,7 @@ def parse_grades(raw: str | None, *, field: str = "grades") -> list[int]:
     grades: set[int] = set()
     text = (raw or "").replace(" ", "")
     refusal = Refused(
-        "Класи, що голосують: числа від 1 до 12, наприклад 5-11 або 5, 6, 7.",
-        "Voting grades: numbers from 1 to 12, e.g. 5-11 or 5, 6, 7.",
+        _l("Класи, що голосують: числа від 1 до 12, наприклад 5-11 або 5, 6, 7."),
         field=field,
     )
     if not text or len(text) > 60:

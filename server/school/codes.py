@@ -20,6 +20,7 @@ from qr_codes.codes import format_code, new_code, normalise
 from server.models import CodeBatch, User, Vote, VotingCode, utcnow
 from server.services import audit
 from server.services.validation import Refused, clean_text
+from server.texts import _l
 from voting import VoteStatus
 
 from .classes import grades_text, normalise_class_name
@@ -54,8 +55,7 @@ class ClassUsage:
 def _check_count(count: int | None) -> int:
     if count is None or isinstance(count, bool) or not 1 <= count <= MAX_CODES_PER_CLASS:
         raise Refused(
-            f"Кількість кодів: від 1 до {MAX_CODES_PER_CLASS} на клас.",
-            f"Number of codes: from 1 to {MAX_CODES_PER_CLASS} per class.",
+            _l("Кількість кодів: від 1 до {most} на клас.", most=MAX_CODES_PER_CLASS),
             field="count",
         )
     return count
@@ -112,12 +112,13 @@ def issue_codes(
     if grade not in contest.contest.grades:
         grades = grades_text(contest.contest.grades)
         raise Refused(
-            f"Клас {name} не голосує в цьому конкурсі: голосують класи {grades}.",
-            f"Class {name} does not vote in this contest: grades {grades} do.",
+            _l(
+                "Клас {name} не голосує в цьому конкурсі: голосують класи {grades}.", name=name, grades=grades
+            ),
             field="class_name",
         )
     if contest.cycle.voting_ends_at <= (now or utcnow()):
-        raise Refused("Голосування школи завершено.", "The school's voting has ended.")
+        raise Refused(_l("Голосування школи завершено."))
     highest = session.scalar(
         select(func.max(VotingCode.number)).where(
             VotingCode.contest_id == contest.id, VotingCode.class_name == name
@@ -210,11 +211,10 @@ def revoke_code(
         raise ValueError("code of another contest")
     reason = clean_text(reason, field="reason", max_length=200, required=False) or "втрачено"
     if code.revoked_at is not None:
-        raise Refused("Цей код уже відкликано.", "This code has already been revoked.")
+        raise Refused(_l("Цей код уже відкликано."))
     if code_is_used(session, contest, code):
         raise Refused(
-            "Цим кодом уже проголосували: голос зараховано, код не відкликати.",
-            "This code has already been used: its vote counts and the code cannot be revoked.",
+            _l("Цим кодом уже проголосували: голос зараховано, код не відкликати."),
         )
     code.revoked_at = now or utcnow()
     code.revoked_by = user.id if user is not None else None
@@ -243,7 +243,7 @@ def replace_code(
     """Revoke a lost card and make its replacement, with the same class and number."""
     now = now or utcnow()
     if contest.cycle.voting_ends_at <= now:
-        raise Refused("Голосування школи завершено.", "The school's voting has ended.")
+        raise Refused(_l("Голосування школи завершено."))
     revoke_code(session, contest, code, reason, user=user, now=now)
     batch = CodeBatch(
         community_id=contest.contest.community_id,

@@ -24,6 +24,7 @@ from server.services.cycles import (
     voting_started,
 )
 from server.services.validation import Refused, check_money, check_range
+from server.texts import _l
 
 MAX_CHOICES = 20  # projects a student may choose; a school ballot has a handful
 CATEGORY_NAME = "Проєкти школи"
@@ -105,7 +106,7 @@ def _check(programme: Cycle, fields: ContestFields) -> None:
     check_money(fields.budget, field="budget")
     check_range(fields.max_choices, field="max_choices", minimum=1, maximum=MAX_CHOICES)
     if not fields.grades:
-        raise Refused("Оберіть класи, що голосують.", "Choose the grades that vote.", field="grades")
+        raise Refused(_l("Оберіть класи, що голосують."), field="grades")
     if fields.voting_starts_at.tzinfo is None or fields.voting_ends_at.tzinfo is None:
         raise ValueError("voting window must be given as aware datetimes")
     if not (
@@ -113,8 +114,7 @@ def _check(programme: Cycle, fields: ContestFields) -> None:
         and fields.voting_ends_at <= programme.voting_ends_at
     ):
         raise Refused(
-            "Голосування школи має відбуватися в межах шкільного бюджету громади.",
-            "The school's voting must fall within the community's school budget dates.",
+            _l("Голосування школи має відбуватися в межах шкільного бюджету громади."),
             field="voting_starts_at",
         )
 
@@ -150,8 +150,7 @@ def create_contest(
     now = now or utcnow()
     if programme.kind != CycleKind.SCHOOL.value or programme.community_id != school.community_id:
         raise Refused(
-            "Оберіть шкільний бюджет цієї громади.",
-            "Choose this community's school budget.",
+            _l("Оберіть шкільний бюджет цієї громади."),
             field="programme",
         )
     taken = session.scalar(
@@ -161,21 +160,18 @@ def create_contest(
     )
     if taken is not None:
         raise Refused(
-            "Ця школа вже має конкурс у цьому шкільному бюджеті.",
-            "This school already has a contest in this school budget.",
+            _l("Ця школа вже має конкурс у цьому шкільному бюджеті."),
             field="programme",
         )
     _check(programme, fields)
     if fields.voting_starts_at <= now:
         raise Refused(
-            "Початок голосування має бути в майбутньому: після початку бюлетень уже не змінити.",
-            "Voting must start in the future: once it starts, the ballot cannot change.",
+            _l("Початок голосування має бути в майбутньому: після початку бюлетень уже не змінити."),
             field="voting_starts_at",
         )
     if fields.voting_ends_at <= fields.voting_starts_at:
         raise Refused(
-            "Кінець голосування має бути пізніше за початок.",
-            "Voting must end after it starts.",
+            _l("Кінець голосування має бути пізніше за початок."),
             field="voting_ends_at",
         )
     values = _cycle_fields(programme, school, fields)

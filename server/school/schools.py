@@ -11,6 +11,7 @@ from server.models import Community, School
 from server.services import audit
 from server.services.cycles import apply_changes
 from server.services.validation import Refused, clean_text
+from server.texts import _l
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,7 @@ def _clean(session: Session, community_id: int, fields: SchoolFields, school: Sc
     )
     if taken is not None:
         raise Refused(
-            "У громаді вже є школа з такою назвою.",
-            "The community has a school with this name.",
+            _l("У громаді вже є школа з такою назвою."),
             field="name",
         )
     return SchoolFields(name, address)

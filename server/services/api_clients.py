@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from server.models import ApiClient, Community, utcnow
 from server.services import audit
+from server.texts import Explained, _l
 
 __all__ = [
     "TOKEN_PREFIX",
@@ -38,13 +39,8 @@ _SHOWN_PREFIX_LENGTH = 12
 MAX_NAME_LENGTH = 200
 
 
-class ApiClientError(ValueError):
+class ApiClientError(Explained, ValueError):
     """A client that cannot be created as asked; str() is the Ukrainian message."""
-
-    def __init__(self, message_uk: str, message_en: str) -> None:
-        super().__init__(message_uk)
-        self.message_uk = message_uk
-        self.message_en = message_en
 
 
 def hash_token(token: str) -> str:
@@ -56,11 +52,10 @@ def create_api_client(session: Session, *, community_id: int, name: str) -> tupl
     name = (name or "").strip()
     if not name or len(name) > MAX_NAME_LENGTH:
         raise ApiClientError(
-            "Назва клієнта API: від 1 до 200 символів.",
-            "The API client's name must be 1 to 200 characters.",
+            _l("Назва клієнта API: від 1 до 200 символів."),
         )
     if session.get(Community, community_id) is None:
-        raise ApiClientError("Такої громади немає.", "There is no such community.")
+        raise ApiClientError(_l("Такої громади немає."))
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     client = ApiClient(
         community_id=community_id,

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from server.models import Community
 from server.services import audit
 from server.services.validation import Refused, clean_slug, clean_text
+from server.texts import _l
 
 
 def create_community(session: Session, *, slug: str, name: str) -> Community:
@@ -15,7 +16,7 @@ def create_community(session: Session, *, slug: str, name: str) -> Community:
     slug = clean_slug(slug)
     name = clean_text(name, field="name", max_length=200)
     if session.scalar(select(Community.id).where(Community.slug == slug)) is not None:
-        raise Refused("Громада з такою адресою вже є.", "A community with this slug exists.", field="slug")
+        raise Refused(_l("Громада з такою адресою вже є."), field="slug")
     community = Community(slug=slug, name=name)
     session.add(community)
     session.flush()

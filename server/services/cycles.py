@@ -33,8 +33,8 @@ from server.services.validation import (
     clean_slug,
     clean_text,
 )
+from server.texts import _l
 from voting import Ballot, CategoryRule, Problem, TieBreak, check_ballot_rule, check_category_rule
-from voting import message as domain_message
 from voting.district import DistrictError, clean_district
 from voting.eligibility import MIN_AGE_LIMITS
 from voting.record import MAX_SELECTIONS
@@ -92,13 +92,12 @@ def create_cycle(
 ) -> Cycle:
     community = session.get(Community, community_id)
     if community is None:
-        raise Refused("Оберіть громаду.", "Choose a community.", field="community_id")
+        raise Refused(_l("Оберіть громаду."), field="community_id")
     fields = _clean_cycle(session, community_id, fields, cycle=None)
     if fields.voting_starts_at <= (now or utcnow()):
         # A cycle that has already started could never get its categories and projects.
         raise Refused(
-            "Початок голосування має бути в майбутньому: після початку бюлетень уже не змінити.",
-            "Voting must start in the future: once it starts, the ballot cannot change.",
+            _l("Початок голосування має бути в майбутньому: після початку бюлетень уже не змінити."),
             field="voting_starts_at",
         )
     refuse_new_problems(Ballot([], [], 1, None), Ballot([], [], fields.min_total, fields.max_total))
@@ -123,14 +122,14 @@ def update_cycle(session: Session, cycle: Cycle, fields: CycleFields, now: datet
         frozen = ("kind", "voting_starts_at", "min_total", "max_total", "min_age")
         if any(getattr(cycle, name) != getattr(fields, name) for name in frozen):
             raise Refused(
-                "Голосування вже почалося: тип циклу, його початок, загальні обмеження "
-                "і мінімальний вік змінити не можна.",
-                "Voting has started: the cycle's kind, start, overall limits and minimum age cannot change.",
+                _l(
+                    "Голосування вже почалося: тип циклу, його початок, загальні обмеження "
+                    "і мінімальний вік змінити не можна."
+                ),
             )
         if fields.voting_ends_at != cycle.voting_ends_at and fields.voting_ends_at <= now:
             raise Refused(
-                "Голосування триває: новий кінець не може бути в минулому.",
-                "Voting is under way: the new end cannot be in the past.",
+                _l("Голосування триває: новий кінець не може бути в минулому."),
                 field="voting_ends_at",
             )
     ballot = ballot_for(session, cycle)
@@ -161,12 +160,11 @@ def _clean_cycle(
     )
     if taken is not None:
         raise Refused(
-            "У громаді вже є цикл з такою адресою.",
-            "This community has a cycle with this slug.",
+            _l("У громаді вже є цикл з такою адресою."),
             field="slug",
         )
     if fields.kind not in {k.value for k in CycleKind}:
-        raise Refused("Оберіть тип циклу.", "Choose the cycle's kind.", field="kind")
+        raise Refused(_l("Оберіть тип циклу."), field="kind")
     if fields.voting_starts_at.tzinfo is None or fields.voting_ends_at.tzinfo is None:
         raise ValueError("voting window must be given as aware datetimes")
     if fields.voting_ends_at <= fields.voting_starts_at:
@@ -176,8 +174,11 @@ def _clean_cycle(
         check_at_most(fields.max_total, field="max_total", maximum=MAX_CHOICES)
     if fields.min_age is not None and not MIN_AGE_LIMITS[0] <= fields.min_age <= MIN_AGE_LIMITS[1]:
         raise Refused(
-            "Мінімальний вік — від {} до {} років.".format(*MIN_AGE_LIMITS),
-            "The minimum age is between {} and {} years.".format(*MIN_AGE_LIMITS),
+            _l(
+                "Мінімальний вік — від {lowest} до {highest} років.",
+                lowest=MIN_AGE_LIMITS[0],
+                highest=MIN_AGE_LIMITS[1],
+            ),
             field="min_age",
         )
     return replace(fields, title=title, slug=slug)
@@ -217,8 +218,7 @@ def save_category(
     )
     if taken is not None:
         raise Refused(
-            "У циклі вже є категорія з такою назвою.",
-            "The cycle has a category with this name.",
+            _l("У циклі вже є категорія з такою назвою."),
             field="name",
         )
     check_at_most(fields.budget, field="budget", maximum=MAX_MONEY)
@@ -232,11 +232,7 @@ def save_category(
     try:
         district = clean_district(fields.district) or None
     except DistrictError as error:
-        raise Refused(
-            domain_message(error.code, "uk", **error.params),
-            domain_message(error.code, "en", **error.params),
-            field="district",
-        ) from None
+        raise Refused(field="district", problems=[Problem(error.code, dict(error.params))]) from None
     fields = replace(fields, name=name)
     ballot = ballot_for(session, cycle)
     groups, id_groups = _exclusive_groups(fields.exclusive_groups, ballot, category)
@@ -268,8 +264,7 @@ def save_category(
     if voting_started(cycle, now):
         if category is None or any(getattr(category, k) != v for k, v in values.items() if k != "name"):
             raise Refused(
-                "Голосування вже почалося: категорії та їхні правила змінити не можна, лише назву.",
-                "Voting has started: categories and their rules cannot change, only their names.",
+                _l("Голосування вже почалося: категорії та їхні правила змінити не можна, лише назву."),
             )
     candidate = CategoryRule(
         category_id=category.id if category else 0,
@@ -329,10 +324,10 @@ def _exclusive_groups(
         groups = parse_exclusive_groups(text)
     except ValueError:
         raise Refused(
-            "Запишіть групи номерами проєктів: номери групи через кому, групи через крапку з комою, "
-            "наприклад «3, 7; 12, 14».",
-            "Write the groups as project numbers: a group's numbers separated by commas, groups by "
-            "semicolons, e.g. “3, 7; 12, 14”.",
+            _l(
+                "Запишіть групи номерами проєктів: номери групи через кому, групи через крапку з комою, "
+                "наприклад «3, 7; 12, 14»."
+            ),
             field="exclusive_groups",
         ) from None
     own = {
@@ -344,8 +339,7 @@ def _exclusive_groups(
         for number in group:
             if number not in own:
                 raise Refused(
-                    f"У цій категорії немає допущеного проєкту № {number}.",
-                    f"This category has no admitted project No. {number}.",
+                    _l("У цій категорії немає допущеного проєкту № {number}.", number=number),
                     field="exclusive_groups",
                 )
     written = "; ".join(", ".join(str(n) for n in group) for group in groups)
@@ -360,8 +354,7 @@ def _check_leftover_target(
     target = session.get(Category, target_id) if 0 < target_id <= 2**31 - 1 else None
     if target is None or target.cycle_id != cycle.id or (category is not None and target.id == category.id):
         raise Refused(
-            "Залишок можна передати лише іншій категорії цього циклу.",
-            "The leftover can only move to another category of this cycle.",
+            _l("Залишок можна передати лише іншій категорії цього циклу."),
             field="leftover_to_id",
         )
 

@@ -15,6 +15,7 @@ from server.models import Community, Device, DeviceKind, DeviceStatus, utcnow
 from server.services import audit
 from server.services.validation import Refused, clean_text
 from server.sync.enrolment import withdraw_codes
+from server.texts import _l
 
 CODE_PREFIX = {DeviceKind.TERMINAL: "T", DeviceKind.SUPPORT_POINT: "S"}
 _CODE = re.compile(r"[TS]-(\d+)")
@@ -43,11 +44,11 @@ def register_device(session: Session, *, community_id: int, kind: str, name: str
     try:
         kind_enum = DeviceKind(kind)
     except ValueError:
-        raise Refused("Оберіть тип пристрою.", "Choose the kind of device.", field="kind") from None
+        raise Refused(_l("Оберіть тип пристрою."), field="kind") from None
     name = clean_text(name, field="name", max_length=200)
     location = clean_text(location, field="location", max_length=300, required=False)
     if session.get(Community, community_id) is None:
-        raise Refused("Оберіть громаду.", "Choose a community.", field="community_id")
+        raise Refused(_l("Оберіть громаду."), field="community_id")
     device = Device(
         community_id=community_id,
         kind=kind_enum.value,

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps
 
 from paper.image_headers import image_kind, page_headers
+from server.texts import Explained, Text, _l
 
 UPLOAD_BYTES = 8 * 1024 * 1024
 UPLOAD_PIXELS = 50_000_000
@@ -42,15 +43,16 @@ _QUALITIES = (82, 72, 60)  # tried in turn until the JPEG fits OUTPUT_BYTES
 _SIDES = (OUTPUT_SIDE, 960, 640)
 
 
-class PhotoRefused(ValueError):
+class PhotoRefused(Explained, ValueError):
     """The file is not a photo this system takes; `code` names the rule it broke and
     the two messages say so to a moderator."""
 
-    def __init__(self, code: str, message_uk: str, message_en: str) -> None:
-        super().__init__(f"{code}: {message_en}")
+    def __init__(self, code: str, text: Text) -> None:
+        super().__init__(text)
         self.code = code
-        self.message_uk = message_uk
-        self.message_en = message_en
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message_en}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +69,7 @@ class EncodedPhoto:
 def _unreadable() -> PhotoRefused:
     return PhotoRefused(
         "photo.unreadable",
-        "Файл пошкоджений або не є фотографією JPEG чи PNG.",
-        "The file is damaged or is not a JPEG or PNG photo.",
+        _l("Файл пошкоджений або не є фотографією JPEG чи PNG."),
     )
 
 
@@ -77,15 +78,13 @@ def encode_photo(data: bytes) -> EncodedPhoto:
     if len(data) > UPLOAD_BYTES:
         raise PhotoRefused(
             "photo.too_large",
-            f"Файл більший за {UPLOAD_BYTES // 2**20} МБ.",
-            f"The file is larger than {UPLOAD_BYTES // 2**20} MB.",
+            _l("Файл більший за {mb} МБ.", mb=UPLOAD_BYTES // 2**20),
         )
     kind = image_kind(data)
     if kind not in ("jpeg", "png"):
         raise PhotoRefused(
             "photo.format",
-            "Приймаються лише фотографії JPEG або PNG.",
-            "Only JPEG or PNG photos are accepted.",
+            _l("Приймаються лише фотографії JPEG або PNG."),
         )
     try:
         (header,) = page_headers(kind, data, 1, transparent=True)
@@ -99,10 +98,12 @@ def encode_photo(data: bytes) -> EncodedPhoto:
     ):
         raise PhotoRefused(
             "photo.too_many_pixels",
-            f"Зображення завелике: {header.width}×{header.height} пікселів "
-            f"(не більше {UPLOAD_PIXELS // 1_000_000} мегапікселів).",
-            f"The picture is too large: {header.width}×{header.height} pixels "
-            f"(at most {UPLOAD_PIXELS // 1_000_000} megapixels).",
+            _l(
+                "Зображення завелике: {width}×{height} пікселів (не більше {megapixels} мегапікселів).",
+                width=header.width,
+                height=header.height,
+                megapixels=UPLOAD_PIXELS // 1_000_000,
+            ),
         )
     if header.scans > JPEG_SCANS:
         raise _unreadable()
@@ -143,6 +144,5 @@ def _bounded_jpeg(picture: Image.Image) -> EncodedPhoto:
                 return EncodedPhoto(out.getvalue(), scaled.width, scaled.height)
     raise PhotoRefused(  # only noise-like pictures get here
         "photo.not_compressible",
-        "Фотографію не вдалося стиснути до допустимого розміру.",
-        "The photo could not be compressed to the allowed size.",
+        _l("Фотографію не вдалося стиснути до допустимого розміру."),
     )

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.i18n import ngettext_pair
 from server.models import Project, ProjectPhoto
 from server.services import audit
 from server.services.photo_images import PhotoRefused, encode_photo
 from server.services.validation import MAX_MONEY, Refused, clean_text
+from server.texts import Text, _l, _nl
 
 MAX_ADDRESS = 300
 MAX_BUDGET_LINES = 30
@@ -59,27 +59,23 @@ def parse_budget_lines(text: str) -> list[BudgetLine]:
         match = _AMOUNT.fullmatch(amount_text) if separator else None
         if match is None or len(match.group(1)) > 15:
             raise Refused(
-                f"Рядок {number}: напишіть статтю й суму в гривнях через крапку з комою, "
-                "наприклад «Лавки; 12000».",
-                f"Line {number}: write the item and the amount in hryvnias with a semicolon "
-                "between, e.g. “Benches; 12000”.",
+                _l(
+                    "Рядок {number}: напишіть статтю й суму в гривнях через крапку з комою, "
+                    "наприклад «Лавки; 12000».",
+                    number=number,
+                ),
                 field="budget",
             )
         hryvnias, kopiykas = match.groups()
         amount = int(hryvnias) * 100 + int((kopiykas or "0").ljust(2, "0"))
         lines.append(BudgetLine(item.strip(), amount))
         if len(lines) > MAX_BUDGET_LINES:
-            raise Refused(
-                *_too_many_lines(),
-                field="budget",
-            )
+            raise Refused(_too_many_lines(), field="budget")
     return lines
 
 
-def _too_many_lines() -> tuple[str, str]:
-    return ngettext_pair(
-        "Не більше {n} рядка кошторису.", "Не більше {n} рядків кошторису.", MAX_BUDGET_LINES
-    )
+def _too_many_lines() -> Text:
+    return _nl("Не більше {n} рядка кошторису.", "Не більше {n} рядків кошторису.", MAX_BUDGET_LINES)
 
 
 def budget_text(lines: list[dict]) -> str:
@@ -94,17 +90,14 @@ def budget_text(lines: list[dict]) -> str:
 def clean_budget_lines(lines: list[BudgetLine], cost: int) -> list[BudgetLine]:
     """The breakdown if every line is sound and they sum to `cost` (kopiykas)."""
     if len(lines) > MAX_BUDGET_LINES:
-        raise Refused(
-            *_too_many_lines(),
-            field="budget",
-        )
+        raise Refused(_too_many_lines(), field="budget")
     cleaned = []
     for number, line in enumerate(lines, start=1):
         try:
             item = clean_text(line.item, field="budget", max_length=MAX_BUDGET_ITEM)
         except Refused as exc:
             raise Refused(
-                f"Рядок {number}: {exc.message_uk}", f"Line {number}: {exc.message_en}", field="budget"
+                _l("Рядок {number}: {problem}", number=number, problem=exc.text), field="budget"
             ) from None
         if (
             isinstance(line.amount, bool)
@@ -112,18 +105,18 @@ def clean_budget_lines(lines: list[BudgetLine], cost: int) -> list[BudgetLine]:
             or not 0 < line.amount <= MAX_MONEY
         ):
             raise Refused(
-                f"Рядок {number}: сума має бути більшою за нуль.",
-                f"Line {number}: the amount must be above zero.",
+                _l("Рядок {number}: сума має бути більшою за нуль.", number=number),
                 field="budget",
             )
         cleaned.append(BudgetLine(item, line.amount))
     total = sum(line.amount for line in cleaned)
     if cleaned and total != cost:
         raise Refused(
-            f"Сума рядків кошторису ({_hryvnias(total)} грн) не дорівнює вартості проєкту "
-            f"({_hryvnias(cost)} грн).",
-            f"The budget lines add up to UAH {_hryvnias(total)}, not the project's cost "
-            f"(UAH {_hryvnias(cost)}).",
+            _l(
+                "Сума рядків кошторису ({total} грн) не дорівнює вартості проєкту ({cost} грн).",
+                total=_hryvnias(total),
+                cost=_hryvnias(cost),
+            ),
             field="budget",
         )
     return cleaned
@@ -153,8 +146,7 @@ def _photos_left(session: Session, project: Project) -> int:
     ).one()
     if count >= MAX_PHOTOS:
         raise Refused(
-            f"У проєкту вже {MAX_PHOTOS} фотографій: видаліть одну, щоб додати іншу.",
-            f"The project already has {MAX_PHOTOS} photos: remove one to add another.",
+            _l("У проєкту вже {most} фотографій: видаліть одну, щоб додати іншу.", most=MAX_PHOTOS),
             field="photo",
         )
     return int(stored)
@@ -169,15 +161,14 @@ def add_photo(session: Session, project: Project, upload: bytes, alt_uk: str, al
     try:
         photo = encode_photo(upload)
     except PhotoRefused as exc:
-        raise Refused(exc.message_uk, exc.message_en, field="photo") from None
+        raise Refused(exc.text, field="photo") from None
     # Checked again under the project's row lock (taken after the slow part): two
     # uploads at once must not both fit into the last place or the last kilobytes.
     session.execute(select(Project.id).where(Project.id == project.id).with_for_update())
     stored = _photos_left(session, project)
     if stored + len(photo.data) > PROJECT_PHOTO_BYTES:
         raise Refused(
-            f"Фотографії проєкту разом не можуть займати більше {PROJECT_PHOTO_BYTES // 1024} КБ.",
-            f"A project's photos together may take at most {PROJECT_PHOTO_BYTES // 1024} KB.",
+            _l("Фотографії проєкту разом не можуть займати більше {kb} КБ.", kb=PROJECT_PHOTO_BYTES // 1024),
             field="photo",
         )
     if session.scalar(
@@ -185,7 +176,7 @@ def add_photo(session: Session, project: Project, upload: bytes, alt_uk: str, al
             ProjectPhoto.project_id == project.id, ProjectPhoto.sha256 == photo.sha256
         )
     ):
-        raise Refused("Ця фотографія в проєкті вже є.", "The project already has this photo.", field="photo")
+        raise Refused(_l("Ця фотографія в проєкті вже є."), field="photo")
     last = session.scalar(
         select(func.max(ProjectPhoto.position)).where(ProjectPhoto.project_id == project.id)
     )
@@ -216,7 +207,7 @@ def add_photo(session: Session, project: Project, upload: bytes, alt_uk: str, al
 def remove_photo(session: Session, project: Project, photo_id: int) -> None:
     photo = session.get(ProjectPhoto, photo_id)
     if photo is None or photo.project_id != project.id:
-        raise Refused("Такої фотографії в проєкті немає.", "The project has no such photo.", field="photo")
+        raise Refused(_l("Такої фотографії в проєкті немає."), field="photo")
     session.delete(photo)
     session.flush()
     audit.record(

@@ -17,6 +17,7 @@ from server.services.cycle_rules import ballot_for
 from server.services.cycles import apply_changes, refuse_new_problems, voting_started
 from server.services.project_details import BudgetLine, clean_address, clean_budget_lines
 from server.services.validation import Refused, check_money, check_range, clean_text
+from server.texts import _l
 from voting import BallotProject, Problem
 
 MAX_PROJECT_NUMBER = 99_999
@@ -42,8 +43,7 @@ def create_project(
     fields, category = _clean_project(session, cycle, fields, project=None)
     if voting_started(cycle, now):
         raise Refused(
-            "Голосування вже почалося: нові проєкти до бюлетеня не додаються.",
-            "Voting has started: no projects can be added to the ballot.",
+            _l("Голосування вже почалося: нові проєкти до бюлетеня не додаються."),
         )
     _refuse_unfit(session, cycle, category, project_id=None, cost=fields.cost)
     project = Project(
@@ -72,8 +72,7 @@ def update_project(
     on_ballot = ("number", "cost", "category_id")
     if voting_started(cycle, now) and any(getattr(project, k) != getattr(fields, k) for k in on_ballot):
         raise Refused(
-            "Голосування вже почалося: номер, вартість і категорію проєкту змінити не можна.",
-            "Voting has started: a project's number, cost and category cannot change.",
+            _l("Голосування вже почалося: номер, вартість і категорію проєкту змінити не можна."),
         )
     if project.status == ProjectStatus.ADMITTED.value:
         _refuse_unfit(session, cycle, category, project_id=project.id, cost=fields.cost)
@@ -142,8 +141,7 @@ def _clean_project(
     )
     if taken is not None:
         raise Refused(
-            f"У циклі вже є проєкт з номером {fields.number}.",
-            f"The cycle already has a project number {fields.number}.",
+            _l("У циклі вже є проєкт з номером {number}.", number=fields.number),
             field="number",
         )
     title = clean_text(fields.title, field="title", max_length=200)
@@ -156,9 +154,7 @@ def _clean_project(
     budget_lines = tuple(clean_budget_lines(list(fields.budget_lines), fields.cost))
     category = session.get(Category, fields.category_id)
     if category is None or category.cycle_id != cycle.id:
-        raise Refused(
-            "Оберіть категорію цього циклу.", "Choose one of this cycle's categories.", field="category_id"
-        )
+        raise Refused(_l("Оберіть категорію цього циклу."), field="category_id")
     cleaned = replace(
         fields,
         title=title,
@@ -204,6 +200,5 @@ def _refuse_unfit(
 def _refuse_if_ballot_frozen(cycle: Cycle, now: datetime | None) -> None:
     if voting_started(cycle, now):
         raise Refused(
-            "Голосування вже почалося: склад бюлетеня змінити не можна.",
-            "Voting has started: the projects on the ballot cannot change.",
+            _l("Голосування вже почалося: склад бюлетеня змінити не можна."),
         )

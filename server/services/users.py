@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -11,14 +10,13 @@ from sqlalchemy.orm import Session
 from server.auth.passwords import hash_password, password_problem, verify_password
 from server.models import Community, Role, School, User
 from server.services import audit
+from server.texts import Explained, _l
 
 LOGIN_PATTERN = re.compile(r"[a-z0-9][a-z0-9._@+\-]{2,199}")
 
 
-@dataclass
-class UserError(Exception):
-    message_uk: str
-    message_en: str
+class UserError(Explained):
+    """A user that cannot be created or changed as asked; nothing was saved."""
 
 
 def create_user(
@@ -37,27 +35,25 @@ def create_user(
     login = login.strip().lower()
     if not LOGIN_PATTERN.fullmatch(login):
         raise UserError(
-            "Логін: 3–200 символів, латинські літери, цифри та . _ @ + -",
-            "Login: 3-200 characters, Latin letters, digits and . _ @ + -",
+            _l("Логін: 3–200 символів, латинські літери, цифри та . _ @ + -"),
         )
     display_name = display_name.strip()
     if not display_name or len(display_name) > 200:
-        raise UserError("Вкажіть ім’я (до 200 символів).", "Give a name (up to 200 characters).")
+        raise UserError(_l("Вкажіть ім’я (до 200 символів)."))
     problem = password_problem(password)
     if problem:
-        raise UserError(problem, "The password must be 10 to 200 characters.")
+        raise UserError(problem)
     try:
         role_enum = Role(role)
     except ValueError:
-        raise UserError("Невідома роль.", "Unknown role.") from None
+        raise UserError(_l("Невідома роль.")) from None
     if (role_enum is Role.ADMINISTRATOR) != (community_id is None):
         raise UserError(
-            "Адміністратор не належить громаді; решта ролей — належать.",
-            "Administrators belong to no community; every other role belongs to one.",
+            _l("Адміністратор не належить громаді; решта ролей — належать."),
         )
     school_id = _school_for(session, role_enum, community_id, school_id)
     if session.scalar(select(func.count()).where(func.lower(User.login) == login)):
-        raise UserError("Такий логін уже є.", "That login is taken.")
+        raise UserError(_l("Такий логін уже є."))
     user = User(
         login=login,
         display_name=display_name,
@@ -83,8 +79,7 @@ def _school_for(session: Session, role: Role, community_id: int | None, school_i
     )
     if school is None or school.community_id != community_id:
         raise SchoolRequired(
-            "Оберіть школу: модератор школи керує однією школою своєї громади.",
-            "Choose a school: a school moderator runs one school of their community.",
+            _l("Оберіть школу: модератор школи керує однією школою своєї громади."),
         )
     return school.id
 
@@ -138,15 +133,13 @@ def create_user_as(
 ) -> User:
     """`create_user` with the creator's limits applied and the creation audited."""
     if role not in {r.value for r in assignable_roles(actor)}:
-        raise UserError(
-            "Ви не можете створювати користувачів з цією роллю.", "You cannot create users with this role."
-        )
+        raise UserError(_l("Ви не можете створювати користувачів з цією роллю."))
     if actor.role_enum is not Role.ADMINISTRATOR:
         community_id = actor.community_id  # never another community, whatever was sent
     elif role == Role.ADMINISTRATOR.value:
         community_id = None
     elif community_id is None or session.get(Community, community_id) is None:
-        raise UserError("Оберіть громаду.", "Choose a community.")
+        raise UserError(_l("Оберіть громаду."))
     user = create_user(
         session,
         login=login,
@@ -173,11 +166,9 @@ def create_user_as(
 def set_user_active(session: Session, actor: User, target: User, active: bool) -> None:
     """Deactivate (their sessions end at the next request) or reactivate a user."""
     if not may_manage(actor, target):
-        raise UserError("Ви не можете керувати цим користувачем.", "You cannot manage this user.")
+        raise UserError(_l("Ви не можете керувати цим користувачем."))
     if target.id == actor.id:
-        raise UserError(
-            "Власний обліковий запис вимкнути не можна.", "You cannot deactivate your own account."
-        )
+        raise UserError(_l("Власний обліковий запис вимкнути не можна."))
     if target.active == active:
         return
     target.active = active
@@ -195,16 +186,15 @@ def set_user_active(session: Session, actor: User, target: User, active: bool) -
 def change_password(session: Session, user: User, *, current: str, new: str, repeated: str) -> None:
     """A user changing their own password; the current one proves it is them."""
     if not verify_password(user.password_hash, current):
-        raise WrongPassword("Поточний пароль невірний.", "The current password is wrong.")
+        raise WrongPassword(_l("Поточний пароль невірний."))
     problem = password_problem(new)
     if problem:
-        raise UserError(problem, "The password must be 10 to 200 characters.")
+        raise UserError(problem)
     if new != repeated:
-        raise UserError("Нові паролі не збігаються.", "The new passwords do not match.")
+        raise UserError(_l("Нові паролі не збігаються."))
     if new == current:
         raise UserError(
-            "Новий пароль має відрізнятися від поточного.",
-            "The new password must differ from the current one.",
+            _l("Новий пароль має відрізнятися від поточного."),
         )
     user.password_hash = hash_password(new)
     session.flush()

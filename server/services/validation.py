@@ -2,7 +2,7 @@
 to plain text and numbers before it writes anything.
 
 A service raises `Refused` before touching a row, so a refused change leaves the
-database as it was. The message comes in Ukrainian and English (like `UserError`), or as
+database as it was. The message is a `Text` read in the reader's language (server/texts.py), or
 domain problems (voting.messages codes) when a ballot rule would become impossible.
 """
 
@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from server.i18n import ngettext_pair
+from server.texts import Explained, Readable, _l, _nl
 from voting import Problem
 from voting import message as domain_message
 
@@ -23,22 +24,25 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u206
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
-class Refused(ValueError):
+class Refused(Explained, ValueError):
     """A change the rules do not allow; nothing was saved. str() is the Ukrainian text."""
 
     def __init__(
-        self,
-        message_uk: str = "",
-        message_en: str = "",
-        *,
-        field: str | None = None,
-        problems: Sequence[Problem] = (),
+        self, text: Readable | None = None, *, field: str | None = None, problems: Sequence[Problem] = ()
     ) -> None:
-        self.message_uk = message_uk or "; ".join(domain_message(p.code, "uk", **p.params) for p in problems)
-        self.message_en = message_en or "; ".join(domain_message(p.code, "en", **p.params) for p in problems)
+        super().__init__(text if text is not None else ProblemList(tuple(problems)))
         self.field = field
         self.problems = list(problems)
-        super().__init__(self.message_uk)
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemList:
+    """Domain problems (voting.messages codes) read as one message."""
+
+    problems: tuple[Problem, ...]
+
+    def render(self, locale: str) -> str:
+        return "; ".join(domain_message(p.code, locale, **p.params) for p in self.problems)
 
 
 def clean_text(
@@ -50,15 +54,12 @@ def clean_text(
     if multiline:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if required and not text:
-        raise Refused("Заповніть це поле.", "Fill in this field.", field=field)
+        raise Refused(_l("Заповніть це поле."), field=field)
     if len(text) > max_length:
-        raise Refused(
-            *ngettext_pair("Не більше {n} символу.", "Не більше {n} символів.", max_length), field=field
-        )
+        raise Refused(_nl("Не більше {n} символу.", "Не більше {n} символів.", max_length), field=field)
     if _CONTROL.search(text) or (not multiline and ("\n" in text or "\t" in text)):
         raise Refused(
-            "Текст містить недопустимі службові символи.",
-            "The text contains characters that are not allowed.",
+            _l("Текст містить недопустимі службові символи."),
             field=field,
         )
     return text
@@ -69,7 +70,7 @@ def clean_slug(value: str | None, *, field: str = "slug", max_length: int = 64) 
     slug = (value or "").strip()
     if not slug or len(slug) > max_length or not _SLUG.fullmatch(slug):
         raise Refused(
-            *ngettext_pair(
+            _nl(
                 "Адреса: до {n} символу — малі латинські літери, цифри й дефіси (наприклад, gb-2027).",
                 "Адреса: до {n} символів — малі латинські літери, цифри й дефіси (наприклад, gb-2027).",
                 max_length,
@@ -82,8 +83,7 @@ def clean_slug(value: str | None, *, field: str = "slug", max_length: int = 64) 
 def check_range(value: int | None, *, field: str, minimum: int, maximum: int) -> int:
     if value is None or isinstance(value, bool) or not minimum <= value <= maximum:
         raise Refused(
-            f"Має бути число від {minimum} до {maximum}.",
-            f"Must be a number from {minimum} to {maximum}.",
+            _l("Має бути число від {minimum} до {maximum}.", minimum=minimum, maximum=maximum),
             field=field,
         )
     return value
@@ -92,19 +92,18 @@ def check_range(value: int | None, *, field: str, minimum: int, maximum: int) ->
 def check_at_most(value: int, *, field: str, maximum: int) -> int:
     """Only the upper bound: negatives are left for the domain rule to explain."""
     if value > maximum:
-        raise Refused(f"Не більше {maximum}.", f"At most {maximum}.", field=field)
+        raise Refused(_l("Не більше {maximum}.", maximum=maximum), field=field)
     return value
 
 
 def check_money(value: int | None, *, field: str, required: bool = True) -> int | None:
     if value is None:
         if required:
-            raise Refused("Вкажіть суму.", "Give an amount.", field=field)
+            raise Refused(_l("Вкажіть суму."), field=field)
         return None
     if value <= 0 or value > MAX_MONEY:
         raise Refused(
-            "Сума має бути більшою за нуль і не більшою за 100 млрд грн.",
-            "The amount must be above zero and at most UAH 100 billion.",
+            _l("Сума має бути більшою за нуль і не більшою за 100 млрд грн."),
             field=field,
         )
     return value

@@ -27,6 +27,7 @@ from server.auth.throttle import Rule, address_subject
 from server.models import Community, Device, DeviceEnrolment, User, utcnow
 from server.services import audit
 from server.services.validation import Refused
+from server.texts import _l
 from sync import protocol
 
 from .auth import is_revoked
@@ -75,8 +76,7 @@ def issue_enrolment_code(session: Session, device: Device, user: User | None = N
     """A fresh code for `device`, withdrawing any earlier unused one. The caller commits."""
     if is_revoked(device):
         raise Refused(
-            "Пристрій відкликано: для нього не можна видати код реєстрації.",
-            "The device is revoked: no enrolment code can be issued for it.",
+            _l("Пристрій відкликано: для нього не можна видати код реєстрації."),
         )
     now = utcnow()
     withdraw_codes(session, device, now)
