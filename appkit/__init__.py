@@ -1,3 +1,4 @@
-"""What every app's shell shares, since no app imports another: the translation
-catalogs with their plural forms (po_catalog), progress bars for long commands
-(progress), and the staff PIN guard of a device (service_pin). Plain Python."""
+"""What every app's shell shares, since no app imports another: progress bars for long
+commands (progress) and the staff PIN guard of a device (service_pin). Plain Python.
+(The translation catalogs are read by voting/po_catalog.py, below every layer, because
+the domain's own messages live in catalogs too.)"""

@@ -2,7 +2,7 @@
 
 Texts are written in Ukrainian in the code and templates; English lives in
 `translations/en/*.po`; a text with a count in it goes through `ntranslate` (gettext's
-`ngettext`), its Ukrainian "few" form in `translations/uk/` (see appkit/po_catalog.py).
+`ngettext`), its Ukrainian "few" form in `translations/uk/` (see voting/po_catalog.py).
 Unlike the server there is no cookie: the language is a
 preference of the voter at the screen now (kept in the terminal's session) and goes
 back to Ukrainian when the next person walks up. Domain problems (voting.messages)
@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from babel.numbers import format_decimal
 
-from appkit.po_catalog import Catalog, read_translations
 from qr_codes.codes import CodeError
 from voting import message as domain_message
+from voting.po_catalog import Catalog, read_translations
 
 LOCALES = ("uk", "en")
 DEFAULT_LOCALE = "uk"

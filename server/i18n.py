@@ -3,7 +3,7 @@
 Texts are written in Ukrainian in the code and templates; English translations live in
 `translations/en/*.po` (one file per area of the site). A text with a count in it is
 marked `ngettext(singular, plural, n, **params)`, its forms in `translations/en/` and, for
-the Ukrainian "few" form, `translations/uk/` (see appkit/po_catalog.py). `_()` picks the
+the Ukrainian "few" form, `translations/uk/` (see voting/po_catalog.py). `_()` picks the
 visitor's language: `?lang=` (remembered in a cookie), else the cookie, else the signed-in user's
 preference, else Ukrainian. Dates and money follow the language's conventions (Babel).
 """
@@ -20,9 +20,9 @@ from babel.dates import format_datetime as babel_datetime
 from babel.numbers import format_decimal
 from flask import Flask, Response, current_app, g, request
 
-from appkit.po_catalog import Catalog, read_translations
 from voting import channel_label
 from voting import message as domain_message
+from voting.po_catalog import Catalog, read_translations
 
 LOCALES = ("uk", "en")
 DEFAULT_LOCALE = "uk"
@@ -72,6 +72,13 @@ def ngettext(singular: str, plural: str, n: int, /, **params: Any) -> str:
 
     {n} is `n` unless given (pass n=number(n) to group digits)."""
     return translations(get_locale()).ngettext(singular, plural, n, **params)
+
+
+def gettext_in(locale: str, text: str, /, **params: Any) -> str:
+    """`text` (Ukrainian) in a given language with {params} filled in: the texts of code
+    tables (a problem code names its Ukrainian text), read in the reader's language."""
+    found = translations(locale if locale in LOCALES else DEFAULT_LOCALE).texts.get(text, text)
+    return found.format(**params)
 
 
 def ngettext_in(locale: str, singular: str, plural: str, n: int, /, **params: Any) -> str:

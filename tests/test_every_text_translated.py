@@ -8,15 +8,25 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+from string import Formatter
 
 import pytest
+from babel.messages.pofile import read_po
 
-from appkit.po_catalog import Catalog, read_translations
+from voting.messages import COUNTED as DOMAIN_COUNTED
+from voting.messages import MESSAGES as DOMAIN_MESSAGES
+from voting.messages import catalog as domain_catalog
+from voting.messages import message
+from voting.po_catalog import Catalog, read_translations
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAIN = {"_", "gettext", "N_", "_l", "lazy_gettext"}
 COUNTED = {"ngettext", "_nl", "lazy_ngettext"}
 TEMPLATE_TEXT = re.compile(r"""\b_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in Formatter().parse(text) if name}
 
 
 def marked_texts(source: str) -> list[tuple[int, str, bool]]:
@@ -66,6 +76,25 @@ def test_every_template_text_has_english(app):
     assert problems == []
 
 
+def test_every_domain_message_has_english_and_every_counted_one_all_its_forms():
+    english, ukrainian = domain_catalog("en"), domain_catalog("uk")
+    general_forms = {many for _count, _one, many in DOMAIN_COUNTED.values()}
+    assert [
+        code
+        for code, text in DOMAIN_MESSAGES.items()
+        if text not in english.texts and text not in general_forms
+    ] == []
+    counted = {one for _count, one, _many in DOMAIN_COUNTED.values()}
+    assert [one for one in counted if len(english.counted.get(one, ())) != 2] == []
+    assert [one for one in counted if len(ukrainian.counted.get(one, ())) != 3] == []
+    read_alike = []
+    for code, text in DOMAIN_MESSAGES.items():
+        params = dict.fromkeys(placeholders(text), 3)
+        if message(code, "en", **params) == message(code, "uk", **params):
+            read_alike.append(code)
+    assert read_alike == []
+
+
 def test_the_scan_sees_a_missing_text_in_every_marker_so_the_checks_above_can_fail():
     catalog = read_translations(ROOT / "server" / "translations", "en")
     source = (
@@ -80,3 +109,24 @@ def test_the_scan_sees_a_missing_text_in_every_marker_so_the_checks_above_can_fa
         "Невідомий {n} рядок.",
     ]
     assert TEMPLATE_TEXT.findall("""{{ _("Один") }} {{ _('Два') }}""") == [("Один", ""), ("", "Два")]
+
+
+@pytest.mark.parametrize(
+    "folder",
+    ["server/translations/en", "server/translations/uk", "kiosk/translations/en", "voting/translations/en"],
+)
+def test_no_text_is_translated_two_ways_in_one_catalog(folder):
+    """An app's .po files merge into one catalog: a text given two translations in two
+    files would silently show whichever file sorts last."""
+    seen: dict[str, tuple[str, object]] = {}
+    clashes = []
+    for path in sorted((ROOT / folder).glob("*.po")):
+        with path.open("rb") as handle:
+            for entry in read_po(handle):
+                key = entry.id if isinstance(entry.id, str) else entry.id[0]
+                if not key:
+                    continue
+                if key in seen and seen[key][1] != entry.string:
+                    clashes.append(f"{key[:60]} ({seen[key][0]}, {path.name})")
+                seen.setdefault(key, (path.name, entry.string))
+    assert clashes == []

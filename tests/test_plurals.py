@@ -1,6 +1,6 @@
 """Every Ukrainian count reads correctly: 1 голос, 2 голоси, 5 голосів, 21 голос.
 
-Counted texts are marked `ngettext(singular, plural, n)` (appkit/po_catalog.py explains
+Counted texts are marked `ngettext(singular, plural, n)` (voting/po_catalog.py explains
 the forms); these tests check the rule, that every counted text has all its forms in
 both languages, and a count on the results page, a kiosk page and a students' page."""
 
@@ -15,7 +15,6 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from appkit.po_catalog import UKRAINIAN_PLURAL_FORMS, Catalog, plural_rule
 from kiosk import i18n as kiosk_i18n
 from paper.forms import COUNTED_TEXTS, TEXTS, _total_text
 from server import i18n as server_i18n
@@ -27,6 +26,8 @@ from support_point.issue_messages import COUNTED as ISSUE_COUNTED
 from support_point.issue_messages import message as issue_message
 from support_point.issue_messages import ui_text
 from voting.messages import COUNTED, MESSAGES, message
+from voting.messages import catalog as domain_catalog
+from voting.po_catalog import UKRAINIAN_PLURAL_FORMS, Catalog, plural_rule
 
 ROOT = Path(__file__).resolve().parent.parent
 # Which app's catalogs hold the texts of a package (the kiosk keeps its own).
@@ -131,11 +132,14 @@ def test_the_scan_finds_counted_texts_so_the_check_above_can_fail():
 
 
 def test_the_domains_counted_messages_have_every_form_of_both_languages():
-    for code, (count, ukrainian, english) in COUNTED.items():
+    for code, (count, one, many) in COUNTED.items():
+        ukrainian = domain_catalog("uk").counted[one]
+        english = domain_catalog("en").counted[one]
         assert len(ukrainian) == 3 and len(english) == 2 and all(ukrainian) and all(english), code
-        assert MESSAGES[code] == (ukrainian[2], english[1]), code  # the table keeps the general form
+        assert (ukrainian[0], ukrainian[2]) == (one, many), code  # msgid, msgid_plural
+        assert MESSAGES[code] == many, code  # the table keeps the general form
         for form in (*ukrainian, *english):
-            assert "{" + count + "}" in form and placeholders(form) == placeholders(ukrainian[0]), code
+            assert "{" + count + "}" in form and placeholders(form) == placeholders(one), code
 
 
 @pytest.mark.parametrize(("n", "form"), list(zip(NUMBERS, VOTES, strict=True)), ids=[str(n) for n in NUMBERS])
@@ -151,9 +155,11 @@ def test_a_domain_message_counts_in_good_ukrainian(n, form):
 def test_a_tally_sheet_problem_counts_its_votes_in_good_ukrainian(n, form):
     text = tally_message("paper_tally.votes_over_ballots", "uk", votes=n, ballots=0)
     assert text.startswith(f"{n} {form} — більше, ніж дійсних бюлетенів (0)")
-    for code, (ukrainian, english) in TALLY_COUNTED.items():
+    for code, (one, _many) in TALLY_COUNTED.items():
+        ukrainian = server_i18n.translations("uk").counted[one]
+        english = server_i18n.translations("en").counted[one]
         assert len(ukrainian) == 3 and len(english) == 2, code
-        assert all(placeholders(f) == placeholders(ukrainian[0]) for f in (*ukrainian, *english)), code
+        assert all(placeholders(f) == placeholders(one) for f in (*ukrainian, *english)), code
 
 
 def test_the_support_points_age_texts_have_every_form_and_read_right():

@@ -1,4 +1,5 @@
-"""The voting domain every part of Spilno agrees on. Pure Python: no I/O, no Flask.
+"""The voting domain every part of Spilno agrees on. Pure Python: no Flask, no database;
+its one read is its own message catalog (translations/, package data).
 
 Ballot rules, the canonical vote record and its hash, voter keys, which vote counts,
 and which projects are funded.

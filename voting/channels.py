@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from .messages import catalog
+
 
 class Channel(StrEnum):
     WEB = "web"  # the online e-democracy platform
@@ -13,15 +15,16 @@ class Channel(StrEnum):
     STAFF_ASSISTED = "staff_assisted"  # an operator typed the resident's document
 
 
-CHANNEL_LABELS: dict[Channel, tuple[str, str]] = {
-    Channel.WEB: ("Онлайн", "Online"),
-    Channel.KIOSK: ("Термінал", "Terminal"),
-    Channel.PAPER: ("Паперовий бюлетень", "Paper ballot"),
-    Channel.SCHOOL_CODE: ("Шкільний код", "School code"),
-    Channel.STAFF_ASSISTED: ("З допомогою працівника", "Staff-assisted"),
+# A channel's name in Ukrainian; the English is in the domain's catalog (voting/translations).
+CHANNEL_LABELS: dict[Channel, str] = {
+    Channel.WEB: "Онлайн",
+    Channel.KIOSK: "Термінал",
+    Channel.PAPER: "Паперовий бюлетень",
+    Channel.SCHOOL_CODE: "Шкільний код",
+    Channel.STAFF_ASSISTED: "З допомогою працівника",
 }
 
 
 def channel_label(channel: Channel | str, locale: str = "uk") -> str:
-    uk, en = CHANNEL_LABELS[Channel(channel)]
-    return en if locale == "en" else uk
+    label = CHANNEL_LABELS[Channel(channel)]
+    return catalog(locale).texts.get(label, label)

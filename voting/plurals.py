@@ -1,7 +1,7 @@
 """Which plural form a count takes: gettext's `Plural-Forms` rules, stdlib only.
 
 Ukrainian has three forms (1, 21, 101 голос; 2–4, 22–24 голоси; 0, 5–20, 25–30, 111
-голосів), English two. The catalogs of the apps (appkit/po_catalog.py) and the domain's
+голосів), English two. The catalogs of the apps (voting/po_catalog.py) and the domain's
 own counted messages (voting/messages.py) both pick forms with these rules.
 """
 

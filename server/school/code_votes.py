@@ -18,6 +18,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from qr_codes.codes import CodeError, normalise
+from server.i18n import gettext_in
 from server.models import SchoolContest, Vote, VotingCode, utcnow
 from server.services.ballot_box import StoredVote, lock_id, store_votes
 from server.services.cycle_rules import load_cycle_rules, resolve_codes
@@ -29,35 +30,15 @@ from .keys import CodeKeys
 
 SOURCE = "school-code-page"
 
-_REFUSALS: dict[str, tuple[str, str]] = {
-    "code.unknown": (
-        "Такого коду немає. Перевірте, чи правильно його переписано.",
-        "There is no such code. Check that it was copied correctly.",
-    ),
-    "code.revoked": (
-        "Цей код відкликано (картку замінено). Зверніться до вчителя.",
-        "This code has been revoked (the card was replaced). Ask your teacher.",
-    ),
-    "code.spent": (
-        "Цим кодом уже проголосували. Кожен код дає один голос.",
-        "This code has already been used. Each code gives one vote.",
-    ),
-    "code.not_yet": (
-        "Голосування школи ще не почалося.",
-        "The school's voting has not started yet.",
-    ),
-    "code.closed": (
-        "Голосування школи вже завершено.",
-        "The school's voting has ended.",
-    ),
-    "code.other_school": (
-        "Цей код іншої школи: тут голосують лише учні цієї школи.",
-        "This code belongs to another school: only this school's students vote here.",
-    ),
-    "code.too_many_attempts": (
-        "Забагато невдалих спроб. Зачекайте кілька хвилин і спробуйте знову.",
-        "Too many failed attempts. Wait a few minutes and try again.",
-    ),
+# A reason names its Ukrainian text; the English is in translations/en/student.po.
+_REFUSALS: dict[str, str] = {
+    "code.unknown": "Такого коду немає. Перевірте, чи правильно його переписано.",
+    "code.revoked": "Цей код відкликано (картку замінено). Зверніться до вчителя.",
+    "code.spent": "Цим кодом уже проголосували. Кожен код дає один голос.",
+    "code.not_yet": "Голосування школи ще не почалося.",
+    "code.closed": "Голосування школи вже завершено.",
+    "code.other_school": "Цей код іншої школи: тут голосують лише учні цієї школи.",
+    "code.too_many_attempts": "Забагато невдалих спроб. Зачекайте кілька хвилин і спробуйте знову.",
 }
 
 
@@ -83,8 +64,7 @@ class CodeRefused(Exception):
             return self.format_error.message(locale)
         if self.code == "code.ballot" and self.problems:
             return " ".join(domain_message(p.code, locale, **p.params) for p in self.problems)
-        uk, en = _REFUSALS[self.code]
-        return en if locale == "en" else uk
+        return gettext_in(locale, _REFUSALS[self.code])
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.i18n import ngettext_in
+from server.i18n import gettext_in, ngettext_in
 from server.services.csv_limits import csv_problem
 from voting import IdentityError, IdentityKind, VoterKey
 from voting import message as domain_message
@@ -37,45 +37,26 @@ CHUNK = 5000
 KINDS = tuple(k.value for k in IdentityKind)
 _VOTER_KEY = re.compile(r"[0-9a-f]{64}")
 
-MESSAGES: dict[str, tuple[str, str]] = {
-    "list.empty_file": ("Файл порожній.", "The file is empty."),
-    "list.too_large": (
-        "Файл завеликий: не більше {limit_mb} МБ. Розділіть його і додайте частини по черзі.",
-        "The file is too large: at most {limit_mb} MB. Split it and add the parts one by one.",
-    ),
-    "list.not_text": (
-        "Це не текстовий файл CSV у кодуванні UTF-8. Збережіть таблицю як «CSV UTF-8».",
-        "This is not a UTF-8 CSV text file. Save the spreadsheet as “CSV UTF-8”.",
-    ),
+# A problem code names its Ukrainian text; the English is in translations/en/eligibility.po.
+MESSAGES: dict[str, str] = {
+    "list.empty_file": "Файл порожній.",
+    "list.too_large": "Файл завеликий: не більше {limit_mb} МБ. Розділіть його і додайте частини по черзі.",
+    "list.not_text": "Це не текстовий файл CSV у кодуванні UTF-8. Збережіть таблицю як «CSV UTF-8».",
     "list.malformed": (
-        "Рядок {row}: файл CSV пошкоджено (наприклад, незакриті лапки); далі його не прочитати.",
-        "Row {row}: the CSV file is damaged (an unclosed quote, say); it cannot be read further.",
+        "Рядок {row}: файл CSV пошкоджено (наприклад, незакриті лапки); далі його не прочитати."
     ),
     "list.field_too_long": (
-        "Рядок {row}: поле довше за {limit_kb} КБ — такого в цьому файлі бути не може;"
-        " перевірте, чи завантажено правильний файл.",
-        "Row {row}: a field is longer than {limit_kb} KB, which this file never holds;"
-        " check that it is the right file.",
+        "Рядок {row}: поле довше за {limit_kb} КБ — такого в цьому файлі бути не може; перевірте, чи "
+        "завантажено правильний файл."
     ),
-    "list.too_many_rows": (
-        "Забагато рядків: не більше {limit} за один файл.",
-        "Too many rows: at most {limit} in one file.",
-    ),
-    "list.no_rows": ("У файлі немає жодного рядка з мешканцем.", "The file has no rows with residents."),
+    "list.too_many_rows": "Забагато рядків: не більше {limit} за один файл.",
+    "list.no_rows": "У файлі немає жодного рядка з мешканцем.",
     "list.bad_header": (
-        "Перший рядок має містити назви стовпців: document_kind,document_number "
-        "(або лише document_number) чи voter_key, і за бажанням district.",
-        "The first row must name the columns: document_kind,document_number "
-        "(or document_number alone) or voter_key, and optionally district.",
+        "Перший рядок має містити назви стовпців: document_kind,document_number (або лише document_number) "
+        "чи voter_key, і за бажанням district."
     ),
-    "list.kind_needed": (
-        "У файлі немає стовпця document_kind: оберіть тип документа у формі.",
-        "The file has no document_kind column: choose the document type in the form.",
-    ),
-    "list.bad_voter_key": (
-        "Ключ виборця — 64 шістнадцяткові символи.",
-        "A voter key is 64 hexadecimal characters.",
-    ),
+    "list.kind_needed": "У файлі немає стовпця document_kind: оберіть тип документа у формі.",
+    "list.bad_voter_key": "Ключ виборця — 64 шістнадцяткові символи.",
 }
 
 
@@ -98,8 +79,7 @@ def list_message(code: str, locale: str = "uk", **params: Any) -> str:
             **params,
         )
     if code in MESSAGES:
-        uk, en = MESSAGES[code]
-        return (en if locale == "en" else uk).format(**params)
+        return gettext_in(locale, MESSAGES[code], **params)
     return domain_message(code, locale, **params)
 
 

@@ -4,10 +4,12 @@ Ukrainian and English. Pure checks, no database."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from server.paper.tally_csv import MAX_BYTES, MAX_ROWS, check_tally_csv, example_csv
-from server.paper.tally_messages import MESSAGES
+from server.paper.tally_messages import MESSAGES, tally_message
 from server.paper.tally_sheet import (
     TallyBallot,
     TallyCategory,
@@ -331,5 +333,7 @@ def test_a_stored_sheet_is_checked_again_without_a_file():
 
 
 def test_every_problem_code_has_both_languages():
-    for code, (uk, en) in MESSAGES.items():
-        assert code.startswith("paper_tally.") and uk and en and uk != en
+    for code in MESSAGES:
+        params = dict.fromkeys(re.findall(r"{(\w+)}", MESSAGES[code]), "x")
+        uk, en = tally_message(code, "uk", **params), tally_message(code, "en", **params)
+        assert code.startswith("paper_tally.") and uk and en and uk != en, code

@@ -1,6 +1,6 @@
 """Reading translations: every `*.po` file of a language folder, merged into one catalog.
-The server and the kiosk each keep their own folders (one file per area), and both read
-them this way.
+The server and the kiosk each keep their own folders (one file per area), the domain
+its own (voting/translations/), and all read them this way.
 
 Counted texts (gettext plurals)
 -------------------------------
@@ -30,16 +30,17 @@ two counts puts each count's words in its own ngettext and fills them into a pla
 
 Where the calls are:
 - templates: `ngettext(...)` beside `_` (server: the visitor's language; kiosk: the voter's);
-- server Python: `server.i18n.ngettext`; `ngettext_in(locale, …)` for a given language;
-  `ngettext_pair` for messages carrying (Ukrainian, English), such as `Refused`;
-  `ngettext_bilingual` for CLI lines «5 голосів / 5 votes»;
+- server Python: `server.i18n.ngettext`; `ngettext_in(locale, …)` / `gettext_in(locale, …)`
+  for a given language; `_l(...)` / `_nl(...)` (server/texts.py) for a text decided now
+  and read later, such as a `Refused`; `ngettext_bilingual` for CLI lines «5 голосів / 5 votes»;
 - kiosk Python: `kiosk.i18n.ntranslate(singular, plural, n, locale)`;
-- the (Ukrainian, English) tables outside the catalogs hold all forms in code, as their
-  other texts do, and pick with the same rules (voting/plurals.py, stdlib only): the
-  domain's messages (voting/messages.py `COUNTED`), the support point's
-  (support_point/issue_messages.py `COUNTED`), the tally sheet's
-  (server/paper/tally_messages.py `COUNTED`), the paper ballot's lines
-  (paper/forms.py `COUNTED_TEXTS`).
+- code tables (a problem code names its Ukrainian text; a counted one its "one" and "many"
+  forms) read their language from the catalogs too: the domain's messages
+  (voting/messages.py, its own catalog in voting/translations/), the tally sheet's, the
+  paper CSV's and the voter list's problems, the school code page's refusals.
+
+This module sits below every layer (it needs only the standard library's gettext rules
+and Babel's .po reader) so that the domain's own messages can live in a catalog.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from typing import Any
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
-from voting.plurals import UKRAINIAN_PLURAL_FORMS, plural_rule
+from .plurals import UKRAINIAN_PLURAL_FORMS, plural_rule
 
 __all__ = ["UKRAINIAN_PLURAL_FORMS", "Catalog", "plural_rule", "read_catalog", "read_translations"]
 
