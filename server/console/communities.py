@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
@@ -12,7 +12,7 @@ from server.i18n import _
 from server.models import Community, Role
 from server.services.communities import create_community, rename_community
 
-from .forms import REFUSALS, FormReader, refusal_errors, save
+from .forms import FormReader, submit
 from .views import bp
 
 
@@ -30,13 +30,13 @@ def community_new() -> ResponseReturnValue:
     if request.method == "POST":
         slug, name = reader.text("slug", required=True), reader.text("name", required=True)
         if not reader.errors:
-            try:
-                save(lambda: create_community(db.session(), slug=slug, name=name))
-            except REFUSALS as exc:
-                reader.errors.update(refusal_errors(exc))
-            else:
-                flash(_("Громаду створено."), "success")
-                return redirect(url_for("console.communities"))
+            if saved := submit(
+                reader,
+                lambda: create_community(db.session(), slug=slug, name=name),
+                done=_("Громаду створено."),
+                redirect_to=url_for("console.communities"),
+            ):
+                return saved
     return _form(None, reader)
 
 
@@ -48,13 +48,13 @@ def community_edit(community_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         name = reader.text("name", required=True)
         if not reader.errors:
-            try:
-                save(lambda: rename_community(db.session(), community, name=name))
-            except REFUSALS as exc:
-                reader.errors.update(refusal_errors(exc))
-            else:
-                flash(_("Зміни збережено."), "success")
-                return redirect(url_for("console.communities"))
+            if saved := submit(
+                reader,
+                lambda: rename_community(db.session(), community, name=name),
+                done=_("Зміни збережено."),
+                redirect_to=url_for("console.communities"),
+            ):
+                return saved
     return _form(community, reader)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
@@ -37,7 +37,7 @@ from server.services.cycles import (
 )
 from voting import FundingMethod, TieBreak
 
-from .forms import REFUSALS, FormReader, community_for_new_object, managed_communities, refusal_errors, save
+from .forms import FormReader, community_for_new_object, managed_communities, submit
 from .school_summary import state_label, summarise
 from .views import bp
 
@@ -91,13 +91,13 @@ def cycle_new() -> ResponseReturnValue:
         community_id = community_for_new_object(reader)
         fields = _read_cycle(reader)
         if fields is not None and community_id is not None and not reader.errors:
-            try:
-                cycle = save(lambda: create_cycle(db.session(), community_id=community_id, fields=fields))
-            except REFUSALS as exc:
-                reader.errors.update(refusal_errors(exc))
-            else:
-                flash(_("Цикл створено. Додайте категорії та проєкти."), "success")
-                return redirect(url_for("console.cycle_detail", cycle_id=cycle.id))
+            if saved := submit(
+                reader,
+                lambda: create_cycle(db.session(), community_id=community_id, fields=fields),
+                done=_("Цикл створено. Додайте категорії та проєкти."),
+                redirect_to=lambda cycle: url_for("console.cycle_detail", cycle_id=cycle.id),
+            ):
+                return saved
     values = reader.values() if request.method == "POST" else {"kind": "public", "min_total": "1"}
     return _cycle_form(None, values, reader)
 
@@ -113,13 +113,13 @@ def cycle_edit(cycle_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         fields = _read_cycle(reader, cycle)
         if fields is not None and not reader.errors:
-            try:
-                save(lambda: update_cycle(db.session(), cycle, fields))
-            except REFUSALS as exc:
-                reader.errors.update(refusal_errors(exc))
-            else:
-                flash(_("Зміни збережено."), "success")
-                return redirect(url_for("console.cycle_detail", cycle_id=cycle.id))
+            if saved := submit(
+                reader,
+                lambda: update_cycle(db.session(), cycle, fields),
+                done=_("Зміни збережено."),
+                redirect_to=url_for("console.cycle_detail", cycle_id=cycle.id),
+            ):
+                return saved
         values = reader.values()
     else:
         values = {
@@ -247,13 +247,13 @@ def _category_page(cycle: Cycle, category: Category | None) -> ResponseReturnVal
     if request.method == "POST":
         fields = _read_category(reader)
         if fields is not None and not reader.errors:
-            try:
-                save(lambda: save_category(db.session(), cycle, fields, category))
-            except REFUSALS as exc:
-                reader.errors.update(refusal_errors(exc))
-            else:
-                flash(_("Категорію збережено."), "success")
-                return redirect(url_for("console.cycle_detail", cycle_id=cycle.id))
+            if saved := submit(
+                reader,
+                lambda: save_category(db.session(), cycle, fields, category),
+                done=_("Категорію збережено."),
+                redirect_to=url_for("console.cycle_detail", cycle_id=cycle.id),
+            ):
+                return saved
         values = reader.values()
     elif category is not None:
         values = {

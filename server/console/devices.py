@@ -25,9 +25,11 @@ from .forms import (
     FormReader,
     community_for_new_object,
     confirmed,
+    flash_errors,
     managed_communities,
     refusal_errors,
     save,
+    submit,
 )
 from .views import bp
 
@@ -58,21 +60,19 @@ def device_new() -> ResponseReturnValue:
         community_id = community_for_new_object(reader)
         kind, name = reader.text("kind"), reader.text("name", required=True)
         if community_id is not None and not reader.errors:
-            try:
-                device = save(
-                    lambda: register_device(
-                        db.session(),
-                        community_id=community_id,
-                        kind=kind,
-                        name=name,
-                        location=reader.text("location"),
-                    )
-                )
-            except REFUSALS as exc:
-                reader.errors.update(refusal_errors(exc))
-            else:
-                flash(_("Пристрій зареєстровано з кодом {code}.", code=device.code), "success")
-                return redirect(url_for("console.devices"))
+            if saved := submit(
+                reader,
+                lambda: register_device(
+                    db.session(),
+                    community_id=community_id,
+                    kind=kind,
+                    name=name,
+                    location=reader.text("location"),
+                ),
+                done=lambda device: _("Пристрій зареєстровано з кодом {code}.", code=device.code),
+                redirect_to=url_for("console.devices"),
+            ):
+                return saved
     values = reader.values() if request.method == "POST" else {"kind": DeviceKind.TERMINAL.value}
     user = current_user()
     assert user is not None  # roles_required
@@ -111,9 +111,8 @@ def device_enrolment_code(device_id: int) -> ResponseReturnValue:
     try:
         issued = save(lambda: issue_enrolment_code(db.session(), device, current_user()))
     except REFUSALS as exc:
-        for messages in refusal_errors(exc).values():
-            for message in messages:
-                flash(message, "error")
+        # Not `submit`: what a success shows is the code itself, once, not a message.
+        flash_errors(refusal_errors(exc))
         return redirect(url_for("console.devices"))
     return render_template("console/device_enrolment_code.html", device=device, issued=issued)
 

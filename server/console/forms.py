@@ -3,6 +3,10 @@ transaction that is either committed whole or not at all.
 
 Each field's problem is kept under the field's name so the page can show it beside the
 field; "" holds messages about the form as a whole.
+
+A console POST handler reads its form with `FormReader`, then hands the change to
+`submit`: saved, the user is sent on with a success message; refused, the refusal joins
+the reader's errors and the handler shows its page again with what was typed.
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ from datetime import UTC, datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, request
+from flask import abort, flash, redirect, request
 from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
 
 from server import db
 from server.auth.access import current_user, visible_community_ids
@@ -184,6 +189,33 @@ def save(change: Callable[[], T]) -> T:
     except Exception:
         s.rollback()
         raise
+
+
+def submit(
+    reader: FormReader,
+    change: Callable[[], T],
+    *,
+    done: str | Callable[[T], str],
+    redirect_to: str | Callable[[T], str],
+) -> Response | None:
+    """Save `change` (see `save`). Saved: flash `done` as a success and return the
+    redirect to `redirect_to`; either may be worked out from what `change` returned.
+    Refused: nothing is saved, the refusal's messages join `reader.errors` under their
+    field, and None comes back so the caller shows its page again with them."""
+    try:
+        result = save(change)
+    except REFUSALS as exc:
+        reader.errors.update(refusal_errors(exc))
+        return None
+    flash(done(result) if callable(done) else done, "success")
+    return redirect(redirect_to(result) if callable(redirect_to) else redirect_to)
+
+
+def flash_errors(errors: Errors) -> None:
+    """Messages for a page with no form to show them beside, as error flashes."""
+    for messages in errors.values():
+        for message in messages:
+            flash(message, "error")
 
 
 def managed_communities() -> list[Community]:

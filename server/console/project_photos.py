@@ -7,7 +7,7 @@ reason beside the file field and changes nothing.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -18,7 +18,7 @@ from server.models import Cycle, Project
 from server.services.photo_images import UPLOAD_BYTES
 from server.services.project_details import add_photo, remove_photo
 
-from .forms import REFUSALS, FormReader, confirmed, refusal_errors, save
+from .forms import FormReader, confirmed, submit
 from .projects import _project_form, project_values
 from .views import bp
 
@@ -57,15 +57,13 @@ def project_photo_add(project_id: int) -> ResponseReturnValue:
     data = upload.read(UPLOAD_BYTES + 1) if upload is not None else b""
     if not data:
         reader.add_error("photo", _("Оберіть файл фотографії."))
-    else:
-        try:
-            save(lambda: add_photo(db.session(), project, data, reader.text("alt_uk"), reader.text("alt_en")))
-        except REFUSALS as exc:
-            reader.errors.update(refusal_errors(exc))
-    if reader.errors:
         return _page_again(project, reader)
-    flash(_("Фотографію додано."), "success")
-    return redirect(url_for("console.project_edit", project_id=project.id) + "#photos")
+    return submit(
+        reader,
+        lambda: add_photo(db.session(), project, data, reader.text("alt_uk"), reader.text("alt_en")),
+        done=_("Фотографію додано."),
+        redirect_to=url_for("console.project_edit", project_id=project.id) + "#photos",
+    ) or _page_again(project, reader)
 
 
 @bp.route("/projects/<int:project_id>/photos/<int:photo_id>/remove", methods=["POST"])
@@ -75,13 +73,12 @@ def project_photo_remove(project_id: int, photo_id: int) -> ResponseReturnValue:
     if not confirmed():
         return redirect(url_for("console.project_edit", project_id=project.id) + "#photos")
     reader = FormReader()
-    try:
-        save(lambda: remove_photo(db.session(), project, photo_id))
-    except REFUSALS as exc:
-        reader.errors.update(refusal_errors(exc))
-        return _page_again(project, reader)
-    flash(_("Фотографію видалено."), "success")
-    return redirect(url_for("console.project_edit", project_id=project.id) + "#photos")
+    return submit(
+        reader,
+        lambda: remove_photo(db.session(), project, photo_id),
+        done=_("Фотографію видалено."),
+        redirect_to=url_for("console.project_edit", project_id=project.id) + "#photos",
+    ) or _page_again(project, reader)
 
 
 @bp.route("/projects/<int:project_id>/photos/<int:photo_id>.jpg")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
@@ -22,7 +22,7 @@ from server.services.projects import (
 )
 
 from .cycles import hryvnias_input
-from .forms import REFUSALS, FormReader, refusal_errors, save
+from .forms import REFUSALS, FormReader, refusal_errors, submit
 from .views import bp
 
 
@@ -34,13 +34,13 @@ def project_new(cycle_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         fields = _read_project(reader)
         if fields is not None and not reader.errors:
-            try:
-                save(lambda: create_project(db.session(), cycle, fields))
-            except REFUSALS as exc:
-                reader.errors.update(refusal_errors(exc))
-            else:
-                flash(_("Проєкт додано до бюлетеня."), "success")
-                return redirect(url_for("console.cycle_detail", cycle_id=cycle.id))
+            if saved := submit(
+                reader,
+                lambda: create_project(db.session(), cycle, fields),
+                done=_("Проєкт додано до бюлетеня."),
+                redirect_to=url_for("console.cycle_detail", cycle_id=cycle.id),
+            ):
+                return saved
         values = reader.values()
     else:
         highest = db.session().scalar(select(func.max(Project.number)).where(Project.cycle_id == cycle.id))
@@ -57,13 +57,13 @@ def project_edit(project_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         fields = _read_project(reader)
         if fields is not None and not reader.errors:
-            try:
-                save(lambda: update_project(db.session(), project, fields))
-            except REFUSALS as exc:
-                reader.errors.update(refusal_errors(exc))
-            else:
-                flash(_("Зміни збережено."), "success")
-                return redirect(url_for("console.cycle_detail", cycle_id=cycle.id))
+            if saved := submit(
+                reader,
+                lambda: update_project(db.session(), project, fields),
+                done=_("Зміни збережено."),
+                redirect_to=url_for("console.cycle_detail", cycle_id=cycle.id),
+            ):
+                return saved
         values = reader.values()
     else:
         values = project_values(project)
@@ -75,13 +75,12 @@ def project_edit(project_id: int) -> ResponseReturnValue:
 def project_admit(project_id: int) -> ResponseReturnValue:
     project = scoped_or_404(Project, project_id)
     reader = FormReader()
-    try:
-        save(lambda: admit_project(db.session(), project))
-    except REFUSALS as exc:
-        reader.errors.update(refusal_errors(exc))
-        return _status_refused(project, reader)
-    flash(_("Проєкт допущено до голосування."), "success")
-    return redirect(url_for("console.project_edit", project_id=project.id))
+    return submit(
+        reader,
+        lambda: admit_project(db.session(), project),
+        done=_("Проєкт допущено до голосування."),
+        redirect_to=url_for("console.project_edit", project_id=project.id),
+    ) or _status_refused(project, reader)
 
 
 @bp.route("/projects/<int:project_id>/reject", methods=["POST"])
@@ -89,13 +88,12 @@ def project_admit(project_id: int) -> ResponseReturnValue:
 def project_reject(project_id: int) -> ResponseReturnValue:
     project = scoped_or_404(Project, project_id)
     reader = FormReader()
-    try:
-        save(lambda: reject_project(db.session(), project, reader.text("reason")))
-    except REFUSALS as exc:
-        reader.errors.update(refusal_errors(exc))
-        return _status_refused(project, reader)
-    flash(_("Проєкт відхилено."), "success")
-    return redirect(url_for("console.project_edit", project_id=project.id))
+    return submit(
+        reader,
+        lambda: reject_project(db.session(), project, reader.text("reason")),
+        done=_("Проєкт відхилено."),
+        redirect_to=url_for("console.project_edit", project_id=project.id),
+    ) or _status_refused(project, reader)
 
 
 def _status_refused(project: Project, reader: FormReader) -> tuple[str, int]:

@@ -8,7 +8,7 @@ number and whether it is active, used or revoked, never what it voted for.
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
@@ -30,7 +30,7 @@ from server.school.contests import Contest, load_contest
 from server.school.keys import app_code_keys
 from server.services.validation import Refused
 
-from .forms import REFUSALS, Errors, FormReader, confirmed, refusal_errors, save
+from .forms import Errors, FormReader, confirmed, submit
 from .school_contests import contest_or_404, render_contest_page
 from .views import bp
 
@@ -91,28 +91,24 @@ def codes_issue(contest_id: int) -> ResponseReturnValue:
         if problem:
             reader.errors[""] = [problem]
     if not reader.errors:
-        try:
-            issued = save(
-                lambda: issue_codes(
-                    db.session(), contest, class_name, count, app_code_keys(current_app), user=current_user()
-                )
-            )
-        except REFUSALS as exc:
-            reader.errors.update(refusal_errors(exc))
-        else:
-            name = issued[0].class_name
-            batch_id = db.session().get_one(VotingCode, issued[0].code_id).batch_id
-            flash(
-                _(
-                    "Для класу {name} створено кодів: {count}. Завантажте картки й роздайте їх учням.",
-                    name=name,
-                    count=len(issued),
-                ),
-                "success",
-            )
-            return redirect(
-                url_for("console.codes_class", contest_id=contest.id, class_name=name, batch=batch_id)
-            )
+        if saved := submit(
+            reader,
+            lambda: issue_codes(
+                db.session(), contest, class_name, count, app_code_keys(current_app), user=current_user()
+            ),
+            done=lambda issued: _(
+                "Для класу {name} створено кодів: {count}. Завантажте картки й роздайте їх учням.",
+                name=issued[0].class_name,
+                count=len(issued),
+            ),
+            redirect_to=lambda issued: url_for(
+                "console.codes_class",
+                contest_id=contest.id,
+                class_name=issued[0].class_name,
+                batch=db.session().get_one(VotingCode, issued[0].code_id).batch_id,
+            ),
+        ):
+            return saved
     # The contest page again, with the problems beside the form's fields.
     return render_contest_page(contest, values=reader.values(), errors=reader.errors), 422
 
@@ -182,19 +178,16 @@ def code_revoke(code_id: int) -> ResponseReturnValue:
     if not confirmed():
         return redirect(url_for("console.codes_class", contest_id=contest.id, class_name=code.class_name))
     reader = FormReader()
-    try:
-        save(lambda: revoke_code(db.session(), contest, code, reader.text("reason"), user=current_user()))
-    except REFUSALS as exc:
-        return _refused(contest, code, reader, exc)
-    flash(
-        _(
+    return submit(
+        reader,
+        lambda: revoke_code(db.session(), contest, code, reader.text("reason"), user=current_user()),
+        done=_(
             "Картку № {number} класу {name} відкликано: її код більше не діє.",
             number=code.number,
             name=code.class_name,
         ),
-        "success",
-    )
-    return redirect(url_for("console.codes_class", contest_id=contest.id, class_name=code.class_name))
+        redirect_to=url_for("console.codes_class", contest_id=contest.id, class_name=code.class_name),
+    ) or _refused(contest, code, reader)
 
 
 @bp.route("/codes/<int:code_id>/replace", methods=["POST"])
@@ -204,41 +197,34 @@ def code_replace(code_id: int) -> ResponseReturnValue:
     if not confirmed():
         return redirect(url_for("console.codes_class", contest_id=contest.id, class_name=code.class_name))
     reader = FormReader()
-    try:
-        issued = save(
-            lambda: replace_code(
-                db.session(),
-                contest,
-                code,
-                reader.text("reason"),
-                app_code_keys(current_app),
-                user=current_user(),
-            )
-        )
-    except REFUSALS as exc:
-        return _refused(contest, code, reader, exc)
-    flash(
-        _(
+    return submit(
+        reader,
+        lambda: replace_code(
+            db.session(),
+            contest,
+            code,
+            reader.text("reason"),
+            app_code_keys(current_app),
+            user=current_user(),
+        ),
+        done=_(
             "Стару картку № {number} відкликано, нову створено. Завантажте її й передайте учневі.",
             number=code.number,
         ),
-        "success",
-    )
-    return redirect(
-        url_for(
+        redirect_to=lambda issued: url_for(
             "console.codes_class", contest_id=contest.id, class_name=code.class_name, replaced=issued.code_id
-        )
-    )
+        ),
+    ) or _refused(contest, code, reader)
 
 
-def _refused(contest: Contest, code: VotingCode, reader: FormReader, exc: Exception) -> tuple[str, int]:
+def _refused(contest: Contest, code: VotingCode, reader: FormReader) -> tuple[str, int]:
     """The class page again with the refusal beside that card, and the reason as typed."""
     db.session().refresh(code)
     return _class_page(
         contest,
         code.class_name,
         failed_code=code.id,
-        errors=refusal_errors(exc),
+        errors=reader.errors,
         values={"reason": reader.text("reason")},
         status=422,
     )

@@ -7,7 +7,7 @@ typed like a cycle's (Kyiv time) and the budget like a category's (hryvnias).
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
@@ -32,7 +32,7 @@ from server.school.contests import (
 from server.services.cycles import voting_started
 
 from .cycles import hryvnias_input, local_input, read_moment
-from .forms import REFUSALS, Errors, FormReader, refusal_errors, save
+from .forms import REFUSALS, Errors, FormReader, refusal_errors, submit
 from .school_summary import state_label, summarise
 from .views import bp
 
@@ -52,13 +52,13 @@ def contest_new(school_id: int) -> ResponseReturnValue:
         programme = _read_programme(reader, school)
         fields = _read_contest(reader, None)
         if programme is not None and fields is not None and not reader.errors:
-            try:
-                contest = save(lambda: create_contest(db.session(), programme, school, fields))
-            except REFUSALS as exc:
-                reader.errors.update(refusal_errors(exc))
-            else:
-                flash(_("Конкурс створено. Додайте проєкти учнів і створіть коди для класів."), "success")
-                return redirect(url_for("console.contest_page", contest_id=contest.id))
+            if saved := submit(
+                reader,
+                lambda: create_contest(db.session(), programme, school, fields),
+                done=_("Конкурс створено. Додайте проєкти учнів і створіть коди для класів."),
+                redirect_to=lambda contest: url_for("console.contest_page", contest_id=contest.id),
+            ):
+                return saved
         values = reader.values()
     else:
         # Opened from the school page for one programme: start from its dates.
@@ -90,13 +90,13 @@ def contest_edit(contest_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         fields = _read_contest(reader, contest)
         if fields is not None and not reader.errors:
-            try:
-                save(lambda: update_contest(db.session(), contest, fields))
-            except REFUSALS as exc:
-                reader.errors.update(refusal_errors(exc))
-            else:
-                flash(_("Зміни збережено."), "success")
-                return redirect(url_for("console.contest_page", contest_id=contest.id))
+            if saved := submit(
+                reader,
+                lambda: update_contest(db.session(), contest, fields),
+                done=_("Зміни збережено."),
+                redirect_to=url_for("console.contest_page", contest_id=contest.id),
+            ):
+                return saved
         values = reader.values()
     else:
         values = {

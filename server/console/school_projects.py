@@ -7,7 +7,7 @@ project pages in who may open them (school scoping) and where they lead back to.
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
@@ -26,7 +26,7 @@ from server.services.projects import (
 )
 
 from .cycles import hryvnias_input
-from .forms import REFUSALS, FormReader, refusal_errors, save
+from .forms import FormReader, submit
 from .school_contests import contest_or_404
 from .views import bp
 
@@ -46,13 +46,13 @@ def school_project_new(contest_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         fields = _read_project(reader, contest)
         if fields is not None and not reader.errors:
-            try:
-                save(lambda: create_project(db.session(), contest.cycle, fields))
-            except REFUSALS as exc:
-                reader.errors.update(refusal_errors(exc))
-            else:
-                flash(_("Проєкт додано до бюлетеня школи."), "success")
-                return redirect(url_for("console.contest_page", contest_id=contest.id))
+            if saved := submit(
+                reader,
+                lambda: create_project(db.session(), contest.cycle, fields),
+                done=_("Проєкт додано до бюлетеня школи."),
+                redirect_to=url_for("console.contest_page", contest_id=contest.id),
+            ):
+                return saved
         values = reader.values()
     else:
         highest = db.session().scalar(
@@ -70,13 +70,13 @@ def school_project_edit(project_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         fields = _read_project(reader, contest)
         if fields is not None and not reader.errors:
-            try:
-                save(lambda: update_project(db.session(), project, fields))
-            except REFUSALS as exc:
-                reader.errors.update(refusal_errors(exc))
-            else:
-                flash(_("Зміни збережено."), "success")
-                return redirect(url_for("console.contest_page", contest_id=contest.id))
+            if saved := submit(
+                reader,
+                lambda: update_project(db.session(), project, fields),
+                done=_("Зміни збережено."),
+                redirect_to=url_for("console.contest_page", contest_id=contest.id),
+            ):
+                return saved
         values = reader.values()
     else:
         values = _saved_values(project)
@@ -88,13 +88,12 @@ def school_project_edit(project_id: int) -> ResponseReturnValue:
 def school_project_admit(project_id: int) -> ResponseReturnValue:
     project, contest = _project_and_contest(project_id)
     reader = FormReader()
-    try:
-        save(lambda: admit_project(db.session(), project))
-    except REFUSALS as exc:
-        reader.errors.update(refusal_errors(exc))
-        return _status_refused(project, contest, reader)
-    flash(_("Проєкт допущено до голосування."), "success")
-    return redirect(url_for("console.contest_page", contest_id=contest.id))
+    return submit(
+        reader,
+        lambda: admit_project(db.session(), project),
+        done=_("Проєкт допущено до голосування."),
+        redirect_to=url_for("console.contest_page", contest_id=contest.id),
+    ) or _status_refused(project, contest, reader)
 
 
 @bp.route("/school-projects/<int:project_id>/reject", methods=["POST"])
@@ -102,13 +101,12 @@ def school_project_admit(project_id: int) -> ResponseReturnValue:
 def school_project_reject(project_id: int) -> ResponseReturnValue:
     project, contest = _project_and_contest(project_id)
     reader = FormReader()
-    try:
-        save(lambda: reject_project(db.session(), project, reader.text("reason")))
-    except REFUSALS as exc:
-        reader.errors.update(refusal_errors(exc))
-        return _status_refused(project, contest, reader)
-    flash(_("Проєкт відхилено."), "success")
-    return redirect(url_for("console.contest_page", contest_id=contest.id))
+    return submit(
+        reader,
+        lambda: reject_project(db.session(), project, reader.text("reason")),
+        done=_("Проєкт відхилено."),
+        redirect_to=url_for("console.contest_page", contest_id=contest.id),
+    ) or _status_refused(project, contest, reader)
 
 
 def _saved_values(project: Project) -> dict[str, str]:

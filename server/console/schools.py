@@ -7,7 +7,7 @@ another school, of this community or another, gets "not found".
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
@@ -25,7 +25,7 @@ from server.models import Community, Role, School, User, utcnow
 from server.school.contests import contests_of_school
 from server.school.schools import SchoolFields, create_school, update_school
 
-from .forms import REFUSALS, FormReader, community_for_new_object, managed_communities, refusal_errors, save
+from .forms import FormReader, community_for_new_object, managed_communities, submit
 from .school_contests import open_programmes
 from .school_summary import state_label, summarise
 from .views import bp
@@ -58,13 +58,13 @@ def school_new() -> ResponseReturnValue:
         fields = SchoolFields(reader.text("name", required=True), reader.text("address"))
         if community_id is not None and not reader.errors:
             community = db.session().get_one(Community, community_id)
-            try:
-                school = save(lambda: create_school(db.session(), community, fields))
-            except REFUSALS as exc:
-                reader.errors.update(refusal_errors(exc))
-            else:
-                flash(_("Школу «{name}» додано.", name=school.name), "success")
-                return redirect(url_for("console.school_page", school_id=school.id))
+            if saved := submit(
+                reader,
+                lambda: create_school(db.session(), community, fields),
+                done=lambda school: _("Школу «{name}» додано.", name=school.name),
+                redirect_to=lambda school: url_for("console.school_page", school_id=school.id),
+            ):
+                return saved
     return _school_form(None, reader.values() if request.method == "POST" else {}, reader)
 
 
@@ -79,13 +79,13 @@ def school_edit(school_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         fields = SchoolFields(reader.text("name", required=True), reader.text("address"))
         if not reader.errors:
-            try:
-                save(lambda: update_school(db.session(), school, fields))
-            except REFUSALS as exc:
-                reader.errors.update(refusal_errors(exc))
-            else:
-                flash(_("Зміни збережено."), "success")
-                return redirect(url_for("console.school_page", school_id=school.id))
+            if saved := submit(
+                reader,
+                lambda: update_school(db.session(), school, fields),
+                done=_("Зміни збережено."),
+                redirect_to=url_for("console.school_page", school_id=school.id),
+            ):
+                return saved
         values = reader.values()
     else:
         values = {"name": school.name, "address": school.address}

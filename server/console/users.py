@@ -7,7 +7,7 @@ moderator is given one school of their community when created.
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
@@ -23,7 +23,7 @@ from server.i18n import _
 from server.models import Community, Role, School, User
 from server.services.users import assignable_roles, create_user_as, may_manage, set_user_active
 
-from .forms import REFUSALS, FormReader, confirmed, managed_communities, refusal_errors, save
+from .forms import FormReader, confirmed, flash_errors, managed_communities, submit
 from .views import bp
 
 
@@ -62,24 +62,22 @@ def user_new() -> ResponseReturnValue:
         if reader.form.get("password", "") != reader.form.get("password_repeated", ""):
             reader.add_error("password_repeated", _("Паролі не збігаються."))
         if not reader.errors:
-            try:
-                user = save(
-                    lambda: create_user_as(
-                        db.session(),
-                        actor,
-                        login=reader.text("login"),
-                        display_name=reader.text("display_name"),
-                        password=reader.text("password"),
-                        role=reader.text("role"),
-                        community_id=community_id,
-                        school_id=_chosen_school(reader),
-                    )
-                )
-            except REFUSALS as exc:
-                reader.errors.update(refusal_errors(exc))
-            else:
-                flash(_("Користувача {login} створено.", login=user.login), "success")
-                return redirect(url_for("console.users"))
+            if saved := submit(
+                reader,
+                lambda: create_user_as(
+                    db.session(),
+                    actor,
+                    login=reader.text("login"),
+                    display_name=reader.text("display_name"),
+                    password=reader.text("password"),
+                    role=reader.text("role"),
+                    community_id=community_id,
+                    school_id=_chosen_school(reader),
+                ),
+                done=lambda user: _("Користувача {login} створено.", login=user.login),
+                redirect_to=url_for("console.users"),
+            ):
+                return saved
     values = reader.values() if request.method == "POST" else {}
     return render_template(
         "console/user_form.html",
@@ -133,17 +131,17 @@ def _set_active(user_id: int, *, active: bool) -> ResponseReturnValue:
     target = scoped_or_404(User, user_id)
     if not active and not confirmed():  # switching someone off is confirmed; back on is not
         return redirect(url_for("console.users"))
-    try:
-        save(lambda: set_user_active(db.session(), actor, target, active))
-    except REFUSALS as exc:
-        for messages in refusal_errors(exc).values():
-            for message in messages:
-                flash(message, "error")
+    if active:
+        done = _("Користувача {login} знову ввімкнено.", login=target.login)
     else:
-        if active:
-            flash(_("Користувача {login} знову ввімкнено.", login=target.login), "success")
-        else:
-            flash(
-                _("Користувача {login} вимкнено: увійти він більше не зможе.", login=target.login), "success"
-            )
+        done = _("Користувача {login} вимкнено: увійти він більше не зможе.", login=target.login)
+    reader = FormReader()
+    if saved := submit(
+        reader,
+        lambda: set_user_active(db.session(), actor, target, active),
+        done=done,
+        redirect_to=url_for("console.users"),
+    ):
+        return saved
+    flash_errors(reader.errors)  # the list has no form to show them beside
     return redirect(url_for("console.users"))
