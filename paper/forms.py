@@ -17,6 +17,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from paper import layout as L
+from paper.messages import catalog
 from paper.serials import SerialError, is_serial, make_qr_text
 from qr_codes.drawing import draw_qr
 from qr_codes.fonts import BOLD, REGULAR, printable, register_fonts, wrap
@@ -25,68 +26,47 @@ from voting.plurals import plural_index
 
 __all__ = ["TEXTS", "format_hryvnias", "print_forms", "rule_text"]
 
-TEXTS: dict[str, dict[str, str]] = {
-    "uk": {
-        "language": "uk",
-        "ballot": "Бюлетень для голосування",
-        "instruction": "Поставте позначку ✓ або ✗ у квадраті біля проєкту, який підтримуєте."
-        " Не пишіть поза квадратами; зіпсований бюлетень обміняйте в оператора.",
-        "at_most": "оберіть не більше {most}",
-        "range": "оберіть від {least} до {most}",
-        "exactly": "оберіть {most}",
-        "budget": "; разом на суму не більше {budget}",
-        "continued": " (продовження)",
-        "district": " — лише для мешканців району «{district}»",
-        "footer": "аркуш {serial} · сторінка {page} з {pages}",
-        "currency": "грн",
-        "document": "Бюлетені",
-    },
-    "en": {
-        "language": "en",
-        "ballot": "Ballot paper",
-        "instruction": "Put a ✓ or ✗ in the box next to each project you support."
-        " Do not write outside the boxes; exchange a spoilt ballot with the operator.",
-        "at_most": "choose at most {most}",
-        "range": "choose {least} to {most}",
-        "exactly": "choose {most}",
-        "budget": "; costing at most {budget} in total",
-        "continued": " (continued)",
-        "district": " — residents of “{district}” only",
-        "footer": "sheet {serial} · page {page} of {pages}",
-        "currency": "UAH",
-        "document": "Ballots",
-    },
+# The printed sheet's words, in Ukrainian; the English is in paper/translations/en/paper.po.
+_UKRAINIAN: dict[str, str] = {
+    "ballot": "Бюлетень для голосування",
+    "instruction": (
+        "Поставте позначку ✓ або ✗ у квадраті біля проєкту, який підтримуєте. Не пишіть поза квадратами; "
+        "зіпсований бюлетень обміняйте в оператора."
+    ),
+    "at_most": "оберіть не більше {most}",
+    "range": "оберіть від {least} до {most}",
+    "exactly": "оберіть {most}",
+    "budget": "; разом на суму не більше {budget}",
+    "continued": " (продовження)",
+    "district": " — лише для мешканців району «{district}»",
+    "footer": "аркуш {serial} · сторінка {page} з {pages}",
+    "currency": "грн",
+    "document": "Бюлетені",
 }
 
+# The lines with a count, by their Ukrainian "one" and "many" forms (gettext's msgid and
+# msgid_plural); the catalog holds every form of each language («до 21 проєкту»,
+# «2 проєкти», «5 проєктів»; 1 project, 2 projects).
+_COUNTED: dict[str, tuple[str, str]] = {
+    "total_most": (
+        "Усього можна обрати не більше {n} проєкту.",
+        "Усього можна обрати не більше {n} проєктів.",
+    ),
+    "total_range": (
+        "Усього оберіть від {least} до {most} проєкту.",
+        "Усього оберіть від {least} до {most} проєктів.",
+    ),
+    "total_least": ("Усього оберіть щонайменше {n} проєкт.", "Усього оберіть щонайменше {n} проєктів."),
+}
 
-# The lines with a count, in every form of the language (voting/plurals.py picks one):
-# Ukrainian one/few/many («до 21 проєкту», «2 проєкти», «5 проєктів»), English one/other.
+TEXTS: dict[str, dict[str, str]] = {
+    language: {"language": language}
+    | {key: catalog(language).texts.get(text, text) for key, text in _UKRAINIAN.items()}
+    for language in ("uk", "en")
+}
 COUNTED_TEXTS: dict[str, dict[str, tuple[str, ...]]] = {
-    "uk": {
-        "total_most": (
-            "Усього можна обрати не більше {n} проєкту.",
-            "Усього можна обрати не більше {n} проєктів.",
-            "Усього можна обрати не більше {n} проєктів.",
-        ),
-        "total_range": (
-            "Усього оберіть від {least} до {most} проєкту.",
-            "Усього оберіть від {least} до {most} проєктів.",
-            "Усього оберіть від {least} до {most} проєктів.",
-        ),
-        "total_least": (
-            "Усього оберіть щонайменше {n} проєкт.",
-            "Усього оберіть щонайменше {n} проєкти.",
-            "Усього оберіть щонайменше {n} проєктів.",
-        ),
-    },
-    "en": {
-        "total_most": ("In all, choose at most {n} project.", "In all, choose at most {n} projects."),
-        "total_range": (
-            "In all, choose {least} to {most} project.",
-            "In all, choose {least} to {most} projects.",
-        ),
-        "total_least": ("In all, choose at least {n} project.", "In all, choose at least {n} projects."),
-    },
+    language: {key: catalog(language).counted.get(one, (one, many)) for key, (one, many) in _COUNTED.items()}
+    for language in ("uk", "en")
 }
 
 

@@ -1,5 +1,6 @@
-"""What a support-point operator reads while issuing personal ballot sheets: one
-Ukrainian and one English text per code, as paper.messages has for the rest of
+"""What a support-point operator reads while issuing personal ballot sheets: a code
+names its Ukrainian text, the English (and the counted texts' forms) is in
+support_point/translations/*/support_point.po, as paper.messages has for the rest of
 paper ballots. `message` looks here first, then in the domain's texts (voting.messages:
 a malformed document number, the community's rules), then in paper.messages,
 so every code the issue core, the review page or the CLI may show has its words.
@@ -10,225 +11,144 @@ The operator reads the refusals; some of the domain's texts speak to the residen
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
+
 from paper import messages as ballot_messages
 from voting import messages as domain_messages
-from voting.plurals import plural_index
+from voting.po_catalog import Catalog, read_translations
 
-__all__ = ["MESSAGES", "UI", "both", "message", "ui_text"]
+TRANSLATIONS = Path(__file__).parent / "translations"
 
-MESSAGES: dict[str, tuple[str, str]] = {
+__all__ = ["MESSAGES", "UI", "both", "catalog", "message", "ui_text"]
+
+MESSAGES: dict[str, str] = {
     # refusals while issuing
-    "issue.no_cycle": (
-        "У пакеті немає такого голосування для мешканців",
-        "The package has no such cycle for residents",
-    ),
-    "issue.cycle_not_open": (
-        "Голосування зараз не відкрите: бюлетені видають лише під час голосування",
-        "The cycle is not open now: ballots are issued only while voting is open",
-    ),
+    "issue.no_cycle": "У пакеті немає такого голосування для мешканців",
+    "issue.cycle_not_open": "Голосування зараз не відкрите: бюлетені видають лише під час голосування",
     "issue.voted_here": (
-        "Цей мешканець уже проголосував у цьому голосуванні на цьому пункті. Бюлетень не видано",
-        "This resident has already voted in this cycle at this support point. No ballot was issued",
+        "Цей мешканець уже проголосував у цьому голосуванні на цьому пункті. Бюлетень не видано"
     ),
     "issue.voted_elsewhere": (
-        "Цей мешканець уже проголосував у цьому голосуванні в іншому місці (термінал, онлайн"
-        " або інший пункт). Бюлетень не видано",
-        "This resident has already voted in this cycle elsewhere (a terminal, online or another"
-        " support point). No ballot was issued",
+        "Цей мешканець уже проголосував у цьому голосуванні в іншому місці (термінал, онлайн або інший "
+        "пункт). Бюлетень не видано"
     ),
     "issue.live_sheet": (
-        "Цей мешканець уже має бюлетень {serial}. Якщо його зіпсовано, заберіть його"
-        " й скасуйте («Зіпсований: скасувати й видати новий»)",
-        "This resident already holds ballot {serial}. If it is spoiled, take it back and cancel"
-        " it («Spoiled: cancel and issue a new one»)",
+        "Цей мешканець уже має бюлетень {serial}. Якщо його зіпсовано, заберіть його й скасуйте "
+        "(«Зіпсований: скасувати й видати новий»)"
     ),
-    "issue.document_kind": (
-        "Оберіть тип документа: РНОКПП, УНЗР, паспорт-книжечка або ID-картка",
-        "Choose the document type: RNOKPP, UNZR, passport booklet or ID card",
-    ),
+    "issue.document_kind": "Оберіть тип документа: РНОКПП, УНЗР, паспорт-книжечка або ID-картка",
     "issue.one_identity": (
-        "Вкажіть або картку (--card-id), або документ (--document-kind і --document-number)",
-        "Give either a card (--card-id) or a document (--document-kind and --document-number)",
+        "Вкажіть або картку (--card-id), або документ (--document-kind і --document-number)"
     ),
-    "issue.reader_off": (
-        "Зчитувач карток на цьому пункті не налаштовано: введіть документ мешканця",
-        "No card reader is set up at this support point: type the resident's document",
-    ),
-    "issue.no_reader": (
-        "Зчитувач карток не під'єднано або він не працює",
-        "The card reader is not connected or does not work",
-    ),
-    "issue.no_card": (
-        "На зчитувачі немає картки: покладіть її й натисніть ще раз",
-        "There is no card on the reader: put it there and press again",
-    ),
-    "issue.card_error": (
-        "Картку не вдалося прочитати: покладіть її ще раз і тримайте нерухомо",
-        "The card could not be read: put it on the reader again and hold it still",
-    ),
+    "issue.reader_off": "Зчитувач карток на цьому пункті не налаштовано: введіть документ мешканця",
+    "issue.no_reader": "Зчитувач карток не під'єднано або він не працює",
+    "issue.no_card": "На зчитувачі немає картки: покладіть її й натисніть ще раз",
+    "issue.card_error": "Картку не вдалося прочитати: покладіть її ще раз і тримайте нерухомо",
     # cancelling
-    "issue.unknown_serial": (
-        "Аркуш {serial} не видавали персонально на цьому пункті",
-        "Sheet {serial} was not issued personally at this support point",
-    ),
-    "issue.already_cancelled": ("Аркуш {serial} уже скасовано", "Sheet {serial} is already cancelled"),
-    "issue.cancel_committed": (
-        "Аркуш {serial} уже прочитано й записано як голос: скасувати його не можна",
-        "Sheet {serial} has been read and recorded as a vote: it cannot be cancelled",
-    ),
+    "issue.unknown_serial": "Аркуш {serial} не видавали персонально на цьому пункті",
+    "issue.already_cancelled": "Аркуш {serial} уже скасовано",
+    "issue.cancel_committed": "Аркуш {serial} уже прочитано й записано як голос: скасувати його не можна",
     "issue.cancel_read": (
-        "Аркуш {serial} уже відскановано, тобто вкинуто: скасувати його не можна."
-        " Якщо він справді зіпсований, відхиліть його на сторінці перевірки",
-        "Sheet {serial} has already been scanned, so it was cast: it cannot be cancelled."
-        " If it really is spoiled, set it aside on its review page",
+        "Аркуш {serial} уже відскановано, тобто вкинуто: скасувати його не можна. Якщо він справді "
+        "зіпсований, відхиліть його на сторінці перевірки"
     ),
-    "issue.pdf_unavailable": (
-        "PDF цього аркуша більше не видається: аркуш скасовано або вже відскановано",
-        "This sheet's PDF is no longer given out: the sheet is cancelled or already scanned",
-    ),
+    "issue.pdf_unavailable": "PDF цього аркуша більше не видається: аркуш скасовано або вже відскановано",
     # serials
-    "issue.serials_exhausted": (
-        "Номери аркушів цього пункту вичерпано (найбільший — 999999)",
-        "This support point has run out of sheet numbers (the last is 999999)",
-    ),
+    "issue.serials_exhausted": "Номери аркушів цього пункту вичерпано (найбільший — 999999)",
     "issue.serials_used": (
-        "Деякі з цих номерів аркушів уже видавали чи друкували: не вказуйте --first,"
-        " і буде взято наступні вільні",
-        "Some of these sheet numbers were handed out or printed before: leave out --first"
-        " to take the next free ones",
+        "Деякі з цих номерів аркушів уже видавали чи друкували: не вказуйте --first, і буде взято наступні "
+        "вільні"
     ),
     # done
-    "issue.issued": (
-        "Видано аркуш {serial}: завантажте PDF і надрукуйте його",
-        "Sheet {serial} issued: download the PDF and print it",
-    ),
-    "issue.cancelled": ("Аркуш {serial} скасовано", "Sheet {serial} cancelled"),
+    "issue.issued": "Видано аркуш {serial}: завантажте PDF і надрукуйте його",
+    "issue.cancelled": "Аркуш {serial} скасовано",
     "issue.reissued": (
-        "Аркуш {old} скасовано; замість нього видано {serial}: завантажте PDF і надрукуйте його",
-        "Sheet {old} cancelled; {serial} issued in its place: download the PDF and print it",
+        "Аркуш {old} скасовано; замість нього видано {serial}: завантажте PDF і надрукуйте його"
     ),
     "issue.not_written": (
-        "Аркуш {serial} видано, але PDF не записано ({detail}). Скасуйте його"
-        " (spilno ballots cancel --serial {serial} --reissue) і спробуйте знову",
-        "Sheet {serial} was issued but its PDF was not written ({detail}). Cancel it"
-        " (spilno ballots cancel --serial {serial} --reissue) and try again",
+        "Аркуш {serial} видано, але PDF не записано ({detail}). Скасуйте його (spilno ballots cancel "
+        "--serial {serial} --reissue) і спробуйте знову"
     ),
-    "issue.out_needed": (
-        "--reissue і --out ідуть разом: PDF нового аркуша записується в --out",
-        "--reissue and --out go together: the new sheet's PDF is written to --out",
-    ),
+    "issue.out_needed": "--reissue і --out ідуть разом: PDF нового аркуша записується в --out",
     # a reading of a cancelled sheet (a SheetReading reason)
-    "sheet.cancelled": (
-        "Цей аркуш скасовано як зіпсований: він не рахується",
-        "This sheet was cancelled as spoiled: it does not count",
-    ),
+    "sheet.cancelled": "Цей аркуш скасовано як зіпсований: він не рахується",
     # the community's rules, worded for the operator who has the document in hand
     "eligibility.not_listed": (
-        "Мешканця немає у списку тих, хто може голосувати в цій громаді. Бюлетень не видано",
-        "The resident is not on this community's list of those who may vote. No ballot was issued",
+        "Мешканця немає у списку тих, хто може голосувати в цій громаді. Бюлетень не видано"
     ),
     "eligibility.too_young": (
+        "Мешканцеві ще немає {min_age} років, а голосувати можна з {min_age}. Бюлетень не видано"
+    ),
+    "eligibility.age_unknown": (
+        "За цим документом не видно віку, а голосувати можна з {min_age} років: перевірте вік у документі й "
+        "поставте позначку «Вік перевірено»"
+    ),
+}
+
+UI: dict[str, str] = {
+    "issue": "Видати бюлетень",
+    "to_queue": "Перевірка аркушів",
+    "no_open_cycle": "Зараз немає відкритого голосування: видавати бюлетені нема для чого",
+    "cycle": "Голосування",
+    "min_age": "голосувати можна з {min_age} років",
+    "by_card": "За карткою мешканця",
+    "card_hint": "Покладіть картку на зчитувач і натисніть кнопку",
+    "read_card": "Зчитати картку й видати",
+    "no_reader": "Зчитувач карток не налаштовано: видавайте за документом",
+    "by_document": "За документом",
+    "document_kind": "Тип документа",
+    "kind_rnokpp": "РНОКПП (податковий номер)",
+    "kind_unzr": "УНЗР (запис ЄДДР)",
+    "kind_passport": "Паспорт-книжечка",
+    "kind_id_card": "ID-картка",
+    "document_number": "Номер документа (не зберігається й ніде не показується)",
+    "age_confirmed": "Вік перевірено за документом (для документа без дати народження в номері)",
+    "issue_button": "Перевірити й видати",
+    "just_issued": "Аркуш {serial} видано",
+    "download": "Завантажити PDF аркуша {serial}",
+    "print_hint": "Відкрийте PDF і надрукуйте на A4 без масштабування; віддайте аркуш мешканцю",
+    "today": "Видано сьогодні",
+    "today_empty": "Сьогодні ще нічого не видано",
+    "serial": "Номер аркуша",
+    "time": "Час",
+    "issued_by": "Видав(ла)",
+    "status": "Стан",
+    "status_live": "видано",
+    "status_read": "відскановано",
+    "status_committed": "голос записано",
+    "status_cancelled": "скасовано: {reason} — {who}",
+    "replaced_by": "замінено на {serial}",
+    "pdf": "PDF",
+    "cancel_reason": "Причина",
+    "cancel_reissue": "Зіпсований: скасувати й видати новий",
+    "cancel_only": "Лише скасувати",
+}
+
+
+# Texts with an age in them, by their Ukrainian "one" and "many" forms (gettext's msgid
+# and msgid_plural); the catalog holds every form of each language, picked by `min_age`
+# (Ukrainian one/few/many: «з 21 року», «з 18 років»). MESSAGES and UI keep the general
+# wording for a text read without its age.
+COUNTED: dict[str, tuple[str, str]] = {
+    "eligibility.too_young": (
+        "Мешканцеві ще немає {min_age} року, а голосувати можна з {min_age}. Бюлетень не видано",
         "Мешканцеві ще немає {min_age} років, а голосувати можна з {min_age}. Бюлетень не видано",
-        "The resident is not yet {min_age}, and voting is from the age of {min_age}. No ballot was issued",
     ),
     "eligibility.age_unknown": (
-        "За цим документом не видно віку, а голосувати можна з {min_age} років: перевірте вік"
-        " у документі й поставте позначку «Вік перевірено»",
-        "This document does not show the age, and voting is from the age of {min_age}: check the"
-        " age on the document and tick «Age checked»",
+        "За цим документом не видно віку, а голосувати можна з {min_age} року: перевірте вік у документі"
+        " й поставте позначку «Вік перевірено»",
+        "За цим документом не видно віку, а голосувати можна з {min_age} років: перевірте вік у "
+        "документі й поставте позначку «Вік перевірено»",
     ),
-}
-
-UI: dict[str, tuple[str, str]] = {
-    "issue": ("Видати бюлетень", "Issue a ballot"),
-    "to_queue": ("Перевірка аркушів", "Sheet review"),
-    "no_open_cycle": (
-        "Зараз немає відкритого голосування: видавати бюлетені нема для чого",
-        "No cycle is open now: there is nothing to issue ballots for",
-    ),
-    "cycle": ("Голосування", "Cycle"),
-    "min_age": ("голосувати можна з {min_age} років", "voting from the age of {min_age}"),
-    "by_card": ("За карткою мешканця", "By the resident's card"),
-    "card_hint": (
-        "Покладіть картку на зчитувач і натисніть кнопку",
-        "Put the card on the reader and press the button",
-    ),
-    "read_card": ("Зчитати картку й видати", "Read the card and issue"),
-    "no_reader": (
-        "Зчитувач карток не налаштовано: видавайте за документом",
-        "No card reader is set up: issue by document",
-    ),
-    "by_document": ("За документом", "By document"),
-    "document_kind": ("Тип документа", "Document type"),
-    "kind_rnokpp": ("РНОКПП (податковий номер)", "RNOKPP (taxpayer number)"),
-    "kind_unzr": ("УНЗР (запис ЄДДР)", "UNZR (demographic register number)"),
-    "kind_passport": ("Паспорт-книжечка", "Passport booklet"),
-    "kind_id_card": ("ID-картка", "ID card"),
-    "document_number": (
-        "Номер документа (не зберігається й ніде не показується)",
-        "Document number (never kept, never shown)",
-    ),
-    "age_confirmed": (
-        "Вік перевірено за документом (для документа без дати народження в номері)",
-        "Age checked on the document (for a document whose number has no birth date)",
-    ),
-    "issue_button": ("Перевірити й видати", "Check and issue"),
-    "just_issued": ("Аркуш {serial} видано", "Sheet {serial} issued"),
-    "download": ("Завантажити PDF аркуша {serial}", "Download the PDF of sheet {serial}"),
-    "print_hint": (
-        "Відкрийте PDF і надрукуйте на A4 без масштабування; віддайте аркуш мешканцю",
-        "Open the PDF and print it on A4 at actual size; hand the sheet to the resident",
-    ),
-    "today": ("Видано сьогодні", "Issued today"),
-    "today_empty": ("Сьогодні ще нічого не видано", "Nothing issued today yet"),
-    "serial": ("Номер аркуша", "Sheet serial"),
-    "time": ("Час", "Time"),
-    "issued_by": ("Видав(ла)", "Issued by"),
-    "status": ("Стан", "Status"),
-    "status_live": ("видано", "issued"),
-    "status_read": ("відскановано", "scanned"),
-    "status_committed": ("голос записано", "vote recorded"),
-    "status_cancelled": ("скасовано: {reason} — {who}", "cancelled: {reason} — {who}"),
-    "replaced_by": ("замінено на {serial}", "replaced by {serial}"),
-    "pdf": ("PDF", "PDF"),
-    "cancel_reason": ("Причина", "Reason"),
-    "cancel_reissue": ("Зіпсований: скасувати й видати новий", "Spoiled: cancel and issue a new one"),
-    "cancel_only": ("Лише скасувати", "Cancel only"),
+    "min_age": ("голосувати можна з {min_age} року", "голосувати можна з {min_age} років"),
 }
 
 
-# Texts with an age in them, in every form (voting/plurals.py picks one by `min_age`):
-# Ukrainian one/few/many («з 21 року», «з 18 років»), English one/other. MESSAGES and UI
-# keep their "many"/"other" forms.
-COUNTED: dict[str, tuple[tuple[str, str, str], tuple[str, str]]] = {
-    "eligibility.too_young": (
-        (
-            "Мешканцеві ще немає {min_age} року, а голосувати можна з {min_age}. Бюлетень не видано",
-            "Мешканцеві ще немає {min_age} років, а голосувати можна з {min_age}. Бюлетень не видано",
-            "Мешканцеві ще немає {min_age} років, а голосувати можна з {min_age}. Бюлетень не видано",
-        ),
-        (MESSAGES["eligibility.too_young"][1], MESSAGES["eligibility.too_young"][1]),
-    ),
-    "eligibility.age_unknown": (
-        (
-            "За цим документом не видно віку, а голосувати можна з {min_age} року: перевірте вік"
-            " у документі й поставте позначку «Вік перевірено»",
-            "За цим документом не видно віку, а голосувати можна з {min_age} років: перевірте вік"
-            " у документі й поставте позначку «Вік перевірено»",
-            "За цим документом не видно віку, а голосувати можна з {min_age} років: перевірте вік"
-            " у документі й поставте позначку «Вік перевірено»",
-        ),
-        (MESSAGES["eligibility.age_unknown"][1], MESSAGES["eligibility.age_unknown"][1]),
-    ),
-    "min_age": (
-        (
-            "голосувати можна з {min_age} року",
-            "голосувати можна з {min_age} років",
-            "голосувати можна з {min_age} років",
-        ),
-        (UI["min_age"][1], UI["min_age"][1]),
-    ),
-}
+@cache
+def catalog(locale: str) -> Catalog:
+    """The support point's texts in `locale`, read once."""
+    return read_translations(TRANSLATIONS, "en" if locale == "en" else "uk")
 
 
 def _counted(code: str, locale: str, params: dict[str, object]) -> str | None:
@@ -236,9 +156,12 @@ def _counted(code: str, locale: str, params: dict[str, object]) -> str | None:
     min_age = params.get("min_age")
     if code not in COUNTED or not isinstance(min_age, int):
         return None
-    ukrainian, english = COUNTED[code]
-    forms: tuple[str, ...] = english if locale == "en" else ukrainian
-    return forms[plural_index(locale, min_age)].format(**params)
+    one, many = COUNTED[code]
+    return catalog(locale).ngettext(one, many, min_age, **params)
+
+
+def _translated(original: str, locale: str) -> str:
+    return catalog(locale).texts.get(original, original)
 
 
 def message(code: str, locale: str = "uk", **params: object) -> str:
@@ -251,11 +174,11 @@ def message(code: str, locale: str = "uk", **params: object) -> str:
         try:  # the domain's own: counted texts take the form for their number
             return domain_messages.message(code, locale, **params)
         except (KeyError, IndexError, ValueError):
-            return domain_messages.MESSAGES[code][1 if locale == "en" else 0]
-    texts = MESSAGES.get(code)
-    if texts is None:
+            original = domain_messages.MESSAGES[code]
+            return domain_messages.catalog(locale).texts.get(original, original)
+    if code not in MESSAGES:
         return ballot_messages.message(code, locale, **params)
-    text = texts[1] if locale == "en" else texts[0]
+    text = _translated(MESSAGES[code], locale)
     try:
         return text.format(**params)
     except (KeyError, IndexError, ValueError):
@@ -267,10 +190,9 @@ def ui_text(key: str, locale: str = "uk", **params: object) -> str:
     counted = _counted(key, locale, params)
     if counted is not None:
         return counted
-    texts = UI.get(key)
-    if texts is None:
+    if key not in UI:
         return ballot_messages.ui_text(key, locale, **params)
-    text = texts[1] if locale == "en" else texts[0]
+    text = _translated(UI[key], locale)
     return text.format(**params) if params else text
 
 

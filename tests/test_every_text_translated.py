@@ -113,7 +113,14 @@ def test_the_scan_sees_a_missing_text_in_every_marker_so_the_checks_above_can_fa
 
 @pytest.mark.parametrize(
     "folder",
-    ["server/translations/en", "server/translations/uk", "kiosk/translations/en", "voting/translations/en"],
+    [
+        "server/translations/en",
+        "server/translations/uk",
+        "kiosk/translations/en",
+        "voting/translations/en",
+        "paper/translations/en",
+        "support_point/translations/en",
+    ],
 )
 def test_no_text_is_translated_two_ways_in_one_catalog(folder):
     """An app's .po files merge into one catalog: a text given two translations in two

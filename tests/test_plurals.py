@@ -23,6 +23,7 @@ from server.paper.tally_messages import COUNTED as TALLY_COUNTED
 from server.paper.tally_messages import tally_message
 from server.school.student_ballot import rule_text
 from support_point.issue_messages import COUNTED as ISSUE_COUNTED
+from support_point.issue_messages import catalog as issue_catalog
 from support_point.issue_messages import message as issue_message
 from support_point.issue_messages import ui_text
 from voting.messages import COUNTED, MESSAGES, message
@@ -163,8 +164,9 @@ def test_a_tally_sheet_problem_counts_its_votes_in_good_ukrainian(n, form):
 
 
 def test_the_support_points_age_texts_have_every_form_and_read_right():
-    for code, (ukrainian, english) in ISSUE_COUNTED.items():
-        assert len(ukrainian) == 3 and len(english) == 2, code
+    for code, (one, many) in ISSUE_COUNTED.items():
+        ukrainian, english = issue_catalog("uk").counted[one], issue_catalog("en").counted[one]
+        assert len(ukrainian) == 3 and len(english) == 2 and (ukrainian[0], ukrainian[2]) == (one, many), code
         assert all(placeholders(f) == placeholders(ukrainian[0]) for f in (*ukrainian, *english)), code
     assert issue_message("eligibility.too_young", "uk", min_age=21).startswith("Мешканцеві ще немає 21 року,")
     assert issue_message("eligibility.too_young", "uk", min_age=18).startswith(
