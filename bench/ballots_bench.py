@@ -111,9 +111,9 @@ def _make_batch(args: tuple[str, int, int, tuple[int, ...] | None]) -> list[tupl
         )  # fmt: skip
         data = encode(image, answer)
         if kind == "speed_png":  # as a scanner in grayscale mode writes it: 1 byte a pixel
-            from paper import sheet_imaging
+            from paper import image_codec
 
-            data = sheet_imaging.encode_png(sheet_imaging.decode_image(data))
+            data = image_codec.encode_png(image_codec.decode_image(data))
         elif kind == "speed_colour_png":
             data = _colour_scan_png(image, rng.randrange(2**32))
         sheets.append((data, answer))
@@ -419,7 +419,7 @@ def _speed_parts(sheets: list) -> dict:
 
     from isal import isal_zlib
 
-    from paper import sheet_imaging
+    from paper import image_codec
 
     reader = _reader()
     sha = decode = read = inflate = isal = 0.0
@@ -428,7 +428,7 @@ def _speed_parts(sheets: list) -> dict:
         hashlib.sha256(data).hexdigest()
         sha += time.perf_counter() - started
         started = time.perf_counter()
-        gray = sheet_imaging.decode_image(data)
+        gray = image_codec.decode_image(data)
         decode += time.perf_counter() - started
         started = time.perf_counter()
         reader.read_gray(gray)

@@ -113,7 +113,7 @@ def run(wanted: str = "") -> Iterator[dict]:
     from server.models import Community, utcnow
     from server.services import eligibility
     from server.sync.packages import cycle_body
-    from sync.protocol import generate_private_key, private_key_to_pem
+    from sync.signing import generate_private_key, private_key_to_pem
     from tests.factories import Factories
     from voting import community_voter_secret
 

@@ -51,7 +51,7 @@ def run(wanted: str = "") -> Iterator[dict]:
     from paper.serials import form_key
     from server.db import make_engine
     from server.models import Community, utcnow
-    from server.paper.scan_store import ms
+    from server.paper.scan_rows import ms
     from server.paper.scans import commit_ready, import_scans
     from server.sync.packages import cycle_body
     from tests.factories import Factories

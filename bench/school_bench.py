@@ -28,7 +28,7 @@ from server.school.codes import issue_codes
 from server.school.contests import ContestFields, create_contest
 from server.school.keys import CodeKeys
 from server.services.projects import ProjectFields, create_project
-from sync.protocol import generate_private_key, private_key_to_pem
+from sync.signing import generate_private_key, private_key_to_pem
 
 from .pgdb import fresh_database
 

@@ -30,12 +30,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db import make_engine
-from server.demo import make_cycle
+from server.demo_cycles import make_cycle
 from server.models import Community, Cycle, Project, School, utcnow
 from server.services.cycle_rules import load_cycle_rules
 from server.services.tally import recount_from_records
 from server.services.users import create_user
-from sync.protocol import generate_private_key, private_key_to_pem
+from sync.signing import generate_private_key, private_key_to_pem
 from voting import allocate
 
 from .pgdb import bulk_votes, fresh_database

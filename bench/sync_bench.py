@@ -34,13 +34,13 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from server.db import make_engine
-from server.demo import make_cycle
+from server.demo_cycles import make_cycle
 from server.models import Community, Device, Project, utcnow
 from server.sync.enrolment import issue_enrolment_code
 from sync.client import SyncClient
 from sync.clock import datetime_from_ms, system_clock_ms
 from sync.device_store import DeviceStore
-from sync.packages import open_cycles, simulated_vote
+from sync.simulated_votes import simulated_vote
 
 from .pgdb import bulk_votes, fresh_database
 from .server_bench import gunicorn
@@ -51,7 +51,7 @@ CATCH_UP = int(os.environ.get("SPILNO_BENCH_CATCH_UP", "100000"))
 GROWTH_TABLE = int(os.environ.get("SPILNO_BENCH_VOTES", "1000000"))
 GROWTH_PUSHES, GROWTH_BATCH = 10, 500
 COPY_BATCHES = int(os.environ.get("SPILNO_BENCH_COPY_BATCHES", "40"))
-COPY_BATCH = 500  # as a push: protocol.MAX_BATCH_ENTRIES
+COPY_BATCH = 500  # as a push: log_batches.MAX_BATCH_ENTRIES
 _COPY_SEQ = 10**15  # copied log rows go far beyond any seq a terminal reaches
 
 # Run in a child process: push everything, print the peak resident memory (KiB).
@@ -103,13 +103,13 @@ def _terminal(path: Path, base_url: str, code: str, votes: int, seed: int) -> No
     client.pull_package()
     stored = store.package()
     identity = store.require_identity()
-    cycle = open_cycles(stored.package, datetime_from_ms(system_clock_ms()))[0]
+    cycle = stored.content.open_cycles(datetime_from_ms(system_clock_ms()))[0]
     rng = random.Random(seed)
     for start in range(0, votes, 1000):
         now = system_clock_ms()
         store.append_votes(
             simulated_vote(
-                stored.package,
+                stored.content,
                 cycle,
                 device=identity.device,
                 kind=identity.kind,

@@ -7,7 +7,7 @@ video with no readable frame, a file that ends before its header says (truncated
 live camera that stops giving frames (unplugged: it is reopened until it comes back).
 
 `FrameSource` is the Protocol; `CaptureFrameSource` the real one (the only importer of
-cv2 here besides sheet_imaging and camera_scanner); `FakeFrameSource` gives a list of
+cv2 here besides paper's imaging modules and camera_scanner); `FakeFrameSource` gives a list of
 images or what a callable draws, with control methods, so the sheet logic
 (support_point.camera_input) is tested without a device.
 

@@ -185,7 +185,8 @@ def _build_kiosk(config: Mapping[str, Any]) -> Kiosk:
     terminal = Terminal(
         store,
         switch=VotingSwitch(switch_path),
-        # By default, the residents the server listed in the sync round (sync.client.pull_voters).
+        # By default, the residents the server listed in the sync round
+        # (sync.server_pulls.ServerPulls.pull_voters).
         voted_elsewhere=config["VOTED_ELSEWHERE"] or store.voted_elsewhere,
         clock=config["CLOCK"] or system_clock_ms,
         school_id=school_id,

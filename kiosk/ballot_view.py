@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kiosk.i18n import N_
-from sync.packages import ProjectDetails, project_details
+from sync.cycle_package import NO_DETAILS, PackagedCycle, PackagedProject, ProjectDetails
 from voting import Ballot, BallotProject, CategoryRule, CategoryStatus, Problem
 
 # Problems that adding a project can cause; "too few" ones are for leaving a screen.
@@ -69,11 +69,11 @@ class ReviewCategory:
         return sum(p.cost for p in self.chosen)
 
 
-def _details(cycle: dict) -> dict[int, dict]:
-    return {int(p["id"]): p for p in cycle.get("projects", [])}
+def _details(cycle: PackagedCycle) -> dict[int, PackagedProject]:
+    return {p.id: p for p in cycle.projects}
 
 
-def category_page(ballot: Ballot, cycle: dict, selections: list[int], index: int) -> CategoryPage:
+def category_page(ballot: Ballot, cycle: PackagedCycle, selections: list[int], index: int) -> CategoryPage:
     """Category number `index` (clamped to the ballot) with every project as a card."""
     index = max(0, min(index, len(ballot.categories) - 1))
     rule = ballot.categories[index]
@@ -91,14 +91,14 @@ def category_page(ballot: Ballot, cycle: dict, selections: list[int], index: int
                 blocked = BLOCKED_CATEGORY_FULL if full_here else BLOCKED_TOTAL_FULL
             elif status.budget_left is not None and project.cost > status.budget_left:
                 blocked = BLOCKED_OVER_BUDGET
-        extra = details.get(project.project_id, {})
+        extra = details.get(project.project_id)
         cards.append(
             ProjectCard(
                 project_id=project.project_id,
-                number=extra.get("number"),
+                number=extra.number if extra else None,
                 title=project.title,
-                description=str(extra.get("description") or ""),
-                district=extra.get("district"),
+                description=extra.description if extra else "",
+                district=extra.district if extra else None,
                 cost=project.cost,
                 chosen=chosen,
                 blocked=blocked,
@@ -123,25 +123,25 @@ class ProjectDetailPage:
 
 
 def project_detail(
-    ballot: Ballot, cycle: dict, selections: list[int], index: int, project_id: int
+    ballot: Ballot, cycle: PackagedCycle, selections: list[int], index: int, project_id: int
 ) -> ProjectDetailPage | None:
     """The detail of a project on the voter's ballot; None for any other (one of a
     category not offered to this voter, or no project at all)."""
     project = ballot.project(project_id)
     if project is None:
         return None
-    extra = _details(cycle).get(project_id, {})
+    extra = _details(cycle).get(project_id)
     rule = next(c for c in ballot.categories if c.category_id == project.category_id)
     page = category_page(ballot, cycle, selections, index)
     return ProjectDetailPage(
         project_id=project_id,
-        number=extra.get("number"),
+        number=extra.number if extra else None,
         title=project.title,
-        description=str(extra.get("description") or ""),
-        district=extra.get("district"),
+        description=extra.description if extra else "",
+        district=extra.district if extra else None,
         cost=project.cost,
         category=rule.name,
-        details=project_details(extra),
+        details=extra.details if extra else NO_DETAILS,
         card=next((c for c in page.cards if c.project_id == project_id), None),
     )
 

@@ -122,11 +122,12 @@ def run_command(
 def load_package_command(store_path: Path, package_file: Path, server_key: str | None, as_json: bool) -> None:
     """Load a signed cycle package (the envelope JSON) from a file, e.g. a USB stick, for
     a terminal with no network. Refuses a bad signature or another community's package."""
-    from sync import protocol
+    from sync import package_envelope
     from sync.clock import datetime_from_ms, system_clock_ms
-    from sync.device_store import DeviceStore, StoreError
-    from sync.packages import open_cycles, open_school_contests
-    from sync.protocol import ProtocolError
+    from sync.device_store import DeviceStore
+    from sync.package_parser import PackageError
+    from sync.store_file import StoreError
+    from sync.wire import ProtocolError
 
     try:
         envelope = json.loads(package_file.read_text(encoding="utf-8"))
@@ -138,7 +139,7 @@ def load_package_command(store_path: Path, package_file: Path, server_key: str |
     try:
         enrolled_key = store.require_identity().server_key
         if server_key is not None:
-            protocol.open_package(envelope, server_key.strip())
+            package_envelope.open_package(envelope, server_key.strip())
             if server_key.strip() != enrolled_key:
                 raise click.ClickException(
                     "Ключ не той, з яким термінал зареєстровано / the key given is not the one this"
@@ -146,15 +147,16 @@ def load_package_command(store_path: Path, package_file: Path, server_key: str |
                 )
         stored = store.store_package(envelope)
     except ProtocolError as exc:
-        reason = PACKAGE_REFUSALS.get(exc.code, exc.code)
+        # A malformed package says where and what, in both languages, in its detail.
+        reason = exc.detail if isinstance(exc, PackageError) else PACKAGE_REFUSALS.get(exc.code, exc.code)
         raise click.ClickException(f"Пакет не прийнято / package refused: {reason}") from None
     except StoreError as exc:
         raise click.ClickException(f"Помилка пристрою / device error: {exc}") from None
     finally:
         store.close()
     now = datetime_from_ms(system_clock_ms())
-    open_now = open_cycles(stored.package, now) + open_school_contests(stored.package, now)
-    titles = [c["title"] for c in open_now]
+    open_now = stored.content.open_cycles(now) + stored.content.open_school_contests(now)
+    titles = [c.title for c in open_now]
     if as_json:
         line = {"package_version": stored.version, "open_cycles": titles}
         click.echo(json.dumps(line, ensure_ascii=False, sort_keys=True))

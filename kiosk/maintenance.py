@@ -10,6 +10,7 @@ from kiosk.devices import Devices
 from kiosk.freshness import DEFAULT_STALE_AFTER_MIN, terminal_data_age
 from kiosk.i18n import N_
 from kiosk.terminal import UNAVAILABLE_TEXTS, OpenVoting, Terminal
+from sync.device_store import StoreSummary
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +21,7 @@ class DeviceLine:
     detail: str = ""  # the driver's own words, untranslated
 
 
-# What each device alarm means, for the technician (sync.device_store.DeviceStore.raise_alarm).
+# What each device alarm means, for the technician (sync.store_alarms.StoreAlarms.raise_alarm).
 ALARM_TEXTS = {
     "answer.forged": N_(
         "Відповідь, що прийшла як від сервера, змінена дорогою або дана на інший запит."
@@ -71,7 +72,7 @@ class AlarmLine:
 @dataclass(frozen=True, slots=True)
 class MaintenanceReport:
     devices: list[DeviceLine]
-    summary: dict  # DeviceStore.summary()
+    summary: StoreSummary
     backlog: int
     cycle_title: str | None
     voting_state: str  # Ukrainian
@@ -136,7 +137,7 @@ def maintenance_report(
     voting = terminal.voting_now()
     titles = [voting.title] if isinstance(voting, OpenVoting) else []
     # A school's terminal may have only school contests open: that is open too.
-    titles += [c["title"] for c in terminal.open_school_contests()]
+    titles += [c.title for c in terminal.open_school_contests()]
     if titles:
         voting_state = N_("Голосування відкрите")
     else:

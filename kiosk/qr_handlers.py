@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from kiosk.i18n import N_
+from sync.cycle_package import CyclePackage, PackagedCycle
 from voting import Channel
 
 NOT_FOR_VOTING_HERE = N_("Цей QR-код не для голосування тут")
@@ -63,10 +64,10 @@ class QrContext:
     any school of the community), and the residents' open cycle with its voter-key
     secret (None when no residents' cycle is open)."""
 
-    package: dict
+    package: CyclePackage
     now: datetime
     school_id: int | None = None
-    cycle: dict | None = None
+    cycle: PackagedCycle | None = None
     voter_secret: bytes | None = None
 
 

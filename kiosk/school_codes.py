@@ -30,7 +30,6 @@ from urllib.parse import unquote, urlsplit
 from kiosk.i18n import N_
 from kiosk.qr_handlers import NOT_FOR_VOTING_HERE, QrContext, QrHandlers, QrOutcome, QrRefusal, QrVoter
 from qr_codes.codes import CodeError, normalise, verifier
-from sync.packages import code_verifier_key, contest_of_code, window_state
 from voting import Channel
 
 # QR encoders often upper-case a whole address to fit the compact alphanumeric mode.
@@ -87,22 +86,22 @@ def check_code(code_text: str, context: QrContext) -> QrOutcome:
         compact = normalise(code_text)
     except CodeError as exc:
         return QrRefusal(exc.code, dict(exc.params), code_error=True)
-    key = code_verifier_key(context.package)
+    key = context.package.code_verifier_key
     if key is None:
         return QrRefusal(NO_VERIFIER_KEY)
     code_id = verifier(key, compact)
-    cycle = contest_of_code(context.package, code_id)
+    cycle = context.package.contest_of_code(code_id)
     if cycle is None:
         return QrRefusal(UNKNOWN_CODE)
-    school = cycle.get("school") or {}
-    if context.school_id is not None and school.get("id") != context.school_id:
+    school_id = cycle.school.id if cycle.school is not None else None
+    if context.school_id is not None and school_id != context.school_id:
         return QrRefusal(OTHER_SCHOOL)
-    state = window_state(cycle, context.now)
+    state = cycle.window_state(context.now)
     if state == "not_yet":
         return QrRefusal(CONTEST_NOT_YET)
     if state == "ended":
         return QrRefusal(CONTEST_ENDED)
-    return QrVoter(Channel.SCHOOL_CODE, code_id=code_id, cycle_id=int(cycle["id"]))
+    return QrVoter(Channel.SCHOOL_CODE, code_id=code_id, cycle_id=cycle.id)
 
 
 def handle_address(text: str, context: QrContext) -> QrOutcome:

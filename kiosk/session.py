@@ -46,7 +46,7 @@ from kiosk.visit import (
     Voter,
     WrongStep,
 )
-from sync.device_store import StoreError
+from sync.store_file import StoreError
 from voting import Channel, IdentityError, IdentityKind, normalise_identifier
 from voting.eligibility import birth_date
 

@@ -11,7 +11,6 @@ from kiosk.session import STAFF_DOCUMENT_KINDS
 from kiosk.terminal import OpenVoting
 from kiosk.visit import Step
 from kiosk.web import action, flow, kiosk, render, screen
-from sync.packages import min_age_of
 
 bp = Blueprint("staff", __name__)
 
@@ -51,7 +50,7 @@ def enter_staff_pin() -> None:
 def staff_document() -> str:
     kinds = [(kind.value, DOCUMENT_LABELS[kind.value]) for kind in STAFF_DOCUMENT_KINDS]
     voting = flow().availability()
-    min_age = min_age_of(voting.cycle) if isinstance(voting, OpenVoting) else None
+    min_age = voting.cycle.min_age if isinstance(voting, OpenVoting) else None
     return render("document.html", kinds=kinds, min_age=min_age)
 
 

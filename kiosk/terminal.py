@@ -21,17 +21,9 @@ from kiosk.qr_handlers import QrContext
 from kiosk.voting_switch import VotingSwitch
 from sync.clock import Clock, datetime_from_ms, system_clock_ms
 from sync.clock_guard import ClockGuard, monotonic_ms
+from sync.cycle_package import PackagedCycle
 from sync.device_store import DeviceStore
-from sync.packages import (
-    NOT_RESIDENTS_KINDS,
-    SCHOOL_CONTEST,
-    StoredPackage,
-    ballot_for_cycle,
-    cycle_by_id,
-    open_cycles,
-    open_school_contests,
-    window_state,
-)
+from sync.packages import StoredPackage
 from sync.voted_here import VotedHere
 from voting import Ballot, Channel, IdentityKind, Problem, VoteRecord, VoterKey
 from voting.district import ballot_for_resident, district_problems
@@ -62,7 +54,7 @@ UNAVAILABLE_TEXTS = {
 class OpenVoting:
     """The cycle a resident votes in at this terminal now, with its ballot rule."""
 
-    cycle: dict
+    cycle: PackagedCycle
     ballot: Ballot
     voter_secret: bytes
     package_version: int
@@ -77,11 +69,11 @@ class OpenVoting:
 
     @property
     def cycle_id(self) -> int:
-        return int(self.cycle["id"])
+        return self.cycle.id
 
     @property
     def title(self) -> str:
-        return str(self.cycle["title"])
+        return self.cycle.title
 
 
 class Terminal:
@@ -140,14 +132,14 @@ class Terminal:
             return Unavailable.CLOSED_HERE
         return stored
 
-    def _open(self, stored: StoredPackage, cycle: dict) -> OpenVoting:
-        key = (stored.version, int(cycle["id"]))
+    def _open(self, stored: StoredPackage, cycle: PackagedCycle) -> OpenVoting:
+        key = (stored.version, cycle.id)
         if key not in self._ballots:
-            self._ballots[key] = with_package_districts(ballot_for_cycle(cycle), cycle)
+            self._ballots[key] = with_package_districts(cycle.ballot(), cycle)
         return OpenVoting(
             cycle=cycle,
             ballot=self._ballots[key],
-            voter_secret=bytes.fromhex(stored.package["voter_key_secret"]),
+            voter_secret=stored.content.voter_key_secret,
             package_version=stored.version,
         )
 
@@ -175,9 +167,9 @@ class Terminal:
         stored = self._package()
         if isinstance(stored, Unavailable):
             return stored
-        # Never a school budget's cycle (sync.packages.NOT_RESIDENTS_KINDS): students vote
+        # Never a school budget's cycle (PackagedCycle.for_residents): students vote
         # there with their code cards (kiosk/school_codes.py), residents never do.
-        cycles = open_cycles(stored.package, self._server_now())
+        cycles = stored.content.open_cycles(self._server_now())
         if not cycles:
             return Unavailable.NO_OPEN_CYCLE
         # Several open at once is rare (overlapping cycles of one community); the one
@@ -190,12 +182,12 @@ class Terminal:
         stored = self._package()
         if isinstance(stored, Unavailable):
             return stored
-        cycle = cycle_by_id(stored.package, cycle_id)
-        if cycle is None or window_state(cycle, self._server_now()) != "open":
+        cycle = stored.content.cycle(cycle_id)
+        if cycle is None or cycle.window_state(self._server_now()) != "open":
             return Unavailable.NO_OPEN_CYCLE
         return self._open(stored, cycle)
 
-    def open_school_contests(self) -> list[dict]:
+    def open_school_contests(self) -> list[PackagedCycle]:
         """The school contests open now that this terminal takes codes for (only its own
         school's when it is set up for one school)."""
         stored = self._package()
@@ -203,8 +195,8 @@ class Terminal:
             return []
         return [
             c
-            for c in open_school_contests(stored.package, self._server_now())
-            if self.school_id is None or (c.get("school") or {}).get("id") == self.school_id
+            for c in stored.content.open_school_contests(self._server_now())
+            if self.school_id is None or (c.school is not None and c.school.id == self.school_id)
         ]
 
     def qr_context(self) -> QrContext | None:
@@ -215,7 +207,7 @@ class Terminal:
             return None
         resident = self.voting_now()
         return QrContext(
-            package=stored.package,
+            package=stored.content,
             now=self._server_now(),
             school_id=self.school_id,
             cycle=resident.cycle if isinstance(resident, OpenVoting) else None,
@@ -244,15 +236,15 @@ class Terminal:
         """Why `voter` may not vote in this cycle here now, or None. A resident is checked
         against the community's rules (list, minimum age; `born` from their document,
         `age_confirmed` by staff) before whether they voted already."""
-        if voter.startswith("key:") and voting.cycle.get("kind") not in NOT_RESIDENTS_KINDS:
+        if voter.startswith("key:") and voting.cycle.for_residents:
             refusal = self._resident_refusal(voting, voter.removeprefix("key:"), born, age_confirmed)
             if refusal is not None:
                 return refusal
-        if voting.cycle.get("kind") == SCHOOL_CONTEST:
+        if voting.cycle.is_school_contest:
             # Only a valid code of this contest votes in it. Checked again at confirmation,
             # so a package that arrived mid-visit with the code revoked stops the vote.
             code_id = voter.removeprefix("code:") if voter.startswith("code:") else None
-            if code_id not in voting.cycle.get("code_verifiers", ()):
+            if code_id is None or code_id not in voting.cycle.code_verifiers:
                 return Refusal(CODE_NOT_VALID_HERE)
         return check_eligibility(
             voting.cycle_id, voter, voted_here=self._voted_here, voted_elsewhere=self._voted_elsewhere
@@ -286,10 +278,10 @@ class Terminal:
         return record
 
 
-def with_package_districts(ballot: Ballot, cycle: dict) -> Ballot:
+def with_package_districts(ballot: Ballot, cycle: PackagedCycle) -> Ballot:
     """The ballot with each category's district as the package names it (server.sync.
     packages: "district", null for a category open to all)."""
-    named = {c.get("id"): c.get("district") for c in cycle.get("categories", ())}
+    named = {c.id: c.district for c in cycle.categories}
     if not any(isinstance(d, str) and d for d in named.values()):
         return ballot
     categories = [

@@ -29,7 +29,7 @@ from kiosk.web import (
     to_current_step,
     wait_ms,
 )
-from sync.protocol import HEX64
+from sync.wire import HEX64
 
 bp = Blueprint("voter", __name__)
 PROJECT_DETAIL_PATH = re.compile(r"/ballot/project/[0-9]{1,9}")

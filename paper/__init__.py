@@ -1,8 +1,10 @@
 """Paper ballots, the library: printable forms with their layout JSON and keyed sheet
-serials (forms, layout, serials), reading scanned or photographed sheets with their
-imaging (inputs, image_headers, sheet_imaging, png_inflate, reader, reading), the
-sheet store with its serial ledger (sheet_store, issue_store) and the review core
-(review). Plain Python: no Flask, no SQLAlchemy, no app. The support point
+serials (forms, layout, serials), reading scanned or photographed sheets (inputs,
+image_headers, png_inflate, scan_files, reader, reading) with their imaging
+(opencv_settings, image_codec, overview, corner_marks, paper_map, page_warp, ink_pixels,
+qr_decoders) and ink measuring (ink_measure), the sheet store with its records and
+serial ledger (sheet_store, sheet_records, issue_store) and the review core
+(sheet_state, review). Plain Python: no Flask, no SQLAlchemy, no app. The support point
 (support_point/) and the server (server/paper/) are built on it; docs/paper-reading.md
 says how a mark is judged."""
 

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from paper import sheet_imaging
+from paper import image_codec
 from paper.image_headers import PageHeader, image_kind, page_headers
 
 __all__ = ["Limits", "PageImage", "pages_from_bytes", "read_pages"]
@@ -157,9 +157,9 @@ def pages_from_bytes(
         started = time.perf_counter()
         with budget.counting():
             if kind == "tiff":
-                gray = sheet_imaging.decode_pages(data, index, 1)[0]
+                gray = image_codec.decode_pages(data, index, 1)[0]
             else:
-                gray = sheet_imaging.decode_image(data, reduce=reduce, transparent=transparent)
+                gray = image_codec.decode_image(data, reduce=reduce, transparent=transparent)
         seconds = time.perf_counter() - started
         yield PageImage(name, index, digest, gray, None if gray is not None else "sheet.unreadable", seconds)
 
@@ -303,7 +303,7 @@ def _pdf_pages(
                 budget,
             )
             with budget.counting():
-                gray = sheet_imaging.decode_image(pgm) if pgm else None
+                gray = image_codec.decode_image(pgm) if pgm else None
             seconds = time.perf_counter() - started
             problem = None if gray is not None else "sheet.too_slow" if budget.spent() else "sheet.unreadable"
             yield PageImage(name, index, digest, gray, problem, seconds)

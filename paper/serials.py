@@ -22,7 +22,7 @@ import hmac
 import re
 from dataclasses import dataclass
 
-from sync.protocol import DEVICE_CODE
+from sync.wire import DEVICE_CODE
 
 __all__ = [
     "MAX_NUMBER",

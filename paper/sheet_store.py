@@ -27,28 +27,22 @@ another process may write at once, and a check-then-write must see no change bet
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from paper import issue_store
-from paper.inputs import Limits, read_pages
-from paper.reader import SheetReader, listed_files
 from paper.reading import REJECTED, BoxReading, SheetReading
+from paper.sheet_records import Decision, SheetRow, StoredPage
 
-__all__ = ["Decision", "SheetRow", "SheetStore", "StoredPage", "read_with_previews", "sheets_path_for"]
+__all__ = ["SheetStore", "sheets_path_for"]
 
 BUSY_TIMEOUT_MS = 10_000
-PREVIEW_HEIGHT_PX = 1000
 SHEET_STATES = ("review", "ready", "spoiled", "committed")
 DECISION_KINDS = ("box", "page", "spoil", "restore")
 
@@ -121,56 +115,6 @@ BEGIN SELECT RAISE(ABORT, 'a committed sheet stays committed'); END;
 def sheets_path_for(store_path: str | os.PathLike[str]) -> Path:
     """Where a device store's sheets live unless told otherwise."""
     return Path(f"{os.fspath(store_path)}.sheets.db")
-
-
-@dataclass(frozen=True, slots=True)
-class StoredPage:
-    id: int
-    image_sha256: str
-    page_index: int
-    file: str
-    read_at_ms: int
-    serial: str | None
-    page_no: int | None
-    pages_total: int | None
-    cycle_id: int | None
-    outcome: str
-    reasons: tuple[str, ...]
-    boxes: tuple[BoxReading, ...]
-    has_preview: bool
-
-    def box(self, project_id: int) -> BoxReading | None:
-        return next((b for b in self.boxes if b.project_id == project_id), None)
-
-
-@dataclass(frozen=True, slots=True)
-class SheetRow:
-    cycle_id: int
-    serial: str
-    pages_total: int
-    first_seen_ms: int
-    state: str
-    reasons: tuple[str, ...]
-    selections: tuple[int, ...]
-    ready_at_ms: int | None
-    vote_id: str | None
-    committed_at_ms: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    id: int
-    cycle_id: int
-    serial: str
-    kind: str
-    page_id: int | None
-    page_no: int | None
-    project_id: int | None
-    verdict: str | None
-    reason: str | None
-    operator: str
-    decided_at_ms: int
-    replaces: int | None
 
 
 _PAGE_COLUMNS = (
@@ -445,61 +389,3 @@ class SheetStore:
             )
             assert cursor.lastrowid is not None  # the row was inserted
             return cursor.lastrowid
-
-
-def _preview_jpeg(gray: np.ndarray) -> bytes | None:
-    """The page, ~PREVIEW_HEIGHT_PX tall, as a JPEG: enough to see the whole sheet on the
-    review page at a tenth of the scan's bytes."""
-    from PIL import Image
-
-    if gray.ndim != 2 or gray.size == 0:
-        return None
-    image = Image.fromarray(np.ascontiguousarray(gray, dtype=np.uint8), mode="L")
-    if image.height > PREVIEW_HEIGHT_PX:
-        width = max(1, round(image.width * PREVIEW_HEIGHT_PX / image.height))
-        # reducing_gap: halve the page first, then resize (15 ms -> 10 ms a sheet, the
-        # same picture within a grey level on average)
-        image = image.resize((width, PREVIEW_HEIGHT_PX), Image.Resampling.BILINEAR, reducing_gap=1.0)
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=75)
-    return out.getvalue()
-
-
-def read_with_previews(
-    paths: Iterable[str | os.PathLike[str]],
-    reader: SheetReader,
-    limits: Limits = Limits(),
-    skip_pages: int = 0,
-    on_progress: Callable[[int, int | None], None] | None = None,
-) -> Iterator[tuple[SheetReading, bytes | None]]:
-    """Like reader.read_files, each reading with its page's preview (None when the page
-    could not be decoded): the picture exists only here, while the page is read. The
-    first `skip_pages` pages, across the files, are passed over unread (a job resumed
-    after a crash has kept them already). `on_progress(files_read, files)` is told
-    after each file, the folders listed first."""
-    left = [skip_pages]
-    if on_progress is None:
-        yield from _read_with_previews(paths, reader, limits, left)
-        return
-    files = listed_files(paths)
-    on_progress(0, len(files))
-    for done, path in enumerate(files, 1):
-        yield from _read_with_previews([path], reader, limits, left)
-        on_progress(done, len(files))
-
-
-def _read_with_previews(
-    paths: Iterable[str | os.PathLike[str]], reader: SheetReader, limits: Limits, left: list[int]
-) -> Iterator[tuple[SheetReading, bytes | None]]:
-    for path in paths:
-        if os.path.isdir(path):
-            inside = sorted(entry.path for entry in os.scandir(path) if entry.is_file())
-            yield from _read_with_previews(inside, reader, limits, left)
-            continue
-        for page in read_pages(path, limits):
-            if left[0] > 0:
-                left[0] -= 1
-                continue
-            reading = reader.read(page)
-            preview = _preview_jpeg(page.gray) if page.gray is not None else None
-            yield reading, preview

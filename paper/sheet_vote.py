@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from paper.sheet_store import SheetRow
+from paper.sheet_records import SheetRow
 from voting import VoteRecord
 
 # Fixed forever: changing it would give a retried commit a new vote id.

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spilno.demo_terminal import _wait_for_port
-from sync.client import SyncClient, SyncError
+from sync.client import SyncClient
 from sync.device_store import DeviceStore
+from sync.sync_errors import SyncError
 from sync.worker import SyncWorker
 
 if TYPE_CHECKING:

@@ -47,7 +47,7 @@ class BuiltDemo:
 def demo_config(instance: Path) -> dict[str, Any]:
     """The demo's secrets, made once and kept in instance/demo-secrets.json, so sessions
     and voter keys survive a rebuild."""
-    from sync.protocol import generate_private_key, private_key_to_pem
+    from sync.signing import generate_private_key, private_key_to_pem
 
     secrets_file = instance / "demo-secrets.json"
     config = json.loads(secrets_file.read_text()) if secrets_file.exists() else {}

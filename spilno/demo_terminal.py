@@ -14,11 +14,12 @@ import threading
 import time
 from pathlib import Path
 
-from server.demo import demo_terminal_residents
-from sync.client import SyncClient, SyncError
+from server.demo_voters import demo_terminal_residents
+from sync.client import SyncClient
 from sync.clock import datetime_from_ms, server_time, system_clock_ms
 from sync.device_store import DeviceStore
-from sync.packages import open_cycles, simulated_vote
+from sync.simulated_votes import simulated_vote
+from sync.sync_errors import SyncError
 from sync.worker import SyncWorker
 
 log = logging.getLogger(__name__)
@@ -65,11 +66,11 @@ class DemoTerminal(threading.Thread):
             if stored is None:
                 continue
             now = system_clock_ms()
-            cycles = open_cycles(stored.package, datetime_from_ms(now - store.clock_offset_ms()))
+            cycles = stored.content.open_cycles(datetime_from_ms(now - store.clock_offset_ms()))
             resident = next(residents, None)
             if cycles and resident is not None:
                 record = simulated_vote(
-                    stored.package,
+                    stored.content,
                     cycles[0],
                     device=identity.device,
                     kind=identity.kind,

@@ -53,7 +53,8 @@ import numpy as np
 from paper.reader import SheetReader
 from paper.reading import REJECTED, SheetReading
 from paper.review import keep_reading
-from paper.sheet_store import SheetStore, _preview_jpeg
+from paper.scan_files import preview_jpeg
+from paper.sheet_store import SheetStore
 
 __all__ = [
     "CameraSettings",
@@ -306,7 +307,7 @@ def keep_camera_sheet(
     return keep_reading(
         store,
         sheet.reading,
-        _preview_jpeg(sheet.gray),
+        preview_jpeg(sheet.gray),
         cycles=cycles,
         serial_prefix=serial_prefix,
         now_ms=now_ms,

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from hardware.card_reader import CardError, CardPresent, NoCard, NoReader
 from paper.review import ReviewError
 from support_point.issue import DOCUMENT_KINDS, CardIdentity, DocumentIdentity, IssueRefused, IssueResult
-from support_point.review_app import form_int, notify, review, signed_in
+from support_point.review_context import form_int, notify, review, signed_in
 from sync.packages import min_age_of
 
 __all__ = ["bp"]

@@ -10,6 +10,9 @@ an English switch; texts come from paper.messages (and issue_messages).
 The same PIN opens «Видати бюлетень» (support_point.issue_app): personal sheets issued
 by card (the card reader chosen by READER, see hardware.factory) or by a typed document.
 
+What the views share with issue_app's (the Review context, the session's locale and
+notice, the sign-in guard) is in support_point.review_context.
+
 Configuration: DEFAULTS, then `SPILNO_REVIEW_*` environment variables, then `config`.
 """
 
@@ -21,12 +24,11 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, abort, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from appkit.service_pin import PinGuard
@@ -36,17 +38,20 @@ from paper.review import (
     choose_page,
     clean_operator,
     decide_box,
-    evaluate,
     restore_sheet,
     spoil_sheet,
 )
 from paper.serials import is_serial
+from paper.sheet_state import evaluate
 from paper.sheet_store import SheetStore, sheets_path_for
 from support_point.commit import CommitError, commit_ready_sheets, cycles_of
 from support_point.issue import IssueDesk
+from support_point.issue_app import bp as issue_bp
 from support_point.issue_messages import message, ui_text
+from support_point.review_context import Review, form_int, locale, notify, review, signed_in
 from sync.clock import system_clock_ms
-from sync.device_store import DeviceStore, StoreError
+from sync.device_store import DeviceStore
+from sync.store_file import StoreError
 
 __all__ = ["create_review_app", "pin_hash_looks_valid"]
 
@@ -72,7 +77,6 @@ CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none';"
     " frame-ancestors 'none'"
 )
-LOCALES = ("uk", "en")
 
 
 def pin_hash_looks_valid(pin_hash: object) -> bool:
@@ -81,58 +85,6 @@ def pin_hash_looks_valid(pin_hash: object) -> bool:
         return False
     parts = pin_hash.split("$")
     return len(parts) == 6 and parts[0] == "scrypt" and all(parts[1:])
-
-
-@dataclass
-class Review:
-    """What the views need, kept in app.extensions["spilno.review"]."""
-
-    device_store: DeviceStore
-    sheet_store: SheetStore
-    pin_guard: PinGuard
-    pin_lock: threading.Lock
-    clock: Callable[[], int]
-    desk: IssueDesk
-    card_reader: CardReader | None
-
-    def now_ms(self) -> int:
-        """Server-corrected, as kiosk/terminal.py stamps a vote (sync.clock.server_time)."""
-        return self.clock() - self.device_store.clock_offset_ms()
-
-    def package(self) -> dict | None:
-        stored = self.device_store.package()
-        return stored.package if stored else None
-
-
-def review() -> Review:
-    return current_app.extensions["spilno.review"]
-
-
-def locale() -> str:
-    value = session.get("locale")
-    return value if value in LOCALES else "uk"
-
-
-def notify(code: str, kind: str = "bad", **params: Any) -> None:
-    session["notice"] = {"code": code, "kind": kind, "params": {k: str(v)[:100] for k, v in params.items()}}
-
-
-def form_int(name: str) -> int:
-    """A non-negative integer from the form (ReviewError for anything else)."""
-    value = request.form.get(name, "")
-    if not value.isascii() or not value.isdigit() or len(value) > 12:
-        raise ReviewError("review.bad_form", f"{name}={value!r:.20}")
-    return int(value)
-
-
-def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not session.get("unlocked") or not session.get("operator"):
-            return redirect(url_for("review.home"), code=303)
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 bp = Blueprint("review", __name__)
@@ -360,8 +312,6 @@ def create_review_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.secret_key = secrets.token_bytes(32)
     app.extensions["spilno.review"] = _build_review(app.config)
     app.register_blueprint(bp)
-    from support_point.issue_app import bp as issue_bp  # it builds on this module's helpers
-
     app.register_blueprint(issue_bp)
 
     @app.before_request

@@ -6,7 +6,7 @@ A bundle is an SQLite file (stdlib sqlite3) with two tables:
 - `meta`, one row: format version, device code and kind, community, when the bundle was
   made (by the device's clock), first and last seq, entry count, the last entry's hash,
   and the device's signature over all of these;
-- `batch`, consecutive signed batches (protocol.make_batch with the device key, at most
+- `batch`, consecutive signed batches (log_batches.make_batch with the device key, at most
   MAX_BATCH_ENTRIES entries each) from the device's acknowledged position + 1 to its
   last entry.
 
@@ -29,9 +29,10 @@ import sqlite3
 import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
 
-from sync import protocol
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from sync import log_batches, signing, wire
 from sync.clock import Clock, iso_from_ms, system_clock_ms
 from sync.device_store import DeviceStore
 
@@ -50,7 +51,7 @@ BUNDLE_FORMAT = 1
 # "SPLB" in the file header: tells a bundle from any other SQLite file at a glance.
 APPLICATION_ID = 0x53504C42
 # A batch too big to push over HTTP (the server takes 2 MB a request) is too big to
-# import; 500 entries stay under 1 MB (sync.protocol).
+# import; 500 entries stay under 1 MB (sync.log_batches).
 MAX_BATCH_BYTES = 2 * 1024 * 1024
 
 _SCHEMA = """
@@ -72,7 +73,7 @@ CREATE TABLE batch (
     number INTEGER PRIMARY KEY,  -- 1, 2, 3... in log order
     first_seq INTEGER NOT NULL,
     last_seq INTEGER NOT NULL,
-    batch_json TEXT NOT NULL  -- canonical JSON of protocol.make_batch(...)
+    batch_json TEXT NOT NULL  -- canonical JSON of log_batches.make_batch(...)
 );
 """
 COLUMNS = {
@@ -125,7 +126,7 @@ class BundleMeta:
 
     def signed_bytes(self) -> bytes:
         fields = {k: v for k, v in asdict(self).items() if k not in ("format", "signature")}
-        return protocol.canonical_json({"bundle": self.format, **fields})
+        return wire.canonical_json({"bundle": self.format, **fields})
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,12 +145,12 @@ def export_bundle(
     out: str | os.PathLike[str],
     *,
     clock: Clock = system_clock_ms,
-    batch_size: int = protocol.MAX_BATCH_ENTRIES,
+    batch_size: int = log_batches.MAX_BATCH_ENTRIES,
 ) -> ExportedBundle:
     """Write every entry after the device's acknowledged position into a signed bundle
     at `out` (replacing a file there only once the new one is complete)."""
-    if not 1 <= batch_size <= protocol.MAX_BATCH_ENTRIES:
-        raise ValueError(f"batch_size must be 1..{protocol.MAX_BATCH_ENTRIES}, not {batch_size}")
+    if not 1 <= batch_size <= log_batches.MAX_BATCH_ENTRIES:
+        raise ValueError(f"batch_size must be 1..{log_batches.MAX_BATCH_ENTRIES}, not {batch_size}")
     identity = store.require_identity()
     key = store.private_key()
     # Votes cast while we write go into the next bundle: the range is fixed up front.
@@ -185,7 +186,7 @@ def export_bundle(
                 last_hash,
                 "",
             )
-            meta = replace(unsigned, signature=protocol.sign(key, unsigned.signed_bytes()))
+            meta = replace(unsigned, signature=signing.sign(key, unsigned.signed_bytes()))
             db.execute("INSERT INTO meta VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _meta_row(meta))
             db.execute("COMMIT")
         finally:
@@ -202,7 +203,7 @@ def export_bundle(
 def _write_batches(
     db: sqlite3.Connection,
     store: DeviceStore,
-    key: Any,
+    key: Ed25519PrivateKey,
     device: str,
     first: int,
     last: int,
@@ -215,21 +216,21 @@ def _write_batches(
         if not entries or entries[0].seq != seq:
             raise BundleError("bundle.log_gap", f"entry {seq} is missing from the device log")
         store.damaged_entries(entries, system_clock_ms())
-        batch = protocol.make_batch(key, device, entries)
+        batch = log_batches.make_batch(key, device, entries)
         # Votes of up to 1 000 selections: 500 of them can be over what a reader takes.
-        while len(protocol.canonical_json(batch)) > MAX_BATCH_BYTES and len(entries) > 1:
+        while len(wire.canonical_json(batch)) > MAX_BATCH_BYTES and len(entries) > 1:
             entries = entries[: len(entries) // 2]
-            batch = protocol.make_batch(key, device, entries)
+            batch = log_batches.make_batch(key, device, entries)
         number += 1
         db.execute(
             "INSERT INTO batch VALUES (?, ?, ?, ?)",
-            (number, entries[0].seq, entries[-1].seq, protocol.canonical_json(batch).decode()),
+            (number, entries[0].seq, entries[-1].seq, wire.canonical_json(batch).decode()),
         )
         seq, last_hash = entries[-1].seq + 1, batch["checkpoint"]["hash"]
     return number, last_hash
 
 
-def _meta_row(meta: BundleMeta) -> tuple:
+def _meta_row(meta: BundleMeta) -> tuple[object, ...]:
     values = asdict(meta)
     values["created_at"] = meta.created_at
     return tuple(values[name] for name in COLUMNS["meta"])

@@ -24,9 +24,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sync import protocol
+from sync import log_batches, wire
 from sync.bundle import APPLICATION_ID, BUNDLE_FORMAT, COLUMNS, MAX_BATCH_BYTES, BundleError, BundleMeta
-from sync.device_store import DEVICE_KINDS
+from sync.store_identity import DEVICE_KINDS
 
 __all__ = ["BundleReader", "StoredBatch", "open_bundle"]
 
@@ -38,7 +38,7 @@ class StoredBatch(NamedTuple):
     number: int
     first_seq: int
     last_seq: int
-    data: Any  # the batch as parsed JSON; protocol.read_batch and the server judge it
+    data: Any  # the batch as parsed JSON; log_batches.read_batch and the server judge it
 
 
 def open_bundle(path: str | os.PathLike[str]) -> BundleReader:
@@ -130,7 +130,7 @@ def _read_meta(db: sqlite3.Connection) -> BundleMeta:
     ints = (meta.community_id, meta.created_at_ms, meta.first_seq, meta.last_seq, meta.entry_count)
     if not (
         isinstance(meta.device, str)
-        and protocol.DEVICE_CODE.fullmatch(meta.device)
+        and wire.DEVICE_CODE.fullmatch(meta.device)
         and meta.kind in DEVICE_KINDS
         and isinstance(meta.community_slug, str)
         and len(meta.community_slug) <= 200
@@ -138,7 +138,7 @@ def _read_meta(db: sqlite3.Connection) -> BundleMeta:
         and 1 <= meta.first_seq <= meta.last_seq
         and meta.entry_count == meta.last_seq - meta.first_seq + 1
         and isinstance(meta.last_hash, str)
-        and protocol.HEX64.fullmatch(meta.last_hash)
+        and wire.HEX64.fullmatch(meta.last_hash)
         and isinstance(meta.signature, str)
         and len(meta.signature) <= 200
         and created_at == meta.created_at
@@ -161,7 +161,7 @@ def _check_index(db: sqlite3.Connection, meta: BundleMeta) -> int:
             number != expected_number
             or first != expected_seq
             or type(last) is not int
-            or not first <= last < first + protocol.MAX_BATCH_ENTRIES
+            or not first <= last < first + log_batches.MAX_BATCH_ENTRIES
             or last > meta.last_seq
         ):
             raise BundleError("bundle.index", f"batch {number} does not continue the one before", number)

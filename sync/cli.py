@@ -17,12 +17,14 @@ from typing import Any
 
 import click
 
-from sync.client import SyncClient, SyncError, SyncRefused
+from sync.client import SyncClient
 from sync.clock import datetime_from_ms, skewed_clock
 from sync.clock_guard import ClockGuard
-from sync.device_store import DeviceStore, StoreError, disk_problem
-from sync.packages import open_cycles, simulated_vote
-from sync.protocol import ProtocolError
+from sync.device_store import DeviceStore
+from sync.simulated_votes import simulated_vote
+from sync.store_file import StoreError, disk_problem
+from sync.sync_errors import SyncError, SyncRefused
+from sync.wire import ProtocolError
 from sync.worker import RoundOutcome, SyncWorker
 
 device_group = click.Group(
@@ -93,7 +95,7 @@ def enrol(store_path: Path, server: str, code: str, timeout: float) -> None:
     )
 
 
-def _round_line(outcome: RoundOutcome) -> dict:
+def _round_line(outcome: RoundOutcome) -> dict[str, object]:
     if outcome.result is None:
         return {"ok": False, "error": outcome.error, "next_try_s": round(outcome.next_wait_s, 1)}
     push = outcome.result.push
@@ -179,22 +181,21 @@ def status(store_path: Path, as_json: bool) -> None:
     if as_json:
         _echo_json(summary)
         return
-    labels = {
-        "device": "Пристрій / device",
-        "kind": "Вид / kind",
-        "community": "Громада / community",
-        "server": "Сервер / server",
-        "package_version": "Версія пакета / package version",
-        "backlog": "Не надіслано / backlog",
-        "acked_seq": "Підтверджено до / acknowledged up to",
-        "last_sync_at": "Остання синхронізація / last sync",
-        "last_sync_result": "Результат / result",
-        "last_error": "Остання помилка / last error",
-        "clock_offset_ms": "Зсув годинника, мс / clock offset, ms",
-        "statuses": "Статуси голосів / vote statuses",
-    }
-    for key, label in labels.items():
-        value = summary[key]
+    lines: list[tuple[str, object]] = [
+        ("Пристрій / device", summary["device"]),
+        ("Вид / kind", summary["kind"]),
+        ("Громада / community", summary["community"]),
+        ("Сервер / server", summary["server"]),
+        ("Версія пакета / package version", summary["package_version"]),
+        ("Не надіслано / backlog", summary["backlog"]),
+        ("Підтверджено до / acknowledged up to", summary["acked_seq"]),
+        ("Остання синхронізація / last sync", summary["last_sync_at"]),
+        ("Результат / result", summary["last_sync_result"]),
+        ("Остання помилка / last error", summary["last_error"]),
+        ("Зсув годинника, мс / clock offset, ms", summary["clock_offset_ms"]),
+        ("Статуси голосів / vote statuses", summary["statuses"]),
+    ]
+    for label, value in lines:
         if isinstance(value, dict):
             value = ", ".join(f"{k} {v}" for k, v in value.items())
         click.echo(f"{label}: {'—' if value is None else value}")
@@ -266,14 +267,14 @@ def simulate_votes(store_path: Path, count: int, seed: int | None, clock_skew_ms
         # Whether voting is open is judged on the server's time line, so a terminal with
         # a wrong clock still opens and closes with everyone else; the guard catches a
         # clock set back since the newest vote (sync.clock_guard).
-        cycles = open_cycles(stored.package, datetime_from_ms(guard.server_now_ms()))
+        cycles = stored.content.open_cycles(datetime_from_ms(guard.server_now_ms()))
         if not cycles:
             raise click.ClickException("Зараз немає відкритого голосування / no cycle is open for voting now")
         rng = random.Random(seed)
         cycle = cycles[0]
         for _ in range(count):
             record = simulated_vote(
-                stored.package,
+                stored.content,
                 cycle,
                 device=identity.device,
                 kind=identity.kind,
@@ -290,9 +291,7 @@ def simulate_votes(store_path: Path, count: int, seed: int | None, clock_skew_ms
     finally:
         store.close()
     if not as_json:
-        click.echo(
-            f"Подано {count} голосів за «{cycle['title']}» / cast {count} votes in cycle {cycle['id']}"
-        )
+        click.echo(f"Подано {count} голосів за «{cycle.title}» / cast {count} votes in cycle {cycle.id}")
 
 
 @device_group.command("export-bundle")

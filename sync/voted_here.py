@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 from sync.device_store import DeviceStore
-from sync.protocol import LogEntry
+from sync.log_entries import LogEntry
 from voting import VoteRecord
 
 _SCAN_BATCH = 500

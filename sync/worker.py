@@ -18,10 +18,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sync.client import RoundResult, SyncClient, SyncError, SyncRefused
+from sync.client import RoundResult, SyncClient
 from sync.clock import Clock, system_clock_ms
-from sync.device_store import DeviceStore, StoreError, disk_problem
-from sync.protocol import ProtocolError
+from sync.device_store import DeviceStore
+from sync.store_file import StoreError, disk_problem
+from sync.sync_errors import SyncError, SyncRefused
+from sync.wire import ProtocolError
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +125,7 @@ class SyncWorker:
 
     def _backoff(self) -> float:
         self.failures += 1
-        step = min(self.failure_cap_s, self.failure_base_s * 2 ** (self.failures - 1))
+        step = min(self.failure_cap_s, self.failure_base_s * 2.0 ** (self.failures - 1))
         return self._random() * step
 
     def _pause(self, seconds: float) -> None:

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from server.db import make_engine, upgrade
-from sync.protocol import generate_private_key, private_key_to_pem
+from sync.signing import generate_private_key, private_key_to_pem
 
 PG_ADMIN_URL = os.environ.get("SPILNO_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 # The job queue's broker, as in production (scripts/ensure-redis.sh starts it for make test).

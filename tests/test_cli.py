@@ -10,7 +10,7 @@ from datetime import timedelta
 import click
 from click.testing import CliRunner
 
-from server.demo import demo_terminal_residents
+from server.demo_voters import demo_terminal_residents
 from spilno.cli import main
 
 

@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sync import protocol
-from sync.protocol import LogEntry, ProtocolError
+from sync import log_batches, log_entries, package_envelope, signed_requests, signing
+from sync.log_entries import LogEntry
+from sync.wire import ProtocolError
 from voting import Channel, VoteRecord
 
-KEY = protocol.generate_private_key()
+KEY = signing.generate_private_key()
 DEVICE = "T-0001"
 
 
@@ -29,16 +30,16 @@ def vote_payload(n: int) -> dict:
 def chain(n: int, start: LogEntry | None = None) -> list[LogEntry]:
     entries, previous = [], start
     for i in range(n):
-        previous = protocol.next_entry(previous, DEVICE, "vote", vote_payload(i), 3, -1200)
+        previous = log_entries.next_entry(previous, DEVICE, "vote", vote_payload(i), 3, -1200)
         entries.append(previous)
     return entries
 
 
 def test_a_chain_verifies_from_genesis_and_from_a_checkpoint():
     entries = chain(5)
-    last_hash = protocol.check_chain(entries, DEVICE, 0, protocol.genesis_hash(DEVICE))
+    last_hash = log_entries.check_chain(entries, DEVICE, 0, log_entries.genesis_hash(DEVICE))
     assert last_hash == entries[-1].entry_hash()
-    assert protocol.check_chain(entries[2:], DEVICE, 2, entries[1].entry_hash()) == last_hash
+    assert log_entries.check_chain(entries[2:], DEVICE, 2, entries[1].entry_hash()) == last_hash
 
 
 @pytest.mark.parametrize(
@@ -53,7 +54,7 @@ def test_changing_any_entry_breaks_the_chain_after_it(tamper):
     entries = chain(4)
     entries[1] = tamper(entries[1])
     with pytest.raises(ProtocolError) as caught:
-        protocol.check_chain(entries, DEVICE, 0, protocol.genesis_hash(DEVICE))
+        log_entries.check_chain(entries, DEVICE, 0, log_entries.genesis_hash(DEVICE))
     assert caught.value.code == "chain.broken"
 
 
@@ -61,20 +62,20 @@ def test_missing_or_reordered_entries_are_refused():
     entries = chain(4)
     for broken in (entries[:1] + entries[2:], [entries[1], entries[0]]):
         with pytest.raises(ProtocolError):
-            protocol.check_chain(broken, DEVICE, 0, protocol.genesis_hash(DEVICE))
+            log_entries.check_chain(broken, DEVICE, 0, log_entries.genesis_hash(DEVICE))
 
 
 def test_a_signed_batch_reads_back_and_its_checkpoint_verifies():
-    batch = protocol.read_batch(protocol.make_batch(KEY, DEVICE, chain(3)))
-    message = protocol.checkpoint_bytes(DEVICE, batch.checkpoint_seq, batch.checkpoint_hash)
-    assert protocol.verify(protocol.public_key_b64(KEY), message, batch.signature)
-    assert not protocol.verify(
-        protocol.public_key_b64(protocol.generate_private_key()), message, batch.signature
+    batch = log_batches.read_batch(log_batches.make_batch(KEY, DEVICE, chain(3)))
+    message = log_batches.checkpoint_bytes(DEVICE, batch.checkpoint_seq, batch.checkpoint_hash)
+    assert signing.verify(signing.public_key_b64(KEY), message, batch.signature)
+    assert not signing.verify(
+        signing.public_key_b64(signing.generate_private_key()), message, batch.signature
     )
 
 
 def _batch() -> dict:
-    return protocol.make_batch(KEY, DEVICE, chain(2))
+    return log_batches.make_batch(KEY, DEVICE, chain(2))
 
 
 @pytest.mark.parametrize(
@@ -99,56 +100,56 @@ def test_malformed_batches_are_refused(mutate):
     batch = copy.deepcopy(_batch())
     mutate(batch)
     with pytest.raises(ProtocolError):
-        protocol.read_batch(batch)
+        log_batches.read_batch(batch)
 
 
 def test_batches_are_bounded():
     with pytest.raises(ValueError):
-        protocol.make_batch(KEY, DEVICE, chain(protocol.MAX_BATCH_ENTRIES + 1))
+        log_batches.make_batch(KEY, DEVICE, chain(log_batches.MAX_BATCH_ENTRIES + 1))
 
 
 def test_a_package_opens_only_with_the_key_that_signed_it():
     package = {"format": 1, "version": 7, "cycles": [{"title": "Громадський бюджет"}]}
-    envelope = protocol.sign_package(KEY, package)
-    assert protocol.open_package(envelope, protocol.public_key_b64(KEY)) == package
-    other = protocol.public_key_b64(protocol.generate_private_key())
+    envelope = package_envelope.sign_package(KEY, package)
+    assert package_envelope.open_package(envelope, signing.public_key_b64(KEY)) == package
+    other = signing.public_key_b64(signing.generate_private_key())
     with pytest.raises(ProtocolError):
-        protocol.open_package(envelope, other)
+        package_envelope.open_package(envelope, other)
     forged = {**envelope, "package": envelope["package"].replace("7", "8")}
     with pytest.raises(ProtocolError):
-        protocol.open_package(forged, protocol.public_key_b64(KEY))
+        package_envelope.open_package(forged, signing.public_key_b64(KEY))
 
 
 def test_a_signed_request_binds_method_path_body_and_time():
-    headers = protocol.sign_request(KEY, "POST", "/api/v1/sync/log", b"{}", DEVICE, 1_800_000_000_000)
-    public = protocol.public_key_b64(KEY)
-    good = protocol.request_bytes("POST", "/api/v1/sync/log", b"{}", DEVICE, 1_800_000_000_000)
-    assert protocol.verify(public, good, headers["X-Spilno-Signature"])
+    headers = signed_requests.sign_request(KEY, "POST", "/api/v1/sync/log", b"{}", DEVICE, 1_800_000_000_000)
+    public = signing.public_key_b64(KEY)
+    good = signed_requests.request_bytes("POST", "/api/v1/sync/log", b"{}", DEVICE, 1_800_000_000_000)
+    assert signing.verify(public, good, headers["X-Spilno-Signature"])
     for other in (
-        protocol.request_bytes("POST", "/api/v1/sync/log", b"{ }", DEVICE, 1_800_000_000_000),
-        protocol.request_bytes("GET", "/api/v1/sync/log", b"{}", DEVICE, 1_800_000_000_000),
-        protocol.request_bytes("POST", "/api/v1/sync/log", b"{}", DEVICE, 1_800_000_000_001),
+        signed_requests.request_bytes("POST", "/api/v1/sync/log", b"{ }", DEVICE, 1_800_000_000_000),
+        signed_requests.request_bytes("GET", "/api/v1/sync/log", b"{}", DEVICE, 1_800_000_000_000),
+        signed_requests.request_bytes("POST", "/api/v1/sync/log", b"{}", DEVICE, 1_800_000_000_001),
     ):
-        assert not protocol.verify(public, other, headers["X-Spilno-Signature"])
+        assert not signing.verify(public, other, headers["X-Spilno-Signature"])
 
 
 def test_a_request_counter_is_signed_with_the_request():
-    headers = protocol.sign_request(KEY, "GET", "/p", b"", DEVICE, 1_800_000_000_000, counter=42)
-    assert headers[protocol.COUNTER_HEADER] == "42"
-    public = protocol.public_key_b64(KEY)
-    assert protocol.verify(
+    headers = signed_requests.sign_request(KEY, "GET", "/p", b"", DEVICE, 1_800_000_000_000, counter=42)
+    assert headers[signed_requests.COUNTER_HEADER] == "42"
+    public = signing.public_key_b64(KEY)
+    assert signing.verify(
         public,
-        protocol.request_bytes("GET", "/p", b"", DEVICE, 1_800_000_000_000, 42),
+        signed_requests.request_bytes("GET", "/p", b"", DEVICE, 1_800_000_000_000, 42),
         headers["X-Spilno-Signature"],
     )
     for counter in (None, 41, 43):
-        message = protocol.request_bytes("GET", "/p", b"", DEVICE, 1_800_000_000_000, counter)
-        assert not protocol.verify(public, message, headers["X-Spilno-Signature"])
+        message = signed_requests.request_bytes("GET", "/p", b"", DEVICE, 1_800_000_000_000, counter)
+        assert not signing.verify(public, message, headers["X-Spilno-Signature"])
 
 
 @pytest.mark.parametrize("signature", ["", "x" * 500, "!!!", None, 5, "AAAA"])
 def test_malformed_signatures_are_just_invalid(signature):
-    assert not protocol.verify(protocol.public_key_b64(KEY), b"m", signature)
+    assert not signing.verify(signing.public_key_b64(KEY), b"m", signature)
 
 
 def test_vote_payloads_round_trip_and_refuse_non_canonical_forms():

@@ -26,21 +26,20 @@ from server.models import Community, Poll
 from server.polls.answers import PollAnswerConflict, store_answers
 from server.polls.count import count_poll
 from server.polls.store import community_poll, poll_rule, questions_of
-from server.services.integration import (
-    Problems,
-    api_source,
-    check_fields,
-    community_voter_secret,
-    read_cast_at,
-    read_voter_key,
-)
+from server.services.integration import api_source
+from server.services.pushed_fields import Problems, check_fields, read_cast_at, read_voter_key
 from voting.channels import Channel
+from voting.identity import community_voter_secret
 from voting.poll_count import QuestionResult
 from voting.polls import PollAnswerRecord, PollAnswerRefused, PollRule, QuestionKind
 from voting.record import canonical_vote_id
 
 from .auth import current_client
-from .openapi import EXTRA_PATHS, EXTRA_SCHEMAS, ID, MOMENT, UUID, _error, _json, _ref
+from .openapi import EXTRA_PATHS, EXTRA_SCHEMAS
+from .openapi_parts import ID, MOMENT, UUID
+from .openapi_parts import error_response as _error
+from .openapi_parts import json_response as _json
+from .openapi_parts import schema_ref as _ref
 from .responses import ApiError, read_json_body, render_problem
 from .views import bp
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from server.models import Category, HeldVote, Project, Vote
 from server.services.ballot_box import StoredVote
-from server.services.integration import CycleCatalogue
+from server.services.cycle_catalogue import CycleCatalogue
 from voting import format_time
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Response, g, jsonify, request
 
 from server.i18n import DEFAULT_LOCALE, LOCALES, _, problem_text
-from server.services.integration import ItemProblem
+from server.services.pushed_fields import ItemProblem
 
 from .messages import api_text
 

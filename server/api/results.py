@@ -16,7 +16,11 @@ from server.services.results import cycle_results
 from voting import FundingMethod, FundingOutcome, TieBreak
 
 from .auth import current_client
-from .openapi import EXTRA_PATHS, EXTRA_SCHEMAS, ID, _error, _json, _ref
+from .openapi import EXTRA_PATHS, EXTRA_SCHEMAS
+from .openapi_parts import ID
+from .openapi_parts import error_response as _error
+from .openapi_parts import json_response as _json
+from .openapi_parts import schema_ref as _ref
 from .responses import ApiError
 from .views import bp
 

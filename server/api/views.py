@@ -13,15 +13,10 @@ from server import db
 from server.errors import TITLES
 from server.i18n import _, ngettext
 from server.services.ballot_box import VoteConflict
-from server.services.integration import (
-    InvalidBatch,
-    StoreBusy,
-    accept_votes,
-    community_catalogue,
-    pushed_held_vote,
-    pushed_vote,
-    read_vote_batch,
-)
+from server.services.cycle_catalogue import community_catalogue
+from server.services.integration import StoreBusy, accept_votes, pushed_held_vote, pushed_vote
+from server.services.pushed_fields import InvalidBatch
+from server.services.pushed_votes import read_vote_batch
 
 from .auth import authenticate, current_client
 from .openapi import build_openapi

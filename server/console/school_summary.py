@@ -17,7 +17,8 @@ from server.i18n import _
 from server.models import Project, ProjectStatus, TurnoutTally
 from server.school.codes import class_usage
 from server.school.contests import Contest, contest_state
-from server.services.results import ProjectResult, cycle_results
+from server.services.results import cycle_results
+from server.services.results_funding import ProjectResult
 from voting import VoteStatus
 
 

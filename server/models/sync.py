@@ -108,7 +108,7 @@ class PendingBatch(Base):
     first_seq: Mapped[int] = mapped_column(BigInteger)
     last_seq: Mapped[int] = mapped_column(BigInteger)
     checkpoint_hash: Mapped[str] = mapped_column(String(64))
-    batch: Mapped[dict] = mapped_column(JSON)  # as received: protocol.read_batch reads it again
+    batch: Mapped[dict] = mapped_column(JSON)  # as received: log_batches.read_batch reads it again
     received_at: Mapped[datetime]
 
 

@@ -2,7 +2,8 @@
 uploads the spreadsheet a support point's staff typed from paper ballots, for one
 public-budget cycle, and sees every bad row. The upload is a background job
 (server.jobs.kinds.paper_votes) whose page shows the rows checked and then the
-outcome; reading, checking and storing are server.paper.vote_csv."""
+outcome; reading and checking are server.paper.vote_csv, storing
+server.paper.vote_csv_import."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ from server.jobs.kinds.paper_votes import KIND as PAPER_VOTES
 from server.jobs.kinds.paper_votes import start_paper_votes
 from server.jobs.queue import enqueue
 from server.models import Cycle, CycleKind, Device, DeviceKind, DeviceStatus, Project, ProjectStatus, utcnow
-from server.paper.vote_csv import DOCUMENT_KINDS, MAX_BYTES, MAX_ROWS, example_csv, paper_message
+from server.paper.vote_csv import MAX_BYTES, MAX_ROWS, example_csv
+from server.paper.vote_csv_messages import paper_message
+from server.paper.vote_csv_rows import DOCUMENT_KINDS
 
 ENDPOINT = "console.paper_import"
 FIELD = "file"

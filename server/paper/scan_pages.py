@@ -18,10 +18,10 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from paper import review
+from paper import review, sheet_state
 from paper.messages import message as sheet_message
 from paper.serials import is_serial
-from paper.sheet_store import SheetRow
+from paper.sheet_records import SheetRow
 from server import db
 from server.auth.access import PAPER_STAFF, current_user, roles_required
 from server.console.job_status import recent_jobs
@@ -34,7 +34,8 @@ from server.jobs.queue import enqueue
 from server.models import Cycle, Device, utcnow
 from server.paper import scans
 from server.paper.import_pages import active_support_points, chosen_support_point, public_cycle_or_404
-from server.paper.scan_store import ServerSheetStore, ms
+from server.paper.scan_rows import ms
+from server.paper.scan_store import ServerSheetStore
 from server.paper.tally import window_problem
 from server.paper.tally_messages import tally_message
 from server.sync.packages import cycle_body
@@ -187,7 +188,7 @@ def paper_scan_sheet(cycle_id: int, serial: str) -> ResponseReturnValue:
     cycle = public_cycle_or_404(cycle_id)
     store, sheet = _sheet_or_404(cycle, serial)
     cycles = _cycles(cycle)
-    state = review.evaluate(
+    state = sheet_state.evaluate(
         sheet, store.pages_of(cycle.id, serial), store.decisions(cycle.id, serial), cycles[cycle.id]
     )
     device = db.session().get(Device, store.sheet_device(serial))
@@ -247,7 +248,7 @@ def _decide(
 
 def _verdict() -> str:
     verdict = request.form.get("verdict", "")
-    if verdict not in review.DECIDED:
+    if verdict not in sheet_state.DECIDED:
         abort(400)
     return verdict
 

@@ -4,7 +4,7 @@ sheet the same way wherever it was read.
 
 One store serves one cycle of one community: every read and write is filtered by both,
 so a page id from another community's URL finds nothing. The review core works in epoch
-milliseconds; the tables keep aware datetimes, converted at this edge.
+milliseconds; the tables keep aware datetimes, converted at this edge (server.paper.scan_rows).
 
 `write()` joins the caller's transaction and, on PostgreSQL, takes a transaction-level
 advisory lock for the cycle's paper scans: two moderators deciding on the same sheet,
@@ -17,80 +17,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
-from typing import overload
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from paper.reading import REJECTED, BoxReading, SheetReading
-from paper.sheet_store import Decision, SheetRow, StoredPage
+from paper.reading import REJECTED, SheetReading
+from paper.sheet_records import Decision, SheetRow, StoredPage
 from server.models import Device, PaperScanCrop, PaperScanDecision, PaperScanPage, PaperScanSheet
 from server.models.paper_scan import DECISION_KINDS, SHEET_STATES
 from sync.clock import datetime_from_ms
 
-__all__ = ["ServerSheetStore", "ms"]
+from .scan_rows import decision_record, page_record, sheet_record
 
 MAX_FILE_NAME = 255
-
-
-@overload
-def ms(moment: datetime) -> int: ...
-@overload
-def ms(moment: None) -> None: ...
-def ms(moment: datetime | None) -> int | None:
-    return None if moment is None else int(moment.timestamp() * 1000)
-
-
-def _page(row: PaperScanPage, has_preview: bool) -> StoredPage:
-    boxes = tuple(BoxReading(b["project_id"], b["category_id"], b["score"], b["verdict"]) for b in row.boxes)
-    return StoredPage(
-        row.id,
-        row.image_sha256,
-        row.page_index,
-        row.file,
-        ms(row.read_at),
-        row.serial,
-        row.page_no,
-        row.pages_total,
-        row.cycle_id if row.serial is not None and row.outcome != REJECTED else None,
-        row.outcome,
-        tuple(row.reasons),
-        boxes,
-        has_preview,
-    )
-
-
-def _sheet(row: PaperScanSheet) -> SheetRow:
-    return SheetRow(
-        row.cycle_id,
-        row.serial,
-        row.pages_total,
-        ms(row.first_seen),
-        row.state,
-        tuple(row.reasons),
-        tuple(row.selections),
-        ms(row.ready_at),
-        row.vote_id,
-        ms(row.committed_at),
-    )
-
-
-def _decision(row: PaperScanDecision) -> Decision:
-    return Decision(
-        row.id,
-        row.cycle_id,
-        row.serial,
-        row.kind,
-        row.page_id,
-        row.page_no,
-        row.project_id,
-        row.verdict,
-        row.reason,
-        row.operator,
-        ms(row.decided_at),
-        row.replaces,
-    )
 
 
 class ServerSheetStore:
@@ -187,11 +126,11 @@ class ServerSheetStore:
                     )
                 )
             self.session.flush()
-            return _page(row, preview is not None)
+            return page_record(row, preview is not None)
 
     def page(self, page_id: int) -> StoredPage | None:
         found = self.session.execute(self._pages().where(PaperScanPage.id == page_id)).first()
-        return _page(*found) if found else None
+        return page_record(*found) if found else None
 
     def pages_of(self, cycle_id: int, serial: str) -> list[StoredPage]:
         """The sheet's page readings that can count (not rejected), oldest first."""
@@ -202,12 +141,12 @@ class ServerSheetStore:
             .where(PaperScanPage.serial == serial, PaperScanPage.outcome != REJECTED)
             .order_by(PaperScanPage.page_no, PaperScanPage.id)
         )
-        return [_page(*row) for row in rows]
+        return [page_record(*row) for row in rows]
 
     def recent_pages(self, limit: int = 200) -> list[StoredPage]:
         """The newest readings of this cycle, rejected ones included: what the last uploads gave."""
         rows = self.session.execute(self._pages().order_by(PaperScanPage.id.desc()).limit(limit))
-        return [_page(*row) for row in rows]
+        return [page_record(*row) for row in rows]
 
     def preview(self, page_id: int) -> bytes | None:
         return self.session.scalar(
@@ -263,7 +202,7 @@ class ServerSheetStore:
 
     def sheet(self, cycle_id: int, serial: str) -> SheetRow | None:
         row = self._sheet_row(cycle_id, serial)
-        return _sheet(row) if row else None
+        return sheet_record(row) if row else None
 
     def sheet_device(self, serial: str) -> int | None:
         row = self._sheet_row(self.cycle_id, serial)
@@ -291,7 +230,7 @@ class ServerSheetStore:
         if state is not None:
             query = query.where(PaperScanSheet.state == state)
         query = query.order_by(PaperScanSheet.first_seen, PaperScanSheet.serial).limit(limit)
-        return [_sheet(row) for row in self.session.scalars(query)]
+        return [sheet_record(row) for row in self.session.scalars(query)]
 
     def counts(self) -> dict[str, int]:
         found = dict(
@@ -365,7 +304,7 @@ class ServerSheetStore:
             )
             .order_by(PaperScanDecision.id)
         )
-        return [_decision(row) for row in rows]
+        return [decision_record(row) for row in rows]
 
     def add_decision(
         self,

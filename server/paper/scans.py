@@ -40,11 +40,12 @@ from paper.inputs import Limits
 from paper.layout import LayoutError, build_layout
 from paper.reader import SheetReader
 from paper.reading import REJECTED
+from paper.scan_files import read_with_previews
 from paper.serials import device_prefix, form_key
-from paper.sheet_store import read_with_previews
 from paper.sheet_vote import sheet_vote_id
 from server.models import Community, Cycle, Device, User, Vote
-from server.paper.scan_store import ServerSheetStore, ms
+from server.paper.scan_rows import ms
+from server.paper.scan_store import ServerSheetStore
 from server.paper.tally import window_problem
 from server.services import audit
 from server.services.ballot_box import VoteConflict, store_votes

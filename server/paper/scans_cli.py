@@ -19,7 +19,7 @@ from server import db
 from server.cli_context import app_context
 from server.models import Cycle, CycleKind, Device, DeviceKind, DeviceStatus, utcnow
 from server.paper import scans as paper_scans
-from server.paper.scan_store import ms
+from server.paper.scan_rows import ms
 
 paper_scans_group = click.Group(
     "paper-scans", help="A support point's scanned paper ballots, read on the server: import, commit."

@@ -1,5 +1,5 @@
 """Tally sheets as the results show them: one line per support point's current sheet,
-and the optional `paper_tallies` section of the results' JSON (server.services.results)."""
+and the optional `paper_tallies` section of the results' JSON (server.services.results_shape)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from flask import Response
 
 from server.i18n import _
-from server.services.results import CycleResults
+from server.services.results_shape import CycleResults
 
 from .page import outcome_text, reason_text
 

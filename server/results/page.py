@@ -11,14 +11,8 @@ from markupsafe import Markup
 
 from server.i18n import _, datetime_text, get_locale, money, ngettext, number
 from server.models import DeviceKind
-from server.services.results import (
-    PAPER_TALLY_CHANNEL,
-    CategoryResult,
-    ChannelTotals,
-    CycleResults,
-    ProjectResult,
-    TurnoutPoint,
-)
+from server.services.results_funding import CategoryResult, ProjectResult
+from server.services.results_shape import PAPER_TALLY_CHANNEL, ChannelTotals, CycleResults, TurnoutPoint
 from voting import FundingMethod, FundingOutcome, TieBreak, VoteStatus, channel_label, explain
 
 from . import charts

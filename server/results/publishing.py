@@ -22,7 +22,7 @@ from server.models import Cycle, Project, TurnoutTally, User, utcnow
 from server.paper.tally import TallyFinding, verify_stored_tallies
 from server.services import audit
 from server.services.funding_recount import FundingDifference, recount_funding
-from server.services.results import iso_utc
+from server.services.results_shape import iso_utc
 from server.services.tally import published_tally, recount_with_paper_tallies, status_counts
 from voting import VoteStatus
 

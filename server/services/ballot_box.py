@@ -12,24 +12,23 @@ imports. One call stores one batch in the caller's transaction:
    (voting.counting) is applied to each voter's old and new votes together; an older
    vote arriving late can take the counted place of a newer one.
 4. Tallies move by the difference, in the same transaction.
+
+The tally change is server.services.tally_delta; the rows are written by
+server.services.vote_rows (over server.services.pg_batch).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import typing
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON,
     ColumnElement,
     Select,
     String,
-    Table,
     any_,
     bindparam,
     cast,
@@ -39,15 +38,16 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from server.db import bulk_insert
-from server.models import ProjectTally, TurnoutTally, Vote, utcnow
+from server.models import Vote, utcnow
 from voting import CountingInput, Decision, VoteRecord, VoteStatus, decide_for_voter
 
 from .cycle_rules import CycleRules, resolve_codes
+from .pg_batch import array_literal
+from .tally_delta import TallyDelta
+from .vote_rows import VOTE_TABLE, insert_votes, refresh_statistics_as_cycles_grow
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,120 +82,6 @@ def lock_id(cycle_id: int, voter: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def _hour(moment: datetime) -> datetime:
-    return moment.replace(minute=0, second=0, microsecond=0)
-
-
-class TallyDelta:
-    """How a batch moves the running tallies, written by `apply` in one sorted round.
-
-    The project tally rows are shared by every channel and device of a cycle, so
-    concurrent batches queue on them: a caller with more work in its transaction
-    collects the delta (store_votes(..., tally=delta)) and applies it last, just before
-    its commit, so those rows stay locked for the commit only."""
-
-    def __init__(self) -> None:
-        self.projects: dict[tuple[int, int, int], int] = defaultdict(int)
-        self.turnout: dict[tuple[int, int, datetime, str, str, str], int] = defaultdict(int)
-
-    def add(self, row: Mapping, status: str, sign: int) -> None:
-        community, cycle = row["community_id"], row["cycle_id"]
-        key = (
-            community,
-            cycle,
-            _hour(row["cast_at"]),
-            row["channel"],
-            row["device_id"] or "",
-            status,
-        )
-        self.turnout[key] += sign
-        if status == VoteStatus.COUNTED:
-            for project_id in row["selections"]:
-                self.projects[(community, cycle, project_id)] += sign
-
-    def merge(self, other: TallyDelta) -> None:
-        for project, change in other.projects.items():
-            self.projects[project] += change
-        for turnout, change in other.turnout.items():
-            self.turnout[turnout] += change
-
-    def apply(self, session: Session) -> None:
-        dialect = session.get_bind().dialect.name
-        if dialect == "postgresql":
-            self._apply_postgres(session)
-            return
-        insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        projects = [
-            {"community_id": c, "cycle_id": y, "project_id": p, "votes": d}
-            for (c, y, p), d in sorted(self.projects.items())
-            if d
-        ]
-        if projects:
-            stmt = insert_fn(ProjectTally)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["cycle_id", "project_id"],
-                set_={"votes": ProjectTally.votes + stmt.excluded.votes},
-            )
-            session.execute(stmt, projects)
-        turnout = [
-            {
-                "community_id": c,
-                "cycle_id": y,
-                "hour": h,
-                "channel": ch,
-                "device_id": dev,
-                "status": st,
-                "votes": d,
-            }
-            for (c, y, h, ch, dev, st), d in sorted(self.turnout.items())
-            if d
-        ]
-        if turnout:
-            stmt = insert_fn(TurnoutTally)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["cycle_id", "hour", "channel", "device_id", "status"],
-                set_={"votes": TurnoutTally.votes + stmt.excluded.votes},
-            )
-            session.execute(stmt, turnout)
-
-    def _apply_postgres(self, session: Session) -> None:
-        """As `apply`, each table's rows in one statement over arrays, in sorted order
-        (the order they lock in): the ORM building a statement's parameters row by row
-        cost more than the database's work for a batch's whole tally change."""
-        projects = [(c, y, p, d) for (c, y, p), d in sorted(self.projects.items()) if d]
-        if projects:
-            session.execute(_PROJECT_TALLY_ADD, _arrays("cypd", projects))
-        turnout = [(*key, d) for key, d in sorted(self.turnout.items()) if d]
-        if turnout:
-            if any(row[2].tzinfo is None for row in turnout):
-                raise ValueError("naive datetime given where an aware one is required")
-            rows = [(c, y, h.isoformat(), *rest) for c, y, h, *rest in turnout]
-            session.execute(_TURNOUT_TALLY_ADD, _arrays(("c", "y", "h", "ch", "dev", "st", "d"), rows))
-
-
-def _arrays(names: Sequence[str], rows: list[tuple]) -> dict[str, str]:
-    """Each column of `rows` as one array parameter (see _array_literal), by name."""
-    return {name: _array_literal(column) for name, column in zip(names, zip(*rows, strict=True), strict=True)}
-
-
-_PROJECT_TALLY_ADD = text(
-    "INSERT INTO project_tally (community_id, cycle_id, project_id, votes) "
-    "SELECT c, y, p, d FROM unnest(CAST(:c AS integer[]), CAST(:y AS integer[]), "
-    "CAST(:p AS integer[]), CAST(:d AS integer[])) WITH ORDINALITY AS t(c, y, p, d, n) ORDER BY n "
-    "ON CONFLICT (cycle_id, project_id) DO UPDATE SET votes = project_tally.votes + excluded.votes"
-)
-_TURNOUT_TALLY_ADD = text(
-    "INSERT INTO turnout_tally (community_id, cycle_id, hour, channel, device_id, status, votes) "
-    "SELECT c, y, h, ch, dev, st, d FROM unnest(CAST(:c AS integer[]), CAST(:y AS integer[]), "
-    "CAST(:h AS timestamptz[]), CAST(:ch AS text[]), CAST(:dev AS text[]), CAST(:st AS text[]), "
-    "CAST(:d AS integer[])) WITH ORDINALITY AS t(c, y, h, ch, dev, st, d, n) ORDER BY n "
-    "ON CONFLICT (cycle_id, hour, channel, device_id, status) "
-    "DO UPDATE SET votes = turnout_tally.votes + excluded.votes"
-)
-
-
-# The vote table as Core sees it (the ORM types __table__ as any FROM clause).
-VOTE_TABLE = typing.cast(Table, Vote.__table__)
 _VOTE_COLUMNS = (
     Vote.id,
     Vote.community_id,
@@ -211,16 +97,6 @@ _VOTE_COLUMNS = (
     Vote.status_reason,
     Vote.counted_vote_id,
 )
-
-
-def _array_literal(values: Iterable[str | int]) -> str:
-    """PostgreSQL's text form of an array, for a parameter the statement casts once
-    (CAST(:keys AS bigint[])): psycopg's own list adapter spends about 10 microseconds
-    per element in Python, this well under one. Not for a comparison in a WHERE clause:
-    there the planner cannot see into the cast, may filter instead of using an index,
-    and then parses the text again for every row (a 50 s lookup, measured)."""
-    quoted = (str(v).replace("\\", "\\\\").replace('"', '\\"') for v in values)
-    return "{" + ",".join(f'"{v}"' for v in quoted) + "}"
 
 
 def _one_of(column: InstrumentedAttribute, values: list, is_postgres: bool) -> ColumnElement[bool]:
@@ -244,8 +120,8 @@ def _votes_of_voters(
     autovacuum off): 17 ms a batch at 57 000 votes, growing with every batch."""
     if not is_postgres:
         return select(*_VOTE_COLUMNS).where(Vote.cycle_id == cycle_id, column.in_(voters))
-    # The array is read once, as the function's argument (see _array_literal).
-    voters_text = bindparam(None, _array_literal(voters), type_=String)
+    # The array is read once, as the function's argument (see array_literal).
+    voters_text = bindparam(None, array_literal(voters), type_=String)
     wanted = (
         func.unnest(cast(voters_text, postgresql.ARRAY(String)))
         .table_valued("voter")
@@ -315,7 +191,7 @@ def store_votes(
         lock_ids = sorted({lock_id(r.cycle_id, r.voter) for r in batch.values()})
         session.execute(
             text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
-            {"keys": _array_literal(lock_ids)},
+            {"keys": array_literal(lock_ids)},
         )
 
     # Ids are each community's own: another community may use the same id for another
@@ -411,8 +287,8 @@ def store_votes(
 
     if new_rows:
         if is_postgres:
-            _refresh_statistics_as_cycles_grow(session, new_rows)
-        _insert_votes(session, new_rows)
+            refresh_statistics_as_cycles_grow(session, new_rows)
+        insert_votes(session, new_rows)
     if changed_rows:
         # Core executemany: an UPDATE by id for each vote whose standing changed.
         table = VOTE_TABLE
@@ -447,113 +323,6 @@ def store_votes(
                 change["b_id"], change["status"], change["status_reason"], change["counted_vote_id"]
             )
     return [current[vote_id] for vote_id in order]
-
-
-_INSERT_COLUMNS = (
-    "id",
-    "community_id",
-    "cycle_id",
-    "voter_key",
-    "code_id",
-    "selections",
-    "channel",
-    "device_id",
-    "cast_at",
-    "received_at",
-    "content_hash",
-    "status",
-    "status_reason",
-    "counted_vote_id",
-    "source",
-)
-
-
-# A cycle's votes at which the vote table's statistics are read again (ANALYZE): a new
-# cycle in a big table is unknown to the planner, which then believes it holds a row
-# or two and may look a voter up through the cycle's arrival index, reading every vote
-# of the cycle per voter: 0.7 ms a voter at 9 000 votes, growing with every push
-# (bench: sync_push_new_cycle_beside_1m). Autovacuum comes back to a million-row table
-# only after ~100 000 changes, and may be off. Six ANALYZEs take a cycle to a million.
-STATISTICS_AT = (1_000, 4_000, 16_000, 64_000, 256_000, 1_024_000)
-
-
-def _refresh_statistics_as_cycles_grow(session: Session, new_rows: list[dict]) -> None:
-    """ANALYZE the vote table when this batch takes a cycle past one of STATISTICS_AT
-    (its votes so far from the turnout tally, a few rows a cycle)."""
-    adding: dict[int, int] = defaultdict(int)
-    for row in new_rows:
-        adding[row["cycle_id"]] += 1
-    stored = dict(
-        session.execute(
-            select(TurnoutTally.cycle_id, func.sum(TurnoutTally.votes))
-            .where(TurnoutTally.cycle_id.in_(sorted(adding)))
-            .group_by(TurnoutTally.cycle_id)
-        ).all()
-    )
-    for cycle_id, count in adding.items():
-        before = int(stored.get(cycle_id) or 0)
-        if any(before < mark <= before + count for mark in STATISTICS_AT):
-            # In this transaction, before the insert: the sample is the table as it
-            # stood, which already holds the cycle's votes past the previous mark.
-            session.execute(text("ANALYZE vote"))
-            return
-
-
-def _insert_votes(session: Session, rows: list[dict]) -> None:
-    # The rows carry exactly these columns (bulk_insert refuses rows that differ).
-    assert rows[0].keys() == set(_INSERT_COLUMNS), sorted(rows[0])
-    values = [[row[c] for c in _INSERT_COLUMNS] for row in rows]
-    if session.get_bind().dialect.name == "postgresql":
-        # The project ids in PostgreSQL's text form of an array, as COPY reads it:
-        # psycopg's list adapter is Python code, element by element.
-        at = _INSERT_COLUMNS.index("selections")
-        for row in values:
-            row[at] = "{" + ",".join(map(str, row[at])) + "}"
-    insert_rows(session, VOTE_TABLE, _INSERT_COLUMNS, values)
-
-
-def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
-    """Insert `rows` (values in the order of `columns`; a JSON column's value as its
-    JSON text) in the session's transaction.
-
-    On PostgreSQL by COPY on the session's own connection: against one INSERT from
-    json_populate_recordset (server.db.bulk_insert) it spares encoding the rows as JSON
-    and the database reading them back (psycopg writes each value as PostgreSQL reads
-    it; a JSON column takes the text as it is). A violated constraint (a vote id
-    inserted at the same moment by another transaction) raises the IntegrityError an
-    INSERT would, and the transaction must be rolled back as after one. Elsewhere
-    bulk_insert.
-    """
-    if not rows:
-        return
-    if session.get_bind().dialect.name != "postgresql":
-        decode = [isinstance(table.c[c].type, JSON) for c in columns]
-        bulk_insert(
-            session,
-            table,
-            [
-                {
-                    c: json.loads(v) if d and v is not None else v
-                    for c, v, d in zip(columns, row, decode, strict=True)
-                }
-                for row in rows
-            ],
-        )
-        return
-    names = ", ".join(f'"{c}"' for c in columns)
-    statement = f'COPY "{table.name}" ({names}) FROM STDIN'
-    import psycopg  # PostgreSQL only: SQLite took the branch above
-
-    driver = session.connection().connection.driver_connection
-    assert isinstance(driver, psycopg.Connection), type(driver)
-    try:
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
-    except psycopg.Error as error:
-        # As SQLAlchemy wraps the driver's errors for an execute: IntegrityError,
-        # OperationalError (a deadlock, a cancelled statement)...
-        raise DBAPIError.instance(statement, None, error, psycopg.Error) from error
 
 
 def _counting_input(row: Mapping, voter: str, invalid_reason: str | None) -> CountingInput:

@@ -1,5 +1,5 @@
 """Which device sent a request: every request but enrolment is signed with the device's
-Ed25519 key (sync.protocol.sign_request), over the method, the path with its query
+Ed25519 key (sync.signed_requests.sign_request), over the method, the path with its query
 string, the body's hash, the device code and the device's clock.
 
 Device clocks may be hours off, so the signed time is not checked for freshness; it is
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import Headers
 
 from server.models import Device, DeviceStatus
-from sync import protocol
+from sync import signed_requests, signing, wire
 
 from .device_keys import device_keys, signer
 from .refusals import SyncRefused
@@ -84,9 +84,9 @@ def authenticate_device(
     code = headers.get("X-Spilno-Device", "")
     device_time = headers.get("X-Spilno-Time", "")
     signature = headers.get("X-Spilno-Signature", "")
-    raw_counter = headers.get(protocol.COUNTER_HEADER)
-    raw_last_seq = headers.get(protocol.LAST_SEQ_HEADER)
-    if not protocol.DEVICE_CODE.fullmatch(code) or not _TIME.fullmatch(device_time):
+    raw_counter = headers.get(signed_requests.COUNTER_HEADER)
+    raw_last_seq = headers.get(signed_requests.LAST_SEQ_HEADER)
+    if not wire.DEVICE_CODE.fullmatch(code) or not _TIME.fullmatch(device_time):
         raise SyncRefused(401, "device.signature")
     if raw_counter is not None and not _COUNTER.fullmatch(raw_counter):
         raise SyncRefused(401, "device.signature")
@@ -98,9 +98,9 @@ def authenticate_device(
     # Unknown, never enrolled and wrongly signed look the same from outside on purpose.
     if device is None or device.public_key is None:
         raise SyncRefused(401, "device.signature")
-    message = protocol.request_bytes(method, path, body, code, int(device_time), counter, last_seq)
+    message = signed_requests.request_bytes(method, path, body, code, int(device_time), counter, last_seq)
     superseded = False
-    if not protocol.verify(device.public_key, message, signature):
+    if not signing.verify(device.public_key, message, signature):
         earlier = [k for k in device_keys(session, device) if not k.current]
         if signer(earlier, message, signature) is None:
             raise SyncRefused(401, "device.signature")

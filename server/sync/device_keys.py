@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import Device, DeviceEnrolment
-from sync import protocol
+from sync import signing
 
 # A device enrolled more often than this is not a terminal being repaired; older keys
 # are not tried (a forged request costs one verification per key).
@@ -54,4 +54,4 @@ def device_keys(session: Session, device: Device) -> list[DeviceKey]:
 
 def signer(keys: list[DeviceKey], message: bytes, signature: object) -> DeviceKey | None:
     """The key among `keys` that signed `message`, or None."""
-    return next((k for k in keys if protocol.verify(k.public_key, message, signature)), None)
+    return next((k for k in keys if signing.verify(k.public_key, message, signature)), None)

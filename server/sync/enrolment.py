@@ -28,7 +28,7 @@ from server.models import Community, Device, DeviceEnrolment, User, utcnow
 from server.services import audit
 from server.services.validation import Refused
 from server.texts import _l
-from sync import protocol
+from sync import signing, wire
 
 from .auth import is_revoked
 from .refusals import SyncRefused
@@ -145,8 +145,8 @@ def read_enrol_request(body: Any) -> EnrolRequest:
         raise SyncRefused(422, "enrolment.malformed")
     try:
         # Kept in canonical form, whatever base64 spelling arrived.
-        public_key = protocol.public_key_b64(protocol.load_public_key(body["public_key"]))
-    except (protocol.ProtocolError, ValueError, TypeError):
+        public_key = signing.public_key_b64(signing.load_public_key(body["public_key"]))
+    except (wire.ProtocolError, ValueError, TypeError):
         raise SyncRefused(422, "enrolment.public_key") from None
     software = body.get("software", "")
     if not isinstance(software, str) or len(software) > MAX_SOFTWARE or _CONTROL.search(software):

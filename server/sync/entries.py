@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from server.models import Cycle, DeviceKind
 from server.services.cycle_rules import CycleRules, load_cycle_rules
-from sync.protocol import LogEntry, sha256_hex
+from sync.log_entries import LogEntry
+from sync.wire import sha256_hex
 from voting import Channel, VoteRecord
 
 from .auth import DeviceRef

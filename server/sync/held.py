@@ -35,7 +35,7 @@ from server.models import Cycle, Device, HeldVote, User, utcnow
 from server.services import audit, eligibility
 from server.services.ballot_box import store_votes
 from server.services.cycle_rules import CycleRules, load_cycle_rules, resolve_codes
-from sync.protocol import LogEntry
+from sync.log_entries import LogEntry
 from voting import Ballot, VoteRecord
 from voting.district import district_problems
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask, current_app
 
-from sync import protocol
+from sync import signing
 
 EXTENSION = "spilno.signing_key"
 
@@ -24,7 +24,7 @@ def read_signing_key(pem: object) -> Ed25519PrivateKey:
     # Environment variables often carry a PEM on one line with literal "\n".
     text = pem.replace("\\n", "\n") if "\n" not in pem else pem
     try:
-        return protocol.private_key_from_pem(text.strip().encode("ascii"))
+        return signing.private_key_from_pem(text.strip().encode("ascii"))
     # Whatever the cryptography library finds wrong (not PEM, encrypted, another
     # algorithm), the answer is the same, and it must not echo the text.
     except Exception:
@@ -42,4 +42,4 @@ def signing_key() -> Ed25519PrivateKey:
 
 
 def server_public_key() -> str:
-    return protocol.public_key_b64(signing_key())
+    return signing.public_key_b64(signing_key())

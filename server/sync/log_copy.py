@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import DeviceCheckpoint, DeviceLogEntry
-from sync import protocol
+from sync import log_entries
 
-from .ingest import DAMAGED_KIND
+from .log_apply import DAMAGED_KIND
 
 MAX_ENTRIES = 500  # a page stays about as large as a pushed batch
 
@@ -28,10 +28,12 @@ def entries_page(session: Session, device_id: int, device_code: str, from_seq: i
     entries: list[dict] = []
     for row in rows:
         if row.kind == DAMAGED_KIND:
-            damaged = protocol.DamagedEntry(device_code, row.seq, row.hash, row.payload.get("evidence", ""))
+            damaged = log_entries.DamagedEntry(
+                device_code, row.seq, row.hash, row.payload.get("evidence", "")
+            )
             entries.append(damaged.as_dict())
         else:
-            entry = protocol.LogEntry(
+            entry = log_entries.LogEntry(
                 device_code,
                 row.seq,
                 row.kind,

@@ -1,19 +1,19 @@
-"""The sync API's part of the OpenAPI document (server.api.openapi builds the whole)."""
+"""The sync API's paths in the OpenAPI document: what each device request sends, how it
+is signed, and what it is answered (server.sync.openapi_schemas has the schemas;
+server.api.openapi builds the whole)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from server.api.openapi import EXTRA_PATHS, EXTRA_SCHEMAS, _error, _json, _ref
-from sync.protocol import MAX_BATCH_ENTRIES
+from server.api.openapi import EXTRA_PATHS
+from server.api.openapi_parts import error_response, json_response, schema_ref
 
+from .openapi_schemas import EPOCH_MS
 from .statuses import MAX_STATUSES
 
-HEX64 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
-SEQ = {"type": "integer", "minimum": 1}
-EPOCH_MS = {"type": "integer", "description": "Milliseconds since 1970-01-01 UTC, by the server's clock."}
 SIGNED = (
-    "Signed by the device: the X-Spilno-* headers come from sync.protocol.sign_request over "
+    "Signed by the device: the X-Spilno-* headers come from sync.signed_requests.sign_request over "
     "the method, the path with `?query` when there is one, the SHA-256 of the body (empty for "
     "GET), the device code, the device's clock and its request counter. Device clocks may be hours off; the "
     "offset is recorded, not refused. 401 `device.signature` for an unknown device or a wrong "
@@ -53,7 +53,7 @@ SERVER_TIME = {
     "X-Spilno-Answer-Signature": {
         "description": "Ed25519 signature (base64) by the server's signing key over the canonical"
         ' JSON {"answer": 1, "request": H, "status": S, "body_sha256": B, "time_ms": T}, where H binds'
-        " the answer to its request (sync.protocol.request_binding). A device acts on no answer"
+        " the answer to its request (sync.signed_answers.request_binding). A device acts on no answer"
         " without a valid one.",
         "schema": {"type": "string"},
     },
@@ -66,209 +66,15 @@ SERVER_TIME = {
 
 
 def _ok(schema_name: str, description: str) -> dict:
-    return _json(_ref(schema_name), description, headers=SERVER_TIME)
+    return json_response(schema_ref(schema_name), description, headers=SERVER_TIME)
 
 
 def _signed_errors() -> dict:
     return {
-        "401": _error("`device.signature`: unknown device or wrong signature."),
-        "403": _error("`device.revoked`: the device is revoked."),
+        "401": error_response("`device.signature`: unknown device or wrong signature."),
+        "403": error_response("`device.revoked`: the device is revoked."),
     }
 
-
-def _object(properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"type": "object", "required": sorted(properties), "properties": properties, **extra}
-
-
-COMMUNITY = _object({"id": {"type": "integer"}, "slug": {"type": "string"}, "name": {"type": "string"}})
-STATUS = _object(
-    {
-        "seq": SEQ,
-        "vote_id": {"type": ["string", "null"], "format": "uuid"},
-        "status": {"type": ["string", "null"], "enum": ["counted", "duplicate", "invalid", None]},
-        "reason": {"type": ["string", "null"]},
-        "counted_vote_id": {"type": ["string", "null"], "format": "uuid"},
-    }
-)
-
-EXTRA_SCHEMAS.update(
-    {
-        "SyncEnrolRequest": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["code", "public_key"],
-            "properties": {
-                "code": {
-                    "type": "string",
-                    "maxLength": 64,
-                    "description": "The one-time code from the console, as typed: K7QM-2XPD-9RTA; "
-                    "case, spaces and dashes are ignored. Without it: 401.",
-                },
-                "public_key": {"type": "string", "description": "Base64 of the raw 32-byte Ed25519 key."},
-                "software": {"type": "string", "maxLength": 100},
-            },
-        },
-        "SyncEnrolment": _object(
-            {
-                "device": {"type": "string", "examples": ["T-0001"]},
-                "kind": {"type": "string", "enum": ["terminal", "support_point"]},
-                "community": COMMUNITY,
-                "server_key": {"type": "string", "description": "Base64 Ed25519 key that signs packages."},
-                "server_time_ms": EPOCH_MS,
-            }
-        ),
-        "SyncEnvelope": _object(
-            {
-                "package": {
-                    "type": "string",
-                    "description": "The package as the exact canonical JSON text that was signed: "
-                    "format, version, issued_at, community, server_key, voter_key_secret and the "
-                    "cycles whose voting has not ended, with categories and admitted projects (with "
-                    "their address, budget breakdown and photos' digests and descriptions, when given).",
-                },
-                "signature": {"type": "string"},
-                "key": {"type": "string"},
-            }
-        ),
-        "SyncPackageAnswer": _object(
-            {
-                "envelope": {
-                    "oneOf": [_ref("SyncEnvelope"), {"type": "null"}],
-                    "description": "null when `have` is already the newest version.",
-                },
-                "photos": {
-                    "type": "object",
-                    "additionalProperties": {"type": "string", "contentEncoding": "base64"},
-                    "description": "The project photos the package names (its projects' "
-                    "`photos[].sha256`), SHA-256 hex -> base64 JPEG; empty without an envelope. "
-                    "A device keeps a photo only when its bytes have the digest the signed "
-                    "package gives. All of one package's photos are at most 6 MB.",
-                },
-                "version": {"type": "integer", "minimum": 1},
-                "server_time_ms": EPOCH_MS,
-            }
-        ),
-        "SyncLogEntry": _object(
-            {
-                "device": {"type": "string"},
-                "seq": SEQ,
-                "kind": {"type": "string", "enum": ["vote"]},
-                "payload": {"type": "object", "description": "VoteRecord.canonical_body()."},
-                "package_version": {"type": "integer", "minimum": 0},
-                "clock_offset_ms": {"type": "integer"},
-                "prev_hash": HEX64,
-            },
-            additionalProperties=False,
-        ),
-        "SyncLogBatch": _object(
-            {
-                "protocol": {"const": 1},
-                "device": {"type": "string"},
-                "entries": {
-                    "type": "array",
-                    "minItems": 1,
-                    "maxItems": MAX_BATCH_ENTRIES,
-                    "items": _ref("SyncLogEntry"),
-                },
-                "checkpoint": _object({"seq": SEQ, "hash": HEX64, "signature": {"type": "string"}}),
-            },
-            additionalProperties=False,
-        ),
-        "SyncEntryStatus": STATUS,
-        "SyncPushAnswer": _object(
-            {
-                "acked_seq": {"type": "integer", "minimum": 0},
-                "acked_hash": HEX64,
-                "gap": {
-                    "type": "boolean",
-                    "description": "true: the batch starts after a gap; it is kept and applied "
-                    "when the missing entries arrive. acked_seq is unchanged.",
-                },
-                "statuses": {"type": "array", "items": _ref("SyncEntryStatus")},
-                "revoked": {
-                    "type": "boolean",
-                    "description": "true: the device is revoked; its votes are held, it must take no more.",
-                },
-                "superseded": {
-                    "type": "boolean",
-                    "description": "true: signed by an earlier enrolment's key; this store's new votes "
-                    "are held and it must take no more (the device was enrolled again).",
-                },
-                "server_time_ms": EPOCH_MS,
-            }
-        ),
-        "SyncStatuses": _object(
-            {
-                "statuses": {"type": "array", "maxItems": MAX_STATUSES, "items": _ref("SyncEntryStatus")},
-                "server_time_ms": EPOCH_MS,
-            }
-        ),
-        "SyncEligibility": _object(
-            {
-                "enabled": {
-                    "type": "boolean",
-                    "description": "Whether the community's list applies: only listed keys may vote.",
-                },
-                "version": {"type": "integer", "description": "The list's newest change."},
-                "listed": {
-                    "type": "array",
-                    "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-                    "description": "Voter keys put on the list.",
-                },
-                "unlisted": {
-                    "type": "array",
-                    "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-                    "description": "Voter keys taken off the list.",
-                },
-                "districts": {
-                    "type": "object",
-                    "additionalProperties": {"type": "string", "maxLength": 100},
-                    "description": (
-                        "Where the list places this page's listed residents (voter key: district),"
-                        " for district categories; a listed key not named here lives in none."
-                    ),
-                },
-                "cursor": {
-                    "type": "string",
-                    "description": "Send it back as `since` for the next increment.",
-                },
-                "more": {"type": "boolean", "description": "true: ask again at once, there is more."},
-                "server_time_ms": EPOCH_MS,
-            }
-        ),
-        "SyncVoted": _object(
-            {
-                "voted": {
-                    "type": "array",
-                    "items": _object(
-                        {
-                            "cycle_id": {"type": "integer"},
-                            "voter_keys": {
-                                "type": "array",
-                                "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-                            },
-                        }
-                    ),
-                },
-                "voted_codes": {
-                    "type": "array",
-                    "items": _object(
-                        {
-                            "cycle_id": {"type": "integer"},
-                            "code_ids": {"type": "array", "items": {"type": "string"}},
-                        }
-                    ),
-                },
-                "cursor": {
-                    "type": "string",
-                    "description": "Send it back as `since` for the next increment.",
-                },
-                "more": {"type": "boolean", "description": "true: ask again at once, there is more."},
-                "server_time_ms": EPOCH_MS,
-            }
-        ),
-    }
-)
 
 EXTRA_PATHS.update(
     {
@@ -281,16 +87,20 @@ EXTRA_PATHS.update(
                 "security": [],
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": _ref("SyncEnrolRequest")}},
+                    "content": {"application/json": {"schema": schema_ref("SyncEnrolRequest")}},
                 },
                 "responses": {
                     "200": _ok("SyncEnrolment", "Enrolled."),
-                    "400": _error("The body is not JSON."),
-                    "401": _error("`enrolment.code_required`: no code given."),
-                    "403": _error("`enrolment.invalid`: unknown, used or expired code, or a revoked device."),
-                    "415": _error("The body is not sent as application/json."),
-                    "422": _error("Malformed request (`enrolment.malformed`, `.public_key`, `.software`)."),
-                    "429": _error(
+                    "400": error_response("The body is not JSON."),
+                    "401": error_response("`enrolment.code_required`: no code given."),
+                    "403": error_response(
+                        "`enrolment.invalid`: unknown, used or expired code, or a revoked device."
+                    ),
+                    "415": error_response("The body is not sent as application/json."),
+                    "422": error_response(
+                        "Malformed request (`enrolment.malformed`, `.public_key`, `.software`)."
+                    ),
+                    "429": error_response(
                         "`enrolment.too_many_attempts`: too many codes tried from this address; "
                         "wait `retry_after` seconds (also the Retry-After header)."
                     ),
@@ -316,7 +126,7 @@ EXTRA_PATHS.update(
                 ],
                 "responses": {
                     "200": _ok("SyncPackageAnswer", "The newest version, and its envelope if newer."),
-                    "400": _error("`package.have` is not a whole number."),
+                    "400": error_response("`package.have` is not a whole number."),
                     **_signed_errors(),
                 },
             }
@@ -341,7 +151,7 @@ EXTRA_PATHS.update(
                     },
                 ],
                 "responses": {
-                    "200": _json(
+                    "200": json_response(
                         {
                             "type": "object",
                             "required": ["entries", "checkpoint", "acked_seq"],
@@ -362,7 +172,7 @@ EXTRA_PATHS.update(
                         "A page of the device's log.",
                         headers=SERVER_TIME,
                     ),
-                    "400": _error("`log.from` is not a whole number of at least 1."),
+                    "400": error_response("`log.from` is not a whole number of at least 1."),
                     **_signed_errors(),
                 },
             },
@@ -377,24 +187,24 @@ EXTRA_PATHS.update(
                 "parameters": SIGNATURE_HEADERS,
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": _ref("SyncLogBatch")}},
+                    "content": {"application/json": {"schema": schema_ref("SyncLogBatch")}},
                 },
                 "responses": {
                     "200": _ok("SyncPushAnswer", "Stored (or already stored), or kept past a gap."),
-                    "400": _error("The body is not JSON."),
+                    "400": error_response("The body is not JSON."),
                     **_signed_errors(),
-                    "409": _error(
+                    "409": error_response(
                         "`chain.conflict` (`seq`): an entry the server has, with other content; "
                         "`vote.conflict` (`conflicting_ids`): a vote id stored with other content."
                     ),
-                    "413": _error("The body is too large."),
-                    "415": _error("The body is not sent as application/json."),
-                    "422": _error(
+                    "413": error_response("The body is too large."),
+                    "415": error_response("The body is not sent as application/json."),
+                    "422": error_response(
                         "`batch.invalid` (`rule`), `entry.invalid` (`seq`, `rule`), `chain.broken` "
                         "(`seq`), `checkpoint.signature`. Nothing stored."
                     ),
-                    "429": _error("`sync.too_many_pending`: too many batches wait past a gap."),
-                    "503": _error("`sync.busy`: a concurrent delivery of the same vote; send again."),
+                    "429": error_response("`sync.too_many_pending`: too many batches wait past a gap."),
+                    "503": error_response("`sync.busy`: a concurrent delivery of the same vote; send again."),
                 },
             },
         },
@@ -415,7 +225,7 @@ EXTRA_PATHS.update(
                 ],
                 "responses": {
                     "200": _ok("SyncStatuses", "Statuses of vote entries after since_seq."),
-                    "400": _error("`statuses.since_seq` is not a whole number."),
+                    "400": error_response("`statuses.since_seq` is not a whole number."),
                     **_signed_errors(),
                 },
             }
@@ -439,7 +249,7 @@ EXTRA_PATHS.update(
                 ],
                 "responses": {
                     "200": _ok("SyncVoted", "Voter keys and school codes with a counted vote."),
-                    "400": _error("`voters.since` is not a cursor this server gave."),
+                    "400": error_response("`voters.since` is not a cursor this server gave."),
                     **_signed_errors(),
                 },
             }
@@ -464,7 +274,7 @@ EXTRA_PATHS.update(
                 ],
                 "responses": {
                     "200": _ok("SyncEligibility", "Changes of the eligibility list."),
-                    "400": _error("`eligibility.since` is not a cursor this server gave."),
+                    "400": error_response("`eligibility.since` is not a cursor this server gave."),
                     **_signed_errors(),
                 },
             }

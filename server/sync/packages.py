@@ -20,7 +20,7 @@ services.photo_images) travel beside the envelope in the same signed answer
 (`package_photos`), and a device keeps a photo only if its bytes have the signed digest.
 All photos of one package are at most PACKAGE_PHOTO_BYTES together: with base64 (4/3)
 and the package itself that keeps the answer well under the device's 16 MB limit
-(sync.client.MAX_RESPONSE_BYTES). Over the cap, every project's first photo is taken
+(sync.http_transport.MAX_RESPONSE_BYTES). Over the cap, every project's first photo is taken
 before any second one (then projects in ballot order), so each project keeps a picture
 for as long as the budget allows; the others stay on the public pages only.
 
@@ -57,7 +57,7 @@ from server.models import (
 )
 from server.school.keys import CodeKeys
 from server.services.cycle_rules import funding_body
-from sync import protocol
+from sync import package_envelope, signing, wire
 from sync.packages import package_digest
 from voting import community_voter_secret, format_time
 
@@ -74,7 +74,7 @@ class Package:
         return {**self.body, "version": self.version, "issued_at": format_time(self.issued_at)}
 
     def envelope(self, key: Ed25519PrivateKey) -> dict:
-        return protocol.sign_package(key, self.as_dict())
+        return package_envelope.sign_package(key, self.as_dict())
 
 
 @dataclass(frozen=True)
@@ -270,7 +270,7 @@ def package_body(
     contests = _contest_codes(session, list(cycles))
     photos = _photos(session, [p for c in cycles for p in projects[c.id]])
     return {
-        "format": protocol.PROTOCOL_VERSION,
+        "format": wire.PROTOCOL_VERSION,
         "community": {"id": community.id, "slug": community.slug, "name": community.name},
         "server_key": server_key,
         "voter_key_secret": community_voter_secret(master_secret, community.key_id).hex(),
@@ -326,7 +326,7 @@ def current_package(
     body = package_body(
         session,
         community,
-        server_key=protocol.public_key_b64(signing_key),
+        server_key=signing.public_key_b64(signing_key),
         master_secret=master_secret,
         now=now,
     )

@@ -28,10 +28,10 @@ from server.paper.tally import current_tallies, verify_stored_tallies
 from server.services.cycle_rules import load_cycle_rules, resolve_codes
 from server.services.funding_recount import FundingDifference, recount_funding
 from server.services.tally import add_counts, published_tally
-from sync import protocol
+from sync import log_batches, log_entries, signing
 from voting import CountingInput, VoteRecord, VoteStatus, decide, tally
 
-from .ingest import DAMAGED_KIND
+from .log_apply import DAMAGED_KIND
 
 _STREAM = 2000  # rows fetched at a time: a device's log can be long
 
@@ -171,14 +171,14 @@ def verify_device_chain(session: Session, device: Device) -> ChainReport:
         .order_by(DeviceLogEntry.seq)
         .execution_options(yield_per=_STREAM)
     ).scalars()
-    expected_seq, previous = 1, protocol.genesis_hash(device.code)
+    expected_seq, previous = 1, log_entries.genesis_hash(device.code)
     sound = True  # nothing wrong so far, so a good checkpoint moves verified_up_to
     for row in rows:
         report.entries += 1
         if row.seq != expected_seq:
             report.problems.append(f"entry {expected_seq} is missing (next stored is {row.seq})")
             sound = False
-        entry = protocol.LogEntry(
+        entry = log_entries.LogEntry(
             device.code,
             row.seq,
             row.kind,
@@ -204,11 +204,11 @@ def verify_device_chain(session: Session, device: Device) -> ChainReport:
             sound = False
         checkpoint = checkpoints.pop(row.seq, None)
         if checkpoint is not None:
-            signed = protocol.checkpoint_bytes(device.code, row.seq, checkpoint.hash)
+            signed = log_batches.checkpoint_bytes(device.code, row.seq, checkpoint.hash)
             if checkpoint.hash != actual:
                 report.problems.append(f"checkpoint {row.seq} does not match entry {row.seq}")
                 sound = False
-            elif not protocol.verify(keys.get(checkpoint.enrolment_id) or "", signed, checkpoint.signature):
+            elif not signing.verify(keys.get(checkpoint.enrolment_id) or "", signed, checkpoint.signature):
                 report.problems.append(f"checkpoint {row.seq} is not signed by the device's key")
                 sound = False
             elif sound:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.services.ballot_box import VoteConflict
-from sync import protocol
+from sync import log_batches, log_entries, wire
 
 from . import alarms
 from .alarm_texts import text_of
@@ -61,12 +61,12 @@ def superseded(ref: DeviceRef) -> Tampering:
     )
 
 
-def read_batch(raw: Any, ref: DeviceRef) -> protocol.Batch:
+def read_batch(raw: Any, ref: DeviceRef) -> log_batches.Batch:
     """The batch, strictly read. Malformed structure is a plain 422; an entry that is not
     an entry, or entries that do not hash to their signed checkpoint, is tampering."""
     try:
-        batch = protocol.read_batch(raw)
-    except protocol.ProtocolError as error:
+        batch = log_batches.read_batch(raw)
+    except wire.ProtocolError as error:
         if error.code.startswith("entry."):
             raise invalid_entry(ref, None, error.code) from None
         if error.code == "batch.checkpoint_mismatch" and _well_formed_checkpoint(raw["checkpoint"]):
@@ -85,7 +85,7 @@ def _well_formed_checkpoint(checkpoint: dict) -> bool:
     return (
         type(checkpoint["seq"]) is int
         and isinstance(checkpoint["hash"], str)
-        and protocol.HEX64.fullmatch(checkpoint["hash"]) is not None
+        and wire.HEX64.fullmatch(checkpoint["hash"]) is not None
     )
 
 
@@ -126,7 +126,7 @@ def chain_conflict(ref: DeviceRef, seq: int, stored_hash: str | None, offered_ha
     )
 
 
-def bad_checkpoint_signature(ref: DeviceRef, batch: protocol.Batch) -> Tampering:
+def bad_checkpoint_signature(ref: DeviceRef, batch: log_batches.Batch) -> Tampering:
     return Tampering(
         422,
         "checkpoint.signature",
@@ -136,14 +136,14 @@ def bad_checkpoint_signature(ref: DeviceRef, batch: protocol.Batch) -> Tampering
     )
 
 
-def check_links(ref: DeviceRef, entries: list[protocol.AnyEntry], prev_seq: int, prev_hash: str) -> None:
+def check_links(ref: DeviceRef, entries: list[log_entries.AnyEntry], prev_seq: int, prev_hash: str) -> None:
     try:
-        protocol.check_chain(entries, ref.code, prev_seq, prev_hash)
-    except protocol.ProtocolError as error:
+        log_entries.check_chain(entries, ref.code, prev_seq, prev_hash)
+    except wire.ProtocolError as error:
         # Name the first entry that does not follow, for the alarm and the device's log.
         expected, broken_at = prev_hash, None
         for entry in entries:
-            damaged = isinstance(entry, protocol.DamagedEntry)
+            damaged = isinstance(entry, log_entries.DamagedEntry)
             if entry.device != ref.code or (not damaged and entry.prev_hash != expected):
                 broken_at = entry.seq
                 break
@@ -153,7 +153,7 @@ def check_links(ref: DeviceRef, entries: list[protocol.AnyEntry], prev_seq: int,
         raise broken(ref, broken_at, error.code) from None
 
 
-def damaged_entry(ref: DeviceRef, entry: protocol.DamagedEntry) -> Tampering:
+def damaged_entry(ref: DeviceRef, entry: log_entries.DamagedEntry) -> Tampering:
     """Not a refusal: the intact entries around it are taken. Only its alarm is used."""
     return Tampering(
         200,
@@ -181,9 +181,9 @@ def vote_conflict(ref: DeviceRef, conflict: VoteConflict) -> Tampering:
     )
 
 
-def read_pending(ref: DeviceRef, raw: dict) -> protocol.Batch:
+def read_pending(ref: DeviceRef, raw: dict) -> log_batches.Batch:
     # It was read strictly when it arrived; failing now means the stored row changed.
     try:
-        return protocol.read_batch(raw)
-    except protocol.ProtocolError as error:
+        return log_batches.read_batch(raw)
+    except wire.ProtocolError as error:
         raise broken(ref, None, error.code) from None

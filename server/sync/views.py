@@ -3,7 +3,7 @@ packages, push their signed logs and read their votes' standings.
 
 Views only parse, call a service and render; every answer is JSON, errors too, and
 carries X-Spilno-Server-Time so a device can learn its clock's offset even from a refusal,
-and every answer is signed (sync.protocol.sign_answer) and bound to its request.
+and every answer is signed (sync.signed_answers.sign_answer) and bound to its request.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from server.errors import TITLES
 from server.i18n import _
 from server.models import Community, Device, utcnow
 from server.services import eligibility
-from sync import protocol
+from sync import signed_answers, wire
 
 from . import alarms
 from .alarm_texts import text_of
@@ -59,9 +59,9 @@ def sign_answer(response: Response) -> Response:
         sent = b"" if request_signature else request.get_data(cache=True)
     except RequestEntityTooLarge:
         sent = b""  # an oversized enrolment: its refusal binds to nothing the device sent
-    binding = protocol.request_binding(request_signature, sent)
+    binding = signed_answers.request_binding(request_signature, sent)
     response.headers.update(
-        protocol.sign_answer(signing_key(), binding, response.status_code, body, epoch_ms(utcnow()))
+        signed_answers.sign_answer(signing_key(), binding, response.status_code, body, epoch_ms(utcnow()))
     )
     return response
 
@@ -145,7 +145,7 @@ def _note_forged_request(session: Any) -> None:
     an alarm for the device's community when the code names a device (counted up on
     one open alarm per device and route, so a flood cannot bury the fleet page)."""
     code = request.headers.get("X-Spilno-Device", "")[:20]
-    named = protocol.DEVICE_CODE.fullmatch(code) is not None
+    named = wire.DEVICE_CODE.fullmatch(code) is not None
     current_app.logger.warning(
         "sync: refused a request not signed by a device key (device %r, %s %s, from %s)",
         code if named else "?",
@@ -225,7 +225,7 @@ def package() -> Response:
     if have >= 2**31 - 1:  # versions are 32-bit in the database; no honest device gets near
         raise SyncRefused(400, "package.have")
     digest = request.args.get("digest", "")
-    if digest and not protocol.HEX64.fullmatch(digest):
+    if digest and not wire.HEX64.fullmatch(digest):
         raise SyncRefused(400, "package.digest")
     session = db.session()
     community = session.get(Community, device.community_id)
@@ -362,3 +362,4 @@ def init_app(app: Flask) -> None:
 
 # The OpenAPI description of these routes joins the API's document when imported.
 from . import openapi as _openapi  # noqa: E402,F401
+from . import openapi_schemas as _openapi_schemas  # noqa: E402,F401

@@ -22,12 +22,12 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from server.db import make_engine, upgrade
-from server.demo import make_cycle
+from server.demo_cycles import make_cycle
 from server.models import Community, Device, User, utcnow
 from server.services.devices import register_device
 from server.services.users import create_user
 from server.sync.enrolment import issue_enrolment_code
-from sync.protocol import generate_private_key, private_key_to_pem
+from sync.signing import generate_private_key, private_key_to_pem
 from tests.conftest import IN_CI, PG_ADMIN_URL, _pg_reachable
 
 from .harness import ServerProcess, Terminal, Transcript, in_parallel

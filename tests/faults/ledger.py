@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from server.models import Alarm, Cycle, Device, DeviceLogEntry, HeldVote, Vote
 from server.services.cycle_rules import load_cycle_rules
 from server.services.tally import running_tally
-from server.sync.ingest import DAMAGED_KIND
+from server.sync.log_apply import DAMAGED_KIND
 from server.sync.recount import recount_cycle
-from sync import protocol
+from sync import log_entries, wire
 from voting import CountingInput, VoteRecord, decide, tally
 
 from .harness import Terminal
@@ -47,10 +47,10 @@ def _server_copy(session: Session, device: Device, seq: int) -> str:
     row = session.scalars(
         select(DeviceLogEntry).where(DeviceLogEntry.device_id == device.id, DeviceLogEntry.seq == seq)
     ).one()
-    entry = protocol.LogEntry(
+    entry = log_entries.LogEntry(
         device.code, row.seq, row.kind, row.payload, row.package_version, row.clock_offset_ms, row.prev_hash
     )
-    return protocol.canonical_json(entry.as_dict()).decode()
+    return wire.canonical_json(entry.as_dict()).decode()
 
 
 def check_counted_exactly_once(
@@ -118,18 +118,16 @@ def check_counted_exactly_once(
                 if seq in damaged:
                     # Kept as evidence, never counted: only an entry that really no
                     # longer reads as written may arrive so.
-                    assert protocol.sha256_hex(text.encode()) != entry_hash, (
+                    assert wire.sha256_hex(text.encode()) != entry_hash, (
                         f"{context}{terminal.code} entry {seq} is intact but arrived as damaged"
                     )
                     continue
-                if protocol.sha256_hex(text.encode()) != entry_hash:
+                if wire.sha256_hex(text.encode()) != entry_hash:
                     # Damaged on the terminal after it was delivered: the reference is
                     # the entry the terminal recorded the hash of when writing it, which
                     # the server's copy must still be.
                     text = _server_copy(session, device, seq)
-                assert protocol.sha256_hex(text.encode()) == entry_hash, (
-                    f"{terminal.code} entry {seq} altered"
-                )
+                assert wire.sha256_hex(text.encode()) == entry_hash, f"{terminal.code} entry {seq} altered"
                 record = VoteRecord.from_canonical_body(json.loads(text)["payload"])
                 if record.vote_id in not_counted:
                     continue  # held for a moderator (or rejected by one): not a vote yet

@@ -12,7 +12,7 @@ import json
 import urllib.error
 import urllib.request
 
-from sync import protocol
+from sync import signed_answers, signed_requests, signing
 
 from .harness import Terminal
 from .proxy import LOG_PUSH, http_message
@@ -122,12 +122,12 @@ def test_a_server_host_with_another_signing_key_changes_nothing_and_says_why(wor
     the alarm names the cause, and the votes go up once the right host answers."""
     (terminal,) = world.take(1)
     terminal.cast(6)
-    other = protocol.generate_private_key()
+    other = signing.generate_private_key()
 
     def other_host(request: bytes, response: bytes) -> bytes:
         head, body = _head_and_body(response)
         signature = _header(_head_and_body(request)[0], b"X-Spilno-Signature")
-        binding = protocol.request_binding(signature.decode() if signature else None, b"")
+        binding = signed_answers.request_binding(signature.decode() if signature else None, b"")
         status = int(head.split(b" ", 2)[1])
         kept = [
             line
@@ -136,7 +136,7 @@ def test_a_server_host_with_another_signing_key_changes_nothing_and_says_why(wor
             not in (b"x-spilno-answer-signature", b"x-spilno-answer-key", b"x-spilno-server-time")
         ]
         server_time = int(_header(head, b"X-Spilno-Server-Time") or 0)
-        signed = protocol.sign_answer(other, binding, status, body, server_time)
+        signed = signed_answers.sign_answer(other, binding, status, body, server_time)
         extra = [f"{k}: {v}".encode() for k, v in signed.items()]
         return http_message(b"\r\n".join(kept + extra), body)
 
@@ -157,8 +157,8 @@ def test_requests_forged_in_a_terminals_name_raise_one_counted_alarm(world, alar
             headers={
                 "X-Spilno-Device": terminal.code,
                 "X-Spilno-Time": "1800000000000",
-                "X-Spilno-Signature": protocol.sign(protocol.generate_private_key(), b"x"),
-                protocol.COUNTER_HEADER: str(attempt + 1),
+                "X-Spilno-Signature": signing.sign(signing.generate_private_key(), b"x"),
+                signed_requests.COUNTER_HEADER: str(attempt + 1),
             },
         )
         try:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from server.models import Device, DeviceLogEntry, Vote
 from server.services.devices import revoke_device
 from server.sync import alarms as alarm_kinds
-from sync import protocol
+from sync import log_batches, log_entries, signed_requests, signing, wire
 from sync.client import SyncClient
 from sync.device_store import DeviceStore
 from tests.factories import stored_vote
@@ -48,9 +48,9 @@ def _refused(run, code: str) -> None:
     assert code in run.stdout + run.stderr, run
 
 
-def _entries(terminal: Terminal, first_seq: int) -> list[protocol.LogEntry]:
+def _entries(terminal: Terminal, first_seq: int) -> list[log_entries.LogEntry]:
     return [
-        protocol.LogEntry.from_dict(json.loads(text))
+        log_entries.LogEntry.from_dict(json.loads(text))
         for seq, _, text in terminal.log_rows()
         if seq >= first_seq
     ]
@@ -59,13 +59,13 @@ def _entries(terminal: Terminal, first_seq: int) -> list[protocol.LogEntry]:
 def _device_key(terminal: Terminal):
     with sqlite3.connect(f"file:{terminal.store}?mode=ro", uri=True) as conn:
         pem = conn.execute("SELECT private_key_pem FROM identity").fetchone()[0]
-    return protocol.private_key_from_pem(pem.encode())
+    return signing.private_key_from_pem(pem.encode())
 
 
 def _post_log(url: str, key, device: str, body: bytes) -> tuple[int, dict]:
     """POST /api/v1/sync/log with the request signed by `key` in `device`'s name."""
     path = "/api/v1/sync/log"
-    headers = protocol.sign_request(key, "POST", path, body, device, int(time.time() * 1000))
+    headers = signed_requests.sign_request(key, "POST", path, body, device, int(time.time() * 1000))
     host, port = url.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
     try:
@@ -285,8 +285,8 @@ def test_batch_signed_with_another_key_is_refused_with_an_alarm(world, alarms):
     terminal.cast(10)
     _synced(terminal.sync())
     terminal.cast(5)
-    entries, stranger = _entries(terminal, 11), protocol.generate_private_key()
-    forged = protocol.canonical_json(protocol.make_batch(stranger, terminal.code, entries))
+    entries, stranger = _entries(terminal, 11), signing.generate_private_key()
+    forged = wire.canonical_json(log_batches.make_batch(stranger, terminal.code, entries))
 
     status, answer = _post_log(world.proxy.url, _device_key(terminal), terminal.code, forged)
     assert (status, answer["error"]["code"]) == (422, "checkpoint.signature"), answer

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from qr_codes.codes import ALPHABET, CodeError, format_code, normalise, verifier
-from sync import protocol
+from sync import package_envelope, signing, wire
 from sync.device_store import DeviceStore
 from voting import IdentityKind, VoterKey
 
@@ -95,7 +95,7 @@ def make_package(
         ],
     }
     return {
-        "format": protocol.PROTOCOL_VERSION,
+        "format": wire.PROTOCOL_VERSION,
         "version": version,
         "issued_at": iso(now),
         "community": community,
@@ -198,11 +198,11 @@ class PackageSigner:
     """The server's signing key, nothing more: the terminal never talks to a server here."""
 
     def __init__(self) -> None:
-        self.key = protocol.generate_private_key()
-        self.public_key = protocol.public_key_b64(self.key)
+        self.key = signing.generate_private_key()
+        self.public_key = signing.public_key_b64(self.key)
 
     def envelope(self, package: dict | None = None, **options) -> dict:
-        return protocol.sign_package(self.key, package or make_package(self.public_key, **options))
+        return package_envelope.sign_package(self.key, package or make_package(self.public_key, **options))
 
 
 def enrolled_store(path: Path, server: PackageSigner, *, with_package: bool = True, **options) -> DeviceStore:
@@ -211,7 +211,7 @@ def enrolled_store(path: Path, server: PackageSigner, *, with_package: bool = Tr
         device=DEVICE,
         kind="terminal",
         community=COMMUNITY,
-        private_key_pem=protocol.private_key_to_pem(protocol.generate_private_key()),
+        private_key_pem=signing.private_key_to_pem(signing.generate_private_key()),
         server_url=UNREACHABLE_SERVER,
         server_key=server.public_key,
     )

@@ -27,7 +27,7 @@ from kiosk.terminal import CODE_NOT_VALID_HERE, Terminal, Unavailable
 from kiosk.visit import Step, Timing
 from kiosk.voting_switch import VotingSwitch
 from qr_codes.codes import ALPHABET, CodeError, new_code, normalise
-from sync.packages import open_cycles, open_school_contests
+from sync.package_parser import parse_package
 from voting import Channel
 
 from .conftest import SERVICE_PIN_HASH, ManualClock
@@ -276,7 +276,7 @@ def test_the_same_code_again_on_this_terminal_is_refused(flow, store):
 
 
 def test_a_code_the_server_listed_as_spent_elsewhere_is_refused_offline(flow, store):
-    # What sync.client.pull_voters keeps from the server's voted_codes.
+    # What sync.server_pulls.ServerPulls.pull_voters keeps from the server's voted_codes.
     store.add_voted_elsewhere([(CONTEST, f"code:{code_id(SECOND_CODE)}")], cursor="1")
     show(flow, card_url(SECOND_CODE))
     assert refused_with(flow, ALREADY_VOTED_ELSEWHERE)
@@ -398,9 +398,9 @@ def test_the_default_handlers_claim_card_addresses_and_bare_codes_only():
 
 
 def test_school_budget_cycles_are_never_offered_to_residents_or_the_vote_simulators(signer):
-    package = make_package(
-        signer.public_key, cycles=make_package(signer.public_key)["cycles"] + school_cycles()
+    package = parse_package(
+        make_package(signer.public_key, cycles=make_package(signer.public_key)["cycles"] + school_cycles())
     )
     now = datetime.now(UTC)
-    assert [c["id"] for c in open_cycles(package, now)] == [31]
-    assert [c["id"] for c in open_school_contests(package, now)] == [CONTEST, OTHER_CONTEST]
+    assert [c.id for c in package.open_cycles(now)] == [31]
+    assert [c.id for c in package.open_school_contests(now)] == [CONTEST, OTHER_CONTEST]

@@ -14,7 +14,7 @@ from kiosk.session import NOT_RECORDED, PIN_LOCKED, PIN_WRONG, VOTING_ENDED, Ter
 from kiosk.terminal import Terminal
 from kiosk.visit import Step, Timing, WrongStep
 from kiosk.voting_switch import VotingSwitch
-from sync.device_store import StoreError
+from sync.store_file import StoreError
 from voting import Channel
 
 from .conftest import SERVICE_PIN, SERVICE_PIN_HASH, ManualClock

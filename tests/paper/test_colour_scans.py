@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from paper import sheet_imaging
+from paper import image_codec
 from paper.inputs import Limits, _png_may_be_transparent, pages_from_bytes, read_pages
 from paper.layout import build_layout
 from paper.reader import SheetReader
@@ -135,13 +135,13 @@ def test_transparent_pixels_are_white_paper_and_half_transparent_ones_are_blende
 
 def test_an_opaque_png_is_decoded_straight_to_grey_and_a_transparent_one_is_not(monkeypatch, pngs):
     seen = []
-    decode = sheet_imaging.decode_image
+    decode = image_codec.decode_image
 
     def spy(data, **options):
         seen.append(options.get("transparent", False))
         return decode(data, **options)
 
-    monkeypatch.setattr(sheet_imaging, "decode_image", spy)
+    monkeypatch.setattr(image_codec, "decode_image", spy)
     for data in pngs.values():
         list(pages_from_bytes("scan.png", data))
     assert seen == [False] * 5 + [True] * 5

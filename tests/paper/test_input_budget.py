@@ -32,7 +32,8 @@ _CHILD = textwrap.dedent(
     """
     import json, resource, sys
     from paper.layout import build_layout
-    from paper.reader import SheetReader, read_files
+    from paper.reader import SheetReader
+    from paper.scan_files import read_files
     from tests.paper.corpus import TEST_FORM_KEY, sample_cycle
 
     reader = SheetReader([build_layout(sample_cycle())], TEST_FORM_KEY)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from paper import png_inflate, sheet_imaging
+from paper import image_codec, png_inflate
 
 
 def _chunk(tag: bytes, body: bytes) -> bytes:
@@ -64,7 +64,7 @@ def _direct(data: bytes) -> np.ndarray | None:
 
 
 def _same_as_libpng(data: bytes) -> None:
-    ours, theirs = sheet_imaging.decode_image(data), _direct(data)
+    ours, theirs = image_codec.decode_image(data), _direct(data)
     if theirs is None or theirs.size == 0:
         assert ours is None
     else:

@@ -14,9 +14,9 @@ import cv2
 import numpy as np
 import pytest
 
-from paper import reader as reader_module
-from paper import sheet_imaging
+from paper import corner_marks, ink_measure, overview, qr_decoders
 from paper.layout import build_layout
+from paper.paper_map import PaperMap
 from paper.reader import SheetReader
 from tests.paper.corpus import (
     TEST_FORM_KEY,
@@ -57,11 +57,11 @@ def _pictures() -> list[np.ndarray]:
 PICTURES = _pictures()
 
 
-def _whole_picture_options(gray: np.ndarray) -> list[sheet_imaging.CornerMarks]:
-    view = sheet_imaging.overview(gray)
-    candidates = sheet_imaging._mark_candidates(view)
-    four = sheet_imaging._four_marks(candidates, view.factor)
-    return ([four] if four is not None else []) + sheet_imaging._three_marks(
+def _whole_picture_options(gray: np.ndarray) -> list[corner_marks.CornerMarks]:
+    view = overview.overview(gray)
+    candidates = corner_marks._mark_candidates(view)
+    four = corner_marks._four_marks(candidates, view.factor)
+    return ([four] if four is not None else []) + corner_marks._three_marks(
         candidates, view.factor, gray.shape
     )
 
@@ -70,7 +70,7 @@ def _whole_picture_options(gray: np.ndarray) -> list[sheet_imaging.CornerMarks]:
 def test_the_corners_searched_first_give_the_marks_the_whole_picture_gives(index):
     gray = PICTURES[index]
     expected = _whole_picture_options(gray)
-    found = list(sheet_imaging.corner_mark_options(gray))
+    found = list(corner_marks.corner_mark_options(gray))
     assert len(found) == len(expected)
     for got, want in zip(found, expected, strict=True):
         assert np.array_equal(got.centres, want.centres)
@@ -78,7 +78,7 @@ def test_the_corners_searched_first_give_the_marks_the_whole_picture_gives(index
 
 
 def test_most_scans_and_photos_find_their_marks_in_the_corners():
-    shown = [sheet_imaging._corner_candidates(sheet_imaging.overview(g)) is not None for g in PICTURES]
+    shown = [corner_marks._corner_candidates(overview.overview(g)) is not None for g in PICTURES]
     assert sum(shown) >= 0.75 * len(shown)
 
 
@@ -90,16 +90,16 @@ def test_a_mark_far_from_its_corner_is_left_to_the_whole_search():
     framed = np.full_like(gray, 255)
     top, left = gray.shape[0] // 4, gray.shape[1] // 4
     framed[top : top + small.shape[0], left : left + small.shape[1]] = small
-    assert sheet_imaging._corner_candidates(sheet_imaging.overview(framed)) is None
-    found = list(sheet_imaging.corner_mark_options(framed))
+    assert corner_marks._corner_candidates(overview.overview(framed)) is None
+    found = list(corner_marks.corner_mark_options(framed))
     expected = _whole_picture_options(framed)
     assert [m.centres.tolist() for m in found] == [m.centres.tolist() for m in expected]
 
 
 @pytest.mark.parametrize("index", [0, 1, 2, 12, 16])
 def test_a_part_of_the_overview_is_the_same_pixels_as_the_whole(index):
-    view = sheet_imaging.overview(PICTURES[index])
-    whole = sheet_imaging.Overview(PICTURES[index]).small
+    view = overview.overview(PICTURES[index])
+    whole = overview.Overview(PICTURES[index]).small
     rows, cols = view.shape
     for top, bottom, left, right in [
         (0, rows, 0, cols),
@@ -113,16 +113,16 @@ def test_a_part_of_the_overview_is_the_same_pixels_as_the_whole(index):
 @pytest.mark.parametrize("index", [0, 4, 12, 16, 20])
 def test_the_paper_at_a_few_boxes_is_the_whole_maps_paper(index):
     gray = PICTURES[index]
-    small = sheet_imaging.overview(gray).small
+    small = overview.overview(gray).small
     window = max(3, (max(small.shape) // 28) | 1)
     whole = cv2.dilate(cv2.medianBlur(small, 5), cv2.getStructuringElement(cv2.MORPH_RECT, (window, window)))
-    factor = sheet_imaging.overview(gray).factor
+    factor = overview.overview(gray).factor
     rng = random.Random(index)
     height, width = gray.shape
     for count in (1, 6, 18, 60):
         column = rng.uniform(0, width)
         points = [(column + rng.uniform(-3, 3), rng.uniform(-10, height + 10)) for _ in range(count)]
-        levels = sheet_imaging.PaperMap(gray).levels_at(points)
+        levels = PaperMap(gray).levels_at(points)
         for (x, y), level in zip(points, levels, strict=True):
             row = min(small.shape[0] - 1, max(0, int(y / factor)))
             col = min(small.shape[1] - 1, max(0, int(x / factor)))
@@ -134,8 +134,8 @@ def test_percentile_and_median_by_hand_are_numpys():
     for size in [1, 2, 3, 4, 17 * 17, 18 * 18, 68 * 68, 1001]:
         for _ in range(20):
             values = rng.integers(0, 256, size, dtype=np.uint8)
-            assert reader_module._percentile(values, 90) == float(np.percentile(values, 90))
-            assert reader_module._median_exact(values) == float(np.median(values))
+            assert ink_measure._percentile(values, 90) == float(np.percentile(values, 90))
+            assert ink_measure._median_exact(values) == float(np.median(values))
 
 
 def _edges_by_walking(profile: np.ndarray, start: float, side: float, reach: int) -> tuple[int, float, float]:
@@ -165,7 +165,7 @@ def test_a_box_border_is_found_where_the_shift_by_shift_walk_finds_it():
         start, side, reach = float(rng.uniform(5, 20)), float(rng.uniform(10, 40)), 9
         if round(start + side - 1) + reach >= length:
             continue
-        assert reader_module._find_edges(profile, start, side, reach) == _edges_by_walking(
+        assert ink_measure._find_edges(profile, start, side, reach) == _edges_by_walking(
             profile, start, side, reach
         )
 
@@ -196,6 +196,6 @@ def test_when_zxing_cannot_read_the_code_zbar_and_opencv_still_do(reader, monkey
             raise RuntimeError("zxing-cpp failed")
         return []
 
-    monkeypatch.setattr(sheet_imaging, "zxing_qr_texts", failing)
+    monkeypatch.setattr(qr_decoders, "zxing_qr_texts", failing)
     assert [_verdicts(reader.read_gray(gray)) for gray in pictures] == expected
     assert calls  # it was asked, and its failure did not cost the page

@@ -17,9 +17,10 @@ from PIL import Image
 
 from paper.reader import SheetReader, reader_for_package
 from paper.review import keep_reading
-from paper.sheet_store import SheetStore, read_with_previews, sheets_path_for
+from paper.scan_files import read_with_previews
+from paper.sheet_store import SheetStore, sheets_path_for
 from support_point.commit import cycles_of
-from sync import protocol
+from sync import signing
 from sync.device_store import DeviceStore
 from tests.kiosk.terminal_setup import COMMUNITY, PackageSigner, make_package
 from tests.paper.corpus import Distortion, MarkKind, encode, make_sheet, sample_cycle
@@ -81,7 +82,7 @@ def enrolled_point(tmp_path: Path, kind: str = "support_point") -> tuple[Path, d
         device="S-0001",
         kind=kind,
         community=COMMUNITY,
-        private_key_pem=protocol.private_key_to_pem(protocol.generate_private_key()),
+        private_key_pem=signing.private_key_to_pem(signing.generate_private_key()),
         server_url="http://127.0.0.1:9",
         server_key=signer.public_key,
     )

@@ -16,7 +16,8 @@ from server.api.openapi import build_openapi
 from voting.messages import MESSAGES
 
 API_DIR = Path(server.api.__file__).parent
-INTEGRATION = API_DIR.parent / "services" / "integration.py"
+# Where pushed batches are read, and their problems named.
+READERS = [API_DIR.parent / "services" / name for name in ("pushed_fields.py", "pushed_votes.py")]
 API_PO = API_DIR.parent / "translations" / "en" / "api.po"
 
 
@@ -93,9 +94,10 @@ def test_every_api_message_has_an_english_translation():
 
 def test_every_problem_code_the_service_raises_has_a_text(app):
     # problems.add(index, field, CODE, ...): the third argument of every call.
-    tree = ast.parse(INTEGRATION.read_text(encoding="utf-8"))
+    trees = [ast.parse(path.read_text(encoding="utf-8")) for path in READERS]
     codes = {
         node.args[2].value
+        for tree in trees
         for node in ast.walk(tree)
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)

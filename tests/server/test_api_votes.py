@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 from server.models import Alarm, Base, Vote
 from server.services.ballot_box import store_votes
 from server.services.cycle_rules import load_cycle_rules
-from server.services.integration import read_cast_at
+from server.services.pushed_fields import read_cast_at
 from server.services.tally import running_tally
 from tests.factories import stored_vote
 from voting import Channel, VoteRecord

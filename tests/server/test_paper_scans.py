@@ -10,11 +10,11 @@ import cv2
 import pytest
 from sqlalchemy import func, select, text
 
-from paper import review
+from paper import review, sheet_state
 from paper.reading import BoxReading, SheetReading
 from paper.sheet_vote import sheet_vote_id
 from server.models import AuditEvent, Community, PaperScanDecision, PaperScanSheet, Project, Vote, utcnow
-from server.paper.scan_store import ms
+from server.paper.scan_rows import ms
 from server.paper.scans import commit_ready, import_scans, server_sheet_vote_id, store_for
 from server.services.cycle_rules import PAPER_SCAN_GRACE
 from server.sync.packages import cycle_body
@@ -120,7 +120,7 @@ def test_an_unclear_mark_waits_for_a_person_and_decisions_are_kept_with_who_and_
     assert "sheet.marginal_mark" in result.pages[0].reasons
     store = store_for(session, setup["cycle"], user=setup["user"])
     [sheet] = store.sheets("review")
-    state = review.evaluate(sheet, store.pages_of(sheet.cycle_id, sheet.serial), [], setup["body"])
+    state = sheet_state.evaluate(sheet, store.pages_of(sheet.cycle_id, sheet.serial), [], setup["body"])
     # The scribble may spill into a neighbour's box too: every unclear box waits for a person.
     assert small[1] in {b.project_id for b in state.unclear}
     for box in state.unclear:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+from dataclasses import replace
 
 import pytest
 from PIL import Image
@@ -14,9 +15,10 @@ from sqlalchemy import select
 from server.models import Project
 from server.services.project_details import add_photo
 from server.sync import packages as server_packages
-from sync import protocol
+from sync import package_envelope, signing, wire
 from sync.device_store import DeviceStore
-from sync.packages import project_details, verified_photos
+from sync.package_parser import parse_package, project_details
+from sync.packages import verified_photos
 
 from .test_sync_support import enrolled_device
 
@@ -39,7 +41,7 @@ def device_store(tmp_path, community, server_key) -> DeviceStore:
         device="T-0001",
         kind="terminal",
         community={"id": community.id, "slug": community.slug, "name": community.name},
-        private_key_pem=protocol.private_key_to_pem(protocol.generate_private_key()),
+        private_key_pem=signing.private_key_to_pem(signing.generate_private_key()),
         server_url="http://127.0.0.1:9",
         server_key=server_key,
     )
@@ -70,7 +72,7 @@ def test_details_and_photos_are_signed_and_verified_on_the_device(
     community, _cycle, first, second, photos = with_details
     terminal = enrolled_device(client, session, make, community)
     answer = pull(terminal)
-    package = protocol.open_package(answer["envelope"], terminal.server_key)
+    package = package_envelope.open_package(answer["envelope"], terminal.server_key)
     packaged = {p["id"]: p for p in package["cycles"][0]["projects"]}
     assert packaged[first.id]["address"] == "вул. Шевченка, 12"
     assert packaged[first.id]["budget"] == first.budget_lines
@@ -83,7 +85,7 @@ def test_details_and_photos_are_signed_and_verified_on_the_device(
     stored = store.store_package(answer["envelope"], photos=answer["photos"])
     for photo in photos:
         assert store.photo(photo.sha256) == photo.data
-    details = project_details(next(p for p in stored.package["cycles"][0]["projects"] if p["id"] == first.id))
+    details = next(p for p in stored.content.cycles[0].projects if p.id == first.id).details
     assert details.address == "вул. Шевченка, 12"
     assert [(b.item, b.amount) for b in details.budget] == [("Лавки", first.cost - 100), ("Монтаж", 100)]
     assert [p.alt("en") for p in details.photos] == [
@@ -108,13 +110,15 @@ def test_the_device_keeps_no_photo_the_package_does_not_sign(client, make, sessi
     forged[photos[0].sha256] = base64.b64encode(photo_bytes(250)).decode()  # other bytes, same name
     forged[photos[1].sha256] = "not base64 at all!"
     stranger = photo_bytes(99)
-    forged[protocol.sha256_hex(stranger)] = base64.b64encode(stranger).decode()  # named by no package
+    forged[wire.sha256_hex(stranger)] = base64.b64encode(stranger).decode()  # named by no package
     store = device_store(tmp_path, community, terminal.server_key)
     store.store_package(answer["envelope"], photos=forged)
     assert store.photo(photos[0].sha256) is None and store.photo(photos[1].sha256) is None
-    assert store.photo(protocol.sha256_hex(stranger)) is None
+    assert store.photo(wire.sha256_hex(stranger)) is None
     assert store.photo(photos[2].sha256) == photos[2].data  # the honest one is kept
-    assert verified_photos({"cycles": []}, forged) == {} and verified_photos({}, "junk") == {}
+    read = parse_package(package_envelope.open_package(answer["envelope"], terminal.server_key))
+    without_cycles = replace(read, cycles=())
+    assert verified_photos(without_cycles, forged) == {} and verified_photos(read, "junk") == {}
 
 
 def test_a_package_without_details_reads_as_before(tmp_path):
@@ -133,7 +137,7 @@ def test_over_the_package_cap_every_project_keeps_its_first_photo(
     monkeypatch.setattr(server_packages, "PACKAGE_PHOTO_BYTES", photos[0].size + photos[2].size)
     terminal = enrolled_device(client, session, make, community)
     answer = pull(terminal)
-    package = protocol.open_package(answer["envelope"], terminal.server_key)
+    package = package_envelope.open_package(answer["envelope"], terminal.server_key)
     packaged = {p["id"]: p for p in package["cycles"][0]["projects"]}
     assert [p["sha256"] for p in packaged[first.id]["photos"]] == [photos[0].sha256]
     assert [p["sha256"] for p in packaged[second.id]["photos"]] == [photos[2].sha256]

@@ -9,7 +9,7 @@ import pytest
 
 from server.api.openapi import build_openapi
 from server.services import cycles as cycle_service
-from server.services import integration
+from server.services import pushed_fields, pushed_votes
 from server.sync.auth import DeviceRef
 from server.sync.entries import EntryInvalid, read_vote
 from sync.device_store import DeviceStore
@@ -71,8 +71,8 @@ def api_item(count: int) -> dict:
 
 @pytest.mark.parametrize("count, accepted", [(55, True), (MAX_SELECTIONS, True), (MAX_SELECTIONS + 1, False)])
 def test_the_integration_api_takes_exactly_what_a_record_can_carry(count, accepted):
-    problems = integration.Problems()
-    record = integration._read_item(problems, 0, api_item(count), b"x" * 32, "online")
+    problems = pushed_fields.Problems()
+    record = pushed_votes._read_item(problems, 0, api_item(count), b"x" * 32, "online")
     assert (record is not None) is accepted
     if not accepted:
         assert [(p.code, p.params) for p in problems.kept] == [

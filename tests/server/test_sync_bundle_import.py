@@ -18,7 +18,7 @@ from sqlalchemy import select
 from server.models import Alarm, AuditEvent, Community, Device, HeldVote, PendingBatch, Role
 from server.services.tally import running_tally
 from server.sync.bundle_cli import import_bundle_command
-from sync import protocol
+from sync import log_batches, signing, wire
 from sync.bundle import export_bundle
 from sync.device_store import DeviceStore
 from tests.conftest import both_databases
@@ -56,7 +56,7 @@ class Terminal:
             entry = self.store.append_vote(record)
             self.device.log.append(entry)
 
-    def bundle(self, path, batch_size: int = protocol.MAX_BATCH_ENTRIES):
+    def bundle(self, path, batch_size: int = log_batches.MAX_BATCH_ENTRIES):
         export_bundle(self.store, path, batch_size=batch_size)
         return path
 
@@ -68,7 +68,7 @@ def terminal_of(client, session, make, community, cycle, tmp_path, name="termina
         device=device.code,
         kind="terminal",
         community={"id": community.id, "slug": community.slug, "name": community.name},
-        private_key_pem=protocol.private_key_to_pem(device.key),
+        private_key_pem=signing.private_key_to_pem(device.key),
         server_url="http://127.0.0.1:9",
         server_key=device.server_key,
     )
@@ -285,14 +285,14 @@ def test_a_forged_checkpoint_signature_is_refused_with_an_alarm(
 ):
     terminal.vote(2)
     path = terminal.bundle(tmp_path / "T.spilno")
-    impostor = protocol.generate_private_key()
+    impostor = signing.generate_private_key()
 
     def forge(text):
         batch = json.loads(text)
         checkpoint = batch["checkpoint"]
-        signed = protocol.checkpoint_bytes(terminal.device.code, checkpoint["seq"], checkpoint["hash"])
-        checkpoint["signature"] = protocol.sign(impostor, signed)
-        return protocol.canonical_json(batch).decode()
+        signed = log_batches.checkpoint_bytes(terminal.device.code, checkpoint["seq"], checkpoint["hash"])
+        checkpoint["signature"] = signing.sign(impostor, signed)
+        return wire.canonical_json(batch).decode()
 
     rewrite_batch(path, 1, forge)
     response = upload(client, path)
@@ -312,7 +312,7 @@ def test_a_bundle_signed_by_another_key_is_refused_whole_with_an_alarm(
         device=identity.device,
         kind="terminal",
         community={"id": identity.community_id, "slug": identity.community_slug, "name": "x"},
-        private_key_pem=protocol.private_key_to_pem(protocol.generate_private_key()),
+        private_key_pem=signing.private_key_to_pem(signing.generate_private_key()),
         server_url="http://127.0.0.1:9",
         server_key=identity.server_key,
     )

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from server.models import Alarm, Community, DeviceLogEntry
 from server.services.tally import running_tally
 from server.sync.recount import recount_cycle
-from sync import protocol
+from sync import log_batches, log_entries
 from tests.factories import stored_vote
 
 from .test_sync_support import enrolled_device, project_ids, stored_counts
@@ -20,13 +20,13 @@ def _community(session, cycle):
     return session.get(Community, cycle.community_id)
 
 
-def _damaged(device, seq: int, evidence: str = '{"device":"T-0001","seq":') -> protocol.DamagedEntry:
+def _damaged(device, seq: int, evidence: str = '{"device":"T-0001","seq":') -> log_entries.DamagedEntry:
     """Entry `seq` of the device's log as a device sends it when it can no longer read it."""
-    return protocol.DamagedEntry(device.code, seq, device.log[seq - 1].entry_hash(), evidence)
+    return log_entries.DamagedEntry(device.code, seq, device.log[seq - 1].entry_hash(), evidence)
 
 
 def _batch(device, entries) -> dict:
-    return protocol.make_batch(device.key, device.code, entries)
+    return log_batches.make_batch(device.key, device.code, entries)
 
 
 def test_a_damaged_entry_is_kept_as_evidence_and_the_votes_around_it_count(client, make, session):
@@ -86,7 +86,7 @@ def test_a_damaged_entry_cannot_paper_over_a_link_that_does_not_hold(client, mak
     terminal = enrolled_device(client, session, make, _community(session, cycle))
     for voter in range(3):
         terminal.cast(cycle.id, [p[0]], voter=voter)
-    wrong = protocol.DamagedEntry(terminal.code, 2, "ab" * 32, "")  # not what entry 3 links to
+    wrong = log_entries.DamagedEntry(terminal.code, 2, "ab" * 32, "")  # not what entry 3 links to
     response = terminal.push(_batch(terminal, [terminal.log[0], wrong, terminal.log[2]]))
     assert response.status_code == 422
     assert response.get_json()["error"]["code"] == "chain.broken"
@@ -104,7 +104,7 @@ def test_an_entry_already_received_cannot_be_sent_again_as_damaged_with_another_
     same = terminal.push(_batch(terminal, [terminal.log[0], _damaged(terminal, 2)]))
     assert same.status_code == 200 and same.get_json()["acked_seq"] == 2
     assert session.scalars(select(DeviceLogEntry.kind).order_by(DeviceLogEntry.seq)).all() == ["vote", "vote"]
-    other = protocol.DamagedEntry(terminal.code, 2, "cd" * 32, "")
+    other = log_entries.DamagedEntry(terminal.code, 2, "cd" * 32, "")
     response = terminal.push(_batch(terminal, [terminal.log[0], other]))
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "chain.conflict"
     assert running_tally(session, cycle.id) == {p[0]: 2}
@@ -117,7 +117,7 @@ def test_malformed_damaged_entries_are_refused(client, make, session):
     terminal.cast(cycle.id, [p[0]], voter=1)
     good = _damaged(terminal, 1).as_dict()["damaged"]
     hostile = [
-        {**good, "evidence": "x" * (protocol.MAX_EVIDENCE_CHARS + 1)},  # too big to keep
+        {**good, "evidence": "x" * (log_entries.MAX_EVIDENCE_CHARS + 1)},  # too big to keep
         {**good, "hash": "not-a-hash"},
         {**good, "seq": 0},
         {**good, "device": "T-9999"},

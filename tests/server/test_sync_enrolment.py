@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from server.auth.sessions import session_fields
 from server.models import AuditEvent, Device, DeviceEnrolment, Role
 from server.sync.enrolment import ALPHABET, code_hash, issue_enrolment_code
-from sync import protocol
+from sync import signing
 
 from .test_sync_support import FakeDevice
 
@@ -64,16 +64,16 @@ def test_a_terminal_enrols_once_with_the_code_as_typed(client, make, session):
     assert body["device"] == "T-0007" and body["kind"] == "terminal"
     assert body["community"] == {"id": community.id, "slug": "bila-tserkva", "name": "Біла Церква"}
     assert abs(body["server_time_ms"] - int(response.headers["X-Spilno-Server-Time"])) < 5000
-    key = protocol.load_public_key(body["server_key"])  # a real Ed25519 key
+    key = signing.load_public_key(body["server_key"])  # a real Ed25519 key
     assert key is not None
     session.refresh(row)
-    assert row.public_key == protocol.public_key_b64(terminal.key) and row.software == "spilno-kiosk 1.0"
+    assert row.public_key == signing.public_key_b64(terminal.key) and row.software == "spilno-kiosk 1.0"
 
     again = FakeDevice(client, "T-0007").enrol(issued.code)
     assert again.status_code == 403
     assert again.get_json()["error"]["code"] == "enrolment.invalid"
     session.refresh(row)
-    assert row.public_key == protocol.public_key_b64(terminal.key)
+    assert row.public_key == signing.public_key_b64(terminal.key)
 
 
 def test_a_terminal_whose_enrolment_answer_was_lost_can_ask_again_with_the_same_key(client, make, session):
@@ -153,7 +153,7 @@ def test_a_new_code_withdraws_the_old_one_and_re_enrolling_replaces_the_key(clie
     assert old.get("/api/v1/sync/voters").status_code == 403
     assert FakeDevice(client, "T-0001").get("/api/v1/sync/statuses").status_code == 401, "never enrolled"
     log = new.get("/api/v1/sync/log?from=1").get_json()
-    keys = [protocol.public_key_b64(d.key) for d in (new, old)]
+    keys = [signing.public_key_b64(d.key) for d in (new, old)]
     assert log["device_keys"] == keys and log["superseded"] is False
 
 

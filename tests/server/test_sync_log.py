@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from server.models import Alarm, Community, Device, DeviceLogEntry, HeldVote, PendingBatch, Vote
 from server.services.tally import running_tally
-from sync import protocol
+from sync import log_batches, log_entries, signing
 from tests.conftest import both_databases
 from tests.factories import stored_vote
 from voting import VoteRecord
@@ -94,7 +94,7 @@ def test_a_batch_after_a_gap_waits_and_is_applied_when_the_gap_is_filled(client,
     assert ahead.status_code == 200
     body = ahead.get_json()
     assert (body["acked_seq"], body["gap"], body["statuses"]) == (0, True, [])
-    assert body["acked_hash"] == protocol.genesis_hash(terminal.code)
+    assert body["acked_hash"] == log_entries.genesis_hash(terminal.code)
     assert answer_without_time(terminal.push(terminal.batch(4, 6))) == answer_without_time(ahead)
     assert stored_counts(session) == (0, 0, 0)
     assert len(session.scalars(select(PendingBatch)).all()) == 1
@@ -182,10 +182,10 @@ def test_a_forged_checkpoint_signature_is_refused_alarmed_and_nothing_is_stored(
     terminal = enrolled_device(client, session, make, _community(session, cycle))
     terminal.cast(cycle.id, [p[0]])
     batch = terminal.batch()
-    impostor = protocol.generate_private_key()
+    impostor = signing.generate_private_key()
     last = terminal.log[-1]
-    batch["checkpoint"]["signature"] = protocol.sign(
-        impostor, protocol.checkpoint_bytes(terminal.code, last.seq, last.entry_hash())
+    batch["checkpoint"]["signature"] = signing.sign(
+        impostor, log_batches.checkpoint_bytes(terminal.code, last.seq, last.entry_hash())
     )
     response = terminal.push(batch)
     assert (response.status_code, response.get_json()["error"]["code"]) == (422, "checkpoint.signature")
@@ -362,11 +362,11 @@ def test_a_waiting_batch_that_no_longer_fits_is_dropped_with_an_alarm(client, ma
         terminal.cast(cycle.id, [p[0]], voter=voter)
     shared = list(terminal.log)
     terminal.cast(cycle.id, [p[0]], voter=2)
-    fork = protocol.make_batch(
+    fork = log_batches.make_batch(
         terminal.key,
         terminal.code,
         [
-            protocol.next_entry(
+            log_entries.next_entry(
                 shared[-1], terminal.code, "vote", terminal.log[-1].payload | {"selections": [p[2]]}, 0, 0
             )
         ],
@@ -381,7 +381,7 @@ def test_a_waiting_batch_that_no_longer_fits_is_dropped_with_an_alarm(client, ma
 
 
 def test_too_many_waiting_batches_are_refused_until_the_gap_is_filled(client, make, session, monkeypatch):
-    monkeypatch.setattr("server.sync.ingest.MAX_PENDING_BATCHES", 1)
+    monkeypatch.setattr("server.sync.pending_batches.MAX_PENDING_BATCHES", 1)
     cycle = make.ballot_cycle()
     p = project_ids(session, cycle)
     terminal = enrolled_device(client, session, make, _community(session, cycle))

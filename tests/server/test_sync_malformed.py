@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from server.models import Alarm, Community, Device, PendingBatch
-from sync import protocol
+from sync import log_batches, signed_requests, signing, wire
 
 from .test_sync_support import enrolled_device, project_ids, stored_counts
 
@@ -18,12 +18,12 @@ from .test_sync_support import enrolled_device, project_ids, stored_counts
 def _resign(device, batch):
     """Re-sign the checkpoint over the (changed) last entry, as a device's own code would."""
     last = batch["entries"][-1]
-    entry_hash = protocol.sha256_hex(protocol.canonical_json(last))
+    entry_hash = wire.sha256_hex(wire.canonical_json(last))
     batch["checkpoint"] = {
         "seq": last["seq"],
         "hash": entry_hash,
-        "signature": protocol.sign(
-            device.key, protocol.checkpoint_bytes(device.code, last["seq"], entry_hash)
+        "signature": signing.sign(
+            device.key, log_batches.checkpoint_bytes(device.code, last["seq"], entry_hash)
         ),
     }
     return batch
@@ -188,9 +188,9 @@ def test_501_entries_are_refused(client, make, session):
     cycle = make.ballot_cycle()
     terminal = enrolled_device(client, session, make, session.get(Community, cycle.community_id))
     project = project_ids(session, cycle)[0]
-    for voter in range(protocol.MAX_BATCH_ENTRIES + 1):
+    for voter in range(log_batches.MAX_BATCH_ENTRIES + 1):
         terminal.cast(cycle.id, [project], voter=voter)
-    batch = protocol.make_batch(terminal.key, terminal.code, terminal.log[:500])
+    batch = log_batches.make_batch(terminal.key, terminal.code, terminal.log[:500])
     batch["entries"].append(terminal.log[500].as_dict())
     response = terminal.push(batch)
     assert (response.status_code, response.get_json()["error"]["rule"]) == (422, "batch.entries")
@@ -234,14 +234,16 @@ def test_a_body_changed_after_signing_is_refused_as_unsigned(client, make, sessi
 def test_forged_requests_are_logged_and_alarmed_once_per_device_and_route(client, make, session, caplog):
     cycle = make.ballot_cycle()
     terminal = enrolled_device(client, session, make, session.get(Community, cycle.community_id))
-    stranger = protocol.generate_private_key()
+    stranger = signing.generate_private_key()
     path = "/api/v1/sync/statuses"
     for _ in range(5):
-        headers = protocol.sign_request(stranger, "GET", path, b"", terminal.code, 1_800_000_000_000, 7)
+        headers = signed_requests.sign_request(
+            stranger, "GET", path, b"", terminal.code, 1_800_000_000_000, 7
+        )
         assert client.get(path, headers=headers).status_code == 401
     assert client.get("/api/v1/sync/package", headers=headers).status_code == 401
     # Not a device at all: a log line, and nothing for any community's page.
-    ghost = protocol.sign_request(stranger, "GET", path, b"", "T-99999", 1_800_000_000_000, 7)
+    ghost = signed_requests.sign_request(stranger, "GET", path, b"", "T-99999", 1_800_000_000_000, 7)
     assert client.get(path, headers=ghost).status_code == 401
 
     session.expire_all()

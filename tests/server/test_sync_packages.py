@@ -14,7 +14,8 @@ from qr_codes.codes import normalise, verifier
 from server.models import Alarm, Category, Device, Project, SyncPackage, VotingCode
 from server.school.codes import issue_codes, revoke_code
 from server.school.keys import app_code_keys
-from sync import protocol
+from sync import package_envelope, signing, wire
+from sync.package_parser import parse_package
 from sync.packages import package_digest
 from tests.conftest import both_databases
 from voting import community_voter_secret
@@ -41,7 +42,7 @@ def test_the_package_is_signed_by_the_server_and_carries_the_open_cycles(app, cl
     terminal = enrolled_device(client, session, make, community)
 
     body = pull(terminal)
-    package = protocol.open_package(body["envelope"], terminal.server_key)
+    package = package_envelope.open_package(body["envelope"], terminal.server_key)
     assert body["version"] == package["version"] == 1
     assert package["format"] == 1 and package["issued_at"].endswith("Z")
     assert package["community"] == {"id": community.id, "slug": community.slug, "name": community.name}
@@ -53,6 +54,10 @@ def test_the_package_is_signed_by_the_server_and_carries_the_open_cycles(app, cl
     assert first["voting_ends_at"].endswith("Z") and first["kind"] == "public"
     assert [c["name"] for c in first["categories"]] == ["Малі проєкти", "Великі проєкти"]
     assert len(first["projects"]) == 8 and rejected.id not in {p["id"] for p in first["projects"]}
+    # What the server sends is what a device reads (sync.package_parser), field for field.
+    read = parse_package(package)
+    assert [c.id for c in read.cycles] == [cycle.id, upcoming.id] and read.community.slug == community.slug
+    assert read.voter_key_secret == secret and len(read.cycles[0].projects) == 8
     assert set(first["projects"][0]) == {
         "id",
         "number",
@@ -67,12 +72,12 @@ def test_the_package_is_signed_by_the_server_and_carries_the_open_cycles(app, cl
 def test_a_package_signed_by_another_key_is_not_trusted(client, make, session):
     terminal = enrolled_device(client, session, make)
     envelope = pull(terminal)["envelope"]
-    impostor = protocol.public_key_b64(protocol.generate_private_key())
-    with pytest.raises(protocol.ProtocolError):
-        protocol.open_package(envelope, impostor)
+    impostor = signing.public_key_b64(signing.generate_private_key())
+    with pytest.raises(wire.ProtocolError):
+        package_envelope.open_package(envelope, impostor)
     forged = {**envelope, "package": envelope["package"].replace('"format":1', '"format":1 ')}
-    with pytest.raises(protocol.ProtocolError):
-        protocol.open_package(forged, terminal.server_key)
+    with pytest.raises(wire.ProtocolError):
+        package_envelope.open_package(forged, terminal.server_key)
 
 
 @both_databases
@@ -94,7 +99,7 @@ def test_the_version_grows_only_when_the_content_changes(client, make, session):
     session.commit()
     changed = pull(terminal, have=1)
     assert changed["version"] == 2
-    package = protocol.open_package(changed["envelope"], terminal.server_key)
+    package = package_envelope.open_package(changed["envelope"], terminal.server_key)
     assert "Сквер біля школи № 3" in {p["title"] for p in package["cycles"][0]["projects"]}
 
     category = session.scalar(select(Category).where(Category.cycle_id == cycle.id).limit(1))
@@ -194,7 +199,7 @@ def test_a_school_contest_carries_its_school_and_the_verifiers_of_its_valid_code
     terminal = enrolled_device(client, session, make, community)
 
     envelope = pull(terminal)["envelope"]
-    package = protocol.open_package(envelope, terminal.server_key)
+    package = package_envelope.open_package(envelope, terminal.server_key)
     cycle = contest_cycle(package, contest)
     assert cycle["kind"] == "school_contest"
     assert cycle["school"] == {"id": contest.school.id, "name": "Ліцей № 3"}
@@ -208,6 +213,12 @@ def test_a_school_contest_carries_its_school_and_the_verifiers_of_its_valid_code
     programme = next(c for c in package["cycles"] if c["id"] == contest.programme.id)
     assert programme["kind"] == "school" and "code_verifiers" not in programme
     assert "code_verifiers" not in next(c for c in package["cycles"] if c["id"] == residents.id)
+    read = parse_package(package)
+    assert read.code_verifier_key == keys.verifier_key
+    contest_read = read.cycle(contest.cycle.id)
+    assert contest_read is not None and contest_read.school is not None
+    assert contest_read.school.name == "Ліцей № 3" and contest_read.code_verifiers == frozenset(valid)
+    assert read.contest_of_code(valid[0]) is contest_read and not read.cycle(programme["id"]).for_residents
 
 
 def test_the_package_never_holds_a_plain_code_or_the_sealing_key(app, client, make, session):
@@ -244,7 +255,9 @@ def test_issuing_or_revoking_codes_makes_a_new_package_version_and_nothing_else_
     session.commit()
     after_issue = pull(terminal, have=1)
     assert after_issue["version"] == 2
-    cycle = contest_cycle(protocol.open_package(after_issue["envelope"], terminal.server_key), contest)
+    cycle = contest_cycle(
+        package_envelope.open_package(after_issue["envelope"], terminal.server_key), contest
+    )
     assert len(cycle["code_verifiers"]) == 2
     assert pull(terminal, have=2)["envelope"] is None  # asking again changes nothing
 
@@ -253,7 +266,9 @@ def test_issuing_or_revoking_codes_makes_a_new_package_version_and_nothing_else_
     session.commit()
     after_revoke = pull(terminal, have=2)
     assert after_revoke["version"] == 3
-    cycle = contest_cycle(protocol.open_package(after_revoke["envelope"], terminal.server_key), contest)
+    cycle = contest_cycle(
+        package_envelope.open_package(after_revoke["envelope"], terminal.server_key), contest
+    )
     assert cycle["code_verifiers"] == [keys.verifier(normalise(issued[1].code))]
     assert pull(terminal, have=3)["envelope"] is None
     assert session.scalars(select(SyncPackage.version).order_by(SyncPackage.version)).all() == [1, 2, 3]
@@ -266,7 +281,7 @@ def test_another_communitys_codes_are_not_in_the_package(app, client, make, sess
     their_codes = issue_codes(session, their_contest, "9-А", 3, app_code_keys(app))
     session.commit()
     terminal = enrolled_device(client, session, make, ours)
-    package = protocol.open_package(pull(terminal)["envelope"], terminal.server_key)
+    package = package_envelope.open_package(pull(terminal)["envelope"], terminal.server_key)
     assert their_contest.cycle.id not in {c["id"] for c in package["cycles"]}
     text = json.dumps(package)
     assert not any(app_code_keys(app).verifier(normalise(c.code)) in text for c in their_codes)
@@ -293,10 +308,10 @@ def test_a_server_restored_below_a_devices_package_issues_above_it_and_alarms(cl
     assert held["version"] == 3
 
     _restore_packages_to(session, community.id, 1)  # the backup knew version 1 only
-    opened = protocol.open_package(held["envelope"], terminal.server_key)
+    opened = package_envelope.open_package(held["envelope"], terminal.server_key)
     answer = pull(terminal, have=3, digest=package_digest(opened))
     assert answer["version"] == 4, "above what the device holds, or it would refuse it"
-    assert protocol.open_package(answer["envelope"], terminal.server_key)["version"] == 4
+    assert package_envelope.open_package(answer["envelope"], terminal.server_key)["version"] == 4
     (alarm,) = session.scalars(select(Alarm).where(Alarm.kind == "package.ahead")).all()
     evidence = {k: v for k, v in alarm.details.items() if k != "text"}
     assert alarm.source == terminal.code and evidence == {"device_version": 3, "issued_version": 4}
@@ -304,7 +319,7 @@ def test_a_server_restored_below_a_devices_package_issues_above_it_and_alarms(cl
     again = pull(
         terminal,
         have=4,
-        digest=package_digest(protocol.open_package(answer["envelope"], terminal.server_key)),
+        digest=package_digest(package_envelope.open_package(answer["envelope"], terminal.server_key)),
     )
     assert (again["version"], again["envelope"]) == (4, None)
     assert len(session.scalars(select(Alarm)).all()) == 1
@@ -315,7 +330,7 @@ def test_the_same_number_with_other_content_is_issued_again_above_it(client, mak
     cycle = make.ballot_cycle(community)
     terminal = enrolled_device(client, session, make, community)
     first = pull(terminal)
-    held = protocol.open_package(first["envelope"], terminal.server_key)
+    held = package_envelope.open_package(first["envelope"], terminal.server_key)
     # Restored to before version 1, then the content changed: the server's version 1 now
     # is not what the device holds as version 1.
     _restore_packages_to(session, community.id, 0)
@@ -324,7 +339,7 @@ def test_the_same_number_with_other_content_is_issued_again_above_it(client, mak
     session.commit()
     answer = pull(terminal, have=1, digest=package_digest(held))
     assert answer["version"] == 2
-    package = protocol.open_package(answer["envelope"], terminal.server_key)
+    package = package_envelope.open_package(answer["envelope"], terminal.server_key)
     assert "Інша назва після відновлення" in {p["title"] for p in package["cycles"][0]["projects"]}
     assert {a.kind for a in session.scalars(select(Alarm))} == {"package.ahead"}
 

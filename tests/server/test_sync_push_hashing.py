@@ -13,10 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from server.models import Community, DeviceLogEntry, Vote
-from server.services.ballot_box import insert_rows, store_votes
+from server.services.ballot_box import store_votes
 from server.services.cycle_rules import load_cycle_rules
+from server.services.pg_batch import insert_rows
 from server.sync.entries import content_hash
-from sync import protocol
+from sync import log_batches, log_entries, signing, wire
 from tests.conftest import both_databases
 from tests.factories import stored_vote
 from voting import Channel, VoteRecord
@@ -65,11 +66,11 @@ def test_a_batch_relinked_around_a_changed_vote_fails_the_signature(client, make
     honest = terminal.batch()
     # Whoever changed the vote links every later entry to it again and names the new
     # last hash in the checkpoint; only the device's key could sign that.
-    entries = [protocol.LogEntry.from_dict(e) for e in _changed(honest, 0)["entries"]]
+    entries = [log_entries.LogEntry.from_dict(e) for e in _changed(honest, 0)["entries"]]
     relinked, previous = [], None
     for entry in entries:
         relinked.append(
-            protocol.next_entry(
+            log_entries.next_entry(
                 previous,
                 entry.device,
                 entry.kind,
@@ -79,7 +80,7 @@ def test_a_batch_relinked_around_a_changed_vote_fails_the_signature(client, make
             )
         )
         previous = relinked[-1]
-    forged = protocol.make_batch(protocol.generate_private_key(), terminal.code, relinked)
+    forged = log_batches.make_batch(signing.generate_private_key(), terminal.code, relinked)
     forged["checkpoint"]["signature"] = honest["checkpoint"]["signature"]
     response = terminal.push(forged)
     assert (response.status_code, response.get_json()["error"]["code"]) == (422, "checkpoint.signature")
@@ -95,7 +96,7 @@ def test_stored_hashes_and_log_rows_are_those_of_the_canonical_texts(client, mak
     session.expire_all()
     rows = session.scalars(select(DeviceLogEntry).order_by(DeviceLogEntry.seq)).all()
     for entry, row in zip(terminal.log, rows, strict=True):
-        as_sent = protocol.sha256_hex(protocol.canonical_json(entry.as_dict()))
+        as_sent = wire.sha256_hex(wire.canonical_json(entry.as_dict()))
         assert (row.hash, row.payload, row.vote_id) == (as_sent, entry.payload, entry.payload["id"])
         record = VoteRecord.from_canonical_body(entry.payload)
         assert stored_vote(session, record.vote_id).content_hash == record.content_hash()
@@ -110,9 +111,11 @@ def test_a_record_version_that_only_equals_1_gets_the_canonical_content_hash(cli
     cycle, terminal = _terminal(client, make, session, 0)
     entry = terminal.cast(cycle.id, [project_ids(session, cycle)[0]])
     record = VoteRecord.from_canonical_body(entry.payload)
-    terminal.log[-1] = protocol.next_entry(None, terminal.code, "vote", {**entry.payload, "v": version}, 0, 0)
+    terminal.log[-1] = log_entries.next_entry(
+        None, terminal.code, "vote", {**entry.payload, "v": version}, 0, 0
+    )
     odd = terminal.log[-1]
-    assert protocol.sha256_hex(odd.payload_bytes()) != record.content_hash()
+    assert wire.sha256_hex(odd.payload_bytes()) != record.content_hash()
     assert content_hash(odd, record) == record.content_hash()
     assert terminal.push().status_code == 200
     assert stored_vote(session, record.vote_id).content_hash == record.content_hash()
@@ -126,12 +129,12 @@ def test_entry_bytes_are_the_canonical_json_of_the_entry():
     ]
     for payload in payloads:
         for entry in (
-            protocol.LogEntry("T-0001", 7, "vote", payload, 3, -1200, "ab" * 32),
-            protocol.LogEntry('Т-ґ"', 2**61, "vo\\te", payload, 0, 0, ""),  # never accepted, still exact
-            protocol.LogEntry("T-0001", True, "vote", payload, 1, 0, "x"),  # a bool takes the plain way
+            log_entries.LogEntry("T-0001", 7, "vote", payload, 3, -1200, "ab" * 32),
+            log_entries.LogEntry('Т-ґ"', 2**61, "vo\\te", payload, 0, 0, ""),  # never accepted, still exact
+            log_entries.LogEntry("T-0001", True, "vote", payload, 1, 0, "x"),  # a bool takes the plain way
         ):
-            assert entry.canonical_bytes() == protocol.canonical_json(entry.as_dict())
-            assert entry.entry_hash() == protocol.sha256_hex(protocol.canonical_json(entry.as_dict()))
+            assert entry.canonical_bytes() == wire.canonical_json(entry.as_dict())
+            assert entry.entry_hash() == wire.sha256_hex(wire.canonical_json(entry.as_dict()))
 
 
 def test_a_vote_id_copied_in_twice_is_the_integrity_error_an_insert_raises(session, make):

@@ -16,7 +16,7 @@ from server.services.ballot_box import store_votes
 from server.services.cycle_rules import load_cycle_rules
 from server.sync.cli import recount_command
 from server.sync.recount import recount_cycle
-from sync import protocol
+from sync import log_entries
 from voting import VoteRecord
 
 from .test_sync_support import enrolled_device, project_ids, voter_key
@@ -134,7 +134,7 @@ def test_a_record_changed_in_the_database_breaks_the_chain_in_the_recount(
 def test_rewriting_an_entry_with_a_matching_hash_still_fails_the_device_signature(engine, session, mixed_run):
     cycle, north, _south, _point = mixed_run
     last = north.log[-1]
-    forged = protocol.LogEntry(**{**last.as_dict(), "payload": {**last.payload, "selections": [1]}})
+    forged = log_entries.LogEntry(**{**last.as_dict(), "payload": {**last.payload, "selections": [1]}})
     statement = (
         "UPDATE device_log_entry SET payload = CAST(:payload AS json), hash = :hash "
         "WHERE seq = :seq AND device_id = (SELECT id FROM device WHERE code = :code)"

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from server.models import Community, Device
 from server.sync.enrolment import issue_enrolment_code
-from sync import protocol
+from sync import signed_requests, signing
 
 from .test_sync_support import enrolled_device, now_ms
 
@@ -15,7 +15,7 @@ from .test_sync_support import enrolled_device, now_ms
 def signed(
     terminal, path: str, counter: int | None, device_time_ms: int, last_seq: int | None = None
 ) -> dict:
-    return protocol.sign_request(
+    return signed_requests.sign_request(
         terminal.key, "GET", path, b"", terminal.code, device_time_ms, counter, last_seq
     )
 
@@ -52,9 +52,9 @@ def test_the_counter_is_signed_so_it_cannot_be_raised_by_someone_else(client, se
     path = "/api/v1/sync/statuses"
     headers = signed(terminal, path, 5, now_ms())
     for forged in ("6", "99999999999", "-1", "1e9", "x", "1" * 19):
-        answer = client.get(path, headers={**headers, protocol.COUNTER_HEADER: forged})
+        answer = client.get(path, headers={**headers, signed_requests.COUNTER_HEADER: forged})
         assert answer.status_code == 401, forged
-    stripped = {k: v for k, v in headers.items() if k != protocol.COUNTER_HEADER}
+    stripped = {k: v for k, v in headers.items() if k != signed_requests.COUNTER_HEADER}
     assert client.get(path, headers=stripped).status_code == 401
 
 
@@ -65,7 +65,7 @@ def test_re_enrolling_counts_requests_afresh(client, session, make):
     assert client.get(path, headers=signed(terminal, path, 10**15, now_ms())).status_code == 200
     issued = issue_enrolment_code(session, recorded(session, terminal))
     session.commit()
-    terminal.key = protocol.generate_private_key()  # a reinstalled terminal
+    terminal.key = signing.generate_private_key()  # a reinstalled terminal
     assert terminal.enrol(issued.code).status_code == 200
     assert recorded(session, terminal).request_counter is None
     assert client.get(path, headers=signed(terminal, path, 1, now_ms())).status_code == 200

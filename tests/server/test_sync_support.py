@@ -1,4 +1,4 @@
-"""A device as the sync tests drive it: built only from sync.protocol, as a terminal or
+"""A device as the sync tests drive it: built only from the protocol modules of sync/, as a terminal or
 support point would be, talking to the server through the Flask test client."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from server.models import Device, DeviceCheckpoint, DeviceLogEntry, Project, Vote
 from server.sync.enrolment import issue_enrolment_code
-from sync import protocol
+from sync import log_batches, log_entries, signed_requests, signing
 from voting import VoteRecord
 
 
@@ -33,8 +33,8 @@ class FakeDevice:
         self.client = client
         self.code = code
         self.kind = kind
-        self.key = protocol.generate_private_key()
-        self.log: list[protocol.LogEntry] = []
+        self.key = signing.generate_private_key()
+        self.log: list[log_entries.LogEntry] = []
         self.clock_skew_ms = 0  # how far this device's clock is off the real time
         self.package_version = 0
 
@@ -43,7 +43,7 @@ class FakeDevice:
     def headers(
         self, method: str, path: str, body: bytes = b"", last_seq: int | None = None, **extra: str
     ) -> dict[str, str]:
-        signed = protocol.sign_request(
+        signed = signed_requests.sign_request(
             self.key, method, path, body, self.code, now_ms() + self.clock_skew_ms, last_seq=last_seq
         )
         return {**signed, **extra}
@@ -56,7 +56,7 @@ class FakeDevice:
         return self.client.post(path, data=body, headers=headers, content_type="application/json")
 
     def enrol(self, code: str, software: str = "spilno-kiosk 1.0") -> Any:
-        body = {"code": code, "public_key": protocol.public_key_b64(self.key), "software": software}
+        body = {"code": code, "public_key": signing.public_key_b64(self.key), "software": software}
         return self.client.post("/api/v1/sync/enrol", json=body)
 
     # --- the log ----------------------------------------------------------------------
@@ -70,7 +70,7 @@ class FakeDevice:
         minutes_ago: int = 0,
         channel: str | None = None,
         vote_id: str | None = None,
-    ) -> protocol.LogEntry:
+    ) -> log_entries.LogEntry:
         """Record a vote in the log, as the device does when a resident votes."""
         record = VoteRecord.create(
             vote_id=vote_id or str(uuid.uuid4()),
@@ -83,9 +83,9 @@ class FakeDevice:
         )
         return self.append(record.canonical_body())
 
-    def append(self, payload: dict) -> protocol.LogEntry:
+    def append(self, payload: dict) -> log_entries.LogEntry:
         previous = self.log[-1] if self.log else None
-        entry = protocol.next_entry(
+        entry = log_entries.next_entry(
             previous, self.code, "vote", payload, self.package_version, self.clock_skew_ms
         )
         self.log.append(entry)
@@ -94,7 +94,7 @@ class FakeDevice:
     def batch(self, first: int = 1, last: int | None = None) -> dict:
         """A signed batch of log entries first..last (seq numbers, inclusive)."""
         last = last if last is not None else len(self.log)
-        return protocol.make_batch(self.key, self.code, self.log[first - 1 : last])
+        return log_batches.make_batch(self.key, self.code, self.log[first - 1 : last])
 
     def push(self, batch: Any = ..., **extra: str) -> Any:
         """POST a batch (by default the whole log) as JSON; any value may be sent."""

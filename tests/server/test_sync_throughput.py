@@ -9,7 +9,7 @@ from sqlalchemy import event, text
 
 from server.db import bulk_insert
 from server.models import Community, DeviceCheckpoint
-from server.services.ballot_box import _array_literal
+from server.services.pg_batch import array_literal
 from server.services.tally import running_tally
 
 from .test_sync_support import enrolled_device, project_ids
@@ -30,7 +30,7 @@ HOSTILE_VALUES = [
 class StatementLog:
     """Every SQL statement the app's engine runs while `recording`; with `monkeypatch`,
     the COPY statements too (rows go in by COPY on the driver's connection, which
-    SQLAlchemy's events do not see: server.services.ballot_box.insert_rows)."""
+    SQLAlchemy's events do not see: server.services.pg_batch.insert_rows)."""
 
     def __init__(self, engine, monkeypatch=None) -> None:
         self.statements: list[str] = []
@@ -131,7 +131,7 @@ def test_array_parameters_reach_postgresql_unchanged(session, values):
     as_text = isinstance(values[0], str)
     column_type = "varchar[]" if as_text else "bigint[]"
     stored = session.execute(
-        text(f"SELECT CAST(:values AS {column_type})"), {"values": _array_literal(values)}
+        text(f"SELECT CAST(:values AS {column_type})"), {"values": array_literal(values)}
     ).scalar()
     assert stored == values
 

@@ -1,5 +1,5 @@
 """A new cycle beside a big vote table keeps its per-voter lookups fast: the vote table's
-statistics are read again as the cycle grows (server.services.ballot_box.STATISTICS_AT).
+statistics are read again as the cycle grows (server.services.vote_rows.STATISTICS_AT).
 PostgreSQL only: the planner this is about is PostgreSQL's."""
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from spilno.cli import main
-from sync import protocol
+from sync import signing
 from sync.device_store import DeviceStore
 from tests.kiosk.terminal_setup import COMMUNITY, PackageSigner, make_package
 from tests.paper.corpus import Distortion, MarkKind, encode, make_sheet, sample_cycle
@@ -30,7 +30,7 @@ def store_path(tmp_path, signer) -> Path:
         device="S-0001",
         kind="support_point",
         community=COMMUNITY,
-        private_key_pem=protocol.private_key_to_pem(protocol.generate_private_key()),
+        private_key_pem=signing.private_key_to_pem(signing.generate_private_key()),
         server_url="http://127.0.0.1:9",
         server_key=signer.public_key,
     )

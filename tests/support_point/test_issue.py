@@ -20,10 +20,11 @@ from pathlib import Path
 import pytest
 
 from paper.issue_store import issued_sheet
-from paper.reader import SheetReader, read_files, reader_for_package
+from paper.reader import SheetReader, reader_for_package
 from paper.review import keep_reading
+from paper.scan_files import read_files, read_with_previews
 from paper.serials import SerialError
-from paper.sheet_store import SheetStore, read_with_previews, sheets_path_for
+from paper.sheet_store import SheetStore, sheets_path_for
 from support_point.commit import commit_ready_sheets, cycles_of, sheet_vote_id
 from support_point.issue import (
     CardIdentity,
@@ -33,7 +34,7 @@ from support_point.issue import (
     reserve_blank_serials,
 )
 from support_point.issue_messages import MESSAGES, UI, catalog, message, ui_text
-from sync import protocol
+from sync import signing
 from sync.device_store import DeviceStore
 from tests.kiosk.terminal_setup import COMMUNITY, VOTER_KEY_SECRET, PackageSigner, make_package
 from tests.paper.corpus import MarkKind, encode, make_sheet, sample_cycle
@@ -115,7 +116,7 @@ def enrol_point(folder: Path, cycles: list[dict] | None = None) -> tuple[Path, d
         device="S-0001",
         kind="support_point",
         community=COMMUNITY,
-        private_key_pem=protocol.private_key_to_pem(protocol.generate_private_key()),
+        private_key_pem=signing.private_key_to_pem(signing.generate_private_key()),
         server_url="http://127.0.0.1:9",
         server_key=signer.public_key,
     )

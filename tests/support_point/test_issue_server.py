@@ -7,7 +7,7 @@ import time
 
 from sqlalchemy import select
 
-from paper.sheet_store import SheetRow
+from paper.sheet_records import SheetRow
 from paper.sheet_vote import sheet_vote
 from server.models import Community, Vote
 from tests.server.test_sync_support import enrolled_device, project_ids, voter_key

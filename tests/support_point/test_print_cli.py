@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from paper.layout import Layout
 from spilno.cli import main
-from sync import protocol
+from sync import signing
 from sync.device_store import DeviceStore
 from tests.kiosk.terminal_setup import COMMUNITY, PackageSigner, make_package, school_contest_cycle
 
@@ -30,7 +30,7 @@ def enrol(path: Path, signer: PackageSigner, *, kind: str = "support_point", dev
         device=device,
         kind=kind,
         community=COMMUNITY,
-        private_key_pem=protocol.private_key_to_pem(protocol.generate_private_key()),
+        private_key_pem=signing.private_key_to_pem(signing.generate_private_key()),
         server_url="http://127.0.0.1:9",
         server_key=signer.public_key,
     )

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from sync.device_store import DeviceStore
-from sync.packages import simulated_vote
+from sync.simulated_votes import simulated_vote
 from voting import VoteRecord
 
 from .fake_server import FakeSyncServer
@@ -46,10 +46,10 @@ def cast_votes(
     rng = random.Random(seed)
     identity, package = store.require_identity(), store.package()
     assert package is not None
-    cycle = package.package["cycles"][0]
+    cycle = package.content.cycles[0]
     records = [
         simulated_vote(
-            package.package,
+            package.content,
             cycle,
             device=identity.device,
             kind=identity.kind,

@@ -1,5 +1,5 @@
 """A small sync server for device tests: a real HTTP server on 127.0.0.1 that speaks the
-sync contract and checks every signature with sync/protocol.py, with control methods
+sync contract and checks every signature with the protocol modules of sync/, with control methods
 (`issue_code`, `publish`, `fail_next`, `lose_next_answer`, `revoke`, `set_time`,
 `change_eligibility`) so
 tests never reach into internals. It is not the real server (server/ builds that); it
@@ -17,8 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sync import protocol
-from sync.protocol import LogEntry, ProtocolError
+from sync import log_batches, log_entries, package_envelope, signed_answers, signed_requests, signing
+from sync.log_entries import LogEntry
+from sync.wire import ProtocolError
 from voting import VoteRecord
 
 COMMUNITY = {"id": 7, "slug": "bila-tserkva", "name": "Біла Церква"}
@@ -110,8 +111,8 @@ class DeviceRecord:
 
 class FakeSyncServer:
     def __init__(self) -> None:
-        self.key = protocol.generate_private_key()
-        self.server_key = protocol.public_key_b64(self.key)
+        self.key = signing.generate_private_key()
+        self.server_key = signing.public_key_b64(self.key)
         self.community = COMMUNITY
         self.lock = threading.RLock()
         self.codes: dict[str, str] = {}  # normalised code -> device kind
@@ -148,7 +149,7 @@ class FakeSyncServer:
     def publish(self, package: dict | None = None) -> dict:
         """Sign and publish a package (by default the next version of the standard one)."""
         package = package or make_package(self.server_key, len(self.envelopes) + 1)
-        envelope = protocol.sign_package(self.key, package)
+        envelope = package_envelope.sign_package(self.key, package)
         with self.lock:
             self.envelopes.append(envelope)
         return envelope
@@ -170,13 +171,13 @@ class FakeSyncServer:
     def enrol_offline(self, store: Any, kind: str = "terminal") -> str:
         """Register a device and write its enrolment into `store` without HTTP, for tests
         of the store alone. Returns the device code."""
-        key = protocol.generate_private_key()
-        code = self._register(kind, protocol.public_key_b64(key))
+        key = signing.generate_private_key()
+        code = self._register(kind, signing.public_key_b64(key))
         store.save_enrolment(
             device=code,
             kind=kind,
             community=self.community,
-            private_key_pem=protocol.private_key_to_pem(key),
+            private_key_pem=signing.private_key_to_pem(key),
             server_url=self.url if self._http else "http://127.0.0.1:9",
             server_key=self.server_key,
         )
@@ -217,7 +218,7 @@ class FakeSyncServer:
         kind = self.codes.pop(_normalise(body["code"]), None)
         if kind is None:
             return 403, {"error": {"code": "enrolment.invalid"}}
-        protocol.load_public_key(body["public_key"])
+        signing.load_public_key(body["public_key"])
         code = self._register(kind, body["public_key"])
         return 200, {
             "device": code,
@@ -230,7 +231,7 @@ class FakeSyncServer:
     def authenticate(
         self, method: str, path: str, body: bytes, headers: Any
     ) -> DeviceRecord | tuple[int, dict]:
-        code, device_time, signature = (headers.get(h) for h in protocol.REQUEST_HEADERS)
+        code, device_time, signature = (headers.get(h) for h in signed_requests.REQUEST_HEADERS)
         device = self.devices.get(code or "")
         try:
             device_time_ms = int(device_time)
@@ -238,12 +239,14 @@ class FakeSyncServer:
             device_time_ms = None
         if device is None or device_time_ms is None:
             return 401, {"error": {"code": "device.signature"}}
-        raw_counter = headers.get(protocol.COUNTER_HEADER)
+        raw_counter = headers.get(signed_requests.COUNTER_HEADER)
         counter = int(raw_counter) if raw_counter and raw_counter.isdigit() else None
-        raw_last_seq = headers.get(protocol.LAST_SEQ_HEADER)
+        raw_last_seq = headers.get(signed_requests.LAST_SEQ_HEADER)
         last_seq = int(raw_last_seq) if raw_last_seq and raw_last_seq.isdigit() else None
-        signed = protocol.request_bytes(method, path, body, device.code, device_time_ms, counter, last_seq)
-        if not protocol.verify(device.public_key, signed, signature):
+        signed = signed_requests.request_bytes(
+            method, path, body, device.code, device_time_ms, counter, last_seq
+        )
+        if not signing.verify(device.public_key, signed, signature):
             return 401, {"error": {"code": "device.signature"}}
         if device.revoked:
             return 403, {"error": {"code": "device.revoked"}}
@@ -258,13 +261,13 @@ class FakeSyncServer:
 
     def handle_log(self, device: DeviceRecord, body: Any) -> tuple[int, dict]:
         try:
-            batch = protocol.read_batch(body)
+            batch = log_batches.read_batch(body)
         except ProtocolError:
             return 422, {"error": {"code": "entry.invalid"}}
         last = batch.entries[-1]
-        if batch.device != device.code or not protocol.verify(
+        if batch.device != device.code or not signing.verify(
             device.public_key,
-            protocol.checkpoint_bytes(device.code, last.seq, last.entry_hash()),
+            log_batches.checkpoint_bytes(device.code, last.seq, last.entry_hash()),
             batch.signature,
         ):
             return 401, {"error": {"code": "device.signature"}}
@@ -276,9 +279,9 @@ class FakeSyncServer:
             for entry in new:
                 device.set_aside[entry.seq] = entry.as_dict()
             return 200, self._ack(device, [], gap=True)
-        previous = device.hashes.get(device.acked_seq, protocol.genesis_hash(device.code))
+        previous = device.hashes.get(device.acked_seq, log_entries.genesis_hash(device.code))
         try:
-            protocol.check_chain(new, device.code, device.acked_seq, previous)
+            log_entries.check_chain(new, device.code, device.acked_seq, previous)
         except ProtocolError:
             return 422, {"error": {"code": "chain.broken"}}
         records = []
@@ -465,8 +468,8 @@ def _handler_for(server: FakeSyncServer) -> type[BaseHTTPRequestHandler]:
 
         def _answer(self, status: int, payload: dict, raw: bytes) -> None:
             data = json.dumps(payload).encode()
-            binding = protocol.request_binding(self.headers.get("X-Spilno-Signature"), raw)
-            signed = protocol.sign_answer(server.answer_key, binding, status, data, server.now_ms())
+            binding = signed_answers.request_binding(self.headers.get("X-Spilno-Signature"), raw)
+            signed = signed_answers.sign_answer(server.answer_key, binding, status, data, server.now_ms())
             if server.tamper is not None:
                 status, data, signed = server.tamper(status, data, dict(signed))
             server.answers.append((status, data, signed))

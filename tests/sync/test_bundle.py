@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from kiosk.cli import kiosk_group
 from sync import bundle as bundle_module
-from sync import protocol
+from sync import log_batches, log_entries, signing
 from sync.bundle import MAX_BATCH_BYTES, BundleError, export_bundle
 from sync.bundle_reader import open_bundle
 from sync.cli import device_group
@@ -55,7 +55,7 @@ def test_the_bundle_holds_every_unacknowledged_vote_in_signed_consecutive_batche
     meta, batches = read_back(tmp_path / "T.spilno")
 
     identity = enrolled.require_identity()
-    public_key = protocol.public_key_b64(enrolled.private_key())
+    public_key = signing.public_key_b64(enrolled.private_key())
     assert exported.meta == meta and exported.batch_count == 3
     assert (meta.device, meta.kind, meta.community_id, meta.community_slug) == (
         identity.device,
@@ -65,15 +65,15 @@ def test_the_bundle_holds_every_unacknowledged_vote_in_signed_consecutive_batche
     )
     assert (meta.first_seq, meta.last_seq, meta.entry_count) == (3, 7, 5)
     assert meta.created_at == "2027-01-15T08:00:00Z"  # by the device's own clock
-    assert protocol.verify(public_key, meta.signed_bytes(), meta.signature)
+    assert signing.verify(public_key, meta.signed_bytes(), meta.signature)
     assert [(b.number, b.first_seq, b.last_seq) for b in batches] == [(1, 3, 4), (2, 5, 6), (3, 7, 7)]
 
     previous_hash = acked.entry_hash()
     for stored in batches:
-        batch = protocol.read_batch(stored.data)
-        signed = protocol.checkpoint_bytes(identity.device, batch.checkpoint_seq, batch.checkpoint_hash)
-        assert protocol.verify(public_key, signed, batch.signature)
-        previous_hash = protocol.check_chain(
+        batch = log_batches.read_batch(stored.data)
+        signed = log_batches.checkpoint_bytes(identity.device, batch.checkpoint_seq, batch.checkpoint_hash)
+        assert signing.verify(public_key, signed, batch.signature)
+        previous_hash = log_entries.check_chain(
             batch.entries, identity.device, stored.first_seq - 1, previous_hash
         )
     assert previous_hash == meta.last_hash == enrolled.entries_from(7, 1)[0].entry_hash()
@@ -138,7 +138,7 @@ def test_exporting_a_large_backlog_keeps_one_batch_in_memory_at_a_time(enrolled,
     finally:
         tracemalloc.stop()
     assert exported.meta.entry_count == 20_000 and exported.batch_count == 40
-    assert max(asked) == protocol.MAX_BATCH_ENTRIES and len(asked) == 40
+    assert max(asked) == log_batches.MAX_BATCH_ENTRIES and len(asked) == 40
     # The entries alone, as written, are several times the most Python ever held at once.
     assert exported.size_bytes > 8_000_000
     assert peak < exported.size_bytes / 3, (peak, exported.size_bytes)

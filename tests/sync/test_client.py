@@ -9,11 +9,13 @@ import socket
 
 import pytest
 
-from sync import protocol
-from sync.client import DeviceRefused, LogConflict, LogRejected, SyncClient, SyncUnavailable
+from sync import signed_requests, signing, wire
+from sync.client import SyncClient
 from sync.clock import skewed_clock
-from sync.device_store import AckMismatch, DeviceStore
+from sync.device_store import DeviceStore
 from sync.packages import package_digest
+from sync.store_log import AckMismatch
+from sync.sync_errors import DeviceRefused, LogConflict, LogRejected, SyncUnavailable
 
 from .conftest import cast_votes
 
@@ -63,7 +65,7 @@ def test_only_the_public_key_leaves_the_device_at_enrolment(store, server):
     [request] = server.requests
     sent = json.loads(request["body"])
     assert set(sent) == {"code", "public_key", "software"}
-    assert sent["public_key"] == protocol.public_key_b64(store.private_key())
+    assert sent["public_key"] == signing.public_key_b64(store.private_key())
     assert server.device("T-0001").public_key == sent["public_key"]
     assert b"PRIVATE KEY" not in request["body"]
 
@@ -98,7 +100,7 @@ def test_a_tampered_package_from_the_network_is_refused_and_recorded(store, serv
     server.enrol_offline(store)
     envelope = server.publish()
     envelope["package"] = envelope["package"].replace("gb-2027", "gb-2099")
-    with pytest.raises(protocol.ProtocolError):
+    with pytest.raises(wire.ProtocolError):
         client_for(store, server.url).pull_package()
     assert store.package() is None
     assert "package.signature" in store.summary()["last_error"]
@@ -131,7 +133,7 @@ def test_every_request_is_signed_by_the_device_key(enrolled, server):
         "/api/v1/sync/statuses",  # the first full pass over every known status
     }
     for request in server.requests:
-        assert set(protocol.REQUEST_HEADERS) <= set(request["headers"])
+        assert set(signed_requests.REQUEST_HEADERS) <= set(request["headers"])
 
 
 def test_a_lost_answer_means_the_same_batch_again_and_the_same_acknowledgement(enrolled, server):
@@ -261,8 +263,8 @@ def test_a_cloned_terminal_is_caught_by_the_chain_conflict(enrolled, server, tmp
 
 
 def test_a_request_signed_with_a_key_the_server_does_not_know_is_refused(enrolled, server):
-    server.device(enrolled.require_identity().device).public_key = protocol.public_key_b64(
-        protocol.generate_private_key()
+    server.device(enrolled.require_identity().device).public_key = signing.public_key_b64(
+        signing.generate_private_key()
     )
     with pytest.raises(DeviceRefused) as refused:
         client_for(enrolled, server.url).pull_package()

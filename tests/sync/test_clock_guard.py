@@ -9,7 +9,7 @@ import random
 from datetime import UTC, datetime
 
 from sync.clock_guard import ClockGuard
-from sync.packages import simulated_vote
+from sync.simulated_votes import simulated_vote
 from voting import CountingInput, decide
 
 HOUR = 3_600_000
@@ -68,10 +68,10 @@ def test_a_clock_set_forward_in_a_running_terminal_is_corrected_exactly(enrolled
 
 
 def _vote(store, guard, seed: int):
-    package = store.package().package
+    package = store.package().content
     record = simulated_vote(
         package,
-        package["cycles"][0],
+        package.cycles[0],
         device=store.require_identity().device,
         kind="terminal",
         rng=random.Random(seed),

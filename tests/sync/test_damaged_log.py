@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 
-from sync import protocol
+from sync import log_entries
 
 from .conftest import cast_votes
 
@@ -47,13 +47,13 @@ def test_a_changed_byte_makes_that_entry_damaged_and_no_other(logged):
     damaged = entries[2]
     assert damaged.entry_hash() == original[2].entry_hash() == entries[3].prev_hash
     assert '"voter_key"' in damaged.evidence
-    protocol.check_chain(entries, logged.require_identity().device, 0, protocol.genesis_hash("T-0001"))
+    log_entries.check_chain(entries, logged.require_identity().device, 0, log_entries.genesis_hash("T-0001"))
 
 
 def test_bytes_that_are_not_even_utf8_do_not_stop_the_reading(logged):
     _rewrite(logged, 2, "entry_json", b"\xff\xfe" + _text(logged, 2).encode()[2:])
     entries = logged.pending(10)
-    assert isinstance(entries[1], protocol.DamagedEntry) and len(entries) == 6
+    assert isinstance(entries[1], log_entries.DamagedEntry) and len(entries) == 6
     assert "\ufffd" in entries[1].evidence
     assert logged.verify_log() == 2
 
@@ -61,14 +61,14 @@ def test_bytes_that_are_not_even_utf8_do_not_stop_the_reading(logged):
 def test_a_changed_recorded_hash_leaves_an_intact_entry_intact(logged):
     _rewrite(logged, 4, "entry_hash", "0" * 64)
     entries = logged.pending(10)
-    assert all(isinstance(e, protocol.LogEntry) for e in entries)
+    assert all(isinstance(e, log_entries.LogEntry) for e in entries)
 
 
 def test_the_last_entry_damaged_goes_under_its_recorded_hash(logged):
     recorded = logged.recorded_hash(6)
     _rewrite(logged, 6, "entry_json", _text(logged, 6)[:-5])  # cut short: not JSON any more
     (last,) = logged.pending(10)[5:]
-    assert isinstance(last, protocol.DamagedEntry) and last.entry_hash() == recorded
+    assert isinstance(last, log_entries.DamagedEntry) and last.entry_hash() == recorded
     # A new vote links to what entry 6 was written as, so the server can follow it.
     cast_votes(logged, 1, seed=9)
     (new,) = logged.pending(10)[6:]
@@ -78,7 +78,7 @@ def test_the_last_entry_damaged_goes_under_its_recorded_hash(logged):
 def test_a_batch_boundary_right_after_a_damaged_entry_still_sees_its_successor(logged):
     _rewrite(logged, 3, "entry_json", _flip(_text(logged, 3)))
     first = logged.pending(3)  # entry 4 is read only to see what it links to
-    assert len(first) == 3 and isinstance(first[2], protocol.DamagedEntry)
+    assert len(first) == 3 and isinstance(first[2], log_entries.DamagedEntry)
     assert first[2].entry_hash() == logged.entries_from(4, 1)[0].prev_hash
 
 

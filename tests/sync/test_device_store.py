@@ -10,8 +10,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sync import protocol
-from sync.device_store import AckMismatch, DeviceStore, StoreError
+from sync import log_entries, wire
+from sync.device_store import DeviceStore
+from sync.store_file import StoreError
+from sync.store_log import AckMismatch
 from voting import VoteRecord
 
 from .conftest import cast_votes
@@ -41,7 +43,10 @@ def test_entries_form_a_chain_from_the_device_genesis(enrolled):
     entries = enrolled.pending(100)
     device = enrolled.require_identity().device
     assert [e.seq for e in entries] == list(range(1, 31))
-    assert protocol.check_chain(entries, device, 0, protocol.genesis_hash(device)) == entries[-1].entry_hash()
+    assert (
+        log_entries.check_chain(entries, device, 0, log_entries.genesis_hash(device))
+        == entries[-1].entry_hash()
+    )
     assert enrolled.verify_log() is None
 
 
@@ -102,7 +107,7 @@ def test_pending_reads_a_bounded_chunk_of_a_large_backlog(enrolled):
     tracemalloc.stop()
 
     assert [e.seq for e in chunk] == list(range(1, 101))
-    whole_log_json = 5_000 * len(protocol.canonical_json(chunk[0].as_dict()))
+    whole_log_json = 5_000 * len(wire.canonical_json(chunk[0].as_dict()))
     assert whole_log_json > 2_000_000
     assert peak < whole_log_json / 10, f"pending(100) peaked at {peak} bytes"
 
@@ -219,7 +224,7 @@ def test_votes_the_server_does_not_count_raise_one_alarm_for_staff(enrolled):
 
 def test_a_status_in_an_unknown_shape_is_refused(enrolled):
     [record] = cast_votes(enrolled, 1)
-    with pytest.raises(protocol.ProtocolError) as refused:
+    with pytest.raises(wire.ProtocolError) as refused:
         enrolled.save_statuses([{"seq": 1, "vote_id": record.vote_id, "status": "maybe"}])
     assert refused.value.code == "status.shape"
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from sync.client import SyncClient, SyncError
+from sync.client import SyncClient
 from sync.device_store import DeviceStore
+from sync.sync_errors import SyncError
 
 KEYS = [f"{n:064x}" for n in range(1, 8)]
 
@@ -98,13 +99,13 @@ def test_the_list_survives_a_restart_of_the_terminal(enrolled, server, tmp_path)
 
 
 def test_every_request_carries_a_counter_that_only_grows(enrolled, server):
-    from sync import protocol
+    from sync import signed_requests
 
     client = SyncClient(enrolled, server.url, sleep=lambda _s: None)
     client.sync_round()
     client.sync_round()
     counters = [
-        int(r["headers"][protocol.COUNTER_HEADER]) for r in server.requests if "enrol" not in r["path"]
+        int(r["headers"][signed_requests.COUNTER_HEADER]) for r in server.requests if "enrol" not in r["path"]
     ]
     assert len(counters) >= 6 and counters == sorted(set(counters))
 

@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sync import protocol
-from sync.packages import ballot_for_cycle, open_cycles, random_rnokpp, random_selection
-from sync.protocol import ProtocolError
+from sync import package_envelope, signing
+from sync.package_parser import parse_package
+from sync.packages import ballot_for_cycle
+from sync.simulated_votes import random_rnokpp, random_selection
+from sync.wire import ProtocolError
 from voting import normalise_identifier
 
 from .fake_server import make_package
@@ -30,9 +32,9 @@ def test_a_signed_newer_package_replaces_the_current_one(enrolled, server):
 
 
 def test_a_package_signed_by_another_key_is_refused_and_the_old_one_kept(enrolled, server):
-    impostor = protocol.generate_private_key()
+    impostor = signing.generate_private_key()
     package = make_package(server.server_key, 2)  # claims to be from our server
-    assert _refused(enrolled, protocol.sign_package(impostor, package)) == "package.signature"
+    assert _refused(enrolled, package_envelope.sign_package(impostor, package)) == "package.signature"
     assert enrolled.package().version == 1
 
 
@@ -45,7 +47,7 @@ def test_a_package_with_an_altered_byte_is_refused(enrolled, server):
 
 def test_a_package_for_another_community_is_refused(enrolled, server):
     other = {"id": 8, "slug": "fastiv", "name": "Фастів"}
-    envelope = protocol.sign_package(server.key, make_package(server.server_key, 5, other))
+    envelope = package_envelope.sign_package(server.key, make_package(server.server_key, 5, other))
     assert _refused(enrolled, envelope) == "package.community"
     assert enrolled.package().version == 1
 
@@ -63,20 +65,26 @@ def test_the_same_package_again_is_accepted_without_change(enrolled, server):
 
 
 def test_another_package_under_the_current_version_number_is_refused(enrolled, server):
-    envelope = protocol.sign_package(server.key, make_package(server.server_key, 1, open_now=False))
+    envelope = package_envelope.sign_package(server.key, make_package(server.server_key, 1, open_now=False))
     assert _refused(enrolled, envelope) == "package.older"
 
 
 def test_open_cycles_follow_the_voting_window():
-    package = make_package("key", 1)
+    package = parse_package(make_package("key", 1))
     now = datetime.now(UTC)
-    assert [c["id"] for c in open_cycles(package, now)] == [11]
-    assert open_cycles(package, now + timedelta(days=40)) == []
-    assert open_cycles(package, now - timedelta(days=2)) == []
+    assert [c.id for c in package.open_cycles(now)] == [11]
+    assert package.open_cycles(now + timedelta(days=40)) == []
+    assert package.open_cycles(now - timedelta(days=2)) == []
+
+
+def test_the_typed_ballot_is_the_raw_readers_ballot():
+    # paper/ and support_point/ still read the raw dict (sync.packages.ballot_for_cycle).
+    raw = make_package("key", 1)
+    assert parse_package(raw).cycles[0].ballot() == ballot_for_cycle(raw["cycles"][0])
 
 
 def test_random_selections_obey_the_ballot_rule():
-    ballot = ballot_for_cycle(make_package("key", 1)["cycles"][0])
+    ballot = parse_package(make_package("key", 1)).cycles[0].ballot()
     rng = random.Random(5)
     seen = set()
     for _ in range(300):

@@ -8,9 +8,10 @@ import shutil
 
 import pytest
 
-from sync import protocol
-from sync.client import SyncClient, SyncError
+from sync import log_batches, signing, wire
+from sync.client import SyncClient
 from sync.device_store import DeviceStore
+from sync.sync_errors import SyncError
 from sync.voted_here import VotedHere
 from voting import VoteRecord
 
@@ -60,10 +61,10 @@ def test_entries_our_key_did_not_sign_are_not_taken(enrolled, server, tmp_path):
     store = _restored(enrolled, tmp_path, then_cast=0)
     try:
         device = server.device(store.require_identity().device)
-        stranger = protocol.generate_private_key()
+        stranger = signing.generate_private_key()
         for checkpoint in device.checkpoints.values():  # the server's copy, re-signed by someone else
-            signed = protocol.checkpoint_bytes(device.code, checkpoint["seq"], checkpoint["hash"])
-            checkpoint["signature"] = protocol.sign(stranger, signed)
+            signed = log_batches.checkpoint_bytes(device.code, checkpoint["seq"], checkpoint["hash"])
+            checkpoint["signature"] = signing.sign(stranger, signed)
         before = store.last_seq()
         with pytest.raises(SyncError) as refused:
             client_for(store).resume()
@@ -78,7 +79,7 @@ def test_entries_that_do_not_continue_our_chain_are_not_taken(enrolled, server, 
     try:
         device = server.device(store.require_identity().device)
         device.entries[6]["prev_hash"] = "0" * 64
-        with pytest.raises(protocol.ProtocolError):
+        with pytest.raises(wire.ProtocolError):
             client_for(store).resume()
         assert store.last_seq() == 5
     finally:
@@ -99,11 +100,11 @@ def test_the_kiosk_knows_again_who_voted_in_the_entries_it_took_back(enrolled, s
 
 
 def test_the_keys_a_log_answer_names_are_read_strictly():
-    from sync.client import _device_keys
+    from sync.log_push import _device_keys
 
-    ours, other = (protocol.public_key_b64(protocol.generate_private_key()) for _ in range(2))
+    ours, other = (signing.public_key_b64(signing.generate_private_key()) for _ in range(2))
     assert _device_keys(None, ours) == [] and _device_keys({"k": other}, ours) == []
     hostile = [ours, 7, None, "", "A" * 10_000, "not base64!", "\u202e" + other, other]
     assert _device_keys(hostile, ours) == [other], "only well-formed keys other than ours"
-    many = [protocol.public_key_b64(protocol.generate_private_key()) for _ in range(40)]
+    many = [signing.public_key_b64(signing.generate_private_key()) for _ in range(40)]
     assert len(_device_keys(many, ours)) == 21, "bounded however many arrive"

@@ -8,8 +8,9 @@ import json
 
 import pytest
 
-from sync import protocol
-from sync.client import SyncClient, SyncError
+from sync import signing
+from sync.client import SyncClient
+from sync.sync_errors import SyncError
 
 from .conftest import cast_votes
 from .fake_server import make_package
@@ -102,7 +103,7 @@ def test_an_answer_replayed_from_an_earlier_request_is_refused(enrolled, server)
 
 def test_an_answer_signed_by_another_server_key_is_named_so(enrolled, server):
     cast_votes(enrolled, 2)
-    server.answer_key = protocol.generate_private_key()  # a second host with its own key
+    server.answer_key = signing.generate_private_key()  # a second host with its own key
     with pytest.raises(SyncError) as refused:
         client_for(enrolled).push_once()
     assert refused.value.code == "answer.other_key"
@@ -141,7 +142,7 @@ def test_a_tampered_enrolment_answer_enrols_nothing(store, server):
 
     def other_key(status: int, body: bytes, headers: dict) -> tuple[int, bytes, dict]:
         data = json.loads(body)
-        data["server_key"] = protocol.public_key_b64(protocol.generate_private_key())
+        data["server_key"] = signing.public_key_b64(signing.generate_private_key())
         return status, json.dumps(data).encode(), headers
 
     server.tamper = other_key

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from sync import device_store
-from sync.device_store import SCHEMA, DeviceStore
+from sync import store_schema
+from sync.device_store import DeviceStore
 from sync.store_migrations import Schema, StoreTooNew, bring_up_to_date, user_version
+from sync.store_schema import SCHEMA
 
 RELEASE_STORE = Path(__file__).parent / "fixtures" / "store-2026-12-release.db"
 RELEASE_VOTES = [f"00000000-0000-4000-8000-{n:012d}" for n in range(5)]
@@ -97,7 +98,7 @@ def test_a_migration_that_fails_leaves_the_store_at_its_old_version(release_stor
         raise sqlite3.OperationalError("disk I/O error")
 
     schema = Schema(SCHEMA.baseline, {**SCHEMA.migrations, SCHEMA.version + 1: broken})
-    monkeypatch.setattr(device_store, "SCHEMA", schema)
+    monkeypatch.setattr(store_schema, "SCHEMA", schema)
     with pytest.raises(sqlite3.OperationalError):
         DeviceStore(release_store)
     with sqlite3.connect(release_store) as db:

@@ -1,5 +1,5 @@
 """«Імпорт паперових голосів (CSV)» as a job: a support point's spreadsheet of paper
-votes, checked row by row and stored through the ballot box (server.paper.vote_csv).
+votes, checked row by row and stored through the ballot box (server.paper.vote_csv_import).
 
 The file holds residents' document numbers, which the database never keeps in the
 clear: it waits for the worker sealed (server.jobs.sealed) and is dropped when the job
@@ -20,7 +20,8 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from server.models import Cycle, Device, Job, User, utcnow
-from server.paper.vote_csv import PaperImport, RowProblem, import_paper_csv
+from server.paper.vote_csv_import import PaperImport, import_paper_csv
+from server.paper.vote_csv_rows import RowProblem
 
 from .. import store
 from ..runner import HANDLERS, JobFailed, JobRun

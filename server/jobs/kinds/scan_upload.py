@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from server.models import Cycle, Device, Job, User, utcnow
 from server.paper import scans
-from server.paper.scan_store import ms
+from server.paper.scan_rows import ms
 from server.services import audit
 
 from .. import store

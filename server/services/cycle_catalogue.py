@@ -1,0 +1,45 @@
+"""What the platform needs to build its ballot: a community's public-budget cycles,
+their categories and admitted projects (GET /api/v1/cycles)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.models import Category, Cycle, CycleKind, Project, ProjectStatus
+
+
+@dataclass(frozen=True)
+class CycleCatalogue:
+    """What the platform needs to build its ballot: a cycle, its categories in display
+    order, and its admitted projects by number."""
+
+    cycle: Cycle
+    categories: list[Category]
+    projects: list[Project]
+
+
+def community_catalogue(session: Session, community_id: int) -> list[CycleCatalogue]:
+    """The community's public-budget cycles, newest voting first (three queries in all)."""
+    cycles = session.scalars(
+        select(Cycle)
+        .where(Cycle.community_id == community_id, Cycle.kind == CycleKind.PUBLIC.value)
+        .order_by(Cycle.voting_starts_at.desc(), Cycle.id)
+    ).all()
+    ids = [cycle.id for cycle in cycles]
+    categories: dict[int, list[Category]] = {cycle_id: [] for cycle_id in ids}
+    projects: dict[int, list[Project]] = {cycle_id: [] for cycle_id in ids}
+    if ids:
+        for category in session.scalars(
+            select(Category).where(Category.cycle_id.in_(ids)).order_by(Category.position, Category.id)
+        ):
+            categories[category.cycle_id].append(category)
+        for project in session.scalars(
+            select(Project)
+            .where(Project.cycle_id.in_(ids), Project.status == ProjectStatus.ADMITTED.value)
+            .order_by(Project.number)
+        ):
+            projects[project.cycle_id].append(project)
+    return [CycleCatalogue(cycle, categories[cycle.id], projects[cycle.id]) for cycle in cycles]

@@ -1,0 +1,65 @@
+"""`spilno ballots commit`: every ready sheet recorded as one paper vote in the device log."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from paper.messages import message
+from support_point.cli_common import SHEETS_OPTION, STORE_OPTION, fail, open_sheets, open_support_point
+
+__all__ = ["commit_command"]
+
+
+@click.command("commit")
+@STORE_OPTION
+@SHEETS_OPTION
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per sheet, then a summary.")
+def commit_command(store_path: Path, sheets_path: Path | None, as_json: bool) -> None:
+    """Record every ready sheet as ONE paper vote in the device log (all its pages
+    together, checked against the cycle's rules first); `spilno device sync` sends them.
+    Sheets that break the rules stay in review with the reason. Safe to run again."""
+    from support_point.commit import CommitError, commit_ready_sheets
+    from sync.clock import system_clock_ms
+    from sync.store_file import StoreError
+
+    device_store, _identity = open_support_point(store_path)
+    sheets = open_sheets(store_path, sheets_path)
+    try:
+        stored = device_store.package()
+        now_ms = system_clock_ms() - device_store.clock_offset_ms()
+        result = commit_ready_sheets(sheets, device_store, stored.package if stored else None, now_ms=now_ms)
+    except CommitError as exc:
+        raise fail(exc.code, exc.detail) from None
+    except StoreError as exc:
+        raise click.ClickException(f"Помилка пристрою / device error: {exc}") from None
+    finally:
+        sheets.close()
+        device_store.close()
+    lines: list[dict[str, Any]] = [
+        {"cycle_id": c, "serial": s, "outcome": "committed", "vote_id": v} for c, s, v in result.committed
+    ]
+    lines += [{"cycle_id": c, "serial": s, "outcome": "committed", "vote_id": v, "recovered": True}
+              for c, s, v in result.recovered]  # fmt: skip
+    lines += [
+        {"cycle_id": c, "serial": s, "outcome": "needs_review", "reasons": r} for c, s, r in result.held
+    ]
+    committed = len(result.committed) + len(result.recovered)
+    if as_json:
+        for line in lines:
+            click.echo(json.dumps(line, ensure_ascii=False))
+        click.echo(json.dumps({"summary": True, "committed": committed, "needs_review": len(result.held)}))
+        return
+    for line in lines:
+        why = "; ".join(f"{message(c, 'uk')} / {message(c, 'en')}" for c in line.get("reasons", []))
+        state = (
+            "голос записано / vote recorded" if line["outcome"] == "committed" else "на перевірці / in review"
+        )
+        click.echo(f"{line['serial']}: {state}{' — ' + why if why else ''}")
+    click.echo(
+        f"Записано голосів {committed}, на перевірці {len(result.held)}"
+        f" / votes recorded {committed}, in review {len(result.held)}"
+    )

@@ -1,0 +1,187 @@
+"""`spilno ballots print`: blank ballot sheets of an open cycle as a PDF.
+
+One sheet per serial, numbered with the support point's own serials (recorded first in
+its serial book when --store is given, so a serial is never handed out twice), and
+optionally the layout JSON that lets any tool check a reader against the form.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from support_point.cli_common import fail, open_sheets, package_from_file, package_from_store
+
+__all__ = ["print_command"]
+
+MAX_SHEETS = 5000  # ~10 minutes of a fast office printer; more is a mistyped number
+
+
+def _resident_cycle(package: dict, cycle_id: int) -> dict:
+    from sync.clock import datetime_from_ms, system_clock_ms
+    from sync.packages import NOT_RESIDENTS_KINDS, cycle_by_id, parse_time
+
+    cycle = cycle_by_id(package, cycle_id)
+    if not isinstance(cycle, dict) or cycle.get("kind") in NOT_RESIDENTS_KINDS:
+        raise fail("ballots.no_cycle", str(cycle_id))
+    now: datetime = datetime_from_ms(system_clock_ms())
+    try:
+        ended = now >= parse_time(cycle["voting_ends_at"])
+    except (KeyError, TypeError, ValueError):
+        raise fail("forms.cycle", "voting_ends_at") from None
+    if ended:
+        raise fail("ballots.cycle_ended", str(cycle_id))
+    return cycle
+
+
+def _write_atomically(path: Path, write) -> None:
+    """Write `path` through a temporary file beside it: a refused or failed print leaves
+    no half-written PDF for someone to print from."""
+    directory = path.resolve().parent
+    handle, temporary = tempfile.mkstemp(prefix=".ballots-", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            write(out)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@click.command("print")
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The support point's device file (made by `spilno device enrol`): its current package is used.",
+)
+@click.option(
+    "--package",
+    "package_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A signed package envelope (JSON), checked with --server-key or the key of --store.",
+)
+@click.option("--server-key", default=None, help="The server's public key (base64) to check --package with.")
+@click.option("--cycle", "cycle_id", required=True, type=int, help="The cycle's id (as in the package).")
+@click.option("--device", default=None, help="The support point's code, e.g. S-0001 (taken from --store).")
+@click.option(
+    "--first",
+    default=None,
+    type=int,
+    help="Number of the first sheet (1-999999). With --store: by default the next one never handed"
+    " out, and a number handed out before is refused.",
+)
+@click.option("--count", required=True, type=int, help=f"How many sheets to print (1-{MAX_SHEETS}).")
+@click.option(
+    "--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path), help="PDF."
+)
+@click.option(
+    "--layout-json",
+    "layout_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the layout here.",
+)
+@click.option(
+    "--locale", type=click.Choice(["uk", "en"]), default="uk", show_default=True, help="Form language."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+def print_command(
+    store_path: Path | None,
+    package_file: Path | None,
+    server_key: str | None,
+    cycle_id: int,
+    device: str | None,
+    first: int | None,
+    count: int,
+    out_path: Path,
+    layout_path: Path | None,
+    locale: str,
+    as_json: bool,
+) -> None:
+    """Print blank ballot sheets of an open cycle as a PDF, one sheet per serial
+    (S0001-000001, ...), each page with its QR code."""
+    from paper.forms import print_forms
+    from paper.layout import LayoutError
+    from paper.serials import SerialError, form_key, serial_range
+
+    if not 1 <= count <= MAX_SHEETS:
+        raise fail("ballots.count", str(count))
+    if store_path is None and package_file is None:
+        raise fail("ballots.source")
+    if store_path is not None:
+        package, enrolled = package_from_store(store_path, package_file)
+        if device is not None and device != enrolled:
+            raise fail("ballots.device_mismatch", f"{device!r:.40} ≠ {enrolled}")
+        device = enrolled
+    else:
+        if not server_key:
+            raise fail("ballots.no_key")
+        assert package_file is not None
+        package = package_from_file(package_file, server_key)
+    if device is None:
+        raise fail("ballots.device", "--device")
+    try:
+        serials = serial_range(device, 1 if first is None else first, count)
+        secret = package.get("voter_key_secret")
+        if not isinstance(secret, str):
+            raise fail("ballots.no_secret")
+        try:
+            key = form_key(bytes.fromhex(secret))
+        except ValueError:
+            raise fail("ballots.no_secret") from None
+        cycle = _resident_cycle(package, cycle_id)
+        if store_path is not None:
+            serials = _reserve_blank_serials(store_path, device, cycle_id, count, first)
+        holder: dict = {}
+        _write_atomically(
+            out_path, lambda out: holder.update(layout=print_forms(cycle, serials, key, out, locale=locale))
+        )
+        layout = holder["layout"]
+        if layout_path is not None:
+            _write_atomically(layout_path, lambda out: out.write(layout.to_json().encode()))
+    except (SerialError, LayoutError) as exc:
+        raise fail(exc.code, exc.detail) from None
+    except OSError as exc:
+        raise click.ClickException(f"Файл не записано / cannot write the file: {exc}") from None
+    pages = len(layout.pages)
+    if as_json:
+        line = {
+            "cycle_id": cycle_id,
+            "sheets": count,
+            "pages": pages * count,
+            "pages_per_sheet": pages,
+            "first_serial": serials[0],
+            "last_serial": serials[-1],
+            "layout_hash": layout.layout_hash,
+            "out": str(out_path),
+        }
+        click.echo(json.dumps(line, ensure_ascii=False, sort_keys=True))
+        return
+    click.echo(
+        f"Надруковано {count} арк. ({serials[0]} … {serials[-1]}), {pages} стор. на аркуш: {out_path}"
+        f" / printed {count} sheets ({serials[0]} … {serials[-1]}), {pages} pages per sheet: {out_path}"
+    )
+
+
+def _reserve_blank_serials(
+    store_path: Path, device: str, cycle_id: int, count: int, first: int | None
+) -> list[str]:
+    """The serials to print, recorded first in the support point's serial book, which
+    personal sheets (`spilno ballots issue`) share: a serial is never handed out twice."""
+    from paper.serials import SerialError
+    from support_point.issue import reserve_blank_serials
+    from support_point.issue_messages import both
+    from sync.clock import system_clock_ms
+
+    sheets = open_sheets(store_path, None)
+    try:
+        return reserve_blank_serials(sheets, device, cycle_id, count, first=first, now_ms=system_clock_ms())
+    except SerialError as exc:
+        raise click.ClickException(both(exc.code)) from None
+    finally:
+        sheets.close()
