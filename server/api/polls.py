@@ -25,12 +25,12 @@ from server.i18n import _
 from server.models import Community, Poll
 from server.polls.answers import PollAnswerConflict, store_answers
 from server.polls.count import count_poll
+from server.polls.results import render_result
 from server.polls.store import community_poll, poll_rule, questions_of
 from server.services.integration import api_source
 from server.services.pushed_fields import Problems, check_fields, read_cast_at, read_voter_key
 from voting.channels import Channel
 from voting.identity import community_voter_secret
-from voting.poll_count import QuestionResult
 from voting.polls import PollAnswerRecord, PollAnswerRefused, PollRule, QuestionKind
 from voting.record import canonical_vote_id
 
@@ -211,38 +211,6 @@ def push_answers(poll_id: int) -> Response:
             for s in standings
         ]
     )
-
-
-def render_result(result: QuestionResult, texts: dict[int, str]) -> dict[str, Any]:
-    options = []
-    for option in result.options:
-        shown: dict[str, Any] = {
-            "id": option.option_id,
-            "text": texts.get(option.option_id, ""),
-            "chosen": option.chosen,
-            "share": round(option.share, 6),
-        }
-        if result.kind is QuestionKind.RANK:
-            shown.update(
-                borda=option.borda,
-                mean_rank=None if option.mean_rank is None else round(option.mean_rank, 6),
-                first=option.first,
-                by_position=list(option.distribution),
-            )
-        elif result.kind is QuestionKind.POINTS:
-            shown.update(
-                points=option.points,
-                mean_points=round(option.mean_points, 6),
-                by_points=list(option.distribution),
-            )
-        options.append(shown)
-    return {
-        "id": result.question_id,
-        "kind": result.kind.value,
-        "respondents": result.respondents,
-        "order": result.order,
-        "options": options,
-    }
 
 
 @bp.get("/polls/<int:poll_id>/results")

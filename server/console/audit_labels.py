@@ -29,6 +29,8 @@ ACTION_LABELS: dict[str, str] = {
     "api_client.revoke": "Відкликання клієнта інтеграції",
     "poll.create": "Створення опитування",
     "poll.publish": "Оприлюднення опитування",
+    "poll.results_publish": "Оприлюднення результатів опитування",
+    "poll.results_unpublish": "Зняття результатів опитування з публікації",
     "community.create": "Створення громади",
     "community.update": "Зміна громади",
     "cycle.create": "Створення циклу голосування",

@@ -38,6 +38,8 @@ class Poll(Base):
     opens_at: Mapped[datetime]
     closes_at: Mapped[datetime]
     published_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When the moderators made the results public (None: not public); docs/polls.md.
+    results_published_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[created_at]
 
 

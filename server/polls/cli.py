@@ -18,6 +18,7 @@ from server import db
 from server.cli_context import app_context
 from server.models import Community, Poll
 from server.polls.count import count_poll
+from server.polls.results import render_result
 from server.polls.store import (
     PollSpecError,
     PollStateError,
@@ -81,8 +82,6 @@ def publish_command(poll_id: int) -> None:
 @click.argument("poll_id", type=int)
 def results_command(poll_id: int) -> None:
     """Print each question's count as JSON (the same as the API's results)."""
-    from server.api.polls import render_result
-
     with app_context():
         session = db.session()
         poll = session.get(Poll, poll_id)

@@ -1,6 +1,6 @@
 """The console's poll pages: a community's polls, a new poll from its JSON spec (the
 same file `spilno server polls create` reads, docs/polls.md), a poll's questions, its
-publication, and its count as answers arrive.
+publication, its count as answers arrive, and publishing the count (server.polls.results).
 
 A community moderator sees and changes only their own community's polls (404 for any
 other); an administrator chooses the community of a new poll.
@@ -12,7 +12,6 @@ import json
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from markupsafe import Markup
 from sqlalchemy import func, select
 
 from server import db
@@ -25,21 +24,22 @@ from server.auth.access import (
 )
 from server.console.forms import FormReader, community_for_new_object, confirmed, managed_communities
 from server.console.views import bp
-from server.i18n import _, get_locale, ngettext, number
+from server.i18n import _, get_locale
 from server.models import Community, Poll, PollAnswer, utcnow
-from server.polls.count import count_poll
+from server.polls.results import (
+    TEMPLATE_HELPERS,
+    poll_results,
+    publish_poll_results,
+    unpublish_poll_results,
+)
 from server.polls.store import (
     PollSpecError,
     PollStateError,
     create_poll,
-    poll_rule,
     publish_poll,
     questions_of,
 )
-from server.results import charts
 from server.services import audit
-from voting.poll_count import QuestionResult
-from voting.polls import QuestionKind
 
 MAX_SPEC_BYTES = 1024 * 1024
 
@@ -121,60 +121,24 @@ def poll_create() -> ResponseReturnValue:
     return _list_page([], problems, visible_community_ids(user) is None), 422
 
 
-def _measure(result: QuestionResult) -> list[tuple[int, int, str]]:
-    """(option id, the bar's value, its text) in the result's order."""
-    rows = []
-    for option in result.options:
-        if result.kind is QuestionKind.RANK:
-            shown = ngettext("{n} бал Борда", "{n} балів Борда", option.borda, n=number(option.borda))
-            rows.append((option.option_id, option.borda, shown))
-        elif result.kind is QuestionKind.POINTS:
-            rows.append(
-                (option.option_id, option.points, _("у середньому {mean}", mean=f"{option.mean_points:.2f}"))
-            )
-        else:
-            share = f"{option.share * 100:.1f}%"
-            rows.append((option.option_id, option.chosen, f"{number(option.chosen)} ({share})"))
-    return rows
-
-
-def _chart(result: QuestionResult, text: str, texts: dict[int, str]) -> Markup:
-    measured = _measure(result)
-    svg = charts.bar_chart(
-        [
-            charts.Bar(label=texts.get(option_id, ""), value=value, value_text=shown, highlighted=n == 0)
-            for n, (option_id, value, shown) in enumerate(measured)
-        ],
-        chart_id=f"poll-question-{result.question_id}",
-        title=text,
-        description=_(
-            "Стовпці — варіанти відповіді від найкращого; перший має суцільну заливку й позначку ✓. "
-            "Ті самі числа — у таблиці під графіком."
-        ),
-        legend=(_("перше місце"), _("інші варіанти")),
-    )
-    return Markup(svg)  # noqa: S704  (charts escape every text they draw)
-
-
 @bp.route("/polls/<int:poll_id>")
 @roles_required(*COMMUNITY_MANAGERS)
 def poll_detail(poll_id: int) -> ResponseReturnValue:
     poll = scoped_or_404(Poll, poll_id)
     session = db.session()
-    questions = questions_of(session, poll)
-    results = count_poll(session, poll_rule(session, poll)) if poll.published_at is not None else ()
-    texts = {o: t for q in questions for o, t in q.options}
     label, badge = _state(poll)
     return render_template(
         "console/poll.html",
         poll=poll,
-        questions=questions,
-        results=[
-            (r, q, _chart(r, q.text, texts), _measure(r)) for r, q in zip(results, questions, strict=False)
-        ],
-        texts=texts,
+        community=session.get(Community, poll.community_id),
+        questions=questions_of(session, poll),
+        results=poll_results(session, poll) if poll.published_at is not None else None,
+        opened=utcnow() >= poll.opens_at,
+        still_open=utcnow() < poll.closes_at,
+        heading=3,
         state_label=label,
         state_badge=badge,
+        **TEMPLATE_HELPERS,
     )
 
 
@@ -192,4 +156,37 @@ def poll_publish(poll_id: int) -> ResponseReturnValue:
             audit.record(session, "poll.publish", community_id=poll.community_id, target=("poll", poll.id))
             session.commit()
             flash(_("Опитування оприлюднено: відповіді приймаються з часу початку."), "success")
+    return redirect(url_for("console.poll_detail", poll_id=poll_id), code=303)
+
+
+@bp.route("/polls/<int:poll_id>/results/publish", methods=["POST"])
+@roles_required(*COMMUNITY_MANAGERS)
+def poll_results_publish(poll_id: int) -> ResponseReturnValue:
+    poll = scoped_or_404(Poll, poll_id)
+    if confirmed():
+        session = db.session()
+        try:
+            published = publish_poll_results(session, poll, current_user())
+        except PollStateError as error:
+            flash(error.in_language(get_locale()), "error")
+        else:
+            if published:
+                session.commit()
+                flash(_("Результати опитування оприлюднено: їх бачать усі на публічній сторінці."), "success")
+            else:
+                flash(_("Результати опитування вже оприлюднено."), "info")
+    return redirect(url_for("console.poll_detail", poll_id=poll_id), code=303)
+
+
+@bp.route("/polls/<int:poll_id>/results/unpublish", methods=["POST"])
+@roles_required(*COMMUNITY_MANAGERS)
+def poll_results_unpublish(poll_id: int) -> ResponseReturnValue:
+    poll = scoped_or_404(Poll, poll_id)
+    if confirmed():
+        session = db.session()
+        if unpublish_poll_results(session, poll, current_user()):
+            session.commit()
+            flash(_("Результати опитування знято з публікації: їх більше не видно на сайті."), "success")
+        else:
+            flash(_("Результати опитування не були оприлюднені."), "info")
     return redirect(url_for("console.poll_detail", poll_id=poll_id), code=303)

@@ -1,4 +1,4 @@
-"""The public front page: cycles whose results the moderators have published."""
+"""The public front page: cycles and polls whose results the moderators have published."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from server import db
-from server.models import Community, Cycle, CycleKind
+from server.models import Community, Cycle, CycleKind, Poll
 
 bp = Blueprint("public", __name__)
 
@@ -36,7 +36,19 @@ def home() -> ResponseReturnValue:
         )
         .all()
     )
-    return render_template("public/home.html", published=rows, project_cycles=cycles)
+    # Polls whose results the moderators published (server.polls.public).
+    polls = (
+        db.session()
+        .execute(
+            select(Poll, Community)
+            .join(Community, Community.id == Poll.community_id)
+            .where(Poll.results_published_at.is_not(None))
+            .order_by(Poll.results_published_at.desc(), Poll.id.desc())
+            .limit(50)
+        )
+        .all()
+    )
+    return render_template("public/home.html", published=rows, project_cycles=cycles, published_polls=polls)
 
 
 def init_app(app: Flask) -> None:

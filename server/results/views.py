@@ -156,4 +156,6 @@ def public_json(community_slug: str, cycle_slug: str) -> ResponseReturnValue:
 
 
 def init_app(app: Flask) -> None:
+    from server.polls import public as _poll_pages  # noqa: F401  (its routes join this blueprint)
+
     app.register_blueprint(bp)
