@@ -330,8 +330,7 @@ def _value(action: str, key: str, value: Any, names: Names) -> str:
 def _named_value(action: str, key: str, value: Any) -> str | None:
     """Stored codes (a role, a rule, a kind) by their names; None when not one of them."""
     if key == "role" and value in {r.value for r in Role}:
-        uk, en = ROLE_LABELS[Role(value)]
-        return en if get_locale() == "en" else uk
+        return ROLE_LABELS[Role(value)].render(get_locale())
     if key == "funding_method" or key == "tie_break":
         from .cycles import method_options, tie_break_options
 

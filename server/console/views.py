@@ -74,8 +74,7 @@ def console_helpers() -> dict:
         return roles is None or user.role_enum in roles
 
     def role_label(role: str) -> str:
-        uk, en = ROLE_LABELS[Role(role)]
-        return en if get_locale() == "en" else uk
+        return ROLE_LABELS[Role(role)].render(get_locale())
 
     def shows_overview() -> bool:
         """Whether the menu starts with «Огляд»: an operator's overview is «Мій пункт»."""

@@ -8,6 +8,8 @@ from enum import StrEnum
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from server.texts import _l
+
 from .base import Base, created_at, intpk, str64, str200
 
 
@@ -30,11 +32,12 @@ class Role(StrEnum):
     SCHOOL_MODERATOR = "school_moderator"  # one community's school
 
 
+# Read in the reader's language (translations/en/console.po).
 ROLE_LABELS = {
-    Role.ADMINISTRATOR: ("Адміністратор", "Administrator"),
-    Role.COMMUNITY_MODERATOR: ("Модератор громади", "Community moderator"),
-    Role.SUPPORT_OPERATOR: ("Оператор пункту супроводу", "Support-point operator"),
-    Role.SCHOOL_MODERATOR: ("Модератор школи", "School moderator"),
+    Role.ADMINISTRATOR: _l("Адміністратор"),
+    Role.COMMUNITY_MODERATOR: _l("Модератор громади"),
+    Role.SUPPORT_OPERATOR: _l("Оператор пункту супроводу"),
+    Role.SCHOOL_MODERATOR: _l("Модератор школи"),
 }
 
 

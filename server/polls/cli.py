@@ -53,7 +53,7 @@ def create_command(community_slug: str, spec_file: Path) -> None:
         try:
             poll = create_poll(session, community.id, spec)
         except PollSpecError as error:
-            lines = [f"  {p.where}: {p.uk} / {p.en}" for p in error.problems]
+            lines = [f"  {p.where}: {p.what.render('uk')} / {p.what.render('en')}" for p in error.problems]
             raise click.ClickException(
                 "Опитування не створено / poll not created:\n" + "\n".join(lines)
             ) from None

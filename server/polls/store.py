@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import Community, Poll, PollOption, PollQuestion, utcnow
-from server.texts import Explained, _l
+from server.texts import Explained, Text, _l
 from voting.polls import (
     MAX_OPTIONS,
     MAX_POINTS,
@@ -35,11 +35,10 @@ LIMITS = {"title": 200, "description": 2000, "text": 500, "option": 300}
 @dataclass(frozen=True)
 class SpecProblem:
     where: str  # "title", "questions[2].options[0]"...
-    uk: str
-    en: str
+    what: Text
 
     def text(self, locale: str) -> str:
-        return f"{self.where}: {self.en if locale == 'en' else self.uk}"
+        return f"{self.where}: {self.what.render(locale)}"
 
 
 class PollSpecError(ValueError):
@@ -58,15 +57,13 @@ def _text(problems: list[SpecProblem], where: str, value: Any, limit: int, *, op
     if value is None and optional:
         return ""
     if not isinstance(value, str) or not value.strip():
-        problems.append(SpecProblem(where, "потрібен непорожній текст", "a non-empty text is needed"))
+        problems.append(SpecProblem(where, _l("потрібен непорожній текст")))
         return ""
     value = value.strip()
     if len(value) > limit:
-        problems.append(SpecProblem(where, f"не довше {limit} символів", f"at most {limit} characters"))
+        problems.append(SpecProblem(where, _l("не довше {limit} символів", limit=limit)))
     if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
-        problems.append(
-            SpecProblem(where, "керівні символи не дозволено", "control characters are not allowed")
-        )
+        problems.append(SpecProblem(where, _l("керівні символи не дозволено")))
     return value
 
 
@@ -82,8 +79,7 @@ def _moment(problems: list[SpecProblem], where: str, value: Any) -> datetime | N
         problems.append(
             SpecProblem(
                 where,
-                "час у форматі ISO 8601 з часовим поясом, наприклад 2027-05-01T09:00:00+03:00",
-                "a time in ISO 8601 with its time zone, e.g. 2027-05-01T09:00:00+03:00",
+                _l("час у форматі ISO 8601 з часовим поясом, наприклад 2027-05-01T09:00:00+03:00"),
             )
         )
         return None
@@ -93,9 +89,7 @@ def _count(problems: list[SpecProblem], where: str, value: Any, low: int, high: 
     if value is None:
         return None
     if type(value) is not int or not low <= value <= high:
-        problems.append(
-            SpecProblem(where, f"ціле число від {low} до {high}", f"an integer from {low} to {high}")
-        )
+        problems.append(SpecProblem(where, _l("ціле число від {low} до {high}", low=low, high=high)))
         return None
     return value
 
@@ -105,11 +99,11 @@ def create_poll(session: Session, community_id: int, spec: Any) -> Poll:
     PollSpecError naming every problem."""
     problems: list[SpecProblem] = []
     if session.get(Community, community_id) is None:
-        raise PollSpecError([SpecProblem("community", "такої громади немає", "no such community")])
+        raise PollSpecError([SpecProblem("community", _l("такої громади немає"))])
     if not isinstance(spec, dict):
-        raise PollSpecError([SpecProblem("", "очікується об'єкт JSON", "a JSON object is expected")])
+        raise PollSpecError([SpecProblem("", _l("очікується об'єкт JSON"))])
     for key in sorted(set(spec) - SPEC_FIELDS, key=str):
-        problems.append(SpecProblem(str(key)[:40], "невідоме поле", "unknown field"))
+        problems.append(SpecProblem(str(key)[:40], _l("невідоме поле")))
     title = _text(problems, "title", spec.get("title"), LIMITS["title"])
     description = _text(
         problems, "description", spec.get("description"), LIMITS["description"], optional=True
@@ -117,54 +111,50 @@ def create_poll(session: Session, community_id: int, spec: Any) -> Poll:
     opens = _moment(problems, "opens_at", spec.get("opens_at"))
     closes = _moment(problems, "closes_at", spec.get("closes_at"))
     if opens and closes and closes <= opens:
-        problems.append(SpecProblem("closes_at", "має бути пізніше за opens_at", "must be after opens_at"))
+        problems.append(SpecProblem("closes_at", _l("має бути пізніше за opens_at")))
     questions = spec.get("questions")
     parsed: list[tuple[str, QuestionKind, int | None, int | None, list[str]]] = []
     if not isinstance(questions, list) or not 1 <= len(questions) <= MAX_QUESTIONS:
         problems.append(
             SpecProblem(
                 "questions",
-                f"список від 1 до {MAX_QUESTIONS} питань",
-                f"a list of 1 to {MAX_QUESTIONS} questions",
+                _l("список від 1 до {most} питань", most=MAX_QUESTIONS),
             )
         )
         questions = []
     for n, question in enumerate(questions):
         where = f"questions[{n}]"
         if not isinstance(question, dict):
-            problems.append(SpecProblem(where, "очікується об'єкт JSON", "a JSON object is expected"))
+            problems.append(SpecProblem(where, _l("очікується об'єкт JSON")))
             continue
         for key in sorted(set(question) - QUESTION_FIELDS, key=str):
-            problems.append(SpecProblem(f"{where}.{str(key)[:40]}", "невідоме поле", "unknown field"))
+            problems.append(SpecProblem(f"{where}.{str(key)[:40]}", _l("невідоме поле")))
         text = _text(problems, f"{where}.text", question.get("text"), LIMITS["text"])
         try:
             kind = QuestionKind(str(question.get("kind")))
         except ValueError:
-            problems.append(
-                SpecProblem(f"{where}.kind", "one, up_to, rank або points", "one of one, up_to, rank, points")
-            )
+            problems.append(SpecProblem(f"{where}.kind", _l("one, up_to, rank або points")))
             kind = QuestionKind.ONE
         options = question.get("options")
         if not isinstance(options, list) or not 2 <= len(options) <= MAX_OPTIONS:
             problems.append(
                 SpecProblem(
                     f"{where}.options",
-                    f"список від 2 до {MAX_OPTIONS} варіантів",
-                    f"a list of 2 to {MAX_OPTIONS} options",
+                    _l("список від 2 до {most} варіантів", most=MAX_OPTIONS),
                 )
             )
             options = []
         names = [_text(problems, f"{where}.options[{i}]", o, LIMITS["option"]) for i, o in enumerate(options)]
         if len({name.casefold() for name in names}) != len(names):
-            problems.append(SpecProblem(f"{where}.options", "варіанти повторюються", "an option is repeated"))
+            problems.append(SpecProblem(f"{where}.options", _l("варіанти повторюються")))
         max_choices = _count(
             problems, f"{where}.max_choices", question.get("max_choices"), 1, max(len(names), 1)
         )
         max_points = _count(problems, f"{where}.max_points", question.get("max_points"), 1, MAX_POINTS)
         if kind is QuestionKind.POINTS and max_points is None:
-            problems.append(SpecProblem(f"{where}.max_points", "потрібне для points", "required for points"))
+            problems.append(SpecProblem(f"{where}.max_points", _l("потрібне для points")))
         if kind is QuestionKind.UP_TO and max_choices is None:
-            problems.append(SpecProblem(f"{where}.max_choices", "потрібне для up_to", "required for up_to"))
+            problems.append(SpecProblem(f"{where}.max_choices", _l("потрібне для up_to")))
         parsed.append((text, kind, max_choices, max_points, names))
     if problems:
         raise PollSpecError(problems)

@@ -16,6 +16,7 @@ from server import db
 from server.cli_context import app_context
 from server.models import School, SchoolContest, utcnow
 from server.services.validation import Refused
+from server.texts import Readable, _l
 
 from .codes import IssuedCode, issue_codes, printable_codes
 from .contests import Contest, contests_of_school, load_contest
@@ -27,31 +28,28 @@ def school_group() -> None:
     """School budgets: schools, contests, per-student code cards."""
 
 
-def _fail(uk: str, en: str) -> click.ClickException:
-    return click.ClickException(f"{uk} / {en}")
+def _fail(text: Readable) -> click.ClickException:
+    """The CLI's refusal: Ukrainian, then English after " / "."""
+    return click.ClickException(f"{text.render('uk')} / {text.render('en')}")
 
 
 def _contest(school_id: int, contest_id: int | None) -> Contest:
     s = db.session()
     school = s.get(School, school_id)
     if school is None:
-        raise _fail(f"Школи {school_id} немає.", f"There is no school {school_id}.")
+        raise _fail(_l("Школи {school} немає.", school=school_id))
     if contest_id is not None:
         row = s.get(SchoolContest, contest_id)
         if row is None or row.school_id != school.id:
             raise _fail(
-                f"У школи {school_id} немає конкурсу {contest_id}.",
-                f"School {school_id} has no contest {contest_id}.",
+                _l("У школи {school} немає конкурсу {contest}.", school=school_id, contest=contest_id)
             )
         return load_contest(s, row)
     now = utcnow()
     open_ones = [c for c in contests_of_school(s, school.id) if c.cycle.voting_ends_at > now]
     if len(open_ones) != 1:
         ids = ", ".join(str(c.id) for c in open_ones) or "—"
-        raise _fail(
-            f"Оберіть конкурс (--contest): незавершених конкурсів школи: {ids}.",
-            f"Choose the contest (--contest): the school's contests not yet ended: {ids}.",
-        )
+        raise _fail(_l("Оберіть конкурс (--contest): незавершених конкурсів школи: {ids}.", ids=ids))
     return open_ones[0]
 
 
@@ -93,20 +91,17 @@ def codes_command(
     from qr_codes.codes import code_url
 
     if reprint == (count is not None):
-        raise _fail("Вкажіть --count або --reprint.", "Give either --count or --reprint.")
+        raise _fail(_l("Вкажіть --count або --reprint."))
     with app_context():
         base = base_url or current_app.config.get("PUBLIC_URL")
         if not base:
-            raise _fail(
-                "Вкажіть адресу сайту: --base-url або SPILNO_PUBLIC_URL.",
-                "Give the site's address: --base-url or SPILNO_PUBLIC_URL.",
-            )
+            raise _fail(_l("Вкажіть адресу сайту: --base-url або SPILNO_PUBLIC_URL."))
         # Before any code is made: an address too long for a readable card must not
         # leave a class with codes and no cards.
         try:
             address = check_card_address(base, layout)
         except CardAddressError as exc:
-            raise _fail(exc.message("uk"), exc.message("en")) from None
+            raise click.ClickException(f"{exc.message('uk')} / {exc.message('en')}") from None
         if address.smaller_than_designed:
             click.echo(f"{address.notice('uk')} / {address.notice('en')}", err=True)
         s = db.session()
@@ -122,12 +117,9 @@ def codes_command(
                 issued = issue_codes(s, contest, class_name, count, keys)
         except Refused as exc:
             s.rollback()
-            raise _fail(exc.message_uk, exc.message_en) from None
+            raise _fail(exc.text) from None
         if not issued:
-            raise _fail(
-                "У класу немає невикористаних кодів, щоб надрукувати.",
-                "The class has no unused codes to print.",
-            )
+            raise _fail(_l("У класу немає невикористаних кодів, щоб надрукувати."))
         cards = [
             CodeCard(
                 code=c.code,

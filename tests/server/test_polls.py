@@ -153,7 +153,7 @@ def test_a_broken_spec_names_its_problems_in_both_languages_and_stores_nothing(s
         create_poll(session, community.id, HOSTILE_SPECS[name])
     assert refused.value.problems
     for problem in refused.value.problems:
-        assert problem.uk and problem.en and problem.uk != problem.en
+        assert problem.what.uk and problem.what.en and problem.what.uk != problem.what.en
     session.rollback()
     assert session.scalar(select(func.count()).select_from(Poll)) == 0
 
