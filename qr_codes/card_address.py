@@ -25,6 +25,7 @@ from .codes import ALPHABET, CODE_LENGTH, ExplainedError, format_code
 from .drawing import QUIET_ZONE
 from .layouts import DOT, LAYOUTS, MM
 from .matrix import MAX_VERSION, qr_version
+from .texts import translated
 
 __all__ = [
     "DESIGNED_ADDRESS_LENGTH",
@@ -44,37 +45,23 @@ _DESIGNED_VERSION = 6  # what the card layouts were drawn for (layouts.V6_MODULE
 
 # Numbers stand after a dash, never before a noun: Ukrainian nouns agree with the number
 # (2 символи, 5 символів), and these sentences have no plural forms to pick from.
-MESSAGES: dict[str, dict[str, str]] = {
-    "address.too_long": {
-        "uk": "Публічна адреса задовга для QR-коду картки: її довжина — {length}, а вміщається "
-        "щонайбільше {limit} (латинськими літерами; кирилична літера займає місце двох). Задайте "
-        "коротшу публічну адресу (PUBLIC_URL або --base-url), наприклад https://vote.example.gov.ua. "
-        "Нічого не надруковано.",
-        "en": "The public address is too long for a code card's QR code: it is {length} characters "
-        "long, and at most {limit} fit (in Latin letters; a Cyrillic letter takes the room of two). "
-        "Set a shorter public address (PUBLIC_URL or --base-url), like https://vote.example.gov.ua. "
-        "Nothing was printed.",
-    },
-    "address.modules_too_small": {
-        "uk": "Публічна адреса задовга для карток «{layout} на аркуш»: квадратики QR-коду вийшли б "
-        "по {module_mm} мм, а камери терміналів читають від {min_mm} мм. Оберіть більші картки або "
-        "коротшу адресу. Нічого не надруковано.",
-        "en": "The public address is too long for the {layout}-a-sheet cards: the QR code's modules "
-        "would be {module_mm} mm, and the terminals' cameras read {min_mm} mm and up. Choose bigger "
-        "cards or a shorter address. Nothing was printed.",
-    },
-    "address.smaller_modules": {
-        "uk": "Публічна адреса довша за {designed_limit}, тому квадратики QR-коду на картках «{layout} "
-        "на аркуш» будуть {module_mm} мм замість {designed_mm} мм. Картки читаються, але камеру треба "
-        "тримати ближче; коротша адреса дасть більші квадратики.",
-        "en": "The public address is longer than {designed_limit} characters, so the QR code's modules "
-        "on the {layout}-a-sheet cards will be {module_mm} mm instead of {designed_mm} mm. The cards "
-        "read, but from closer; a shorter address gives bigger modules.",
-    },
-    "address.empty": {
-        "uk": "Публічна адреса порожня: задайте адресу сайту голосування (PUBLIC_URL або --base-url).",
-        "en": "The public address is empty: set the voting site's address (PUBLIC_URL or --base-url).",
-    },
+MESSAGES: dict[str, str] = {
+    "address.too_long": (
+        "Публічна адреса задовга для QR-коду картки: її довжина — {length}, а вміщається щонайбільше {limit}"
+        " (латинськими літерами; кирилична літера займає місце двох). Задайте коротшу публічну адресу "
+        "(PUBLIC_URL або --base-url), наприклад https://vote.example.gov.ua. Нічого не надруковано."
+    ),
+    "address.modules_too_small": (
+        "Публічна адреса задовга для карток «{layout} на аркуш»: квадратики QR-коду вийшли б по {module_mm} "
+        "мм, а камери терміналів читають від {min_mm} мм. Оберіть більші картки або коротшу адресу. Нічого "
+        "не надруковано."
+    ),
+    "address.smaller_modules": (
+        "Публічна адреса довша за {designed_limit}, тому квадратики QR-коду на картках «{layout} на аркуш» "
+        "будуть {module_mm} мм замість {designed_mm} мм. Картки читаються, але камеру треба тримати ближче; "
+        "коротша адреса дасть більші квадратики."
+    ),
+    "address.empty": "Публічна адреса порожня: задайте адресу сайту голосування (PUBLIC_URL або --base-url).",
 }
 
 
@@ -105,7 +92,7 @@ class CardAddress:
         layout was designed for (the address is longer than DESIGNED_ADDRESS_LENGTH), else None."""
         if not self.smaller_than_designed:
             return None
-        text = MESSAGES["address.smaller_modules"]["en" if locale.lower().startswith("en") else "uk"]
+        text = translated(MESSAGES["address.smaller_modules"], locale)
         return text.format(
             designed_limit=DESIGNED_ADDRESS_LENGTH,
             layout=self.layout,

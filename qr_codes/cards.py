@@ -27,6 +27,7 @@ from .drawing import QUIET_ZONE, draw_qr, with_quiet_zone
 from .fonts import BOLD, MONO, REGULAR, printable, register_fonts, wrap
 from .layouts import DOT, LAYOUTS, MM, PAGE_HEIGHT, PAGE_WIDTH, CardLayout
 from .matrix import qr_matrix
+from .texts import translated
 
 __all__ = [
     "LAYOUTS",
@@ -39,19 +40,15 @@ __all__ = [
     "codes_csv",
 ]
 
+# The printed card's words, in Ukrainian; the English is in qr_codes/translations/en.
+_UKRAINIAN = {
+    "instruction": "Відскануйте код телефоном або введіть його на сторінці голосування",
+    "card_number": "картка № {number}",
+    "page": "аркуш {page}",
+    "document": "Коди для голосування",
+}
 TEXTS: dict[str, dict[str, str]] = {
-    "uk": {
-        "instruction": "Відскануйте код телефоном або введіть його на сторінці голосування",
-        "card_number": "картка № {number}",
-        "page": "аркуш {page}",
-        "document": "Коди для голосування",
-    },
-    "en": {
-        "instruction": "Scan the code with a phone or enter it on the voting page",
-        "card_number": "card no. {number}",
-        "page": "sheet {page}",
-        "document": "Voting codes",
-    },
+    locale: {key: translated(text, locale) for key, text in _UKRAINIAN.items()} for locale in ("uk", "en")
 }
 
 

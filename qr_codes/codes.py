@@ -44,6 +44,8 @@ import secrets
 import unicodedata
 from typing import ClassVar
 
+from .texts import translated
+
 __all__ = [
     "ALPHABET",
     "CODE_LENGTH",
@@ -75,29 +77,16 @@ _CYRILLIC_LOOKALIKES = str.maketrans("АВСЕНКМРТХУ", "ABCEHKMPTXY")
 _DROPPED = dict.fromkeys(map(ord, "-_‐‑‒–—―− \t\n\r\x0b\x0c"))
 _URL_CODE = re.compile(r"/s/([^/?#]*)/?(?:[?#].*)?\Z", re.IGNORECASE | re.DOTALL)
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "code.empty": {
-        "uk": "Введіть код з картки.",
-        "en": "Enter the code from your card.",
-    },
-    "code.too_long": {
-        "uk": "Це задовгий текст для коду: код має 20 символів, наприклад 7KQM-2X9R-TB4H-ZP3W-8CXN.",
-        "en": "This is too long for a code: a code has 20 symbols, like 7KQM-2X9R-TB4H-ZP3W-8CXN.",
-    },
-    "code.wrong_length": {
-        "uk": "Код має 20 символів, а введено {length}. Перевірте, чи не пропущено або не додано символ.",
-        "en": "A code has 20 symbols, but {length} were entered. Check for a missing or extra symbol.",
-    },
-    "code.bad_symbol": {
-        "uk": "Символ «{symbol}» не буває в кодах. У кодах лише цифри 2–9 "
-        "і латинські літери без O, I, L і U.",
-        "en": "The symbol “{symbol}” is never used in codes. Codes have only the digits 2–9 "
-        "and Latin letters except O, I, L and U.",
-    },
-    "code.check_failed": {
-        "uk": "У коді помилка: перевірте, чи правильно переписано всі символи.",
-        "en": "There is a mistake in the code: check that every symbol was copied correctly.",
-    },
+MESSAGES: dict[str, str] = {
+    "code.empty": "Введіть код з картки.",
+    "code.too_long": "Це задовгий текст для коду: код має 20 символів, наприклад 7KQM-2X9R-TB4H-ZP3W-8CXN.",
+    "code.wrong_length": (
+        "Код має 20 символів, а введено {length}. Перевірте, чи не пропущено або не додано символ."
+    ),
+    "code.bad_symbol": (
+        "Символ «{symbol}» не буває в кодах. У кодах лише цифри 2–9 і латинські літери без O, I, L і U."
+    ),
+    "code.check_failed": "У коді помилка: перевірте, чи правильно переписано всі символи.",
 }
 
 
@@ -105,7 +94,7 @@ class ExplainedError(ValueError):
     """A refusal named by a rule `code` (a key of the class's `texts`), with the sentence
     for a person in Ukrainian or English."""
 
-    texts: ClassVar[dict[str, dict[str, str]]] = {}
+    texts: ClassVar[dict[str, str]] = {}  # code -> Ukrainian text (qr_codes.texts for English)
 
     def __init__(self, code: str, **params: object) -> None:
         super().__init__(f"{code} {params}" if params else code)
@@ -114,9 +103,7 @@ class ExplainedError(ValueError):
 
     def message(self, locale: str = "uk") -> str:
         """The sentence to show: Ukrainian, or English for an "en…" locale."""
-        texts = self.texts[self.code]
-        text = texts["en"] if locale.lower().startswith("en") else texts["uk"]
-        return text.format(**self.params)
+        return translated(self.texts[self.code], locale).format(**self.params)
 
 
 class CodeError(ExplainedError):

@@ -50,28 +50,16 @@ _LEGACY_READING = str.maketrans("01", "OI")
 _CYRILLIC_LOOKALIKES = str.maketrans("АВСЕНКМОРТХУІ", "ABCEHKMOPTXYI")
 _DROPPED = dict.fromkeys(map(ord, "-_‐‑‒–—―− \t\n\r\x0b\x0c"))
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "receipt.empty": {
-        "uk": "Введіть код з квитанції.",
-        "en": "Enter the code from your receipt.",
-    },
-    "receipt.too_long": {
-        "uk": "Це задовгий текст для коду квитанції: код має 8 символів, наприклад 7KQM-2XP0.",
-        "en": "This is too long for a receipt code: a code has 8 symbols, like 7KQM-2XP0.",
-    },
-    "receipt.wrong_length": {
-        "uk": "Код квитанції має 8 символів, а введено {length}. "
-        "Перевірте, чи не пропущено або не додано символ.",
-        "en": "A receipt code has 8 symbols, but {length} were entered. Check for a missing or extra symbol.",
-    },
-    "receipt.bad_symbol": {
-        "uk": "Символ «{symbol}» не буває в кодах квитанцій: лише латинські літери й цифри.",
-        "en": "The symbol “{symbol}” is never used in receipt codes: only Latin letters and digits.",
-    },
-    "receipt.not_a_code": {
-        "uk": "Такого коду квитанція не могла мати: перевірте, чи правильно переписано всі символи.",
-        "en": "No receipt could have this code: check that every symbol was copied correctly.",
-    },
+MESSAGES: dict[str, str] = {
+    "receipt.empty": "Введіть код з квитанції.",
+    "receipt.too_long": "Це задовгий текст для коду квитанції: код має 8 символів, наприклад 7KQM-2XP0.",
+    "receipt.wrong_length": (
+        "Код квитанції має 8 символів, а введено {length}. Перевірте, чи не пропущено або не додано символ."
+    ),
+    "receipt.bad_symbol": "Символ «{symbol}» не буває в кодах квитанцій: лише латинські літери й цифри.",
+    "receipt.not_a_code": (
+        "Такого коду квитанція не могла мати: перевірте, чи правильно переписано всі символи."
+    ),
 }
 
 

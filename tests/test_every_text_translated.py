@@ -120,6 +120,7 @@ def test_the_scan_sees_a_missing_text_in_every_marker_so_the_checks_above_can_fa
         "voting/translations/en",
         "paper/translations/en",
         "support_point/translations/en",
+        "qr_codes/translations/en",
     ],
 )
 def test_no_text_is_translated_two_ways_in_one_catalog(folder):
