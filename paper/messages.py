@@ -5,10 +5,9 @@ reworded."""
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
-from voting.po_catalog import Catalog, read_translations
+from voting.po_catalog import Catalogs
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 
@@ -184,10 +183,8 @@ UI: dict[str, str] = {
 }
 
 
-@cache
-def catalog(locale: str) -> Catalog:
-    """The paper library's texts in `locale`, read once."""
-    return read_translations(TRANSLATIONS, "en" if locale == "en" else "uk")
+# The texts of this table in each language (`catalog("en")`), read once.
+catalog = Catalogs(TRANSLATIONS)
 
 
 def message(code: str, locale: str = "uk", **params: object) -> str:

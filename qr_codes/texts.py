@@ -4,18 +4,13 @@ reader as every other part)."""
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
-from voting.po_catalog import Catalog, read_translations
+from voting.po_catalog import Catalogs
 
 TRANSLATIONS = Path(__file__).parent / "translations"
-
-
-@cache
-def catalog(locale: str) -> Catalog:
-    """The texts for `locale`; any "en…" locale reads English, everything else Ukrainian."""
-    return read_translations(TRANSLATIONS, "en" if locale.lower().startswith("en") else "uk")
+# The texts in each language (`catalog("en")`, any "en…" locale), read once.
+catalog = Catalogs(TRANSLATIONS)
 
 
 def translated(text: str, locale: str) -> str:

@@ -11,12 +11,11 @@ The operator reads the refusals; some of the domain's texts speak to the residen
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
 from paper import messages as ballot_messages
 from voting import messages as domain_messages
-from voting.po_catalog import Catalog, read_translations
+from voting.po_catalog import Catalogs
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 
@@ -145,10 +144,8 @@ COUNTED: dict[str, tuple[str, str]] = {
 }
 
 
-@cache
-def catalog(locale: str) -> Catalog:
-    """The support point's texts in `locale`, read once."""
-    return read_translations(TRANSLATIONS, "en" if locale == "en" else "uk")
+# The texts of this table in each language (`catalog("en")`), read once.
+catalog = Catalogs(TRANSLATIONS)
 
 
 def _counted(code: str, locale: str, params: dict[str, object]) -> str | None:

@@ -10,11 +10,10 @@ text of the system.
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .po_catalog import Catalog, read_translations
+from .po_catalog import Catalogs
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 
@@ -229,10 +228,8 @@ for _code, (_param, _one, _many) in COUNTED.items():
     MESSAGES.setdefault(_code, _many)
 
 
-@cache
-def catalog(locale: str) -> Catalog:
-    """The domain's texts in `locale`, read once."""
-    return read_translations(TRANSLATIONS, "en" if locale == "en" else "uk")
+# The texts of this table in each language (`catalog("en")`), read once.
+catalog = Catalogs(TRANSLATIONS)
 
 
 def _count(value: Any) -> int:

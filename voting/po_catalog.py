@@ -55,7 +55,14 @@ from babel.messages.pofile import read_po
 
 from .plurals import UKRAINIAN_PLURAL_FORMS, plural_rule
 
-__all__ = ["UKRAINIAN_PLURAL_FORMS", "Catalog", "plural_rule", "read_catalog", "read_translations"]
+__all__ = [
+    "UKRAINIAN_PLURAL_FORMS",
+    "Catalog",
+    "Catalogs",
+    "plural_rule",
+    "read_catalog",
+    "read_translations",
+]
 
 
 @dataclass
@@ -108,6 +115,32 @@ def read_translations(folder: Path, locale: str) -> Catalog:
     if rules:
         found.plural_index = plural_rule(rules.pop())
     return found
+
+
+class Catalogs:
+    """One folder's catalogs, each language read once on first use: `catalogs("en")` is
+    the English catalog; any locale not starting with "en" reads Ukrainian. The code
+    tables of the domain, the paper library, the support point and the code cards, and
+    the CLIs, read their texts through one of these."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._read: dict[str, Catalog] = {}
+
+    def __call__(self, locale: str) -> Catalog:
+        language = "en" if locale.lower().startswith("en") else "uk"
+        if language not in self._read:
+            self._read[language] = read_translations(self.folder, language)
+        return self._read[language]
+
+    def both(self, text: str, /, **params: Any) -> str:
+        """«Ukrainian / English»: how a CLI says it, to staff of either language."""
+        return f"{self('uk').gettext(text, **params)} / {self('en').gettext(text, **params)}"
+
+    def both_counted(self, singular: str, plural: str, n: int, /, **params: Any) -> str:
+        """A counted text as a CLI says it: «5 голосів / 5 votes»."""
+        uk = self("uk").ngettext(singular, plural, n, **params)
+        return f"{uk} / {self('en').ngettext(singular, plural, n, **params)}"
 
 
 def read_catalog(folder: Path, locale: str) -> dict[str, str]:
