@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, request
 
 from kiosk.i18n import N_
+from kiosk.identification import STAFF_DOCUMENT_KINDS
 from kiosk.maintenance import maintenance_report
-from kiosk.session import STAFF_DOCUMENT_KINDS
 from kiosk.terminal import OpenVoting
 from kiosk.visit import Step
 from kiosk.web import action, flow, kiosk, render, screen

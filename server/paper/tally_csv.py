@@ -38,6 +38,7 @@ from server.paper.tally_sheet import (
     read_form_count,
 )
 from server.services.csv_limits import csv_problem
+from server.services.csv_text import csv_delimiter, csv_text
 
 # One support point's sheet is a few hundred bytes per project; 256 KB is thousands of rows.
 MAX_BYTES = 256 * 1024
@@ -52,15 +53,6 @@ _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "‘": "'", "«":
 def _comparable_title(title: str) -> str:
     text = unicodedata.normalize("NFC", title).translate(_APOSTROPHES)
     return " ".join(text.split()).casefold()
-
-
-def _decode(data: bytes) -> str | None:
-    if b"\x00" in data:
-        return None  # no spreadsheet writes NUL into a CSV: this is some other file
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
 
 
 def _header(cells: list[str]) -> tuple[list[str], list[TallyProblem]]:
@@ -214,7 +206,7 @@ def check_tally_csv(
     if not data.strip():
         check.problems.append(TallyProblem(None, None, "paper_tally.empty_file"))
         return check
-    text = _decode(data)
+    text = csv_text(data)
     if text is None:
         check.problems.append(TallyProblem(None, None, "paper_tally.not_text"))
         return check
@@ -224,8 +216,7 @@ def check_tally_csv(
     if not ballot.projects:
         check.problems.append(TallyProblem(None, None, "paper_tally.no_projects"))
         return check
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    delimiter = csv_delimiter(text.split("\n", 1)[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     row_number = 1
     rows: list[tuple[int, list[str]]] = []

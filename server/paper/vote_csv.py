@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from server.services.csv_limits import csv_problem
+from server.services.csv_text import csv_delimiter, csv_text
 from voting import Channel, VoteRecord
 from voting.district import district_problems
 
@@ -59,15 +60,6 @@ def vote_id_for(cycle_id: int, sha256: str, row: int) -> str:
     return str(uuid.uuid5(PAPER_CSV_NAMESPACE, f"{cycle_id}/{sha256}/{row}"))
 
 
-def _decode(data: bytes) -> str | None:
-    if b"\x00" in data:
-        return None  # no spreadsheet writes NUL into a CSV: this is some other file
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
-
-
 def check_paper_csv(
     data: bytes,
     ctx: PaperContext,
@@ -89,12 +81,11 @@ def check_paper_csv(
     if not data.strip():
         check.problems.append(RowProblem(None, None, "paper.empty_file"))
         return check
-    text = _decode(data)
+    text = csv_text(data)
     if text is None:
         check.problems.append(RowProblem(None, None, "paper.not_text"))
         return check
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    delimiter = csv_delimiter(text.split("\n", 1)[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     row_number = 1
     try:

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from server.i18n import gettext_in, ngettext_in
 from server.services.csv_limits import csv_problem
+from server.services.csv_text import csv_delimiter, csv_lines
 from voting import IdentityError, IdentityKind, VoterKey
 from voting import message as domain_message
 from voting.district import DistrictError, clean_district
@@ -114,14 +114,6 @@ class ListFileCheck:
             self.problems.append(problem)
 
 
-def _text_lines(data: bytes) -> Iterator[str] | None:
-    """The file's lines, decoded as they are read (decoding a large register up front
-    would double its memory); None when it is plainly not a text file."""
-    if b"\x00" in data[:65536]:
-        return None  # no spreadsheet writes NUL into a CSV
-    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
-
-
 def read_list_file(
     data: bytes,
     voter_secret: bytes,
@@ -143,14 +135,14 @@ def read_list_file(
     if not data.strip():
         check.add(ListProblem(None, None, "list.empty_file"))
         return check
-    lines = _text_lines(data)
+    lines = csv_lines(data)
     if lines is None:
         check.add(ListProblem(None, None, "list.not_text"))
         return check
     row = 1
     try:
         first = next(iter(lines), "")
-        delimiter = ";" if first.count(";") > first.count(",") else ","
+        delimiter = csv_delimiter(first)
         header = [c.strip().lower() for c in next(csv.reader([first], delimiter=delimiter), [])]
         kind_for_all, problem = _read_header(header, default_kind)
         if problem is not None:

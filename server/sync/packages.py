@@ -49,13 +49,13 @@ from server.models import (
     CycleKind,
     Project,
     ProjectPhoto,
-    ProjectStatus,
     School,
     SchoolContest,
     SyncPackage,
     VotingCode,
 )
 from server.school.keys import CodeKeys
+from server.services.cycle_catalogue import cycles_catalogue
 from server.services.cycle_rules import funding_body
 from sync import package_envelope, signing, wire
 from sync.packages import package_digest
@@ -253,29 +253,18 @@ def package_body(
         .where(Cycle.community_id == community.id, Cycle.voting_ends_at > now)
         .order_by(Cycle.voting_starts_at, Cycle.id)
     ).all()
-    ids = [c.id for c in cycles]
-    categories: dict[int, list[Category]] = {i: [] for i in ids}
-    projects: dict[int, list[Project]] = {i: [] for i in ids}
-    if ids:
-        for category in session.scalars(
-            select(Category).where(Category.cycle_id.in_(ids)).order_by(Category.position, Category.id)
-        ):
-            categories[category.cycle_id].append(category)
-        for project in session.scalars(
-            select(Project)
-            .where(Project.cycle_id.in_(ids), Project.status == ProjectStatus.ADMITTED.value)
-            .order_by(Project.number, Project.id)
-        ):
-            projects[project.cycle_id].append(project)
+    catalogue = cycles_catalogue(session, cycles)
     contests = _contest_codes(session, list(cycles))
-    photos = _photos(session, [p for c in cycles for p in projects[c.id]])
+    photos = _photos(session, [p for entry in catalogue for p in entry.projects])
     return {
         "format": wire.PROTOCOL_VERSION,
         "community": {"id": community.id, "slug": community.slug, "name": community.name},
         "server_key": server_key,
         "voter_key_secret": community_voter_secret(master_secret, community.key_id).hex(),
         "code_verifier_key": CodeKeys.from_master(master_secret).verifier_key.hex(),
-        "cycles": [_cycle(c, categories[c.id], projects[c.id], contests.get(c.id), photos) for c in cycles],
+        "cycles": [
+            _cycle(e.cycle, e.categories, e.projects, contests.get(e.cycle.id), photos) for e in catalogue
+        ],
     }
 
 
@@ -283,17 +272,10 @@ def cycle_body(session: Session, cycle: Cycle) -> dict:
     """One cycle as a package carries it (but for photos), whether or not its voting has
     ended: what a paper sheet's layout was built from, for reading sheets on the server
     after the close."""
-    categories = session.scalars(
-        select(Category).where(Category.cycle_id == cycle.id).order_by(Category.position, Category.id)
-    ).all()
-    projects = session.scalars(
-        select(Project)
-        .where(Project.cycle_id == cycle.id, Project.status == ProjectStatus.ADMITTED.value)
-        .order_by(Project.number, Project.id)
-    ).all()
+    (entry,) = cycles_catalogue(session, [cycle])
     contest = _contest_codes(session, [cycle]).get(cycle.id)
     # Without photos: what reads sheets needs the ballot, not pictures (and no more queries).
-    return _cycle(cycle, list(categories), list(projects), contest, {})
+    return _cycle(cycle, entry.categories, entry.projects, contest, {})
 
 
 def body_hash(body: dict) -> str:

@@ -8,9 +8,10 @@ import pytest
 from appkit.service_pin import PinGuard
 from hardware import CardError, CardPresent, MemoryPrinter, NoCard, NoReader
 from kiosk.eligibility import ALREADY_VOTED_ELSEWHERE, ALREADY_VOTED_HERE
+from kiosk.identification import PIN_LOCKED, PIN_WRONG, VOTING_ENDED
 from kiosk.qr_handlers import NOT_FOR_VOTING_HERE, QrHandlers, QrRefusal, QrVoter
 from kiosk.receipt import PrintStatus
-from kiosk.session import NOT_RECORDED, PIN_LOCKED, PIN_WRONG, VOTING_ENDED, TerminalFlow
+from kiosk.session import NOT_RECORDED, TerminalFlow
 from kiosk.terminal import Terminal
 from kiosk.visit import Step, Timing, WrongStep
 from kiosk.voting_switch import VotingSwitch

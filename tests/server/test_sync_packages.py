@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import base64
 import json
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 
 from qr_codes.codes import normalise, verifier
 from server.models import Alarm, Category, Device, Project, SyncPackage, VotingCode
 from server.school.codes import issue_codes, revoke_code
 from server.school.keys import app_code_keys
+from server.services.cycle_catalogue import community_catalogue
+from server.sync.packages import cycle_body, package_body
 from sync import package_envelope, signing, wire
 from sync.package_parser import parse_package
 from sync.packages import package_digest
@@ -350,3 +353,47 @@ def test_impossible_package_positions_are_refused(client, make, session, query):
     response = terminal.get(f"/api/v1/sync/package?{query}")
     assert response.status_code == 400
     assert session.scalars(select(SyncPackage)).all() == []
+
+
+@contextmanager
+def statements(engine):
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_package_and_the_platforms_catalogue_load_their_cycles_in_a_few_queries(app, engine, make, session):
+    """However many cycles, categories and projects: the package four queries (two more with
+    a school contest among its cycles), a cycle's body for reading sheets two (no photos),
+    the platform's GET /api/v1/cycles three."""
+    community = make.community()
+    residents = make.ballot_cycle(community)
+    make.ballot_cycle(community)
+    master = app.config["VOTER_KEY_SECRET_BYTES"]
+    now = datetime.now(UTC)
+    session.expunge_all()
+    community = session.get_one(type(community), community.id)
+    with statements(engine) as seen:
+        body = package_body(session, community, server_key="k", master_secret=master, now=now)
+    assert len(seen) == 4 and [len(c["projects"]) for c in body["cycles"]] == [8, 8]
+    cycle = session.get_one(type(residents), residents.id)
+    with statements(engine) as seen:
+        assert len(cycle_body(session, cycle)["projects"]) == 8
+    assert len(seen) == 2
+    with statements(engine) as seen:
+        catalogue = community_catalogue(session, community.id)
+    assert len(seen) == 3 and [len(entry.projects) for entry in catalogue] == [8, 8]
+
+    make.school_contest(make.school(community))
+    session.expunge_all()
+    community = session.get_one(type(community), community.id)
+    with statements(engine) as seen:
+        body = package_body(session, community, server_key="k", master_secret=master, now=now)
+    assert len(seen) == 6 and len(body["cycles"]) == 4
