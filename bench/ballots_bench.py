@@ -148,11 +148,11 @@ def _corpus(kind: str, count: int, seed: int, dpis: tuple[int, ...] | None = Non
 
 
 def _reader():
-    from paper.layout import build_layout
     from paper.reader import SheetReader
-    from tests.paper.corpus import TEST_FORM_KEY, sample_cycle
+    from paper.sheet_plan import build_layout
+    from tests.paper.corpus import TEST_FORM_KEY, packaged, sample_cycle
 
-    return SheetReader([build_layout(sample_cycle())], TEST_FORM_KEY)
+    return SheetReader([build_layout(packaged(sample_cycle()))], TEST_FORM_KEY)
 
 
 def _read_all(sheets: list) -> tuple[list, float]:
@@ -227,12 +227,12 @@ def bench_accuracy(kind: str, count: int, seed: int, target_review: float) -> It
 
 @functools.cache
 def _hostile_reader():
-    from paper.layout import build_layout
     from paper.reader import SheetReader
-    from tests.paper.corpus import TEST_FORM_KEY
+    from paper.sheet_plan import build_layout
+    from tests.paper.corpus import TEST_FORM_KEY, packaged
     from tests.paper.hostile import hostile_cycle
 
-    return SheetReader([build_layout(hostile_cycle())], TEST_FORM_KEY)
+    return SheetReader([build_layout(packaged(hostile_cycle()))], TEST_FORM_KEY)
 
 
 def _read_hostile_batch(args: tuple[str, int, int]) -> list[tuple[object, str, dict[int, str]]]:
@@ -490,7 +490,7 @@ def bench_camera() -> Iterator[dict]:
 
     from paper.sheet_store import SheetStore
     from support_point.camera_input import CameraSheetInput, frame_difference, keep_camera_sheet, thumbnail
-    from tests.paper.corpus import sample_cycle
+    from tests.paper.corpus import packaged, sample_cycle
 
     affinity = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {min(affinity)})  # one core, as the reading figures
@@ -499,7 +499,7 @@ def bench_camera() -> Iterator[dict]:
             sheets = CameraSheetInput(_reader(), "bench camera")
             feed_s = gate_s = read_s = 0.0
             found, right, silent, previous = [], 0, 0, None
-            cycles = {31: sample_cycle()}
+            cycles = {31: packaged(sample_cycle())}
             with tempfile.TemporaryDirectory(prefix="spilno-bench-") as folder:
                 store = SheetStore(Path(folder) / "sheets.db")
                 for frame, answer in _camera_session(kind, size):

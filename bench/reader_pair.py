@@ -30,13 +30,13 @@ def _side(root: str, sheets_file: str) -> None:
     """One checkout's reader: a pass over the sheets for each line read from stdin."""
     sys.path.insert(0, root)
     from paper.inputs import pages_from_bytes
-    from paper.layout import build_layout
     from paper.reader import SheetReader
-    from tests.paper.corpus import TEST_FORM_KEY, sample_cycle
+    from paper.sheet_plan import build_layout
+    from tests.paper.corpus import TEST_FORM_KEY, packaged, sample_cycle
 
     with open(sheets_file, "rb") as handle:
         sheets = pickle.load(handle)  # written by main() below, never from outside
-    reader = SheetReader([build_layout(sample_cycle())], TEST_FORM_KEY)
+    reader = SheetReader([build_layout(packaged(sample_cycle()))], TEST_FORM_KEY)
     for _line in sys.stdin:
         started = time.process_time()
         for n, data in enumerate(sheets):

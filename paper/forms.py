@@ -1,8 +1,9 @@
 """Printable paper ballot sheets: a PDF with one sheet (all its pages) per serial.
 
-What is drawn comes from paper.layout, so the rectangles in the layout JSON are
-exactly the ones on paper: the checkboxes (5 mm, a 0.8 pt border drawn inside the
-rectangle), the four alignment marks and the QR code with its quiet zone. Everything on
+What is drawn comes from the sheet's plan (paper.sheet_plan, paper.layout), so the
+rectangles in the layout JSON are exactly the ones on paper: the checkboxes (5 mm, a
+0.8 pt border drawn inside the rectangle), the four alignment marks and the QR code
+with its quiet zone. Everything on
 a page except its QR code and footer is the same on every sheet, so each page's static
 part is turned into PDF operators once and repeated: 500 one-page sheets take well under
 a second (measured in tests/paper/test_forms.py).
@@ -19,9 +20,11 @@ from reportlab.pdfgen.canvas import Canvas
 from paper import layout as L
 from paper.messages import catalog
 from paper.serials import SerialError, is_serial, make_qr_text
+from paper.sheet_plan import PagePlan, plan_sheet
 from qr_codes.drawing import draw_qr
 from qr_codes.fonts import BOLD, REGULAR, printable, register_fonts, wrap
 from qr_codes.matrix import qr_matrix
+from sync.cycle_package import PackagedCycle
 from voting.plurals import plural_index
 
 __all__ = ["TEXTS", "format_hryvnias", "print_forms", "rule_text"]
@@ -140,7 +143,7 @@ def _static_page(
     canvas: Canvas,
     layout: L.Layout,
     page: L.PageLayout,
-    plan: L.PagePlan,
+    plan: PagePlan,
     texts: dict[str, Any],
     districts: dict[int, str] | None = None,
 ) -> str:
@@ -170,17 +173,17 @@ def _static_page(
         out.box(row.box)
         baseline = row.box.y + row.box.h / 2 + 3.4
         out.text(
-            L.CONTENT_LEFT + L.BOX_SIZE + 6, baseline, f"№\u00a0{row.project['number']}", BOLD, L.TITLE_SIZE
+            L.CONTENT_LEFT + L.BOX_SIZE + 6, baseline, f"№\u00a0{row.project.number}", BOLD, L.TITLE_SIZE
         )
         for n, line in enumerate(row.title_lines):
             out.text(L.TITLE_LEFT, baseline + L.TITLE_LEADING * n, line, REGULAR, L.TITLE_SIZE)
-        cost = format_hryvnias(row.project["cost"], texts["currency"])
+        cost = format_hryvnias(row.project.cost, texts["currency"])
         out.text(L.CONTENT_RIGHT, baseline, cost, REGULAR, L.TITLE_SIZE, right=True)
     return out.code()
 
 
 def print_forms(
-    cycle: dict[str, Any], serials: list[str], form_key: bytes, out: BinaryIO, *, locale: str = "uk"
+    cycle: PackagedCycle, serials: list[str], form_key: bytes, out: BinaryIO, *, locale: str = "uk"
 ) -> L.Layout:
     """Write a PDF to `out`: for each serial, one ballot sheet of `cycle` (all its pages),
     each page with its QR code. Returns the layout (its JSON belongs next to the PDF).
@@ -194,7 +197,7 @@ def print_forms(
     if len(set(serials)) != len(serials):
         raise SerialError("forms.serial", "a serial is repeated")
     texts = TEXTS["en" if locale == "en" else "uk"]
-    layout, plans = L.plan_sheet(cycle)
+    layout, plans = plan_sheet(cycle)
     register_fonts()
     # initialFontName: otherwise every page sets Helvetica, a font that is not embedded
     # types-reportlab takes initialFontName for a number; reportlab wants the font's name.
@@ -203,11 +206,7 @@ def print_forms(
     canvas.setCreator("spilno paper")
     # A district category says so in its heading: a sheet's choices there count only for
     # the district's residents (docs/district-categories.md).
-    districts = {
-        c["id"]: c["district"]
-        for c in cycle["categories"]
-        if isinstance(c.get("district"), str) and c["district"].strip()
-    }
+    districts = {c.id: c.district for c in cycle.categories if c.district and c.district.strip()}
     statics = [
         _static_page(canvas, layout, page, plan, texts, districts)
         for page, plan in zip(layout.pages, plans, strict=True)

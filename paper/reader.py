@@ -37,7 +37,7 @@ import numpy as np
 from paper import corner_marks, image_codec, overview, page_warp, qr_decoders
 from paper.ink_measure import SPILL_MAX, BoxMeasure, Thresholds, mark_contrast, measure_box
 from paper.inputs import PageImage
-from paper.layout import BoxRect, Layout, LayoutError, PageLayout, Rect, build_layout
+from paper.layout import BoxRect, Layout, LayoutError, PageLayout, Rect
 from paper.paper_map import PaperMap
 from paper.reading import (
     ACCEPTED,
@@ -50,6 +50,8 @@ from paper.reading import (
     SheetReading,
 )
 from paper.serials import QrFields, SerialError, form_key, parse_qr_text
+from paper.sheet_plan import build_layout
+from sync.cycle_package import CyclePackage
 
 __all__ = ["SheetReader", "reader_for_package"]
 
@@ -327,19 +329,14 @@ _opencv_texts = qr_decoders.opencv_qr_texts
 _zbar_texts_or_none = qr_decoders.zbar_qr_texts
 
 
-def reader_for_package(package: dict[str, Any], thresholds: Thresholds = Thresholds()) -> SheetReader:
+def reader_for_package(package: CyclePackage, thresholds: Thresholds = Thresholds()) -> SheetReader:
     """A reader for every residents' cycle in a support point's package, with the form
-    key derived from its voter-key secret (ValueError when the package has none)."""
-    from sync.packages import NOT_RESIDENTS_KINDS
-
-    secret = package.get("voter_key_secret") if isinstance(package, dict) else None
-    if not isinstance(secret, str):
-        raise ValueError("the package has no voter_key_secret")
+    key derived from its voter-key secret (ValueError when that is too short to key)."""
     layouts = []
-    for cycle in package.get("cycles") or []:
-        if isinstance(cycle, dict) and cycle.get("kind") not in NOT_RESIDENTS_KINDS:
+    for cycle in package.cycles:
+        if cycle.for_residents:
             try:
                 layouts.append(build_layout(cycle))
             except LayoutError:
                 continue  # a cycle with nothing to print has no sheets to read either
-    return SheetReader(layouts, form_key(bytes.fromhex(secret)), thresholds)
+    return SheetReader(layouts, form_key(package.voter_key_secret), thresholds)

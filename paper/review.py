@@ -18,12 +18,13 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Protocol
 
 from paper.reading import REJECTED, SheetReading
 from paper.serials import is_serial
 from paper.sheet_records import Decision, SheetRow, StoredPage
 from paper.sheet_state import DECIDED, SheetState, evaluate
+from sync.cycle_package import PackagedCycle
 
 __all__ = [
     "ReviewError",
@@ -115,7 +116,7 @@ def clean_reason(reason: object) -> str:
 
 
 def refresh(
-    store: ReviewStore, cycle_id: int, serial: str, cycles: Mapping[int, dict[str, Any]], now_ms: int
+    store: ReviewStore, cycle_id: int, serial: str, cycles: Mapping[int, PackagedCycle], now_ms: int
 ) -> SheetState:
     """Compute the sheet's state and store it. The moment a sheet becomes ready is kept
     (the vote's cast time, `now_ms` being server-corrected); a sheet that leaves ready
@@ -138,7 +139,7 @@ def keep_reading(
     reading: SheetReading,
     preview: bytes | None,
     *,
-    cycles: Mapping[int, dict[str, Any]],
+    cycles: Mapping[int, PackagedCycle],
     serial_prefix: str,
     now_ms: int,
 ) -> tuple[str, list[str]]:
@@ -170,7 +171,7 @@ def keep_reading(
 
 
 def _open_sheet(
-    store: ReviewStore, cycle_id: int, serial: str, cycles: Mapping[int, dict[str, Any]]
+    store: ReviewStore, cycle_id: int, serial: str, cycles: Mapping[int, PackagedCycle]
 ) -> SheetState:
     sheet = store.sheet(cycle_id, serial)
     if sheet is None:
@@ -198,7 +199,7 @@ def decide_box(
     verdict: str,
     seen: int,
     operator: str,
-    cycles: Mapping[int, dict[str, Any]],
+    cycles: Mapping[int, PackagedCycle],
     now_ms: int,
     reason: str | None = None,
 ) -> SheetState:
@@ -250,7 +251,7 @@ def choose_page(
     page_id: int,
     seen: int,
     operator: str,
-    cycles: Mapping[int, dict[str, Any]],
+    cycles: Mapping[int, PackagedCycle],
     now_ms: int,
 ) -> SheetState:
     """Choose which of several scans of the same page is the paper that counts."""
@@ -282,7 +283,7 @@ def spoil_sheet(
     reason: str,
     seen: int,
     operator: str,
-    cycles: Mapping[int, dict[str, Any]],
+    cycles: Mapping[int, PackagedCycle],
     now_ms: int,
 ) -> SheetState:
     """Set the sheet aside as spoiled (not counted), with the operator's reason."""
@@ -311,7 +312,7 @@ def restore_sheet(
     *,
     seen: int,
     operator: str,
-    cycles: Mapping[int, dict[str, Any]],
+    cycles: Mapping[int, PackagedCycle],
     now_ms: int,
 ) -> SheetState:
     """Take back a spoiled sheet's spoiling (a mistake): it is judged again."""

@@ -21,10 +21,10 @@ every decision.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from paper.reading import MARGINAL, MARKED, UNMARKED
 from paper.sheet_records import Decision, SheetRow, StoredPage
+from sync.cycle_package import PackagedCycle
 
 __all__ = ["DECIDED", "PageSlot", "SheetBox", "SheetState", "evaluate"]
 
@@ -117,11 +117,9 @@ def _latest(decisions: list[Decision], kinds: tuple[str, ...], **match: object) 
 
 
 def evaluate(
-    sheet: SheetRow, pages: list[StoredPage], decisions: list[Decision], cycle: dict[str, Any] | None
+    sheet: SheetRow, pages: list[StoredPage], decisions: list[Decision], cycle: PackagedCycle | None
 ) -> SheetState:
     """What the sheet counts as now (pure: reads nothing, writes nothing)."""
-    from sync.packages import ballot_for_cycle
-
     reasons: list[str] = []
     selections: list[int] = []
     slots: list[PageSlot] = []
@@ -170,7 +168,7 @@ def evaluate(
             reasons.append("ballots.no_cycle")
         else:
             try:
-                problems = ballot_for_cycle(cycle).check(selections)
+                problems = cycle.ballot().check(selections)
             except (KeyError, TypeError, ValueError):
                 problems = []
                 reasons.append("forms.cycle")

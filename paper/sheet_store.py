@@ -39,10 +39,10 @@ from typing import Any
 from paper import issue_store
 from paper.reading import REJECTED, BoxReading, SheetReading
 from paper.sheet_records import Decision, SheetRow, StoredPage
+from sync.store_file import connect
 
 __all__ = ["SheetStore", "sheets_path_for"]
 
-BUSY_TIMEOUT_MS = 10_000
 SHEET_STATES = ("review", "ready", "spoiled", "committed")
 DECISION_KINDS = ("box", "page", "spoil", "restore")
 
@@ -157,11 +157,7 @@ class SheetStore:
     def _db(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")
-            conn.execute("PRAGMA foreign_keys = ON")
+            conn = connect(self.path)
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)

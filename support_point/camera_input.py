@@ -55,6 +55,7 @@ from paper.reading import REJECTED, SheetReading
 from paper.review import keep_reading
 from paper.scan_files import preview_jpeg
 from paper.sheet_store import SheetStore
+from sync.cycle_package import PackagedCycle
 
 __all__ = [
     "CameraSettings",
@@ -292,7 +293,7 @@ def keep_camera_sheet(
     store: SheetStore,
     sheet: CameraSheet,
     *,
-    cycles: Mapping[int, dict],
+    cycles: Mapping[int, PackagedCycle],
     serial_prefix: str,
     now_ms: int,
 ) -> tuple[str, list[str]]:

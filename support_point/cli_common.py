@@ -2,9 +2,11 @@
 come from, and how it refuses.
 
 The cycle comes from a signed package: normally the one the device store holds
-(`--store`, verified when it was stored), or an envelope file checked with the server's
-key, exactly as `spilno kiosk load-package` checks one. The device store must be a
-support point's; the sheet store lies beside it unless `--sheets` says otherwise.
+(`--store`, verified and read when it was stored), or an envelope file checked with the
+server's key and then read (sync.package_parser), exactly as `spilno kiosk load-package`
+checks one: a malformed package is refused with the field at fault, before anything
+else is done. The device store must be a support point's; the sheet store lies beside
+it unless `--sheets` says otherwise.
 Messages are Ukrainian first, English after " / ".
 """
 
@@ -12,10 +14,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from paper.messages import message
+
+if TYPE_CHECKING:
+    from sync.cycle_package import CyclePackage
+    from sync.wire import ProtocolError
 
 __all__ = [
     "SHEETS_OPTION",
@@ -25,6 +32,7 @@ __all__ = [
     "open_support_point",
     "package_from_file",
     "package_from_store",
+    "package_refused",
 ]
 
 
@@ -33,10 +41,21 @@ def fail(code: str, detail: str = "", **params: object) -> click.ClickException:
     return click.ClickException(f"{text} ({detail})" if detail else text)
 
 
-def package_from_store(store_path: Path, package_file: Path | None) -> tuple[dict, str]:
-    """The verified package and the device code of the support point's store."""
+def package_refused(exc: ProtocolError) -> click.ClickException:
+    """A refused package, said as `spilno kiosk load-package` says it: a malformed one
+    names the field at fault (sync.package_parser.PackageError), in both languages."""
+    from sync.package_parser import PackageError
+    from sync.packages import PACKAGE_REFUSALS
+
+    reason = exc.detail if isinstance(exc, PackageError) else PACKAGE_REFUSALS.get(exc.code, exc.code)
+    return click.ClickException(f"Пакет не прийнято / package refused: {reason}")
+
+
+def package_from_store(store_path: Path, package_file: Path | None) -> tuple[CyclePackage, str]:
+    """The verified package, read, and the device code of the support point's store."""
     from sync.device_store import DeviceStore
-    from sync.packages import PACKAGE_REFUSALS, accept_package
+    from sync.package_parser import parse_package
+    from sync.packages import accept_package
     from sync.store_file import StoreError
     from sync.wire import ProtocolError
 
@@ -51,16 +70,15 @@ def package_from_store(store_path: Path, package_file: Path | None) -> tuple[dic
             stored = store.package()
             if stored is None:
                 raise fail("ballots.no_package")
-            return stored.package, identity.device
+            return stored.content, identity.device
         envelope = _read_envelope(package_file)
         package = accept_package(
             envelope, server_key=identity.server_key, community_id=identity.community_id, current=None
         )
         assert package is not None  # with nothing held there is nothing to be the same as
-        return package, identity.device
+        return parse_package(package), identity.device
     except ProtocolError as exc:
-        reason = PACKAGE_REFUSALS.get(exc.code, exc.code)
-        raise click.ClickException(f"Пакет не прийнято / package refused: {reason}") from None
+        raise package_refused(exc) from None
     except StoreError as exc:
         raise click.ClickException(f"Помилка пристрою / device error: {exc}") from None
     finally:
@@ -78,9 +96,10 @@ def _read_envelope(package_file: Path) -> object:
         ) from None
 
 
-def package_from_file(package_file: Path, server_key: str) -> dict:
+def package_from_file(package_file: Path, server_key: str) -> CyclePackage:
+    """The package in an envelope file, verified with `server_key` and read."""
     from sync import package_envelope
-    from sync.packages import PACKAGE_REFUSALS
+    from sync.package_parser import parse_package
     from sync.wire import ProtocolError
 
     envelope = _read_envelope(package_file)
@@ -88,10 +107,9 @@ def package_from_file(package_file: Path, server_key: str) -> dict:
         package = package_envelope.open_package(envelope, server_key.strip())
         if package.get("server_key") != server_key.strip():
             raise ProtocolError("package.server_key")
+        return parse_package(package)
     except ProtocolError as exc:
-        reason = PACKAGE_REFUSALS.get(exc.code, exc.code)
-        raise click.ClickException(f"Пакет не прийнято / package refused: {reason}") from None
-    return package
+        raise package_refused(exc) from None
 
 
 def open_support_point(store_path: Path):

@@ -24,13 +24,13 @@ never gets a second vote for a sheet.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from paper import issue_store
 from paper.review import refresh
 from paper.sheet_store import SheetStore
 from paper.sheet_vote import PAPER_VOTE_NAMESPACE, sheet_vote, sheet_vote_id
+from sync.cycle_package import CyclePackage, PackagedCycle
 from sync.device_store import DeviceStore
 
 __all__ = ["PAPER_VOTE_NAMESPACE", "CommitError", "CommitResult", "commit_ready_sheets", "sheet_vote_id"]
@@ -58,7 +58,7 @@ def _logged(device_store: DeviceStore, vote_ids: list[str]) -> set[str]:
 
 
 def commit_ready_sheets(
-    sheet_store: SheetStore, device_store: DeviceStore, package: dict | None, *, now_ms: int
+    sheet_store: SheetStore, device_store: DeviceStore, package: CyclePackage | None, *, now_ms: int
 ) -> CommitResult:
     """Turn every ready sheet into its vote. Every sheet not yet committed is judged
     again first, with the whole sheet against its cycle's rules (`now_ms`:
@@ -66,7 +66,7 @@ def commit_ready_sheets(
     identity = device_store.require_identity()
     if identity.kind != "support_point":
         raise CommitError("ballots.not_support_point", identity.device)
-    if not isinstance(package, dict):
+    if package is None:
         raise CommitError("ballots.no_package")
     cycles = cycles_of(package)
     result = CommitResult()
@@ -100,8 +100,6 @@ def commit_ready_sheets(
     return result
 
 
-def cycles_of(package: Mapping | None) -> dict[int, dict]:
+def cycles_of(package: CyclePackage | None) -> dict[int, PackagedCycle]:
     """The package's cycles by id (an empty mapping for no package)."""
-    if not isinstance(package, Mapping):
-        return {}
-    return {c["id"]: c for c in package.get("cycles") or [] if isinstance(c, dict) and "id" in c}
+    return {} if package is None else {c.id: c for c in package.cycles}

@@ -9,7 +9,14 @@ from typing import Any
 import click
 
 from paper.messages import message
-from support_point.cli_common import SHEETS_OPTION, STORE_OPTION, fail, open_sheets, open_support_point
+from support_point.cli_common import (
+    SHEETS_OPTION,
+    STORE_OPTION,
+    fail,
+    open_sheets,
+    open_support_point,
+    package_refused,
+)
 
 __all__ = ["commit_command"]
 
@@ -25,13 +32,21 @@ def commit_command(store_path: Path, sheets_path: Path | None, as_json: bool) ->
     from support_point.commit import CommitError, commit_ready_sheets
     from sync.clock import system_clock_ms
     from sync.store_file import StoreError
+    from sync.wire import ProtocolError
 
     device_store, _identity = open_support_point(store_path)
-    sheets = open_sheets(store_path, sheets_path)
     try:
         stored = device_store.package()
+    except ProtocolError as exc:  # a stored package this release cannot read: nothing is touched
+        device_store.close()
+        raise package_refused(exc) from None
+    except StoreError as exc:
+        device_store.close()
+        raise click.ClickException(f"Помилка пристрою / device error: {exc}") from None
+    sheets = open_sheets(store_path, sheets_path)
+    try:
         now_ms = system_clock_ms() - device_store.clock_offset_ms()
-        result = commit_ready_sheets(sheets, device_store, stored.package if stored else None, now_ms=now_ms)
+        result = commit_ready_sheets(sheets, device_store, stored.content if stored else None, now_ms=now_ms)
     except CommitError as exc:
         raise fail(exc.code, exc.detail) from None
     except StoreError as exc:

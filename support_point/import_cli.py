@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -26,6 +27,9 @@ from support_point.cli_common import (
     package_from_file,
     package_from_store,
 )
+
+if TYPE_CHECKING:
+    from sync.cycle_package import CyclePackage
 
 __all__ = ["import_command"]
 
@@ -220,10 +224,10 @@ def _tell(code: str, **params: object) -> None:
     click.echo(f"{message(code, 'uk', **params)} / {message(code, 'en', **params)}", err=True)
 
 
-def _import_from_camera(camera: str, reader, package: dict, store_path, sheets_path, stop, report):
+def _import_from_camera(camera: str, reader, package: CyclePackage, store_path, sheets_path, stop, report):
     """Read the sheets shown to `camera` until `stop()`, the end of a video or Ctrl-C;
     the camera's last status (hardware.sheet_camera.CameraStatus)."""
-    from hardware.sheet_camera import CaptureFrameSource
+    from hardware.sheet_capture import CaptureFrameSource
     from support_point.camera_input import CameraSheetInput
 
     def on_status(status) -> None:
@@ -268,7 +272,7 @@ def _import_from_camera(camera: str, reader, package: dict, store_path, sheets_p
 
 
 @contextlib.contextmanager
-def _sheet_keeper(package: dict, store_path: Path, sheets_path: Path | None):
+def _sheet_keeper(package: CyclePackage, store_path: Path, sheets_path: Path | None):
     """A function that keeps one reading in the support point's sheet store and says what
     became of it, (outcome, reasons): keep(reading, preview) for a file's page,
     keep(camera_sheet) for a camera's frame."""

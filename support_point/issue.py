@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from paper import issue_store
 from paper.forms import print_forms
@@ -39,10 +40,10 @@ from paper.review import ReviewError, clean_operator, clean_reason
 from paper.serials import SerialError, device_prefix, form_key, is_serial
 from paper.sheet_store import SheetStore
 from sync.clock import datetime_from_ms, system_clock_ms
+from sync.cycle_package import DEFAULT_TIMEZONE, CyclePackage, PackagedCycle
 from sync.device_store import DeviceStore
-from sync.eligibility_list import cycle_zone
-from sync.packages import NOT_RESIDENTS_KINDS, cycle_by_id, window_state
 from sync.voted_here import VotedHere
+from sync.wire import ProtocolError
 from voting import IdentityKind, VoterKey
 from voting.eligibility import birth_date
 from voting.identity import IdentityError, normalise_identifier
@@ -91,7 +92,7 @@ Identity = CardIdentity | DocumentIdentity
 class IssueResult:
     sheet: IssuedSheet
     pdf: bytes
-    cycle: dict
+    cycle: PackagedCycle
     cancelled: IssuedSheet | None = None  # the spoiled sheet a reissue replaced
 
 
@@ -128,34 +129,33 @@ class IssueDesk:
 
     # --- what the operator chooses from ------------------------------------------------
 
-    def _package(self) -> tuple[dict, str]:
-        """The current package and this support point's device code."""
+    def _package(self) -> tuple[CyclePackage, str]:
+        """The current package (read: sync.package_parser) and this support point's
+        device code."""
         identity = self.device_store.identity()
         if identity is None or identity.kind != "support_point":
             raise IssueRefused("ballots.not_support_point")
-        stored = self.device_store.package()
+        try:
+            stored = self.device_store.package()
+        except ProtocolError:  # a package stored by a release that read it differently
+            raise IssueRefused("forms.cycle") from None
         if stored is None:
             raise IssueRefused("ballots.no_package")
-        return stored.package, identity.device
+        return stored.content, identity.device
 
-    def open_cycles(self) -> list[dict]:
+    def open_cycles(self) -> list[PackagedCycle]:
         """The residents' cycles open now, in which sheets may be issued."""
         try:
             package, _device = self._package()
         except IssueRefused:
             return []
-        now = datetime_from_ms(self.now_ms())
-        return [
-            c
-            for c in package.get("cycles") or []
-            if isinstance(c, dict) and c.get("kind") not in NOT_RESIDENTS_KINDS and _is_open(c, now)
-        ]
+        return package.open_cycles(datetime_from_ms(self.now_ms()))
 
-    def _open_cycle(self, package: dict, cycle_id: object) -> dict:
-        cycle = cycle_by_id(package, cycle_id) if type(cycle_id) is int else None
-        if not isinstance(cycle, dict) or cycle.get("kind") in NOT_RESIDENTS_KINDS:
+    def _open_cycle(self, package: CyclePackage, cycle_id: object) -> PackagedCycle:
+        cycle = package.cycle(cycle_id) if type(cycle_id) is int else None
+        if cycle is None or not cycle.for_residents:
             raise IssueRefused("issue.no_cycle")
-        if not _is_open(cycle, datetime_from_ms(self.now_ms())):
+        if cycle.window_state(datetime_from_ms(self.now_ms())) != "open":
             raise IssueRefused("issue.cycle_not_open")
         return cycle
 
@@ -176,7 +176,13 @@ class IssueDesk:
         return key.hex, born, identity.age_confirmed is True
 
     def _check_voter(
-        self, cycle: dict, voter_key: str, born: date | None, age_confirmed: bool, *, age: bool = True
+        self,
+        cycle: PackagedCycle,
+        voter_key: str,
+        born: date | None,
+        age_confirmed: bool,
+        *,
+        age: bool = True,
     ) -> None:
         """The terminal's checks (kiosk/terminal.py refusal_for), worded for the operator.
         `age=False` on a reissue: the age was checked when the first sheet was issued, and
@@ -193,9 +199,9 @@ class IssueDesk:
             code, min_age = refusal
             raise IssueRefused(code, min_age=min_age)
         voter = f"key:{voter_key}"
-        if self._voted_here.contains(int(cycle["id"]), voter):
+        if self._voted_here.contains(cycle.id, voter):
             raise IssueRefused("issue.voted_here")
-        if self.device_store.voted_elsewhere(int(cycle["id"]), voter):
+        if self.device_store.voted_elsewhere(cycle.id, voter):
             raise IssueRefused("issue.voted_elsewhere")
 
     # --- issuing -------------------------------------------------------------------------
@@ -218,7 +224,7 @@ class IssueDesk:
 
     def _hand_out(
         self,
-        cycle: dict,
+        cycle: PackagedCycle,
         device: str,
         secret: bytes,
         voter_key: str,
@@ -229,7 +235,7 @@ class IssueDesk:
         """Allocate, record and print one sheet, inside the caller's transaction: if the
         PDF cannot be made, the rollback leaves neither a record nor a used serial."""
         now_ms = self.now_ms()
-        cycle_id = int(cycle["id"])
+        cycle_id = cycle.id
         try:
             [serial] = issue_store.hand_out_serials(
                 self.sheet_store,
@@ -323,9 +329,10 @@ class IssueDesk:
         try:
             package, _device = self._package()
         except IssueRefused:
-            package = {}
-        cycles = {c.get("id"): c for c in package.get("cycles") or [] if isinstance(c, dict)}
-        zone = cycle_zone(next(iter(cycles.values()), {}))
+            package = None
+        cycles = {c.id: c for c in package.cycles} if package else {}
+        first = next(iter(cycles.values()), None)
+        zone = first.zone if first else ZoneInfo(DEFAULT_TIMEZONE)
         now = datetime_from_ms(self.now_ms()).astimezone(zone)
         midnight = datetime(now.year, now.month, now.day, tzinfo=zone)
         rows = []
@@ -337,7 +344,8 @@ class IssueDesk:
                 status = "live"
             else:
                 status = "committed" if read.state == "committed" else "read"
-            title = str((cycles.get(sheet.cycle_id) or {}).get("title") or sheet.cycle_id)
+            known = cycles.get(sheet.cycle_id)
+            title = (known.title if known else "") or str(sheet.cycle_id)
             rows.append(IssueRow(sheet, status, title))
         return rows
 
@@ -361,18 +369,11 @@ def reserve_blank_serials(
     )  # fmt: skip
 
 
-def _is_open(cycle: dict, now: datetime) -> bool:
+def _secret(package: CyclePackage) -> bytes:
+    secret = package.voter_key_secret
     try:
-        return window_state(cycle, now) == "open"
-    except (KeyError, TypeError, ValueError):
-        return False  # a cycle without a readable window is never open
-
-
-def _secret(package: dict) -> bytes:
-    try:
-        secret = bytes.fromhex(package["voter_key_secret"])
         form_key(secret)  # refuses a secret too short to key anything
-    except (KeyError, TypeError, ValueError):
+    except ValueError:
         raise IssueRefused("ballots.no_secret") from None
     return secret
 

@@ -18,7 +18,6 @@ from hardware.card_reader import CardError, CardPresent, NoCard, NoReader
 from paper.review import ReviewError
 from support_point.issue import DOCUMENT_KINDS, CardIdentity, DocumentIdentity, IssueRefused, IssueResult
 from support_point.review_context import form_int, notify, review, signed_in
-from sync.packages import min_age_of
 
 __all__ = ["bp"]
 
@@ -60,8 +59,7 @@ def page() -> str:
         just=just,
         has_reader=review().card_reader is not None,
         kinds=[kind.value for kind in DOCUMENT_KINDS],
-        min_age=min_age_of,
-        any_min_age=any(min_age_of(c) for c in cycles),
+        any_min_age=any(c.min_age for c in cycles),
     )
 
 

@@ -12,29 +12,28 @@ import os
 import tempfile
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from support_point.cli_common import fail, open_sheets, package_from_file, package_from_store
+
+if TYPE_CHECKING:
+    from sync.cycle_package import CyclePackage, PackagedCycle
 
 __all__ = ["print_command"]
 
 MAX_SHEETS = 5000  # ~10 minutes of a fast office printer; more is a mistyped number
 
 
-def _resident_cycle(package: dict, cycle_id: int) -> dict:
+def _resident_cycle(package: CyclePackage, cycle_id: int) -> PackagedCycle:
     from sync.clock import datetime_from_ms, system_clock_ms
-    from sync.packages import NOT_RESIDENTS_KINDS, cycle_by_id, parse_time
 
-    cycle = cycle_by_id(package, cycle_id)
-    if not isinstance(cycle, dict) or cycle.get("kind") in NOT_RESIDENTS_KINDS:
+    cycle = package.cycle(cycle_id)
+    if cycle is None or not cycle.for_residents:
         raise fail("ballots.no_cycle", str(cycle_id))
     now: datetime = datetime_from_ms(system_clock_ms())
-    try:
-        ended = now >= parse_time(cycle["voting_ends_at"])
-    except (KeyError, TypeError, ValueError):
-        raise fail("forms.cycle", "voting_ends_at") from None
-    if ended:
+    if now >= cycle.voting_ends_at:
         raise fail("ballots.cycle_ended", str(cycle_id))
     return cycle
 
@@ -127,11 +126,8 @@ def print_command(
         raise fail("ballots.device", "--device")
     try:
         serials = serial_range(device, 1 if first is None else first, count)
-        secret = package.get("voter_key_secret")
-        if not isinstance(secret, str):
-            raise fail("ballots.no_secret")
         try:
-            key = form_key(bytes.fromhex(secret))
+            key = form_key(package.voter_key_secret)
         except ValueError:
             raise fail("ballots.no_secret") from None
         cycle = _resident_cycle(package, cycle_id)

@@ -52,6 +52,7 @@ from support_point.review_context import Review, form_int, locale, notify, revie
 from sync.clock import system_clock_ms
 from sync.device_store import DeviceStore
 from sync.store_file import StoreError
+from sync.wire import ProtocolError
 
 __all__ = ["create_review_app", "pin_hash_looks_valid"]
 
@@ -159,7 +160,7 @@ def sheet_page(cycle_id: int, serial: str) -> str:
     store = review().sheet_store
     cycle = cycles_of(review().package()).get(cycle_id)
     state = evaluate(sheet, store.pages_of(cycle_id, serial), store.decisions(cycle_id, serial), cycle)
-    projects = {p["id"]: p for p in (cycle or {}).get("projects", []) if isinstance(p, dict)}
+    projects = {p.id: p for p in cycle.projects} if cycle else {}
     # Which boxes have a zoomed crop: the reader makes one for every marginal box, and for
     # every box of a page needing review; any other box points to the whole page instead.
     cropped = store.cropped_boxes({box.page_id for box in state.boxes})
@@ -282,6 +283,11 @@ def _build_review(config: Mapping[str, Any]) -> Review:
     if identity is None or identity.kind != "support_point":
         device_store.close()
         raise RuntimeError(message("sheets.not_support_point", "en"))
+    try:
+        device_store.package()  # read once now: a package this release cannot read stops the start
+    except ProtocolError as exc:
+        device_store.close()
+        raise RuntimeError(f"package refused: {exc.detail or exc.code}") from None
     sheet_store = SheetStore(config["SHEETS_PATH"] or sheets_path_for(config["STORE_PATH"]))
     guard = PinGuard(config["PIN_HASH"], monotonic=config["MONOTONIC"] or time.monotonic)
     clock = config["CLOCK"] or system_clock_ms

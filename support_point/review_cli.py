@@ -8,7 +8,14 @@ from pathlib import Path
 
 import click
 
-from support_point.cli_common import SHEETS_OPTION, STORE_OPTION, fail, open_sheets, open_support_point
+from support_point.cli_common import (
+    SHEETS_OPTION,
+    STORE_OPTION,
+    fail,
+    open_sheets,
+    open_support_point,
+    package_refused,
+)
 
 __all__ = ["review_command"]
 
@@ -41,11 +48,17 @@ def review_command(
     from werkzeug.serving import run_simple
 
     from support_point.review_app import create_review_app, pin_hash_looks_valid
+    from sync.wire import ProtocolError
 
     if not pin_hash_looks_valid(pin_hash):
         raise fail("review.no_pin_hash")
     device_store, _identity = open_support_point(store_path)
-    device_store.close()
+    try:
+        device_store.package()  # a package this release cannot read is refused before serving
+    except ProtocolError as exc:
+        raise package_refused(exc) from None
+    finally:
+        device_store.close()
     open_sheets(store_path, sheets_path).close()
     app = create_review_app(
         {"STORE_PATH": str(store_path), "SHEETS_PATH": sheets_path, "PIN_HASH": pin_hash, "READER": reader}

@@ -18,6 +18,7 @@ from hardware.card_reader import CardReader
 from paper.review import ReviewError
 from paper.sheet_store import SheetStore
 from support_point.issue import IssueDesk
+from sync.cycle_package import CyclePackage
 from sync.device_store import DeviceStore
 
 __all__ = ["LOCALES", "Review", "form_int", "locale", "notify", "review", "signed_in"]
@@ -41,9 +42,10 @@ class Review:
         """Server-corrected, as kiosk/terminal.py stamps a vote (sync.clock.server_time)."""
         return self.clock() - self.device_store.clock_offset_ms()
 
-    def package(self) -> dict | None:
+    def package(self) -> CyclePackage | None:
+        """The current package, read (sync.package_parser), or None before the first."""
         stored = self.device_store.package()
-        return stored.package if stored else None
+        return stored.content if stored else None
 
 
 def review() -> Review:

@@ -17,11 +17,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING
 
 from sync.cycle_package import PackagedCycle
-from sync.packages import min_age_of
 from voting.eligibility import EligibilityRules, refusal_code
 
 if TYPE_CHECKING:
@@ -99,7 +97,7 @@ class DeviceEligibility:
 
     def refusal(
         self,
-        cycle: PackagedCycle | dict[str, Any],
+        cycle: PackagedCycle,
         voter_key: str,
         *,
         born: date | None,
@@ -110,15 +108,10 @@ class DeviceEligibility:
         """Why a resident may not vote in a packaged cycle by the community's rules (the
         list as held here, the cycle's minimum age on today's date in its time zone): a
         voting.messages code and the minimum age, or None. Terminals and support points
-        ask the same question here. `cycle` is the typed one, or the raw dict for the
-        callers that still read the package by key (support_point/issue.py)."""
-        if isinstance(cycle, PackagedCycle):
-            min_age, zone = cycle.min_age, cycle.zone
-        else:
-            min_age, zone = min_age_of(cycle), cycle_zone(cycle)
-        rules = EligibilityRules(min_age=min_age if check_age else None, list_applies=self.applies())
+        ask the same question here."""
+        rules = EligibilityRules(min_age=cycle.min_age if check_age else None, list_applies=self.applies())
         listed = rules.list_applies and self.is_listed(voter_key)
-        day = server_now.astimezone(zone).date()
+        day = server_now.astimezone(cycle.zone).date()
         code = refusal_code(rules, born=born, listed=listed, day=day, age_confirmed=age_confirmed)
         return None if code is None else (code, rules.min_age)
 
@@ -176,12 +169,3 @@ def _district_text(district: str) -> bool:
     """A district name as the server sends it: short, printable, one line (the server
     has normalised it: voting.district)."""
     return 0 < len(district) <= MAX_DISTRICT and district.isprintable() and district == district.strip()
-
-
-def cycle_zone(cycle: dict[str, Any]) -> ZoneInfo:
-    """The raw cycle's time zone (whose birthday it is today), Kyiv when unreadable (as
-    sync.cycle_package.PackagedCycle.zone, for the callers that still read dicts)."""
-    try:
-        return ZoneInfo(str(cycle.get("timezone") or "Europe/Kyiv"))
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("Europe/Kyiv")

@@ -192,6 +192,12 @@ def parse_package(data: object) -> CyclePackage:
     )
 
 
+def parse_cycle(data: object, where: str = "cycle") -> PackagedCycle:
+    """One cycle as a package carries it (server.sync.packages.cycle_body makes one for
+    reading sheets on the server), or PackageError naming the field under `where`."""
+    return _cycle(_Fields(data, where))
+
+
 def _cycle(cycle: _Fields) -> PackagedCycle:
     min_age = cycle.optional_number("min_age")
     school = cycle.optional_child("school")

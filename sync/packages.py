@@ -10,9 +10,8 @@ Projects may carry details for residents (server.sync.packages): an address, a b
 breakdown and photos named by SHA-256 with their descriptions. The photos come beside
 the envelope; `verified_photos` keeps those whose bytes have a signed digest.
 
-The readers of the raw dict below (parse_time, window_state, cycle_by_id, min_age_of,
-funding_fields, ballot_for_cycle) are for the callers that still read the package by
-key (paper/, support_point/); sync/ and kiosk/ read the typed package.
+Every reader of a package reads the typed one (StoredPackage.content); the raw dict is
+kept for its signature and digest only.
 """
 
 from __future__ import annotations
@@ -21,12 +20,10 @@ import base64
 import binascii
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sync import package_envelope, wire
 from sync.wire import ProtocolError
-from voting import Ballot, BallotProject, CategoryRule
 
 if TYPE_CHECKING:
     from sync.cycle_package import CyclePackage
@@ -105,71 +102,6 @@ def accept_package(
             return None
         raise ProtocolError("package.older", f"version {version} is not newer than {current.version}")
     return package
-
-
-def parse_time(value: str) -> datetime:
-    """A package time ("2027-05-01T06:00:00Z") as an aware datetime."""
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        raise ProtocolError("package.time", f"{value!r} has no time zone")
-    return moment
-
-
-def window_state(cycle: dict[str, Any], now: datetime) -> str:
-    """Where `now` (server time) lies in the cycle's voting window: "not_yet", "open"
-    or "ended"."""
-    if now < parse_time(cycle["voting_starts_at"]):
-        return "not_yet"
-    return "open" if now < parse_time(cycle["voting_ends_at"]) else "ended"
-
-
-def cycle_by_id(package: dict[str, Any], cycle_id: int) -> dict[str, Any] | None:
-    return next((c for c in package.get("cycles", []) if c.get("id") == cycle_id), None)
-
-
-def min_age_of(cycle: dict[str, Any]) -> int | None:
-    """The cycle's minimum age to vote, or None (also for a package made before cycles
-    had one, or a value no server would send)."""
-    value = cycle.get("min_age")
-    return value if type(value) is int and 1 <= value <= 120 else None
-
-
-def funding_fields(funding: dict[str, Any]) -> dict[str, Any]:
-    """A category's funding rule from its package (server.services.cycle_rules.funding_body);
-    a package from before these rules carries none, and the defaults are that rule."""
-    return {
-        "method": funding.get("method", "greedy"),
-        "tie_break": funding.get("tie_break", "cheaper"),
-        "lot_seed": funding.get("lot_seed", ""),
-        "min_votes_share": funding.get("min_votes_share", 0),
-        "min_project_cost": funding.get("min_project_cost"),
-        "leftover_to": funding.get("leftover_to"),
-        "exclusive_groups": tuple(tuple(group) for group in funding.get("exclusive_groups", ())),
-        "completion_step": funding.get("completion_step", 100),
-    }
-
-
-def ballot_for_cycle(cycle: dict[str, Any]) -> Ballot:
-    """The ballot rule of one packaged cycle, as voting.Ballot checks it everywhere."""
-    categories = [
-        CategoryRule(
-            category_id=c["id"],
-            name=c["name"],
-            budget=c["budget"],
-            min_choices=c["min_choices"],
-            max_choices=c["max_choices"],
-            budget_limited=c["budget_limited"],
-            max_project_cost=c["max_project_cost"],
-            min_votes_to_fund=c["min_votes_to_fund"],
-            **funding_fields(c.get("funding") or {}),
-        )
-        for c in sorted(cycle["categories"], key=lambda c: (c["position"], c["id"]))
-    ]
-    projects = [
-        BallotProject(p["id"], p["category_id"], p["cost"], p["title"], p.get("number"))
-        for p in cycle["projects"]
-    ]
-    return Ballot(categories, projects, min_total=cycle["min_total"], max_total=cycle["max_total"])
 
 
 # A refused package's reason for a device's command line, both languages (kiosk and

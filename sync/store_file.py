@@ -6,6 +6,9 @@ returns survives a power cut.
 
 Threads: each thread gets its own connection (sqlite3 connections are not meant to be
 shared); the kiosk UI appends while the sync worker reads and acknowledges.
+
+`connect` is how every device-side SQLite file is opened (this one, and the support
+point's sheet store, paper.sheet_store).
 """
 
 from __future__ import annotations
@@ -19,6 +22,22 @@ from pathlib import Path
 from typing import Any
 
 BUSY_TIMEOUT_MS = 10_000  # the worker and the UI may hold the write lock briefly at once
+
+
+def connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
+    """A connection to a device-side SQLite file, set up as every one of them is.
+
+    isolation_level=None: we open transactions ourselves, so a write takes the lock up
+    front (BEGIN IMMEDIATE) instead of failing halfway. check_same_thread=False: a
+    connection belongs to one thread, but the store closes them all from any thread.
+    WAL with synchronous=FULL: a committed transaction survives a power cut. Foreign
+    keys are enforced (SQLite leaves them off unless asked, per connection)."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
 
 
 class StoreError(Exception):
@@ -71,12 +90,7 @@ class StoreFile:
     def _db(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            # isolation_level=None: we open transactions ourselves, so a write takes the
-            # lock up front (BEGIN IMMEDIATE) instead of failing halfway.
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")
+            conn = connect(self.path)
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)

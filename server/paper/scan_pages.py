@@ -38,8 +38,8 @@ from server.paper.scan_rows import ms
 from server.paper.scan_store import ServerSheetStore
 from server.paper.tally import window_problem
 from server.paper.tally_messages import tally_message
-from server.sync.packages import cycle_body
 from sync.clock import datetime_from_ms
+from sync.cycle_package import PackagedCycle, PackagedProject
 
 UPLOAD_ENDPOINT = "console.paper_scans"
 FORM_OVERHEAD_BYTES = 64 * 1024
@@ -92,12 +92,12 @@ def _store(cycle: Cycle) -> ServerSheetStore:
     return scans.store_for(db.session(), cycle, user=current_user())
 
 
-def _cycles(cycle: Cycle) -> dict[int, dict]:
-    return {cycle.id: cycle_body(db.session(), cycle)}
+def _cycles(cycle: Cycle) -> dict[int, PackagedCycle]:
+    return {cycle.id: scans.packaged_cycle(db.session(), cycle)}
 
 
-def _projects(cycle_body: dict) -> dict[int, dict]:
-    return {p["id"]: p for p in cycle_body.get("projects", [])}
+def _projects(packaged: PackagedCycle) -> dict[int, PackagedProject]:
+    return {p.id: p for p in packaged.projects}
 
 
 def _queue_page(cycle: Cycle, **extra: Any) -> str:

@@ -37,11 +37,12 @@ from sqlalchemy.orm import Session
 
 from paper import review
 from paper.inputs import Limits
-from paper.layout import LayoutError, build_layout
+from paper.layout import LayoutError
 from paper.reader import SheetReader
 from paper.reading import REJECTED
 from paper.scan_files import read_with_previews
 from paper.serials import device_prefix, form_key
+from paper.sheet_plan import build_layout
 from paper.sheet_vote import sheet_vote_id
 from server.models import Community, Cycle, Device, User, Vote
 from server.paper.scan_rows import ms
@@ -51,6 +52,8 @@ from server.services import audit
 from server.services.ballot_box import VoteConflict, store_votes
 from server.services.cycle_rules import load_cycle_rules
 from server.sync.packages import cycle_body
+from sync.cycle_package import PackagedCycle
+from sync.package_parser import parse_cycle
 from voting import VoteRecord, community_voter_secret
 
 __all__ = [
@@ -65,6 +68,7 @@ __all__ = [
     "commit_ready",
     "import_scans",
     "keep_scans",
+    "packaged_cycle",
     "scan_reader",
     "server_sheet_vote_id",
     "store_for",
@@ -129,14 +133,20 @@ def store_for(
     )
 
 
-def scan_reader(session: Session, cycle: Cycle, master_secret: bytes) -> tuple[SheetReader, dict]:
+def packaged_cycle(session: Session, cycle: Cycle) -> PackagedCycle:
+    """The cycle as a package carries it, read as a device reads it: what its sheets'
+    layout is built from and the review core checks their rules against."""
+    return parse_cycle(cycle_body(session, cycle))
+
+
+def scan_reader(session: Session, cycle: Cycle, master_secret: bytes) -> tuple[SheetReader, PackagedCycle]:
     """A reader for this cycle's sheets (LayoutError when it has nothing to print) and
     the cycle as a package carries it (for the review core's rule check)."""
     community = session.get_one(Community, cycle.community_id)
-    body = cycle_body(session, cycle)
-    layout = build_layout(body)
+    packaged = packaged_cycle(session, cycle)
+    layout = build_layout(packaged)
     key = form_key(community_voter_secret(master_secret, community.key_id))
-    return SheetReader([layout], key), body
+    return SheetReader([layout], key), packaged
 
 
 def operator_name(user: User | None) -> str:
@@ -291,7 +301,7 @@ def commit_ready(
         outcome.refused, outcome.refused_params = problem.code, dict(problem.params)
         return outcome
     store = store_for(session, cycle, user=user)
-    body = cycle_body(session, cycle)
+    packaged = packaged_cycle(session, cycle)
     records: list[VoteRecord] = []
     with store.write():
         points = store.point_codes("ready")
@@ -310,7 +320,7 @@ def commit_ready(
             if on_progress is not None and judged % 50 == 0:
                 on_progress(judged, len(point_ids))
             # Judged again now: a sheet left ready must still keep the rules as they stand.
-            state = review.refresh(store, cycle.id, sheet.serial, {cycle.id: body}, ms(now))
+            state = review.refresh(store, cycle.id, sheet.serial, {cycle.id: packaged}, ms(now))
             if state.state != "ready":
                 outcome.held.append((sheet.serial, (state.reasons or ["sheet.marginal_mark"])[0]))
                 continue

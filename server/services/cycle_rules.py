@@ -111,8 +111,8 @@ def category_rule(category: Category, id_of_number: dict[int, int] | None = None
 
 def funding_body(category: Category, id_of_number: dict[int, int]) -> dict:
     """The category's funding rule as it travels in a cycle package (plain JSON data);
-    sync.package_parser reads it back (sync.packages.funding_fields where the raw dict
-    is still read). Exclusive groups go as project ids."""
+    sync.package_parser reads it back (sync.cycle_package.Funding). Exclusive groups go
+    as project ids."""
     rule = category_rule(category, id_of_number)
     return {
         "method": rule.method,

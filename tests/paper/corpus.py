@@ -47,6 +47,8 @@ import numpy as np
 from paper.forms import print_forms
 from paper.layout import MM, Layout
 from paper.serials import form_key, make_qr_text
+from sync.cycle_package import PackagedCycle
+from sync.package_parser import parse_cycle
 
 __all__ = [
     "PHOTO",
@@ -63,6 +65,7 @@ __all__ = [
     "long_cycle",
     "make_corpus",
     "make_sheet",
+    "packaged",
     "random_distortion",
     "render_pdf",
     "sample_cycle",
@@ -70,6 +73,12 @@ __all__ = [
 
 TEST_VOTER_KEY_SECRET = bytes.fromhex("6b" * 32)  # as tests/kiosk/terminal_setup.py's package
 TEST_FORM_KEY = form_key(TEST_VOTER_KEY_SECRET)
+
+
+def packaged(cycle: dict) -> PackagedCycle:
+    """A raw cycle as the fixtures here make it (as a package carries it), read as a
+    device reads it (sync.package_parser): what the paper library takes."""
+    return parse_cycle(cycle)
 
 
 class MarkKind(StrEnum):
@@ -201,7 +210,7 @@ def _render_sheets(cycle: dict, serials: list[str], dpi: int) -> None:
     if len(_RENDERS) > 400:  # ~8 MB a page at 200 dpi: keep the cache bounded
         _RENDERS.clear()
     out = io.BytesIO()
-    layout = print_forms(cycle, wanted, TEST_FORM_KEY, out)
+    layout = print_forms(packaged(cycle), wanted, TEST_FORM_KEY, out)
     images = render_pdf(out.getvalue(), dpi)
     per_sheet = len(layout.pages)
     for n, serial in enumerate(wanted):

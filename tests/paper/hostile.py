@@ -76,7 +76,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from paper.layout import MM, BoxRect, Layout, PageLayout, build_layout
+from paper.layout import MM, BoxRect, Layout, PageLayout
+from paper.sheet_plan import build_layout
 
 from .corpus import (
     EXPECTED,
@@ -89,6 +90,7 @@ from .corpus import (
     _stroke,
     long_cycle,
     make_sheet,
+    packaged,
     random_distortion,
 )
 
@@ -145,7 +147,7 @@ def hostile_cycle() -> dict:
 
 @functools.cache
 def _layout() -> Layout:
-    return build_layout(hostile_cycle())
+    return build_layout(packaged(hostile_cycle()))
 
 
 def _smooth(t):

@@ -18,10 +18,10 @@ from PIL import Image
 
 from paper import image_codec
 from paper.inputs import Limits, _png_may_be_transparent, pages_from_bytes, read_pages
-from paper.layout import build_layout
 from paper.reader import SheetReader
 from paper.reading import REJECTED
-from tests.paper.corpus import TEST_FORM_KEY, Distortion, MarkKind, make_sheet, sample_cycle
+from paper.sheet_plan import build_layout
+from tests.paper.corpus import TEST_FORM_KEY, Distortion, MarkKind, make_sheet, packaged, sample_cycle
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def sheet():
 
 @pytest.fixture(scope="module")
 def reader() -> SheetReader:
-    return SheetReader([build_layout(sample_cycle())], TEST_FORM_KEY)
+    return SheetReader([build_layout(packaged(sample_cycle()))], TEST_FORM_KEY)
 
 
 def pil_png(image: Image.Image, **options) -> bytes:

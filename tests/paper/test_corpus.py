@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from pyzbar import pyzbar
 
-from paper.layout import build_layout
+from paper.sheet_plan import build_layout
 
 from .corpus import (
     PHOTO,
@@ -21,6 +21,7 @@ from .corpus import (
     encode,
     make_corpus,
     make_sheet,
+    packaged,
     random_distortion,
     sample_cycle,
 )
@@ -41,7 +42,7 @@ def inner_ink(image: np.ndarray, box, dpi: int) -> float:
 def test_a_sheet_with_no_marks_and_no_distortion_has_white_boxes():
     cycle = sample_cycle()
     image, answer = make_sheet(cycle, {}, Distortion(), dpi=150)
-    layout = build_layout(cycle)
+    layout = build_layout(packaged(cycle))
     assert all(a.expected == "unmarked" for a in answer.boxes.values()) and answer.marked == []
     for box in layout.boxes:
         assert inner_ink(image, box, 150) == 0.0
@@ -53,7 +54,7 @@ def test_marks_land_in_their_boxes_and_nowhere_else():
     cycle = sample_cycle()
     marks = {101: MarkKind.TICK, 102: MarkKind.CROSS, 103: MarkKind.FILLED, 104: MarkKind.FAINT}
     image, answer = make_sheet(cycle, marks, Distortion(), dpi=200, seed=3, stray_marks=3)
-    layout = build_layout(cycle)
+    layout = build_layout(packaged(cycle))
     ink = {box.project_id: inner_ink(image, box, 200) for box in layout.boxes}
     assert ink[101] > 0.04 and ink[102] > 0.08 and ink[103] > 0.4
     assert 0 < ink[104] < ink[101]  # faint pencil: little and light
@@ -65,7 +66,7 @@ def test_marks_land_in_their_boxes_and_nowhere_else():
 def test_a_cancelled_mark_must_go_to_review():
     image, answer = make_sheet(sample_cycle(), {105: MarkKind.CANCELLED}, Distortion(), dpi=150, seed=1)
     assert answer.boxes[105].acceptable == {"marginal"} and answer.needs_review
-    box = next(b for b in build_layout(sample_cycle()).boxes if b.project_id == 105)
+    box = next(b for b in build_layout(packaged(sample_cycle())).boxes if b.project_id == 105)
     assert inner_ink(image, box, 150) > 0.4
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     k = 150 / 72
@@ -81,7 +82,7 @@ def test_the_known_answer_maps_the_layout_onto_a_distorted_photo():
     image, answer = make_sheet(cycle, {}, distortion, dpi=150, seed=5)
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     matrix = np.array(answer.page_to_image)
-    for mark in build_layout(cycle).pages[0].marks:
+    for mark in build_layout(packaged(cycle)).pages[0].marks:
         centre = np.array([[[mark.x + mark.w / 2, mark.y + mark.h / 2]]], dtype=np.float64)
         x, y = cv2.perspectiveTransform(centre, matrix)[0, 0]
         assert grey[round(y) - 3 : round(y) + 4, round(x) - 3 : round(x) + 4].max() < 90

@@ -15,10 +15,13 @@ import pytest
 from pyzbar import pyzbar
 
 from paper.forms import print_forms
-from paper.layout import FORMAT, Layout, LayoutError, build_layout
+from paper.layout import FORMAT, Layout, LayoutError
+from paper.layout_json import layout_from_json
 from paper.serials import SerialError, parse_qr_text
+from paper.sheet_plan import build_layout
+from sync.package_parser import PackageError
 
-from .corpus import TEST_FORM_KEY, long_cycle, render_pdf, sample_cycle
+from .corpus import TEST_FORM_KEY, long_cycle, packaged, render_pdf, sample_cycle
 
 DPI = 150
 K = DPI / 72
@@ -26,7 +29,7 @@ K = DPI / 72
 
 def printed(cycle: dict, serials: list[str]) -> tuple[Layout, bytes]:
     out = io.BytesIO()
-    layout = print_forms(cycle, serials, TEST_FORM_KEY, out)
+    layout = print_forms(packaged(cycle), serials, TEST_FORM_KEY, out)
     return layout, out.getvalue()
 
 
@@ -36,11 +39,14 @@ def pixels(image: np.ndarray, x: float, y: float, w: float, h: float) -> np.ndar
 
 
 def test_the_same_cycle_always_gives_the_same_layout_and_hash():
-    first, second = build_layout(sample_cycle()), build_layout(copy.deepcopy(sample_cycle()))
+    first, second = (
+        build_layout(packaged(sample_cycle())),
+        build_layout(packaged(copy.deepcopy(sample_cycle()))),
+    )
     assert first.layout_hash == second.layout_hash and first.to_json() == second.to_json()
     shuffled = sample_cycle()
     shuffled["projects"].reverse()
-    assert build_layout(shuffled).layout_hash == first.layout_hash  # package order does not matter
+    assert build_layout(packaged(shuffled)).layout_hash == first.layout_hash  # package order does not matter
     data = json.loads(first.to_json())
     assert data["format"] == FORMAT and data["page_size"] == [595.276, 841.89]
     assert {"x", "y", "w", "h", "project_id", "category_id", "number"} == set(data["pages"][0]["boxes"][0])
@@ -59,16 +65,16 @@ def test_the_same_cycle_always_gives_the_same_layout_and_hash():
 def test_a_changed_project_or_rule_gives_another_layout_hash(change):
     cycle = sample_cycle()
     change(cycle)
-    assert build_layout(cycle).layout_hash != build_layout(sample_cycle()).layout_hash
+    assert build_layout(packaged(cycle)).layout_hash != build_layout(packaged(sample_cycle())).layout_hash
 
 
 def test_the_layout_json_reads_back_and_a_tampered_one_is_refused():
-    layout = build_layout(sample_cycle())
-    assert Layout.from_json(layout.to_json()) == layout
+    layout = build_layout(packaged(sample_cycle()))
+    assert layout_from_json(layout.to_json()) == layout
     data = json.loads(layout.to_json())
     data["pages"][0]["boxes"][0]["y"] += 30  # a box moved, the hash left as it was
     with pytest.raises(LayoutError) as refused:
-        Layout.from_json(json.dumps(data))
+        layout_from_json(json.dumps(data))
     assert refused.value.code == "sheet.unknown_layout"
 
 
@@ -86,7 +92,7 @@ def test_the_layout_json_reads_back_and_a_tampered_one_is_refused():
 )
 def test_malformed_layout_json_is_refused(text):
     with pytest.raises(LayoutError) as refused:
-        Layout.from_json(text)
+        layout_from_json(text)
     assert refused.value.code == "sheet.unknown_layout"
 
 
@@ -103,13 +109,13 @@ def test_malformed_layout_json_is_refused(text):
     ],
 )
 def test_a_layout_with_wrong_types_is_refused(path, value):
-    data = json.loads(build_layout(sample_cycle()).to_json())
+    data = json.loads(build_layout(packaged(sample_cycle())).to_json())
     target = data
     for step in path[:-1]:
         target = target[step]
     target[path[-1]] = value
     with pytest.raises(LayoutError):
-        Layout.from_json(json.dumps(data))
+        layout_from_json(json.dumps(data))
 
 
 def test_every_box_mark_and_qr_code_is_drawn_where_the_layout_says():
@@ -190,7 +196,7 @@ def test_a_long_ballot_takes_several_pages_and_keeps_small_categories_whole():
 
 def test_a_category_that_fits_on_a_page_is_never_split():
     cycle = long_cycle(24)  # four categories of six: each fits on one page
-    layout = build_layout(cycle)
+    layout = build_layout(packaged(cycle))
     for category in {b.category_id for b in layout.boxes}:
         pages = {p.page for p in layout.pages for b in p.boxes if b.category_id == category}
         assert len(pages) == 1
@@ -216,24 +222,44 @@ def test_hostile_titles_print_on_at_most_two_lines(title):
 
 
 @pytest.mark.parametrize(
-    "change",
+    ("change", "where"),
     [
-        lambda c: c.update(categories="x"),
-        lambda c: c["projects"][0].update(cost="100"),
-        lambda c: c["projects"][0].update(id=True),
-        lambda c: c["projects"][0].update(category_id=999),
-        lambda c: c["categories"][0].update(budget_limited=1),
-        lambda c: c.update(projects=[]),
-        lambda c: c.update(title=None),
+        (lambda c: c.update(categories="x"), "cycle.categories"),
+        (lambda c: c["projects"][0].update(cost="100"), "cycle.projects[0].cost"),
+        (lambda c: c["projects"][0].update(id=True), "cycle.projects[0].id"),
+        (lambda c: c["categories"][0].update(budget_limited=1), "cycle.categories[0].budget_limited"),
+        (lambda c: c.update(title=None), "cycle.title"),
     ],
 )
-def test_a_malformed_cycle_is_refused_and_nothing_is_written(change):
+def test_a_cycle_of_the_wrong_types_never_reaches_the_forms(change, where):
+    # The package is read once, where it arrives: a field of the wrong type is the
+    # parser's refusal, naming the field, before anything is laid out or printed.
+    cycle = sample_cycle()
+    change(cycle)
+    with pytest.raises(PackageError) as refused:
+        packaged(cycle)
+    assert refused.value.where == where
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        (lambda c: c["projects"][0].update(category_id=999), "forms.cycle"),
+        (lambda c: c["projects"][0].update(number=None), "forms.cycle"),
+        (lambda c: c["projects"][0].update(cost=-100), "forms.cycle"),
+        (lambda c: c["projects"][0].update(id=0), "forms.cycle"),
+        (lambda c: c["categories"][0].update(max_choices=-1), "forms.cycle"),
+        (lambda c: c.update(id=0), "forms.cycle"),
+        (lambda c: c.update(projects=[]), "forms.no_projects"),
+    ],
+)
+def test_a_cycle_no_sheet_can_show_is_refused_and_nothing_is_written(change, code):
     cycle = sample_cycle()
     change(cycle)
     out = io.BytesIO()
     with pytest.raises(LayoutError) as refused:
-        print_forms(cycle, ["S0001-000001"], TEST_FORM_KEY, out)
-    assert refused.value.code in ("forms.cycle", "forms.no_projects")
+        print_forms(packaged(cycle), ["S0001-000001"], TEST_FORM_KEY, out)
+    assert refused.value.code == code
     assert out.getvalue() == b""
 
 
@@ -242,4 +268,4 @@ def test_a_malformed_cycle_is_refused_and_nothing_is_written(change):
 )
 def test_malformed_serials_are_refused(serials):
     with pytest.raises(SerialError):
-        print_forms(sample_cycle(), serials, TEST_FORM_KEY, io.BytesIO())
+        print_forms(packaged(sample_cycle()), serials, TEST_FORM_KEY, io.BytesIO())

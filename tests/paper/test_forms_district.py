@@ -7,7 +7,7 @@ import subprocess
 
 from paper.forms import print_forms
 
-from .corpus import TEST_FORM_KEY, sample_cycle
+from .corpus import TEST_FORM_KEY, packaged, sample_cycle
 
 
 def test_a_district_categorys_heading_names_its_district_and_the_boxes_stay_put(tmp_path):
@@ -15,8 +15,8 @@ def test_a_district_categorys_heading_names_its_district_and_the_boxes_stay_put(
     cycle = sample_cycle()
     cycle["categories"][-1]["district"] = "Шевченківський"
     out = io.BytesIO()
-    layout = print_forms(cycle, ["S0001-000042"], TEST_FORM_KEY, out)
-    before = print_forms(plain, ["S0001-000042"], TEST_FORM_KEY, io.BytesIO())
+    layout = print_forms(packaged(cycle), ["S0001-000042"], TEST_FORM_KEY, out)
+    before = print_forms(packaged(plain), ["S0001-000042"], TEST_FORM_KEY, io.BytesIO())
     assert layout.pages == before.pages, "the boxes stay where they were"
     assert layout.printed_sha256 != before.printed_sha256, (
         "a sheet printed before the district was set differs"

@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 
 from paper.inputs import pages_from_bytes
-from paper.layout import MM, build_layout
+from paper.layout import MM
 from paper.reader import SheetReader
 from paper.reading import BoxReading, SheetReading
+from paper.sheet_plan import build_layout
 
-from .corpus import TEST_FORM_KEY, KnownAnswer, encode
+from .corpus import TEST_FORM_KEY, KnownAnswer, encode, packaged
 from .hostile import (
     CAPTURES,
     EMPTY_UNDER_DAMAGE,
@@ -34,7 +35,7 @@ DPI = 150  # one dpi, seeds 0-3: four printed pages rendered for the whole file;
 @pytest.fixture(scope="module")
 def read_sheets():
     """Reads a kind's sheets once for every test of this module that asks."""
-    reader = SheetReader([build_layout(hostile_cycle())], TEST_FORM_KEY)
+    reader = SheetReader([build_layout(packaged(hostile_cycle()))], TEST_FORM_KEY)
     read: dict[str, list[tuple[KnownAnswer, SheetReading]]] = {}
 
     def sheets_of(kind: str) -> list[tuple[KnownAnswer, SheetReading]]:
@@ -87,7 +88,7 @@ def test_a_scan_with_one_corner_mark_cut_off_is_read_not_rejected(read_sheets):
 
 
 def test_the_clipped_scan_has_exactly_one_corner_mark_off_the_picture():
-    page = build_layout(hostile_cycle()).pages[0]
+    page = build_layout(packaged(hostile_cycle())).pages[0]
     for seed in range(SHEETS_PER_KIND):
         image, answer = make_hostile("clipped_corner", seed, DPI, "scan")
         h, w = image.shape[:2]
@@ -129,7 +130,7 @@ def _paper_ratio(kind: str, seed: int) -> tuple[np.ndarray, list[tuple[slice, sl
     ratio = np.where(before >= 200, grey / np.maximum(before, 1), 1.0)
     k = DPI / 72
     boxes = []
-    for box in build_layout(hostile_cycle()).pages[0].boxes:
+    for box in build_layout(packaged(hostile_cycle())).pages[0].boxes:
         if answer.boxes[box.project_id].acceptable == EMPTY_UNDER_DAMAGE:
             inset = 0.12 * box.w
             ys = slice(round((box.y + inset) * k), round((box.y + box.h - inset) * k))
@@ -167,7 +168,7 @@ def test_most_empty_boxes_of_a_box_damage_sheet_are_damaged(kind):
 
 @pytest.mark.parametrize("kind", HOSTILE_KINDS)
 def test_the_voters_own_marks_break_no_category_rule(kind):
-    layout = build_layout(hostile_cycle())
+    layout = build_layout(packaged(hostile_cycle()))
     for seed in range(2):
         answer = flat(kind, seed)[1]
         votes = [b for b in layout.pages[0].boxes if answer.boxes[b.project_id].expected != "unmarked"]

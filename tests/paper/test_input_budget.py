@@ -20,7 +20,7 @@ import pytest
 from paper.forms import print_forms
 from paper.inputs import Limits, pages_from_bytes
 from tests.paper import bombs
-from tests.paper.corpus import TEST_FORM_KEY, sample_cycle
+from tests.paper.corpus import TEST_FORM_KEY, packaged, sample_cycle
 
 BUDGET_MB = 512
 BUDGET_CPU_S = 30.0
@@ -31,12 +31,12 @@ ROOT = Path(__file__).resolve().parents[2]
 _CHILD = textwrap.dedent(
     """
     import json, resource, sys
-    from paper.layout import build_layout
+    from paper.sheet_plan import build_layout
     from paper.reader import SheetReader
     from paper.scan_files import read_files
-    from tests.paper.corpus import TEST_FORM_KEY, sample_cycle
+    from tests.paper.corpus import TEST_FORM_KEY, packaged, sample_cycle
 
-    reader = SheetReader([build_layout(sample_cycle())], TEST_FORM_KEY)
+    reader = SheetReader([build_layout(packaged(sample_cycle()))], TEST_FORM_KEY)
     outcomes = [(r.outcome, r.reasons[:1]) for r in read_files([sys.argv[1]], reader)]
     me, kids = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     # Its own peak from VmHWM: ru_maxrss would carry the parent's (pytest's) across exec.
@@ -89,7 +89,7 @@ def _tiff_doubled(first: int, last: int) -> bytes:
 
 def _pdf_bytes(count: int = 1) -> bytes:
     out = io.BytesIO()
-    print_forms(sample_cycle(), [f"S0001-{n:06d}" for n in range(1, count + 1)], TEST_FORM_KEY, out)
+    print_forms(packaged(sample_cycle()), [f"S0001-{n:06d}" for n in range(1, count + 1)], TEST_FORM_KEY, out)
     return out.getvalue()
 
 

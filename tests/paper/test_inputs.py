@@ -13,7 +13,7 @@ import pytest
 
 from paper.forms import print_forms
 from paper.inputs import Limits, pages_from_bytes, read_pages
-from tests.paper.corpus import TEST_FORM_KEY, long_cycle, sample_cycle
+from tests.paper.corpus import TEST_FORM_KEY, long_cycle, packaged, sample_cycle
 
 
 def png_header(width: int, height: int) -> bytes:
@@ -96,7 +96,7 @@ def test_a_multi_page_tiff_gives_every_page_and_refuses_too_many(tmp_path):
 
 def test_a_pdf_of_printed_sheets_is_rendered_page_by_page_at_200_dpi(tmp_path):
     out = io.BytesIO()
-    print_forms(sample_cycle(), ["S0001-000001", "S0001-000002"], TEST_FORM_KEY, out)
+    print_forms(packaged(sample_cycle()), ["S0001-000001", "S0001-000002"], TEST_FORM_KEY, out)
     path = tmp_path / "batch.pdf"
     path.write_bytes(out.getvalue())
     pages = list(read_pages(path))
@@ -107,7 +107,7 @@ def test_a_pdf_of_printed_sheets_is_rendered_page_by_page_at_200_dpi(tmp_path):
 
 def test_a_pdf_with_more_pages_than_a_batch_is_refused_whole(tmp_path):
     out = io.BytesIO()
-    print_forms(long_cycle(60), ["S0001-000001", "S0001-000002"], TEST_FORM_KEY, out)
+    print_forms(packaged(long_cycle(60)), ["S0001-000001", "S0001-000002"], TEST_FORM_KEY, out)
     path = tmp_path / "long.pdf"
     path.write_bytes(out.getvalue())
     assert [(p.page_index, p.problem) for p in read_pages(path, Limits(max_pages=3))] == [
@@ -129,5 +129,5 @@ def test_a_pdf_page_too_big_to_render_is_refused_and_the_rest_read(tmp_path):
 
 def test_a_pdf_that_does_not_render_in_time_is_unreadable(tmp_path):
     out = io.BytesIO()
-    print_forms(sample_cycle(), ["S0001-000001"], TEST_FORM_KEY, out)
+    print_forms(packaged(sample_cycle()), ["S0001-000001"], TEST_FORM_KEY, out)
     assert outcomes("slow.pdf", out.getvalue(), Limits(pdf_page_timeout_s=0.001)) == [(0, "sheet.unreadable")]

@@ -6,16 +6,19 @@ distorted like scans and phone photos, each with its known answer."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import cv2
 import numpy as np
 import pytest
 
 from paper.inputs import pages_from_bytes
-from paper.layout import build_layout
 from paper.reader import SheetReader, reader_for_package
 from paper.reading import ACCEPTED, MARGINAL, NEEDS_REVIEW, REJECTED
 from paper.serials import form_key
+from paper.sheet_plan import build_layout
+from sync.package_parser import parse_package
+from tests.kiosk.terminal_setup import make_package
 from tests.paper.corpus import (
     TEST_FORM_KEY,
     Distortion,
@@ -23,6 +26,7 @@ from tests.paper.corpus import (
     encode,
     long_cycle,
     make_sheet,
+    packaged,
     random_distortion,
     sample_cycle,
 )
@@ -36,7 +40,7 @@ def gray(image: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def reader() -> SheetReader:
-    return SheetReader([build_layout(sample_cycle())], TEST_FORM_KEY)
+    return SheetReader([build_layout(packaged(sample_cycle()))], TEST_FORM_KEY)
 
 
 def corpus(kind: str, count: int, seed: int):
@@ -112,7 +116,7 @@ def test_an_accepted_page_carries_no_crops_and_a_page_in_review_one_of_every_box
 
 def _box_pixels(answer, project_id: int) -> tuple[int, int, int]:
     """The box's top-left corner and side in the undistorted picture's pixels."""
-    box = next(b for b in build_layout(sample_cycle()).pages[0].boxes if b.project_id == project_id)
+    box = next(b for b in build_layout(packaged(sample_cycle())).pages[0].boxes if b.project_id == project_id)
     k = answer.dpi / 72
     return round(box.x * k), round(box.y * k), round(box.w * k)
 
@@ -179,7 +183,7 @@ def test_a_scan_with_one_corner_mark_cut_off_is_read(reader, edge, angle):
     image, answer = make_sheet(
         sample_cycle(), {101: MarkKind.TICK, 105: MarkKind.CROSS}, Distortion(angle), 200
     )
-    page = build_layout(sample_cycle()).pages[0]
+    page = build_layout(packaged(sample_cycle())).pages[0]
     to_image = np.array(answer.page_to_image)
 
     def centre(rect):
@@ -201,7 +205,7 @@ def test_a_scan_with_one_corner_mark_cut_off_is_read(reader, edge, angle):
 def test_a_corner_mark_hidden_inside_the_picture_is_not_guessed(reader):
     """Three marks and a fourth that should be in the picture but is not: no guess."""
     image, answer = make_sheet(sample_cycle(), {101: MarkKind.TICK}, dpi=200)
-    mark = build_layout(sample_cycle()).pages[0].marks[3]
+    mark = build_layout(packaged(sample_cycle())).pages[0].marks[3]
     k = answer.dpi / 72
     x0, y0 = round(mark.x * k) - 3, round(mark.y * k) - 3
     image[y0 : y0 + round(mark.h * k) + 6, x0 : x0 + round(mark.w * k) + 6] = 255
@@ -227,7 +231,7 @@ def test_marks_that_break_the_rules_go_to_a_person(reader, marks, reason):
 
 def test_a_sheet_signed_with_another_communitys_key_is_rejected():
     image, _answer = make_sheet(sample_cycle(), {105: MarkKind.TICK}, dpi=200)
-    stranger = SheetReader([build_layout(sample_cycle())], form_key(b"another community!" * 2))
+    stranger = SheetReader([build_layout(packaged(sample_cycle()))], form_key(b"another community!" * 2))
     reading = stranger.read_gray(gray(image))
     assert reading.outcome == REJECTED and reading.reasons == ["sheet.qr_checksum"]
     assert reading.selections == []
@@ -235,18 +239,18 @@ def test_a_sheet_signed_with_another_communitys_key_is_rejected():
 
 def test_a_sheet_of_another_cycle_or_another_list_of_projects_is_rejected():
     image, _answer = make_sheet(sample_cycle(), {105: MarkKind.TICK}, dpi=200)
-    other_cycle = SheetReader([build_layout(sample_cycle(cycle_id=99))], TEST_FORM_KEY)
+    other_cycle = SheetReader([build_layout(packaged(sample_cycle(cycle_id=99)))], TEST_FORM_KEY)
     assert other_cycle.read_gray(gray(image)).reasons == ["sheet.wrong_cycle"]
     changed = sample_cycle()
     changed["projects"][0]["title"] = "Лавки в парку Слави і фонтан"
-    other_layout = SheetReader([build_layout(changed)], TEST_FORM_KEY)
+    other_layout = SheetReader([build_layout(packaged(changed))], TEST_FORM_KEY)
     assert other_layout.read_gray(gray(image)).reasons == ["sheet.unknown_layout"]
 
 
 def test_a_page_without_a_code_or_without_marks_is_rejected_not_guessed(reader):
     image, _answer = make_sheet(sample_cycle(), {105: MarkKind.TICK}, dpi=200)
     page = gray(image).copy()
-    layout = build_layout(sample_cycle())
+    layout = build_layout(packaged(sample_cycle()))
     k = 200 / 72
     qr = layout.pages[0].qr
     page[int(qr.y * k) : int((qr.y + qr.h) * k), int(qr.x * k) : int((qr.x + qr.w) * k)] = 255
@@ -259,7 +263,7 @@ def test_a_page_without_a_code_or_without_marks_is_rejected_not_guessed(reader):
 
 def test_the_second_page_of_a_long_ballot_is_read_by_its_own_layout():
     cycle = long_cycle(60)
-    layout = build_layout(cycle)
+    layout = build_layout(packaged(cycle))
     assert len(layout.pages) >= 2
     second = layout.pages[1].boxes
     marks = {second[0].project_id: MarkKind.TICK, second[-1].project_id: MarkKind.FILLED}
@@ -287,9 +291,14 @@ def test_a_photo_of_a_screen_is_never_read_wrong(reader):
 
 
 def test_a_reader_is_made_from_a_support_points_package():
-    package = {"voter_key_secret": "6b" * 32, "cycles": [sample_cycle(), {"id": 5, "kind": "school"}]}
+    school = {**sample_cycle(cycle_id=5), "kind": "school"}  # voted with codes: no sheets
+    raw = make_package("server-key", cycles=[sample_cycle(), school])
+    assert raw["voter_key_secret"] == "6b" * 32  # the corpus's form key
+    package = parse_package(raw)
     image, _answer = make_sheet(sample_cycle(), {101: MarkKind.TICK, 105: MarkKind.TICK}, dpi=200)
-    reading = reader_for_package(package).read_gray(gray(image))
+    reader = reader_for_package(package)
+    assert reader.cycle_ids == {31}
+    reading = reader.read_gray(gray(image))
     assert reading.outcome == ACCEPTED and sorted(reading.selections) == [101, 105]
-    with pytest.raises(ValueError, match="voter_key_secret"):
-        reader_for_package({"cycles": []})
+    with pytest.raises(ValueError):
+        reader_for_package(replace(package, voter_key_secret=b"short"))  # too short to key forms

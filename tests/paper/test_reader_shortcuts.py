@@ -15,13 +15,14 @@ import numpy as np
 import pytest
 
 from paper import corner_marks, ink_measure, overview, qr_decoders
-from paper.layout import build_layout
 from paper.paper_map import PaperMap
 from paper.reader import SheetReader
+from paper.sheet_plan import build_layout
 from tests.paper.corpus import (
     TEST_FORM_KEY,
     MarkKind,
     make_sheet,
+    packaged,
     random_distortion,
     sample_cycle,
 )
@@ -172,7 +173,7 @@ def test_a_box_border_is_found_where_the_shift_by_shift_walk_finds_it():
 
 @pytest.fixture(scope="module")
 def reader() -> SheetReader:
-    return SheetReader([build_layout(sample_cycle())], TEST_FORM_KEY)
+    return SheetReader([build_layout(packaged(sample_cycle()))], TEST_FORM_KEY)
 
 
 def _verdicts(reading) -> tuple:

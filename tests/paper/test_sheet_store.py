@@ -21,7 +21,9 @@ from paper.scan_files import read_with_previews
 from paper.sheet_store import SheetStore, sheets_path_for
 from support_point.commit import cycles_of
 from sync import signing
+from sync.cycle_package import CyclePackage, PackagedCycle
 from sync.device_store import DeviceStore
+from sync.package_parser import parse_package
 from tests.kiosk.terminal_setup import COMMUNITY, PackageSigner, make_package
 from tests.paper.corpus import Distortion, MarkKind, encode, make_sheet, sample_cycle
 
@@ -52,12 +54,12 @@ class Point:
     device_path: Path
     device: DeviceStore
     sheets: SheetStore
-    package: dict
+    package: CyclePackage
     reader: SheetReader
     folder: Path
 
     @property
-    def cycles(self) -> dict[int, dict]:
+    def cycles(self) -> dict[int, PackagedCycle]:
         return cycles_of(self.package)
 
     def write(self, name: str, spec: tuple, jpeg: int | None = None) -> Path:
@@ -74,7 +76,9 @@ class Point:
         ]
 
 
-def enrolled_point(tmp_path: Path, kind: str = "support_point") -> tuple[Path, dict]:
+def enrolled_point(tmp_path: Path, kind: str = "support_point") -> tuple[Path, CyclePackage]:
+    """An enrolled device file holding a package of the sample cycle, and that package
+    as the device reads it."""
     signer = PackageSigner()
     path = tmp_path / "point.db"
     store = DeviceStore(path)
@@ -89,7 +93,7 @@ def enrolled_point(tmp_path: Path, kind: str = "support_point") -> tuple[Path, d
     package = make_package(signer.public_key, cycles=[sample_cycle()])
     store.store_package(signer.envelope(package))
     store.close()
-    return path, package
+    return path, parse_package(package)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from server.services.cycle_rules import load_cycle_rules
 from server.sync.packages import cycle_body
-from sync.packages import ballot_for_cycle
+from sync.package_parser import parse_cycle
 
 
 def test_the_package_carries_the_funding_rule_and_the_terminal_reads_it_back(make, session):
@@ -21,7 +21,7 @@ def test_the_package_carries_the_funding_rule_and_the_terminal_reads_it_back(mak
     body = cycle_body(session, cycle)
     packaged = next(c for c in body["categories"] if c["id"] == small.id)["funding"]
     assert packaged["exclusive_groups"] == [[one.id, two.id]]
-    on_terminal = ballot_for_cycle(body)
+    on_terminal = parse_cycle(body).ballot()
     on_server = load_cycle_rules(session, cycle).ballot
     assert list(on_terminal.categories) == list(on_server.categories)
     assert {p.number for p in on_terminal.projects} == {p.number for p in on_server.projects}
@@ -33,7 +33,7 @@ def test_a_package_from_before_the_funding_rules_reads_as_todays_default(make, s
     body = cycle_body(session, cycle)
     for category in body["categories"]:
         del category["funding"]
-    [rule] = ballot_for_cycle(body).categories
+    [rule] = parse_cycle(body).ballot().categories
     assert (rule.method, rule.tie_break, rule.exclusive_groups, rule.leftover_to) == (
         "greedy",
         "cheaper",

@@ -15,7 +15,7 @@ from paper.reading import BoxReading, SheetReading
 from paper.sheet_vote import sheet_vote_id
 from server.models import AuditEvent, Community, PaperScanDecision, PaperScanSheet, Project, Vote, utcnow
 from server.paper.scan_rows import ms
-from server.paper.scans import commit_ready, import_scans, server_sheet_vote_id, store_for
+from server.paper.scans import commit_ready, import_scans, packaged_cycle, server_sheet_vote_id, store_for
 from server.services.cycle_rules import PAPER_SCAN_GRACE
 from server.sync.packages import cycle_body
 from tests.factories import stored_vote
@@ -51,7 +51,8 @@ def setup(app, make, session, sheet_key):
     projects = session.scalars(select(Project).where(Project.cycle_id == cycle.id).order_by(Project.id)).all()
     return {
         "cycle": cycle,
-        "body": cycle_body(session, cycle),
+        "body": cycle_body(session, cycle),  # what the sheets are printed from
+        "packaged": packaged_cycle(session, cycle),  # the same, read as the review core takes it
         "point": point,
         "user": moderator,
         "secret": secret,
@@ -120,13 +121,13 @@ def test_an_unclear_mark_waits_for_a_person_and_decisions_are_kept_with_who_and_
     assert "sheet.marginal_mark" in result.pages[0].reasons
     store = store_for(session, setup["cycle"], user=setup["user"])
     [sheet] = store.sheets("review")
-    state = sheet_state.evaluate(sheet, store.pages_of(sheet.cycle_id, sheet.serial), [], setup["body"])
+    state = sheet_state.evaluate(sheet, store.pages_of(sheet.cycle_id, sheet.serial), [], setup["packaged"])
     # The scribble may spill into a neighbour's box too: every unclear box waits for a person.
     assert small[1] in {b.project_id for b in state.unclear}
     for box in state.unclear:
         assert store.crop(box.page_id, box.project_id).startswith(b"\x89PNG")
     assert store.preview(state.unclear[0].page_id).startswith(b"\xff\xd8")
-    cycles = {setup["cycle"].id: setup["body"]}
+    cycles = {setup["cycle"].id: setup["packaged"]}
     for box in state.unclear:
         review.decide_box(
             store,
@@ -253,7 +254,7 @@ def test_a_decision_can_be_neither_rewritten_nor_deleted(session, setup):
         reason="Закреслено",
         seen=0,
         operator="Олена",
-        cycles={sheet.cycle_id: setup["body"]},
+        cycles={sheet.cycle_id: setup["packaged"]},
         now_ms=ms(utcnow()),
     )
     session.commit()
@@ -332,7 +333,7 @@ def keep_shadow(session, setup, **kw) -> str:
         store,
         reading,
         None,
-        cycles={setup["cycle"].id: setup["body"]},
+        cycles={setup["cycle"].id: setup["packaged"]},
         serial_prefix="S0042",
         now_ms=ms(utcnow()),
     )
@@ -343,7 +344,7 @@ def keep_shadow(session, setup, **kw) -> str:
 def test_a_shadow_overvote_is_fixed_box_by_box_and_committed(session, setup):
     small, large = setup["small"], setup["large"]
     serial = keep_shadow(session, setup)
-    cycle, cycles = setup["cycle"], {setup["cycle"].id: setup["body"]}
+    cycle, cycles = setup["cycle"], {setup["cycle"].id: setup["packaged"]}
     store = store_for(session, cycle, user=setup["user"])
     sheet = store.sheet(cycle.id, serial)
     assert sheet.state == "review" and "sheet.overvote" in sheet.reasons
@@ -376,7 +377,7 @@ def test_a_shadow_overvote_is_fixed_box_by_box_and_committed(session, setup):
 
 def test_a_decision_made_on_the_server_can_be_changed_only_with_a_reason(session, setup):
     serial = keep_shadow(session, setup)
-    cycle, cycles = setup["cycle"], {setup["cycle"].id: setup["body"]}
+    cycle, cycles = setup["cycle"], {setup["cycle"].id: setup["packaged"]}
     store = store_for(session, cycle, user=setup["user"])
     [page] = store.pages_of(cycle.id, serial)
     pid = setup["large"][0]

@@ -19,8 +19,8 @@ from collections.abc import Iterator
 import cv2
 import numpy as np
 
-from paper.layout import build_layout
-from tests.paper.corpus import KnownAnswer, MarkKind, make_sheet, random_distortion, sample_cycle
+from paper.sheet_plan import build_layout
+from tests.paper.corpus import KnownAnswer, MarkKind, make_sheet, packaged, random_distortion, sample_cycle
 
 WIDTH, HEIGHT = 1920, 1080
 TABLE_GREY = 100
@@ -38,7 +38,7 @@ def _photo(marks: tuple[tuple[int, str], ...], serial: str, cycle_id: int, seed:
     scale = HEIGHT * 0.96 / gray.shape[0]
     page = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     if glare:  # a lamp's reflection washing out the QR code; the corner marks still show
-        qr = build_layout(cycle).pages[0].qr
+        qr = build_layout(packaged(cycle)).pages[0].qr
         corners = np.array([[qr.x, qr.y], [qr.x + qr.w, qr.y + qr.h]], dtype=np.float64)
         (x0, y0), (x1, y1) = (
             cv2.perspectiveTransform(corners[None], np.array(answer.page_to_image))[0] * scale

@@ -18,9 +18,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from hardware.sheet_camera import CaptureFrameSource, FakeFrameSource, Frame, describe_source, write_video
-from paper.layout import build_layout
+from hardware.sheet_camera import FakeFrameSource, Frame, describe_source
+from hardware.sheet_capture import CaptureFrameSource, write_video
 from paper.reader import SheetReader
+from paper.sheet_plan import build_layout
 from paper.sheet_store import SheetStore, sheets_path_for
 from spilno.cli import main
 from support_point.camera_input import (
@@ -31,7 +32,7 @@ from support_point.camera_input import (
     read_camera_sheets,
     thumbnail,
 )
-from tests.paper.corpus import TEST_FORM_KEY, MarkKind, sample_cycle
+from tests.paper.corpus import TEST_FORM_KEY, MarkKind, packaged, sample_cycle
 from tests.paper.test_sheet_store import enrolled_point
 from tests.support_point import camera_frames as cam
 
@@ -41,7 +42,7 @@ B_MARKS = {102: MarkKind.FILLED, 103: MarkKind.TICK, 106: MarkKind.TICK}
 
 @pytest.fixture(scope="module")
 def reader() -> SheetReader:
-    return SheetReader([build_layout(sample_cycle())], TEST_FORM_KEY)
+    return SheetReader([build_layout(packaged(sample_cycle()))], TEST_FORM_KEY)
 
 
 def sheet_a():

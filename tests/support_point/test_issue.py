@@ -35,7 +35,9 @@ from support_point.issue import (
 )
 from support_point.issue_messages import MESSAGES, UI, catalog, message, ui_text
 from sync import signing
+from sync.cycle_package import CyclePackage
 from sync.device_store import DeviceStore
+from sync.package_parser import parse_package
 from tests.kiosk.terminal_setup import COMMUNITY, VOTER_KEY_SECRET, PackageSigner, make_package
 from tests.paper.corpus import MarkKind, encode, make_sheet, sample_cycle
 from voting import Channel, IdentityKind, VoteRecord, VoterKey
@@ -84,7 +86,7 @@ class IssuePoint:
     sheets: SheetStore
     desk: IssueDesk
     clock: Clock
-    package: dict
+    package: CyclePackage  # as the device reads it
     reader: SheetReader
     folder: Path
 
@@ -108,7 +110,7 @@ def cycle_with(**changes: object) -> dict:
     return cycle
 
 
-def enrol_point(folder: Path, cycles: list[dict] | None = None) -> tuple[Path, dict]:
+def enrol_point(folder: Path, cycles: list[dict] | None = None) -> tuple[Path, CyclePackage]:
     signer = PackageSigner()
     path = folder / "point.db"
     store = DeviceStore(path)
@@ -123,7 +125,7 @@ def enrol_point(folder: Path, cycles: list[dict] | None = None) -> tuple[Path, d
     package = make_package(signer.public_key, cycles=cycles or [sample_cycle()])
     store.store_package(signer.envelope(package))
     store.close()
-    return path, package
+    return path, parse_package(package)
 
 
 def open_point(folder: Path, cycles: list[dict] | None = None, now_ms: int = T_OPEN) -> IssuePoint:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from paper.layout import Layout
+from paper.layout_json import layout_from_json
 from spilno.cli import main
 from sync import signing
 from sync.device_store import DeviceStore
@@ -72,7 +72,7 @@ def test_an_operator_prints_numbered_sheets_from_the_support_points_package(stor
     assert line["first_serial"] == "S0001-000041" and line["last_serial"] == "S0001-000043"
     assert line["sheets"] == 3 and line["pages"] == 3
     assert out.read_bytes().startswith(b"%PDF")
-    layout = Layout.from_json(layout_file.read_text())
+    layout = layout_from_json(layout_file.read_text())
     assert layout.layout_hash == line["layout_hash"] and layout.cycle_id == 31
     plain = run("--store", str(store_path), "--cycle", CYCLE, "--count", "1", "--out", str(out))
     assert "Надруковано 1 арк." in plain.output and "printed 1 sheets" in plain.output

@@ -271,3 +271,32 @@ def test_the_store_tells_which_vote_ids_are_already_logged(enrolled):
     many = [f"00000000-0000-4000-8000-{n:012d}" for n in range(2000)]
     one = next(iter(logged))
     assert enrolled.logged_vote_ids([*many, one]) == {one}
+
+
+def _settings(db: sqlite3.Connection) -> tuple:
+    return tuple(
+        db.execute(f"PRAGMA {name}").fetchone()[0]
+        for name in ("busy_timeout", "journal_mode", "synchronous", "foreign_keys")
+    )
+
+
+def test_every_device_side_sqlite_file_is_opened_the_same_way(tmp_path):
+    # One set-up (sync.store_file.connect) for the device file and the support point's
+    # sheet store: WAL, synchronous FULL (2), the busy timeout and foreign keys on. The
+    # device file's schema has no REFERENCES, so foreign keys there only keep it
+    # consistent with the sheet store, whose ledger has them.
+    from paper.sheet_store import SheetStore
+    from sync.store_file import BUSY_TIMEOUT_MS, connect
+
+    expected = (BUSY_TIMEOUT_MS, "wal", 2, 1)
+    plain = connect(tmp_path / "plain.db")
+    assert _settings(plain) == expected and plain.isolation_level is None
+    plain.close()
+    store, sheets = DeviceStore(tmp_path / "device.db"), SheetStore(tmp_path / "sheets.db")
+    try:
+        assert _settings(store._db()) == expected
+        assert _settings(sheets._db()) == expected
+        assert store._db().execute("PRAGMA foreign_key_check").fetchall() == []
+    finally:
+        sheets.close()
+        store.close()

@@ -10,7 +10,6 @@ import pytest
 
 from sync import package_envelope, signing
 from sync.package_parser import parse_package
-from sync.packages import ballot_for_cycle
 from sync.simulated_votes import random_rnokpp, random_selection
 from sync.wire import ProtocolError
 from voting import normalise_identifier
@@ -75,12 +74,6 @@ def test_open_cycles_follow_the_voting_window():
     assert [c.id for c in package.open_cycles(now)] == [11]
     assert package.open_cycles(now + timedelta(days=40)) == []
     assert package.open_cycles(now - timedelta(days=2)) == []
-
-
-def test_the_typed_ballot_is_the_raw_readers_ballot():
-    # paper/ and support_point/ still read the raw dict (sync.packages.ballot_for_cycle).
-    raw = make_package("key", 1)
-    assert parse_package(raw).cycles[0].ballot() == ballot_for_cycle(raw["cycles"][0])
 
 
 def test_random_selections_obey_the_ballot_rule():
