@@ -59,7 +59,7 @@ __all__ = [
     "reserve_blank_serials",
 ]
 
-# What an operator may type, as at a terminal's staff mode (kiosk.session.STAFF_DOCUMENT_KINDS):
+# What an operator may type, as at a terminal's staff mode (kiosk.identification.STAFF_DOCUMENT_KINDS):
 # a card's id is read by the reader, never typed.
 DOCUMENT_KINDS = (IdentityKind.RNOKPP, IdentityKind.UNZR, IdentityKind.PASSPORT, IdentityKind.ID_CARD)
 
