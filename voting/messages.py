@@ -144,6 +144,13 @@ MESSAGES.update(
         "poll.answer_option_twice": "Питання {question}: один варіант обрано двічі.",
         "poll.answer_none_chosen": "Питання {question}: оберіть варіант відповіді або пропустіть питання.",
         "poll.answer_one": "Питання {question}: оберіть один варіант відповіді.",
+        # who may answer (WhoMayAnswer); the list and the age refuse with eligibility.*
+        "poll.who_min_age": "Найменший вік для відповіді — ціле число від {low} до {high}.",
+        "poll.who_voter_list": "Чи потрібен список виборців: true або false.",
+        "poll.wrong_district": (
+            "Це опитування — лише для мешканців району «{district}». За списком громади ви не мешкаєте в "
+            "цьому районі, тому відповісти не можете."
+        ),
     }
 )
 

@@ -18,6 +18,11 @@ The answer record is a vote's twin (voting/record.py): an id made where it is ca
 canonical JSON body and its SHA-256, exactly one of a voter key or a code. Which answer
 counts is voting/counting.py's rule, unchanged: per poll and voter, the earliest valid
 answer (ties: the smaller id); the count of each kind is voting/poll_count.py.
+
+Who may answer (`WhoMayAnswer`) is the budget vote's rules, not a copy of them: a minimum
+age judged by voting.eligibility (the same limits and refusal codes as a cycle's), the
+community's voter list, and a district judged as district categories are
+(voting.district). `answer_refusal` says why a resident may not answer, as a message code.
 """
 
 from __future__ import annotations
@@ -25,12 +30,14 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence, Sized
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from enum import StrEnum
 
 from .ballot import Problem
 from .channels import Channel
+from .district import DistrictError, clean_district, same_district
+from .eligibility import MIN_AGE_LIMITS, EligibilityRules, refusal_code
 from .record import (
     canonical_json,
     canonical_time,
@@ -75,9 +82,78 @@ class QuestionRule:
 
 
 @dataclass(frozen=True, slots=True)
+class WhoMayAnswer:
+    """Who may answer a poll; the default, anyone.
+
+    `min_age`: residents younger on the day they answer may not (a cycle's limits,
+    voting.eligibility.MIN_AGE_LIMITS); `voter_list`: only residents on the community's
+    voter list, while the community has one switched on (as for votes: a list switched
+    off, or none, turns nobody away); `district`: only residents whom the list places in
+    this district (stored as voting.district.clean_district gives it; "" for none)."""
+
+    min_age: int | None = None
+    voter_list: bool = False
+    district: str = ""
+
+    @property
+    def anyone(self) -> bool:
+        return self.min_age is None and not self.voter_list and not self.district
+
+
+ANYONE = WhoMayAnswer()
+
+
+def check_who(who: WhoMayAnswer) -> list[Problem]:
+    """Problems of a poll's "who may answer": an age outside a cycle's limits (never a
+    bool or a float), a district name not in its stored form."""
+    problems: list[Problem] = []
+    low, high = MIN_AGE_LIMITS
+    if who.min_age is not None and (type(who.min_age) is not int or not low <= who.min_age <= high):
+        problems.append(Problem("poll.who_min_age", {"low": low, "high": high}))
+    if type(who.voter_list) is not bool:
+        problems.append(Problem("poll.who_voter_list"))
+    if not isinstance(who.district, str):
+        problems.append(Problem("district.bad_character"))
+    elif who.district:
+        try:
+            if clean_district(who.district) != who.district:
+                problems.append(Problem("district.bad_character"))
+        except DistrictError as error:
+            problems.append(Problem(error.code, dict(error.params)))
+    return problems
+
+
+def answer_refusal(
+    who: WhoMayAnswer,
+    *,
+    day: date,
+    born: date | None,
+    listed: bool | None,
+    district: str | None,
+) -> Problem | None:
+    """Why this resident may not answer, or None when they may. The first rule broken
+    is named: the list, then the age, then the district.
+
+    `day`: the day they answer (in the community's time); `born`: the birth date their
+    document shows, None when it shows none (a voter key alone, a passport): their age
+    is then the channel's word, as votes pushed by the online platform are taken without
+    an age check; `listed`: whether the community's voter list holds them, None when the
+    community has no list switched on (nobody is then turned away by it, as for votes);
+    `district`: the district the list gives them (None: none, or not listed)."""
+    rules = EligibilityRules(min_age=who.min_age, list_applies=who.voter_list and listed is not None)
+    code = refusal_code(rules, born=born, listed=bool(listed), day=day, age_confirmed=True)
+    if code is not None:
+        return Problem(code, {"min_age": who.min_age} if who.min_age is not None else {})
+    if who.district and not same_district(who.district, district):
+        return Problem("poll.wrong_district", {"district": who.district})
+    return None
+
+
+@dataclass(frozen=True, slots=True)
 class PollRule:
     poll_id: int
     questions: tuple[QuestionRule, ...]
+    who: WhoMayAnswer = field(default=ANYONE)
 
     def question(self, question_id: int) -> QuestionRule | None:
         for question in self.questions:
@@ -108,6 +184,7 @@ def check_poll_rule(poll: PollRule) -> list[Problem]:
                 )
         if question.kind is QuestionKind.POINTS and not 1 <= (question.max_points or 0) <= MAX_POINTS:
             problems.append(Problem("poll.question_max_points", {"question": number, "limit": MAX_POINTS}))
+    problems.extend(check_who(poll.who))
     return problems
 
 

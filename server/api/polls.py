@@ -8,11 +8,14 @@ published polls, pushes its residents' answers, and reads the count.
 An answer: {"id": uuid made where cast, "voter_key": 64 hex | "identity": {...},
 "cast_at": RFC 3339, "answers": {"<question id>": [option ids] | [[option id, points]]}}.
 A batch with any problem stores nothing and names every problem; an answer that breaks
-its question's rule is refused with the domain's message (voting/messages.py).
+its question's rule is refused with the domain's message (voting/messages.py), and so is
+one from a resident the poll's "who may answer" turns away (server.polls.who), with the
+codes a vote gets: eligibility.not_listed, eligibility.too_young, poll.wrong_district.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Response, current_app, jsonify
@@ -26,11 +29,13 @@ from server.models import Community, Poll
 from server.polls.answers import PollAnswerConflict, store_answers
 from server.polls.count import count_poll
 from server.polls.results import render_result
-from server.polls.store import community_poll, poll_rule, questions_of
+from server.polls.store import community_poll, poll_rule, questions_of, who_of
+from server.polls.who import Resident, refusals
 from server.services.integration import api_source
 from server.services.pushed_fields import Problems, check_fields, read_cast_at, read_voter_key
 from voting.channels import Channel
-from voting.identity import community_voter_secret
+from voting.eligibility import birth_date
+from voting.identity import IdentityError, community_voter_secret, normalise_identifier
 from voting.polls import PollAnswerRecord, PollAnswerRefused, PollRule, QuestionKind
 from voting.record import canonical_vote_id
 
@@ -55,12 +60,14 @@ def _poll_or_404(poll_id: int) -> Poll:
 
 
 def _render_poll(session: Session, poll: Poll) -> dict[str, Any]:
+    who = who_of(poll)
     return {
         "id": poll.id,
         "title": poll.title,
         "description": poll.description,
         "opens_at": poll.opens_at.isoformat(),
         "closes_at": poll.closes_at.isoformat(),
+        "who": {"min_age": who.min_age, "voter_list": who.voter_list, "district": who.district or None},
         "questions": [
             {
                 "id": q.id,
@@ -86,10 +93,21 @@ def list_polls() -> Response:
     return jsonify(polls=[_render_poll(session, poll) for poll in polls])
 
 
+# A well-read answer's item index, the field naming its resident, and the resident.
+ReadResident = tuple[int, str, Resident]
+
+
 def read_answer_batch(
-    payload: Any, *, poll: Poll, rule: PollRule, secret: bytes, max_batch: int
+    payload: Any,
+    *,
+    poll: Poll,
+    rule: PollRule,
+    secret: bytes,
+    max_batch: int,
+    residents: list[ReadResident] | None = None,
 ) -> tuple[list[PollAnswerRecord], Problems]:
-    """The batch as canonical answer records, and every problem found (none stored)."""
+    """The batch as canonical answer records, and every problem found (none stored).
+    `residents`, when given, gets each well-read answer's resident, for who may answer."""
     problems = Problems()
     if not isinstance(payload, dict):
         problems.add(None, "", "api.not_object")
@@ -107,7 +125,24 @@ def read_answer_batch(
         record = _read_answer(problems, index, item, poll, rule, secret)
         if record is not None:
             records.append(record)
+            if residents is not None and record.voter_key is not None:
+                field = "identity" if "identity" in item else "voter_key"
+                resident = Resident(record.voter_key, record.cast_at, _born(item))
+                residents.append((index, field, resident))
     return records, problems
+
+
+def _born(item: dict) -> date | None:
+    """The birth date the answer's document shows (a РНОКПП's or УНЗР's), None for a
+    voter key or a document without one. Read here and never kept."""
+    identity = item.get("identity")
+    if not isinstance(identity, dict):
+        return None
+    try:
+        kind, number = identity["kind"], identity["number"]
+        return birth_date(kind, normalise_identifier(kind, number))
+    except (KeyError, IdentityError, ValueError):  # read already: read_voter_key named it
+        return None
 
 
 def _read_answer(
@@ -174,9 +209,20 @@ def push_answers(poll_id: int) -> Response:
     assert community is not None  # the client's own community
     secret = community_voter_secret(current_app.config["VOTER_KEY_SECRET_BYTES"], community.key_id)
     rule = poll_rule(session, poll)
+    residents: list[ReadResident] = []
     records, problems = read_answer_batch(
-        payload, poll=poll, rule=rule, secret=secret, max_batch=current_app.config["API_MAX_BATCH"]
+        payload,
+        poll=poll,
+        rule=rule,
+        secret=secret,
+        max_batch=current_app.config["API_MAX_BATCH"],
+        residents=residents,
     )
+    # Who may answer: judged for every well-read answer, so one 422 names every problem.
+    refused = refusals(session, community_id, rule.who, [r for _i, _f, r in residents])
+    for (index, field, _resident), problem in zip(residents, refused, strict=True):
+        if problem is not None:
+            problems.add(index, field, problem.code, **problem.params)
     if problems.total:
         raise ApiError(
             422,
@@ -247,6 +293,22 @@ _QUESTION = _object(
         },
     }
 )
+_WHO = {
+    **_object(
+        {
+            "min_age": {"type": ["integer", "null"], "minimum": 1, "maximum": 120},
+            "voter_list": {"type": "boolean"},
+            "district": {"type": ["string", "null"]},
+        }
+    ),
+    "description": "Who may answer: residents this age or older on the day they answer (null: any "
+    "age); only residents on the community's voter list, while it is switched on; only residents "
+    "the list places in this district (null: any). An answer from anyone else is refused (422) "
+    "with eligibility.not_listed, eligibility.too_young, eligibility.born_in_future or "
+    "poll.wrong_district. The age is checked where the resident is named by a РНОКПП or УНЗР; "
+    "for a voter key, or a document that shows no birth date, the platform answers for it, as "
+    "for votes.",
+}
 EXTRA_SCHEMAS["Poll"] = _object(
     {
         "id": ID,
@@ -254,6 +316,7 @@ EXTRA_SCHEMAS["Poll"] = _object(
         "description": {"type": "string"},
         "opens_at": MOMENT,
         "closes_at": MOMENT,
+        "who": _WHO,
         "questions": {"type": "array", "items": _QUESTION},
     }
 )

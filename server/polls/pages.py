@@ -38,8 +38,9 @@ from server.polls.store import (
     create_poll,
     publish_poll,
     questions_of,
+    who_of,
 )
-from server.services import audit
+from server.services import audit, eligibility
 
 MAX_SPEC_BYTES = 1024 * 1024
 
@@ -127,9 +128,12 @@ def poll_detail(poll_id: int) -> ResponseReturnValue:
     poll = scoped_or_404(Poll, poll_id)
     session = db.session()
     label, badge = _state(poll)
+    listing = eligibility.list_state(session, poll.community_id)
     return render_template(
         "console/poll.html",
         poll=poll,
+        who=who_of(poll),
+        list_on=listing is not None and listing.enabled,
         community=session.get(Community, poll.community_id),
         questions=questions_of(session, poll),
         results=poll_results(session, poll) if poll.published_at is not None else None,

@@ -3,7 +3,8 @@ published, and read back as the rule voting.polls judges answers by.
 
 A spec is untrusted input (a file someone wrote by hand): every field is checked and
 every problem reported at once, in both languages, and nothing is stored unless all is
-right. Once published, a poll's questions and options never change.
+right. Once published, a poll's questions and options never change, nor who may answer
+it (its optional "who": a minimum age, the community's voter list, a district).
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from sqlalchemy.orm import Session
 
 from server.models import Community, Poll, PollOption, PollQuestion, utcnow
 from server.texts import Explained, Text, _l
+from voting.ballot import Problem
+from voting.district import DistrictError, clean_district
+from voting.eligibility import MIN_AGE_LIMITS
+from voting.messages import message as domain_message
 from voting.polls import (
     MAX_OPTIONS,
     MAX_POINTS,
@@ -24,18 +29,38 @@ from voting.polls import (
     PollRule,
     QuestionKind,
     QuestionRule,
+    WhoMayAnswer,
     check_poll_rule,
 )
 
-SPEC_FIELDS = frozenset({"title", "description", "opens_at", "closes_at", "questions"})
+SPEC_FIELDS = frozenset({"title", "description", "opens_at", "closes_at", "questions", "who"})
 QUESTION_FIELDS = frozenset({"text", "kind", "max_choices", "max_points", "options"})
+WHO_FIELDS = frozenset({"min_age", "voter_list", "district"})
 LIMITS = {"title": 200, "description": 2000, "text": 500, "option": 300}
+
+
+@dataclass(frozen=True)
+class DomainText:
+    """A domain problem (voting.messages) read as a text, in either language."""
+
+    problem: Problem
+
+    def render(self, locale: str) -> str:
+        return domain_message(self.problem.code, locale, **self.problem.params)
+
+    @property
+    def uk(self) -> str:
+        return self.render("uk")
+
+    @property
+    def en(self) -> str:
+        return self.render("en")
 
 
 @dataclass(frozen=True)
 class SpecProblem:
     where: str  # "title", "questions[2].options[0]"...
-    what: Text
+    what: Text | DomainText
 
     def text(self, locale: str) -> str:
         return f"{self.where}: {self.what.render(locale)}"
@@ -92,6 +117,43 @@ def _count(problems: list[SpecProblem], where: str, value: Any, low: int, high: 
         problems.append(SpecProblem(where, _l("ціле число від {low} до {high}", low=low, high=high)))
         return None
     return value
+
+
+def _who(problems: list[SpecProblem], value: Any) -> WhoMayAnswer:
+    """The spec's "who" (absent: anyone): {"min_age": 16, "voter_list": true,
+    "district": "Центр"}, each field optional."""
+    if value is None:
+        return WhoMayAnswer()
+    if not isinstance(value, dict):
+        problems.append(SpecProblem("who", _l("очікується об'єкт JSON")))
+        return WhoMayAnswer()
+    for key in sorted(set(value) - WHO_FIELDS, key=str):
+        problems.append(SpecProblem(f"who.{str(key)[:40]}", _l("невідоме поле")))
+    min_age = _count(problems, "who.min_age", value.get("min_age"), *MIN_AGE_LIMITS)
+    voter_list = value.get("voter_list", False)
+    if type(voter_list) is not bool:
+        problems.append(SpecProblem("who.voter_list", _l("true або false")))
+        voter_list = False
+    district = ""
+    raw = value.get("district")
+    if raw is not None:
+        if not isinstance(raw, str) or not raw.strip():
+            problems.append(SpecProblem("who.district", _l("назва району або поле не вказане")))
+        elif any(ord(ch) < 32 or ord(ch) == 127 for ch in raw):
+            problems.append(SpecProblem("who.district", _l("керівні символи не дозволено")))
+        else:
+            try:
+                district = clean_district(raw)
+            except DistrictError as error:
+                problems.append(
+                    SpecProblem("who.district", DomainText(Problem(error.code, dict(error.params))))
+                )
+    return WhoMayAnswer(min_age=min_age, voter_list=voter_list, district=district)
+
+
+def who_of(poll: Poll) -> WhoMayAnswer:
+    """Who may answer `poll`, as stored."""
+    return WhoMayAnswer(min_age=poll.min_age, voter_list=bool(poll.voter_list), district=poll.district or "")
 
 
 def create_poll(session: Session, community_id: int, spec: Any) -> Poll:
@@ -156,11 +218,19 @@ def create_poll(session: Session, community_id: int, spec: Any) -> Poll:
         if kind is QuestionKind.UP_TO and max_choices is None:
             problems.append(SpecProblem(f"{where}.max_choices", _l("потрібне для up_to")))
         parsed.append((text, kind, max_choices, max_points, names))
+    who = _who(problems, spec.get("who"))
     if problems:
         raise PollSpecError(problems)
     assert opens is not None and closes is not None  # else a problem above
     poll = Poll(
-        community_id=community_id, title=title, description=description, opens_at=opens, closes_at=closes
+        community_id=community_id,
+        title=title,
+        description=description,
+        opens_at=opens,
+        closes_at=closes,
+        min_age=who.min_age,
+        voter_list=who.voter_list,
+        district=who.district or None,
     )
     session.add(poll)
     session.flush()
@@ -220,6 +290,7 @@ def poll_rule(session: Session, poll: Poll) -> PollRule:
             QuestionRule(q.id, q.kind, tuple(o for o, _ in q.options), q.max_choices, q.max_points)
             for q in questions_of(session, poll)
         ),
+        who_of(poll),
     )
 
 
