@@ -23,16 +23,19 @@ from typing import TYPE_CHECKING, TextIO, cast
 
 import click
 
+from appkit.texts import N_, both
+
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
 
 __all__ = ["CARDS", "FILES", "ROWS", "VOTES", "Progress", "progress_bar", "stderr_is_terminal"]
 
-# What the bar counts, Ukrainian first like every message of the command line.
-FILES = "Файли / files"
-CARDS = "Картки / cards"
-ROWS = "Рядки / rows"
-VOTES = "Голоси / votes"
+# What the bar counts: the Ukrainian text, shown «Ukrainian / English» like every
+# message of the command line (the English in appkit/translations/en/).
+FILES = N_("Файли")
+CARDS = N_("Картки")
+ROWS = N_("Рядки")
+VOTES = N_("Голоси")
 
 OnProgress = Callable[[int, "int | None"], None]
 
@@ -78,7 +81,7 @@ class Progress:
             self._terminal = _Terminal(sys.stderr)
             self._bar = click.progressbar(
                 length=0,
-                label=label,
+                label=both(label),
                 show_pos=True,
                 show_eta=True,
                 item_show_func=self._rate,
@@ -124,13 +127,14 @@ class Progress:
             return None
         rate = self._bar.pos / max(time.monotonic() - self._started, 1e-6)
         shown = f"{rate:.1f}" if rate < 100 else f"{rate:.0f}"
-        return f"{shown} за с / per s"
+        return both("{rate} за с", rate=shown)
 
 
 @contextmanager
 def progress_bar(label: str, *, quiet: bool = False) -> Iterator[Progress]:
     """A bar on stderr while the block runs, when stderr is a terminal and not `quiet`
-    (`--json`); otherwise a Progress that prints nothing."""
+    (`--json`); otherwise a Progress that prints nothing. `label`: what it counts, in
+    Ukrainian (FILES, CARDS, ROWS, VOTES), shown with its English."""
     progress = Progress(label, shown=not quiet and stderr_is_terminal())
     if progress._bar is None:
         yield progress

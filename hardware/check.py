@@ -10,8 +10,7 @@ from typing import Any
 from .card_reader import CardError, CardPresent, CardReader, CardState, NoCard, NoReader
 from .factory import get_card_reader, get_printer
 from .printer import Receipt, ReceiptPrinter
-
-SAMPLE_RECEIPT_LINES = ["Перевірка принтера / printer check", "Це не голос / this is not a vote"]
+from .texts import both
 
 
 def check_reader(reader: CardReader, configured: str) -> dict[str, Any]:
@@ -97,9 +96,8 @@ def check_all(
 
 
 def sample_receipt() -> Receipt:
-    return Receipt(
-        "TEST-0000", "Перевірка обладнання / hardware check", "—", datetime.now(UTC), SAMPLE_RECEIPT_LINES
-    )
+    lines = [both("Перевірка принтера"), both("Це не голос")]
+    return Receipt("TEST-0000", both("Перевірка обладнання"), "—", datetime.now(UTC), lines)
 
 
 def _state_name(state: CardState) -> str:

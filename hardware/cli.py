@@ -11,16 +11,17 @@ import click
 
 from .check import check_all
 from .factory import HardwareConfigError
+from .texts import both
 
 hardware_group = click.Group(
     "hardware", help="The terminal's card reader, camera and receipt printer: check that they work."
 )
 
-_LABELS = {
-    "reader": "Зчитувач карток / card reader",
-    "camera": "Камера / camera",
-    "printer": "Принтер / printer",
-}
+
+def _label(device: str) -> str:
+    return {"reader": both("Зчитувач карток"), "camera": both("Камера"), "printer": both("Принтер")}[device]
+
+
 _SHOWN = (
     "reader",
     "state",
@@ -86,10 +87,10 @@ def check_command(
         if as_json:
             click.echo(json.dumps(line, ensure_ascii=False, sort_keys=True))
         else:
-            verdict = "працює / works" if line["ok"] else "НЕ ПРАЦЮЄ / NOT WORKING"
+            verdict = both("працює") if line["ok"] else both("НЕ ПРАЦЮЄ")
             facts = ", ".join(f"{key}: {line[key]}" for key in _SHOWN if line.get(key) not in (None, ""))
             click.echo(
-                f"{_LABELS[line['device']]} ({line['configured']}): {verdict}"
+                f"{_label(line['device'])} ({line['configured']}): {verdict}"
                 + (f" — {facts}" if facts else "")
             )
     if not all(line["ok"] for line in lines):

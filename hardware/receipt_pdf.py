@@ -21,6 +21,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from .printer import Receipt
+from .texts import both
 
 PAPER_WIDTH = 80 * mm  # points
 MARGIN = 4 * mm  # points; keeps text inside the ~72 mm a thermal head reaches
@@ -81,7 +82,7 @@ def receipt_pdf(receipt: Receipt) -> bytes:
 
 def _layout(receipt: Receipt) -> list[_Line]:
     lines = _paragraph(receipt.cycle_title, BOLD, 10)
-    lines.append(_Line("Код квитанції / receipt code", REGULAR, 8, space_before=3 * mm))
+    lines.append(_Line(both("Код квитанції"), REGULAR, 8, space_before=3 * mm))
     code_size = _fitting_size(receipt.receipt_code, BOLD, CODE_SIZE)
     lines.append(_Line(receipt.receipt_code, BOLD, code_size, space_before=1 * mm))
     lines += _paragraph(f"Термінал: {receipt.terminal}", REGULAR, 8, space_before=3 * mm)

@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from kiosk.i18n import both
 from sync.cli import export_bundle_command
 from sync.packages import PACKAGE_REFUSALS
 
@@ -75,8 +76,7 @@ def run_command(
     if not _is_loopback(host):
         # The UI takes votes from whoever can reach it: only the terminal's own screen.
         raise click.ClickException(
-            f"Термінал обслуговує лише власний екран: {host} не є локальною адресою"
-            f" / the kiosk serves its own screen only: {host} is not a loopback address"
+            both("Термінал обслуговує лише власний екран: {host} не є локальною адресою", host=host)
         )
     config: dict[str, Any] = {"STORE_PATH": str(store_path)}
     for key, value in (
@@ -90,7 +90,7 @@ def run_command(
     try:
         app = create_kiosk_app(config)
     except (RuntimeError, DeviceConfigError) as exc:
-        raise click.ClickException(f"Термінал не запущено / the kiosk did not start: {exc}") from None
+        raise click.ClickException(both("Термінал не запущено") + f": {exc}") from None
     # threaded: the page's /state long poll waits in a thread of its own
     server = make_server(host, port, app, threaded=True)
 
@@ -98,7 +98,7 @@ def run_command(
         raise KeyboardInterrupt  # systemd's SIGTERM ends it as cleanly as Ctrl+C
 
     previous = signal.signal(signal.SIGTERM, stop)
-    click.echo(f"Термінал працює на http://{host}:{port} / the kiosk is serving http://{host}:{port}")
+    click.echo(both("Термінал працює на http://{host}:{port}", host=host, port=port))
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -132,26 +132,23 @@ def load_package_command(store_path: Path, package_file: Path, server_key: str |
     try:
         envelope = json.loads(package_file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise click.ClickException(f"Файл пакета не прочитано / cannot read the package: {exc}") from None
+        raise click.ClickException(both("Файл пакета не прочитано") + f": {exc}") from None
     if not store_path.exists():
-        raise click.ClickException(f"Файлу пристрою немає: {store_path} / no device file at {store_path}")
+        raise click.ClickException(both("Файлу пристрою немає: {path}", path=store_path))
     store = DeviceStore(store_path)
     try:
         enrolled_key = store.require_identity().server_key
         if server_key is not None:
             package_envelope.open_package(envelope, server_key.strip())
             if server_key.strip() != enrolled_key:
-                raise click.ClickException(
-                    "Ключ не той, з яким термінал зареєстровано / the key given is not the one this"
-                    " terminal was enrolled with"
-                )
+                raise click.ClickException(both("Ключ не той, з яким термінал зареєстровано"))
         stored = store.store_package(envelope)
     except ProtocolError as exc:
         # A malformed package says where and what, in both languages, in its detail.
         reason = exc.detail if isinstance(exc, PackageError) else PACKAGE_REFUSALS.get(exc.code, exc.code)
-        raise click.ClickException(f"Пакет не прийнято / package refused: {reason}") from None
+        raise click.ClickException(both("Пакет не прийнято") + f": {reason}") from None
     except StoreError as exc:
-        raise click.ClickException(f"Помилка пристрою / device error: {exc}") from None
+        raise click.ClickException(both("Помилка пристрою") + f": {exc}") from None
     finally:
         store.close()
     now = datetime_from_ms(system_clock_ms())
@@ -162,8 +159,12 @@ def load_package_command(store_path: Path, package_file: Path, server_key: str |
         click.echo(json.dumps(line, ensure_ascii=False, sort_keys=True))
         return
     click.echo(
-        f"Пакет версії {stored.version} збережено; відкрито: {', '.join(titles) or '—'}"
-        f" / package version {stored.version} stored; open cycles: {len(titles)}"
+        both(
+            "Пакет версії {version} збережено; відкрито: {titles}",
+            version=stored.version,
+            titles=", ".join(titles) or "—",
+            count=len(titles),
+        )
     )
 
 
@@ -176,5 +177,5 @@ def hash_pin_command(pin: str) -> None:
 
     try:
         click.echo(hash_pin(pin))
-    except ValueError as exc:
-        raise click.ClickException(f"PIN має бути з 4–12 цифр / {exc}") from None
+    except ValueError:
+        raise click.ClickException(both("PIN має бути з 4–12 цифр")) from None

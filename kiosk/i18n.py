@@ -66,6 +66,16 @@ def ntranslate(singular: str, plural: str, n: int, locale: str, /, **params: Any
     )
 
 
+def both(text: str, /, **params: Any) -> str:
+    """«Ukrainian / English»: a text as the kiosk's CLI prints it, to staff of either language."""
+    return " / ".join(translations(locale).gettext(text, **params) for locale in LOCALES)
+
+
+def both_counted(singular: str, plural: str, n: int, /, **params: Any) -> str:
+    """«5 голосів / 5 votes»: a counted text as the kiosk's CLI prints it."""
+    return " / ".join(ntranslate(singular, plural, n, locale, **params) for locale in LOCALES)
+
+
 def problem_text(code: str, locale: str, **params: Any) -> str:
     """A domain message code (voting.messages) in `locale`."""
     return domain_message(code, locale, **params)

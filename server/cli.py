@@ -14,6 +14,7 @@ from flask import Flask
 from server import db
 from server.api.cli import api_client_group
 from server.eligibility_cli import eligibility_group
+from server.i18n import both
 from server.paper.scans_cli import paper_scans_group
 from server.polls.cli import polls_group
 from server.sync.bundle_cli import import_bundle_command
@@ -37,7 +38,7 @@ def init_db() -> None:
     app = _app()
     with app.app_context():
         db.upgrade(db.engine())
-    click.echo("База даних готова / database is up to date")
+    click.echo(both("База даних готова"))
 
 
 @server_group.command("create-admin")
@@ -56,7 +57,7 @@ def create_admin(login: str, display_name: str, password: str) -> None:
         except UserError as exc:
             raise click.ClickException(exc.message_en) from None
         s.commit()
-    click.echo(f"Адміністратора створено / administrator created: {login}")
+    click.echo(both("Адміністратора створено") + f": {login}")
 
 
 @server_group.command("run")
@@ -112,7 +113,7 @@ def tally_command(cycle_id: int, as_json: bool) -> None:
     else:
         for project_id in sorted(raw.keys() | running.keys()):
             click.echo(f"{project_id}\t{raw.get(project_id, 0)}\t{running.get(project_id, 0)}")
-        click.echo("збігається / agrees" if agrees else "НЕ збігається / DISAGREES")
+        click.echo(both("збігається") if agrees else both("НЕ збігається"))
     if not agrees:
         raise SystemExit(1)
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from appkit.progress import ROWS, progress_bar
 from server import db
 from server.cli_context import app_context
+from server.i18n import both
 from server.models import Community
 from server.services import eligibility
 from server.services.eligibility_file import KINDS, MAX_BYTES
@@ -27,7 +28,7 @@ eligibility_group = click.Group(
 def _community(slug: str) -> Community:
     community = db.session().scalar(select(Community).where(Community.slug == slug))
     if community is None:
-        raise click.ClickException(f"Громади «{slug}» немає / no community {slug!r}")
+        raise click.ClickException(both("Громади «{slug}» немає", slug=slug))
     return community
 
 
@@ -57,10 +58,7 @@ def load_command(
     optionally district, for district categories) into the community's list. Exit status
     1 when the list was not changed."""
     if file.stat().st_size > MAX_BYTES:
-        raise click.ClickException(
-            f"Файл завеликий: не більше {MAX_BYTES // 2**20} МБ / the file is larger than "
-            f"{MAX_BYTES // 2**20} MB: split it and load the parts with --mode add"
-        )
+        raise click.ClickException(both("Файл завеликий: не більше {mb} МБ", mb=MAX_BYTES // 2**20))
     with app_context():
         session = db.session()
         community = _community(slug)
@@ -110,20 +108,24 @@ def load_command(
         click.echo(json.dumps(outcome, ensure_ascii=False))
     else:
         for p in check.problems:
-            where = f"рядок / row {p.row}" if p.row is not None else "файл / file"
+            where = f"{both('рядок')} {p.row}" if p.row is not None else both("файл")
             click.echo(
                 f"{where}{f' [{p.column}]' if p.column else ''}: {p.message('uk')} / {p.message('en')}",
                 err=True,
             )
         if change is not None:
             click.echo(
-                f"Додано {change.added}, вилучено {change.removed}, змінено район {change.moved}, "
-                f"у списку {change.listed_count} / added {change.added}, removed {change.removed}, "
-                f"moved {change.moved}, listed {change.listed_count}"
+                both(
+                    "Додано {added}, вилучено {removed}, змінено район {moved}, у списку {listed}",
+                    added=change.added,
+                    removed=change.removed,
+                    moved=change.moved,
+                    listed=change.listed_count,
+                )
             )
     if change is None:
         if not as_json:
-            click.echo("Список не змінено / the list was not changed", err=True)
+            click.echo(both("Список не змінено"), err=True)
         raise SystemExit(1)
 
 
@@ -137,12 +139,11 @@ def switch_command(state: str, slug: str) -> None:
         community = _community(slug)
         listing = eligibility.list_state(session, community.id)
         if state == "on" and (listing is None or listing.listed_count == 0):
-            raise click.ClickException("Список порожній / the list is empty: load a file first")
+            raise click.ClickException(both("Список порожній"))
         version = eligibility.set_enabled(session, community, state == "on")
         session.commit()
-    click.echo(
-        f"Список {'увімкнено' if state == 'on' else 'вимкнено'} / list {state} (версія / version {version})"
-    )
+    switched = both("Список увімкнено") if state == "on" else both("Список вимкнено")
+    click.echo(f"{switched} ({both('версія')} {version})")
 
 
 @eligibility_group.command("show")

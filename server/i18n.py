@@ -98,6 +98,16 @@ def ngettext_bilingual(singular: str, plural: str, n: int, /, **params: Any) -> 
     return " / ".join(ngettext_pair(singular, plural, n, **params))
 
 
+def both(text: str, /, **params: Any) -> str:
+    """«Ukrainian / English»: a text as the CLIs print it, to staff of either language."""
+    return " / ".join(translations(locale).gettext(text, **params) for locale in LOCALES)
+
+
+def both_counted(singular: str, plural: str, n: int, /, **params: Any) -> str:
+    """«5 голосів / 5 votes»: a counted text as the CLIs print it (`ngettext_bilingual`)."""
+    return ngettext_bilingual(singular, plural, n, **params)
+
+
 def problem_text(code: str, **params: Any) -> str:
     """A domain message code (voting.messages) in the visitor's language."""
     return domain_message(code, get_locale(), **params)

@@ -43,13 +43,15 @@ def pabulib_command(file: Path, tie_break: str, seed: str, as_json: bool, lang: 
     """Count a Pabulib .pb file (or .pb.gz) and fund it under the rule, budget and
     threshold its META names: greedy, greedy-threshold, greedy-no-skip,
     equalshares/add1, equalshares/add1-comparison."""
+    from server.i18n import both, gettext_in  # the server's catalog holds the CLIs' texts
+
     if tie_break == TieBreak.LOT and not seed:
-        raise click.UsageError("Для жеребу потрібне --seed / a lot needs --seed")
+        raise click.UsageError(both("Для жеребу потрібне --seed"))
     try:
         election = read_pabulib(_read_text(file))
         funding = count_pabulib(election, tie_break, seed=seed)
     except (PabulibError, UnicodeDecodeError, gzip.BadGzipFile) as exc:
-        raise click.ClickException(f"Файл не пораховано / file not counted: {exc}") from None
+        raise click.ClickException(both("Файл не пораховано") + f": {exc}") from None
     data = report(election, funding)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
@@ -63,7 +65,7 @@ def pabulib_command(file: Path, tie_break: str, seed: str, as_json: bool, lang: 
         reason = explain(line, lang, number=lambda i: names.get(i, i), money=money)
         click.echo(f"{line.rank}\t{names[line.project_id]}\t{line.votes}\t{line.cost}\t{reason}")
     click.echo(
-        ("Профінансовано" if lang == "uk" else "Funded")
+        gettext_in(lang, "Профінансовано")
         + f": {', '.join(data['funded'])} ({data['spent']} / {data['budget']})"
     )
 
@@ -77,6 +79,7 @@ def cycle_command(cycle_id: int, as_json: bool, lang: str) -> None:
     again from the raw vote records; exit 1 when the two fund different projects."""
     from server import db  # the server only when this command runs (see spilno.cli)
     from server.cli_context import app_context
+    from server.i18n import both
     from server.models import Cycle
     from server.services.funding_recount import recount_funding
     from server.services.results import cycle_results
@@ -86,7 +89,7 @@ def cycle_command(cycle_id: int, as_json: bool, lang: str) -> None:
         session = db.session()
         cycle = session.get(Cycle, cycle_id) if 0 < cycle_id <= 2**31 - 1 else None
         if cycle is None:
-            raise click.ClickException(f"Циклу {cycle_id} немає / no cycle {cycle_id}")
+            raise click.ClickException(both("Циклу {cycle} немає", cycle=cycle_id))
         results = cycle_results(session, cycle)
         differences = recount_funding(session, cycle, recount_with_paper_tallies(session, cycle_id))
     for category in results.categories:
@@ -114,12 +117,12 @@ def cycle_command(cycle_id: int, as_json: bool, lang: str) -> None:
         else:
             click.echo(
                 f"«{difference.name}»: {list(difference.published)} ≠ {list(difference.recounted)} "
-                "(підсумки / tallies ≠ перерахунок / recount)"
+                f"({both('підсумки')} ≠ {both('перерахунок')})"
             )
     agrees = not differences
     if as_json:
         click.echo(json.dumps({"cycle_id": cycle_id, "agrees": agrees}))
     else:
-        click.echo("збігається / agrees" if agrees else "НЕ збігається / DISAGREES")
+        click.echo(both("збігається") if agrees else both("НЕ збігається"))
     if not agrees:
         raise SystemExit(1)

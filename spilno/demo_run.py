@@ -27,7 +27,7 @@ from server.demo_guard import (
     swap_in,
     write_private,
 )
-from server.i18n import ngettext_bilingual
+from server.i18n import both, both_counted
 
 DEMO_TERMINAL = "T-0001"
 DEMO_KIOSK = "T-0002"  # the kiosk to try in a browser (spilno.demo_kiosk)
@@ -92,33 +92,38 @@ def sign_in_lines(summary, url: str, cards_pdf: Path, receipt: str | None) -> li
     `receipt`: the receipt code of a terminal vote, to try «Перевірити свій голос»."""
     published, current = summary.cycles[0], summary.cycles[1]
     voters = summary.voters
+    results = f"{url}/results/{summary.community.slug}/{published.slug}"
     lines = [
-        f"Демо готове / demo ready: {summary.community.name}, "
-        + ngettext_bilingual("{n} голос", "{n} голосів", summary.votes_stored),
-        f"  Консоль / console:         {url}/login",
-        f"  Публічні результати / public results: {url}/results/{summary.community.slug}/{published.slug}",
-        f"  Перевірити свій голос / check your vote: {url}/check"
-        + (f" (код для спроби / a code to try: {receipt})" if receipt else ""),
+        f"{both('Демо готове')}: {summary.community.name}, "
+        + both_counted("{n} голос", "{n} голосів", summary.votes_stored),
+        f"  {both('Консоль')}:         {url}/login",
+        f"  {both('Публічні результати')}: {results}",
+        f"  {both('Перевірити свій голос')}: {url}/check"
+        + (f" ({both('код для спроби')}: {receipt})" if receipt else ""),
     ]
     for login, role, password in summary.users:
-        lines.append(f"  {role:<22} логін / login: {login:<10} пароль / password: {password}")
+        lines.append(f"  {role:<22} {both('логін')}: {login:<10} {both('пароль')}: {password}")
     contest, unused = summary.schools.cards[0]
-    lines.append(f"  Шкільний бюджет / school budget: {contest.programme.title}")
-    lines.append(f"    картки з кодами / code cards (PDF): {cards_pdf}")
+    lines.append(f"  {both('Шкільний бюджет')}: {contest.programme.title}")
+    lines.append(f"    {both('картки з кодами')}: {cards_pdf}")
     for card in unused[:2]:
-        lines.append(f"    голосувати кодом / vote with a code ({card.class_name}): {url}/s/{card.code}")
+        lines.append(f"    {both('голосувати кодом')} ({card.class_name}): {url}/s/{card.code}")
     lines += [
-        "  Список виборців увімкнено, "
-        + ngettext_bilingual("голосувати з {n} року", "голосувати з {n} років", voters.min_age)
+        "  "
+        + both_counted(
+            "Список виборців увімкнено, голосувати з {n} року",
+            "Список виборців увімкнено, голосувати з {n} років",
+            voters.min_age,
+        )
         + ":",
-        "    картки a, b на /fake-card у списку, c — ні / cards a, b are listed, c is not",
-        f"    РНОКПП з працівником / RNOKPP with staff: {voters.adult_rnokpp} (у списку / listed),",
-        f"    {voters.young_rnokpp} (молодше {voters.min_age} / under {voters.min_age})",
-        f"  Ще один кіоск на цій машині / another kiosk on this machine: README.md, PIN {README_KIOSK_PIN}",
+        f"    {both('картки a, b на /fake-card у списку, c — ні')}",
+        f"    {both('РНОКПП з працівником')}: {voters.adult_rnokpp} ({both('у списку')}),",
+        f"    {voters.young_rnokpp} ({both('молодше {age}', age=voters.min_age)})",
+        f"  {both('Ще один кіоск на цій машині')}: README.md, PIN {README_KIOSK_PIN}",
         f"  API (Bearer {summary.api_token}):",
         f"    curl -H 'Authorization: Bearer {summary.api_token}' {url}/api/v1/cycles/{current.id}/results",
         f"    curl -H 'Authorization: Bearer {summary.api_token}' {url}/api/v1/polls",
-        f"  Опитування / a poll: {url}/console/polls (модератор / moderator)",
+        f"  {both('Опитування')}: {url}/console/polls ({both('модератор')})",
     ]
     return lines
 
@@ -184,7 +189,7 @@ def run_demo(
                 assert listener is not None
                 listener.close()
                 raise
-        echo("Збираю демо… / building the demo…")
+        echo(both("Збираю демо…"))
         built = build_demo(paths, demo_config(instance), url, votes)
         write_private(paths.sign_in, "\n".join(built.sign_in) + "\n")
         if listener is None:
@@ -199,10 +204,10 @@ def _echo_block(echo: Callable[[str], None], lines: list[str], paths: DemoPaths,
     echo("")
     for line in lines:
         echo(line)
-    echo(f"  Ці входи також у файлі / these sign-ins are also in: {paths.sign_in}")
+    echo(f"  {both('Ці входи також у файлі')}: {paths.sign_in}")
     if serving:
-        echo(f"  Журнал сервера й термінала / server and terminal log: {paths.log}")
-        echo("  Ctrl+C зупиняє демо / Ctrl+C stops the demo.")
+        echo(f"  {both('Журнал сервера й термінала')}: {paths.log}")
+        echo(f"  {both('Ctrl+C зупиняє демо')}")
     echo("")
 
 
@@ -233,7 +238,7 @@ def _serve(paths: DemoPaths, host: str, port: int, listener, built: BuiltDemo, e
     jobs.start()
     lines = [
         *built.sign_in,
-        f"  Термінал {DEMO_TERMINAL} голосує й синхронізується / terminal votes and syncs: "
+        f"  {both('Термінал {terminal} голосує й синхронізується', terminal=DEMO_TERMINAL)}: "
         f"http://{host}:{port}/console/fleet",
     ]
     kiosk = None
@@ -251,9 +256,10 @@ def _serve(paths: DemoPaths, host: str, port: int, listener, built: BuiltDemo, e
         )
         kiosk.start()
         lines += [
-            f"  Кіоск {DEMO_KIOSK} / kiosk: {kiosk_url} (сервісний PIN / service PIN {README_KIOSK_PIN});",
-            f"    картку на зчитувач / a card on the reader: {kiosk_url}/fake-card;"
-            f" квитанції / receipts: {paths.instance / 'demo-receipts'}",
+            f"  {both('Кіоск {kiosk}', kiosk=DEMO_KIOSK)}: {kiosk_url}"
+            f" ({both('сервісний PIN')} {README_KIOSK_PIN});",
+            f"    {both('картку на зчитувач')}: {kiosk_url}/fake-card;"
+            f" {both('квитанції')}: {paths.instance / 'demo-receipts'}",
         ]
     _echo_block(echo, lines, paths, serving=True)
     # `kill` stops the demo as Ctrl+C does: the lock is released and its note cleared.
@@ -268,4 +274,4 @@ def _serve(paths: DemoPaths, host: str, port: int, listener, built: BuiltDemo, e
         if kiosk is not None:
             kiosk.stop()
         server.server_close()
-    echo("Демо зупинено / demo stopped.")
+    echo(both("Демо зупинено"))

@@ -24,6 +24,7 @@ from sync.device_store import DeviceStore
 from sync.simulated_votes import simulated_vote
 from sync.store_file import StoreError, disk_problem
 from sync.sync_errors import SyncError, SyncRefused
+from sync.texts import both, both_counted
 from sync.wire import ProtocolError
 from sync.worker import RoundOutcome, SyncWorker
 
@@ -50,24 +51,24 @@ _skew_option = click.option(
 
 def _open_store(path: Path, *, must_exist: bool = True) -> DeviceStore:
     if must_exist and not path.exists():
-        raise click.ClickException(f"Файлу пристрою немає: {path} / no device file at {path}")
+        raise click.ClickException(both("Файлу пристрою немає: {path}", path=path))
     try:
         store = DeviceStore(path)
         enrolled = store.enrolled()
     except sqlite3.Error as exc:  # a full disk, a read-only mount, a file that is not SQLite
         raise click.ClickException(disk_problem(path, exc)) from None
     if must_exist and not enrolled:
-        raise click.ClickException(f"Пристрій не зареєстровано: {path} / the device is not enrolled")
+        raise click.ClickException(both("Пристрій не зареєстровано: {path}", path=path))
     return store
 
 
 def _fail(exc: Exception) -> click.ClickException:
     if isinstance(exc, SyncRefused):
-        text = f"Сервер відмовив ({exc.code}) / the server refused: {exc}"
+        text = both("Сервер відмовив ({code})", code=exc.code) + f": {exc}"
     elif isinstance(exc, SyncError):
-        text = f"Немає зв'язку з сервером / cannot sync with the server: {exc}"
+        text = both("Немає зв'язку з сервером") + f": {exc}"
     else:
-        text = f"Помилка пристрою / device error: {exc}"
+        text = both("Помилка пристрою") + f": {exc}"
     return click.ClickException(text)
 
 
@@ -90,8 +91,12 @@ def enrol(store_path: Path, server: str, code: str, timeout: float) -> None:
     finally:
         store.close()
     click.echo(
-        f"Пристрій {identity.device} зареєстровано в громаді «{identity.community_name}»"
-        f" / device {identity.device} enrolled in {identity.community_slug}"
+        both(
+            "Пристрій {device} зареєстровано в громаді «{community_name}»",
+            device=identity.device,
+            community_name=identity.community_name,
+            community_slug=identity.community_slug,
+        )
     )
 
 
@@ -116,12 +121,16 @@ def _print_round(outcome: RoundOutcome, as_json: bool) -> None:
         _echo_json(line)
     elif line["ok"]:
         click.echo(
-            f"Надіслано {line['sent']}, у черзі {line['backlog']}, підтверджено до №{line['acked_seq']}"
-            f" / sent {line['sent']}, backlog {line['backlog']}, acknowledged up to {line['acked_seq']}"
+            both(
+                "Надіслано {sent}, у черзі {backlog}, підтверджено до №{acked_seq}",
+                sent=line["sent"],
+                backlog=line["backlog"],
+                acked_seq=line["acked_seq"],
+            )
         )
     else:
         error = line.get("error") or "sync.gap"
-        click.echo(f"Синхронізація не вдалася / sync failed: {error}", err=True)
+        click.echo(both("Синхронізація не вдалася") + f": {error}", err=True)
 
 
 @device_group.command("sync")
@@ -182,18 +191,18 @@ def status(store_path: Path, as_json: bool) -> None:
         _echo_json(summary)
         return
     lines: list[tuple[str, object]] = [
-        ("Пристрій / device", summary["device"]),
-        ("Вид / kind", summary["kind"]),
-        ("Громада / community", summary["community"]),
-        ("Сервер / server", summary["server"]),
-        ("Версія пакета / package version", summary["package_version"]),
-        ("Не надіслано / backlog", summary["backlog"]),
-        ("Підтверджено до / acknowledged up to", summary["acked_seq"]),
-        ("Остання синхронізація / last sync", summary["last_sync_at"]),
-        ("Результат / result", summary["last_sync_result"]),
-        ("Остання помилка / last error", summary["last_error"]),
-        ("Зсув годинника, мс / clock offset, ms", summary["clock_offset_ms"]),
-        ("Статуси голосів / vote statuses", summary["statuses"]),
+        (both("Пристрій"), summary["device"]),
+        (both("Вид"), summary["kind"]),
+        (both("Громада"), summary["community"]),
+        (both("Сервер"), summary["server"]),
+        (both("Версія пакета"), summary["package_version"]),
+        (both("Не надіслано"), summary["backlog"]),
+        (both("Підтверджено до"), summary["acked_seq"]),
+        (both("Остання синхронізація"), summary["last_sync_at"]),
+        (both("Результат"), summary["last_sync_result"]),
+        (both("Остання помилка"), summary["last_error"]),
+        (both("Зсув годинника, мс"), summary["clock_offset_ms"]),
+        (both("Статуси голосів"), summary["statuses"]),
     ]
     for label, value in lines:
         if isinstance(value, dict):
@@ -201,7 +210,7 @@ def status(store_path: Path, as_json: bool) -> None:
         click.echo(f"{label}: {'—' if value is None else value}")
     for alarm in summary["alarms"]:
         click.echo(
-            f"Сигнал / alarm: {alarm['kind']} ×{alarm['repeats']}, {alarm['last_at']}: {alarm['message']}"
+            both("Сигнал") + f": {alarm['kind']} ×{alarm['repeats']}, {alarm['last_at']}: {alarm['message']}"
         )
 
 
@@ -218,9 +227,9 @@ def verify(store_path: Path, as_json: bool) -> None:
     if as_json:
         _echo_json({"ok": bad_seq is None, "first_bad_seq": bad_seq, "entries": last_seq})
     elif bad_seq is None:
-        click.echo(f"Журнал цілий: {last_seq} записів / the log is intact: {last_seq} entries")
+        click.echo(both_counted("Журнал цілий: {n} запис", "Журнал цілий: {n} записів", last_seq))
     else:
-        click.echo(f"Журнал пошкоджено з запису №{bad_seq} / the log is broken at entry {bad_seq}", err=True)
+        click.echo(both("Журнал пошкоджено з запису №{seq}", seq=bad_seq), err=True)
     if bad_seq is not None:
         raise SystemExit(1)
 
@@ -243,33 +252,27 @@ def simulate_votes(store_path: Path, count: int, seed: int | None, clock_skew_ms
     and fault tests; only with SPILNO_SIMULATION=1 set)."""
     if os.environ.get(SIMULATION_VARIABLE) != "1":
         raise click.ClickException(
-            "Вигадані голоси, підписані ключем цього пристрою, рахувалися б як голоси мешканців: "
-            f"команда працює лише на тестовій або демо-машині, з {SIMULATION_VARIABLE}=1. "
-            "Нічого не записано."
-            f" / Made-up votes signed with this device's key would count as residents' votes: the "
-            f"command runs only on a test or demo machine, with {SIMULATION_VARIABLE}=1 set. "
-            "Nothing was written."
+            both(
+                "Вигадані голоси, підписані ключем цього пристрою, рахувалися б як голоси мешканців: "
+                "команда працює лише на тестовій або демо-машині, з {variable}=1. Нічого не записано.",
+                variable=SIMULATION_VARIABLE,
+            )
         )
     store = _open_store(store_path)
     clock = skewed_clock(clock_skew_ms)
     try:
         identity, stored = store.require_identity(), store.package()
         if store.revoked():  # as the kiosk: a revoked device takes no more votes
-            raise click.ClickException(
-                "Пристрій виведено з роботи: голоси не приймаються / the device is revoked: it takes no votes"
-            )
+            raise click.ClickException(both("Пристрій виведено з роботи: голоси не приймаються"))
         if stored is None:
-            raise click.ClickException(
-                "Немає пакета: спершу синхронізуйте пристрій"
-                " / no package yet: run `spilno device sync --once` first"
-            )
+            raise click.ClickException(both("Немає пакета: спершу синхронізуйте пристрій"))
         guard = ClockGuard(store, clock)
         # Whether voting is open is judged on the server's time line, so a terminal with
         # a wrong clock still opens and closes with everyone else; the guard catches a
         # clock set back since the newest vote (sync.clock_guard).
         cycles = stored.content.open_cycles(datetime_from_ms(guard.server_now_ms()))
         if not cycles:
-            raise click.ClickException("Зараз немає відкритого голосування / no cycle is open for voting now")
+            raise click.ClickException(both("Зараз немає відкритого голосування"))
         rng = random.Random(seed)
         cycle = cycles[0]
         for _ in range(count):
@@ -291,7 +294,15 @@ def simulate_votes(store_path: Path, count: int, seed: int | None, clock_skew_ms
     finally:
         store.close()
     if not as_json:
-        click.echo(f"Подано {count} голосів за «{cycle.title}» / cast {count} votes in cycle {cycle.id}")
+        click.echo(
+            both_counted(
+                "Подано {n} голос за «{title}»",
+                "Подано {n} голосів за «{title}»",
+                count,
+                title=cycle.title,
+                cycle=cycle.id,
+            )
+        )
 
 
 @device_group.command("export-bundle")
@@ -314,14 +325,11 @@ def export_bundle_command(store_path: Path, out_path: Path, as_json: bool) -> No
         exported = export_bundle(store, out_path)
     except BundleError as exc:
         if exc.code == "bundle.nothing_to_export":
-            raise click.ClickException(
-                "Усі голоси вже отримано сервером: переносити нічого"
-                " / the server has every vote already: nothing to export"
-            ) from None
+            raise click.ClickException(both("Усі голоси вже отримано сервером: переносити нічого")) from None
         raise _fail(exc) from None
     except OSError as exc:
         raise click.ClickException(
-            f"Не вдалося записати файл {out_path}: {exc.strerror} / cannot write {out_path}: {exc}"
+            both("Не вдалося записати файл {path}: {reason}", path=out_path, reason=exc.strerror, error=exc)
         ) from None
     finally:
         store.close()
@@ -341,6 +349,12 @@ def export_bundle_command(store_path: Path, out_path: Path, as_json: bool) -> No
         )
         return
     click.echo(
-        f"Записано {meta.entry_count} записів (№{meta.first_seq}–{meta.last_seq}) у {exported.path}"
-        f" / wrote {meta.entry_count} entries ({meta.first_seq}–{meta.last_seq}) to {exported.path}"
+        both_counted(
+            "Записано {n} запис (№{first}–{last}) у {path}",
+            "Записано {n} записів (№{first}–{last}) у {path}",
+            meta.entry_count,
+            first=meta.first_seq,
+            last=meta.last_seq,
+            path=exported.path,
+        )
     )

@@ -26,6 +26,7 @@ from sync.cycle_package import (
     ProjectDetails,
     School,
 )
+from sync.texts import N_, catalog
 from sync.wire import HEX64, PROTOCOL_VERSION, ProtocolError
 
 # Every whole number in a package is an id, a count or kopiykas: all fit a signed
@@ -37,25 +38,31 @@ class PackageError(ProtocolError):
     """A signed package that does not follow the package contract. `where` is the path
     of the field at fault ("cycles[0].categories[1].budget")."""
 
-    def __init__(self, where: str, uk: str, en: str) -> None:
+    def __init__(self, where: str, reason: str) -> None:
         at = f" {where}" if where else ""
-        super().__init__("package.malformed", f"пакет пошкоджено:{at} {uk} / malformed package:{at} {en}")
+        said = (
+            catalog(locale).gettext(_MALFORMED, at=at, reason=catalog(locale).gettext(reason))
+            for locale in ("uk", "en")
+        )
+        super().__init__("package.malformed", " / ".join(said))
         self.where = where
 
 
-_MISSING = ("поля немає", "the field is missing")
-_NOT_INT = ("має бути цілим числом", "must be a whole number")
-_TOO_BIG = ("число поза межами", "the number is out of range")
-_NOT_TEXT = ("має бути текстом", "must be text")
-_NOT_BOOL = ("має бути true або false", "must be true or false")
-_NOT_OBJECT = ("має бути об'єктом JSON", "must be a JSON object")
-_NOT_LIST = ("має бути списком", "must be a list")
-_NOT_TIME = ("має бути часом ISO 8601 з часовим поясом", "must be an ISO 8601 time with a time zone")
-_NOT_HEX = ("має бути шістнадцятковим рядком", "must be a hexadecimal string")
+# The Ukrainian texts (the catalog's keys); the English is in sync/translations/en/.
+_MALFORMED = N_("пакет пошкоджено:{at} {reason}")
+_MISSING = N_("поля немає")
+_NOT_INT = N_("має бути цілим числом")
+_TOO_BIG = N_("число поза межами")
+_NOT_TEXT = N_("має бути текстом")
+_NOT_BOOL = N_("має бути true або false")
+_NOT_OBJECT = N_("має бути об'єктом JSON")
+_NOT_LIST = N_("має бути списком")
+_NOT_TIME = N_("має бути часом ISO 8601 з часовим поясом")
+_NOT_HEX = N_("має бути шістнадцятковим рядком")
 
 
-def _fail(where: str, reason: tuple[str, str]) -> PackageError:
-    return PackageError(where, *reason)
+def _fail(where: str, reason: str) -> PackageError:
+    return PackageError(where, reason)
 
 
 def _int(value: object, where: str) -> int:
@@ -168,10 +175,10 @@ def parse_package(data: object) -> CyclePackage:
     """The package in `data` (its JSON, already verified), or PackageError."""
     top = _Fields(data, "")
     if top.number("format") != PROTOCOL_VERSION:
-        raise PackageError("format", "невідомий формат пакета", "unknown package format")
+        raise PackageError("format", N_("невідомий формат пакета"))
     version = top.number("version")
     if version < 1:
-        raise PackageError("version", "має бути додатним числом", "must be a positive number")
+        raise PackageError("version", N_("має бути додатним числом"))
     issued = top.data.get("issued_at")
     community = top.child("community")
     verifier_key = top.data.get("code_verifier_key")

@@ -25,6 +25,8 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from sync.texts import both
+
 Migration = Callable[[sqlite3.Connection], None]
 
 
@@ -33,9 +35,13 @@ class StoreTooNew(RuntimeError):
 
     def __init__(self, path: object, found: int, known: int) -> None:
         super().__init__(
-            f"{path}: схема файлу {found} новіша за відому цьому випуску ({known}); "
-            f"оновіть програму, файл не змінено / the file's schema {found} is newer than "
-            f"this release knows ({known}); upgrade the software, the file was not changed"
+            f"{path}: "
+            + both(
+                "схема файлу {found} новіша за відому цьому випуску ({known}); "
+                "оновіть програму, файл не змінено",
+                found=found,
+                known=known,
+            )
         )
         self.found, self.known = found, known
 

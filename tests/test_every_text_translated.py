@@ -1,7 +1,12 @@
 """Every text a person reads has its English: the marked texts of the server and the
 kiosk, in Python (`_`, `_l`, `N_`, counted `ngettext`/`_nl`) and in templates, are in
 their app's `translations/en/*.po`. A text missing there would show in Ukrainian on an
-English page without anyone noticing."""
+English page without anyone noticing.
+
+The command-line tools print «Ukrainian / English» through `both(text)` and, for a
+count, `both_counted(one, many, n)`: those are markers too, so every CLI's text is
+checked against its package's catalog (sync/, hardware/, appkit/ have their own;
+spilno/ prints from the server's), and a counted one has all its Ukrainian forms."""
 
 from __future__ import annotations
 
@@ -20,8 +25,19 @@ from voting.messages import message
 from voting.po_catalog import Catalog, read_translations
 
 ROOT = Path(__file__).resolve().parent.parent
-PLAIN = {"_", "gettext", "N_", "_l", "lazy_gettext"}
-COUNTED = {"ngettext", "_nl", "lazy_ngettext"}
+PLAIN = {"_", "gettext", "N_", "_l", "lazy_gettext", "both"}
+COUNTED = {"ngettext", "_nl", "lazy_ngettext", "both_counted"}
+# Markers whose text is not the first argument: gettext_in(locale, text).
+SECOND = {"gettext_in": False, "ngettext_in": True}
+# Each package with texts, and the folder of the catalog its texts are in.
+APPS = {
+    "server": "server",
+    "kiosk": "kiosk",
+    "sync": "sync",
+    "hardware": "hardware",
+    "appkit": "appkit",
+    "spilno": "server",
+}
 TEMPLATE_TEXT = re.compile(r"""\b_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
 
 
@@ -35,12 +51,15 @@ def marked_texts(source: str) -> list[tuple[int, str, bool]]:
     for node in ast.walk(ast.parse(source)):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args):
             continue
-        first = node.args[0]
+        name = node.func.id
+        if name in SECOND:
+            first, counted = node.args[1] if len(node.args) > 1 else None, SECOND[name]
+        elif name in PLAIN or name in COUNTED:
+            first, counted = node.args[0], name in COUNTED
+        else:
+            continue
         if isinstance(first, ast.Constant) and isinstance(first.value, str):
-            if node.func.id in PLAIN:
-                found.append((node.lineno, first.value, False))
-            elif node.func.id in COUNTED:
-                found.append((node.lineno, first.value, True))
+            found.append((node.lineno, first.value, counted))
     return sorted(found)
 
 
@@ -52,16 +71,47 @@ def missing(catalog: Catalog, texts: list[tuple[int, str, bool]]) -> list[tuple[
     ]
 
 
-@pytest.mark.parametrize("app", ["server", "kiosk"])
+def python_files(app: str) -> list[Path]:
+    return [path for path in sorted((ROOT / app).rglob("*.py")) if "migrations" not in path.parts]
+
+
+@pytest.mark.parametrize("app", APPS)
 def test_every_marked_python_text_has_english(app):
-    catalog = read_translations(ROOT / app / "translations", "en")
+    catalog = read_translations(ROOT / APPS[app] / "translations", "en")
     problems = []
-    for path in sorted((ROOT / app).rglob("*.py")):
-        if "migrations" in path.parts:
-            continue
+    for path in python_files(app):
         for line, text in missing(catalog, marked_texts(path.read_text(encoding="utf-8"))):
             problems.append(f"{path.relative_to(ROOT)}:{line}: {text[:70]}")
     assert problems == []
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_every_counted_text_has_its_two_english_and_three_ukrainian_forms(app):
+    """«1 запис, 2 записи, 5 записів»: a counted text without its Ukrainian "few" form
+    would print «2 записів»."""
+    folder = ROOT / APPS[app] / "translations"
+    english, ukrainian = read_translations(folder, "en"), read_translations(folder, "uk")
+    problems = []
+    for path in python_files(app):
+        for line, text, counted in marked_texts(path.read_text(encoding="utf-8")):
+            if counted and (
+                len(english.counted.get(text, ())) != 2 or len(ukrainian.counted.get(text, ())) != 3
+            ):
+                problems.append(f"{path.relative_to(ROOT)}:{line}: {text[:70]}")
+    assert problems == []
+
+
+def test_every_cli_package_is_scanned_and_its_texts_are_seen():
+    """The CLIs' packages are in APPS, and the scan finds their `both` texts."""
+    seen = {
+        app: {text for path in python_files(app) for _, text, _ in marked_texts(path.read_text())}
+        for app in APPS
+    }
+    assert "Файлу пристрою немає: {path}" in seen["sync"] and "має бути текстом" in seen["sync"]
+    assert "Журнал цілий: {n} запис" in seen["sync"]
+    assert "НЕ ПРАЦЮЄ" in seen["hardware"] and "Голоси" in seen["appkit"]
+    assert "Демо готове" in seen["spilno"] and "Профінансовано" in seen["spilno"]
+    assert "ВІДМОВА" in seen["server"] and "Термінал не запущено" in seen["kiosk"]
 
 
 @pytest.mark.parametrize("app", ["server", "kiosk"])
@@ -102,11 +152,19 @@ def test_the_scan_sees_a_missing_text_in_every_marker_so_the_checks_above_can_fa
         'x = _("Ще один невідомий текст.")\n'
         'y = _nl("Невідомий {n} рядок.", "Невідомих {n} рядків.", 3)\n'
         'z = _l("Заповніть це поле.")\n'  # known: not reported
+        'click.echo(both("Невідома відповідь команди.") + f": {x}")\n'
+        "click.echo(f\"  {both('Невідома мітка')}: {y}\")\n"
+        'click.echo(both_counted("Невідомий {n} запис.", "Невідомих {n} записів.", 5))\n'
+        'click.echo(gettext_in(lang, "Невідоме слово.") + both("Консоль"))\n'  # known: not reported
     )
     assert [text for _, text in missing(catalog, marked_texts(source))] == [
         "Немає такого тексту ніде.",
         "Ще один невідомий текст.",
         "Невідомий {n} рядок.",
+        "Невідома відповідь команди.",
+        "Невідома мітка",
+        "Невідомий {n} запис.",
+        "Невідоме слово.",
     ]
     assert TEMPLATE_TEXT.findall("""{{ _("Один") }} {{ _('Два') }}""") == [("Один", ""), ("", "Два")]
 
@@ -121,6 +179,11 @@ def test_the_scan_sees_a_missing_text_in_every_marker_so_the_checks_above_can_fa
         "paper/translations/en",
         "support_point/translations/en",
         "qr_codes/translations/en",
+        "kiosk/translations/uk",
+        "sync/translations/en",
+        "sync/translations/uk",
+        "hardware/translations/en",
+        "appkit/translations/en",
     ],
 )
 def test_no_text_is_translated_two_ways_in_one_catalog(folder):

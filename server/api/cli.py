@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from server import db
 from server.cli_context import app_context
+from server.i18n import both
 from server.models import ApiClient, Community
 from server.services.api_clients import ApiClientError, create_api_client, revoke_api_client
 
@@ -32,7 +33,7 @@ def create_command(community_slug: str, name: str, as_json: bool) -> None:
         session = db.session()
         community = session.scalar(select(Community).where(Community.slug == community_slug))
         if community is None:
-            raise click.ClickException(f"Громади «{community_slug}» немає / no community {community_slug!r}")
+            raise click.ClickException(both("Громади «{slug}» немає", slug=community_slug))
         try:
             client, token = create_api_client(session, community_id=community.id, name=name)
         except ApiClientError as exc:
@@ -46,8 +47,8 @@ def create_command(community_slug: str, name: str, as_json: bool) -> None:
                 )
             )
             return
-        click.echo(f"Клієнта API створено / API client created: #{client.id} {client.name}")
-        click.echo("Токен показуємо лише раз; збережіть його / the token is shown only once; keep it:")
+        click.echo(both("Клієнта API створено") + f": #{client.id} {client.name}")
+        click.echo(both("Токен показуємо лише раз; збережіть його"))
         click.echo(token)
 
 
@@ -59,10 +60,10 @@ def revoke_command(client_id: int) -> None:
         session = db.session()
         client = session.get(ApiClient, client_id)
         if client is None:
-            raise click.ClickException(f"Клієнта API #{client_id} немає / no API client #{client_id}")
+            raise click.ClickException(both("Клієнта API #{client} немає", client=client_id))
         revoke_api_client(session, client)
         session.commit()
-        click.echo(f"Токен відкликано / token revoked: #{client.id} {client.name}")
+        click.echo(both("Токен відкликано") + f": #{client.id} {client.name}")
 
 
 @api_client_group.command("list")
@@ -89,5 +90,5 @@ def list_command(community_slug: str | None, as_json: bool) -> None:
             if as_json:
                 click.echo(json.dumps(row, ensure_ascii=False))
             else:
-                state = "відкликано / revoked" if row["revoked"] else "діє / active"
+                state = both("відкликано") if row["revoked"] else both("діє")
                 click.echo(f"#{client.id}\t{slug}\t{client.token_prefix}…\t{state}\t{client.name}")

@@ -17,6 +17,7 @@ from appkit.progress import FILES, progress_bar
 from paper.inputs import Limits
 from server import db
 from server.cli_context import app_context
+from server.i18n import both
 from server.models import Cycle, CycleKind, Device, DeviceKind, DeviceStatus, utcnow
 from server.paper import scans as paper_scans
 from server.paper.scan_rows import ms
@@ -29,7 +30,7 @@ paper_scans_group = click.Group(
 def _cycle(cycle_id: int) -> Cycle:
     cycle = db.session().get(Cycle, cycle_id)
     if cycle is None or cycle.kind != CycleKind.PUBLIC.value:
-        raise click.ClickException(f"Голосування {cycle_id} немає / no public-budget cycle {cycle_id}")
+        raise click.ClickException(both("Голосування {cycle} немає", cycle=cycle_id))
     return cycle
 
 
@@ -65,8 +66,7 @@ def import_command(paths: tuple[Path, ...], cycle_id: int, point_code: str, as_j
             or device.status != DeviceStatus.ACTIVE.value
         ):
             raise click.ClickException(
-                f"Діючого пункту супроводу {point_code[:20]!r} у цій громаді немає"
-                f" / no active support point {point_code[:20]!r} in the cycle's community"
+                both("Діючого пункту супроводу {code!r} у цій громаді немає", code=point_code[:20])
             )
         with progress_bar(FILES, quiet=as_json) as bar:
             result = paper_scans.import_scans(

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from server import db
 from server.cli_context import app_context
+from server.i18n import both
 from server.models import Community, Poll
 from server.polls.count import count_poll
 from server.polls.results import render_result
@@ -40,25 +41,23 @@ def create_command(community_slug: str, spec_file: Path) -> None:
     """Make a draft poll from SPEC_FILE (JSON); print its id. Nothing is stored on any error."""
     raw = spec_file.read_bytes()[: MAX_SPEC_BYTES + 1]
     if len(raw) > MAX_SPEC_BYTES:
-        raise click.ClickException("Файл завеликий (до 1 МБ) / the file is too large (up to 1 MB)")
+        raise click.ClickException(both("Файл завеликий (до 1 МБ)"))
     try:
         spec = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-        raise click.ClickException(f"Це не JSON у UTF-8 / not UTF-8 JSON: {error}") from None
+        raise click.ClickException(both("Це не JSON у UTF-8") + f": {error}") from None
     with app_context():
         session = db.session()
         community = session.scalar(select(Community).where(Community.slug == community_slug))
         if community is None:
-            raise click.ClickException(f"Громади «{community_slug}» немає / no community {community_slug!r}")
+            raise click.ClickException(both("Громади «{slug}» немає", slug=community_slug))
         try:
             poll = create_poll(session, community.id, spec)
         except PollSpecError as error:
             lines = [f"  {p.where}: {p.what.render('uk')} / {p.what.render('en')}" for p in error.problems]
-            raise click.ClickException(
-                "Опитування не створено / poll not created:\n" + "\n".join(lines)
-            ) from None
+            raise click.ClickException(both("Опитування не створено") + ":\n" + "\n".join(lines)) from None
         session.commit()
-        click.echo(f"Опитування створено (чернетка) / poll created (draft): #{poll.id}")
+        click.echo(both("Опитування створено (чернетка)") + f": #{poll.id}")
 
 
 @polls_group.command("publish")
@@ -69,13 +68,13 @@ def publish_command(poll_id: int) -> None:
         session = db.session()
         poll = session.get(Poll, poll_id)
         if poll is None:
-            raise click.ClickException(f"Опитування #{poll_id} немає / no poll #{poll_id}")
+            raise click.ClickException(both("Опитування #{poll} немає", poll=poll_id))
         try:
             publish_poll(session, poll)
         except PollStateError as error:
             raise click.ClickException(f"{error.message_uk} / {error.message_en}") from None
         session.commit()
-        click.echo(f"Опитування оприлюднено / poll published: #{poll.id}")
+        click.echo(both("Опитування оприлюднено") + f": #{poll.id}")
 
 
 @polls_group.command("results")
@@ -86,7 +85,7 @@ def results_command(poll_id: int) -> None:
         session = db.session()
         poll = session.get(Poll, poll_id)
         if poll is None:
-            raise click.ClickException(f"Опитування #{poll_id} немає / no poll #{poll_id}")
+            raise click.ClickException(both("Опитування #{poll} немає", poll=poll_id))
         questions = questions_of(session, poll)
         texts = {o: t for q in questions for o, t in q.options}
         results = count_poll(session, poll_rule(session, poll))

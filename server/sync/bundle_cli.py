@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from server import db
 from server.cli_context import app_context
+from server.i18n import both
 from server.models import Community
 
 from .bundle_import import DEFAULT_MAX_BYTES, BundleReport, import_bundle
@@ -39,18 +40,20 @@ def _json_line(report: BundleReport) -> dict:
 
 
 def _print_text(report: BundleReport) -> None:
-    click.echo(
-        f"{report.device or '—'}\t{report.file_name}: прочитано {report.entries_read}, нових {report.stored},"
-        f" уже відомих {report.already_known}, чекають {report.waiting}"
-        f" / read {report.entries_read}, new {report.stored}, already known {report.already_known},"
-        f" waiting {report.waiting}"
+    read = both(
+        "прочитано {read}, нових {new}, уже відомих {known}, чекають {waiting}",
+        read=report.entries_read,
+        new=report.stored,
+        known=report.already_known,
+        waiting=report.waiting,
     )
+    click.echo(f"{report.device or '—'}\t{report.file_name}: {read}")
     for refusal in report.refusals:
-        where = f" (пакет / batch {refusal.batch})" if refusal.batch is not None else ""
+        where = f" ({both('пакет')} {refusal.batch})" if refusal.batch is not None else ""
         uk, en = _in_language("uk", refusal.message), _in_language("en", refusal.message)
-        click.echo(f"  ВІДМОВА / REFUSED{where} [{refusal.code}]: {uk} / {en}", err=True)
+        click.echo(f"  {both('ВІДМОВА')}{where} [{refusal.code}]: {uk} / {en}", err=True)
     if report.not_read:
-        click.echo(f"  не прочитано пакетів / batches not read: {report.not_read}", err=True)
+        click.echo(f"  {both('не прочитано пакетів')}: {report.not_read}", err=True)
 
 
 @click.command("import-bundle")
@@ -74,9 +77,7 @@ def import_bundle_command(files: tuple[Path, ...], community_slug: str | None, a
         if community_slug is not None:
             community_id = session.scalar(select(Community.id).where(Community.slug == community_slug))
             if community_id is None:
-                raise click.ClickException(
-                    f"Громади «{community_slug}» немає / no community {community_slug!r}"
-                )
+                raise click.ClickException(both("Громади «{slug}» немає", slug=community_slug))
             scope = [community_id]
         limit = int(current_app.config.get("BUNDLE_MAX_BYTES", DEFAULT_MAX_BYTES))
         for path in files:

@@ -10,19 +10,20 @@ import click
 from appkit.progress import VOTES, progress_bar
 from server import db
 from server.cli_context import app_context
+from server.i18n import both
 
 from .recount import RecountReport, UnknownCycle, recount_cycle
 
 
 def _print_text(report: RecountReport) -> None:
     for chain in report.chains:
-        state = "ланцюжок цілий / chain intact" if chain.ok else "ЛАНЦЮЖОК ПОРУШЕНО / CHAIN BROKEN"
+        state = both("ланцюжок цілий") if chain.ok else both("ЛАНЦЮЖОК ПОРУШЕНО")
         click.echo(f"{chain.device}\t{chain.entries}\t{chain.verified_up_to}\t{state}")
         for problem in chain.problems:
             click.echo(f"  {problem}")
         if chain.damaged:
             shown = ", ".join(str(seq) for seq in chain.damaged[:20])
-            click.echo(f"  пошкоджені записи, не враховані / damaged entries, not counted: {shown}")
+            click.echo(f"  {both('пошкоджені записи, не враховані')}: {shown}")
     for problem in report.record_problems:
         click.echo(f"record: {problem}")
     for difference in report.funding:
@@ -37,8 +38,7 @@ def _print_text(report: RecountReport) -> None:
             f"{project_id}\t{report.tally.get(project_id, 0)}\t{report.running_tally.get(project_id, 0)}"
         )
     click.echo(
-        f"голосів / votes: {report.votes}; "
-        + ("збігається / agrees" if report.ok else "НЕ збігається / DISAGREES")
+        both("голосів") + f": {report.votes}; " + (both("збігається") if report.ok else both("НЕ збігається"))
     )
 
 
@@ -52,7 +52,7 @@ def recount_command(cycle_id: int, as_json: bool) -> None:
         try:
             report = recount_cycle(db.session(), cycle_id, on_progress=bar.on_progress)
         except UnknownCycle:
-            raise click.ClickException(f"Циклу {cycle_id} немає / no cycle {cycle_id}") from None
+            raise click.ClickException(both("Циклу {cycle} немає", cycle=cycle_id)) from None
     if as_json:
         for line in report.json_lines():
             click.echo(json.dumps(line, ensure_ascii=False))

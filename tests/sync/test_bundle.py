@@ -160,7 +160,7 @@ def test_staff_export_a_bundle_from_the_command_line(enrolled, tmp_path, group):
     assert line["file"] == str(out) and line["size_bytes"] == out.stat().st_size
 
     text = run(group, "export-bundle", "--store", enrolled.path, "--out", out)
-    assert "Записано 3 записів" in text.output and " / wrote 3 entries (1–3)" in text.output
+    assert "Записано 3 записи (№1–3)" in text.output and " / wrote 3 entries (1–3)" in text.output
 
 
 def test_the_command_line_says_when_there_is_nothing_to_export(enrolled, tmp_path):
