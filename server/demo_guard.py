@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from server.i18n import gettext_in
+
 LOCK_FILE = "demo.lock"
 SIGN_IN_FILE = "demo-sign-in.txt"
 LOG_FILE = "demo.log"
@@ -44,13 +46,10 @@ class DemoAlreadyRunning(Exception):
         url = self.running.get("url") or "?"
         pid = self.running.get("pid") or "?"
         sign_in = self.running.get("sign_in") or "instance/" + SIGN_IN_FILE
-        return (
-            f"Демо вже працює (процес {pid}): {url}, консоль {url}/login.\n"
-            f"Входи, коди й токен: {sign_in}. Нічого не змінено.\n"
-            "Щоб зібрати демо заново, спершу зупиніть те, що працює (Ctrl+C у його вікні).\n"
-            f"The demo is already running (process {pid}): {url}, console {url}/login.\n"
-            f"Sign-ins, codes and token: {sign_in}. Nothing was changed.\n"
-            "To build the demo afresh, first stop the running one (Ctrl+C in its window)."
+        return _in_both_languages(
+            ("Демо вже працює (процес {pid}): {url}, консоль {url}/login.", {"pid": pid, "url": url}),
+            ("Входи, коди й токен: {sign_in}. Нічого не змінено.", {"sign_in": sign_in}),
+            ("Щоб зібрати демо заново, спершу зупиніть те, що працює (Ctrl+C у його вікні).", {}),
         )
 
 
@@ -65,18 +64,23 @@ class PortBusy(Exception):
     def message(self) -> str:
         other = self.port + 1 if self.port < 65535 else 8000
         flag, variable = f"--{self.option}", self.option.upper().replace("-", "_")
+        where = {"host": self.host, "port": self.port, "reason": self.error.strerror}
         if self.error.errno == errno.EADDRINUSE:
-            uk = f"Порт {self.port} на {self.host} уже зайнятий іншою програмою."
-            en = f"Port {self.port} on {self.host} is already in use by another program."
+            why = "Порт {port} на {host} уже зайнятий іншою програмою. Демо не запущено, нічого не змінено."
         else:
-            uk = f"Не вдалося слухати {self.host}:{self.port}: {self.error.strerror}."
-            en = f"Cannot listen on {self.host}:{self.port}: {self.error.strerror}."
-        return (
-            f"{uk} Демо не запущено, нічого не змінено.\n"
-            f"Оберіть інший порт: spilno server demo {flag} {other} (або make demo {variable}={other}).\n"
-            f"{en} The demo did not start; nothing was changed.\n"
-            f"Choose another port: spilno server demo {flag} {other} (or make demo {variable}={other})."
+            why = "Не вдалося слухати {host}:{port}: {reason}. Демо не запущено, нічого не змінено."
+        return _in_both_languages(
+            (why, where),
+            (
+                "Оберіть інший порт: spilno server demo {flag} {other} (або make demo {variable}={other}).",
+                {"flag": flag, "other": other, "variable": variable},
+            ),
         )
+
+
+def _in_both_languages(*lines: tuple[str, dict[str, Any]]) -> str:
+    """The lines in Ukrainian, then the same lines in English (the server's catalog)."""
+    return "\n".join(gettext_in(locale, text, **params) for locale in ("uk", "en") for text, params in lines)
 
 
 class DemoLock:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import click
 
 from paper.messages import message
+from support_point.texts import both
 
 if TYPE_CHECKING:
     from sync.cycle_package import CyclePackage
@@ -48,7 +49,7 @@ def package_refused(exc: ProtocolError) -> click.ClickException:
     from sync.packages import PACKAGE_REFUSALS
 
     reason = exc.detail if isinstance(exc, PackageError) else PACKAGE_REFUSALS.get(exc.code, exc.code)
-    return click.ClickException(f"Пакет не прийнято / package refused: {reason}")
+    return click.ClickException(both("Пакет не прийнято") + f": {reason}")
 
 
 def package_from_store(store_path: Path, package_file: Path | None) -> tuple[CyclePackage, str]:
@@ -60,7 +61,7 @@ def package_from_store(store_path: Path, package_file: Path | None) -> tuple[Cyc
     from sync.wire import ProtocolError
 
     if not store_path.is_file():
-        raise click.ClickException(f"Файлу пристрою немає: {store_path} / no device file at {store_path}")
+        raise click.ClickException(both("Файлу пристрою немає: {path}", path=store_path))
     store = DeviceStore(store_path)
     try:
         identity = store.require_identity()
@@ -80,7 +81,7 @@ def package_from_store(store_path: Path, package_file: Path | None) -> tuple[Cyc
     except ProtocolError as exc:
         raise package_refused(exc) from None
     except StoreError as exc:
-        raise click.ClickException(f"Помилка пристрою / device error: {exc}") from None
+        raise click.ClickException(both("Помилка пристрою") + f": {exc}") from None
     finally:
         store.close()
 
@@ -91,9 +92,7 @@ def _read_envelope(package_file: Path) -> object:
             raise ValueError("larger than 64 MB")
         return json.loads(package_file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise click.ClickException(
-            f"Файл пакета не прочитано / cannot read the package: {exc!s:.200}"
-        ) from None
+        raise click.ClickException(both("Файл пакета не прочитано") + f": {exc!s:.200}") from None
 
 
 def package_from_file(package_file: Path, server_key: str) -> CyclePackage:
@@ -117,7 +116,7 @@ def open_support_point(store_path: Path):
     from sync.device_store import DeviceStore
 
     if not store_path.is_file():
-        raise click.ClickException(f"Файлу пристрою немає: {store_path} / no device file at {store_path}")
+        raise click.ClickException(both("Файлу пристрою немає: {path}", path=store_path))
     store = DeviceStore(store_path)
     identity = store.identity()
     if identity is None or identity.kind != "support_point":

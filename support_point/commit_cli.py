@@ -17,6 +17,7 @@ from support_point.cli_common import (
     open_support_point,
     package_refused,
 )
+from support_point.texts import both
 
 __all__ = ["commit_command"]
 
@@ -42,7 +43,7 @@ def commit_command(store_path: Path, sheets_path: Path | None, as_json: bool) ->
         raise package_refused(exc) from None
     except StoreError as exc:
         device_store.close()
-        raise click.ClickException(f"Помилка пристрою / device error: {exc}") from None
+        raise click.ClickException(both("Помилка пристрою") + f": {exc}") from None
     sheets = open_sheets(store_path, sheets_path)
     try:
         now_ms = system_clock_ms() - device_store.clock_offset_ms()
@@ -50,7 +51,7 @@ def commit_command(store_path: Path, sheets_path: Path | None, as_json: bool) ->
     except CommitError as exc:
         raise fail(exc.code, exc.detail) from None
     except StoreError as exc:
-        raise click.ClickException(f"Помилка пристрою / device error: {exc}") from None
+        raise click.ClickException(both("Помилка пристрою") + f": {exc}") from None
     finally:
         sheets.close()
         device_store.close()
@@ -70,11 +71,8 @@ def commit_command(store_path: Path, sheets_path: Path | None, as_json: bool) ->
         return
     for line in lines:
         why = "; ".join(f"{message(c, 'uk')} / {message(c, 'en')}" for c in line.get("reasons", []))
-        state = (
-            "голос записано / vote recorded" if line["outcome"] == "committed" else "на перевірці / in review"
-        )
+        state = both("голос записано") if line["outcome"] == "committed" else both("на перевірці")
         click.echo(f"{line['serial']}: {state}{' — ' + why if why else ''}")
     click.echo(
-        f"Записано голосів {committed}, на перевірці {len(result.held)}"
-        f" / votes recorded {committed}, in review {len(result.held)}"
+        both("Записано голосів {committed}, на перевірці {held}", committed=committed, held=len(result.held))
     )

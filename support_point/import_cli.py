@@ -27,6 +27,7 @@ from support_point.cli_common import (
     package_from_file,
     package_from_store,
 )
+from support_point.texts import both
 
 if TYPE_CHECKING:
     from sync.cycle_package import CyclePackage
@@ -167,8 +168,12 @@ def import_command(
 class _Report:
     """Each reading as one JSON line or one line of text, and the total at the end."""
 
-    LABELS = {"accepted": "прийнято / accepted", "needs_review": "на перевірку / needs review",
-              "rejected": "відхилено / rejected", "duplicate": "уже є / duplicate"}  # fmt: skip
+    LABELS = {
+        "accepted": "прийнято",
+        "needs_review": "на перевірку",
+        "rejected": "відхилено",
+        "duplicate": "уже є",
+    }
 
     def __init__(self, as_json: bool) -> None:
         self.as_json = as_json
@@ -202,8 +207,8 @@ class _Report:
         with self.bar.above():
             click.echo(
                 f"{_printable_name(reading.file)} [{reading.page_index + 1}] {reading.serial or '—'}:"
-                f" {self.LABELS[outcome]}{' — ' + why if why else ''};"
-                f" позначено / marked: {verdicts['marked'] or '—'}"
+                f" {both(self.LABELS[outcome])}{' — ' + why if why else ''};"
+                f" {both('позначено')}: {verdicts['marked'] or '—'}"
             )
             sys.stdout.flush()
 
@@ -211,12 +216,13 @@ class _Report:
         if self.as_json:
             return
         ok, review, refused = self.counts["accepted"], self.counts["needs_review"], self.counts["rejected"]
-        again = f", уже були {self.counts['duplicate']}" if self.counts["duplicate"] else ""
-        again_en = f", duplicates {self.counts['duplicate']}" if self.counts["duplicate"] else ""
-        click.echo(
-            f"Прийнято {ok}, на перевірку {review}, відхилено {refused}{again}"
-            f" / accepted {ok}, needs review {review}, rejected {refused}{again_en}"
-        )
+        counts = {"ok": ok, "review": review, "refused": refused, "again": self.counts["duplicate"]}
+        if counts["again"]:
+            click.echo(
+                both("Прийнято {ok}, на перевірку {review}, відхилено {refused}, уже були {again}", **counts)
+            )
+        else:
+            click.echo(both("Прийнято {ok}, на перевірку {review}, відхилено {refused}", **counts))
 
 
 def _tell(code: str, **params: object) -> None:

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from support_point.issue_messages import both
+from support_point.issue_messages import both_of
+from support_point.texts import both
 
 if TYPE_CHECKING:
     from support_point.issue import IssueDesk, IssueRefused, IssueResult
@@ -53,7 +54,7 @@ _JSON = click.option("--json", "as_json", is_flag=True, help="Print the outcome 
 
 
 def _fail(code: str, **params: object) -> click.ClickException:
-    return click.ClickException(both(code, **params))
+    return click.ClickException(both_of(code, **params))
 
 
 @contextmanager
@@ -63,7 +64,7 @@ def _desk(store_path: Path, sheets_path: Path | None, locale: str) -> Iterator[I
     from sync.device_store import DeviceStore
 
     if not store_path.is_file():
-        raise click.ClickException(f"Файлу пристрою немає: {store_path} / no device file at {store_path}")
+        raise click.ClickException(both("Файлу пристрою немає: {path}", path=store_path))
     device_store = DeviceStore(store_path)
     try:
         try:
@@ -81,7 +82,7 @@ def _desk(store_path: Path, sheets_path: Path | None, locale: str) -> Iterator[I
 def _refused(exc: IssueRefused, as_json: bool) -> None:
     """Say why nothing was issued or cancelled, and exit with status 1."""
     if as_json:
-        line = {"outcome": "refused", "reason": exc.code, "message": both(exc.code, **exc.params)}
+        line = {"outcome": "refused", "reason": exc.code, "message": both_of(exc.code, **exc.params)}
         click.echo(json.dumps(line, ensure_ascii=False))
         raise SystemExit(1)
     raise _fail(exc.code, **exc.params)
@@ -123,9 +124,11 @@ def _report(result: IssueResult, out_path: Path, as_json: bool) -> None:
         click.echo(json.dumps(line, ensure_ascii=False))
         return
     if result.cancelled is not None:
-        click.echo(both("issue.reissued", old=result.cancelled.serial, serial=sheet.serial) + f": {out_path}")
+        click.echo(
+            both_of("issue.reissued", old=result.cancelled.serial, serial=sheet.serial) + f": {out_path}"
+        )
     else:
-        click.echo(both("issue.issued", serial=sheet.serial) + f": {out_path}")
+        click.echo(both_of("issue.issued", serial=sheet.serial) + f": {out_path}")
 
 
 @click.command("issue")
@@ -186,7 +189,7 @@ def issue_command(
     else:
         assert document_kind is not None
         if document_number is None:
-            document_number = click.prompt("Номер документа / document number", hide_input=True, err=True)
+            document_number = click.prompt(both("Номер документа"), hide_input=True, err=True)
         identity = DocumentIdentity(document_kind, document_number, age_confirmed)
     with _desk(store_path, sheets_path, locale) as desk:
         try:
@@ -252,4 +255,4 @@ def cancel_command(
         }
         click.echo(json.dumps(line, ensure_ascii=False))
         return
-    click.echo(both("issue.cancelled", serial=cancelled.serial))
+    click.echo(both_of("issue.cancelled", serial=cancelled.serial))

@@ -11,15 +11,11 @@ The operator reads the refusals; some of the domain's texts speak to the residen
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from paper import messages as ballot_messages
+from support_point.texts import catalog
 from voting import messages as domain_messages
-from voting.po_catalog import Catalogs
 
-TRANSLATIONS = Path(__file__).parent / "translations"
-
-__all__ = ["MESSAGES", "UI", "both", "catalog", "message", "ui_text"]
+__all__ = ["MESSAGES", "UI", "both_of", "catalog", "message", "ui_text"]
 
 MESSAGES: dict[str, str] = {
     # refusals while issuing
@@ -144,10 +140,6 @@ COUNTED: dict[str, tuple[str, str]] = {
 }
 
 
-# The texts of this table in each language (`catalog("en")`), read once.
-catalog = Catalogs(TRANSLATIONS)
-
-
 def _counted(code: str, locale: str, params: dict[str, object]) -> str | None:
     """The form of a COUNTED text for its `min_age`, or None for other texts."""
     min_age = params.get("min_age")
@@ -193,6 +185,6 @@ def ui_text(key: str, locale: str = "uk", **params: object) -> str:
     return text.format(**params) if params else text
 
 
-def both(code: str, **params: object) -> str:
+def both_of(code: str, **params: object) -> str:
     """Ukrainian, then English after " / ": how the CLI tells the operator."""
     return f"{message(code, 'uk', **params)} / {message(code, 'en', **params)}"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from support_point.cli_common import fail, open_sheets, package_from_file, package_from_store
+from support_point.texts import both
 
 if TYPE_CHECKING:
     from sync.cycle_package import CyclePackage, PackagedCycle
@@ -143,7 +144,7 @@ def print_command(
     except (SerialError, LayoutError) as exc:
         raise fail(exc.code, exc.detail) from None
     except OSError as exc:
-        raise click.ClickException(f"Файл не записано / cannot write the file: {exc}") from None
+        raise click.ClickException(both("Файл не записано") + f": {exc}") from None
     pages = len(layout.pages)
     if as_json:
         line = {
@@ -159,8 +160,14 @@ def print_command(
         click.echo(json.dumps(line, ensure_ascii=False, sort_keys=True))
         return
     click.echo(
-        f"Надруковано {count} арк. ({serials[0]} … {serials[-1]}), {pages} стор. на аркуш: {out_path}"
-        f" / printed {count} sheets ({serials[0]} … {serials[-1]}), {pages} pages per sheet: {out_path}"
+        both(
+            "Надруковано {count} арк. ({first} … {last}), {pages} стор. на аркуш: {out}",
+            count=count,
+            first=serials[0],
+            last=serials[-1],
+            pages=pages,
+            out=out_path,
+        )
     )
 
 
@@ -171,13 +178,13 @@ def _reserve_blank_serials(
     personal sheets (`spilno ballots issue`) share: a serial is never handed out twice."""
     from paper.serials import SerialError
     from support_point.issue import reserve_blank_serials
-    from support_point.issue_messages import both
+    from support_point.issue_messages import both_of
     from sync.clock import system_clock_ms
 
     sheets = open_sheets(store_path, None)
     try:
         return reserve_blank_serials(sheets, device, cycle_id, count, first=first, now_ms=system_clock_ms())
     except SerialError as exc:
-        raise click.ClickException(both(exc.code)) from None
+        raise click.ClickException(both_of(exc.code)) from None
     finally:
         sheets.close()

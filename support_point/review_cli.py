@@ -16,6 +16,7 @@ from support_point.cli_common import (
     open_support_point,
     package_refused,
 )
+from support_point.texts import both
 
 __all__ = ["review_command"]
 
@@ -63,5 +64,5 @@ def review_command(
     app = create_review_app(
         {"STORE_PATH": str(store_path), "SHEETS_PATH": sheets_path, "PIN_HASH": pin_hash, "READER": reader}
     )
-    click.echo(f"Сторінка перевірки / review page: http://127.0.0.1:{port}/")
+    click.echo(both("Сторінка перевірки") + f": http://127.0.0.1:{port}/")
     run_simple("127.0.0.1", port, app, threaded=True)

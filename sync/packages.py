@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sync import package_envelope, wire
+from sync.texts import N_, both
 from sync.wire import ProtocolError
 
 if TYPE_CHECKING:
@@ -104,16 +105,16 @@ def accept_package(
     return package
 
 
-# A refused package's reason for a device's command line, both languages (kiosk and
-# support point alike).
-PACKAGE_REFUSALS = {
-    "package.shape": "це не підписаний пакет / this is not a signed package",
-    "package.signature": "підпис недійсний: пакет не від вашого сервера або змінений"
-    " / bad signature: the package is not from your server or was altered",
-    "package.format": "невідомий формат пакета / unknown package format",
-    "package.version": "у пакеті немає правильної версії / the package has no valid version",
-    "package.community": "пакет для іншої громади / the package is for another community",
-    "package.server_key": "пакет називає інший ключ сервера / the package names another server key",
-    "package.older": "на терміналі вже новіший пакет / the terminal already holds a newer package",
-    "package.malformed": "пакет пошкоджений або неповний / the package is malformed or incomplete",
+# A refused package's reason for a device's command line, «Ukrainian / English» from the
+# sync catalog (kiosk and support point alike).
+_PACKAGE_REFUSED = {
+    "package.shape": N_("це не підписаний пакет"),
+    "package.signature": N_("підпис недійсний: пакет не від вашого сервера або змінений"),
+    "package.format": N_("невідомий формат пакета"),
+    "package.version": N_("у пакеті немає правильної версії"),
+    "package.community": N_("пакет для іншої громади"),
+    "package.server_key": N_("пакет називає інший ключ сервера"),
+    "package.older": N_("на терміналі вже новіший пакет"),
+    "package.malformed": N_("пакет пошкоджений або неповний"),
 }
+PACKAGE_REFUSALS = {code: both(text) for code, text in _PACKAGE_REFUSED.items()}

@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from sync.texts import both
+
 BUSY_TIMEOUT_MS = 10_000  # the worker and the UI may hold the write lock briefly at once
 
 
@@ -52,11 +54,11 @@ class StoreError(Exception):
 def disk_problem(path: str | os.PathLike[str], exc: BaseException) -> str:
     """What to tell a technician when SQLite cannot read or write the device file:
     most often the disk is full. Bilingual, as every device message."""
-    return (
-        f"Файл пристрою {path} не вдається записати ({exc}). Найчастіше диск заповнений:"
-        " звільніть місце і повторіть; уже записані голоси збережено."
-        f" / The device file {path} cannot be written ({exc}). Most often the disk is full:"
-        " free some space and try again; the votes already logged are safe."
+    return both(
+        "Файл пристрою {path} не вдається записати ({error}). Найчастіше диск заповнений: звільніть "
+        "місце і повторіть; уже записані голоси збережено.",
+        path=path,
+        error=exc,
     )
 
 

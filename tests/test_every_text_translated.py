@@ -37,6 +37,7 @@ APPS = {
     "hardware": "hardware",
     "appkit": "appkit",
     "spilno": "server",
+    "support_point": "support_point",
 }
 TEMPLATE_TEXT = re.compile(r"""\b_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
 
@@ -112,6 +113,7 @@ def test_every_cli_package_is_scanned_and_its_texts_are_seen():
     assert "НЕ ПРАЦЮЄ" in seen["hardware"] and "Голоси" in seen["appkit"]
     assert "Демо готове" in seen["spilno"] and "Профінансовано" in seen["spilno"]
     assert "ВІДМОВА" in seen["server"] and "Термінал не запущено" in seen["kiosk"]
+    assert "Файл не записано" in seen["support_point"] and "позначено" in seen["support_point"]
 
 
 @pytest.mark.parametrize("app", ["server", "kiosk"])

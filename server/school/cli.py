@@ -14,6 +14,7 @@ from sqlalchemy import select
 from appkit.progress import CARDS, progress_bar
 from server import db
 from server.cli_context import app_context
+from server.i18n import both
 from server.models import School, SchoolContest, utcnow
 from server.services.validation import Refused
 from server.texts import Readable, _l
@@ -175,8 +176,11 @@ def codes_command(
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
     else:
-        verb = "надруковано знову" if reprint else "створено"
-        click.echo(f"Коди {verb}: {len(cards)} для класу {result['class']} → {out} ({pages} арк.)")
+        made = {"n": len(cards), "name": result["class"], "out": out, "pages": pages}
+        if reprint:
+            click.echo(both("Коди надруковано знову: {n} для класу {name} → {out} ({pages} арк.)", **made))
+        else:
+            click.echo(both("Коди створено: {n} для класу {name} → {out} ({pages} арк.)", **made))
 
 
 @school_group.command("list")
