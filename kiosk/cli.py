@@ -163,7 +163,6 @@ def load_package_command(store_path: Path, package_file: Path, server_key: str |
             "Пакет версії {version} збережено; відкрито: {titles}",
             version=stored.version,
             titles=", ".join(titles) or "—",
-            count=len(titles),
         )
     )
 

@@ -95,7 +95,6 @@ def enrol(store_path: Path, server: str, code: str, timeout: float) -> None:
             "Пристрій {device} зареєстровано в громаді «{community_name}»",
             device=identity.device,
             community_name=identity.community_name,
-            community_slug=identity.community_slug,
         )
     )
 
@@ -300,7 +299,6 @@ def simulate_votes(store_path: Path, count: int, seed: int | None, clock_skew_ms
                 "Подано {n} голосів за «{title}»",
                 count,
                 title=cycle.title,
-                cycle=cycle.id,
             )
         )
 
@@ -329,7 +327,7 @@ def export_bundle_command(store_path: Path, out_path: Path, as_json: bool) -> No
         raise _fail(exc) from None
     except OSError as exc:
         raise click.ClickException(
-            both("Не вдалося записати файл {path}: {reason}", path=out_path, reason=exc.strerror, error=exc)
+            both("Не вдалося записати файл {path}: {reason}", path=out_path, reason=exc.strerror)
         ) from None
     finally:
         store.close()
