@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from server.models import Community, Cycle
 from server.polls.answers import store_answers
+from server.polls.results import publish_poll_results
 from server.polls.store import create_poll, poll_rule, publish_poll
 from voting import Channel, VoteRecord, VoterKey
 from voting.polls import PollAnswerRecord
@@ -147,3 +148,5 @@ def demo_poll(session: Session, community: Community, rng: random.Random, now: d
             )
         )
     store_answers(session, poll, rule, records, source="demo")
+    # Interim results public, so the demo shows the residents' page (/polls/<community>).
+    publish_poll_results(session, poll, now=now)

@@ -124,6 +124,7 @@ def sign_in_lines(summary, url: str, cards_pdf: Path, receipt: str | None) -> li
         f"    curl -H 'Authorization: Bearer {summary.api_token}' {url}/api/v1/cycles/{current.id}/results",
         f"    curl -H 'Authorization: Bearer {summary.api_token}' {url}/api/v1/polls",
         f"  {both('Опитування')}: {url}/console/polls ({both('модератор')})",
+        f"  {both('Результати опитувань')}: {url}/polls/{summary.community.slug}",
     ]
     return lines
 

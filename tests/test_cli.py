@@ -82,6 +82,11 @@ def test_demo_builds_a_community_with_votes_and_prints_how_to_sign_in(tmp_path, 
         listed = db.execute("SELECT enabled, listed_count FROM eligibility_list").fetchall()
         assert listed == [(1, 4 + len(set(demo_terminal_residents())))]
         assert db.execute("SELECT min_age FROM cycle WHERE slug = 'gb-2027'").fetchall() == [(14,)]
+        # The demo poll's interim results are public, and the summary says where.
+        assert db.execute("SELECT count(*) FROM poll WHERE results_published_at IS NOT NULL").fetchall() == [
+            (1,)
+        ]
+    assert "http://127.0.0.1:8000/polls/bila-tserkva" in result.output
 
 
 def test_tally_agrees_with_the_raw_records(app, session, make, monkeypatch):
