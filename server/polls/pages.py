@@ -1,5 +1,6 @@
 """The console's poll pages: a community's polls, a new poll from its JSON spec (the
-same file `spilno server polls create` reads, docs/polls.md), a poll's questions, its
+same file `spilno server polls create` reads, docs/polls.md) or from the form that
+writes that spec (server.polls.form), a poll's questions, its
 publication, its count as answers arrive, and publishing the count (server.polls.results).
 
 A community moderator sees and changes only their own community's polls (404 for any
@@ -22,10 +23,23 @@ from server.auth.access import (
     scoped_or_404,
     visible_community_ids,
 )
-from server.console.forms import FormReader, community_for_new_object, confirmed, managed_communities
+from server.console.forms import (
+    Errors,
+    FormReader,
+    community_for_new_object,
+    confirmed,
+    managed_communities,
+)
 from server.console.views import bp
 from server.i18n import _, get_locale
 from server.models import Community, Poll, PollAnswer, utcnow
+from server.polls.form import (
+    SHOWN_BLOCKS,
+    place_problems,
+    read_poll_form,
+    shown_blocks,
+    used_blocks,
+)
 from server.polls.results import (
     TEMPLATE_HELPERS,
     poll_results,
@@ -41,6 +55,8 @@ from server.polls.store import (
     who_of,
 )
 from server.services import audit, eligibility
+from voting.eligibility import MIN_AGE_LIMITS
+from voting.polls import MAX_OPTIONS, MAX_POINTS, MAX_QUESTIONS
 
 MAX_SPEC_BYTES = 1024 * 1024
 
@@ -113,13 +129,72 @@ def poll_create() -> ResponseReturnValue:
                 session.rollback()
                 problems.extend(p.text(get_locale()) for p in error.problems)
             else:
-                audit.record(session, "poll.create", community_id=community_id, target=("poll", poll.id))
-                session.commit()
-                flash(_("Опитування створено як чернетку. Перевірте питання й оприлюдніть."), "success")
-                return redirect(url_for("console.poll_detail", poll_id=poll.id), code=303)
+                return _created(poll)
     user = current_user()
     assert user is not None
     return _list_page([], problems, visible_community_ids(user) is None), 422
+
+
+def _created(poll: Poll) -> ResponseReturnValue:
+    """A poll just made (from a file or the form): recorded in the audit log, committed,
+    and its page shown with what to do next."""
+    session = db.session()
+    audit.record(session, "poll.create", community_id=poll.community_id, target=("poll", poll.id))
+    session.commit()
+    flash(_("Опитування створено як чернетку. Перевірте питання й оприлюдніть."), "success")
+    return redirect(url_for("console.poll_detail", poll_id=poll.id), code=303)
+
+
+@bp.route("/polls/new")
+@roles_required(*COMMUNITY_MANAGERS)
+def poll_form() -> ResponseReturnValue:
+    return _poll_form_page({}, {}, SHOWN_BLOCKS), 200
+
+
+@bp.route("/polls/new", methods=["POST"])
+@roles_required(*COMMUNITY_MANAGERS)
+def poll_form_submit() -> ResponseReturnValue:
+    """The form's two buttons: «Додати ще питання» shows the form again as typed with
+    one more block (nothing checked, nothing stored); «Створити чернетку» reads the
+    form into the spec and hands it to create_poll, as the upload does."""
+    reader = FormReader()
+    values = reader.values()
+    if request.form.get("action") == "add":
+        used, _tampered = used_blocks(reader.form)
+        return _poll_form_page(values, {}, shown_blocks(reader.form, used, more=1)), 200
+    community_id = community_for_new_object(reader)
+    form = read_poll_form(reader)
+    if community_id is not None:
+        session = db.session()
+        try:
+            poll = create_poll(session, community_id, form.spec)
+        except PollSpecError as error:
+            session.rollback()
+            place_problems(form, error.problems, get_locale())
+        else:
+            if not form.errors:
+                return _created(poll)
+            session.rollback()  # the form refused a field: nothing is stored
+    elif not form.errors.get("community_id"):
+        reader.add_error("community_id", _("Оберіть громаду."))
+    return _poll_form_page(values, form.errors, form.shown), 422
+
+
+def _poll_form_page(values: dict[str, str], errors: Errors, shown: int) -> str:
+    user = current_user()
+    assert user is not None  # roles_required
+    return render_template(
+        "console/poll_form.html",
+        values=values,
+        errors=errors,
+        shown=shown,
+        most=MAX_QUESTIONS,
+        most_options=MAX_OPTIONS,
+        most_points=MAX_POINTS,
+        age_limits=MIN_AGE_LIMITS,
+        choose_community=visible_community_ids(user) is None,
+        community_options=[(c.id, c.name) for c in managed_communities()],
+    )
 
 
 @bp.route("/polls/<int:poll_id>")
