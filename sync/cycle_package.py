@@ -3,8 +3,10 @@
 
 A package holds the community, the cycles whose voting has not ended with their
 categories (and funding rules), admitted projects (with their details for residents),
-the school and code verifiers of school contests, and the secrets a device needs
-offline: the voter-key secret and the key that turns a school code into its verifier.
+the school and code verifiers of school contests, the community's published polls whose
+window has not ended (their questions, options and who may answer), and the secrets a
+device needs offline: the voter-key secret and the key that turns a school code into its
+verifier.
 
 sync.package_parser.parse_package makes one from the verified JSON, once, after the
 signature check; a device then reads attributes, never keys. The raw dict is still kept
@@ -20,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sync.packages import NOT_RESIDENTS_KINDS, SCHOOL_CONTEST
 from voting import Ballot, BallotProject, CategoryRule
+from voting.polls import PollRule, QuestionKind, QuestionRule, WhoMayAnswer
 
 DEFAULT_TIMEZONE = "Europe/Kyiv"
 
@@ -181,6 +184,55 @@ class PackagedCycle:
 
 
 @dataclass(frozen=True, slots=True)
+class PackagedOption:
+    id: int
+    position: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class PackagedQuestion:
+    id: int
+    position: int
+    text: str
+    kind: QuestionKind
+    max_choices: int | None  # up_to (always), rank (None: every option); None for the others
+    max_points: int | None  # points only
+    options: tuple[PackagedOption, ...]  # in their order
+
+    def rule(self) -> QuestionRule:
+        return QuestionRule(
+            self.id, self.kind, tuple(o.id for o in self.options), self.max_choices, self.max_points
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PackagedPoll:
+    """A published poll (server.polls.store): its questions never change once published."""
+
+    id: int
+    title: str
+    description: str
+    opens_at: datetime  # aware
+    closes_at: datetime
+    who: WhoMayAnswer
+    questions: tuple[PackagedQuestion, ...]  # in their order
+
+    def window_state(self, now: datetime) -> str:
+        """Where `now` (server time) lies in the poll's window: "not_yet", "open" or "ended"."""
+        if now < self.opens_at:
+            return "not_yet"
+        return "open" if now < self.closes_at else "ended"
+
+    def rule(self) -> PollRule:
+        """The rule answers are judged by (voting.polls.check_answers), as on the server."""
+        return PollRule(self.id, tuple(q.rule() for q in self.questions), self.who)
+
+    def question(self, question_id: int) -> PackagedQuestion | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+
+@dataclass(frozen=True, slots=True)
 class CyclePackage:
     format: int
     version: int
@@ -190,6 +242,7 @@ class CyclePackage:
     voter_key_secret: bytes
     code_verifier_key: bytes | None  # None from a server that does not send it: no code can be checked
     cycles: tuple[PackagedCycle, ...]
+    polls: tuple[PackagedPoll, ...] = ()  # none from a server that does not send them
 
     def open_cycles(self, now: datetime) -> list[PackagedCycle]:
         """The cycles in which a resident may vote at `now` (server time)."""
@@ -201,6 +254,13 @@ class CyclePackage:
 
     def cycle(self, cycle_id: int) -> PackagedCycle | None:
         return next((c for c in self.cycles if c.id == cycle_id), None)
+
+    def open_polls(self, now: datetime) -> list[PackagedPoll]:
+        """The polls a resident may answer at `now` (server time)."""
+        return [p for p in self.polls if p.window_state(now) == "open"]
+
+    def poll(self, poll_id: int) -> PackagedPoll | None:
+        return next((p for p in self.polls if p.id == poll_id), None)
 
     def contest_of_code(self, verifier: str) -> PackagedCycle | None:
         """The school contest whose valid codes include `verifier`, whatever its window.

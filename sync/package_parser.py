@@ -7,6 +7,11 @@ KeyError later. Fields the contract lets older servers leave out read as their
 defaults; fields this device does not know are ignored. Project details (address,
 budget lines, photos) are the exception that reads leniently: a detail not of the
 expected shape reads as absent, because the ballot must still work without it.
+
+Polls are read strictly, as a ballot is: a terminal judges answers by what it reads
+(voting.polls.check_answers), so a poll whose questions, options, limits or "who may
+answer" are not what the server makes refuses the package. A package without "polls"
+(from a server before them, or a community with none open) has none.
 """
 
 from __future__ import annotations
@@ -21,13 +26,19 @@ from sync.cycle_package import (
     Funding,
     PackagedCategory,
     PackagedCycle,
+    PackagedOption,
+    PackagedPoll,
     PackagedProject,
+    PackagedQuestion,
     PhotoRef,
     ProjectDetails,
     School,
 )
 from sync.texts import N_, catalog
 from sync.wire import HEX64, PROTOCOL_VERSION, ProtocolError
+from voting.district import DistrictError, clean_district
+from voting.eligibility import MIN_AGE_LIMITS
+from voting.polls import MAX_OPTIONS, MAX_POINTS, MAX_QUESTIONS, QuestionKind, WhoMayAnswer, check_poll_rule
 
 # Every whole number in a package is an id, a count or kopiykas: all fit a signed
 # 64-bit column on the server. Anything beyond is no number the server made.
@@ -59,6 +70,15 @@ _NOT_OBJECT = N_("має бути об'єктом JSON")
 _NOT_LIST = N_("має бути списком")
 _NOT_TIME = N_("має бути часом ISO 8601 з часовим поясом")
 _NOT_HEX = N_("має бути шістнадцятковим рядком")
+_NOT_POSITIVE = N_("має бути додатним числом")
+_EMPTY = N_("не може бути порожнім")
+_REPEATED = N_("повторюється")
+_COUNT = N_("кількість елементів поза межами")
+_UNKNOWN_KIND = N_("невідомий вид питання")
+_NOT_FOR_KIND = N_("не буває в питанні цього виду")
+_NOT_AFTER = N_("має бути пізніше за opens_at")
+_NOT_DISTRICT = N_("має бути назвою району")
+_BAD_POLL = N_("опитування не відповідає правилам опитувань")
 
 
 def _fail(where: str, reason: str) -> PackageError:
@@ -144,6 +164,25 @@ class _Fields:
         value = self.data.get(key)
         return None if value is None else _text(value, self.at(key))
 
+    def text_or_none(self, key: str) -> str | None:
+        """A text field that must be there but may be null."""
+        value = self._get(key)
+        return None if value is None else _text(value, self.at(key))
+
+    def positive(self, key: str) -> int:
+        """An id: a whole number from 1."""
+        value = self.number(key)
+        if value < 1:
+            raise _fail(self.at(key), _NOT_POSITIVE)
+        return value
+
+    def words(self, key: str) -> str:
+        """A text a resident reads: not empty, nor only spaces."""
+        value = self.text(key)
+        if not value.strip():
+            raise _fail(self.at(key), _EMPTY)
+        return value
+
     def flag(self, key: str) -> bool:
         value = self._get(key)
         if not isinstance(value, bool):
@@ -196,6 +235,7 @@ def parse_package(data: object) -> CyclePackage:
         # Absent (or empty) from a server that does not send it: no code can be checked here.
         code_verifier_key=_hex(verifier_key, "code_verifier_key") if verifier_key else None,
         cycles=tuple(_cycle(_Fields(item, where)) for item, where in top.items("cycles", required=False)),
+        polls=_polls(top),
     )
 
 
@@ -280,6 +320,118 @@ def _project(project: _Fields) -> PackagedProject:
         category_id=project.number("category_id"),
         details=project_details(project.data),
     )
+
+
+def _polls(top: _Fields) -> tuple[PackagedPoll, ...]:
+    polls = [_poll(_Fields(item, where)) for item, where in top.items("polls", required=False)]
+    _unique([p.id for p in polls], "polls[{}].id")
+    return tuple(polls)
+
+
+def _unique(ids: list[int], where: str) -> None:
+    """Refuse the first id that is there twice, naming where (`where` has a "{}" for its index)."""
+    seen: set[int] = set()
+    for index, value in enumerate(ids):
+        if value in seen:
+            raise _fail(where.format(index), _REPEATED)
+        seen.add(value)
+
+
+def _poll(poll: _Fields) -> PackagedPoll:
+    poll_id = poll.positive("id")
+    title = poll.words("title")
+    description = poll.optional_text("description") or ""
+    opens_at, closes_at = poll.time("opens_at"), poll.time("closes_at")
+    if closes_at <= opens_at:
+        raise _fail(poll.at("closes_at"), _NOT_AFTER)
+    who = _who(poll.child("who"))
+    items = poll.items("questions")
+    if not 1 <= len(items) <= MAX_QUESTIONS:
+        raise _fail(poll.at("questions"), _COUNT)
+    questions = [_question(_Fields(item, where)) for item, where in items]
+    _unique([q.id for q in questions], poll.at("questions") + "[{}].id")
+    packaged = PackagedPoll(
+        id=poll_id,
+        title=title,
+        description=description,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        who=who,
+        questions=tuple(sorted(questions, key=lambda q: (q.position, q.id))),
+    )
+    if check_poll_rule(packaged.rule()):  # the checks above leave nothing; kept as the domain's word
+        raise _fail(poll.where, _BAD_POLL)
+    return packaged
+
+
+def _who(who: _Fields) -> WhoMayAnswer:
+    """Who may answer: every field is there (null for no age or district), so a
+    restriction left out never reads as "anyone"."""
+    min_age = who.number_or_none("min_age")
+    low, high = MIN_AGE_LIMITS
+    if min_age is not None and not low <= min_age <= high:
+        raise _fail(who.at("min_age"), _TOO_BIG)
+    voter_list = who.flag("voter_list")
+    district = who.text_or_none("district")
+    if district is not None:
+        try:
+            stored = clean_district(district)
+        except DistrictError:
+            stored = None
+        if not district or stored != district:
+            raise _fail(who.at("district"), _NOT_DISTRICT)
+    return WhoMayAnswer(min_age=min_age, voter_list=voter_list, district=district or "")
+
+
+def _question(question: _Fields) -> PackagedQuestion:
+    question_id = question.positive("id")
+    position = question.number("position")
+    if position < 0:
+        raise _fail(question.at("position"), _TOO_BIG)
+    text = question.words("text")
+    kind_name = question.text("kind")  # outside the try: PackageError is a ValueError too
+    try:
+        kind = QuestionKind(kind_name)
+    except ValueError:
+        raise _fail(question.at("kind"), _UNKNOWN_KIND) from None
+    items = question.items("options")
+    if not 2 <= len(items) <= MAX_OPTIONS:
+        raise _fail(question.at("options"), _COUNT)
+    options = [_option(_Fields(item, where)) for item, where in items]
+    _unique([o.id for o in options], question.at("options") + "[{}].id")
+    max_choices = question.optional_number("max_choices")
+    max_points = question.optional_number("max_points")
+    if max_choices is None and kind is QuestionKind.UP_TO:
+        raise _fail(question.at("max_choices"), _MISSING)
+    if max_choices is not None:
+        if kind not in (QuestionKind.UP_TO, QuestionKind.RANK):
+            raise _fail(question.at("max_choices"), _NOT_FOR_KIND)
+        if not 1 <= max_choices <= len(options):
+            raise _fail(question.at("max_choices"), _TOO_BIG)
+    if max_points is None and kind is QuestionKind.POINTS:
+        raise _fail(question.at("max_points"), _MISSING)
+    if max_points is not None:
+        if kind is not QuestionKind.POINTS:
+            raise _fail(question.at("max_points"), _NOT_FOR_KIND)
+        if not 1 <= max_points <= MAX_POINTS:
+            raise _fail(question.at("max_points"), _TOO_BIG)
+    return PackagedQuestion(
+        id=question_id,
+        position=position,
+        text=text,
+        kind=kind,
+        max_choices=max_choices,
+        max_points=max_points,
+        options=tuple(sorted(options, key=lambda o: (o.position, o.id))),
+    )
+
+
+def _option(option: _Fields) -> PackagedOption:
+    option_id = option.positive("id")
+    position = option.number("position")
+    if position < 0:
+        raise _fail(option.at("position"), _TOO_BIG)
+    return PackagedOption(id=option_id, position=position, text=option.words("text"))
 
 
 def _detail_text(value: object, limit: int) -> str:

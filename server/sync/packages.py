@@ -24,11 +24,19 @@ and the package itself that keeps the answer well under the device's 16 MB limit
 before any second one (then projects in ballot order), so each project keeps a picture
 for as long as the budget allows; the others stay on the public pages only.
 
+Polls (docs/polls.md): the community's published polls whose window has not ended,
+those not yet open included (a terminal offline for a day still has them), each with
+its window, who may answer ("who": min_age, voter_list, district, null for none) and its
+questions and options in their order, with their ids: what a terminal needs to judge an
+answer offline (voting.polls.check_answers). Drafts never travel. The key "polls" is
+there only when there is one, so a community without polls gets the package as before.
+
 Versions: the body without its version and issue time is hashed; a new version is
 made only when that hash differs from the newest version's. Every change to a cycle,
 category or project (and a cycle whose voting ends) thus gives a higher version, and
 nothing else does, however often devices ask. Issuing or revoking a school's codes
 changes its list of verifiers, so terminals get the new list with the next version.
+A poll published, or one whose window ends, changes the body too: a new version.
 """
 
 from __future__ import annotations
@@ -47,6 +55,9 @@ from server.models import (
     Community,
     Cycle,
     CycleKind,
+    Poll,
+    PollOption,
+    PollQuestion,
     Project,
     ProjectPhoto,
     School,
@@ -243,11 +254,62 @@ def _contest_codes(session: Session, cycles: list[Cycle]) -> dict[int, _ContestC
     return contests
 
 
+def _polls(session: Session, community_id: int, now: datetime) -> list[dict]:
+    """The community's published polls whose window has not ended, by opening time, each
+    with its questions and options in their order (one query, two more when there are
+    polls). Positions and ids decide every order, never the database's collation."""
+    polls = session.scalars(
+        select(Poll)
+        .where(Poll.community_id == community_id, Poll.published_at.is_not(None), Poll.closes_at > now)
+        .order_by(Poll.opens_at, Poll.id)
+    ).all()
+    if not polls:
+        return []
+    questions = session.scalars(
+        select(PollQuestion)
+        .where(PollQuestion.poll_id.in_([p.id for p in polls]))
+        .order_by(PollQuestion.poll_id, PollQuestion.position, PollQuestion.id)
+    ).all()
+    options: dict[int, list[dict]] = {q.id: [] for q in questions}
+    for question_id, option_id, position, words in session.execute(
+        select(PollOption.question_id, PollOption.id, PollOption.position, PollOption.text)
+        .where(PollOption.question_id.in_(list(options)))
+        .order_by(PollOption.question_id, PollOption.position, PollOption.id)
+    ):
+        options[question_id].append({"id": option_id, "position": position, "text": words})
+    by_poll: dict[int, list[dict]] = {p.id: [] for p in polls}
+    for q in questions:
+        by_poll[q.poll_id].append(
+            {
+                "id": q.id,
+                "position": q.position,
+                "text": q.text,
+                "kind": q.kind,
+                "max_choices": q.max_choices,
+                "max_points": q.max_points,
+                "options": options[q.id],
+            }
+        )
+    return [
+        {
+            "id": p.id,
+            "title": p.title,
+            "description": p.description,
+            "opens_at": format_time(p.opens_at),
+            "closes_at": format_time(p.closes_at),
+            # Every field, null for none: a device never reads a left-out rule as "anyone".
+            "who": {"min_age": p.min_age, "voter_list": bool(p.voter_list), "district": p.district or None},
+            "questions": by_poll[p.id],
+        }
+        for p in polls
+    ]
+
+
 def package_body(
     session: Session, community: Community, *, server_key: str, master_secret: bytes, now: datetime
 ) -> dict:
-    """The package's content for `community` at `now` (four queries, two more when
-    school contests are among the cycles)."""
+    """The package's content for `community` at `now` (five queries, two more when
+    school contests are among the cycles and two more when polls are open or coming)."""
     cycles = session.scalars(
         select(Cycle)
         .where(Cycle.community_id == community.id, Cycle.voting_ends_at > now)
@@ -256,7 +318,8 @@ def package_body(
     catalogue = cycles_catalogue(session, cycles)
     contests = _contest_codes(session, list(cycles))
     photos = _photos(session, [p for entry in catalogue for p in entry.projects])
-    return {
+    polls = _polls(session, community.id, now)
+    body = {
         "format": wire.PROTOCOL_VERSION,
         "community": {"id": community.id, "slug": community.slug, "name": community.name},
         "server_key": server_key,
@@ -266,6 +329,9 @@ def package_body(
             _cycle(e.cycle, e.categories, e.projects, contests.get(e.cycle.id), photos) for e in catalogue
         ],
     }
+    if polls:
+        body["polls"] = polls
+    return body
 
 
 def cycle_body(session: Session, cycle: Cycle) -> dict:

@@ -13,6 +13,7 @@ from sqlalchemy import delete, event, select
 
 from qr_codes.codes import normalise, verifier
 from server.models import Alarm, Category, Device, Project, SyncPackage, VotingCode
+from server.polls.store import create_poll, publish_poll
 from server.school.codes import issue_codes, revoke_code
 from server.school.keys import app_code_keys
 from server.services.cycle_catalogue import community_catalogue
@@ -23,6 +24,7 @@ from sync.packages import package_digest
 from tests.conftest import both_databases
 from voting import community_voter_secret
 
+from .test_polls import SPEC
 from .test_sync_support import enrolled_device
 
 
@@ -370,9 +372,9 @@ def statements(engine):
 
 
 def test_a_package_and_the_platforms_catalogue_load_their_cycles_in_a_few_queries(app, engine, make, session):
-    """However many cycles, categories and projects: the package four queries (two more with
-    a school contest among its cycles), a cycle's body for reading sheets two (no photos),
-    the platform's GET /api/v1/cycles three."""
+    """However many cycles, categories, projects and polls: the package five queries (two
+    more with a school contest among its cycles, two more with polls), a cycle's body for
+    reading sheets two (no photos), the platform's GET /api/v1/cycles three."""
     community = make.community()
     residents = make.ballot_cycle(community)
     make.ballot_cycle(community)
@@ -382,7 +384,7 @@ def test_a_package_and_the_platforms_catalogue_load_their_cycles_in_a_few_querie
     community = session.get_one(type(community), community.id)
     with statements(engine) as seen:
         body = package_body(session, community, server_key="k", master_secret=master, now=now)
-    assert len(seen) == 4 and [len(c["projects"]) for c in body["cycles"]] == [8, 8]
+    assert len(seen) == 5 and [len(c["projects"]) for c in body["cycles"]] == [8, 8]
     cycle = session.get_one(type(residents), residents.id)
     with statements(engine) as seen:
         assert len(cycle_body(session, cycle)["projects"]) == 8
@@ -396,4 +398,14 @@ def test_a_package_and_the_platforms_catalogue_load_their_cycles_in_a_few_querie
     community = session.get_one(type(community), community.id)
     with statements(engine) as seen:
         body = package_body(session, community, server_key="k", master_secret=master, now=now)
-    assert len(seen) == 6 and len(body["cycles"]) == 4
+    assert len(seen) == 7 and len(body["cycles"]) == 4
+
+    for title in ("Перше", "Друге"):
+        spec = {**SPEC, "title": title, "opens_at": now.isoformat()}
+        publish_poll(session, create_poll(session, community.id, spec))
+    session.commit()
+    session.expunge_all()
+    community = session.get_one(type(community), community.id)
+    with statements(engine) as seen:
+        body = package_body(session, community, server_key="k", master_secret=master, now=now)
+    assert len(seen) == 9 and [len(p["questions"]) for p in body["polls"]] == [4, 4]
