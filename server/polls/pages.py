@@ -1,7 +1,8 @@
 """The console's poll pages: a community's polls, a new poll from its JSON spec (the
 same file `spilno server polls create` reads, docs/polls.md) or from the form that
 writes that spec (server.polls.form), a poll's questions, its
-publication, its count as answers arrive, and publishing the count (server.polls.results).
+publication, its count as answers arrive, publishing the count (server.polls.results)
+and downloading it as CSV or JSON (the public page's very files, before publication too).
 
 A community moderator sees and changes only their own community's polls (404 for any
 other); an administrator chooses the community of a new poll.
@@ -10,8 +11,9 @@ other); an administrator chooses the community of a new poll.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
@@ -42,6 +44,9 @@ from server.polls.form import (
 )
 from server.polls.results import (
     TEMPLATE_HELPERS,
+    PollResults,
+    csv_response,
+    json_response,
     poll_results,
     publish_poll_results,
     unpublish_poll_results,
@@ -269,3 +274,29 @@ def poll_results_unpublish(poll_id: int) -> ResponseReturnValue:
         else:
             flash(_("Результати опитування не були оприлюднені."), "info")
     return redirect(url_for("console.poll_detail", poll_id=poll_id), code=303)
+
+
+def _results_file(poll_id: int, respond: Callable[[PollResults, str], Response]) -> Response:
+    """The poll's results as the public page's file (`respond`: its CSV or JSON builder),
+    whether or not they are public; the file says which. A draft takes no answers and
+    has no results to check: 404, as on the public page. Never kept by a browser or proxy."""
+    poll = scoped_or_404(Poll, poll_id)
+    session = db.session()
+    community = session.get(Community, poll.community_id)
+    if poll.published_at is None or community is None:
+        abort(404)
+    response = respond(poll_results(session, poll), community.slug)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/polls/<int:poll_id>/results.csv")
+@roles_required(*COMMUNITY_MANAGERS)
+def poll_results_csv(poll_id: int) -> ResponseReturnValue:
+    return _results_file(poll_id, csv_response)
+
+
+@bp.get("/polls/<int:poll_id>/results.json")
+@roles_required(*COMMUNITY_MANAGERS)
+def poll_results_json(poll_id: int) -> ResponseReturnValue:
+    return _results_file(poll_id, json_response)

@@ -264,6 +264,11 @@ def render_result(result: QuestionResult, texts: dict[int, str]) -> dict[str, An
     }
 
 
+def results_public(poll: Poll) -> bool:
+    """Whether the poll's results are public now (and so in a file made now)."""
+    return poll.results_published_at is not None
+
+
 def results_dict(results: PollResults, community_slug: str) -> dict[str, Any]:
     poll = results.poll
     return {
@@ -276,6 +281,9 @@ def results_dict(results: PollResults, community_slug: str) -> dict[str, Any]:
         "results_published_at": None
         if poll.results_published_at is None
         else poll.results_published_at.isoformat(),
+        # Whether anyone could read these results when the file was made: a moderator's
+        # copy from the console before publication says false.
+        "results_public": results_public(poll),
         "residents": results.residents,
         "channels": {c.channel: c.answers for c in results.channels},
         "questions": [
@@ -300,7 +308,10 @@ def _plain(value: float | None) -> str:
 def results_rows(results: PollResults) -> list[list[object]]:
     """One row per question, option and channel (first every channel together, «all»),
     headed in the visitor's language. The distribution: «place: count» for a ranking,
-    «points: count» for points."""
+    «points: count» for points. The last column says, on every row, whether the results
+    were public when the file was made (`yes`/`no`, codes like the channel's): a copy
+    taken in the console before publication cannot pass for the published one."""
+    public = "yes" if results_public(results.poll) else "no"
     rows: list[list[object]] = [
         [
             _("Канал"),
@@ -317,6 +328,7 @@ def results_rows(results: PollResults) -> list[list[object]]:
             _("Сума балів"),
             _("Середній бал"),
             _("Розподіл"),
+            _("Результати оприлюднено"),
         ]
     ]
     for channel in (ALL_CHANNELS, *results.answered_channels):
@@ -344,18 +356,23 @@ def results_rows(results: PollResults) -> list[list[object]]:
                         option.points if points else "",
                         _plain(option.mean_points) if points else "",
                         spread if rank or points else "",
+                        public,
                     ]
                 )
     return rows
 
 
-def _file_name(community_slug: str, poll_id: int, ext: str) -> str:
+def file_name(community_slug: str, poll: Poll, ext: str) -> str:
+    """`<community>-poll-<id>-results-public.<ext>`, or `…-results-not-public.<ext>` while
+    the results are not public (a moderator's copy to check): ASCII letters, digits,
+    `-` and `_` only, so it needs no quoting in Content-Disposition."""
     safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "_" for ch in community_slug)
-    return f"{safe}-poll-{poll_id}-results.{ext}"
+    state = "public" if results_public(poll) else "not-public"
+    return f"{safe}-poll-{poll.id}-results-{state}.{ext}"
 
 
 def csv_response(results: PollResults, community_slug: str) -> Response:
-    name = _file_name(community_slug, results.poll.id, "csv")
+    name = file_name(community_slug, results.poll, "csv")
     return Response(
         csv_text(results_rows(results)).encode("utf-8"),
         mimetype="text/csv",
@@ -365,7 +382,7 @@ def csv_response(results: PollResults, community_slug: str) -> Response:
 
 def json_response(results: PollResults, community_slug: str) -> Response:
     body = json.dumps(results_dict(results, community_slug), ensure_ascii=False, indent=1)
-    name = _file_name(community_slug, results.poll.id, "json")
+    name = file_name(community_slug, results.poll, "json")
     return Response(
         body.encode("utf-8"),
         content_type="application/json; charset=utf-8",
