@@ -88,24 +88,14 @@ def ngettext_in(locale: str, singular: str, plural: str, n: int, /, **params: An
     )
 
 
-def ngettext_pair(singular: str, plural: str, n: int, /, **params: Any) -> tuple[str, str]:
-    """(Ukrainian, English) of a counted text, for messages that carry both languages."""
-    return ngettext_in("uk", singular, plural, n, **params), ngettext_in("en", singular, plural, n, **params)
-
-
-def ngettext_bilingual(singular: str, plural: str, n: int, /, **params: Any) -> str:
-    """«5 голосів / 5 votes»: a counted text as the CLIs print it, Ukrainian then English."""
-    return " / ".join(ngettext_pair(singular, plural, n, **params))
-
-
 def both(text: str, /, **params: Any) -> str:
     """«Ukrainian / English»: a text as the CLIs print it, to staff of either language."""
     return " / ".join(translations(locale).gettext(text, **params) for locale in LOCALES)
 
 
 def both_counted(singular: str, plural: str, n: int, /, **params: Any) -> str:
-    """«5 голосів / 5 votes»: a counted text as the CLIs print it (`ngettext_bilingual`)."""
-    return ngettext_bilingual(singular, plural, n, **params)
+    """«5 голосів / 5 votes»: a counted text as the CLIs print it, Ukrainian then English."""
+    return " / ".join(translations(locale).ngettext(singular, plural, n, **params) for locale in LOCALES)
 
 
 def problem_text(code: str, **params: Any) -> str:

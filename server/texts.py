@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from flask import has_request_context
 
-from server.i18n import DEFAULT_LOCALE, LOCALES, get_locale, translations
+from server.i18n import DEFAULT_LOCALE, get_locale, gettext_in, ngettext_in
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,12 +31,10 @@ class Text:
     def render(self, locale: str) -> str:
         """The text in `locale` (uk or en); parameters that are texts themselves are
         rendered in the same language."""
-        catalog = translations(locale if locale in LOCALES else DEFAULT_LOCALE)
         params = {k: v.render(locale) if isinstance(v, Text) else v for k, v in self.params.items()}
         if self.plural is not None:
-            return catalog.ngettext(self.msgid, self.plural, self.n, **params)
-        template = catalog.texts.get(self.msgid, self.msgid)
-        return template.format(**params) if params else template
+            return ngettext_in(locale, self.msgid, self.plural, self.n, **params)
+        return gettext_in(locale, self.msgid, **params)
 
     @property
     def uk(self) -> str:

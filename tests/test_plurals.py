@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Which app's catalogs hold the texts of a package (the kiosk keeps its own).
 CATALOGS = {"server": server_i18n, "kiosk": kiosk_i18n}
 # The literal arguments (singular, plural) of each marker, by position.
-MARKERS = {"ngettext": 0, "ngettext_in": 1, "ngettext_pair": 0, "ngettext_bilingual": 0, "ntranslate": 0}
+MARKERS = {"ngettext": 0, "ngettext_in": 1, "both_counted": 0, "ntranslate": 0}
 TEMPLATE_CALL = re.compile(
     r"""\bngettext\(\s*(?P<q>["'])(?P<one>.*?)(?P=q)\s*,\s*(?P<q2>["'])(?P<many>.*?)(?P=q2)\s*,""", re.S
 )

@@ -259,7 +259,5 @@ def message(code: str, locale: str = "uk", **params: Any) -> str:
         raise KeyError(f"no message for code {code!r}") from None
     if code in COUNTED:  # read without its count: the "many" / "other" form
         _param, one, many = COUNTED[code]
-        forms = texts.counted.get(one)
-        original = forms[-1] if forms else many
-        return original.format(**params)
+        return texts.general_form(one, many).format(**params)
     return texts.texts.get(original, original).format(**params)

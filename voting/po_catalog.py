@@ -32,7 +32,7 @@ Where the calls are:
 - templates: `ngettext(...)` beside `_` (server: the visitor's language; kiosk: the voter's);
 - server Python: `server.i18n.ngettext`; `ngettext_in(locale, …)` / `gettext_in(locale, …)`
   for a given language; `_l(...)` / `_nl(...)` (server/texts.py) for a text decided now
-  and read later, such as a `Refused`; `ngettext_bilingual` for CLI lines «5 голосів / 5 votes»;
+  and read later, such as a `Refused`; `both` / `both_counted` for CLI lines «5 голосів / 5 votes»;
 - kiosk Python: `kiosk.i18n.ntranslate(singular, plural, n, locale)`;
 - code tables (a problem code names its Ukrainian text; a counted one its "one" and "many"
   forms) read their language from the catalogs too: the domain's messages
@@ -91,6 +91,12 @@ class Catalog:
         else:
             chosen = singular if index == 0 else plural
         return chosen.format(**{"n": n, **params})
+
+    def general_form(self, singular: str, plural: str) -> str:
+        """A counted text read without its number (a table of codes, a log line): its
+        last form, the general one («голосів», "votes"), unformatted."""
+        forms = self.counted.get(singular)
+        return forms[-1] if forms and forms[-1] else plural
 
 
 def read_translations(folder: Path, locale: str) -> Catalog:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.i18n import gettext_in, ngettext_in
+from server.i18n import gettext_in, ngettext_in, translations
 
 MESSAGES: dict[str, str] = {
     # --- the file ---
@@ -124,7 +124,7 @@ def tally_message(code: str, locale: str = "uk", **params: Any) -> str:
     if code in COUNTED:
         one, many = COUNTED[code]
         votes = params.get("votes")
-        # Without a number (a table of codes) the text takes its general form: the one
-        # of 5 in both languages (голосів, votes).
-        return ngettext_in(locale, one, many, votes if isinstance(votes, int) else 5, **params)
+        if isinstance(votes, int):
+            return ngettext_in(locale, one, many, votes, **params)
+        return translations("en" if locale == "en" else "uk").general_form(one, many).format(**params)
     return gettext_in(locale, MESSAGES[code], **params)
