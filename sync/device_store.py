@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sync import eligibility_list, store_schema
 from sync.clock import iso_from_ms, system_clock_ms
 from sync.log_resume import LogResume
+from sync.packages import StoredPackage
 from sync.store_alarms import Alarm
 from sync.store_file import number
 from sync.store_migrations import bring_up_to_date, refuse_newer
@@ -65,6 +66,7 @@ class DeviceStore(LogResume, VoteStatuses, StorePackages):
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._key: Ed25519PrivateKey | None = None
+        self._package_read: tuple[tuple[int, int], StoredPackage] | None = None
         refuse_newer(self.path, store_schema.SCHEMA)  # before our connection sets anything on the file
         bring_up_to_date(self._db(), store_schema.SCHEMA, self.path, system_clock_ms())
         self.eligibility = eligibility_list.DeviceEligibility(self)

@@ -57,8 +57,24 @@ class StorePackages(StoreIdentity):
         row = self._db().execute("SELECT data FROM photo WHERE sha256 = ?", (sha256,)).fetchone()
         return bytes(row[0]) if row else None
 
+    _package_read: tuple[tuple[int, int], StoredPackage] | None
+
     def package(self) -> StoredPackage | None:
-        return self._current_package(self._db())
+        """The newest package. A terminal asks on every request, so the JSON is read,
+        checked and parsed again only when the newest row changed (this process or the
+        sync worker stored a newer one): a package of a few hundred projects costs
+        milliseconds to parse, a row's version and time a lookup."""
+        db = self._db()
+        row = db.execute("SELECT version, stored_at_ms FROM package ORDER BY version DESC LIMIT 1").fetchone()
+        if row is None:
+            return None
+        read = self._package_read
+        if read is not None and read[0] == (row[0], row[1]):
+            return read[1]
+        stored = self._current_package(db)
+        if stored is not None and stored.version == row[0]:
+            self._package_read = ((row[0], row[1]), stored)
+        return stored
 
     @staticmethod
     def _current_package(db: sqlite3.Connection) -> StoredPackage | None:

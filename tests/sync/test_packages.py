@@ -93,3 +93,33 @@ def test_simulated_residents_have_valid_taxpayer_numbers():
     for _ in range(200):
         number = random_rnokpp(rng)
         assert normalise_identifier("rnokpp", number) == number
+
+
+def test_a_package_stored_by_another_process_is_seen_at_the_next_read(enrolled, server):
+    """The terminal keeps the package it read until the newest row changes: the sync
+    worker (another process, its own store object) storing a newer one must show at once,
+    and a package this release cannot read must be refused on every read, never kept."""
+    from sync.device_store import DeviceStore
+    from sync.package_parser import PackageError
+
+    first = enrolled.package()
+    assert enrolled.package() is first  # nothing new: the read package is reused
+    worker = DeviceStore(enrolled.path)
+    try:
+        worker.store_package(server.publish())
+        assert enrolled.package().version == 2 == worker.package().version
+        # A row this release cannot read, as a store written by another release holds.
+        with worker._write() as db:
+            db.execute(
+                "UPDATE package SET package_json = ? WHERE version = 2",
+                ('{"version": 2, "cycles": "not a list"}',),
+            )
+    finally:
+        worker.close()
+    restarted = DeviceStore(enrolled.path)
+    try:
+        for _ in range(2):
+            with pytest.raises(PackageError):
+                restarted.package()
+    finally:
+        restarted.close()
