@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sync import eligibility_list, store_schema
 from sync.clock import iso_from_ms, system_clock_ms
+from sync.log_records import read_logged
 from sync.log_resume import LogResume
 from sync.packages import StoredPackage
 from sync.store_alarms import Alarm
@@ -30,7 +31,6 @@ from sync.store_file import number
 from sync.store_migrations import bring_up_to_date, refuse_newer
 from sync.store_packages import StorePackages
 from sync.store_statuses import VOTE_STATUSES, VoteStatuses
-from voting import VoteRecord
 
 
 class StoreSummary(TypedDict):
@@ -93,8 +93,9 @@ class DeviceStore(LogResume, VoteStatuses, StorePackages):
         row = self._one("SELECT entry_json FROM log ORDER BY seq DESC LIMIT 1")
         if row is not None:
             try:
-                payload = json.loads(row[0])["payload"]
-                known.append(int(VoteRecord.from_canonical_body(payload).cast_at.timestamp() * 1000))
+                entry = json.loads(row[0])
+                cast_at = read_logged(entry["kind"], entry["payload"]).cast_at
+                known.append(int(cast_at.timestamp() * 1000))
             except (ValueError, TypeError, KeyError):
                 pass  # a damaged newest entry: the server time below still bounds it
         state = self._one("SELECT clock_offset_ms, clock_offset_at_ms FROM sync_state")

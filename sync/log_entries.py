@@ -9,7 +9,8 @@ from typing import Any
 
 from sync.wire import DEVICE_CODE, HEX64, ProtocolError, canonical_json, sha256_hex
 
-ENTRY_KINDS = frozenset({"vote"})
+# sync.log_records reads what each kind carries.
+ENTRY_KINDS = frozenset({"vote", "poll_answer"})
 ENTRY_KEYS = frozenset(
     {"device", "seq", "kind", "payload", "package_version", "clock_offset_ms", "prev_hash"}
 )
@@ -29,8 +30,8 @@ def genesis_hash(device_code: str) -> str:
 class LogEntry:
     device: str
     seq: int  # 1, 2, 3... per device, no gaps
-    kind: str  # "vote"
-    payload: dict[str, Any]  # for votes: VoteRecord.canonical_body()
+    kind: str  # "vote" or "poll_answer"
+    payload: dict[str, Any]  # VoteRecord.canonical_body() or PollAnswerRecord.canonical_body()
     package_version: int  # the package the vote was cast under
     clock_offset_ms: int  # device clock minus server clock, as last learned (0 if never)
     prev_hash: str

@@ -8,8 +8,8 @@ import sqlite3
 
 from sync import log_entries, wire
 from sync.log_entries import LogEntry
+from sync.log_records import read_logged
 from sync.store_log import VoteLog, next_entry_basis
-from voting import VoteRecord
 
 _NEVER_DELETED = """CREATE TRIGGER IF NOT EXISTS log_is_never_deleted BEFORE DELETE ON log
 BEGIN SELECT RAISE(ABORT, 'the device log is append-only'); END"""
@@ -94,7 +94,9 @@ class LogResume(VoteLog):
                     and db.execute("SELECT 1 FROM log WHERE vote_id = ?", (vote_id,)).fetchone()
                 )
                 try:
-                    record = VoteRecord.from_canonical_body(LogEntry.from_dict(json.loads(text)).payload)
+                    moved = LogEntry.from_dict(json.loads(text))
+                    # A vote or a poll answer, logged again as the same record.
+                    record = read_logged(moved.kind, moved.payload)
                 except (ValueError, TypeError):
                     record = None  # unreadable: kept aside as evidence only
                 if held or record is None:
@@ -102,7 +104,7 @@ class LogResume(VoteLog):
                     continue
                 prev_seq, prev_hash, version, offset = next_entry_basis(db, identity.device)
                 entry = log_entries.entry_after(
-                    prev_seq, prev_hash, identity.device, "vote", record.canonical_body(), version, offset
+                    prev_seq, prev_hash, identity.device, moved.kind, moved.payload, version, offset
                 )
                 db.execute(
                     "INSERT INTO log (seq, entry_hash, entry_json, vote_id) VALUES (?, ?, ?, ?)",
@@ -110,7 +112,7 @@ class LogResume(VoteLog):
                         entry.seq,
                         entry.entry_hash(),
                         wire.canonical_json(entry.as_dict()).decode(),
-                        record.vote_id,
+                        record.record_id,
                     ),
                 )
                 db.execute("UPDATE log_diverged SET relogged_as = ? WHERE rowid = ?", (entry.seq, rowid))

@@ -1,6 +1,7 @@
-"""The device's vote log: append-only and hash-chained, each entry written in one
-transaction before `append_vote` returns, so a power cut after the voter is thanked
-cannot lose the vote. No method updates or deletes an entry (only its acked flag and
+"""The device's vote log: append-only and hash-chained, each entry (a vote, or a poll
+answer: sync.log_records) written in one transaction before `append_vote` (or
+`append_poll_answer`) returns, so a power cut after the voter is thanked cannot lose
+it. No method updates or deletes an entry (only its acked flag and
 status columns change), and triggers in the file refuse it too. Reading entries back
 to send them, the server's acknowledgements, and checking the whole chain.
 """
@@ -10,13 +11,16 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from sync import log_entries, wire
 from sync.log_entries import LogEntry
+from sync.log_records import POLL_ANSWER, VOTE, read_logged
 from sync.store_alarms import StoreAlarms
 from sync.store_file import StoreError
 from sync.store_identity import StoreIdentity
 from voting import VoteRecord
+from voting.polls import PollAnswerRecord
 
 
 class AckMismatch(StoreError):
@@ -75,7 +79,7 @@ def _entry_as_written(
         try:
             entry = LogEntry.from_dict(json.loads(data.decode("utf-8")))
             if not as_recorded:  # only the hash column vouches for nothing: check it all
-                VoteRecord.from_canonical_body(entry.payload)
+                read_logged(entry.kind, entry.payload)
         except (ValueError, TypeError):
             entry = None
         if entry is not None and (entry.seq, entry.device) == (seq, device):
@@ -104,17 +108,31 @@ class VoteLog(StoreIdentity, StoreAlarms):
     def append_votes(self, records: Iterable[VoteRecord]) -> list[LogEntry]:
         """Add votes in one transaction: all of them are on disk, or none (a support
         point sends a whole scanned stack at once)."""
+        return self._append(VOTE, [(r.vote_id, r.device_id, r.canonical_body()) for r in records])
+
+    def append_poll_answer(self, record: PollAnswerRecord) -> LogEntry:
+        """Add one poll answer to the log; it is on disk when this returns."""
+        return self.append_poll_answers([record])[0]
+
+    def append_poll_answers(self, records: Iterable[PollAnswerRecord]) -> list[LogEntry]:
+        """Add poll answers in one transaction: all of them are on disk, or none. They
+        travel and are acknowledged exactly as votes are."""
+        return self._append(POLL_ANSWER, [(r.answer_id, r.device_id, r.canonical_body()) for r in records])
+
+    def _append(self, kind: str, records: list[tuple[str, str | None, dict[str, Any]]]) -> list[LogEntry]:
+        """(id, device, canonical body) of each record, appended as entries of `kind`.
+        Votes' and answers' ids are UUIDs made where they are cast: one id column holds
+        both, so an id is logged once whatever it names."""
         identity = self.require_identity()
+        what = "vote" if kind == VOTE else "answer"
         entries: list[LogEntry] = []
         with self._write() as db:
             prev_seq, prev_hash, version, offset = next_entry_basis(db, identity.device)
-            for record in records:
-                if record.device_id != identity.device:
-                    raise StoreError(
-                        "vote.device", f"vote {record.vote_id} names device {record.device_id!r}"
-                    )
+            for record_id, device, body in records:
+                if device != identity.device:
+                    raise StoreError(f"{what}.device", f"{what} {record_id} names device {device!r}")
                 entry = log_entries.entry_after(
-                    prev_seq, prev_hash, identity.device, "vote", record.canonical_body(), version, offset
+                    prev_seq, prev_hash, identity.device, kind, body, version, offset
                 )
                 try:
                     db.execute(
@@ -123,12 +141,12 @@ class VoteLog(StoreIdentity, StoreAlarms):
                             entry.seq,
                             entry.entry_hash(),
                             wire.canonical_json(entry.as_dict()).decode(),
-                            record.vote_id,
+                            record_id,
                         ),
                     )
                 except sqlite3.IntegrityError:
                     raise StoreError(
-                        "vote.duplicate_id", f"vote {record.vote_id} is already logged"
+                        f"{what}.duplicate_id", f"{what} {record_id} is already logged"
                     ) from None
                 entries.append(entry)
                 prev_seq, prev_hash = entry.seq, entry.entry_hash()
@@ -272,7 +290,7 @@ class VoteLog(StoreIdentity, StoreAlarms):
                 return expected_seq
             try:
                 entry = LogEntry.from_dict(json.loads(text))
-                record = VoteRecord.from_canonical_body(entry.payload)
+                record = read_logged(entry.kind, entry.payload)
             except (ValueError, TypeError):  # ProtocolError and JSONDecodeError are ValueErrors
                 return seq
             actual_hash = wire.sha256_hex(text.encode())
@@ -282,7 +300,7 @@ class VoteLog(StoreIdentity, StoreAlarms):
                 or entry.prev_hash != expected_prev
                 or entry.entry_hash() != actual_hash  # not in canonical form
                 or actual_hash != stored_hash
-                or record.vote_id != vote_id
+                or record.record_id != vote_id
                 or record.device_id != identity.device
             ):
                 return seq

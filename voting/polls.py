@@ -381,6 +381,50 @@ class PollAnswerRecord:
         return hashlib.sha256(self.canonical_bytes()).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class AnswerHeader:
+    """What a poll answer's canonical body says about itself, read without its poll's
+    rule: a device reads its own log back (to send it, to check its chain, to know who
+    answered here) without the package the answer was cast under."""
+
+    answer_id: str
+    poll_id: int
+    voter: str
+    channel: Channel
+    device_id: str | None
+    cast_at: datetime
+
+
+def answer_header(body: object) -> AnswerHeader:
+    """The header of a body `PollAnswerRecord.canonical_body` could have written, or
+    ValueError. The answers themselves are judged by the poll's rule where it is known
+    (`PollAnswerRecord.from_canonical_body`): only their shape is checked here."""
+    if not isinstance(body, dict) or set(body) != _BODY_KEYS:
+        raise ValueError("not a canonical poll answer")
+    if type(body["v"]) is not int or body["v"] != ANSWER_VERSION:
+        raise ValueError("not a canonical poll answer")
+    poll_id = body["poll"]
+    if type(poll_id) is not int or not 1 <= poll_id < 2**31:
+        raise ValueError("the poll is a positive integer")
+    answer_id = body["id"]
+    if canonical_vote_id(answer_id) != answer_id:
+        raise ValueError("the answer id is not in canonical form")
+    voter_key, code_id = body["voter_key"], body["code"]
+    if not isinstance(voter_key, str | None) or not isinstance(code_id, str | None):
+        raise ValueError("voter_key and code are strings")
+    check_voter(voter_key, code_id, what="an answer")
+    check_device(body["device"])
+    cast_at = read_cast_time(body["cast_at"])
+    if not isinstance(body["channel"], str):
+        raise ValueError("the channel is a string")
+    answers = body["answers"]
+    if not isinstance(answers, dict) or len(answers) > MAX_QUESTIONS:
+        raise ValueError("answers are keyed by question id")
+    return AnswerHeader(
+        answer_id, poll_id, voter_of(voter_key, code_id), Channel(body["channel"]), body["device"], cast_at
+    )
+
+
 class PollAnswerRefused(ValueError):
     """Answers that break the poll's rule: nothing is recorded; `problems` say why."""
 

@@ -103,6 +103,20 @@ COUNTED: dict[str, tuple[str, str, str]] = {
         "Вони не враховані, доки модератор не вирішить.",
         "n",
     ),
+    "answer_conflict.device": ngettext(
+        "Пристрій {code} надіслав {n} відповідь на опитування з уже відомим ідентифікатором, але "
+        "іншим вмістом. Пакет не прийнято.",
+        "Пристрій {code} надіслав {n} відповідей на опитування з уже відомими ідентифікаторами, але "
+        "іншим вмістом. Пакет не прийнято.",
+        "n",
+    ),
+    "poll_answers.refused": ngettext(
+        "Пристрій {code} надіслав {n} відповідь на опитування, яку не зараховано: {answer_why}. "
+        "Її збережено в журналі як доказ.",
+        "Пристрій {code} надіслав {n} відповідей на опитування, які не зараховано: {answer_why}. "
+        "Їх збережено в журналі як доказ.",
+        "n",
+    ),
     "votes.held.api": ngettext(
         "Онлайн-платформа {code} надіслала {n} голос, який чекає рішення модератора: {why}. "
         "Він не врахований, доки модератор не вирішить.",
@@ -123,6 +137,18 @@ HELD_REASONS: dict[str, str] = {
 }
 
 
+# Why a device's poll answers were not counted (server.sync.entry_answers), filled into
+# {answer_why}.
+ANSWER_REFUSALS: dict[str, str] = {
+    "breaks_rule": _("відповіді порушують правила опитування"),
+    "outside_window": _("їх подано поза часом опитування"),
+    "not_allowed": _("за списком громади на сервері ці мешканці не можуть відповідати на опитування"),
+    "anonymous": _("це анонімні бланки, а опитування лише для частини мешканців"),
+    "device_revoked": _("пристрій відкликано"),
+    "store_superseded": _("їх надіслало старе сховище пристрою, який зареєстровано знову"),
+}
+
+
 def text_of(key: str, **params: Any) -> dict[str, Any]:
     """The `details["text"]` of an alarm: which text, and its values (JSON)."""
     if key not in PLAIN and key not in COUNTED:
@@ -136,6 +162,9 @@ def render(text: dict[str, Any], locale: str) -> str:
     key, params = text["key"], dict(text["params"])
     if "why" in params:
         params["why"] = catalog.texts.get(HELD_REASONS[params["why"]], HELD_REASONS[params["why"]])
+    if "answer_why" in params:
+        why = ANSWER_REFUSALS[params["answer_why"]]
+        params["answer_why"] = catalog.texts.get(why, why)
     if key in COUNTED:
         singular, plural, count = COUNTED[key]
         return catalog.ngettext(singular, plural, int(params[count]), **params)

@@ -28,6 +28,8 @@ REVOKED_PUSH = "device.revoked_push"
 FORGED_REQUEST = "device.forged_request"  # a request in a device's name it did not sign
 CLOCK_STEP = "clock.step"  # votes cast under an offset far from the device's true one
 VOTES_HELD = "votes.held"  # late votes for published results, or a revoked device's: a moderator decides
+# A device's poll answers that are kept as evidence and not counted (server.sync.entry_answers).
+ANSWERS_REFUSED = "poll_answers.refused"
 PACKAGE_AHEAD = "package.ahead"  # a device holds a package this server never issued: a restore
 # A store the device was enrolled past (an earlier key) delivered votes, or asked for more.
 SUPERSEDED_STORE = "device.superseded_store"

@@ -192,6 +192,8 @@ def _accept(
     applied_pending = apply_pending(session, device, ref, now, tally, current)
     if contact is not None:
         note_contact(device, contact)
+    # Every intact entry, votes and poll answers alike: a batch with answers (whose
+    # standings the ballot box does not give) reads them all back below.
     votes_in_batch = [e for e in batch.entries if isinstance(e, log_entries.LogEntry)]
     if len(decided) == len(votes_in_batch) and not applied_pending:
         # All new, and nothing applied after them could have changed their standing:

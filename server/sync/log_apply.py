@@ -1,6 +1,7 @@
 """A batch's new entries written to the device's stored log, with their votes: the
 chain checked from the stored position, the votes stored through the ballot box or held
-for a moderator, a damaged entry kept as evidence (server.sync.ingest applies a push).
+for a moderator, poll answers stored once (server.sync.entry_answers), a damaged entry
+kept as evidence (server.sync.ingest applies a push).
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ from sync import log_batches, log_entries, wire
 from . import alarms
 from .auth import DeviceRef
 from .entries import EntryInvalid, read_entry_votes
+from .entry_answers import KIND as ANSWER_KIND
+from .entry_answers import read_entry_answers, store_entry_answers
 from .held import batch_districts, hold, hold_reason
 from .tampering import Tampering, chain_conflict, check_links, damaged_entry, invalid_entry, vote_conflict
 
+VOTE_KIND = "vote"
 DAMAGED_KIND = "damaged"  # a log row kept as evidence of an entry the device could not read
 # The log table as Core sees it (the ORM types __table__ as any FROM clause).
 LOG_TABLE = typing.cast(Table, DeviceLogEntry.__table__)
@@ -96,8 +100,10 @@ def apply_entries(
     if new:
         check_links(ref, new, device.acked_seq, acked_hash(device))
         intact = votes_only(new)
+        answer_entries = [e for e in new if isinstance(e, log_entries.LogEntry) and e.kind == ANSWER_KIND]
         try:
             votes = read_entry_votes(session, ref, intact)
+            answers = read_entry_answers(session, device, ref, answer_entries, superseded=superseded)
         except EntryInvalid as invalid:
             raise invalid_entry(ref, invalid.seq, invalid.rule) from None
         cycles = votes.cycles
@@ -147,7 +153,11 @@ def apply_entries(
         except VoteConflict as conflict:
             raise vote_conflict(ref, conflict) from None
         hold(session, device, to_hold, now)
+        # The answers' standings are read back with the statuses (server.sync.statuses).
+        store_entry_answers(session, ref, answers, now)
+        # The log row's vote_id names the vote or the poll answer the entry carries.
         vote_ids = {entry.seq: record.vote_id for entry, record in zip(intact, votes.records, strict=True)}
+        vote_ids.update((answer.entry.seq, answer.header.answer_id) for answer in answers)
         rows, link = [], acked_hash(device)
         for entry in new:
             if isinstance(entry, log_entries.DamagedEntry):
@@ -198,7 +208,7 @@ def apply_entries(
 
 
 def votes_only(entries: list[log_entries.AnyEntry]) -> list[log_entries.LogEntry]:
-    return [e for e in entries if isinstance(e, log_entries.LogEntry)]
+    return [e for e in entries if isinstance(e, log_entries.LogEntry) and e.kind == VOTE_KIND]
 
 
 def _damaged_row(ref: DeviceRef, entry: log_entries.DamagedEntry, link: str, now: datetime) -> tuple:

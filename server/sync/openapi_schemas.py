@@ -93,8 +93,12 @@ EXTRA_SCHEMAS.update(
             {
                 "device": {"type": "string"},
                 "seq": SEQ,
-                "kind": {"type": "string", "enum": ["vote"]},
-                "payload": {"type": "object", "description": "VoteRecord.canonical_body()."},
+                "kind": {"type": "string", "enum": ["vote", "poll_answer"]},
+                "payload": {
+                    "type": "object",
+                    "description": "A vote: VoteRecord.canonical_body(). A poll answer: "
+                    "PollAnswerRecord.canonical_body() (docs/polls.md).",
+                },
                 "package_version": {"type": "integer", "minimum": 0},
                 "clock_offset_ms": {"type": "integer"},
                 "prev_hash": HEX64,

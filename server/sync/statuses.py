@@ -1,4 +1,5 @@
-"""Each stored log entry's vote and its current standing, for the device that sent it.
+"""Each stored log entry's vote (or poll answer) and its current standing, for the
+device that sent it.
 
 A vote's standing can change after it was acknowledged (an earlier vote of the same
 resident arrives later from elsewhere), so devices ask again with
@@ -14,8 +15,10 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from server.models import Device, DeviceLogEntry, Vote
+from server.models import Device, DeviceLogEntry, PollAnswer, Vote
 
+from .entry_answers import KIND as ANSWER_KIND
+from .entry_answers import REFUSED
 from .held import held_statuses
 
 MAX_STATUSES = 1000
@@ -47,10 +50,22 @@ def _query(device_id: int):
             Vote.status,
             Vote.status_reason,
             Vote.counted_vote_id,
+            DeviceLogEntry.kind,
+            PollAnswer.status.label("answer_status"),
+            PollAnswer.counted_answer_id,
         )
-        # A vote id names a vote within its community (the entry's, the device's).
+        # A vote id names a vote within its community (the entry's, the device's); a
+        # poll answer entry's vote_id names its answer the same way.
         .outerjoin(
             Vote, and_(Vote.community_id == DeviceLogEntry.community_id, Vote.id == DeviceLogEntry.vote_id)
+        )
+        .outerjoin(
+            PollAnswer,
+            and_(
+                DeviceLogEntry.kind == ANSWER_KIND,
+                PollAnswer.community_id == DeviceLogEntry.community_id,
+                PollAnswer.id == DeviceLogEntry.vote_id,
+            ),
         )
         .where(DeviceLogEntry.device_id == device_id, DeviceLogEntry.vote_id.is_not(None))
         .order_by(DeviceLogEntry.seq)
@@ -59,8 +74,10 @@ def _query(device_id: int):
 
 def _with_held(session: Session, device_id: int, rows: Sequence[Any]) -> list[EntryStatus]:
     """Entries whose vote is not in the vote table are held for a moderator (or were
-    rejected): their status comes from there (server.sync.held)."""
-    missing = [row.vote_id for row in rows if row.status is None]
+    rejected): their status comes from there (server.sync.held). A poll answer entry's
+    comes from its stored answer; one that was not taken is invalid
+    (server.sync.entry_answers)."""
+    missing = [row.vote_id for row in rows if row.status is None and row.kind != ANSWER_KIND]
     waiting = {}
     if missing:
         community_id = session.scalar(select(Device.community_id).where(Device.id == device_id))
@@ -68,11 +85,20 @@ def _with_held(session: Session, device_id: int, rows: Sequence[Any]) -> list[En
         waiting = held_statuses(session, community_id, missing)
     found = []
     for row in rows:
-        if row.status is None and row.vote_id in waiting:
+        if row.kind == ANSWER_KIND:
+            if row.answer_status is None:
+                found.append(EntryStatus(row.seq, row.vote_id, "invalid", REFUSED, None))
+            else:
+                found.append(
+                    EntryStatus(row.seq, row.vote_id, row.answer_status, None, row.counted_answer_id)
+                )
+        elif row.status is None and row.vote_id in waiting:
             status, reason = waiting[row.vote_id]
             found.append(EntryStatus(row.seq, row.vote_id, status, reason, None))
         else:
-            found.append(EntryStatus(*row))
+            found.append(
+                EntryStatus(row.seq, row.vote_id, row.status, row.status_reason, row.counted_vote_id)
+            )
     return found
 
 

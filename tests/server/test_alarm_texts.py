@@ -14,7 +14,23 @@ from sqlalchemy import select
 
 from server.models import Alarm, Community, Role
 from server.sync import alarms
-from server.sync.alarm_texts import COUNTED, HELD_REASONS, PLAIN, alarm_text, render, text_of
+from server.sync.alarm_texts import (
+    ANSWER_REFUSALS,
+    COUNTED,
+    HELD_REASONS,
+    PLAIN,
+    alarm_text,
+    render,
+    text_of,
+)
+from server.sync.entry_answers import (
+    ANONYMOUS,
+    BREAKS_RULE,
+    DEVICE_REVOKED,
+    NOT_ALLOWED,
+    OUTSIDE_WINDOW,
+    STORE_SUPERSEDED,
+)
 from tests.server.school.test_student_browser import chromium, server_url  # noqa: F401
 
 from .test_sync_fleet import busy_fleet, row_of, sign_in  # noqa: F401
@@ -27,6 +43,8 @@ def _params(template: str) -> dict:
     values["code"] = "T-0042"
     if "why" in values:
         values["why"] = "not_listed"
+    if "answer_why" in values:
+        values["answer_why"] = "outside_window"
     return values
 
 
@@ -54,6 +72,16 @@ def test_a_count_reads_right_in_each_language(n, uk_words, en_words):
     text = text_of("votes.held.device", code="T-0042", n=n, why="after_close")
     assert uk_words in render(text, "uk") and en_words in render(text, "en")
     assert HELD_REASONS["after_close"] in render(text, "uk")
+
+
+@pytest.mark.parametrize(
+    "why", [BREAKS_RULE, OUTSIDE_WINDOW, NOT_ALLOWED, ANONYMOUS, DEVICE_REVOKED, STORE_SUPERSEDED]
+)
+def test_every_reason_a_devices_poll_answer_is_not_counted_reads_in_both_languages(why):
+    text = text_of("poll_answers.refused", code="T-0042", n=3, answer_why=why)
+    uk, en = render(text, "uk"), render(text, "en")
+    assert ANSWER_REFUSALS[why] in uk and "3 відповіді на опитування, які не зараховано" in uk
+    assert "3 poll answers that were not counted" in en and ANSWER_REFUSALS[why] not in en
 
 
 def test_every_alarm_the_server_raises_names_a_text_that_exists():
