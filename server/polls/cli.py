@@ -1,4 +1,5 @@
-"""`spilno server polls ...`: make a poll from a JSON file, publish it, read its count.
+"""`spilno server polls ...`: make a poll from a JSON file, publish it, read its count,
+recount it from the raw answers.
 
 The file (docs/polls.md has an example):
     {"title": "...", "description": "...", "opens_at": "2027-05-01T09:00:00+03:00",
@@ -19,6 +20,7 @@ from server.cli_context import app_context
 from server.i18n import both
 from server.models import Community, Poll
 from server.polls.count import count_poll
+from server.polls.recount import UnknownPoll, recount_poll
 from server.polls.results import render_result
 from server.polls.store import (
     PollSpecError,
@@ -94,3 +96,41 @@ def results_command(poll_id: int) -> None:
             for result, q in zip(results, questions, strict=True)
         ]
         click.echo(json.dumps({"poll": poll.id, "questions": shown}, ensure_ascii=False, indent=2))
+
+
+@polls_group.command("recount")
+@click.argument("poll_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def recount_command(poll_id: int, as_json: bool) -> None:
+    """Recount a poll from its raw answers: each record and its hash, each device's answers
+    against its verified log, who counts, each answer's items and the published count
+    (exit 1 on any mismatch)."""
+    with app_context():
+        try:
+            report = recount_poll(db.session(), poll_id)
+        except UnknownPoll:
+            raise click.ClickException(both("Опитування #{poll} немає", poll=poll_id)) from None
+    if as_json:
+        for line in report.json_lines():
+            click.echo(json.dumps(line, ensure_ascii=False))
+    else:
+        for chain in report.chains:
+            state = both("ланцюжок цілий") if chain.ok else both("ЛАНЦЮЖОК ПОРУШЕНО")
+            click.echo(f"{chain.device}\t{state}")
+            for problem in chain.problems:
+                click.echo(f"  {problem}")
+        for problem in report.record_problems:
+            click.echo(f"record: {problem}")
+        for m in report.status_mismatches:
+            click.echo(f"status: {m.answer_id} stored {m.stored} recomputed {m.recomputed}")
+        for problem in report.item_problems:
+            click.echo(f"items: {problem}")
+        agrees = both("збігається") if report.count_agrees else both("НЕ збігається")
+        click.echo(f"{both('підрахунок')}: {agrees}")
+        click.echo(
+            both("відповідей")
+            + f": {report.answers}; "
+            + (both("збігається") if report.ok else both("НЕ збігається"))
+        )
+    if not report.ok:
+        raise SystemExit(1)
