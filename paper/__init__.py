@@ -4,7 +4,8 @@ reading scanned or photographed sheets (inputs, image_headers, png_inflate, scan
 reader, reading) with their imaging (opencv_settings, image_codec, overview,
 corner_marks, paper_map, page_warp, ink_pixels, qr_decoders) and ink measuring
 (ink_measure), the sheet store with its records and serial ledger (sheet_store,
-sheet_records, issue_store) and the review core (sheet_state, review). Plain Python: no
+sheet_records, issue_store) and the review core (sheet_state, review); poll sheets
+(poll_layout, poll_forms, poll_answers, sheet_answer; docs/paper-polls.md). Plain Python: no
 Flask, no SQLAlchemy, no app. The support point (support_point/) and the server
 (server/paper/) are built on it; docs/paper-reading.md says how a mark is judged."""
 

@@ -29,6 +29,31 @@ MESSAGES: dict[str, str] = {
     "sheet.too_large": "Файл завеликий для скану аркуша: скануйте з роздільністю 200–300 dpi",
     "sheet.not_an_image": "Файл не є зображенням чи PDF",
     "sheet.too_slow": "Файл читається задовго: сторінки, що лишилися, не прочитано; розділіть його на менші",
+    # poll sheets (paper.poll_layout, paper.poll_answers)
+    "sheet.wrong_poll": "Аркуш належить до опитування, якого немає в пакеті цього пункту",
+    "poll_sheet.no_questions": "В опитуванні немає питань для аркуша",
+    "poll_sheet.too_many_places": (
+        "На аркуші опитування вміщується не більше 10 місць рейтингу: на це питання відповідають на "
+        "терміналі чи онлайн"
+    ),
+    "poll_sheet.too_many_points": (
+        "На аркуші опитування вміщується шкала лише від 0 до 10 балів: на це питання відповідають на "
+        "терміналі чи онлайн"
+    ),
+    "poll_sheet.blank": "Порожній аркуш опитування: жодної відповіді",
+    "poll_sheet.rank_row_twice": "У рядку рейтингу позначено більше одного місця",
+    "poll_sheet.rank_place_twice": "Одне місце рейтингу позначено для кількох варіантів",
+    "poll_sheet.points_row_twice": "У рядку балів позначено більше одного значення",
+    "poll_sheet.one_too_many": "У питанні з одним варіантом відповіді позначено кілька",
+    "poll_sheet.too_many": "Позначено більше варіантів, ніж дозволяє питання",
+    "poll_sheet.rule": "Відповіді порушують правила опитування",
+    "poll_sheet.no_poll": (
+        "Опитування цього аркуша немає в пакеті пункту: воно завершилося або ще не надійшло"
+    ),
+    "poll_sheet.outside_window": "Аркуш став готовим поза часом опитування: відповідь не можна записати",
+    "polls.no_poll": "У пакеті немає такого опитування",
+    "polls.ended": "Опитування вже завершилося",
+    "ballots.cycle_or_poll": "Вкажіть одне з двох: --cycle (бюлетені) або --poll (аркуші опитування)",
     # printing forms
     "forms.no_serials": "Немає жодного аркуша для друку",
     "forms.serial": "Неправильний номер аркуша",
@@ -180,6 +205,13 @@ UI: dict[str, str] = {
     "selections": "Обрані проєкти",
     "none": "немає",
     "language": "English",
+    # poll sheets: a box says which question, option and value it gives
+    "poll": "Опитування",
+    "poll_box": "Клітинка",
+    "poll_answers": "Відповіді",
+    "poll_choice": "питання {question}: «{option}»",
+    "poll_place": "питання {question}: «{option}», місце {value}",
+    "poll_points": "питання {question}: «{option}», бали: {value}",
 }
 
 

@@ -24,6 +24,10 @@ The steps, for one grayscale page:
    is never guessed.
 6. The category rules: more marks than max_choices (overvote), fewer than min_choices
    (undervote), none at all (blank sheet) send the sheet to review.
+
+A poll sheet (paper.poll_layout: its QR text says so) is read by the very same steps;
+only step 6 differs: its marks are judged as answers (paper.poll_answers), and the
+reading's `cycle_id` is the poll's form id (minus the poll's id).
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ from paper.ink_measure import SPILL_MAX, BoxMeasure, Thresholds, mark_contrast, 
 from paper.inputs import PageImage
 from paper.layout import BoxRect, Layout, LayoutError, PageLayout, Rect
 from paper.paper_map import PaperMap
+from paper.poll_answers import page_problems
+from paper.poll_layout import PollSheet, poll_sheet
 from paper.reading import (
     ACCEPTED,
     MARGINAL,
@@ -72,12 +78,21 @@ def _page_corners(page: PageLayout) -> np.ndarray:
 
 
 class SheetReader:
-    """Reads pages printed from `layouts` and signed with `key` (the community's form
-    key, paper.serials.form_key)."""
+    """Reads pages printed from `layouts` (and the sheets of `polls`) and signed with
+    `key` (the community's form key, paper.serials.form_key)."""
 
-    def __init__(self, layouts: Iterable[Layout], key: bytes, thresholds: Thresholds = Thresholds()) -> None:
+    def __init__(
+        self,
+        layouts: Iterable[Layout],
+        key: bytes,
+        thresholds: Thresholds = Thresholds(),
+        polls: Iterable[PollSheet] = (),
+    ) -> None:
         self.layouts = {layout.layout_hash[:16]: layout for layout in layouts}
         self.cycle_ids = {layout.cycle_id for layout in self.layouts.values()}
+        self.polls = {sheet.layout.layout_hash[:16]: sheet for sheet in polls}
+        self.layouts.update((prefix, sheet.layout) for prefix, sheet in self.polls.items())
+        self.cycle_ids.update(sheet.form_id for sheet in self.polls.values())
         self.key = key
         self.thresholds = thresholds
         # Distinct (marks, QR place) among the known pages: usually exactly one.
@@ -141,7 +156,7 @@ class SheetReader:
         except SerialError as exc:
             _finish(reading, [exc.code])
             return
-        reading.serial, reading.page, reading.cycle_id = fields.serial, fields.page_label, fields.cycle_id
+        reading.serial, reading.page, reading.cycle_id = fields.serial, fields.page_label, fields.form_id
         page_layout, layout, problem = self._page_of(fields)
         if problem:
             _finish(reading, [problem])
@@ -172,7 +187,11 @@ class SheetReader:
         if page_layout.boxes and aligned < 0.75 * len(page_layout.boxes):
             _finish(reading, ["sheet.unreadable"])
             return
-        _finish(reading, _rule_problems(layout, page_layout, boxes))
+        poll = self.polls.get(layout.layout_hash[:16])
+        if poll is not None:
+            _finish(reading, page_problems(poll, boxes))
+        else:
+            _finish(reading, _rule_problems(layout, page_layout, boxes))
         if reading.outcome == NEEDS_REVIEW:
             # The person who reviews may correct any box, not only the unclear ones (a
             # shadow can make the reader sure and wrong): each gets its zoomed picture.
@@ -193,10 +212,10 @@ class SheetReader:
         return MARGINAL
 
     def _page_of(self, fields: QrFields) -> tuple[PageLayout | None, Layout | None, str | None]:
-        if fields.cycle_id not in self.cycle_ids:
-            return None, None, "sheet.wrong_cycle"
+        if fields.form_id not in self.cycle_ids:
+            return None, None, "sheet.wrong_poll" if fields.kind == "poll" else "sheet.wrong_cycle"
         layout = self.layouts.get(fields.layout_hash_prefix)
-        if layout is None or layout.cycle_id != fields.cycle_id or len(layout.pages) != fields.pages:
+        if layout is None or layout.cycle_id != fields.form_id or len(layout.pages) != fields.pages:
             return None, None, "sheet.unknown_layout"
         return layout.pages[fields.page - 1], layout, None
 
@@ -278,7 +297,21 @@ def _finish(reading: SheetReading, reasons: list[str], seconds: float | None = N
     return reading
 
 
-_REVIEW_REASONS = frozenset({"sheet.marginal_mark", "sheet.overvote", "sheet.undervote", "sheet.blank"})
+_REVIEW_REASONS = frozenset(
+    {
+        "sheet.marginal_mark",
+        "sheet.overvote",
+        "sheet.undervote",
+        "sheet.blank",
+        "poll_sheet.blank",
+        "poll_sheet.rank_row_twice",
+        "poll_sheet.rank_place_twice",
+        "poll_sheet.points_row_twice",
+        "poll_sheet.one_too_many",
+        "poll_sheet.too_many",
+        "poll_sheet.rule",
+    }
+)
 
 
 def _rule_problems(layout: Layout, page: PageLayout, boxes: list[BoxReading]) -> list[str]:
@@ -330,8 +363,9 @@ _zbar_texts_or_none = qr_decoders.zbar_qr_texts
 
 
 def reader_for_package(package: CyclePackage, thresholds: Thresholds = Thresholds()) -> SheetReader:
-    """A reader for every residents' cycle in a support point's package, with the form
-    key derived from its voter-key secret (ValueError when that is too short to key)."""
+    """A reader for every residents' cycle and every poll in a support point's package,
+    with the form key derived from its voter-key secret (ValueError when that is too
+    short to key)."""
     layouts = []
     for cycle in package.cycles:
         if cycle.for_residents:
@@ -339,4 +373,10 @@ def reader_for_package(package: CyclePackage, thresholds: Thresholds = Threshold
                 layouts.append(build_layout(cycle))
             except LayoutError:
                 continue  # a cycle with nothing to print has no sheets to read either
-    return SheetReader(layouts, form_key(package.voter_key_secret), thresholds)
+    polls = []
+    for poll in package.polls:
+        try:
+            polls.append(poll_sheet(poll))
+        except LayoutError:
+            continue  # a poll no sheet can show (paper.poll_layout) has no sheets to read
+    return SheetReader(layouts, form_key(package.voter_key_secret), thresholds, polls)

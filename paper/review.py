@@ -23,8 +23,7 @@ from typing import Protocol
 from paper.reading import REJECTED, SheetReading
 from paper.serials import is_serial
 from paper.sheet_records import Decision, SheetRow, StoredPage
-from paper.sheet_state import DECIDED, SheetState, evaluate
-from sync.cycle_package import PackagedCycle
+from paper.sheet_state import DECIDED, SheetRules, SheetState, evaluate
 
 __all__ = [
     "ReviewError",
@@ -116,7 +115,7 @@ def clean_reason(reason: object) -> str:
 
 
 def refresh(
-    store: ReviewStore, cycle_id: int, serial: str, cycles: Mapping[int, PackagedCycle], now_ms: int
+    store: ReviewStore, cycle_id: int, serial: str, cycles: Mapping[int, SheetRules], now_ms: int
 ) -> SheetState:
     """Compute the sheet's state and store it. The moment a sheet becomes ready is kept
     (the vote's cast time, `now_ms` being server-corrected); a sheet that leaves ready
@@ -139,7 +138,7 @@ def keep_reading(
     reading: SheetReading,
     preview: bytes | None,
     *,
-    cycles: Mapping[int, PackagedCycle],
+    cycles: Mapping[int, SheetRules],
     serial_prefix: str,
     now_ms: int,
 ) -> tuple[str, list[str]]:
@@ -171,7 +170,7 @@ def keep_reading(
 
 
 def _open_sheet(
-    store: ReviewStore, cycle_id: int, serial: str, cycles: Mapping[int, PackagedCycle]
+    store: ReviewStore, cycle_id: int, serial: str, cycles: Mapping[int, SheetRules]
 ) -> SheetState:
     sheet = store.sheet(cycle_id, serial)
     if sheet is None:
@@ -199,7 +198,7 @@ def decide_box(
     verdict: str,
     seen: int,
     operator: str,
-    cycles: Mapping[int, PackagedCycle],
+    cycles: Mapping[int, SheetRules],
     now_ms: int,
     reason: str | None = None,
 ) -> SheetState:
@@ -251,7 +250,7 @@ def choose_page(
     page_id: int,
     seen: int,
     operator: str,
-    cycles: Mapping[int, PackagedCycle],
+    cycles: Mapping[int, SheetRules],
     now_ms: int,
 ) -> SheetState:
     """Choose which of several scans of the same page is the paper that counts."""
@@ -283,7 +282,7 @@ def spoil_sheet(
     reason: str,
     seen: int,
     operator: str,
-    cycles: Mapping[int, PackagedCycle],
+    cycles: Mapping[int, SheetRules],
     now_ms: int,
 ) -> SheetState:
     """Set the sheet aside as spoiled (not counted), with the operator's reason."""
@@ -312,7 +311,7 @@ def restore_sheet(
     *,
     seen: int,
     operator: str,
-    cycles: Mapping[int, PackagedCycle],
+    cycles: Mapping[int, SheetRules],
     now_ms: int,
 ) -> SheetState:
     """Take back a spoiled sheet's spoiling (a mistake): it is judged again."""

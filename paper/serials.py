@@ -8,6 +8,10 @@ The QR text ties a page to its cycle, its layout, its sheet and its place in the
 
     SPB1|<cycle id>|<first 16 hex of the layout hash>|<serial>|<page>/<pages>|<check>
 
+A poll sheet's page (paper.poll_layout) carries the same text under its own prefix,
+with the poll's id where a ballot has its cycle's: SPQ1|<poll id>|… (QrFields.kind
+"poll"). The check covers the prefix, so a ballot's code never reads as a poll's.
+
 where check is the first 10 base32 characters of HMAC-SHA256(form key, the text before
 "|<check>"). The form key is derived from the community's voter-key secret, which only
 the server and the community's own devices hold, so a sheet printed elsewhere, or a
@@ -42,9 +46,10 @@ MAX_NUMBER = 999_999
 QR_MAX_LENGTH = 120  # the longest valid text is ~75 characters; anything far longer is refused unread
 _FORM_KEY_LABEL = b"spilno/ballot-forms"
 _PREFIX = "SPB1"
+_POLL_PREFIX = "SPQ1"
 _SERIAL = re.compile(r"[A-Z][0-9]{4,8}-[0-9]{6}", re.ASCII)
 _QR = re.compile(
-    r"SPB1\|([1-9][0-9]{0,9})\|([0-9a-f]{16})\|([A-Z][0-9]{4,8}-[0-9]{6})\|([1-9][0-9]{0,2})/([1-9][0-9]{0,2})"
+    r"(SPB1|SPQ1)\|([1-9][0-9]{0,9})\|([0-9a-f]{16})\|([A-Z][0-9]{4,8}-[0-9]{6})\|([1-9][0-9]{0,2})/([1-9][0-9]{0,2})"
     r"\|([A-Z2-7]{10})",
     re.ASCII,
 )
@@ -66,6 +71,13 @@ class QrFields:
     serial: str
     page: int  # 1-based
     pages: int
+    kind: str = "ballot"  # "poll": a poll sheet, and cycle_id holds the poll's id
+
+    @property
+    def form_id(self) -> int:
+        """What the sheet store keys the sheet by: the cycle's id for a ballot, minus the
+        poll's id for a poll sheet (paper.poll_layout.poll_form_id)."""
+        return -self.cycle_id if self.kind == "poll" else self.cycle_id
 
     @property
     def page_label(self) -> str:
@@ -109,10 +121,13 @@ def _check(key: bytes, body: str) -> str:
     return base64.b32encode(digest).decode("ascii")[:10]
 
 
-def make_qr_text(cycle_id: int, layout_hash: str, serial: str, page: int, pages: int, key: bytes) -> str:
+def make_qr_text(
+    cycle_id: int, layout_hash: str, serial: str, page: int, pages: int, key: bytes, *, poll: bool = False
+) -> str:
     """The QR text of page `page` of `pages` of sheet `serial` (ValueError on bad parts:
-    a form must never be printed with a code the reader would refuse)."""
-    body = f"{_PREFIX}|{cycle_id}|{str(layout_hash)[:16]}|{serial}|{page}/{pages}"
+    a form must never be printed with a code the reader would refuse); `poll`: of a poll
+    sheet, `cycle_id` being the poll's id."""
+    body = f"{_POLL_PREFIX if poll else _PREFIX}|{cycle_id}|{str(layout_hash)[:16]}|{serial}|{page}/{pages}"
     text = f"{body}|{_check(key, body)}"
     fields = _fields(text)
     if fields is None or fields.page > fields.pages:
@@ -124,8 +139,10 @@ def _fields(text: str) -> QrFields | None:
     match = _QR.fullmatch(text)
     if match is None:
         return None
-    cycle, prefix, serial, page, pages, _check_text = match.groups()
-    return QrFields(int(cycle), prefix, serial, int(page), int(pages))
+    kind, cycle, prefix, serial, page, pages, _check_text = match.groups()
+    return QrFields(
+        int(cycle), prefix, serial, int(page), int(pages), "poll" if kind == _POLL_PREFIX else "ballot"
+    )
 
 
 def parse_qr_text(text: object, key: bytes) -> QrFields:

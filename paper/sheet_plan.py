@@ -52,7 +52,7 @@ from paper.layout import (
 from qr_codes.fonts import REGULAR, register_fonts, wrap
 from sync.cycle_package import PackagedCategory, PackagedCycle, PackagedProject
 
-__all__ = ["PagePlan", "ProjectRow", "build_layout", "plan_sheet"]
+__all__ = ["PagePlan", "ProjectRow", "build_layout", "page_marks", "plan_sheet"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +72,8 @@ class PagePlan:
     rows: list[ProjectRow] = field(default_factory=list)
 
 
-def _marks() -> list[Rect]:
+def page_marks() -> list[Rect]:
+    """The four corner marks, the same on every page of every sheet (ballot or poll)."""
     far_x = PAGE_SIZE[0] - MARK_INSET - MARK_SIZE
     far_y = PAGE_SIZE[1] - MARK_INSET - MARK_SIZE
     size = rounded(MARK_SIZE)
@@ -169,7 +170,7 @@ def plan_sheet(cycle: PackagedCycle) -> tuple[Layout, list[PagePlan]]:
 
     qr = Rect(rounded(QR_RIGHT - QR_SIZE), rounded(QR_TOP), rounded(QR_SIZE), rounded(QR_SIZE))
     pages = [
-        PageLayout(n, len(plans), _marks(), qr, [row.box for row in plan.rows])
+        PageLayout(n, len(plans), page_marks(), qr, [row.box for row in plan.rows])
         for n, plan in enumerate(plans, start=1)
     ]
     rules = [

@@ -16,19 +16,27 @@ every decision.
 - Then the whole sheet, all pages together, is checked against the cycle's rules (a
   category or total overvote/undervote, a blank sheet): a breach stays in review with
   its reason; the operator's way out is to spoil the sheet ("відхилити аркуш").
+
+A poll sheet (its sheet keyed by the poll's form id, `rules` a paper.poll_layout.PollSheet)
+is judged the same way, its marked boxes read as answers against the poll's rule
+(paper.poll_answers.sheet_answers); its `selections` are the marked boxes' ids.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from paper.poll_answers import sheet_answers
+from paper.poll_layout import PollSheet
 from paper.reading import MARGINAL, MARKED, UNMARKED
 from paper.sheet_records import Decision, SheetRow, StoredPage
 from sync.cycle_package import PackagedCycle
 
-__all__ = ["DECIDED", "PageSlot", "SheetBox", "SheetState", "evaluate"]
+__all__ = ["DECIDED", "PageSlot", "SheetBox", "SheetRules", "SheetState", "evaluate"]
 
 DECIDED = (MARKED, UNMARKED)
+# What a sheet is judged by: its cycle (a ballot) or its poll's sheet, by form id.
+SheetRules = PackagedCycle | PollSheet
 # voting.Ballot's problem codes, as the sheet reasons the review page explains
 _RULE_REASONS = {
     "ballot.empty": "sheet.blank",
@@ -117,9 +125,13 @@ def _latest(decisions: list[Decision], kinds: tuple[str, ...], **match: object) 
 
 
 def evaluate(
-    sheet: SheetRow, pages: list[StoredPage], decisions: list[Decision], cycle: PackagedCycle | None
+    sheet: SheetRow,
+    pages: list[StoredPage],
+    decisions: list[Decision],
+    cycle: SheetRules | None,
 ) -> SheetState:
-    """What the sheet counts as now (pure: reads nothing, writes nothing)."""
+    """What the sheet counts as now (pure: reads nothing, writes nothing); `cycle`: the
+    rules it is judged by, a ballot's cycle or a poll's sheet."""
     reasons: list[str] = []
     selections: list[int] = []
     slots: list[PageSlot] = []
@@ -165,7 +177,9 @@ def evaluate(
                 reasons.append("sheet.marginal_mark")
     if not reasons:  # the rules judge only a sheet whose every mark is known
         if cycle is None:
-            reasons.append("ballots.no_cycle")
+            reasons.append("poll_sheet.no_poll" if sheet.cycle_id < 0 else "ballots.no_cycle")
+        elif isinstance(cycle, PollSheet):
+            reasons.extend(sheet_answers(cycle, selections)[1])
         else:
             try:
                 problems = cycle.ballot().check(selections)

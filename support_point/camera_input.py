@@ -54,8 +54,8 @@ from paper.reader import SheetReader
 from paper.reading import REJECTED, SheetReading
 from paper.review import keep_reading
 from paper.scan_files import preview_jpeg
+from paper.sheet_state import SheetRules
 from paper.sheet_store import SheetStore
-from sync.cycle_package import PackagedCycle
 
 __all__ = [
     "CameraSettings",
@@ -293,7 +293,7 @@ def keep_camera_sheet(
     store: SheetStore,
     sheet: CameraSheet,
     *,
-    cycles: Mapping[int, PackagedCycle],
+    cycles: Mapping[int, SheetRules],
     serial_prefix: str,
     now_ms: int,
 ) -> tuple[str, list[str]]:

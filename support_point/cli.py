@@ -26,7 +26,8 @@ from support_point.review_cli import review_command
 __all__ = ["ballots_group"]
 
 ballots_group = click.Group(
-    "ballots", help="Paper ballots at a support point: print blank sheets, read scanned ones."
+    "ballots",
+    help="Paper ballots and poll sheets at a support point: print blank sheets, read scanned ones.",
 )
 # One module per command (what they share is in cli_common); click lists them by name,
 # whatever the order they are added in.

@@ -20,6 +20,9 @@ files, so they cannot share a transaction. If the process dies between them, the
 commit finds the sheet still ready, makes the very same record (same id, same cast
 time) and, finding that id in the device log already, only marks it committed: the log
 never gets a second vote for a sheet.
+
+Poll sheets (kept under their poll's form id, below zero) are committed in the same
+call, as poll answers (support_point.poll_commit).
 """
 
 from __future__ import annotations
@@ -27,10 +30,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from paper import issue_store
+from paper.layout import LayoutError
+from paper.poll_layout import PollSheet, poll_form_id, poll_sheet
 from paper.review import refresh
+from paper.sheet_state import SheetRules
 from paper.sheet_store import SheetStore
 from paper.sheet_vote import PAPER_VOTE_NAMESPACE, sheet_vote, sheet_vote_id
-from sync.cycle_package import CyclePackage, PackagedCycle
+from support_point.poll_commit import commit_ready_poll_sheets
+from sync.cycle_package import CyclePackage
 from sync.device_store import DeviceStore
 
 __all__ = ["PAPER_VOTE_NAMESPACE", "CommitError", "CommitResult", "commit_ready_sheets", "sheet_vote_id"]
@@ -47,7 +54,8 @@ class CommitError(ValueError):
 
 @dataclass(slots=True)
 class CommitResult:
-    committed: list[tuple[int, str, str]] = field(default_factory=list)  # (cycle, serial, vote id)
+    # (cycle, serial, vote id); a poll sheet: (minus the poll's id, serial, answer id)
+    committed: list[tuple[int, str, str]] = field(default_factory=list)
     recovered: list[tuple[int, str, str]] = field(default_factory=list)  # found in the log after a crash
     held: list[tuple[int, str, list[str]]] = field(default_factory=list)  # (cycle, serial, reasons)
 
@@ -76,7 +84,7 @@ def commit_ready_sheets(
             if state.state == "review":
                 result.held.append((sheet.cycle_id, sheet.serial, state.reasons))
     ready = []
-    candidates = sheet_store.sheets("ready")
+    candidates = [s for s in sheet_store.sheets("ready") if s.cycle_id > 0]  # ballots; polls below
     issued = issue_store.issued_for(sheet_store, [s.serial for s in candidates])
     for sheet in candidates:
         personal = issued.get(sheet.serial)
@@ -97,9 +105,26 @@ def commit_ready_sheets(
     sheet_store.mark_committed(marks, now_ms)
     for mark, record in zip(marks, records, strict=True):
         (result.recovered if record.vote_id in already else result.committed).append(mark)
+    polls = {form_id: rules for form_id, rules in cycles.items() if isinstance(rules, PollSheet)}
+    committed, recovered, held = commit_ready_poll_sheets(
+        sheet_store, device_store, polls, identity.device, now_ms=now_ms
+    )
+    result.committed += committed
+    result.recovered += recovered
+    result.held += held
     return result
 
 
-def cycles_of(package: CyclePackage | None) -> dict[int, PackagedCycle]:
-    """The package's cycles by id (an empty mapping for no package)."""
-    return {} if package is None else {c.id: c for c in package.cycles}
+def cycles_of(package: CyclePackage | None) -> dict[int, SheetRules]:
+    """What the package's sheets are judged by: its cycles by id, and the sheets of its
+    polls by form id (minus the poll's id; a poll no sheet can show is left out). An
+    empty mapping for no package."""
+    if package is None:
+        return {}
+    rules: dict[int, SheetRules] = {c.id: c for c in package.cycles}
+    for poll in package.polls:
+        try:
+            rules[poll_form_id(poll.id)] = poll_sheet(poll)
+        except LayoutError:
+            continue
+    return rules

@@ -22,14 +22,24 @@ from support_point.texts import both
 __all__ = ["commit_command"]
 
 
+def _form(form_id: int) -> dict[str, int]:
+    """A ballot sheet's cycle, or a poll sheet's poll (kept under minus its id)."""
+    return {"poll_id": -form_id} if form_id < 0 else {"cycle_id": form_id}
+
+
+def _record(form_id: int, record_id: str) -> dict[str, str]:
+    return {"answer_id": record_id} if form_id < 0 else {"vote_id": record_id}
+
+
 @click.command("commit")
 @STORE_OPTION
 @SHEETS_OPTION
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per sheet, then a summary.")
 def commit_command(store_path: Path, sheets_path: Path | None, as_json: bool) -> None:
     """Record every ready sheet as ONE paper vote in the device log (all its pages
-    together, checked against the cycle's rules first); `spilno device sync` sends them.
-    Sheets that break the rules stay in review with the reason. Safe to run again."""
+    together, checked against the cycle's rules first), and every ready poll sheet as
+    ONE poll answer; `spilno device sync` sends them. Sheets that break the rules stay
+    in review with the reason. Safe to run again."""
     from support_point.commit import CommitError, commit_ready_sheets
     from sync.clock import system_clock_ms
     from sync.store_file import StoreError
@@ -56,13 +66,11 @@ def commit_command(store_path: Path, sheets_path: Path | None, as_json: bool) ->
         sheets.close()
         device_store.close()
     lines: list[dict[str, Any]] = [
-        {"cycle_id": c, "serial": s, "outcome": "committed", "vote_id": v} for c, s, v in result.committed
+        {**_form(c), "serial": s, "outcome": "committed", **_record(c, v)} for c, s, v in result.committed
     ]
-    lines += [{"cycle_id": c, "serial": s, "outcome": "committed", "vote_id": v, "recovered": True}
+    lines += [{**_form(c), "serial": s, "outcome": "committed", **_record(c, v), "recovered": True}
               for c, s, v in result.recovered]  # fmt: skip
-    lines += [
-        {"cycle_id": c, "serial": s, "outcome": "needs_review", "reasons": r} for c, s, r in result.held
-    ]
+    lines += [{**_form(c), "serial": s, "outcome": "needs_review", "reasons": r} for c, s, r in result.held]
     committed = len(result.committed) + len(result.recovered)
     if as_json:
         for line in lines:
@@ -71,7 +79,8 @@ def commit_command(store_path: Path, sheets_path: Path | None, as_json: bool) ->
         return
     for line in lines:
         why = "; ".join(f"{message(c, 'uk')} / {message(c, 'en')}" for c in line.get("reasons", []))
-        state = both("голос записано") if line["outcome"] == "committed" else both("на перевірці")
+        done = both("відповідь записано") if "answer_id" in line else both("голос записано")
+        state = done if line["outcome"] == "committed" else both("на перевірці")
         click.echo(f"{line['serial']}: {state}{' — ' + why if why else ''}")
     click.echo(
         both("Записано голосів {committed}, на перевірці {held}", committed=committed, held=len(result.held))

@@ -192,7 +192,7 @@ class _Report:
                 "page": reading.page_index + 1,
                 "serial": reading.serial,
                 "sheet_page": reading.page,
-                "cycle_id": reading.cycle_id,
+                **_form_of(reading.cycle_id),
                 "outcome": outcome,
                 "reasons": reasons,
                 **verdicts,
@@ -223,6 +223,14 @@ class _Report:
             )
         else:
             click.echo(both("Прийнято {ok}, на перевірку {review}, відхилено {refused}", **counts))
+
+
+def _form_of(form_id: int | None) -> dict[str, int | None]:
+    """A reading's sheet in the JSON: {"cycle_id": …} for a ballot, {"cycle_id": null,
+    "poll_id": …} for a poll sheet (kept under minus the poll's id)."""
+    if form_id is not None and form_id < 0:
+        return {"cycle_id": None, "poll_id": -form_id}
+    return {"cycle_id": form_id}
 
 
 def _tell(code: str, **params: object) -> None:

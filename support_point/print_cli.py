@@ -1,4 +1,5 @@
-"""`spilno ballots print`: blank ballot sheets of an open cycle as a PDF.
+"""`spilno ballots print`: blank ballot sheets of an open cycle, or sheets of a poll
+(`--poll`, paper.poll_forms), as a PDF.
 
 One sheet per serial, numbered with the support point's own serials (recorded first in
 its serial book when --store is given, so a serial is never handed out twice), and
@@ -20,6 +21,7 @@ from support_point.cli_common import fail, open_sheets, package_from_file, packa
 from support_point.texts import both
 
 if TYPE_CHECKING:
+    from paper.layout import Layout
     from sync.cycle_package import CyclePackage, PackagedCycle
 
 __all__ = ["print_command"]
@@ -67,7 +69,14 @@ def _write_atomically(path: Path, write) -> None:
     help="A signed package envelope (JSON), checked with --server-key or the key of --store.",
 )
 @click.option("--server-key", default=None, help="The server's public key (base64) to check --package with.")
-@click.option("--cycle", "cycle_id", required=True, type=int, help="The cycle's id (as in the package).")
+@click.option("--cycle", "cycle_id", default=None, type=int, help="The cycle's id (as in the package).")
+@click.option(
+    "--poll",
+    "poll_id",
+    default=None,
+    type=int,
+    help="Print sheets of this poll (its id, as in the package) instead of ballots.",
+)
 @click.option("--device", default=None, help="The support point's code, e.g. S-0001 (taken from --store).")
 @click.option(
     "--first",
@@ -94,7 +103,8 @@ def print_command(
     store_path: Path | None,
     package_file: Path | None,
     server_key: str | None,
-    cycle_id: int,
+    cycle_id: int | None,
+    poll_id: int | None,
     device: str | None,
     first: int | None,
     count: int,
@@ -103,12 +113,16 @@ def print_command(
     locale: str,
     as_json: bool,
 ) -> None:
-    """Print blank ballot sheets of an open cycle as a PDF, one sheet per serial
-    (S0001-000001, ...), each page with its QR code."""
+    """Print blank ballot sheets of an open cycle (--cycle), or sheets of a poll (--poll),
+    as a PDF, one sheet per serial (S0001-000001, ...), each page with its QR code.
+    A poll sheet takes rankings and points as a grid of boxes; a poll with more than 10
+    places or points in a question cannot be printed (docs/paper-polls.md)."""
     from paper.forms import print_forms
     from paper.layout import LayoutError
     from paper.serials import SerialError, form_key, serial_range
 
+    if (cycle_id is None) == (poll_id is None):
+        raise fail("ballots.cycle_or_poll")
     if not 1 <= count <= MAX_SHEETS:
         raise fail("ballots.count", str(count))
     if store_path is None and package_file is None:
@@ -131,16 +145,24 @@ def print_command(
             key = form_key(package.voter_key_secret)
         except ValueError:
             raise fail("ballots.no_secret") from None
-        cycle = _resident_cycle(package, cycle_id)
-        if store_path is not None:
-            serials = _reserve_blank_serials(store_path, device, cycle_id, count, first)
-        holder: dict = {}
-        _write_atomically(
-            out_path, lambda out: holder.update(layout=print_forms(cycle, serials, key, out, locale=locale))
-        )
-        layout = holder["layout"]
+        if poll_id is not None:
+            layout, layout_json, serials = _print_poll(
+                package, poll_id, store_path, device, count, first, serials, key, out_path, locale
+            )
+        else:
+            assert cycle_id is not None
+            cycle = _resident_cycle(package, cycle_id)
+            if store_path is not None:
+                serials = _reserve_blank_serials(store_path, device, cycle_id, count, first)
+            holder: dict = {}
+            _write_atomically(
+                out_path,
+                lambda out: holder.update(layout=print_forms(cycle, serials, key, out, locale=locale)),
+            )
+            layout = holder["layout"]
+            layout_json = layout.to_json()
         if layout_path is not None:
-            _write_atomically(layout_path, lambda out: out.write(layout.to_json().encode()))
+            _write_atomically(layout_path, lambda out: out.write(layout_json.encode()))
     except (SerialError, LayoutError) as exc:
         raise fail(exc.code, exc.detail) from None
     except OSError as exc:
@@ -148,7 +170,7 @@ def print_command(
     pages = len(layout.pages)
     if as_json:
         line = {
-            "cycle_id": cycle_id,
+            **({"poll_id": poll_id} if poll_id is not None else {"cycle_id": cycle_id}),
             "sheets": count,
             "pages": pages * count,
             "pages_per_sheet": pages,
@@ -169,6 +191,40 @@ def print_command(
             out=out_path,
         )
     )
+
+
+def _print_poll(
+    package: CyclePackage,
+    poll_id: int,
+    store_path: Path | None,
+    device: str,
+    count: int,
+    first: int | None,
+    serials: list[str],
+    key: bytes,
+    out_path: Path,
+    locale: str,
+) -> tuple[Layout, str, list[str]]:
+    """Print the poll's sheets (LayoutError for a poll no sheet can show: nothing is
+    reserved or written then); its layout, layout JSON and the serials printed."""
+    from paper.poll_forms import print_poll_sheets
+    from paper.poll_layout import poll_form_id, poll_layout_json, poll_sheet
+    from sync.clock import datetime_from_ms, system_clock_ms
+
+    poll = package.poll(poll_id)
+    if poll is None:
+        raise fail("polls.no_poll", str(poll_id))
+    if poll.window_state(datetime_from_ms(system_clock_ms())) == "ended":
+        raise fail("polls.ended", str(poll_id))
+    poll_sheet(poll)  # a poll no sheet can show is refused before a serial is reserved
+    if store_path is not None:
+        serials = _reserve_blank_serials(store_path, device, poll_form_id(poll_id), count, first)
+    holder: dict = {}
+    _write_atomically(
+        out_path, lambda out: holder.update(sheet=print_poll_sheets(poll, serials, key, out, locale=locale))
+    )
+    sheet = holder["sheet"]
+    return sheet.layout, poll_layout_json(sheet), serials
 
 
 def _reserve_blank_serials(

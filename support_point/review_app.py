@@ -33,6 +33,7 @@ from werkzeug.wrappers import Response
 
 from appkit.service_pin import PinGuard
 from hardware.card_reader import CardReader
+from paper.poll_layout import PollSheet
 from paper.review import (
     ReviewError,
     choose_page,
@@ -153,19 +154,28 @@ def _sheet_or_404(cycle_id: int, serial: str):
     return sheet
 
 
-@bp.get("/sheet/<int:cycle_id>/<serial>")
+@bp.get("/sheet/<int(signed=True):cycle_id>/<serial>")
 @signed_in
 def sheet_page(cycle_id: int, serial: str) -> str:
     sheet = _sheet_or_404(cycle_id, serial)
     store = review().sheet_store
     cycle = cycles_of(review().package()).get(cycle_id)
     state = evaluate(sheet, store.pages_of(cycle_id, serial), store.decisions(cycle_id, serial), cycle)
-    projects = {p.id: p for p in cycle.projects} if cycle else {}
+    if isinstance(cycle, PollSheet):  # a poll sheet's box says what a mark in it gives
+        labels = {box_id: cycle.box_label(box_id, locale()) for box_id in cycle.boxes}
+    else:
+        labels = {p.id: f"№ {p.number} «{p.title}»" for p in cycle.projects} if cycle else {}
     # Which boxes have a zoomed crop: the reader makes one for every marginal box, and for
     # every box of a page needing review; any other box points to the whole page instead.
     cropped = store.cropped_boxes({box.page_id for box in state.boxes})
     return render_template(
-        "sheet.html", sheet=sheet, state=state, projects=projects, cycle=cycle, cropped=cropped
+        "sheet.html",
+        sheet=sheet,
+        state=state,
+        labels=labels,
+        poll=isinstance(cycle, PollSheet),
+        cycle=cycle,
+        cropped=cropped,
     )
 
 
@@ -224,7 +234,7 @@ def _restore(store: SheetStore, cycle_id: int, serial: str, **kw: Any) -> None:
 
 for _name, _action in (("box", _box), ("page", _page), ("spoil", _spoil), ("restore", _restore)):
     bp.add_url_rule(
-        f"/sheet/<int:cycle_id>/<serial>/{_name}",
+        f"/sheet/<int(signed=True):cycle_id>/<serial>/{_name}",
         endpoint=f"decide_{_name}",
         view_func=signed_in(_decision_view(_action)),
         methods=["POST"],

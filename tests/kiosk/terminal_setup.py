@@ -65,9 +65,11 @@ def make_package(
     open_now: bool = True,
     cycles=None,
     min_age: int | None = None,
+    polls: list[dict] | None = None,
 ) -> dict:
     """One open cycle: "Малі проєкти" (budget-limited, up to 2 within 500 000 грн) and
-    "Великі проєкти" (up to 1), at most 3 in total."""
+    "Великі проєкти" (up to 1), at most 3 in total. `polls`: the package's polls (see
+    `packaged_poll`); none by default, as from a community without polls."""
     now = datetime.now(UTC)
     starts = now - timedelta(days=1) if open_now else now + timedelta(days=5)
     cycle = {
@@ -103,7 +105,71 @@ def make_package(
         "voter_key_secret": VOTER_KEY_SECRET,
         "code_verifier_key": CODE_VERIFIER_KEY,
         "cycles": [cycle] if cycles is None else cycles,
+    } | ({"polls": polls} if polls else {})
+
+
+def packaged_poll(
+    poll_id: int = 61,
+    *,
+    title: str = "Який вигляд має мати парк біля входу?",
+    opens_in: timedelta = timedelta(days=-2),
+    lasts: timedelta = timedelta(days=20),
+    min_age: int | None = None,
+    voter_list: bool = False,
+    district: str | None = None,
+) -> dict:
+    """A published poll as the server packages it (docs/polls.md), one question of each
+    kind; ids from `poll_id`: questions poll_id*10+1.., options poll_id*100+question*10+n.
+
+    1. one: Так / Ні / Не знаю;  2. up_to 2 of 4;  3. rank up to 3 of 4;  4. points 0..5 for 3."""
+    opens = datetime.now(UTC) + opens_in
+    shapes = [
+        ("Чи потрібна біля входу нова площа?", "one", None, None, ["Так", "Ні", "Не знаю"]),
+        ("Що на ній має бути?", "up_to", 2, None, ["Лави в тіні", "Фонтан", "Сцена", "Укриття від дощу"]),
+        (
+            "Упорядкуйте, що зробити першим",
+            "rank",
+            3,
+            None,
+            ["Освітлення", "Доріжки", "Туалет", "Велостоянка"],
+        ),
+        ("Оцініть, наскільки це важливо", "points", None, 5, ["Безпека ввечері", "Чистота", "Доступність"]),
+    ]
+    questions = []
+    for number, (text, kind, max_choices, max_points, options) in enumerate(shapes, start=1):
+        question_id = poll_id * 10 + number
+        questions.append(
+            {
+                "id": question_id,
+                "position": number,
+                "text": text,
+                "kind": kind,
+                "max_choices": max_choices,
+                "max_points": max_points,
+                "options": [
+                    {"id": poll_id * 100 + number * 10 + n, "position": n, "text": option}
+                    for n, option in enumerate(options, start=1)
+                ],
+            }
+        )
+    return {
+        "id": poll_id,
+        "title": title,
+        "description": "Опитування мешканців перед проєктуванням.",
+        "opens_at": iso(opens),
+        "closes_at": iso(opens + lasts),
+        "who": {"min_age": min_age, "voter_list": voter_list, "district": district},
+        "questions": questions,
     }
+
+
+def option_id(poll_id: int, question: int, option: int) -> int:
+    """The id `packaged_poll` gives option number `option` (from 1) of question `question`."""
+    return poll_id * 100 + question * 10 + option
+
+
+def question_id(poll_id: int, question: int) -> int:
+    return poll_id * 10 + question
 
 
 def fixed_code(label: str) -> str:
@@ -226,4 +292,9 @@ def voter_key_of_card(card_id: str) -> str:
 
 def logged_votes(store: DeviceStore) -> list[dict]:
     """Every vote in the store's log, as the canonical records the server will receive."""
-    return [entry.payload for entry in store.entries_from(1, 10_000)]
+    return [entry.payload for entry in store.entries_from(1, 10_000) if entry.kind == "vote"]
+
+
+def logged_answers(store: DeviceStore) -> list[dict]:
+    """Every poll answer in the store's log, as the canonical records the server will receive."""
+    return [entry.payload for entry in store.entries_from(1, 10_000) if entry.kind != "vote"]
