@@ -87,7 +87,11 @@ def list_polls() -> Response:
     session = db.session()
     polls = session.scalars(
         select(Poll)
-        .where(Poll.community_id == current_client().community_id, Poll.published_at.is_not(None))
+        .where(
+            Poll.community_id == current_client().community_id,
+            Poll.published_at.is_not(None),
+            Poll.school_id.is_(None),  # a school's poll is answered only with its students' codes
+        )
         .order_by(Poll.id)
     ).all()
     return jsonify(polls=[_render_poll(session, poll) for poll in polls])
@@ -203,6 +207,15 @@ def push_answers(poll_id: int) -> Response:
     client = current_client()
     client_id, community_id = client.id, client.community_id
     poll = _poll_or_404(poll_id)
+    if poll.school_id is not None:
+        raise ApiError(
+            409,
+            "school_poll",
+            _(
+                "Це опитування школи: на нього відповідають лише учні школи своїми кодами. "
+                "Відповіді з платформи не приймаються."
+            ),
+        )
     payload = read_json_body()
     session = db.session()
     community = session.get(Community, community_id)
@@ -340,7 +353,7 @@ EXTRA_SCHEMAS["PollAnswer"] = {
 EXTRA_PATHS["/api/v1/polls"] = {
     "get": {
         "operationId": "listPolls",
-        "summary": "The community's published polls, with their questions and options",
+        "summary": "The community's published polls (not schools'), with their questions and options",
         "responses": {
             "200": _json(_object({"polls": {"type": "array", "items": _ref("Poll")}}), "The polls."),
             "401": {"$ref": "#/components/responses/Unauthorized"},
@@ -382,7 +395,10 @@ EXTRA_PATHS["/api/v1/polls/{poll_id}/answers"] = {
             ),
             "401": {"$ref": "#/components/responses/Unauthorized"},
             "404": _error("No such published poll in this client's community."),
-            "409": _error("An answer id already received with other content."),
+            "409": _error(
+                "An answer id already received with other content; or the poll is a school's "
+                "(school_poll), answered only with its students' codes."
+            ),
             "422": _error("Problems in the batch; nothing stored."),
             "503": _error("The same answer ids arrived at the same moment in another request; send again."),
         },

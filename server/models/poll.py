@@ -45,6 +45,10 @@ class Poll(Base):
     min_age: Mapped[int | None] = mapped_column(Integer, default=None)
     voter_list: Mapped[bool] = mapped_column(Boolean, default=False)
     district: Mapped[str | None] = mapped_column(String(100), default=None)
+    # A school's poll (migration 0019; None: the community's): answered only with the
+    # codes of that school's students, on the students' pages; never sent to devices nor
+    # answered through the integration API (docs/polls.md, "School polls").
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True, default=None)
     created_at: Mapped[created_at]
 
 

@@ -18,8 +18,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from server.console.forms import Errors, FormReader
 from server.i18n import KYIV, _
+from server.models import Community, School
 from server.polls.store import SpecProblem
 from voting.polls import MAX_QUESTIONS, QuestionKind
 
@@ -27,6 +31,7 @@ SHOWN_BLOCKS = 3  # empty question blocks a new form shows
 QUESTION_FIELDS = ("text", "kind", "max_choices", "max_points", "options")
 KINDS = tuple(kind.value for kind in QuestionKind)
 _BLOCK_FIELD = re.compile(r"q-([0-9]{1,2})-(text|kind|max_choices|max_points|options)")
+_SCHOOL_ID = re.compile(r"[0-9]{1,10}")
 _SPEC_WHERE = re.compile(r"questions\[([0-9]+)\](?:\.([a-z_]+)(?:\[([0-9]+)\])?)?")
 # Top-level spec fields and the form fields they are typed in.
 _TOP_FIELDS = {
@@ -38,6 +43,9 @@ _TOP_FIELDS = {
     "who.min_age": "min_age",
     "who.voter_list": "voter_list",
     "who.district": "district",
+    "school": "school",
+    # The only "who" problem a form can make: age, list or district given for a school.
+    "who": "school",
 }
 
 
@@ -54,6 +62,18 @@ class PollForm:
     blocks: list[int]  # spec question index -> form block
     errors: Errors = field(default_factory=dict)
     shown: int = SHOWN_BLOCKS
+
+
+def school_options(session: Session, communities: list[Community]) -> list[tuple[int, str]]:
+    """(id, name) of the schools a poll may belong to: those of `communities` (the
+    user's), each named with its community when there are several to choose from."""
+    names = {c.id: c.name for c in communities}
+    rows = session.scalars(
+        select(School).where(School.community_id.in_(list(names))).order_by(School.name, School.id)
+    )
+    if len(names) == 1:
+        return [(school.id, school.name) for school in rows]
+    return [(school.id, f"{school.name} ({names[school.community_id]})") for school in rows]
 
 
 def option_lines(raw: str) -> list[str]:
@@ -118,6 +138,12 @@ def read_poll_form(reader: FormReader) -> PollForm:
         who["district"] = district
     if who:
         spec["who"] = who
+    school = form.get("school", "").strip()
+    if school:  # a school's poll; none chosen: the community's
+        if _SCHOOL_ID.fullmatch(school):
+            spec["school"] = int(school)
+        else:
+            reader.add_error("school", _("Оберіть школу зі списку."))
 
     used, tampered = used_blocks(form)
     if tampered:

@@ -34,11 +34,12 @@ from server.console.forms import (
 )
 from server.console.views import bp
 from server.i18n import _, get_locale
-from server.models import Community, Poll, PollAnswer, utcnow
+from server.models import Community, Poll, PollAnswer, School, utcnow
 from server.polls.form import (
     SHOWN_BLOCKS,
     place_problems,
     read_poll_form,
+    school_options,
     shown_blocks,
     used_blocks,
 )
@@ -188,6 +189,7 @@ def poll_form_submit() -> ResponseReturnValue:
 def _poll_form_page(values: dict[str, str], errors: Errors, shown: int) -> str:
     user = current_user()
     assert user is not None  # roles_required
+    communities = managed_communities()
     return render_template(
         "console/poll_form.html",
         values=values,
@@ -198,7 +200,8 @@ def _poll_form_page(values: dict[str, str], errors: Errors, shown: int) -> str:
         most_points=MAX_POINTS,
         age_limits=MIN_AGE_LIMITS,
         choose_community=visible_community_ids(user) is None,
-        community_options=[(c.id, c.name) for c in managed_communities()],
+        community_options=[(c.id, c.name) for c in communities],
+        school_options=school_options(db.session(), communities),
     )
 
 
@@ -215,6 +218,7 @@ def poll_detail(poll_id: int) -> ResponseReturnValue:
         who=who_of(poll),
         list_on=listing is not None and listing.enabled,
         community=session.get(Community, poll.community_id),
+        school=session.get(School, poll.school_id) if poll.school_id is not None else None,
         questions=questions_of(session, poll),
         results=poll_results(session, poll) if poll.published_at is not None else None,
         opened=utcnow() >= poll.opens_at,

@@ -4,7 +4,9 @@ published, and read back as the rule voting.polls judges answers by.
 A spec is untrusted input (a file someone wrote by hand): every field is checked and
 every problem reported at once, in both languages, and nothing is stored unless all is
 right. Once published, a poll's questions and options never change, nor who may answer
-it (its optional "who": a minimum age, the community's voter list, a district).
+it (its optional "who": a minimum age, the community's voter list, a district), nor the
+school it belongs to (its optional "school": a school poll is answered only with that
+school's student codes, docs/polls.md "School polls").
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import Community, Poll, PollOption, PollQuestion, utcnow
+from server.models import Community, Poll, PollOption, PollQuestion, School, utcnow
 from server.texts import Explained, Text, _l
 from voting.ballot import Problem
 from voting.district import DistrictError, clean_district
@@ -33,7 +35,7 @@ from voting.polls import (
     check_poll_rule,
 )
 
-SPEC_FIELDS = frozenset({"title", "description", "opens_at", "closes_at", "questions", "who"})
+SPEC_FIELDS = frozenset({"title", "description", "opens_at", "closes_at", "questions", "who", "school"})
 QUESTION_FIELDS = frozenset({"text", "kind", "max_choices", "max_points", "options"})
 WHO_FIELDS = frozenset({"min_age", "voter_list", "district"})
 LIMITS = {"title": 200, "description": 2000, "text": 500, "option": 300}
@@ -151,6 +153,21 @@ def _who(problems: list[SpecProblem], value: Any) -> WhoMayAnswer:
     return WhoMayAnswer(min_age=min_age, voter_list=voter_list, district=district)
 
 
+def _school(problems: list[SpecProblem], session: Session, community_id: int, value: Any) -> int | None:
+    """The spec's "school" (absent or null: the community's poll): the id of one of the
+    community's schools, as a JSON integer."""
+    if value is None:
+        return None
+    if type(value) is not int or not 1 <= value <= 2**31 - 1:
+        problems.append(SpecProblem("school", _l("номер (id) школи цієї громади, ціле число")))
+        return None
+    school = session.get(School, value)
+    if school is None or school.community_id != community_id:
+        problems.append(SpecProblem("school", _l("у цій громаді немає школи з номером {id}", id=value)))
+        return None
+    return value
+
+
 def who_of(poll: Poll) -> WhoMayAnswer:
     """Who may answer `poll`, as stored."""
     return WhoMayAnswer(min_age=poll.min_age, voter_list=bool(poll.voter_list), district=poll.district or "")
@@ -219,6 +236,14 @@ def create_poll(session: Session, community_id: int, spec: Any) -> Poll:
             problems.append(SpecProblem(f"{where}.max_choices", _l("потрібне для up_to")))
         parsed.append((text, kind, max_choices, max_points, names))
     who = _who(problems, spec.get("who"))
+    school_id = _school(problems, session, community_id, spec.get("school"))
+    if school_id is not None and not who.anyone:
+        # A code names a student, not a resident: no age, list or district to check.
+        problems.append(
+            SpecProblem(
+                "who", _l("опитування школи відповідають коди учнів: вік, список і район не перевіряються")
+            )
+        )
     if problems:
         raise PollSpecError(problems)
     assert opens is not None and closes is not None  # else a problem above
@@ -231,6 +256,7 @@ def create_poll(session: Session, community_id: int, spec: Any) -> Poll:
         min_age=who.min_age,
         voter_list=who.voter_list,
         district=who.district or None,
+        school_id=school_id,
     )
     session.add(poll)
     session.flush()

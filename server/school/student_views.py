@@ -9,7 +9,8 @@ Every page is sent with `no-store`: a phone passed to a friend must not show som
 ballot from its cache.
 
 Steps after a POST redirect (303) to a page that can be reloaded or shown in the other
-language without sending anything twice.
+language without sending anything twice. The school's polls (student_polls) are offered
+on the thanks page and beside the refusal of a code that can no longer vote.
 """
 
 from __future__ import annotations
@@ -31,13 +32,14 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.wrappers import Response
 
-from qr_codes.codes import MAX_INPUT_LENGTH
+from qr_codes.codes import MAX_INPUT_LENGTH, normalise
 from server import db
 from server.auth.access import MAX_ID
 from server.i18n import _, get_locale
 from server.models import School, SchoolContest, VotingCode, utcnow
 from server.services.cycle_rules import ballot_for
 
+from .code_polls import OfferedPoll, PollRefused, open_polls, poll_code, poll_code_by_verifier
 from .code_throttle import (
     CodeLimits,
     Guesser,
@@ -60,6 +62,9 @@ SCHOOL = "s_school"  # the school entry page it came through, if any
 CHOICE = "s_choice"  # the project ids ticked, until confirmed
 THANKS = "s_thanks"  # the contest just voted in, for the thanks page
 CLIENT = "s_client"  # this browser's random id, for the guessing limits
+POLL_CODE = "s_poll_code"  # the row id of the code answering its school's polls
+# A real code refused for these may still answer its school's polls.
+POLLS_STILL_OPEN_TO = {"code.spent", "code.not_yet", "code.closed"}
 
 # HTTP status of each refusal: the page says why; the status tells tools and tests.
 STATUS = {
@@ -153,6 +158,7 @@ def _check_code(raw: str, school: School | None) -> CodeBallot | CodeRefused:
         if not refused.counts_as_guess:
             not_a_guess(s, limits, guesser, now)
             s.commit()
+            _remember_for_polls(raw, refused)
             return refused
         verdict = wrong_code(s, limits, guesser, now)
         s.commit()
@@ -160,7 +166,7 @@ def _check_code(raw: str, school: School | None) -> CodeBallot | CodeRefused:
     # A right code: the browser gets its try back, and the address is not asked at all.
     not_a_guess(s, limits, guesser, now)
     s.commit()
-    session[CODE] = found.code.id
+    session[CODE] = session[POLL_CODE] = found.code.id
     session[SCHOOL] = school.id if school else None
     session.pop(CHOICE, None)
     session.pop(THANKS, None)
@@ -170,6 +176,28 @@ def _check_code(raw: str, school: School | None) -> CodeBallot | CodeRefused:
 def _forget_code() -> None:
     session.pop(CODE, None)
     session.pop(CHOICE, None)
+    session.pop(POLL_CODE, None)
+
+
+def _remember_for_polls(raw: str, refused: CodeRefused) -> None:
+    """A real code that can no longer vote (or not yet) may answer its school's polls."""
+    if refused.code not in POLLS_STILL_OPEN_TO:
+        return
+    code = poll_code_by_verifier(db.session(), _keys().verifier(normalise(raw)))
+    if code is not None:
+        session[POLL_CODE] = code.code_id
+
+
+def _offered_polls() -> list[OfferedPoll]:
+    """The school's open polls for the code in the session (none without one)."""
+    code_id = session.get(POLL_CODE)
+    if not isinstance(code_id, int) or not 0 < code_id < 2**63:
+        return []
+    try:
+        return open_polls(db.session(), poll_code(db.session(), code_id))
+    except (LookupError, PollRefused):
+        session.pop(POLL_CODE, None)
+        return []
 
 
 def _refusal_page(refused: CodeRefused, again_url: str | None = None) -> tuple[str, int]:
@@ -180,6 +208,7 @@ def _refusal_page(refused: CodeRefused, again_url: str | None = None) -> tuple[s
         message=refused.message(get_locale()),
         used=refused.code in {"code.spent", "code.revoked", "code.other_school"},
         again_url=again_url or _entry_url(),
+        offered=_offered_polls() if refused.code in POLLS_STILL_OPEN_TO else [],
     ), STATUS.get(refused.code, 400)
 
 
@@ -197,7 +226,10 @@ def _code_form(school: School | None) -> Any:
     result = _check_code(raw, school)
     if isinstance(result, CodeRefused):
         error = result.message(get_locale())
-        page = render_template("student/code_form.html", school=school, value=_shown_back(raw), error=error)
+        offered = _offered_polls() if result.code in POLLS_STILL_OPEN_TO else []
+        page = render_template(
+            "student/code_form.html", school=school, value=_shown_back(raw), error=error, offered=offered
+        )
         return page, STATUS.get(result.code, 400)
     return _see_other(".ballot")
 
@@ -247,6 +279,7 @@ def _current() -> CodeBallot | Response | tuple[str, int]:
         return find_code(db.session(), _keys(), code, school_id=_session_school())
     except CodeRefused as refused:
         _forget_code()
+        _remember_for_polls(code, refused)
         return _refusal_page(refused)
 
 
@@ -330,6 +363,7 @@ def confirm() -> ResponseReturnValue:
         return _refusal_page(refused)
     s.commit()
     _forget_code()
+    session[POLL_CODE] = found.code.id
     session[THANKS] = found.contest.id
     return _see_other(".thanks")
 
@@ -340,7 +374,9 @@ def thanks() -> ResponseReturnValue:
     row = db.session().get(SchoolContest, contest_id) if isinstance(contest_id, int) else None
     if row is None:
         return redirect(_entry_url(), 303)
-    return render_template("student/thanks.html", contest=load_contest(db.session(), row))
+    return render_template(
+        "student/thanks.html", contest=load_contest(db.session(), row), offered=_offered_polls()
+    )
 
 
 @bp.context_processor
@@ -378,3 +414,6 @@ def no_store(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+
+
+from . import student_polls as _student_polls  # noqa: E402,F401  (its routes join bp)

@@ -99,8 +99,10 @@ def read_entry_answers(
     read: list[ReadAnswer] = []
     for entry, header in zip(entries, headers, strict=True):
         poll = polls.get(header.poll_id)
-        # Another community's poll, or a draft, is refused exactly like one that does not exist.
-        if poll is None:
+        # Another community's poll, or a draft, is refused exactly like one that does not
+        # exist; so is a school's poll: only its students' codes answer it, on their own
+        # pages, and no device is ever sent it.
+        if poll is None or poll.school_id is not None:
             raise EntryInvalid(entry.seq, "entry.answer_poll")
         if poll.id not in rules:
             rules[poll.id] = poll_rule(session, poll)

@@ -260,7 +260,14 @@ def _polls(session: Session, community_id: int, now: datetime) -> list[dict]:
     polls). Positions and ids decide every order, never the database's collation."""
     polls = session.scalars(
         select(Poll)
-        .where(Poll.community_id == community_id, Poll.published_at.is_not(None), Poll.closes_at > now)
+        .where(
+            Poll.community_id == community_id,
+            Poll.published_at.is_not(None),
+            Poll.closes_at > now,
+            # A school's poll is answered only with its students' codes on the students'
+            # pages (docs/polls.md, "School polls"): it never travels to a device.
+            Poll.school_id.is_(None),
+        )
         .order_by(Poll.opens_at, Poll.id)
     ).all()
     if not polls:

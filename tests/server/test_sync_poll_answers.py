@@ -298,12 +298,15 @@ def test_what_an_honest_device_cannot_send_refuses_the_batch_and_stores_nothing(
     assert session.scalar(select(func.count()).select_from(Alarm).where(Alarm.kind == "entry.invalid")) >= 1
 
 
-def test_a_draft_or_another_communitys_poll_cannot_be_answered_from_a_device(client, make, session):
+def test_a_draft_a_school_or_another_communitys_poll_cannot_be_answered_from_a_device(client, make, session):
     community = make.community()
     draft = a_poll(session, community, publish=False)
     theirs = a_poll(session, make.community())
+    school = a_poll(session, community)
+    school.school_id = make.school(community).id
+    session.commit()
     terminal = enrolled_device(client, session, make, community)
-    for poll in (draft, theirs):
+    for poll in (draft, theirs, school):
         terminal.log = []
         log_answer(terminal, answer_body(session, poll, terminal, voter=1))
         assert refused_rule(terminal.push()) == "entry.answer_poll"
