@@ -227,11 +227,12 @@ def create_kiosk_app(config: Mapping[str, Any] | None = None) -> Flask:
     kiosk = _build_kiosk(app.config)
     app.extensions["spilno.kiosk"] = kiosk
 
-    from kiosk import fake_card_controls, staff_views, voter_views, web
+    from kiosk import fake_card_controls, poll_views, staff_views, voter_views, web
 
     web.init_app(app)
     app.register_blueprint(voter_views.bp)
     app.register_blueprint(staff_views.bp)
+    app.register_blueprint(poll_views.bp)
     fake_card_controls.init_app(app)
 
     @app.before_request

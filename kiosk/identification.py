@@ -11,7 +11,7 @@ import secrets
 from hardware import CardError, CardPresent, CardState, NoReader
 from kiosk.i18n import N_
 from kiosk.qr_handlers import QrRefusal
-from kiosk.terminal import UNAVAILABLE_TEXTS, OpenVoting
+from kiosk.terminal import UNAVAILABLE_TEXTS, OpenVoting, Unavailable
 from kiosk.visit import VOTING_STEPS, Notice, Step, Voter, WrongStep
 from kiosk.visit_state import VisitState
 from voting import Channel, IdentityError, IdentityKind, normalise_identifier
@@ -62,15 +62,18 @@ class Identification(VisitState):
 
     def _identify_card(self, card_id: str) -> None:
         voting = self.terminal.voting_now()
-        if not isinstance(voting, OpenVoting):
-            return  # the screen already says voting is closed; a tap changes nothing
+        if not isinstance(voting, OpenVoting) and not self.terminal.open_polls():
+            return  # the screen already says nothing is open; a tap changes nothing
         self.visit_card = card_id
         try:
-            key = self.terminal.voter_key(voting, IdentityKind.CARD, card_id)
+            # The package's secret: there with or without an open cycle (only polls open).
+            key = self.terminal.resident_key(IdentityKind.CARD, card_id)
         except IdentityError as exc:
             self._refuse(Notice(exc.code, domain=True))
             return
-        self._begin(voting, Voter(Channel.KIOSK, voter_key=key.hex, card_id=card_id))
+        if key is None:
+            return
+        self._identified(voting, Voter(Channel.KIOSK, voter_key=key.hex, card_id=card_id))
 
     def _identify_qr(self, text: str) -> None:
         context = self.terminal.qr_context()
@@ -98,6 +101,14 @@ class Identification(VisitState):
             return None
         return Notice(refusal.text, refusal.params, domain=refusal.domain)
 
+    def _identified(self, voting: OpenVoting | Unavailable, voter: Voter) -> None:
+        """A resident is known: straight to the ballot here; kiosk.poll_flow offers the
+        open polls first when there are any for them."""
+        if isinstance(voting, OpenVoting):
+            self._begin(voting, voter)
+        else:
+            self._refuse(Notice(UNAVAILABLE_TEXTS[voting]))
+
     def _begin(self, voting: OpenVoting, voter: Voter) -> None:
         notice = self._refusal(voting, voter)
         if notice is not None:
@@ -123,8 +134,8 @@ class Identification(VisitState):
 
     def start_staff_assisted(self) -> None:
         self._require(Step.ATTRACT)
-        if not isinstance(self.terminal.voting_now(), OpenVoting):
-            raise WrongStep("voting is not open here")
+        if not isinstance(self.terminal.voting_now(), OpenVoting) and not self.terminal.open_polls():
+            raise WrongStep("neither voting nor a poll is open here")
         self._go(Step.STAFF_PIN)
 
     def enter_staff_pin(self, pin: str) -> None:
@@ -140,26 +151,29 @@ class Identification(VisitState):
         self._require(Step.STAFF_DOCUMENT)
         self.touch()
         voting = self.terminal.voting_now()
-        if not isinstance(voting, OpenVoting):
+        if not isinstance(voting, OpenVoting) and not self.terminal.open_polls():
             self._refuse(Notice(VOTING_ENDED))
             return
         if kind not in {k.value for k in STAFF_DOCUMENT_KINDS}:
             self.notice = Notice("identity.unknown_kind", domain=True)
             return
         try:
-            key = self.terminal.voter_key(voting, kind, number)
+            key = self.terminal.resident_key(kind, number)
             born = birth_date(kind, normalise_identifier(kind, number))
         except IdentityError as exc:
             self.notice = Notice(exc.code, domain=True)
             return
+        if key is None:  # closed by staff or revoked a moment ago
+            self._refuse(Notice(VOTING_ENDED))
+            return
         voter = Voter(Channel.STAFF_ASSISTED, voter_key=key.hex, born=born, age_confirmed=age_confirmed)
-        notice = self._refusal(voting, voter)
+        notice = self._refusal(voting, voter) if isinstance(voting, OpenVoting) else None
         if notice is not None and notice.text == "eligibility.age_unknown":
             # Staff are at the screen with the document in hand: they tick the age
             # check and go on, rather than starting again.
             self.notice = notice
             return
-        self._begin(voting, voter)
+        self._identified(voting, voter)
 
     def _pin_accepted(self, pin: str) -> bool:
         self.touch()

@@ -19,7 +19,7 @@ from qr_codes.receipt_codes import receipt_code
 
 log = logging.getLogger(__name__)
 
-__all__ = ["PrintOutcome", "PrintStatus", "print_receipt", "receipt_code", "receipt_for"]
+__all__ = ["PrintOutcome", "PrintStatus", "poll_receipt_for", "print_receipt", "receipt_code", "receipt_for"]
 
 
 class PrintStatus(StrEnum):
@@ -65,6 +65,20 @@ def receipt_for(
     return Receipt(
         receipt_code=code, cycle_title=cycle_title, terminal=terminal, cast_at=cast_at, lines=lines
     )
+
+
+POLL_RECEIPT_LINES = (
+    N_("Ваші відповіді записано."),
+    N_("Збережіть цей код квитанції."),
+)
+
+
+def poll_receipt_for(code: str, *, poll_title: str, terminal: str, cast_at: datetime, locale: str) -> Receipt:
+    """A poll answer's receipt: its code (from the answer id), the poll, the terminal and
+    the time. No address to check it: the server's «Перевірити свій голос» page looks up
+    votes, not poll answers."""
+    lines = [translate(line, locale) for line in POLL_RECEIPT_LINES]
+    return Receipt(receipt_code=code, cycle_title=poll_title, terminal=terminal, cast_at=cast_at, lines=lines)
 
 
 def print_receipt(printer: ReceiptPrinter | None, receipt: Receipt) -> PrintOutcome:

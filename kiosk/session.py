@@ -17,10 +17,11 @@ Hardware is observed, not owned: the app reads the card reader and the camera an
 change. Expected conditions are answers, not exceptions; an action at the wrong step
 raises WrongStep.
 
-TerminalFlow is built in three layers: the visit's state and its clock
+TerminalFlow is built in four layers: the visit's state and its clock
 (kiosk.visit_state.VisitState), who is at the terminal and whether they may vote
-(kiosk.identification.Identification), and here the ballot, the vote recorded with its
-receipt, and the maintenance screen.
+(kiosk.identification.Identification), the choice between the vote and the open polls
+and answering a poll (kiosk.poll_flow.PollFlow), and here the ballot, the vote recorded
+with its receipt, and the maintenance screen.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ import sqlite3
 
 from kiosk import ballot_view
 from kiosk.i18n import LOCALES, N_
-from kiosk.identification import VOTING_ENDED, Identification
+from kiosk.identification import VOTING_ENDED
+from kiosk.poll_flow import PollFlow
 from kiosk.receipt import print_receipt, receipt_code, receipt_for
 from kiosk.terminal import OpenVoting
 from kiosk.visit import Notice, ReceiptShown, Step, WrongStep
@@ -42,7 +44,7 @@ NOT_RECORDED = N_("Голос не записано через збій терм
 BALLOT_CHANGED = N_("Перелік проєктів оновився. Перегляньте свій вибір ще раз.")
 
 
-class TerminalFlow(Identification):
+class TerminalFlow(PollFlow):
     # --- voter actions ----------------------------------------------------------------
 
     def set_locale(self, locale: str) -> None:
@@ -173,9 +175,13 @@ class TerminalFlow(Identification):
             check_url=self.terminal.check_url(),
         )
         outcome = print_receipt(self.printer, receipt)
-        # From here on nothing on screen or in memory says who voted or for what.
-        self.voter, self.voting, self.selections = None, None, []
-        self.receipt = ReceiptShown(code, voting.title, outcome.status)
+        # From here on nothing on screen or in memory says who voted or for what; who
+        # they are (by key) only while a poll is still there for them to answer.
+        self.voting, self.selections = None, []
+        more = self._more_to_do()
+        if not more:
+            self.voter = None
+        self.receipt = ReceiptShown(code, voting.title, outcome.status, more=more)
         self._go(Step.RECEIPT)
 
     # --- staff: maintenance -----------------------------------------------------------

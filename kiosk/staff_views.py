@@ -36,7 +36,9 @@ def start_staff_assisted() -> None:
 @bp.get("/staff/pin")
 @screen(Step.STAFF_PIN)
 def staff_pin() -> str:
-    return render("pin.html", action_endpoint="staff.enter_staff_pin", purpose="staff")
+    # Where only polls are open, staff help a resident answer rather than vote.
+    polls_only = not isinstance(flow().availability(), OpenVoting)
+    return render("pin.html", action_endpoint="staff.enter_staff_pin", purpose="staff", polls_only=polls_only)
 
 
 @bp.post("/staff/pin")

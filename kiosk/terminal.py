@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from kiosk.eligibility import Refusal, VotedElsewhere, check_eligibility
 from kiosk.i18n import N_
@@ -21,12 +22,17 @@ from kiosk.qr_handlers import QrContext
 from kiosk.voting_switch import VotingSwitch
 from sync.clock import Clock, datetime_from_ms, system_clock_ms
 from sync.clock_guard import ClockGuard, monotonic_ms
-from sync.cycle_package import PackagedCycle
+from sync.cycle_package import PackagedCycle, PackagedPoll
 from sync.device_store import DeviceStore
 from sync.packages import StoredPackage
 from sync.voted_here import VotedHere
 from voting import Ballot, Channel, IdentityKind, Problem, VoteRecord, VoterKey
 from voting.district import ballot_for_resident, district_problems
+from voting.polls import PollAnswerRecord, answer_refusal
+
+# Polls carry no time zone: a resident's age is judged on the community's day, in Kyiv
+# (as the server judges the platform's answers, server/polls/who.py).
+POLL_ZONE = ZoneInfo("Europe/Kyiv")
 
 CODE_NOT_VALID_HERE = N_("Цей код не дійсний у цьому голосуванні. Зверніться до вчителя.")
 
@@ -218,6 +224,73 @@ class Terminal:
     def voter_key(voting: OpenVoting, kind: IdentityKind | str, raw: str) -> VoterKey:
         """The resident's key in this community (IdentityError for a malformed number)."""
         return VoterKey.derive(voting.voter_secret, kind, raw)
+
+    def resident_key(self, kind: IdentityKind | str, raw: str) -> VoterKey | None:
+        """The resident's key from the package's secret, which is there with or without
+        an open cycle (a terminal where only polls are open); None while nobody can vote
+        or answer here. IdentityError for a malformed number."""
+        stored = self._package()
+        if isinstance(stored, Unavailable):
+            return None
+        return VoterKey.derive(stored.content.voter_key_secret, kind, raw)
+
+    # --- polls ------------------------------------------------------------------------
+
+    def open_polls(self) -> list[PackagedPoll]:
+        """The polls residents may answer here now (none while the terminal is closed)."""
+        stored = self._package()
+        return [] if isinstance(stored, Unavailable) else stored.content.open_polls(self._server_now())
+
+    def open_poll(self, poll_id: int) -> PackagedPoll | None:
+        """One poll, if the package this terminal holds now has it open; None for an
+        unknown id, a poll that closed or vanished with a new package."""
+        return next((p for p in self.open_polls() if p.id == poll_id), None)
+
+    def poll_refusal(self, poll: PackagedPoll, voter_key: str, born: date | None) -> Problem | None:
+        """Why a resident may not answer `poll` by its "who may answer" (voting.polls.
+        answer_refusal, the server's own rule): the list as held here (applied only once
+        read in full, as for votes), the age from their document's birth date (None: the
+        card or document shows none, and the domain then takes the answer), and the
+        district the list gives them."""
+        if poll.who.anyone:
+            return None
+        eligibility = self.store.eligibility
+        listed = eligibility.is_listed(voter_key) if eligibility.applies() else None
+        return answer_refusal(
+            poll.who,
+            day=self._server_now().astimezone(POLL_ZONE).date(),
+            born=born,
+            listed=listed,
+            district=self._district_of(voter_key),
+        )
+
+    def answered_here(self, poll_id: int, voter: str) -> bool:
+        """Has `voter` ("key:<hex>") answered this poll on this terminal (its own log)?"""
+        return self._voted_here.answered(poll_id, voter)
+
+    def record_poll_answer(
+        self,
+        poll: PackagedPoll,
+        answers: dict[int, object],
+        *,
+        channel: Channel,
+        voter_key: str | None = None,
+        code_id: str | None = None,
+    ) -> PollAnswerRecord:
+        """Record one resident's answers; on disk (answer and log entry, one transaction)
+        when this returns. PollAnswerRefused for answers the poll's rule refuses (nothing
+        written); StoreError or sqlite3.Error if it could not be written."""
+        record = PollAnswerRecord.create(
+            poll=poll.rule(),
+            answers=answers,
+            channel=channel,
+            cast_at=datetime_from_ms(self.server_time_ms()),
+            voter_key=voter_key,
+            code_id=code_id,
+            device_id=self.store.require_identity().device,
+        )
+        self.store.append_poll_answer(record)
+        return record
 
     def _resident_refusal(
         self, voting: OpenVoting, voter_key: str, born: date | None, confirmed: bool

@@ -17,16 +17,23 @@ class Step(StrEnum):
     ATTRACT = "attract"  # invites a card; says so when voting is closed here
     STAFF_PIN = "staff_pin"
     STAFF_DOCUMENT = "staff_document"
+    CHOOSE = "choose"  # the budget vote and the open polls: the resident picks one
     BALLOT = "ballot"
     REVIEW = "review"
     CONFIRM = "confirm"
+    POLL = "poll"  # one question of a poll per screen
+    POLL_REVIEW = "poll_review"
+    POLL_CONFIRM = "poll_confirm"
     RECEIPT = "receipt"
     REFUSED = "refused"
     SERVICE_PIN = "service_pin"
     MAINTENANCE = "maintenance"
 
 
-VOTING_STEPS = frozenset({Step.BALLOT, Step.REVIEW, Step.CONFIRM})
+# Steps of an identified resident's visit: taking the card away ends them.
+VOTING_STEPS = frozenset(
+    {Step.CHOOSE, Step.BALLOT, Step.REVIEW, Step.CONFIRM, Step.POLL, Step.POLL_REVIEW, Step.POLL_CONFIRM}
+)
 # Steps that end after a quiet spell, with a warning first.
 IDLE_WATCHED = VOTING_STEPS | {Step.STAFF_PIN, Step.STAFF_DOCUMENT, Step.SERVICE_PIN, Step.MAINTENANCE}
 
@@ -92,8 +99,11 @@ class Voter:
 @dataclass(frozen=True, slots=True)
 class ReceiptShown:
     code: str
-    cycle_title: str
+    cycle_title: str  # the cycle's title, or the poll's
     print_status: PrintStatus
+    poll: bool = False  # a poll's answers, not a vote
+    # The resident may go on to something else still open to them (the choice screen).
+    more: bool = False
 
 
 @dataclass(frozen=True, slots=True)

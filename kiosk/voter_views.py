@@ -118,6 +118,7 @@ def attract() -> str:
         unavailable_texts=UNAVAILABLE_TEXTS,
         # A school's terminal: students show their code cards to the camera.
         school_contests=current.terminal.open_school_contests(),
+        polls=current.terminal.open_polls(),
         camera=camera,
         reader_missing=current.reader_missing,
         staff_ready=current.pin_guard.configured,

@@ -35,6 +35,10 @@ if TYPE_CHECKING:
 
 STEP_ENDPOINTS: dict[Step, str] = {
     Step.ATTRACT: "voter.attract",
+    Step.CHOOSE: "polls.choose",
+    Step.POLL: "polls.question",
+    Step.POLL_REVIEW: "polls.review",
+    Step.POLL_CONFIRM: "polls.confirm",
     Step.BALLOT: "voter.ballot",
     Step.REVIEW: "voter.review",
     Step.CONFIRM: "voter.confirm",

@@ -1,5 +1,6 @@
-"""`make demo`'s kiosk: enrolled and synced before its first page, a resident votes on
-the fake card reader in Chromium, and the vote reaches the demo server."""
+"""`make demo`'s kiosk: enrolled and synced before its first page, a resident on the fake
+card reader in Chromium answers the demo's open poll and votes, and both reach the demo
+server."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from werkzeug.serving import make_server
 
 from server.demo import seed_demo
 from server.demo_guard import PortBusy, reserve_port
-from server.models import Device, Vote
+from server.models import Device, PollAnswer, Vote
 from server.sync.enrolment import issue_enrolment_code
 from spilno import demo_kiosk
 from spilno.demo_kiosk import DemoKiosk
@@ -41,7 +42,7 @@ def demo_server(app, session):
     server.shutdown()
 
 
-def test_the_demo_kiosk_takes_a_vote_on_the_fake_reader_and_sends_it(
+def test_the_demo_kiosk_takes_a_poll_answer_and_a_vote_on_the_fake_reader_and_sends_them(
     demo_server, session, tmp_path, browser, monkeypatch
 ):
     monkeypatch.setattr(demo_kiosk, "SYNC_EVERY_S", 0.5)
@@ -74,6 +75,15 @@ def test_the_demo_kiosk_takes_a_vote_on_the_fake_reader_and_sends_it(
         reader.goto(f"{kiosk_url}/fake-card")
         assert_accessible(reader, "demo-kiosk-fake-card", folder="demo-kiosk")
         reader.locator("#card-a").click()  # on the demo's voter list
+        # The demo's poll is open (server.demo_votes.demo_poll): the resident chooses.
+        expect(screen).to_have_url(re.compile(r"/choose$"))
+        expect(screen.locator("main")).to_contain_text("парк «Олександрія»")
+        assert_accessible(screen, "demo-kiosk-choose", folder="demo-kiosk")
+        answer_the_demo_poll(screen)
+        expect(screen.locator("#receipt-code")).to_be_visible()
+        assert_accessible(screen, "demo-kiosk-poll-receipt", folder="demo-kiosk")
+        screen.locator("#continue").click()  # on to the budget vote
+        screen.locator("button[id^='take-vote-']").click()
         expect(screen).to_have_url(re.compile(r"/ballot$"))
         assert_accessible(screen, "demo-kiosk-ballot", folder="demo-kiosk")
         while screen.locator("#cast").count() == 0:
@@ -84,19 +94,37 @@ def test_the_demo_kiosk_takes_a_vote_on_the_fake_reader_and_sends_it(
         screen.locator("#cast").click()
         expect(screen.locator("#receipt-code")).to_be_visible()
         assert_accessible(screen, "demo-kiosk-receipt", folder="demo-kiosk")
-        assert list((tmp_path / "receipts").iterdir()), "the receipt is printed to a file"
+        assert len(list((tmp_path / "receipts").iterdir())) == 2, "both receipts are printed to files"
         context.close()
 
         deadline = time.monotonic() + 20
-        arrived = 0
-        while time.monotonic() < deadline and not arrived:
+        arrived = answered = 0
+        while time.monotonic() < deadline and not (arrived and answered):
             session.expire_all()
             arrived = session.scalar(select(func.count()).where(Vote.source == DEMO_KIOSK))
+            answered = session.scalar(select(func.count()).where(PollAnswer.source == DEMO_KIOSK))
             time.sleep(0.3)
-        assert arrived == 1
+        assert (arrived, answered) == (1, 1)
     finally:
         kiosk.stop()
         kiosk.join(10)
+
+
+def answer_the_demo_poll(screen) -> None:
+    """From the choice screen: the poll, the first option each question allows (for
+    points, one point to the first option), the review, the confirmation."""
+    screen.locator("button[id^='take-poll-']").click()
+    # Each screen's accessibility is checked in tests/kiosk/test_browser_poll.py.
+    number = 0
+    while screen.locator("#question-title").count():
+        number += 1
+        steps = screen.locator("button[id^='more-']")
+        (steps if steps.count() else screen.locator("button.option:not([disabled])")).first.click()
+        screen.locator("#next").click()
+    assert number == 4  # the demo's poll asks one question of each kind
+    expect(screen.locator("#answer-0")).to_be_visible()  # the review lists every question
+    screen.locator("#next").click()
+    screen.locator("#cast").click()
 
 
 def test_a_busy_kiosk_port_is_named_with_its_own_option():

@@ -137,6 +137,12 @@
     var chosen = document.getElementById(window.location.hash.slice(1));
     if (chosen && !chosen.disabled) { chosen.focus(); }
   }
+  // The same for a poll's option or its − / + button (the terminal names the one that
+  // is still enabled: at 0 or the most points, the other one of the pair).
+  if (/^#(option|more|less)-[0-9]+$/.test(window.location.hash)) {
+    var tapped = document.getElementById(window.location.hash.slice(1));
+    if (tapped && !tapped.disabled) { tapped.focus(); }
+  }
 
   poll();
 }());
