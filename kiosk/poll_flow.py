@@ -80,7 +80,7 @@ class PollFlow(Identification):
             return Notice(POLL_CLOSED)  # a school code: polls are residents'
         if self.terminal.answered_here(poll.id, voter.voter):
             return Notice(ANSWERED_HERE)
-        problem = self.terminal.poll_refusal(poll, voter.voter_key, voter.born)
+        problem = self.terminal.poll_refusal(poll, voter.voter_key, voter.born, voter.age_confirmed)
         return None if problem is None else Notice(problem.code, problem.params, domain=True)
 
     def choices(self) -> list[Choice]:
@@ -106,7 +106,10 @@ class PollFlow(Identification):
     def _identified(self, voting: OpenVoting | Unavailable, voter: Voter) -> None:
         polls = self.terminal.open_polls() if voter.voter_key is not None else []
         reasons = [self._poll_refusal(poll, voter) for poll in polls]
-        if all(reasons):  # no poll for them (or none open): today's visit, unchanged
+        # A card shows no age: a poll with an age limit is still shown, with why, so the
+        # resident learns that staff can check their document and let them answer.
+        if all(r is not None and r.text != "poll.age_unknown" for r in reasons):
+            # No poll for them (or none open): today's visit, unchanged.
             if isinstance(voting, OpenVoting):
                 self._begin(voting, voter)
             else:

@@ -246,12 +246,14 @@ class Terminal:
         unknown id, a poll that closed or vanished with a new package."""
         return next((p for p in self.open_polls() if p.id == poll_id), None)
 
-    def poll_refusal(self, poll: PackagedPoll, voter_key: str, born: date | None) -> Problem | None:
+    def poll_refusal(
+        self, poll: PackagedPoll, voter_key: str, born: date | None, age_confirmed: bool = False
+    ) -> Problem | None:
         """Why a resident may not answer `poll` by its "who may answer" (voting.polls.
         answer_refusal, the server's own rule): the list as held here (applied only once
         read in full, as for votes), the age from their document's birth date (None: the
-        card or document shows none, and the domain then takes the answer), and the
-        district the list gives them."""
+        card or document shows none: refused, as for votes, unless `age_confirmed` by
+        staff or the list in force names them), and the district the list gives them."""
         if poll.who.anyone:
             return None
         eligibility = self.store.eligibility
@@ -262,6 +264,7 @@ class Terminal:
             born=born,
             listed=listed,
             district=self._district_of(voter_key),
+            age_confirmed=age_confirmed,
         )
 
     def answered_here(self, poll_id: int, voter: str) -> bool:

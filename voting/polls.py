@@ -130,6 +130,7 @@ def answer_refusal(
     born: date | None,
     listed: bool | None,
     district: str | None,
+    age_confirmed: bool = True,
 ) -> Problem | None:
     """Why this resident may not answer, or None when they may. The first rule broken
     is named: the list, then the age, then the district.
@@ -139,9 +140,14 @@ def answer_refusal(
     is then the channel's word, as votes pushed by the online platform are taken without
     an age check; `listed`: whether the community's voter list holds them, None when the
     community has no list switched on (nobody is then turned away by it, as for votes);
-    `district`: the district the list gives them (None: none, or not listed)."""
+    `district`: the district the list gives them (None: none, or not listed);
+    `age_confirmed`: False where the channel itself must know the age and does not (a
+    terminal reading a card, which shows no birth date, with no staff member to check a
+    document): an age limit then refuses with poll.age_unknown, as a vote is refused."""
     rules = EligibilityRules(min_age=who.min_age, list_applies=who.voter_list and listed is not None)
-    code = refusal_code(rules, born=born, listed=bool(listed), day=day, age_confirmed=True)
+    code = refusal_code(rules, born=born, listed=bool(listed), day=day, age_confirmed=age_confirmed)
+    if code == "eligibility.age_unknown":
+        return Problem("poll.age_unknown", {"min_age": who.min_age})
     if code is not None:
         return Problem(code, {"min_age": who.min_age} if who.min_age is not None else {})
     if who.district and not same_district(who.district, district):

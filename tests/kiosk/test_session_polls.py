@@ -431,9 +431,20 @@ def test_who_may_answer_is_said_on_the_choice_screen(ruled):
     assert flow.step is Step.REFUSED and flow.notice.text == "eligibility.not_listed"  # the vote too
 
 
-def test_a_card_shows_no_age_and_the_poll_takes_it_as_the_server_does(ruled):
+def test_a_card_shows_no_age_so_an_age_limited_poll_asks_for_staff_as_a_vote_does(ruled):
     flow = ruled(min_age=18)
     flow.observe(card())
+    # The budget vote has no age limit here; the poll is offered with why it is closed.
+    assert flow.step is Step.CHOOSE
+    poll = flow.choices()[1]
+    assert not poll.open and poll.why_not.text == "poll.age_unknown"
+    assert "18" in poll.why_not.render("uk") and "працівника" in poll.why_not.render("uk")
+    assert "staff" in poll.why_not.render("en")
+    flow.cancel()
+    # Staff with the document in hand tick the age check: the poll is open to them.
+    flow.start_staff_assisted()
+    flow.enter_staff_pin(SERVICE_PIN)
+    flow.enter_document("passport", "АБ123456", age_confirmed=True)
     assert flow.step is Step.CHOOSE and flow.choices()[1].open
 
 
