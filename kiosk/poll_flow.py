@@ -294,6 +294,7 @@ class PollFlow(Identification):
             terminal=self.terminal.label(),
             cast_at=record.cast_at,
             locale=self.prefs.locale,
+            check_url=self.terminal.check_url(),
         )
         outcome = print_receipt(self.printer, receipt)
         # Nothing of the answers stays in memory; the resident, only while they go on.

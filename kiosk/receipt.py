@@ -70,14 +70,25 @@ def receipt_for(
 POLL_RECEIPT_LINES = (
     N_("Ваші відповіді записано."),
     N_("Збережіть цей код квитанції."),
+    N_("Перевірити відповіді за цим кодом: «Перевірити свій голос» на сайті громади."),
 )
 
 
-def poll_receipt_for(code: str, *, poll_title: str, terminal: str, cast_at: datetime, locale: str) -> Receipt:
+def poll_receipt_for(
+    code: str,
+    *,
+    poll_title: str,
+    terminal: str,
+    cast_at: datetime,
+    locale: str,
+    check_url: str | None = None,
+) -> Receipt:
     """A poll answer's receipt: its code (from the answer id), the poll, the terminal and
-    the time. No address to check it: the server's «Перевірити свій голос» page looks up
-    votes, not poll answers."""
+    the time, and where to check it: the server's «Перевірити свій голос» page finds poll
+    answers by their code as it finds votes."""
     lines = [translate(line, locale) for line in POLL_RECEIPT_LINES]
+    if check_url:
+        lines.append(check_url)
     return Receipt(receipt_code=code, cycle_title=poll_title, terminal=terminal, cast_at=cast_at, lines=lines)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Integer,
     PrimaryKeyConstraint,
     String,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -83,6 +84,11 @@ class PollAnswer(Base):
         # Ids are made where answers are cast: an id names an answer within its community.
         PrimaryKeyConstraint("community_id", "id", name="pk_poll_answer"),
         Index("ix_poll_answer_poll_voter", "poll_id", "voter"),
+        # «Перевірити свій голос» finds an answer by its receipt code, as it finds a vote
+        # (server.services.receipt_check; migration 0020). PostgreSQL only.
+        Index("ix_poll_answer_receipt", text("substr(sha256(decode(id, 'escape')), 1, 5)")).ddl_if(
+            dialect="postgresql"
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36))

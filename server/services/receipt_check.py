@@ -1,13 +1,18 @@
-"""«Перевірити свій голос»: what the server knows about the vote a receipt code names.
+"""«Перевірити свій голос»: what the server knows about the vote (or poll answer) a
+receipt code names.
 
 A resident types the code from a terminal's receipt; the answer is the vote's fate and
 never its content: it has arrived and counts; it has arrived but another vote of the
 same resident counts, or it broke the rules; it waits for a moderator (server.sync.held);
 or the server has not seen it (yet). Who voted and for what are not read at all.
 
-The code spells the first 40 bits of sha256(vote id) (qr_codes.receipt_codes). On
-PostgreSQL an expression index over vote.id finds them (migration 0012); held votes are
-few and are scanned. On SQLite (the demo) sha256 is a Python function of the connection.
+The code spells the first 40 bits of sha256(vote id) (qr_codes.receipt_codes); a
+terminal's poll answer receipt spells its answer id's the same way. On PostgreSQL
+expression indexes over vote.id and poll_answer.id find them (migrations 0012, 0020);
+held votes are few and are scanned. A poll answer the server received but did not
+take (server.sync.entry_answers: kept only as log evidence) is not found: such answers
+come only from a faulty or revoked device, and the moderators are told of each. On
+SQLite (the demo) sha256 is a Python function of the connection.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from sqlalchemy import ColumnElement, literal_column, select
 from sqlalchemy.orm import Session
 
 from qr_codes.receipt_codes import BITS, receipt_number
-from server.models import Community, Cycle, HeldVote, Vote
+from server.models import Community, Cycle, HeldVote, Poll, PollAnswer, Vote
 from voting import VoteStatus
 
 KEY_BYTES = BITS // 8
@@ -42,8 +47,9 @@ class ReceiptState(StrEnum):
 class FoundVote:
     state: ReceiptState
     community: str
-    cycle: str
+    cycle: str  # the cycle voted in, or the poll answered
     since: datetime  # when the server received it (held: when it was put aside)
+    kind: str = "vote"  # or "poll_answer"
 
 
 def _sqlite_key(vote_id: str | None) -> bytes | None:
@@ -100,4 +106,22 @@ def find_votes(session: Session, numbers: Sequence[int]) -> list[FoundVote]:
             continue
         state = ReceiptState.HELD if decision is None else ReceiptState.REJECTED
         found[(community_id, vote_id)] = FoundVote(state, community, cycle, held_at)
+    answers = session.execute(
+        select(
+            PollAnswer.community_id,
+            PollAnswer.id,
+            PollAnswer.status,
+            PollAnswer.received_at,
+            Poll.title,
+            Community.name,
+        )
+        .join(Poll, Poll.id == PollAnswer.poll_id)
+        .join(Community, Community.id == PollAnswer.community_id)
+        .where(_key_of(session, "poll_answer.id").in_(keys))
+    )
+    for community_id, answer_id, status, received_at, poll, community in answers:
+        if receipt_number(answer_id) not in wanted:
+            continue
+        state = ReceiptState.COUNTED if status == VoteStatus.COUNTED.value else ReceiptState.DUPLICATE
+        found[(community_id, answer_id)] = FoundVote(state, community, poll, received_at, "poll_answer")
     return sorted(found.values(), key=lambda v: v.since)

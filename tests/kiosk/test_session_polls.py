@@ -121,6 +121,8 @@ def test_a_resident_answers_every_kind_and_the_answer_is_on_disk_before_the_rece
     [printed] = flow.printer.printed
     assert printed.receipt_code == flow.receipt.code
     assert printed.cycle_title == "Який вигляд має мати парк біля входу?"
+    # Where to check it: the server's page finds poll answers by their code too.
+    assert printed.lines[-1] == flow.terminal.check_url() and printed.lines[-1].endswith("/check")
     assert flow.poll is None and flow.poll_answers == {}
 
 

@@ -16,6 +16,7 @@ from server.services.cycle_rules import load_cycle_rules
 from tests.conftest import both_databases
 from tests.factories import CSRF_TOKEN
 from voting import VoteRecord
+from voting.polls import PollAnswerRecord
 
 
 def check(client, code: str, lang: str = ""):
@@ -167,13 +168,55 @@ def test_the_page_is_in_english_too_and_linked_from_the_public_pages(client, ses
     assert 'href="/check"' in client.get("/?lang=uk").get_data(as_text=True)
 
 
-def test_on_postgresql_the_lookup_can_use_the_receipt_index(session):
-    from server.models import Vote
+@pytest.mark.parametrize(
+    ("table", "index"), [("vote", "ix_vote_receipt"), ("poll_answer", "ix_poll_answer_receipt")]
+)
+def test_on_postgresql_the_lookup_can_use_the_receipt_index(session, table, index):
+    from server.models import PollAnswer, Vote
     from server.services.receipt_check import _key_of
 
-    query = select(Vote.id).where(_key_of(session, "vote.id").in_([b"\x01\x02\x03\x04\x05"]))
+    model = {"vote": Vote, "poll_answer": PollAnswer}[table]
+    query = select(model.id).where(_key_of(session, f"{table}.id").in_([b"\x01\x02\x03\x04\x05"]))
     session.execute(text("SET LOCAL enable_seqscan = off"))
     compiled = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
     plan = "\n".join(session.execute(text(f"EXPLAIN {compiled}")).scalars())
     session.rollback()
-    assert "ix_vote_receipt" in plan, plan
+    assert index in plan, plan
+
+
+@both_databases  # SQLite: the demo, whose kiosk prints poll receipts too
+def test_a_terminals_poll_answer_is_found_by_its_receipt_in_both_languages(client, make, session):
+    from server.polls.answers import store_answers
+    from server.polls.store import poll_rule
+
+    from .test_sync_poll_answers import a_poll, good_answers
+
+    community = make.community()
+    poll = a_poll(session, community)
+    rule = poll_rule(session, poll)
+
+    def answered(voter: str, minutes: int) -> str:
+        record = PollAnswerRecord.create(
+            poll=rule,
+            answers=good_answers(session, poll),
+            channel="kiosk",
+            cast_at=utcnow() - timedelta(minutes=minutes),
+            voter_key=voter * 64,
+            device_id="T-0001",
+        )
+        store_answers(session, poll, rule, [record], source="T-0001")
+        session.commit()
+        return record.answer_id
+
+    counted, again = answered("c", 30), answered("c", 10)
+    page = check(client, receipt_code(counted)).get_data(as_text=True)
+    assert (
+        'data-state="counted"' in page and "Відповіді на опитування дійшли до сервера й зараховані." in page
+    )
+    assert f"Опитування «{poll.title}»" in page and community.name in page
+    assert "Голос дійшов" not in page  # a poll answer is not called a vote
+    page = check(client, receipt_code(again), "?lang=en").get_data(as_text=True)
+    assert 'data-state="duplicate"' in page and "other answers of the same person" in page
+    # Nothing of what was answered is shown.
+    options = [o for q in rule.questions for o in q.option_ids]
+    assert not any(f'value="{o}"' in page for o in options)
