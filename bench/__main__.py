@@ -16,6 +16,7 @@
     python -m bench paper_scans     # scanned sheets read on the server into PostgreSQL, committed
     python -m bench counting        # real elections (Pabulib): greedy and Equal Shares on Łódź 2022
     python -m bench polls           # a poll of 20 options with 1 000 000 answers counted on PostgreSQL
+    python -m bench polls sync      # ...only poll answers pushed by terminals through device sync
     python -m bench jobs            # scan upload and voter list as jobs: Redis queue, a real worker
     python -m bench jobs scan       # ...only the scan upload
 

@@ -8,6 +8,8 @@ under 2 s).
   timed cold (first call) and warm (median of three).
 - poll_count_1m_rank: the same with a ranking question (up to 5 of 20 ranked): five
   items an answer, 6 000 000 rows.
+- sync_push_answers_4x5000 (`python -m bench polls sync`, bench/poll_sync_bench.py):
+  answers taken offline at terminals, pushed through device sync.
 """
 
 from __future__ import annotations
@@ -131,6 +133,12 @@ def _bench(url: str, kind: str, name: str) -> dict:
 
 
 def run(wanted: str = "") -> Iterator[dict]:
+    if not wanted or "sync" in wanted:
+        from . import poll_sync_bench
+
+        yield from poll_sync_bench.run()
+    if wanted == "sync":
+        return
     url = fresh_database("spilno_bench_polls")
     try:
         if not wanted or "rank" not in wanted:

@@ -25,7 +25,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from server.models import Device, DeviceLogEntry, Poll, PollAnswer, PollAnswerItem
-from server.polls.answers import items_of
+from server.polls.answers import item_rows
 from server.polls.count import count_poll as published_count
 from server.polls.store import poll_rule
 from server.sync.entry_answers import KIND as ANSWER_KIND
@@ -220,8 +220,10 @@ def _check_items(
         report.item_problems.append(f"items of answer {answer_id}, which has no readable record")
     for answer_id, record in records.items():
         expected = sorted(
-            (i["question_id"], i["option_id"] if i["option_id"] is not None else -1, i["value"], i["counted"])
-            for i in items_of(record, poll.community_id, answer_id in counted, ranked)
+            (question, option if option is not None else -1, value, is_counted)
+            for _c, _a, _p, question, option, value, is_counted in item_rows(
+                record, poll.community_id, answer_id in counted, ranked
+            )
         )
         if sorted(found.get(answer_id, [])) != expected:
             report.item_problems.append(f"the items of answer {answer_id} are not its record's")
