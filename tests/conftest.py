@@ -11,11 +11,15 @@ import os
 import re
 import secrets
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 from sqlalchemy import Engine, text
+from werkzeug.routing.rules import Rule
 
 from server.db import make_engine, upgrade
 from sync.signing import generate_private_key, private_key_to_pem
@@ -37,9 +41,41 @@ def _pg_reachable() -> str | None:
         return str(exc).splitlines()[0]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _child_bytecode_cache() -> Iterator[None]:
+    """Python processes the tests start (the fault drills' ~250 `spilno device` runs,
+    gunicorn, the job worker, the demos) keep their compiled modules between runs when
+    the environment forbids writing bytecode (PYTHONDONTWRITEBYTECODE=1): each would
+    otherwise compile the CLI and its libraries from source, ~0.35 s of CPU a process
+    where the checkout has no __pycache__ (a fresh clone). The cache is written beside
+    the checkout, never in it (PYTHONPYCACHEPREFIX), and Python checks each entry
+    against its source as always. This test process and its xdist siblings, already
+    running, are not changed; a prefix the environment sets is kept."""
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        yield
+        return
+    saved = {name: os.environ.get(name) for name in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
+    del os.environ["PYTHONDONTWRITEBYTECODE"]
+    os.environ.setdefault(
+        "PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / f"spilno-test-pycache-{os.getuid()}")
+    )
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    """A new PostgreSQL database for this run, migrated to head, dropped afterwards."""
+    """A new PostgreSQL database for this run, migrated to head, dropped afterwards.
+
+    Its commits do not wait for the WAL to reach the disk (synchronous_commit = off):
+    the tests commit thousands of times (every factory row, every request), and each
+    flush cost 2-4 ms on this machine, more under load. What a commit makes visible,
+    and when, is unchanged; only a crash of PostgreSQL itself could lose the last
+    commits, and a test database is dropped at the end anyway."""
     problem = _pg_reachable()
     if problem:
         if IN_CI:
@@ -49,6 +85,7 @@ def pg_url() -> Iterator[str]:
     admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     url = re.sub(r"/[^/]*$", f"/{name}", PG_ADMIN_URL)
     engine = make_engine(url)
     upgrade(engine)
@@ -60,6 +97,60 @@ def pg_url() -> Iterator[str]:
         )
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()
+
+
+def _share_url_builders() -> None:
+    """Every app the tests make (one a test, some 1 500 a run) compiles the same URL
+    builders afresh: Werkzeug writes a Python function for each of the ~140 rules and
+    `compile()`s it, ~60 of the ~90 ms it takes to make the server's app. The function
+    depends only on the rule's text, its parsed parts, its defaults and its converters'
+    kinds, and reads the converters of the rule it is bound to when it runs, so one
+    compiled for an equal rule is handed out again. Only this test process is changed:
+    the apps route and build URLs exactly as before. Were Werkzeug's internals to
+    change, nothing is shared and the tests run as they would without this."""
+    compile_builder = getattr(Rule, "_compile_builder", None)
+    if compile_builder is None:
+        return
+    built: dict[tuple, object] = {}
+
+    def shared(self: Rule, append_unknown: bool = True):
+        try:
+            trace = tuple(self._trace)
+            converters = tuple(
+                sorted((k, type(c).__module__, type(c).__qualname__) for k, c in self._converters.items())
+            )
+        except AttributeError:
+            return compile_builder(self, append_unknown)
+        defaults = tuple(sorted((str(k), repr(v)) for k, v in (self.defaults or {}).items()))
+        key = (self.rule, trace, defaults, converters, append_unknown)
+        if key not in built:
+            built[key] = compile_builder(self, append_unknown)
+        return built[key]
+
+    Rule._compile_builder = shared  # type: ignore[method-assign]
+
+
+_share_url_builders()
+
+
+class _SharedTemplates(BytecodeCache):
+    """Compiled templates kept for every server app of this test process: each test's
+    new app would otherwise compile each template it renders again (tens of ms each).
+    Jinja checks the source's checksum before using an entry, so an edited template is
+    compiled afresh, and every app the `app` fixture makes has the same Jinja settings."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+_SERVER_TEMPLATES = _SharedTemplates()
 
 
 class _PgCleaner:
@@ -163,6 +254,7 @@ def app(database_url: str):
             "JOBS_QUEUE": f"spilno-test-{os.getpid()}",
         }
     )
+    app.jinja_env.bytecode_cache = _SERVER_TEMPLATES
     yield app
     app.extensions["spilno.engine"].dispose()
 

@@ -49,6 +49,10 @@ def fresh_database() -> Iterator[str]:
     admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # As in tests/conftest.py: commits do not wait for the WAL flush. The drills
+        # kill the server and the terminals, never PostgreSQL, so nothing they check
+        # depends on it.
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     url = re.sub(r"/[^/]*$", f"/{name}", PG_ADMIN_URL)
     try:
         engine = make_engine(url)
