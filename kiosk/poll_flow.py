@@ -5,7 +5,7 @@ Part of kiosk.session.TerminalFlow (between kiosk.identification and the ballot)
 
 With no poll open to the resident the visit is as before: straight to the ballot. The
 rules are the domain's: each tap is judged by the question's rule (kiosk.poll_view),
-who may answer by voting.polls.answer_refusal, the whole answer by PollAnswerRecord.create
+who may answer by voting.poll_who.answer_refusal, the whole answer by PollAnswerRecord.create
 again at confirmation, against the package the terminal holds then: a poll that closed
 or left the package mid-visit records nothing.
 """

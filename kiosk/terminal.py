@@ -28,7 +28,8 @@ from sync.packages import StoredPackage
 from sync.voted_here import VotedHere
 from voting import Ballot, Channel, IdentityKind, Problem, VoteRecord, VoterKey
 from voting.district import ballot_for_resident, district_problems
-from voting.polls import PollAnswerRecord, answer_refusal
+from voting.poll_who import answer_refusal
+from voting.polls import PollAnswerRecord
 
 # Polls carry no time zone: a resident's age is judged on the community's day, in Kyiv
 # (as the server judges the platform's answers, server/polls/who.py).

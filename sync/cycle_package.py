@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sync.packages import NOT_RESIDENTS_KINDS, SCHOOL_CONTEST
 from voting import Ballot, BallotProject, CategoryRule
-from voting.polls import PollRule, QuestionKind, QuestionRule, WhoMayAnswer
+from voting.poll_who import WhoMayAnswer
+from voting.polls import PollRule, QuestionKind, QuestionRule
 
 DEFAULT_TIMEZONE = "Europe/Kyiv"
 

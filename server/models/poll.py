@@ -41,7 +41,7 @@ class Poll(Base):
     published_at: Mapped[datetime | None] = mapped_column(default=None)
     # When the moderators made the results public (None: not public); docs/polls.md.
     results_published_at: Mapped[datetime | None] = mapped_column(default=None)
-    # Who may answer (voting.polls.WhoMayAnswer; migration 0018): a minimum age, the
+    # Who may answer (voting.poll_who.WhoMayAnswer; migration 0018): a minimum age, the
     # community's voter list, a district (stored cleaned; None: any). Fixed once published.
     min_age: Mapped[int | None] = mapped_column(Integer, default=None)
     voter_list: Mapped[bool] = mapped_column(Boolean, default=False)

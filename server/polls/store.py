@@ -24,6 +24,7 @@ from voting.ballot import Problem
 from voting.district import DistrictError, clean_district
 from voting.eligibility import MIN_AGE_LIMITS
 from voting.messages import message as domain_message
+from voting.poll_who import WhoMayAnswer
 from voting.polls import (
     MAX_OPTIONS,
     MAX_POINTS,
@@ -31,7 +32,6 @@ from voting.polls import (
     PollRule,
     QuestionKind,
     QuestionRule,
-    WhoMayAnswer,
     check_poll_rule,
 )
 

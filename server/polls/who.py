@@ -1,6 +1,6 @@
 """Who may answer a poll, judged on the server against the community's own voter list.
 
-The rules are the budget vote's (voting.polls.answer_refusal over voting.eligibility
+The rules are the budget vote's (voting.poll_who.answer_refusal over voting.eligibility
 and voting.district); the list and the districts are read as the votes' channels read
 them (server.services.eligibility): whether the list is switched on decides whether it
 turns anyone away, while the district a listed resident lives in counts either way.
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from server.i18n import KYIV
 from server.services import eligibility
 from voting.ballot import Problem
-from voting.polls import WhoMayAnswer, answer_refusal
+from voting.poll_who import WhoMayAnswer, answer_refusal
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from server.services import eligibility
 from tests.factories import sign_in
 from voting import VoterKey, community_voter_secret
 from voting.identity import rnokpp_check_digit
-from voting.polls import WhoMayAnswer
+from voting.poll_who import WhoMayAnswer
 
 from .test_api_support import make_platform
 from .test_polls import SPEC, _published, assert_matches

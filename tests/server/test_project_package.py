@@ -17,8 +17,9 @@ from server.services.project_details import add_photo
 from server.sync import packages as server_packages
 from sync import package_envelope, signing, wire
 from sync.device_store import DeviceStore
-from sync.package_parser import parse_package, project_details
+from sync.package_parser import parse_package
 from sync.packages import verified_photos
+from sync.project_details_reader import project_details
 
 from .test_sync_support import enrolled_device
 

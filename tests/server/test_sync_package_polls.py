@@ -17,7 +17,8 @@ from server.sync.packages import body_hash, current_package, package_body
 from sync import package_envelope
 from sync.package_parser import parse_package
 from tests.conftest import both_databases
-from voting.polls import QuestionKind, WhoMayAnswer, check_answers
+from voting.poll_who import WhoMayAnswer
+from voting.polls import QuestionKind, check_answers
 from voting.record import canonical_json
 
 from .test_polls import SPEC

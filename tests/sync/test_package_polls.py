@@ -15,14 +15,8 @@ from hypothesis import strategies as st
 from sync.cycle_package import CyclePackage, PackagedOption
 from sync.package_parser import PackageError, parse_package
 from tests.kiosk.terminal_setup import PackageSigner, enrolled_store, make_package
-from voting.polls import (
-    PollRule,
-    QuestionKind,
-    QuestionRule,
-    WhoMayAnswer,
-    check_answers,
-    check_poll_rule,
-)
+from voting.poll_who import WhoMayAnswer
+from voting.polls import PollRule, QuestionKind, QuestionRule, check_answers, check_poll_rule
 
 from .test_package_parser import _JSON, _parent, full_package
 

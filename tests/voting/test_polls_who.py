@@ -8,15 +8,8 @@ from datetime import date
 import pytest
 
 from voting.messages import message
-from voting.polls import (
-    PollRule,
-    QuestionKind,
-    QuestionRule,
-    WhoMayAnswer,
-    answer_refusal,
-    check_poll_rule,
-    check_who,
-)
+from voting.poll_who import WhoMayAnswer, answer_refusal, check_who
+from voting.polls import PollRule, QuestionKind, QuestionRule, check_poll_rule
 
 DAY = date(2027, 5, 10)
 
