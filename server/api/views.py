@@ -146,4 +146,5 @@ def init_app(app: Flask) -> None:
 
 # Routes that live in their own modules attach to `bp` when imported.
 from . import polls as _polls  # noqa: E402,F401
+from . import polls_openapi as _polls_openapi  # noqa: E402,F401
 from . import results as _results  # noqa: E402,F401

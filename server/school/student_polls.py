@@ -38,7 +38,7 @@ from .student_poll_form import (
     read_poll_form,
     rule_text,
 )
-from .student_views import POLL_CODE, _entry_url, _see_other, bp
+from .student_shell import POLL_CODE, bp, entry_url, see_other
 
 POLL_DONE = "s_poll_done"  # the poll just answered, for the thanks page
 
@@ -50,7 +50,7 @@ def _refusal(refused: PollRefused) -> tuple[str, int]:
         heading=refused.heading(get_locale()),
         message=refused.message(get_locale()),
         used=revoked,
-        again_url=_entry_url() if revoked else url_for(".polls"),
+        again_url=entry_url() if revoked else url_for(".polls"),
         again_label=None if revoked else _("До опитувань школи"),
     ), refused.status
 
@@ -59,12 +59,12 @@ def _current_code() -> PollCode | Response | tuple[str, int]:
     """The code in the session that may answer polls, or the page to show instead."""
     code_id = session.get(POLL_CODE)
     if not isinstance(code_id, int) or not 0 < code_id < 2**63:
-        return redirect(_entry_url(), 303)
+        return redirect(entry_url(), 303)
     try:
         return poll_code(db.session(), code_id)
     except LookupError:
         session.pop(POLL_CODE, None)
-        return redirect(_entry_url(), 303)
+        return redirect(entry_url(), 303)
     except PollRefused as refused:
         session.pop(POLL_CODE, None)
         return _refusal(refused)
@@ -88,7 +88,7 @@ def polls_done() -> ResponseReturnValue:
     poll_id = session.get(POLL_DONE)
     done = db.session().get(Poll, poll_id) if isinstance(poll_id, int) and 0 < poll_id < 2**31 else None
     if done is None or done.school_id != code.school.id:
-        return _see_other(".polls")
+        return see_other(".polls")
     return render_template(
         "student/polls.html", school=code.school, offered=open_polls(db.session(), code), done=done
     )
@@ -150,4 +150,4 @@ def poll(poll_id: int) -> ResponseReturnValue:
         return _poll_page(code, found, questions, PollFormAnswers(top_errors=[damaged]), 400)
     s.commit()
     session[POLL_DONE] = found.id
-    return _see_other(".polls_done")
+    return see_other(".polls_done")

@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import (
-    Blueprint,
     Flask,
     current_app,
     g,
@@ -29,10 +28,10 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
-from qr_codes.codes import MAX_INPUT_LENGTH, normalise
+from qr_codes.codes import normalise
 from server import db
 from server.auth.access import MAX_ID
 from server.i18n import _, get_locale
@@ -51,18 +50,22 @@ from .code_throttle import (
 )
 from .code_votes import CodeBallot, CodeRefused, cast_by_code, find_code
 from .contests import load_contest
-from .keys import CodeKeys, app_code_keys
 from .student_ballot import TamperedForm, ballot_projects, choice_problems, parse_selections, rule_text
+from .student_shell import (
+    CHOICE,
+    CLIENT,
+    CODE,
+    POLL_CODE,
+    SCHOOL,
+    THANKS,
+    bp,
+    code_keys,
+    entry_url,
+    see_other,
+    session_school,
+    shown_back,
+)
 
-bp = Blueprint("student", __name__, url_prefix="/s")
-
-# What the session cookie keeps for these pages.
-CODE = "s_code_id"  # the row id of the code being voted with (never the code)
-SCHOOL = "s_school"  # the school entry page it came through, if any
-CHOICE = "s_choice"  # the project ids ticked, until confirmed
-THANKS = "s_thanks"  # the contest just voted in, for the thanks page
-CLIENT = "s_client"  # this browser's random id, for the guessing limits
-POLL_CODE = "s_poll_code"  # the row id of the code answering its school's polls
 # A real code refused for these may still answer its school's polls.
 POLLS_STILL_OPEN_TO = {"code.spent", "code.not_yet", "code.closed"}
 
@@ -96,33 +99,6 @@ def _heading(refused: CodeRefused) -> str:
     return _("Код не підходить")
 
 
-def _keys() -> CodeKeys:
-    return app_code_keys(current_app)
-
-
-def _session_school() -> int | None:
-    """The school entry page the code came through (its codes only), or None."""
-    school_id = session.get(SCHOOL)
-    return school_id if isinstance(school_id, int) else None
-
-
-def _entry_url() -> str:
-    school_id = _session_school()
-    if school_id is not None:
-        return url_for(".school_entry", school_id=school_id)
-    return url_for(".code_form")
-
-
-def _see_other(endpoint: str, **values: Any) -> Response:
-    return redirect(url_for(endpoint, **values), 303)
-
-
-def _shown_back(text: str) -> str:
-    """What the student typed, safe to put back into the field: no control or
-    direction-changing characters, no more than a code field holds."""
-    return "".join(c for c in text[:MAX_INPUT_LENGTH] if c.isprintable())
-
-
 def _guesser() -> Guesser:
     client = session.get(CLIENT)
     if not isinstance(client, str):
@@ -150,7 +126,7 @@ def _check_code(raw: str, school: School | None) -> CodeBallot | CodeRefused:
         _forget_code()
         return _too_many(verdict.wait_seconds)
     try:
-        found = find_code(s, _keys(), raw, now=now, school_id=school.id if school else None)
+        found = find_code(s, code_keys(), raw, now=now, school_id=school.id if school else None)
     except CodeRefused as refused:
         s.rollback()
         # A code voted with earlier on this phone must not come back after this one fails.
@@ -183,7 +159,7 @@ def _remember_for_polls(raw: str, refused: CodeRefused) -> None:
     """A real code that can no longer vote (or not yet) may answer its school's polls."""
     if refused.code not in POLLS_STILL_OPEN_TO:
         return
-    code = poll_code_by_verifier(db.session(), _keys().verifier(normalise(raw)))
+    code = poll_code_by_verifier(db.session(), code_keys().verifier(normalise(raw)))
     if code is not None:
         session[POLL_CODE] = code.code_id
 
@@ -207,7 +183,7 @@ def _refusal_page(refused: CodeRefused, again_url: str | None = None) -> tuple[s
         heading=_heading(refused),
         message=refused.message(get_locale()),
         used=refused.code in {"code.spent", "code.revoked", "code.other_school"},
-        again_url=again_url or _entry_url(),
+        again_url=again_url or entry_url(),
         offered=_offered_polls() if refused.code in POLLS_STILL_OPEN_TO else [],
     ), STATUS.get(refused.code, 400)
 
@@ -228,10 +204,10 @@ def _code_form(school: School | None) -> Any:
         error = result.message(get_locale())
         offered = _offered_polls() if result.code in POLLS_STILL_OPEN_TO else []
         page = render_template(
-            "student/code_form.html", school=school, value=_shown_back(raw), error=error, offered=offered
+            "student/code_form.html", school=school, value=shown_back(raw), error=error, offered=offered
         )
         return page, STATUS.get(result.code, 400)
-    return _see_other(".ballot")
+    return see_other(".ballot")
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -249,7 +225,7 @@ def by_link(code: str) -> ResponseReturnValue:
     result = _check_code(code, None)
     if isinstance(result, CodeRefused):
         return _refusal_page(result, url_for(".code_form"))
-    return _see_other(".ballot")
+    return see_other(".ballot")
 
 
 def _session_code() -> str | None:
@@ -262,7 +238,7 @@ def _session_code() -> str | None:
     if row is None:
         return None
     try:
-        return _keys().unseal(row.sealed)
+        return code_keys().unseal(row.sealed)
     except ValueError:
         return None
 
@@ -273,10 +249,10 @@ def _current() -> CodeBallot | Response | tuple[str, int]:
     if code is None:
         session.pop(CODE, None)
         if session.get(THANKS) is not None:
-            return _see_other(".thanks")
-        return redirect(_entry_url(), 303)
+            return see_other(".thanks")
+        return redirect(entry_url(), 303)
     try:
-        return find_code(db.session(), _keys(), code, school_id=_session_school())
+        return find_code(db.session(), code_keys(), code, school_id=session_school())
     except CodeRefused as refused:
         _forget_code()
         _remember_for_polls(code, refused)
@@ -325,7 +301,7 @@ def ballot() -> ResponseReturnValue:
     if problems:
         return _ballot_page(found, chosen, problems, 400)
     session[CHOICE] = chosen
-    return _see_other(".review")
+    return see_other(".review")
 
 
 @bp.route("/review")
@@ -335,7 +311,7 @@ def review() -> ResponseReturnValue:
         return found
     chosen = _saved_choice()
     if not chosen:
-        return _see_other(".ballot")
+        return see_other(".ballot")
     projects = [p for p in ballot_projects(db.session(), found.contest) if p.id in chosen]
     return render_template("student/review.html", contest=found.contest, projects=projects)
 
@@ -347,10 +323,10 @@ def confirm() -> ResponseReturnValue:
         return found
     chosen = _saved_choice()
     if not chosen:
-        return _see_other(".ballot")
+        return see_other(".ballot")
     s = db.session()
     try:
-        cast_by_code(s, _keys(), _session_code() or "", chosen, school_id=_session_school())
+        cast_by_code(s, code_keys(), _session_code() or "", chosen, school_id=session_school())
     except CodeRefused as refused:
         s.rollback()
         if refused.code == "code.ballot":
@@ -365,7 +341,7 @@ def confirm() -> ResponseReturnValue:
     _forget_code()
     session[POLL_CODE] = found.code.id
     session[THANKS] = found.contest.id
-    return _see_other(".thanks")
+    return see_other(".thanks")
 
 
 @bp.route("/thanks")
@@ -373,43 +349,10 @@ def thanks() -> ResponseReturnValue:
     contest_id = session.get(THANKS)
     row = db.session().get(SchoolContest, contest_id) if isinstance(contest_id, int) else None
     if row is None:
-        return redirect(_entry_url(), 303)
+        return redirect(entry_url(), 303)
     return render_template(
         "student/thanks.html", contest=load_contest(db.session(), row), offered=_offered_polls()
     )
-
-
-@bp.context_processor
-def student_helpers() -> dict:
-    def student_lang_url(locale: str) -> str:
-        # The same page in the other language; the vote itself is only ever a POST,
-        # so its refusal page switches over on the code form instead.
-        path = url_for("student.code_form") if request.endpoint == "student.confirm" else request.path
-        return f"{path}?lang={locale}"
-
-    return {"student_lang_url": student_lang_url}
-
-
-@bp.errorhandler(HTTPException)
-def student_error(error: HTTPException) -> ResponseReturnValue:
-    code = error.code or 500
-    if code == 400 and error.description == "csrf":
-        detail = _("Сторінка застаріла. Почніть знову: відкрийте посилання з картки або введіть код.")
-    elif code == 404:
-        detail = _("Такої сторінки немає. Перевірте адресу або введіть код з картки.")
-    elif code == 413:
-        detail = _("Надіслано забагато даних.")
-    else:
-        detail = _("Запит не вдалося обробити.")
-    return render_template("student/error.html", detail=detail, again_url=_entry_url()), code
-
-
-@bp.after_request
-def no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    if response.status_code == 429 and g.get("retry_after"):
-        response.headers["Retry-After"] = str(g.retry_after)
-    return response
 
 
 def init_app(app: Flask) -> None:

@@ -55,9 +55,6 @@ from server.models import (
     Community,
     Cycle,
     CycleKind,
-    Poll,
-    PollOption,
-    PollQuestion,
     Project,
     ProjectPhoto,
     School,
@@ -71,6 +68,8 @@ from server.services.cycle_rules import funding_body
 from sync import package_envelope, signing, wire
 from sync.packages import package_digest
 from voting import community_voter_secret, format_time
+
+from .package_polls import packaged_polls
 
 PACKAGE_PHOTO_BYTES = 6 * 1024 * 1024
 
@@ -254,64 +253,6 @@ def _contest_codes(session: Session, cycles: list[Cycle]) -> dict[int, _ContestC
     return contests
 
 
-def _polls(session: Session, community_id: int, now: datetime) -> list[dict]:
-    """The community's published polls whose window has not ended, by opening time, each
-    with its questions and options in their order (one query, two more when there are
-    polls). Positions and ids decide every order, never the database's collation."""
-    polls = session.scalars(
-        select(Poll)
-        .where(
-            Poll.community_id == community_id,
-            Poll.published_at.is_not(None),
-            Poll.closes_at > now,
-            # A school's poll is answered only with its students' codes on the students'
-            # pages (docs/polls.md, "School polls"): it never travels to a device.
-            Poll.school_id.is_(None),
-        )
-        .order_by(Poll.opens_at, Poll.id)
-    ).all()
-    if not polls:
-        return []
-    questions = session.scalars(
-        select(PollQuestion)
-        .where(PollQuestion.poll_id.in_([p.id for p in polls]))
-        .order_by(PollQuestion.poll_id, PollQuestion.position, PollQuestion.id)
-    ).all()
-    options: dict[int, list[dict]] = {q.id: [] for q in questions}
-    for question_id, option_id, position, words in session.execute(
-        select(PollOption.question_id, PollOption.id, PollOption.position, PollOption.text)
-        .where(PollOption.question_id.in_(list(options)))
-        .order_by(PollOption.question_id, PollOption.position, PollOption.id)
-    ):
-        options[question_id].append({"id": option_id, "position": position, "text": words})
-    by_poll: dict[int, list[dict]] = {p.id: [] for p in polls}
-    for q in questions:
-        by_poll[q.poll_id].append(
-            {
-                "id": q.id,
-                "position": q.position,
-                "text": q.text,
-                "kind": q.kind,
-                "max_choices": q.max_choices,
-                "max_points": q.max_points,
-                "options": options[q.id],
-            }
-        )
-    return [
-        {
-            "id": p.id,
-            "title": p.title,
-            "description": p.description,
-            "opens_at": format_time(p.opens_at),
-            "closes_at": format_time(p.closes_at),
-            # Every field, null for none: a device never reads a left-out rule as "anyone".
-            "who": {"min_age": p.min_age, "voter_list": bool(p.voter_list), "district": p.district or None},
-            "questions": by_poll[p.id],
-        }
-        for p in polls
-    ]
-
-
 def package_body(
     session: Session, community: Community, *, server_key: str, master_secret: bytes, now: datetime
 ) -> dict:
@@ -325,7 +266,7 @@ def package_body(
     catalogue = cycles_catalogue(session, cycles)
     contests = _contest_codes(session, list(cycles))
     photos = _photos(session, [p for entry in catalogue for p in entry.projects])
-    polls = _polls(session, community.id, now)
+    polls = packaged_polls(session, community.id, now)
     body = {
         "format": wire.PROTOCOL_VERSION,
         "community": {"id": community.id, "slug": community.slug, "name": community.name},
