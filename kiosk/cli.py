@@ -125,7 +125,7 @@ def load_package_command(store_path: Path, package_file: Path, server_key: str |
     from sync import package_envelope
     from sync.clock import datetime_from_ms, system_clock_ms
     from sync.device_store import DeviceStore
-    from sync.package_parser import PackageError
+    from sync.package_fields import PackageError
     from sync.store_file import StoreError
     from sync.wire import ProtocolError
 

@@ -45,7 +45,7 @@ def fail(code: str, detail: str = "", **params: object) -> click.ClickException:
 def package_refused(exc: ProtocolError) -> click.ClickException:
     """A refused package, said as `spilno kiosk load-package` says it: a malformed one
     names the field at fault (sync.package_parser.PackageError), in both languages."""
-    from sync.package_parser import PackageError
+    from sync.package_fields import PackageError
     from sync.packages import PACKAGE_REFUSALS
 
     reason = exc.detail if isinstance(exc, PackageError) else PACKAGE_REFUSALS.get(exc.code, exc.code)

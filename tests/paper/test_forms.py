@@ -19,7 +19,7 @@ from paper.layout import FORMAT, Layout, LayoutError
 from paper.layout_json import layout_from_json
 from paper.serials import SerialError, parse_qr_text
 from paper.sheet_plan import build_layout
-from sync.package_parser import PackageError
+from sync.package_fields import PackageError
 
 from .corpus import TEST_FORM_KEY, long_cycle, packaged, render_pdf, sample_cycle
 

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from sync import package_envelope, signing
 from sync.cycle_package import NO_DETAILS, CyclePackage, Funding
-from sync.package_parser import PackageError, parse_package
+from sync.package_fields import PackageError
+from sync.package_parser import parse_package
 from sync.packages import PACKAGE_REFUSALS
 from sync.wire import ProtocolError
 from tests.kiosk.terminal_setup import CODE_VERIFIER_KEY, VOTER_KEY_SECRET, make_package, school_contest_cycle

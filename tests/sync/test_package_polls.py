@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sync.cycle_package import CyclePackage, PackagedOption
-from sync.package_parser import PackageError, parse_package
+from sync.package_fields import PackageError
+from sync.package_parser import parse_package
 from tests.kiosk.terminal_setup import PackageSigner, enrolled_store, make_package
 from voting.poll_who import WhoMayAnswer
 from voting.polls import PollRule, QuestionKind, QuestionRule, check_answers, check_poll_rule

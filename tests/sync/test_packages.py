@@ -100,7 +100,7 @@ def test_a_package_stored_by_another_process_is_seen_at_the_next_read(enrolled, 
     worker (another process, its own store object) storing a newer one must show at once,
     and a package this release cannot read must be refused on every read, never kept."""
     from sync.device_store import DeviceStore
-    from sync.package_parser import PackageError
+    from sync.package_fields import PackageError
 
     first = enrolled.package()
     assert enrolled.package() is first  # nothing new: the read package is reused
