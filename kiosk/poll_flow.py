@@ -61,6 +61,8 @@ class PollFlow(Identification):
         self.poll: PackagedPoll | None = None
         self.poll_answers: Answers = {}
         self.question_index = 0
+        # The ballot was opened from the choice screen: it offers the way back there.
+        self.from_choice = False
 
     def observe(self, card: CardState, qr_text: str | None = None) -> None:
         super().observe(card, qr_text)
@@ -142,6 +144,17 @@ class PollFlow(Identification):
             self.notice = why
             return
         self._begin(voting, self.voter)
+        self.from_choice = self.step is Step.BALLOT
+
+    def ballot_to_choices(self) -> None:
+        """From the ballot back to the choice screen, the choices made there dropped, as
+        «Назад» from a poll's first question drops its answers."""
+        self._require(Step.BALLOT)
+        if not self.from_choice or self.voter is None:
+            raise WrongStep("this ballot was not opened from the choice screen")
+        self.voting, self.selections, self.category_index = None, [], 0
+        self.from_choice = False
+        self._go(Step.CHOOSE)
 
     def choose_poll(self, poll_id: int) -> None:
         self._require(Step.CHOOSE)

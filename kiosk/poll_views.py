@@ -34,6 +34,12 @@ def choose_poll() -> None:
         flow().choose_poll(poll_id)
 
 
+@bp.post("/ballot/to-choices")
+@action
+def ballot_to_choices() -> None:
+    flow().ballot_to_choices()
+
+
 @bp.post("/receipt/continue")
 @action
 def continue_visit() -> None:

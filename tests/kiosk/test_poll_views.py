@@ -159,3 +159,15 @@ def test_a_form_from_an_earlier_visit_is_refused(client, kiosk):
     assert kiosk.flow.poll is None
     client.post("/poll/confirm", data={"token": old})
     assert logged_answers(kiosk.store) == []
+
+
+def test_the_ballot_opened_from_the_list_offers_the_way_back(client, kiosk):
+    at_choice(client, kiosk)
+    post(client, kiosk, "/choose/vote")
+    shown = page(client, "/ballot")
+    assert 'id="to-choices"' in shown and "До переліку" in shown
+    post(client, kiosk, "/ballot/to-choices")
+    assert kiosk.flow.step.value == "choose"
+    # A stale form (the token of the page before) changes nothing.
+    client.post("/ballot/to-choices", data={"token": "stale"})
+    assert kiosk.flow.step.value == "choose"

@@ -505,3 +505,30 @@ def test_a_resident_who_may_not_vote_still_answers_the_poll_told_why_not_the_vot
     assert not vote.open and vote.why_not.text == ALREADY_VOTED_ELSEWHERE and poll.open
     flow.choose_vote()  # crafted: the screen offered no button
     assert flow.step is Step.CHOOSE and flow.notice.text == ALREADY_VOTED_ELSEWHERE
+
+
+def test_from_the_ballot_the_resident_goes_back_to_the_list_and_the_choice_is_dropped(flow, store):
+    flow.observe(card())
+    flow.choose_vote()
+    assert flow.step is Step.BALLOT and flow.from_choice
+    flow.toggle(101)
+    assert flow.selections == [101]
+    flow.ballot_to_choices()
+    assert flow.step is Step.CHOOSE and flow.voting is None and flow.selections == []
+    assert [c.open for c in flow.choices()] == [True, True]
+    flow.choose_vote()
+    assert flow.step is Step.BALLOT and flow.selections == []  # nothing carried over
+    assert logged_votes(store) == [] and logged_answers(store) == []
+
+
+def test_a_ballot_not_opened_from_the_list_has_no_way_back_to_one(clock, tmp_path, signer):
+    plain = poll_store(tmp_path, signer, polls=[], name="no-polls.db")
+    try:
+        flow = make_flow(plain, clock, printer=MemoryPrinter())
+        flow.observe(card())
+        assert flow.step is Step.BALLOT and not flow.from_choice  # straight to the ballot
+        with pytest.raises(WrongStep):
+            flow.ballot_to_choices()  # a crafted request
+        assert flow.step is Step.BALLOT
+    finally:
+        plain.close()
