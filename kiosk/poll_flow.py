@@ -83,7 +83,13 @@ class PollFlow(Identification):
         if self.terminal.answered_here(poll.id, voter.voter):
             return Notice(ANSWERED_HERE)
         problem = self.terminal.poll_refusal(poll, voter.voter_key, voter.born, voter.age_confirmed)
-        return None if problem is None else Notice(problem.code, problem.params, domain=True)
+        if problem is None:
+            return None
+        # The domain names the age limit as a vote's («Голосувати можна з…», the code the
+        # platform's API answers with too); a resident reading about a poll is told of
+        # the poll.
+        code = "poll.too_young" if problem.code == "eligibility.too_young" else problem.code
+        return Notice(code, problem.params, domain=True)
 
     def choices(self) -> list[Choice]:
         """The budget vote (when open here) and the open polls, each with why not."""

@@ -532,3 +532,19 @@ def test_a_ballot_not_opened_from_the_list_has_no_way_back_to_one(clock, tmp_pat
         assert flow.step is Step.BALLOT
     finally:
         plain.close()
+
+
+@pytest.mark.parametrize(("min_age", "uk_words"), [(18, "з 18 років"), (21, "з 21 року")])
+def test_a_resident_too_young_for_a_poll_is_told_of_the_poll_not_of_voting(ruled, min_age, uk_words):
+    flow = ruled(min_age=min_age)
+    flow.start_staff_assisted()
+    flow.enter_staff_pin(SERVICE_PIN)
+    flow.enter_document("passport", "АБ123456", age_confirmed=False)
+    # A passport shows no birth date: the poll asks for staff (the vote has no limit).
+    assert flow.choices()[1].why_not.text == "poll.age_unknown"
+    flow.cancel()
+    staff_document(flow, "rnokpp", rnokpp_born(years_ago(min_age - 1)))
+    why = next(c for c in flow.choices() if c.kind == "poll").why_not
+    assert why.text == "poll.too_young"
+    assert why.render("uk") == f"Відповідати на це опитування можна {uk_words}."
+    assert why.render("en") == f"This poll is open from the age of {min_age}."
