@@ -15,9 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import Community, Cycle, CycleKind, Project, School
+from server.polls.store import create_poll, poll_rule, publish_poll
 from server.services.projects import ProjectFields, create_project
 from server.services.users import create_user
 
+from .code_polls import answer_by_code, poll_code
 from .code_votes import cast_by_code
 from .codes import IssuedCode, issue_codes
 from .contests import Contest, ContestFields, create_contest
@@ -111,6 +113,7 @@ def seed_school_demo(
     session.flush()
     project_ids = {c.id: [p.id for p in _projects(session, c)] for c in contests}
     unused: list[tuple[Contest, list[IssuedCode]]] = []
+    used: list[tuple[IssuedCode, datetime]] = []  # the first school's, with when they voted
     for contest, issued in cards:
         left = []
         for card in issued:
@@ -118,9 +121,12 @@ def seed_school_demo(
                 chosen = rng.sample(project_ids[contest.id], rng.choice([1, 2]))
                 voted_at = contest.cycle.voting_starts_at + timedelta(minutes=rng.randrange(9 * 24 * 60))
                 cast_by_code(session, keys, card.code, chosen, now=min(voted_at, now))
+                if contest is contests[0]:
+                    used.append((card, min(voted_at, now)))
             else:
                 left.append(card)
         unused.append((contest, left))
+    _school_poll(session, contests[0], used, rng, today, now)
     login, name, password = SCHOOL_MODERATOR
     create_user(
         session,
@@ -138,3 +144,45 @@ def _projects(session: Session, contest: Contest) -> list[Project]:
     return list(
         session.scalars(select(Project).where(Project.cycle_id == contest.cycle.id).order_by(Project.number))
     )
+
+
+def _school_poll(
+    session: Session,
+    contest: Contest,
+    used: list[tuple[IssuedCode, datetime]],
+    rng: random.Random,
+    today: datetime,
+    now: datetime,
+) -> None:
+    """The first school's poll (docs/polls.md, "School polls"), answered by most of the
+    codes that voted, each right after its vote; the codes left for the demo's visitors
+    answer it on the students' pages after voting."""
+    spec = {
+        "title": "Що зробити в шкільному дворі?",
+        "description": "Опитування учнів школи: відповідайте кодом зі своєї картки.",
+        "opens_at": (today - timedelta(days=9)).isoformat(),
+        "closes_at": (today + timedelta(days=14)).isoformat(),
+        "school": contest.school.id,
+        "questions": [
+            {
+                "text": "Що потрібно найбільше?",
+                "kind": "one",
+                "options": ["Лави в тіні", "Спортмайданчик", "Клумби"],
+            },
+            {
+                "text": "Оцініть від 0 до 5",
+                "kind": "points",
+                "max_points": 5,
+                "options": ["Чистота", "Освітлення", "Місця для відпочинку"],
+            },
+        ],
+    }
+    poll = create_poll(session, contest.school.community_id, spec)
+    publish_poll(session, poll, now=today - timedelta(days=9))
+    one, points = poll_rule(session, poll).questions
+    for card, voted_at in used:
+        if rng.random() < 0.2:
+            continue  # not every student answers
+        answers: dict[int, object] = {one.question_id: [rng.choice(one.option_ids)]}
+        answers[points.question_id] = [[o, rng.randint(0, 5)] for o in points.option_ids]
+        answer_by_code(session, poll_code(session, card.code_id), poll.id, answers, now=voted_at)

@@ -37,3 +37,30 @@ def test_a_demo_code_cannot_be_found_with_another_servers_keys(session, app):
     with pytest.raises(CodeRefused) as refused:
         find_code(session, other, unused[0].code)
     assert refused.value.code == "code.unknown"
+
+
+def test_the_first_demo_school_has_a_poll_its_students_answered_and_a_card_left_can_answer(app, session):
+    from sqlalchemy import select
+
+    from server.models import Poll, PollAnswer
+    from server.school.code_polls import answer_by_code, open_polls, poll_code
+
+    summary = seed_demo(session, app.config["VOTER_KEY_SECRET_BYTES"], votes_per_cycle=10)
+    session.commit()
+    first, _second = summary.schools.contests
+    poll = session.scalar(select(Poll).where(Poll.school_id.is_not(None)))
+    assert poll is not None and poll.school_id == first.school.id and poll.published_at is not None
+    channels = set(session.scalars(select(PollAnswer.channel).where(PollAnswer.poll_id == poll.id)))
+    assert channels == {"school_code"}
+    _contest, unused = summary.schools.cards[0]
+    code = poll_code(session, unused[0].code_id)
+    [offered] = open_polls(session, code)
+    assert offered.poll.id == poll.id
+    from server.polls.store import poll_rule
+
+    one, _points = poll_rule(session, poll).questions
+    answer_by_code(session, code, poll.id, {one.question_id: [one.option_ids[0]]})
+    session.commit()
+    # The second school's cards are not offered the first school's poll.
+    _contest, theirs = summary.schools.cards[1]
+    assert open_polls(session, poll_code(session, theirs[0].code_id)) == []
