@@ -27,7 +27,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import Device, Poll
+from server.models import Device, DeviceKind, Poll
 from server.polls.answers import AnswerStanding, PollAnswerConflict, store_answers
 from server.polls.store import poll_rule
 from server.polls.who import Resident, refusals
@@ -38,10 +38,17 @@ from voting.polls import AnswerHeader, PollAnswerRecord, PollAnswerRefused, Poll
 from . import alarms
 from .alarm_texts import text_of
 from .auth import DeviceRef
-from .entries import CHANNELS, EntryInvalid
+from .entries import EntryInvalid
 from .tampering import Tampering
 
 KIND = "poll_answer"
+# The channels a device's answers may come by: a resident at a terminal (by card, or by
+# staff typing their document), a paper sheet or a staff member at a support point.
+# Students answer their school's polls on their own pages, never at a device.
+ANSWER_CHANNELS = {
+    DeviceKind.TERMINAL.value: frozenset({Channel.KIOSK, Channel.STAFF_ASSISTED}),
+    DeviceKind.SUPPORT_POINT.value: frozenset({Channel.PAPER, Channel.STAFF_ASSISTED}),
+}
 # The status reason a device learns for an answer that was not taken (the alarm says why).
 REFUSED = "poll_answer.refused"
 
@@ -71,10 +78,14 @@ def read_answer_header(entry: LogEntry, device: DeviceRef) -> AnswerHeader:
         raise EntryInvalid(entry.seq, "entry.answer_record") from None
     if header.device_id != device.code:
         raise EntryInvalid(entry.seq, "entry.answer_device")
-    if header.channel not in CHANNELS.get(device.kind, frozenset()):
+    if header.channel not in ANSWER_CHANNELS.get(device.kind, frozenset()):
         raise EntryInvalid(entry.seq, "entry.answer_channel")
-    # A blank sheet answers as its serial, and a point numbers only its own sheets.
-    if header.channel == Channel.PAPER and header.voter.startswith("code:"):
+    if header.voter.startswith("code:"):
+        # Only a blank paper sheet answers without a resident's key, as its serial, and a
+        # point numbers only its own sheets. Any other code would be a voter the server
+        # cannot tell from an invented one: a device could answer again and again.
+        if header.channel != Channel.PAPER:
+            raise EntryInvalid(entry.seq, "entry.answer_voter")
         if not header.voter.startswith(f"code:sheet_{device.code.replace('-', '')}-"):
             raise EntryInvalid(entry.seq, "entry.answer_sheet")
     return header

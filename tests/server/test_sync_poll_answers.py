@@ -277,6 +277,9 @@ def _mutations(session, poll, device) -> list[tuple[str, dict]]:
     changed("entry.answer_device", device=None)
     changed("entry.answer_channel", channel="paper")
     changed("entry.answer_channel", channel="web")
+    changed("entry.answer_channel", channel="school_code")
+    # A terminal answering as a code: a voter nobody can tell from an invented one.
+    changed("entry.answer_voter", voter_key=None, code="anything-at-all")
     changed("entry.answer_poll", poll=poll.id + 10_000)
     missing = copy.deepcopy(good)
     del missing["cast_at"]
