@@ -189,21 +189,10 @@ def print_forms(
     each page with its QR code. Returns the layout (its JSON belongs next to the PDF).
     LayoutError for a malformed cycle, SerialError for a malformed serial: nothing is
     written then."""
-    if not serials:
-        raise SerialError("forms.no_serials")
-    for serial in serials:
-        if not is_serial(serial):
-            raise SerialError("forms.serial", f"{serial!r:.40}")
-    if len(set(serials)) != len(serials):
-        raise SerialError("forms.serial", "a serial is repeated")
+    check_serials(serials)
     texts = TEXTS["en" if locale == "en" else "uk"]
     layout, plans = plan_sheet(cycle)
-    register_fonts()
-    # initialFontName: otherwise every page sets Helvetica, a font that is not embedded
-    # types-reportlab takes initialFontName for a number; reportlab wants the font's name.
-    canvas = Canvas(out, pagesize=L.PAGE_SIZE, pageCompression=1, invariant=1, initialFontName=REGULAR)  # type: ignore[arg-type]
-    canvas.setTitle(f"{texts['document']}: {printable(layout.cycle_title)[:200]}")
-    canvas.setCreator("spilno paper")
+    canvas = open_canvas(out, f"{texts['document']}: {printable(layout.cycle_title)[:200]}")
     # A district category says so in its heading: a sheet's choices there count only for
     # the district's residents (docs/district-categories.md).
     districts = {c.id: c.district for c in cycle.categories if c.district and c.district.strip()}
@@ -211,21 +200,60 @@ def print_forms(
         _static_page(canvas, layout, page, plan, texts, districts)
         for page, plan in zip(layout.pages, plans, strict=True)
     ]
+    write_sheets(canvas, layout, statics, serials, texts["footer"], layout.cycle_id, form_key)
+    return layout
+
+
+def check_serials(serials: list[str]) -> None:
+    """SerialError unless there are serials, each well formed, none twice."""
+    if not serials:
+        raise SerialError("forms.no_serials")
+    for serial in serials:
+        if not is_serial(serial):
+            raise SerialError("forms.serial", f"{serial!r:.40}")
+    if len(set(serials)) != len(serials):
+        raise SerialError("forms.serial", "a serial is repeated")
+
+
+def open_canvas(out: BinaryIO, title: str) -> Canvas:
+    """The PDF's canvas, its fonts registered."""
+    register_fonts()
+    # initialFontName: otherwise every page sets Helvetica, a font that is not embedded
+    # types-reportlab takes initialFontName for a number; reportlab wants the font's name.
+    canvas = Canvas(out, pagesize=L.PAGE_SIZE, pageCompression=1, invariant=1, initialFontName=REGULAR)  # type: ignore[arg-type]
+    canvas.setTitle(title)
+    canvas.setCreator("spilno paper")
+    return canvas
+
+
+def write_sheets(
+    canvas: Canvas,
+    layout: L.Layout,
+    statics: list[str],
+    serials: list[str],
+    footer_text: str,
+    form_id: int,
+    form_key: bytes,
+    *,
+    poll: bool = False,
+) -> None:
+    """For each serial, every page of the sheet: its drawing made once (`statics`), its
+    own QR code (the form `form_id`, a ballot's cycle or, with `poll`, a poll) and footer;
+    then the file is finished."""
     pages = len(layout.pages)
     for serial in serials:
         for page, static in zip(layout.pages, statics, strict=True):
             canvas.addLiteral(static)
-            text = make_qr_text(layout.cycle_id, layout.layout_hash, serial, page.page, pages, form_key)
+            text = make_qr_text(form_id, layout.layout_hash, serial, page.page, pages, form_key, poll=poll)
             qr = page.qr
             draw_qr(canvas, qr_matrix(text, "M"), qr.x, L.PAGE_SIZE[1] - qr.y - qr.h, qr.w)
             footer = _Page(canvas)
-            label = texts["footer"].format(serial=serial, page=page.page, pages=pages)
+            label = footer_text.format(serial=serial, page=page.page, pages=pages)
             width = pdfmetrics.stringWidth(label, REGULAR, 8)
             footer.text((L.PAGE_SIZE[0] - width) / 2, L.FOOTER_BASELINE, label, REGULAR, 8)
             canvas.addLiteral(footer.code())
             canvas.showPage()
     _save(canvas)
-    return layout
 
 
 def _save(canvas: Canvas) -> None:

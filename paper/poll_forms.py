@@ -15,7 +15,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from paper import layout as L
 from paper.forms import TEXTS as BALLOT_TEXTS
-from paper.forms import _Page, _save
+from paper.forms import _Page, check_serials, open_canvas, write_sheets
 from paper.messages import catalog
 from paper.poll_layout import (
     CHOICE_TEXT_LEFT,
@@ -30,10 +30,7 @@ from paper.poll_layout import (
     columns,
     plan_poll_sheet,
 )
-from paper.serials import SerialError, is_serial, make_qr_text
-from qr_codes.drawing import draw_qr
-from qr_codes.fonts import BOLD, REGULAR, printable, register_fonts, wrap
-from qr_codes.matrix import qr_matrix
+from qr_codes.fonts import BOLD, REGULAR, printable, wrap
 from sync.cycle_package import PackagedPoll, PackagedQuestion
 from voting.polls import QuestionKind
 
@@ -119,36 +116,13 @@ def print_poll_sheets(
     page with its QR code. Returns the sheet (its layout JSON belongs next to the PDF:
     paper.poll_layout.poll_layout_json). LayoutError for a poll no sheet can show,
     SerialError for a malformed serial: nothing is written then."""
-    if not serials:
-        raise SerialError("forms.no_serials")
-    for serial in serials:
-        if not is_serial(serial):
-            raise SerialError("forms.serial", f"{serial!r:.40}")
-    if len(set(serials)) != len(serials):
-        raise SerialError("forms.serial", "a serial is repeated")
+    check_serials(serials)
     texts = POLL_TEXTS["en" if locale == "en" else "uk"]
     sheet, plans = plan_poll_sheet(poll)
     layout = sheet.layout
-    register_fonts()
-    # as paper.forms: the font's name, which types-reportlab takes for a number
-    canvas = Canvas(out, pagesize=L.PAGE_SIZE, pageCompression=1, invariant=1, initialFontName=REGULAR)  # type: ignore[arg-type]
-    canvas.setTitle(f"{texts['document']}: {printable(layout.cycle_title)[:200]}")
-    canvas.setCreator("spilno paper")
+    canvas = open_canvas(out, f"{texts['document']}: {printable(layout.cycle_title)[:200]}")
     statics = [
         _static_page(canvas, sheet, page, plan, texts) for page, plan in zip(layout.pages, plans, strict=True)
     ]
-    pages = len(layout.pages)
-    for serial in serials:
-        for page, static in zip(layout.pages, statics, strict=True):
-            canvas.addLiteral(static)
-            text = make_qr_text(poll.id, layout.layout_hash, serial, page.page, pages, form_key, poll=True)
-            qr = page.qr
-            draw_qr(canvas, qr_matrix(text, "M"), qr.x, L.PAGE_SIZE[1] - qr.y - qr.h, qr.w)
-            footer = _Page(canvas)
-            label = texts["footer"].format(serial=serial, page=page.page, pages=pages)
-            width = pdfmetrics.stringWidth(label, REGULAR, 8)
-            footer.text((L.PAGE_SIZE[0] - width) / 2, L.FOOTER_BASELINE, label, REGULAR, 8)
-            canvas.addLiteral(footer.code())
-            canvas.showPage()
-    _save(canvas)
+    write_sheets(canvas, layout, statics, serials, texts["footer"], poll.id, form_key, poll=True)
     return sheet
