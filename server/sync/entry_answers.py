@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -66,6 +66,7 @@ class ReadAnswer:
     entry: LogEntry
     header: AnswerHeader
     poll: Poll
+    rule: PollRule  # the poll's (server.polls.store.poll_rule), read once a batch
     record: PollAnswerRecord | None  # None: it breaks the poll's rule
     refusal: str | None = None  # why it is not taken; None: it is stored
 
@@ -120,12 +121,13 @@ def read_entry_answers(
         try:
             record = PollAnswerRecord.from_canonical_body(entry.payload, rules[poll.id])
         except PollAnswerRefused:
-            read.append(ReadAnswer(entry, header, poll, None, BREAKS_RULE))
+            read.append(ReadAnswer(entry, header, poll, rules[poll.id], None, BREAKS_RULE))
             continue
         except (ValueError, TypeError):
             raise EntryInvalid(entry.seq, "entry.answer_record") from None
-        read.append(ReadAnswer(entry, header, poll, record, _refusal(device, poll, record, superseded)))
-    return _judge_who(session, ref.community_id, rules, read)
+        refusal = _refusal(device, poll, record, superseded)
+        read.append(ReadAnswer(entry, header, poll, rules[poll.id], record, refusal))
+    return _judge_who(session, ref.community_id, read)
 
 
 def _refusal(device: Device, poll: Poll, record: PollAnswerRecord, superseded: bool) -> str | None:
@@ -139,30 +141,25 @@ def _refusal(device: Device, poll: Poll, record: PollAnswerRecord, superseded: b
     return None
 
 
-def _judge_who(
-    session: Session, community_id: int, rules: dict[int, PollRule], read: list[ReadAnswer]
-) -> list[ReadAnswer]:
+def _judge_who(session: Session, community_id: int, read: list[ReadAnswer]) -> list[ReadAnswer]:
     """Who may answer, by the server's own list (two queries a poll at most)."""
     judged = list(read)
     asked: dict[int, list[tuple[int, Resident]]] = defaultdict(list)
+    who = {answer.poll.id: answer.rule.who for answer in read}
     for index, answer in enumerate(read):
         record = answer.record
-        if record is None or answer.refusal is not None or rules[answer.poll.id].who.anyone:
+        if record is None or answer.refusal is not None or answer.rule.who.anyone:
             continue
         if record.voter_key is None:  # an anonymous sheet: nobody can say who filled it in
-            judged[index] = _refused(answer, ANONYMOUS)
+            judged[index] = replace(answer, refusal=ANONYMOUS)
         else:
             asked[answer.poll.id].append((index, Resident(record.voter_key, record.cast_at)))
     for poll_id, residents in asked.items():
-        found = refusals(session, community_id, rules[poll_id].who, [r for _i, r in residents])
+        found = refusals(session, community_id, who[poll_id], [r for _i, r in residents])
         for (index, _resident), problem in zip(residents, found, strict=True):
             if problem is not None:
-                judged[index] = _refused(read[index], NOT_ALLOWED)
+                judged[index] = replace(read[index], refusal=NOT_ALLOWED)
     return judged
-
-
-def _refused(answer: ReadAnswer, why: str) -> ReadAnswer:
-    return ReadAnswer(answer.entry, answer.header, answer.poll, answer.record, why)
 
 
 def store_entry_answers(
@@ -179,10 +176,10 @@ def store_entry_answers(
             not_taken[answer.refusal] += 1
     standings: dict[int, AnswerStanding] = {}
     for answers in taken.values():
-        poll = answers[0].poll
+        poll, rule = answers[0].poll, answers[0].rule
         records = [a.record for a in answers if a.record is not None]
         try:
-            stood = store_answers(session, poll, poll_rule(session, poll), records, source=ref.code, now=now)
+            stood = store_answers(session, poll, rule, records, source=ref.code, now=now)
         except PollAnswerConflict as conflict:
             raise answer_conflict(ref, conflict) from None
         for answer, standing in zip(answers, stood, strict=True):
