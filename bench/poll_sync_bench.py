@@ -23,9 +23,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.db import make_engine
-from server.models import Community, Device, PollAnswer, utcnow
+from server.models import Community, PollAnswer, utcnow
 from server.polls.store import create_poll, publish_poll
-from server.sync.enrolment import issue_enrolment_code
 from sync.client import SyncClient
 from sync.clock import datetime_from_ms, system_clock_ms
 from sync.cycle_package import PackagedPoll
@@ -34,7 +33,7 @@ from voting.polls import PollAnswerRecord, QuestionKind
 
 from .pgdb import ADMIN_DSN, fresh_database
 from .server_bench import gunicorn
-from .sync_bench import CpuMeter, _push_process
+from .sync_bench import CpuMeter, push_process, terminal_codes
 
 TERMINALS = int(os.environ.get("SPILNO_BENCH_POLL_TERMINALS", "4"))
 ANSWERS_EACH = int(os.environ.get("SPILNO_BENCH_ANSWERS_EACH", "5000"))
@@ -64,14 +63,7 @@ def _seed(url: str, devices: int) -> list[str]:
         s.add(community)
         s.flush()
         publish_poll(s, create_poll(s, community.id, _spec()))
-        codes = []
-        for n in range(1, devices + 1):
-            device = Device(
-                community_id=community.id, kind="terminal", code=f"T-{n:04d}", name=f"Термінал {n}"
-            )
-            s.add(device)
-            s.flush()
-            codes.append(issue_enrolment_code(s, device).code)
+        codes = terminal_codes(s, community, devices)
         s.commit()
     engine.dispose()
     return codes
@@ -133,7 +125,7 @@ def run(wanted: str = "") -> Iterator[dict]:
                 _terminal(store, base_url, codes[n], ANSWERS_EACH, seed=n)
             meter = CpuMeter(master_pid, DATABASE)
             t0 = time.perf_counter()
-            pushers = [_push_process(store, base_url) for store in stores]
+            pushers = [push_process(store, base_url) for store in stores]
             results = [json.loads(p.communicate()[0]) for p in pushers]
             seconds = time.perf_counter() - t0
             cpu = meter.seconds()

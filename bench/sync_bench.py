@@ -72,6 +72,17 @@ print(json.dumps({"seconds": time.perf_counter() - t0, "acked": result.acked_seq
 """
 
 
+def terminal_codes(session: Session, community: Community, count: int) -> list[str]:
+    """`count` terminals of the community (T-0001, ...), each with its enrolment code."""
+    codes = []
+    for n in range(1, count + 1):
+        device = Device(community_id=community.id, kind="terminal", code=f"T-{n:04d}", name=f"Термінал {n}")
+        session.add(device)
+        session.flush()
+        codes.append(issue_enrolment_code(session, device).code)
+    return codes
+
+
 def _seed(url: str, devices: int) -> tuple[int, list[str]]:
     engine = make_engine(url)
     with Session(engine, expire_on_commit=False) as s:
@@ -82,14 +93,7 @@ def _seed(url: str, devices: int) -> tuple[int, list[str]]:
         make_cycle(
             s, community, "Цикл для синхронізації", "sync", now - timedelta(days=1), now + timedelta(days=30)
         )
-        codes = []
-        for n in range(1, devices + 1):
-            device = Device(
-                community_id=community.id, kind="terminal", code=f"T-{n:04d}", name=f"Термінал {n}"
-            )
-            s.add(device)
-            s.flush()
-            codes.append(issue_enrolment_code(s, device).code)
+        codes = terminal_codes(s, community, devices)
         s.commit()
     engine.dispose()
     return community.id, codes
@@ -176,7 +180,7 @@ class CpuMeter:
         return {"server": workers, "devices": devices, "database": backends}
 
 
-def _push_process(store: Path, base_url: str) -> subprocess.Popen:
+def push_process(store: Path, base_url: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-c", _PUSH_ALL, str(store), base_url], stdout=subprocess.PIPE, text=True
     )
@@ -330,7 +334,7 @@ def bench_push() -> Iterator[dict]:
         memory_before = _rss_kib(master_pid)
         meter = CpuMeter(master_pid, url.rsplit("/", 1)[1])
         t0 = time.perf_counter()
-        pushers = [_push_process(store, base_url) for store in stores]
+        pushers = [push_process(store, base_url) for store in stores]
         peak = memory_before
         while any(p.poll() is None for p in pushers):
             peak = max(peak, _rss_kib(master_pid))
@@ -375,8 +379,8 @@ def bench_push() -> Iterator[dict]:
         small, big = Path(tmp) / "small.db", Path(tmp) / "big.db"
         _terminal(small, base_url, codes[TERMINALS], 1000, seed=101)
         _terminal(big, base_url, codes[TERMINALS + 1], CATCH_UP, seed=102)
-        small_run = json.loads(_push_process(small, base_url).communicate()[0])
-        big_run = json.loads(_push_process(big, base_url).communicate()[0])
+        small_run = json.loads(push_process(small, base_url).communicate()[0])
+        big_run = json.loads(push_process(big, base_url).communicate()[0])
         yield {
             "bench": "sync_catch_up_100k",
             "votes": big_run["acked"],
