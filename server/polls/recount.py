@@ -17,9 +17,10 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
@@ -30,8 +31,8 @@ from server.polls.count import count_poll as published_count
 from server.polls.store import poll_rule
 from server.sync.entry_answers import KIND as ANSWER_KIND
 from server.sync.recount import ChainReport, verify_device_chain
-from voting.counting import VoteStatus
-from voting.poll_count import count_poll, decide_answers
+from voting.counting import CountingInput, VoteStatus, decide
+from voting.poll_count import QuestionResult, distribution_of, question_result
 from voting.polls import PollAnswerRecord, PollRule, QuestionKind
 
 _STREAM = 2000
@@ -98,35 +99,18 @@ class UnknownPoll(LookupError):
 
 
 def recount_poll(session: Session, poll_id: int) -> PollRecountReport:
-    """Recount `poll_id` from its raw records; read-only. UnknownPoll if there is none."""
+    """Recount `poll_id` from its raw records; read-only. UnknownPoll if there is none.
+
+    Two streamed passes over the answers (a poll may have a million): the first checks
+    each record and its device's log entry and keeps only what deciding needs; the
+    second, with every answer's standing decided, checks its items and counts it."""
     poll = session.get(Poll, poll_id) if 0 < poll_id < 2**31 else None
     if poll is None:
         raise UnknownPoll(poll_id)
     rule = poll_rule(session, poll)
     report = PollRecountReport(poll_id)
-    records: dict[str, PollAnswerRecord] = {}
-    stored: dict[str, tuple[str, str | None]] = {}
-    sources: dict[str, str] = {}
-    for row in session.scalars(
-        select(PollAnswer).where(PollAnswer.poll_id == poll_id).execution_options(yield_per=_STREAM)
-    ):
-        report.answers += 1
-        stored[row.id] = (row.status, row.counted_answer_id)
-        sources[row.id] = row.source
-        try:
-            record = PollAnswerRecord.from_canonical_body(row.body, rule)
-        except (ValueError, TypeError):
-            report.record_problems.append(f"answer {row.id} is not a canonical answer to the poll")
-            continue
-        if record.answer_id != row.id or record.content_hash() != row.content_hash:
-            report.record_problems.append(f"answer {row.id} does not hash to its content hash")
-            continue
-        if (record.voter, record.channel.value, record.device_id) != (row.voter, row.channel, row.device_id):
-            report.record_problems.append(f"answer {row.id}: its columns differ from its record")
-        records[row.id] = record
-
-    devices = _logged_answers_match(session, poll, records, sources, report)
-    decisions = decide_answers(records.values())
+    inputs, stored, devices = _check_records(session, poll, rule, report)
+    decisions = decide(inputs)
     counted: set[str] = set()
     for answer_id, decision in decisions.items():
         recomputed = (decision.status.value, decision.counted_vote_id)
@@ -134,12 +118,10 @@ def recount_poll(session: Session, poll_id: int) -> PollRecountReport:
             counted.add(answer_id)
         if recomputed != stored[answer_id]:
             report.status_mismatches.append(AnswerMismatch(answer_id, stored[answer_id], recomputed))
-    _check_items(session, poll, rule, records, counted, report)
-    # Only the counted ones are given: the in-memory count decides again by itself,
-    # and a record left out as unreadable above must not change who counts.
-    report.count_agrees = count_poll(rule, [records[i] for i in sorted(counted)]) == published_count(
-        session, rule
-    )
+    # Only the counted ones are counted: a record left out as unreadable above must not
+    # change who counts.
+    mine = _check_items_and_count(session, poll, rule, counted, report)
+    report.count_agrees = mine == published_count(session, rule)
     for device in session.scalars(
         select(Device).where(Device.code.in_(sorted(devices))).order_by(Device.code)
     ):
@@ -147,83 +129,165 @@ def recount_poll(session: Session, poll_id: int) -> PollRecountReport:
     return report
 
 
-def _logged_answers_match(
-    session: Session,
-    poll: Poll,
-    records: dict[str, PollAnswerRecord],
-    sources: dict[str, str],
-    report: PollRecountReport,
-) -> set[str]:
-    """Each device answer against its log entry; the codes of the devices involved."""
-    logged: dict[str, tuple[str, int, dict]] = {}
-    for code, seq, payload, answer_id in session.execute(
-        select(Device.code, DeviceLogEntry.seq, DeviceLogEntry.payload, PollAnswer.id)
-        .join(
-            DeviceLogEntry,
-            and_(
-                DeviceLogEntry.kind == ANSWER_KIND,
-                DeviceLogEntry.community_id == PollAnswer.community_id,
-                DeviceLogEntry.vote_id == PollAnswer.id,
-            ),
-        )
-        .join(Device, Device.id == DeviceLogEntry.device_id)
-        .where(PollAnswer.poll_id == poll.id)
-        .execution_options(yield_per=_STREAM)
-    ):
-        logged[answer_id] = (code, seq, payload)
-    devices = {code for code, _seq, _payload in logged.values()}
-    device_codes = set(session.scalars(select(Device.code).where(Device.community_id == poll.community_id)))
+def _answer_rows(session: Session, poll: Poll, *columns: Any, join: Any = None) -> Iterator[list[Any]]:
+    """The poll's answers with `columns` of what `join` adds to each (outer), streamed,
+    the rows of one answer together (its id first in every row)."""
+    query = select(PollAnswer.id, *columns).where(PollAnswer.poll_id == poll.id)
+    for target, condition in join or ():
+        query = query.outerjoin(target, condition)
+    rows = session.execute(query.order_by(PollAnswer.id).execution_options(yield_per=_STREAM))
+    group: list[Any] = []
+    for row in rows:
+        if group and row[0] != group[0][0]:
+            yield group
+            group = []
+        group.append(row)
+    if group:
+        yield group
+
+
+def _check_records(
+    session: Session, poll: Poll, rule: PollRule, report: PollRecountReport
+) -> tuple[list[CountingInput], dict[str, tuple[str, str | None]], set[str]]:
+    """Each answer read again and hashed, a device's answer compared with its log entry;
+    what deciding needs of each readable one, every one's stored standing, and the codes
+    of the devices whose logs are to be verified."""
+    inputs: list[CountingInput] = []
+    stored: dict[str, tuple[str, str | None]] = {}
+    devices: set[str] = set()
     unlogged: dict[str, list[str]] = defaultdict(list)
-    for answer_id, source in sources.items():
-        entry = logged.get(answer_id)
-        if entry is None:
-            if source in device_codes:
-                unlogged[source].append(answer_id)
-            continue
-        code, seq, payload = entry
-        record = records.get(answer_id)
-        if record is None or payload != record.canonical_body() or code != source:
-            report.record_problems.append(f"answer {answer_id} differs from entry {seq} of {code}")
+    device_codes = set(session.scalars(select(Device.code).where(Device.community_id == poll.community_id)))
+    entry_of_answer = and_(
+        DeviceLogEntry.kind == ANSWER_KIND,
+        DeviceLogEntry.community_id == PollAnswer.community_id,
+        DeviceLogEntry.vote_id == PollAnswer.id,
+    )
+    for group in _answer_rows(
+        session,
+        poll,
+        PollAnswer.body,
+        PollAnswer.content_hash,
+        PollAnswer.voter,
+        PollAnswer.channel,
+        PollAnswer.device_id,
+        PollAnswer.source,
+        PollAnswer.status,
+        PollAnswer.counted_answer_id,
+        Device.code,
+        DeviceLogEntry.seq,
+        DeviceLogEntry.payload,
+        join=[(DeviceLogEntry, entry_of_answer), (Device, Device.id == DeviceLogEntry.device_id)],
+    ):
+        answer_id, body, content_hash, voter, channel, device_id, source, status, counted_id = group[0][:9]
+        report.answers += 1
+        stored[answer_id] = (status, counted_id)
+        record = _read(answer_id, body, content_hash, rule, report)
+        if record is not None:
+            if (record.voter, record.channel.value, record.device_id) != (voter, channel, device_id):
+                report.record_problems.append(f"answer {answer_id}: its columns differ from its record")
+            inputs.append(CountingInput(answer_id, record.voter, record.cast_at))
+        logged = [(code, seq, payload) for *_a, code, seq, payload in group if code is not None]
+        if not logged and source in device_codes:
+            unlogged[source].append(answer_id)
+            devices.add(source)
+        for code, seq, payload in logged:
+            devices.add(code)
+            if record is None or payload != record.canonical_body() or code != source:
+                report.record_problems.append(f"answer {answer_id} differs from entry {seq} of {code}")
     for code, ids in sorted(unlogged.items()):
         ids.sort()
         report.record_problems.append(
             f"{len(ids)} answer(s) from {code} without a log entry: {', '.join(ids[:10])}"
         )
-        devices.add(code)
-    return devices
+    return inputs, stored, devices
 
 
-def _check_items(
-    session: Session,
-    poll: Poll,
-    rule: PollRule,
-    records: dict[str, PollAnswerRecord],
-    counted: set[str],
-    report: PollRecountReport,
-) -> None:
-    """Every answer's items exactly as its record gives them, and no others."""
+def _read(
+    answer_id: str, body: Any, content_hash: str, rule: PollRule, report: PollRecountReport | None
+) -> PollAnswerRecord | None:
+    """The stored answer as a record, or None (said in `report`, when given)."""
+    try:
+        record = PollAnswerRecord.from_canonical_body(body, rule)
+    except (ValueError, TypeError):
+        if report is not None:
+            report.record_problems.append(f"answer {answer_id} is not a canonical answer to the poll")
+        return None
+    if record.answer_id != answer_id or record.content_hash() != content_hash:
+        if report is not None:
+            report.record_problems.append(f"answer {answer_id} does not hash to its content hash")
+        return None
+    return record
+
+
+def _check_items_and_count(
+    session: Session, poll: Poll, rule: PollRule, counted: set[str], report: PollRecountReport
+) -> tuple[QuestionResult, ...]:
+    """Every answer's items exactly as its record gives them (counted as decided), and
+    no others; the count of the counted records, built as it streams past."""
     ranked = {q.question_id for q in rule.questions if q.kind is QuestionKind.RANK}
-    found: dict[str, list[tuple]] = defaultdict(list)
-    for answer_id, question, option, value, is_counted in session.execute(
-        select(
-            PollAnswerItem.answer_id,
-            PollAnswerItem.question_id,
-            PollAnswerItem.option_id,
-            PollAnswerItem.value,
-            PollAnswerItem.counted,
-        )
-        .where(PollAnswerItem.poll_id == poll.id)
-        .execution_options(yield_per=_STREAM)
+    respondents: Counter[int] = Counter()
+    tables: dict[int, Counter[tuple[int, int]]] = {q.question_id: Counter() for q in rule.questions}
+    questions = {q.question_id: q for q in rule.questions}
+    item = (PollAnswerItem.poll_id, PollAnswerItem.question_id, PollAnswerItem.option_id)
+    for group in _answer_rows(
+        session,
+        poll,
+        PollAnswer.body,
+        PollAnswer.content_hash,
+        *item,
+        PollAnswerItem.value,
+        PollAnswerItem.counted,
+        join=[
+            (
+                PollAnswerItem,
+                and_(
+                    PollAnswerItem.community_id == PollAnswer.community_id,
+                    PollAnswerItem.answer_id == PollAnswer.id,
+                ),
+            )
+        ],
     ):
-        found[answer_id].append((question, option if option is not None else -1, value, is_counted))
-    for answer_id in sorted(found.keys() - records.keys()):
-        report.item_problems.append(f"items of answer {answer_id}, which has no readable record")
-    for answer_id, record in records.items():
+        answer_id, body, content_hash = group[0][:3]
+        found = sorted(
+            (poll_id, question, -1 if option is None else option, value, is_counted)
+            for _i, _b, _h, poll_id, question, option, value, is_counted in group
+            if question is not None
+        )
+        record = _read(answer_id, body, content_hash, rule, None)
+        if record is None:
+            if found:
+                report.item_problems.append(f"items of answer {answer_id}, which has no readable record")
+            continue
+        is_counted = answer_id in counted
         expected = sorted(
-            (question, option if option is not None else -1, value, is_counted)
-            for _c, _a, _p, question, option, value, is_counted in item_rows(
-                record, poll.community_id, answer_id in counted, ranked
+            (poll_id, question, -1 if option is None else option, value, flag)
+            for _c, _a, poll_id, question, option, value, flag in item_rows(
+                record, poll.community_id, is_counted, ranked
             )
         )
-        if sorted(found.get(answer_id, [])) != expected:
+        if found != expected:
             report.item_problems.append(f"the items of answer {answer_id} are not its record's")
+        if is_counted:
+            for question_id, answer in record.answers:
+                people, table = distribution_of(questions[question_id], [answer])
+                respondents[question_id] += people
+                tables[question_id].update(table)
+    # Items of this poll under an answer of another poll are not reached above.
+    stray = session.scalars(
+        select(PollAnswerItem.answer_id)
+        .join(
+            PollAnswer,
+            and_(
+                PollAnswer.community_id == PollAnswerItem.community_id,
+                PollAnswer.id == PollAnswerItem.answer_id,
+            ),
+        )
+        .where(PollAnswerItem.poll_id == poll.id, PollAnswer.poll_id != poll.id)
+        .distinct()
+        .limit(10)
+    ).all()
+    for answer_id in stray:
+        report.item_problems.append(f"items of this poll under answer {answer_id} of another poll")
+    return tuple(
+        question_result(q, respondents[q.question_id], tables[q.question_id]) for q in rule.questions
+    )
