@@ -115,6 +115,12 @@ def test_a_resident_answers_a_poll_of_every_kind_and_gets_a_receipt(make_kiosk, 
     page.locator("#continue").click()
     expect(page.locator(f"#why-poll-{POLL}")).to_have_text("Ви вже відповіли тут")
     expect(page.locator("#take-vote-31")).to_be_visible()
+    # The ballot opened from the list leads back to it from its first page.
+    page.locator("#take-vote-31").click()
+    expect(page.locator("#to-choices")).to_be_visible()
+    check_screen(page, "ballot-from-choices")
+    page.locator("#to-choices").click()
+    expect(page).to_have_url(re.compile(r"/choose$"), timeout=POLL_WAIT_MS)
     kiosk.reader.remove_card()
     expect(page).to_have_url(kiosk.url("/"), timeout=POLL_WAIT_MS)
 

@@ -77,3 +77,42 @@ def test_a_resident_checks_a_receipt_on_a_phone_in_ukrainian_and_english(phone, 
     no_axe_violations(page, "en-unknown")
     # Nothing scrolls sideways on a phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_a_terminals_poll_receipt_is_checked_on_a_phone_in_both_languages(phone, server_url, session, make):
+    from server.models import utcnow
+    from server.polls.answers import store_answers
+    from server.polls.store import poll_rule
+    from voting.polls import PollAnswerRecord
+
+    from .test_sync_poll_answers import a_poll, good_answers
+
+    poll = a_poll(session, make.community())
+    rule = poll_rule(session, poll)
+    record = PollAnswerRecord.create(
+        poll=rule,
+        answers=good_answers(session, poll),
+        channel="kiosk",
+        cast_at=utcnow() - timedelta(minutes=5),
+        voter_key="e" * 64,
+        device_id="T-0001",
+    )
+    store_answers(session, poll, rule, [record], source="T-0001")
+    session.commit()
+
+    page = phone
+    page.goto(f"{server_url}/check")
+    page.fill("#code", receipt_code(record.answer_id))
+    page.get_by_role("button", name="Перевірити").click()
+    answer = page.locator("[data-state=counted]")
+    expect(answer).to_contain_text("Відповіді на опитування дійшли до сервера й зараховані.")
+    expect(answer).to_contain_text(f"Опитування «{poll.title}»")
+    expect(page.locator("#answer")).not_to_contain_text("Голос дійшов")
+    no_axe_violations(page, "uk-poll-counted")
+
+    page.get_by_role("link", name="EN").click()
+    page.fill("#code", receipt_code(record.answer_id))
+    page.get_by_role("button", name="Check").click()
+    expect(page.locator("[data-state=counted]")).to_contain_text("Your poll answers reached the server")
+    no_axe_violations(page, "en-poll-counted")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
